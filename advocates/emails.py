@@ -1,0 +1,47 @@
+"""Outgoing email for the advocates app (called by tasks, after commit)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from advocates.models import Invitation
+
+
+def send_templated(*, to: str, template: str, context: dict, headers: dict | None = None) -> None:
+    """Send ``templates/emails/<template>.{txt,html}`` with the subject block's first line."""
+    context = {"program_name": settings.PROGRAM_NAME, "site_url": settings.SITE_URL} | context
+    subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
+    text = render_to_string(f"emails/{template}.txt", context)
+    html = render_to_string(f"emails/{template}.html", context)
+    message = EmailMultiAlternatives(subject, text, to=[to], headers=headers or {})
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+def invitation_deliver(*, invitation_id: int, send_number: int) -> str:
+    from advocates.services import invitation_url
+
+    invitation = Invitation.objects.select_related("invited_by").filter(pk=invitation_id).first()
+    if invitation is None or invitation.accepted_at is not None:
+        return "skipped: gone or accepted"
+    if send_number != invitation.send_count or invitation.delivered_send >= send_number:
+        # A newer send superseded this one, or this one was delivered already.
+        return "skipped: superseded or delivered"
+    send_templated(
+        to=invitation.email,
+        template="invitation",
+        context={
+            "invitation": invitation,
+            "inviter": invitation.invited_by,
+            "url": invitation_url(invitation),
+            "expires_days": settings.INVITATION_MAX_AGE_DAYS,
+            "welcome_points": settings.WELCOME_POINTS,
+        },
+    )
+    Invitation.objects.filter(pk=invitation.pk, delivered_send__lt=send_number).update(
+        delivered_send=send_number, sent_at=timezone.now()
+    )
+    return "sent"

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.password_validation import password_validators_help_text_html
+from django.core.exceptions import ValidationError
+
+from advocates.images import decode_image
+from advocates.models import Advocate
+
+
+class ProfileForm(forms.ModelForm):
+    linkedin_url = forms.URLField(
+        label="LinkedIn URL", required=False, assume_scheme="https", max_length=200
+    )
+    avatar_upload = forms.FileField(
+        label="Photo",
+        required=False,
+        help_text="JPEG, PNG or WebP, up to 5 MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+
+    class Meta:
+        model = Advocate
+        fields = [
+            "title",
+            "seniority",
+            "industry",
+            "bio",
+            "linkedin_url",
+            "products",
+            "tags",
+            "reference_opt_in",
+            "reference_max_calls_per_90d",
+        ]
+        widgets = {
+            "bio": forms.Textarea(attrs={"rows": 4}),
+            "products": forms.CheckboxSelectMultiple,
+            "tags": forms.CheckboxSelectMultiple,
+        }
+        help_texts = {
+            "reference_opt_in": "We only suggest you to prospects when this is on.",
+            "reference_max_calls_per_90d": "We never ask you for more calls than this.",
+        }
+
+    def clean_reference_max_calls_per_90d(self) -> int:
+        value = self.cleaned_data["reference_max_calls_per_90d"]
+        if not 0 <= value <= 20:
+            raise ValidationError("Choose between 0 and 20 calls per 90 days.")
+        return value
+
+    def clean_avatar_upload(self):
+        upload = self.cleaned_data.get("avatar_upload")
+        if upload:
+            from django.conf import settings
+
+            decode_image(upload, max_bytes=settings.AVATAR_MAX_BYTES)  # raises a clear error
+            upload.seek(0)
+        return upload
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField()
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    company = forms.CharField(max_length=200, required=False)
+    title = forms.CharField(max_length=200, required=False)
+
+
+class InvitationCSVForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Columns: email,first_name,last_name,company,title (UTF-8, up to 5 MB).",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+
+class AcceptInvitationForm(forms.Form):
+    password1 = forms.CharField(
+        label="Choose a password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validators_help_text_html(),
+        strip=False,
+    )
+    password2 = forms.CharField(
+        label="Repeat the password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error("password2", "The two passwords are different.")
+        return data
+
+
+class DirectoryFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False)
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *Advocate.Status.choices], required=False
+    )
+    industry = forms.CharField(required=False)
+    mine = forms.BooleanField(label="Only advocates I own", required=False)

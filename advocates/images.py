@@ -1,0 +1,82 @@
+"""Image uploads: decoded by Pillow, never trusted by name or declared type.
+
+An upload is accepted only if Pillow decodes it fully as JPEG, PNG or WebP within
+the size and pixel limits; it is then re-encoded (dropping EXIF and any other
+metadata or trailing bytes) and a thumbnail is made.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+import warnings
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+NOT_AN_IMAGE = "Upload a JPEG, PNG or WebP image."
+
+
+def decode_image(upload: UploadedFile, *, max_bytes: int) -> Image.Image:
+    """Decode an upload into a Pillow image, or raise ValidationError with a clear reason."""
+    if upload.size is not None and upload.size > max_bytes:
+        raise ValidationError(
+            f"The image is too large ({upload.size / 1_048_576:.1f} MB); "
+            f"the limit is {max_bytes / 1_048_576:.0f} MB."
+        )
+    data = upload.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValidationError(
+            f"The image is too large; the limit is {max_bytes / 1_048_576:.0f} MB."
+        )
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns between MAX_IMAGE_PIXELS and twice that; refuse it all.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            probe = Image.open(io.BytesIO(data))
+            if probe.format not in ALLOWED_FORMATS:
+                raise ValidationError(NOT_AN_IMAGE)
+            if probe.width * probe.height > settings.IMAGE_MAX_PIXELS:
+                raise ValidationError("The image has too many pixels. Use a smaller image.")
+            probe.verify()  # checks the structure; the image must be reopened after it
+            image = Image.open(io.BytesIO(data))
+            image.load()
+    except ValidationError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError("The image has too many pixels. Use a smaller image.") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ValidationError(NOT_AN_IMAGE) from None
+    return image
+
+
+def _encode(image: Image.Image, fmt: str) -> bytes:
+    out = io.BytesIO()
+    if fmt == "JPEG":
+        image.convert("RGB").save(out, "JPEG", quality=88, optimize=True)
+    elif fmt == "PNG":
+        image.save(out, "PNG", optimize=True)
+    else:
+        image.save(out, "WEBP", quality=88)
+    return out.getvalue()
+
+
+def process_avatar(upload: UploadedFile) -> tuple[ContentFile, ContentFile]:
+    """The re-encoded avatar (at most 512 px) and its 96 px square thumbnail."""
+    image = decode_image(upload, max_bytes=settings.AVATAR_MAX_BYTES)
+    fmt = image.format or "PNG"
+    image = ImageOps.exif_transpose(image)  # keep the orientation, then drop the EXIF
+    if image.mode not in ("RGB", "RGBA", "L", "LA"):
+        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    image.thumbnail((512, 512))
+    thumb = ImageOps.fit(image, (96, 96))
+    stem = uuid.uuid4().hex
+    ext = ALLOWED_FORMATS[fmt]
+    return (
+        ContentFile(_encode(image, fmt), name=f"{stem}.{ext}"),
+        ContentFile(_encode(thumb, fmt), name=f"{stem}_96.{ext}"),
+    )

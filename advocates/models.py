@@ -1,0 +1,244 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra: object) -> User:
+        if not email:
+            raise ValueError("Users sign in with their email address: it is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person who signs in. Email is the login; there is no username."""
+
+    username = None
+    email = models.EmailField("email address", unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+
+class Company(models.Model):
+    class SizeBand(models.TextChoices):
+        SMALL = "1-50", "1–50 employees"
+        MEDIUM = "51-500", "51–500 employees"
+        LARGE = "501-5000", "501–5,000 employees"
+        ENTERPRISE = "5000+", "5,000+ employees"
+
+    name = models.CharField(max_length=200)
+    domain = models.CharField(max_length=253, blank=True, help_text="e.g. acme.com")
+    industry = models.CharField(max_length=100, blank=True)
+    size_band = models.CharField(max_length=10, choices=SizeBand.choices, blank=True)
+
+    class Meta:
+        verbose_name_plural = "companies"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("domain"), condition=~models.Q(domain=""), name="company_domain_ci_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(models.Model):
+    """A product of ours that advocates use (matched against a prospect's interests)."""
+
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    """An experience tag, e.g. "fast onboarding": what an advocate can speak to."""
+
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Advocate(models.Model):
+    """A customer contact in the VIP community.
+
+    ``balance`` and ``lifetime_points`` are kept beside the points ledger by the
+    ledger's services only (rewards.services); the database refuses a negative balance.
+    """
+
+    class Status(models.TextChoices):
+        INVITED = "invited", "Invited"
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        LEFT = "left", "Left"
+
+    class Seniority(models.TextChoices):
+        INDIVIDUAL = "individual", "Individual contributor"
+        MANAGER = "manager", "Manager"
+        DIRECTOR = "director", "Director"
+        VP = "vp", "VP"
+        C_LEVEL = "c_level", "C-level"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="advocate"
+    )
+    company = models.ForeignKey(
+        Company, on_delete=models.PROTECT, related_name="advocates", null=True, blank=True
+    )
+    title = models.CharField(max_length=200, blank=True)
+    seniority = models.CharField(max_length=20, choices=Seniority.choices, blank=True)
+    industry = models.CharField(max_length=100, blank=True)
+    products = models.ManyToManyField(Product, blank=True, related_name="advocates")
+    tags = models.ManyToManyField(
+        Tag, blank=True, related_name="advocates", verbose_name="experience tags"
+    )
+    bio = models.TextField(blank=True, max_length=2000)
+    avatar = models.ImageField(upload_to="avatars/", blank=True)
+    avatar_thumbnail = models.ImageField(upload_to="avatars/thumbs/", blank=True)
+    linkedin_url = models.URLField(blank=True)
+    owner_rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_advocates",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.INVITED)
+    joined_at = models.DateTimeField(null=True, blank=True)
+    reference_opt_in = models.BooleanField("available for reference calls", default=False)
+    reference_max_calls_per_90d = models.PositiveSmallIntegerField(
+        "reference calls per 90 days", default=2
+    )
+    leaderboard_opt_out = models.BooleanField("hide me from public leaderboards", default=False)
+    balance = models.IntegerField(default=0, editable=False)
+    lifetime_points = models.IntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(balance__gte=0), name="advocate_balance_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(lifetime_points__gte=0), name="advocate_lifetime_non_negative"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "joined_at"], name="advocate_status_joined"),
+            # The all-time leaderboard reads advocates by lifetime points, highest first.
+            models.Index(fields=["-lifetime_points", "id"], name="advocate_lifetime_rank"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @property
+    def name(self) -> str:
+        return self.user.get_full_name() or self.user.email
+
+
+class Invitation(models.Model):
+    """An invitation to join the community, sent as a signed, expiring, one-use link.
+
+    The link's token carries the invitation id, its email and ``nonce``; accepting sets
+    ``accepted_at`` with a conditional update, so a link works once however often it
+    is clicked. Re-inviting rotates the nonce, so only the newest link works.
+    """
+
+    email = models.EmailField()
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    company_name = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    nonce = models.CharField(max_length=32)
+    created_at = models.DateTimeField(default=timezone.now)
+    # send_count: sends asked for; delivered_send: the last send actually delivered.
+    # The email task compares them, so a retried task never mails the same send twice.
+    send_count = models.PositiveIntegerField(default=0)
+    delivered_send = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One open invitation per address: inviting again re-sends it.
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=models.Q(accepted_at__isnull=True),
+                name="invitation_one_open_per_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class Notification(models.Model):
+    """A short message in the advocate's hub (a badge earned, a level reached, ...)."""
+
+    advocate = models.ForeignKey(Advocate, on_delete=models.CASCADE, related_name="notifications")
+    message = models.CharField(max_length=255)
+    url = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["advocate", "-created_at"], name="notification_recent")]
+
+    def __str__(self) -> str:
+        return self.message

@@ -1,0 +1,79 @@
+"""Who may use what: the one permission layer every view goes through.
+
+Roles: an *advocate* is a user with an active Advocate profile; *sales reps* and
+*community managers* are Django groups; *admins* use Django admin (staff). A
+prospect has no account: they hold a signed link checked by the view that serves it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+MANAGERS_GROUP = "Community managers"
+REPS_GROUP = "Sales reps"
+
+
+class Role(StrEnum):
+    ADVOCATE = "advocate"
+    REP = "rep"
+    MANAGER = "manager"
+
+
+def user_roles(user: Any) -> frozenset[Role]:
+    """The roles of a user, computed once per request and cached on the user object."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_vouch_roles", None)
+    if cached is not None:
+        return cached
+    from advocates.models import Advocate
+
+    groups = set(user.groups.values_list("name", flat=True))
+    roles: set[Role] = set()
+    if MANAGERS_GROUP in groups:
+        roles.add(Role.MANAGER)
+    if REPS_GROUP in groups:
+        roles.add(Role.REP)
+    if Advocate.objects.filter(user=user, status=Advocate.Status.ACTIVE).exists():
+        roles.add(Role.ADVOCATE)
+    user._vouch_roles = frozenset(roles)
+    return user._vouch_roles
+
+
+def has_role(user: Any, *roles: Role) -> bool:
+    return bool(user_roles(user) & set(roles))
+
+
+def role_required(*roles: Role) -> Callable:
+    """Signed-in users holding one of ``roles``; anyone else gets 403 (anonymous: login)."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not has_role(request.user, *roles):
+                raise PermissionDenied("This page is not part of your role.")
+            return view(request, *args, **kwargs)
+
+        wrapped.vouch_roles = roles  # read by the authorization test
+        return wrapped
+
+    return decorator
+
+
+advocate_required = role_required(Role.ADVOCATE)
+manager_required = role_required(Role.MANAGER)
+staff_required = role_required(Role.MANAGER, Role.REP)
+
+
+def public(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Mark a view as deliberately open to anyone (landing pages, signed links, health)."""
+    view.vouch_public = True
+    return view

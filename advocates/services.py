@@ -1,0 +1,312 @@
+"""Writes for the advocates app: invitations, joining, profiles."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from advocates.images import process_avatar
+from advocates.models import Advocate, Company, Invitation, User
+from advocates.roles import REPS_GROUP
+from rewards.services import points_award
+
+INVITATION_SALT = "vouch.invitation"
+CSV_COLUMNS = ("email", "first_name", "last_name", "company", "title")
+CSV_MAX_BYTES = 5 * 1024 * 1024
+
+
+class InvitationError(Exception):
+    """A refused invitation action; the message is shown to the user as it is."""
+
+
+class InvitationLinkInvalid(InvitationError):
+    pass
+
+
+class InvitationLinkExpired(InvitationError):
+    pass
+
+
+class InvitationLinkUsed(InvitationError):
+    pass
+
+
+# --- Inviting -------------------------------------------------------------------------
+
+
+def _queue_send(invitation: Invitation) -> None:
+    from advocates.tasks import invitation_send
+
+    pk, send_number = invitation.pk, invitation.send_count
+    transaction.on_commit(lambda: invitation_send.delay(pk, send_number))
+
+
+def invitation_create(
+    *,
+    email: str,
+    invited_by: User,
+    first_name: str = "",
+    last_name: str = "",
+    company_name: str = "",
+    title: str = "",
+) -> Invitation:
+    """Invite one contact, or re-send the open invitation for that address.
+
+    Re-sending rotates the link (the older one stops working) and restarts its expiry.
+    """
+    email = email.strip().lower()
+    validate_email(email)
+    if Advocate.objects.filter(
+        user__email__iexact=email, status__in=[Advocate.Status.ACTIVE, Advocate.Status.PAUSED]
+    ).exists():
+        raise InvitationError(f"{email} is already a member of the community.")
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update()
+            .filter(email__iexact=email, accepted_at__isnull=True)
+            .first()
+        )
+        if invitation is None:
+            try:
+                with transaction.atomic():
+                    invitation = Invitation.objects.create(
+                        email=email,
+                        first_name=first_name.strip(),
+                        last_name=last_name.strip(),
+                        company_name=company_name.strip(),
+                        title=title.strip(),
+                        invited_by=invited_by,
+                        nonce=secrets.token_hex(8),
+                        send_count=1,
+                    )
+            except IntegrityError:
+                # Invited by someone else this very moment: theirs is the invitation.
+                raise InvitationError(f"{email} was invited a moment ago.") from None
+        else:
+            invitation.nonce = secrets.token_hex(8)
+            invitation.send_count += 1
+            invitation.created_at = timezone.now()
+            for name, value in (
+                ("first_name", first_name),
+                ("last_name", last_name),
+                ("company_name", company_name),
+                ("title", title),
+            ):
+                if value.strip():
+                    setattr(invitation, name, value.strip())
+            invitation.save()
+        _queue_send(invitation)
+    return invitation
+
+
+@dataclass
+class ImportResult:
+    invited: list[Invitation] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
+
+
+def invitations_import_csv(*, file: UploadedFile, invited_by: User) -> ImportResult:
+    """Invite every valid row of a CSV; list each bad row with its reason.
+
+    The valid rows are invited in one transaction: a failure part-way creates nothing.
+    """
+    result = ImportResult()
+    if file.size and file.size > CSV_MAX_BYTES:
+        result.errors.append((0, "The file is larger than 5 MB."))
+        return result
+    try:
+        text = file.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        result.errors.append((0, "The file is not UTF-8 text. Export it as “CSV UTF-8”."))
+        return result
+    reader = csv.DictReader(io.StringIO(text))
+    header = [name.strip().lower() for name in (reader.fieldnames or [])]
+    missing = [column for column in CSV_COLUMNS if column not in header]
+    if missing:
+        result.errors.append(
+            (1, f"Missing column(s): {', '.join(missing)}. Expected: {','.join(CSV_COLUMNS)}.")
+        )
+        return result
+    reader.fieldnames = header
+
+    rows: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for line, raw in enumerate(reader, start=2):
+        row = {key: (value or "").strip() for key, value in raw.items() if key}
+        email = row.get("email", "").lower()
+        try:
+            validate_email(email)
+        except ValidationError:
+            result.errors.append((line, f"“{email or '(empty)'}” is not a valid email address."))
+            continue
+        if email in seen:
+            result.errors.append((line, f"{email} appears more than once in the file."))
+            continue
+        if Advocate.objects.filter(
+            user__email__iexact=email,
+            status__in=[Advocate.Status.ACTIVE, Advocate.Status.PAUSED],
+        ).exists():
+            result.errors.append((line, f"{email} is already a member of the community."))
+            continue
+        seen.add(email)
+        rows.append(row | {"email": email})
+
+    with transaction.atomic():
+        for row in rows:
+            result.invited.append(
+                invitation_create(
+                    email=row["email"],
+                    invited_by=invited_by,
+                    first_name=row.get("first_name", ""),
+                    last_name=row.get("last_name", ""),
+                    company_name=row.get("company", ""),
+                    title=row.get("title", ""),
+                )
+            )
+    return result
+
+
+# --- The link ---------------------------------------------------------------------------
+
+
+def invitation_token(invitation: Invitation) -> str:
+    return signing.dumps(
+        {"i": invitation.pk, "e": invitation.email, "n": invitation.nonce}, salt=INVITATION_SALT
+    )
+
+
+def invitation_url(invitation: Invitation) -> str:
+    from django.urls import reverse
+
+    return settings.SITE_URL + reverse(
+        "advocates:accept", kwargs={"token": invitation_token(invitation)}
+    )
+
+
+def invitation_from_token(token: str) -> Invitation:
+    """The open invitation a link stands for, or an InvitationError saying why not."""
+    max_age = timedelta(days=settings.INVITATION_MAX_AGE_DAYS)
+    try:
+        data = signing.loads(token, salt=INVITATION_SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        raise InvitationLinkExpired(
+            "This invitation link has expired. Ask the person who invited you for a new one."
+        ) from None
+    except signing.BadSignature:
+        raise InvitationLinkInvalid("This invitation link is not valid.") from None
+    invitation = Invitation.objects.filter(pk=data.get("i")).first()
+    if invitation is None or invitation.email != data.get("e"):
+        raise InvitationLinkInvalid("This invitation link is not valid.")
+    if invitation.accepted_at is not None:
+        raise InvitationLinkUsed("This invitation has already been accepted. Sign in instead.")
+    if invitation.nonce != data.get("n"):
+        raise InvitationLinkUsed(
+            "A newer invitation was sent to this address: use the link in the latest email."
+        )
+    return invitation
+
+
+# --- Joining ----------------------------------------------------------------------------
+
+
+def _company_for(name: str) -> Company | None:
+    name = name.strip()
+    if not name:
+        return None
+    company = Company.objects.filter(name__iexact=name).first()
+    return company or Company.objects.create(name=name)
+
+
+def invitation_accept(
+    *, token: str, password: str | None = None, user: User | None = None
+) -> Advocate:
+    """Join the community through an invitation link.
+
+    Either ``password`` (a new account is created for the invited address) or ``user``
+    (already signed in, e.g. after LinkedIn, whose email must be the invited one).
+    The invitation is claimed with a conditional update, so a link works once.
+    """
+    invitation = invitation_from_token(token)
+    if user is not None and user.email.lower() != invitation.email.lower():
+        raise InvitationError(
+            f"This invitation is for {invitation.email}, but you are signed in as "
+            f"{user.email}. Sign out first, then open the link again."
+        )
+    if user is None:
+        if password is None:
+            raise InvitationError("Choose a password.")
+        if User.objects.filter(email__iexact=invitation.email).exists():
+            raise InvitationError(
+                f"An account for {invitation.email} already exists: sign in, "
+                "then open the link again."
+            )
+        validate_password(password, User(email=invitation.email))
+
+    with transaction.atomic():
+        claimed = Invitation.objects.filter(
+            pk=invitation.pk, nonce=invitation.nonce, accepted_at__isnull=True
+        ).update(accepted_at=timezone.now())
+        if not claimed:
+            raise InvitationLinkUsed("This invitation has already been accepted. Sign in instead.")
+        if user is None:
+            user = User.objects.create_user(
+                email=invitation.email,
+                password=password,
+                first_name=invitation.first_name,
+                last_name=invitation.last_name,
+            )
+        # Opening the emailed link proves the address.
+        EmailAddress.objects.update_or_create(
+            user=user,
+            email=invitation.email,
+            defaults={"verified": True, "primary": True},
+        )
+        inviter = invitation.invited_by
+        owner = inviter if inviter and inviter.groups.filter(name=REPS_GROUP).exists() else None
+        advocate, _ = Advocate.objects.get_or_create(user=user)
+        advocate.status = Advocate.Status.ACTIVE
+        advocate.joined_at = advocate.joined_at or timezone.now()
+        advocate.title = advocate.title or invitation.title
+        advocate.company = advocate.company or _company_for(invitation.company_name)
+        advocate.owner_rep = advocate.owner_rep or owner
+        advocate.save()
+        Invitation.objects.filter(pk=invitation.pk).update(accepted_by=user)
+        if settings.WELCOME_POINTS > 0:
+            points_award(
+                advocate_id=advocate.pk,
+                amount=settings.WELCOME_POINTS,
+                reason="Welcome to the community",
+                idempotency_key=f"welcome:{advocate.pk}",
+                source=invitation,
+            )
+    return advocate
+
+
+# --- Profile ----------------------------------------------------------------------------
+
+
+def advocate_set_avatar(*, advocate: Advocate, upload: UploadedFile) -> None:
+    """Store a re-encoded avatar and its thumbnail (ValidationError if not an image)."""
+    full, thumb = process_avatar(upload)
+    old = [f.name for f in (advocate.avatar, advocate.avatar_thumbnail) if f]
+    advocate.avatar.save(full.name, full, save=False)
+    advocate.avatar_thumbnail.save(thumb.name, thumb, save=False)
+    advocate.save(update_fields=["avatar", "avatar_thumbnail"])
+    storage = advocate.avatar.storage
+    transaction.on_commit(lambda: [storage.delete(name) for name in old])
+
+
+SESSION_INVITATION_TOKEN = "vouch_invitation_token"  # noqa: S105 - a session key name

@@ -1,0 +1,223 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from advocates import selectors, services
+from advocates.forms import (
+    AcceptInvitationForm,
+    DirectoryFilterForm,
+    InvitationCSVForm,
+    InvitationForm,
+    ProfileForm,
+)
+from advocates.roles import (
+    Role,
+    advocate_required,
+    has_role,
+    public,
+    staff_required,
+    user_roles,
+)
+from rewards.selectors import ledger_recent
+
+DIRECTORY_PAGE_SIZE = 25
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each role to its own area."""
+    roles = user_roles(request.user)
+    if Role.MANAGER in roles or Role.REP in roles:
+        return redirect("advocates:directory")
+    if Role.ADVOCATE in roles:
+        return redirect("advocates:hub")
+    if request.user.is_staff:
+        return redirect("admin:index")
+    return render(request, "advocates/no_role.html", status=403)
+
+
+@advocate_required
+def hub(request: HttpRequest) -> HttpResponse:
+    advocate = selectors.advocate_for_user(request.user)
+    return render(
+        request,
+        "advocates/hub.html",
+        {"advocate": advocate, "entries": ledger_recent(advocate_id=advocate.pk, limit=10)},
+    )
+
+
+@advocate_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    advocate = selectors.advocate_for_user(request.user)
+    form = ProfileForm(request.POST or None, request.FILES or None, instance=advocate)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            upload = form.cleaned_data.get("avatar_upload")
+            if upload:
+                try:
+                    services.advocate_set_avatar(advocate=advocate, upload=upload)
+                except ValidationError as error:
+                    transaction.set_rollback(True)
+                    form.add_error("avatar_upload", error)
+        if not form.errors:
+            messages.success(request, "Your profile is saved.")
+            return redirect("advocates:profile")
+    return render(request, "advocates/profile.html", {"form": form, "advocate": advocate})
+
+
+@staff_required
+def directory(request: HttpRequest) -> HttpResponse:
+    filters = DirectoryFilterForm(request.GET or None)
+    data = filters.cleaned_data if filters.is_valid() else {}
+    advocates = selectors.advocate_directory(
+        query=data.get("q", ""),
+        status=data.get("status", ""),
+        industry=data.get("industry", ""),
+        owner_id=request.user.pk if data.get("mine") else None,
+    )
+    page = Paginator(advocates, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"filters": filters, "page": page, "querystring": query.urlencode()}
+    template = "advocates/directory.html"
+    if request.htmx:
+        template += "#results"
+    return render(request, template, context)
+
+
+@staff_required
+def advocate_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    advocate = get_object_or_404(selectors.advocates_with_details(), pk=pk)
+    return render(
+        request,
+        "advocates/detail.html",
+        {"advocate": advocate, "entries": ledger_recent(advocate_id=advocate.pk, limit=20)},
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def invite(request: HttpRequest) -> HttpResponse:
+    form = InvitationForm(request.POST if "invite_one" in request.POST else None)
+    csv_form = InvitationCSVForm(
+        request.POST if "invite_csv" in request.POST else None,
+        request.FILES if "invite_csv" in request.POST else None,
+    )
+    import_result = None
+    if request.method == "POST" and "invite_one" in request.POST and form.is_valid():
+        data = form.cleaned_data
+        try:
+            invitation = services.invitation_create(
+                email=data["email"],
+                invited_by=request.user,
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                company_name=data["company"],
+                title=data["title"],
+            )
+        except (services.InvitationError, ValidationError) as error:
+            form.add_error("email", error.messages[0] if hasattr(error, "messages") else str(error))
+        else:
+            verb = "Invitation sent" if invitation.send_count == 1 else "Invitation sent again"
+            messages.success(request, f"{verb} to {invitation.email}.")
+            return redirect("advocates:invite")
+    if request.method == "POST" and "invite_csv" in request.POST and csv_form.is_valid():
+        import_result = services.invitations_import_csv(
+            file=csv_form.cleaned_data["file"], invited_by=request.user
+        )
+        if import_result.invited:
+            messages.success(request, f"{len(import_result.invited)} invitation(s) sent.")
+        if not import_result.errors:
+            return redirect("advocates:invite")
+    invitations = selectors.invitations_visible_to(
+        request.user, see_all=has_role(request.user, Role.MANAGER)
+    )
+    page = Paginator(invitations, 20).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "advocates/invite.html",
+        {"form": form, "csv_form": csv_form, "import_result": import_result, "page": page},
+    )
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The one-click link from the invitation email (no account needed to open it)."""
+    try:
+        invitation = services.invitation_from_token(token)
+    except services.InvitationError as error:
+        return render(request, "advocates/invitation_invalid.html", {"error": error}, status=410)
+
+    signed_in = request.user.is_authenticated
+    if signed_in and request.user.email.lower() != invitation.email.lower():
+        return render(
+            request,
+            "advocates/invitation_invalid.html",
+            {
+                "error": f"This invitation is for {invitation.email}, but you are signed in as "
+                f"{request.user.email}. Sign out, then open the link again."
+            },
+            status=403,
+        )
+
+    form = AcceptInvitationForm(request.POST or None)
+    if request.method == "POST" and (signed_in or form.is_valid()):
+        try:
+            if signed_in:
+                services.invitation_accept(token=token, user=request.user)
+            else:
+                advocate = services.invitation_accept(
+                    token=token, password=form.cleaned_data["password1"]
+                )
+                login(request, advocate.user, backend="django.contrib.auth.backends.ModelBackend")
+        except ValidationError as error:
+            form.add_error("password1", error)
+        except services.InvitationError as error:
+            return render(
+                request, "advocates/invitation_invalid.html", {"error": error}, status=409
+            )
+        else:
+            messages.success(
+                request, "Welcome to the community! Your welcome points are in your balance."
+            )
+            return redirect("advocates:hub")
+    return render(
+        request,
+        "advocates/accept.html",
+        {
+            "invitation": invitation,
+            "form": form,
+            "signed_in": signed_in,
+            "token": token,
+            "linkedin_enabled": bool(settings.LINKEDIN_CLIENT_ID),
+        },
+    )
+
+
+@public
+@require_http_methods(["POST"])
+def accept_linkedin(request: HttpRequest, token: str) -> HttpResponse:
+    """Join with LinkedIn: remember the invitation, then hand over to allauth's provider."""
+    if not settings.LINKEDIN_CLIENT_ID:
+        messages.error(request, "LinkedIn sign-in is not set up on this site.")
+        return redirect("advocates:accept", token=token)
+    try:
+        services.invitation_from_token(token)
+    except services.InvitationError as error:
+        return render(request, "advocates/invitation_invalid.html", {"error": error}, status=410)
+    request.session[services.SESSION_INVITATION_TOKEN] = token
+    provider_login = reverse("openid_connect_login", kwargs={"provider_id": "linkedin"})
+    return redirect(f"{provider_login}?process=login")

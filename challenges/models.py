@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Level(models.Model):
+    """A rank reached by lifetime points (e.g. Insider 0, Advocate 500, Champion 2000)."""
+
+    name = models.CharField(max_length=50, unique=True)
+    threshold = models.PositiveIntegerField(unique=True, help_text="Lifetime points needed.")
+
+    class Meta:
+        ordering = ["threshold"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Challenge(models.Model):
+    class Kind(models.TextChoices):
+        SOCIAL_SHARE = "social_share", "Social share"
+        REVIEW = "review", "Product review"
+        TESTIMONIAL = "testimonial", "Written answer / testimonial"
+        UPLOAD = "upload", "Upload an image"
+        SURVEY = "survey", "Survey"
+        EVENT = "event", "Event RSVP / webinar"
+        REFERRAL = "referral", "Refer a colleague"
+        REFERENCE = "reference", "Take a reference call"
+
+    class Audience(models.TextChoices):
+        EVERYONE = "everyone", "Everyone"
+        TAG = "tag", "Advocates with a tag"
+        LEVEL = "level", "A level or higher"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        ARCHIVED = "archived", "Archived"
+
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    points = models.PositiveIntegerField()
+    starts_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.EVERYONE)
+    audience_tag = models.ForeignKey(
+        "advocates.Tag", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    audience_level = models.ForeignKey(
+        Level, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    completion_limit = models.PositiveSmallIntegerField(
+        default=1, help_text="How many times one advocate may complete it."
+    )
+    auto_approve = models.BooleanField(
+        default=False, help_text="Award points at once, without a manager's review."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # Kind-specific settings: the link to share or review, the event's URL and time,
+    # the survey's questions ([{"label": "...", "kind": "text" | "nps"}]).
+    target_url = models.URLField(blank=True)
+    event_at = models.DateTimeField(null=True, blank=True)
+    questions = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "starts_at", "ends_at"], name="challenge_open"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__isnull=True)
+                | models.Q(ends_at__gt=models.F("starts_at")),
+                name="challenge_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(completion_limit__gte=1), name="challenge_limit_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Submission(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Not approved"
+
+    challenge = models.ForeignKey(Challenge, on_delete=models.PROTECT, related_name="submissions")
+    advocate = models.ForeignKey(
+        "advocates.Advocate", on_delete=models.CASCADE, related_name="submissions"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    url = models.URLField(blank=True, max_length=500)
+    text = models.TextField(blank=True, max_length=5000)
+    image = models.ImageField(upload_to="submissions/", blank=True)
+    answers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["advocate", "challenge"], name="submission_advocate_challenge"),
+            models.Index(fields=["status", "created_at"], name="submission_review_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.advocate_id} → {self.challenge_id} ({self.status})"
+
+
+class NPSResponse(models.Model):
+    """One answer to "How likely are you to recommend us?" (0–10)."""
+
+    advocate = models.ForeignKey(
+        "advocates.Advocate", on_delete=models.CASCADE, related_name="nps_responses"
+    )
+    score = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True, max_length=2000)
+    submission = models.OneToOneField(
+        Submission, on_delete=models.SET_NULL, null=True, blank=True, related_name="nps_response"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(score__lte=10), name="nps_score_0_10"),
+        ]
+        indexes = [models.Index(fields=["advocate", "-created_at"], name="nps_advocate_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.advocate_id}: {self.score}"
+
+
+class Badge(models.Model):
+    class Rule(models.TextChoices):
+        FIRST_CHALLENGE = "first_challenge", "First challenge completed"
+        CHALLENGES = "challenges", "N challenges completed"
+        REVIEWS = "reviews", "N product reviews"
+        STREAK_WEEKS = "streak_weeks", "Active N weeks in a row"
+        FIRST_REFERRAL = "first_referral", "First referral"
+        FIRST_REFERENCE = "first_reference", "First reference call"
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.CharField(max_length=255, blank=True)
+    rule = models.CharField(max_length=20, choices=Rule.choices)
+    count = models.PositiveSmallIntegerField(default=1, help_text="N, for rules that count.")
+    icon = models.CharField(max_length=8, default="🏅", help_text="An emoji shown with the badge.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AdvocateBadge(models.Model):
+    advocate = models.ForeignKey(
+        "advocates.Advocate", on_delete=models.CASCADE, related_name="badges"
+    )
+    badge = models.ForeignKey(Badge, on_delete=models.CASCADE, related_name="holders")
+    awarded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-awarded_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["advocate", "badge"], name="badge_awarded_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.badge} for {self.advocate_id}"

@@ -1,0 +1,24 @@
+from allauth.account.decorators import secure_admin_login
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from advocates import views as advocate_views
+from config import views
+
+# The admin signs in through allauth (rate limits, no enumeration), not its own form.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = f"{settings.PROGRAM_NAME} administration"
+
+urlpatterns = [
+    path("", advocate_views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("advocates.urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

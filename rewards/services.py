@@ -1,0 +1,188 @@
+"""The points ledger: the only code that changes an advocate's points.
+
+Every function locks the advocate's row (``select_for_update``) inside a transaction,
+so concurrent awards and spends for one advocate run one after another, and the
+balance kept on the advocate always equals the sum of its ledger entries. Each entry
+carries an idempotency key; calling again with the same key returns the first entry
+and changes nothing (a retried task, a double click, a replayed webhook).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from django.db import IntegrityError, models, transaction
+from django.db.models import F
+
+from advocates.models import Advocate
+from rewards.models import LedgerEntry, PeriodPoints
+
+
+class LedgerError(Exception):
+    """A ledger change that was refused; the message is fit to show the user."""
+
+
+class InsufficientPoints(LedgerError):
+    pass
+
+
+@dataclass(frozen=True)
+class LedgerResult:
+    entry: LedgerEntry
+    created: bool
+
+
+def _source_fields(source: models.Model | None) -> dict[str, str]:
+    if source is None:
+        return {"source_type": "", "source_id": ""}
+    return {"source_type": source._meta.label_lower, "source_id": str(source.pk)}
+
+
+def _apply(
+    *,
+    advocate_id: int,
+    amount: int,
+    kind: str,
+    reason: str,
+    idempotency_key: str,
+    source: models.Model | None = None,
+    source_fields: dict[str, str] | None = None,
+    reverses: LedgerEntry | None = None,
+    counts_toward_lifetime: bool,
+) -> LedgerResult:
+    if amount == 0:
+        raise LedgerError("A ledger entry must change the balance.")
+    if not idempotency_key:
+        raise LedgerError("A ledger entry needs an idempotency key.")
+    try:
+        with transaction.atomic():
+            # The lock serialises every change for this advocate, so the check of the
+            # key and of the balance below cannot race with another change.
+            advocate = (
+                Advocate.objects.select_for_update().only("id", "balance").get(pk=advocate_id)
+            )
+            existing = LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return LedgerResult(entry=existing, created=False)
+            if advocate.balance + amount < 0:
+                raise InsufficientPoints(
+                    f"Not enough points: this needs {-amount:,} and the balance is "
+                    f"{advocate.balance:,}."
+                )
+            entry = LedgerEntry.objects.create(
+                advocate_id=advocate_id,
+                amount=amount,
+                kind=kind,
+                reason=reason[:255],
+                idempotency_key=idempotency_key,
+                reverses=reverses,
+                **(source_fields or _source_fields(source)),
+            )
+            lifetime_delta = amount if counts_toward_lifetime else 0
+            Advocate.objects.filter(pk=advocate_id).update(
+                balance=F("balance") + amount,
+                lifetime_points=F("lifetime_points") + lifetime_delta,
+            )
+            if lifetime_delta:
+                # A reversal takes the points out of the period that earned them.
+                earned_at = reverses.created_at if reverses is not None else entry.created_at
+                _add_period_points(advocate_id, lifetime_delta, earned_at)
+            return LedgerResult(entry=entry, created=True)
+    except IntegrityError:
+        # Two callers with one key on an advocate row that did not exist to lock yet,
+        # or a reversal of an entry already reversed: the first write wins.
+        existing = LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return LedgerResult(entry=existing, created=False)
+
+
+def period_starts(moment: datetime) -> dict[str, date]:
+    """The first day of the ISO week (Monday) and of the month holding ``moment`` (UTC)."""
+    day = moment.astimezone(UTC).date()
+    return {
+        PeriodPoints.Period.WEEK: day - timedelta(days=day.weekday()),
+        PeriodPoints.Period.MONTH: day.replace(day=1),
+    }
+
+
+def _add_period_points(advocate_id: int, amount: int, moment: datetime) -> None:
+    # Runs under the advocate's row lock, so get-or-create cannot race for this advocate.
+    for period, starts_on in period_starts(moment).items():
+        updated = PeriodPoints.objects.filter(
+            advocate_id=advocate_id, period=period, starts_on=starts_on
+        ).update(points=F("points") + amount)
+        if not updated:
+            PeriodPoints.objects.create(
+                advocate_id=advocate_id, period=period, starts_on=starts_on, points=amount
+            )
+
+
+def points_award(
+    *,
+    advocate_id: int,
+    amount: int,
+    reason: str,
+    idempotency_key: str,
+    source: models.Model | None = None,
+) -> LedgerResult:
+    """Give points (they count toward lifetime points and levels)."""
+    if amount <= 0:
+        raise LedgerError("An award must be a positive number of points.")
+    return _apply(
+        advocate_id=advocate_id,
+        amount=amount,
+        kind=LedgerEntry.Kind.AWARD,
+        reason=reason,
+        idempotency_key=idempotency_key,
+        source=source,
+        counts_toward_lifetime=True,
+    )
+
+
+def points_spend(
+    *,
+    advocate_id: int,
+    amount: int,
+    reason: str,
+    idempotency_key: str,
+    source: models.Model | None = None,
+) -> LedgerResult:
+    """Take points, refusing with InsufficientPoints if the balance is too low."""
+    if amount <= 0:
+        raise LedgerError("A spend must be a positive number of points.")
+    return _apply(
+        advocate_id=advocate_id,
+        amount=-amount,
+        kind=LedgerEntry.Kind.SPEND,
+        reason=reason,
+        idempotency_key=idempotency_key,
+        source=source,
+        counts_toward_lifetime=False,
+    )
+
+
+def points_reverse(
+    *, entry_id: int, reason: str, idempotency_key: str | None = None
+) -> LedgerResult:
+    """Cancel an entry with a visible entry of the opposite amount.
+
+    Reversing a spend is a refund. Reversing an award also takes the points out of
+    lifetime points; it is refused (InsufficientPoints) if the advocate has already
+    spent them, leaving the caller to decide what is owed.
+    """
+    entry = LedgerEntry.objects.get(pk=entry_id)
+    if entry.kind == LedgerEntry.Kind.REVERSAL or entry.kind == LedgerEntry.Kind.REFUND:
+        raise LedgerError("A reversal cannot itself be reversed; make a new entry instead.")
+    kind = LedgerEntry.Kind.REFUND if entry.amount < 0 else LedgerEntry.Kind.REVERSAL
+    return _apply(
+        advocate_id=entry.advocate_id,
+        amount=-entry.amount,
+        kind=kind,
+        reason=reason,
+        idempotency_key=idempotency_key or f"reverse:{entry.idempotency_key}",
+        reverses=entry,
+        source_fields={"source_type": entry.source_type, "source_id": entry.source_id},
+        counts_toward_lifetime=entry.kind == LedgerEntry.Kind.AWARD,
+    )

@@ -1,0 +1,21 @@
+from django.urls import reverse
+
+from rewards.services import points_award
+
+
+def test_hub_shows_balance_and_recent_entries(advocate, advocate_client) -> None:
+    points_award(advocate_id=advocate.pk, amount=150, reason="Shared a post", idempotency_key="t:1")
+    response = advocate_client.get(reverse("advocates:hub"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Shared a post" in body
+    assert "+150" in body
+
+
+def test_hub_query_count_does_not_grow_with_entries(
+    advocate, advocate_client, django_assert_max_num_queries
+) -> None:
+    for n in range(12):
+        points_award(advocate_id=advocate.pk, amount=5, reason=f"r{n}", idempotency_key=f"k{n}")
+    with django_assert_max_num_queries(8):
+        advocate_client.get(reverse("advocates:hub"))

@@ -1,0 +1,104 @@
+"""factory_boy factories shared by every app's tests."""
+
+from __future__ import annotations
+
+import factory
+from allauth.account.models import EmailAddress
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from advocates.models import Advocate, Company, Invitation, Product, Tag, User
+from advocates.roles import MANAGERS_GROUP, REPS_GROUP
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+
+    @factory.post_generation
+    def password(obj: User, create: bool, extracted: str | None, **kwargs: object) -> None:
+        obj.set_password(extracted or PASSWORD)
+        if create:
+            obj.save(update_fields=["password"])
+            EmailAddress.objects.create(user=obj, email=obj.email, verified=True, primary=True)
+
+    @factory.post_generation
+    def groups(obj: User, create: bool, extracted: list[str] | None, **kwargs: object) -> None:
+        if create and extracted:
+            for name in extracted:
+                obj.groups.add(Group.objects.get_or_create(name=name)[0])
+
+
+class ManagerFactory(UserFactory):
+    @factory.post_generation
+    def groups(obj: User, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            obj.groups.add(Group.objects.get_or_create(name=MANAGERS_GROUP)[0])
+
+
+class RepFactory(UserFactory):
+    @factory.post_generation
+    def groups(obj: User, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            obj.groups.add(Group.objects.get_or_create(name=REPS_GROUP)[0])
+
+
+class CompanyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Company
+
+    name = factory.Sequence(lambda n: f"Company {n}")
+    domain = factory.Sequence(lambda n: f"company{n}.example")
+    industry = "Software"
+    size_band = Company.SizeBand.MEDIUM
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Product {n}")
+
+
+class TagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tag
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Tag {n}")
+
+
+class AdvocateFactory(factory.django.DjangoModelFactory):
+    """An active advocate with a zero balance (give points with rewards.services)."""
+
+    class Meta:
+        model = Advocate
+
+    user = factory.SubFactory(UserFactory)
+    company = factory.SubFactory(CompanyFactory)
+    title = "Director of Operations"
+    seniority = Advocate.Seniority.DIRECTOR
+    industry = "Software"
+    status = Advocate.Status.ACTIVE
+    joined_at = factory.LazyFunction(timezone.now)
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Invitation
+
+    email = factory.Sequence(lambda n: f"invitee{n}@example.com")
+    first_name = "Ivy"
+    last_name = "Invitee"
+    company_name = "Invited Co"
+    invited_by = factory.SubFactory(RepFactory)
+    nonce = factory.Sequence(lambda n: f"nonce{n:04d}")
+    send_count = 1
