@@ -31,6 +31,7 @@ class ProfileForm(forms.ModelForm):
             "tags",
             "reference_opt_in",
             "reference_max_calls_per_90d",
+            "leaderboard_opt_out",
         ]
         widgets = {
             "bio": forms.Textarea(attrs={"rows": 4}),

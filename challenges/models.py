@@ -183,3 +183,21 @@ class AdvocateBadge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.badge} for {self.advocate_id}"
+
+
+class LevelAchievement(models.Model):
+    """That an advocate reached a level: notified once, even if points later drop."""
+
+    advocate = models.ForeignKey(
+        "advocates.Advocate", on_delete=models.CASCADE, related_name="level_achievements"
+    )
+    level = models.ForeignKey(Level, on_delete=models.CASCADE, related_name="+")
+    reached_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["advocate", "level"], name="level_reached_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.advocate_id} reached {self.level_id}"

@@ -16,6 +16,9 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("advocates.urls")),
+    path("", include("challenges.urls")),
+    path("", include("rewards.urls")),
+    path("", include("references.urls")),
 ]
 
 if settings.DEBUG:

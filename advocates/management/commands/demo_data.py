@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
@@ -89,6 +91,16 @@ class Command(BaseCommand):
                     reason="Welcome to the community",
                     idempotency_key=f"welcome:{advocate.pk}",
                 )
+        # Each app adds its own demo content in <app>/demo.py: load(stdout) -> None,
+        # idempotent like the rest of this command.
+        for app in ("challenges", "rewards", "references", "referrals", "campaigns"):
+            try:
+                module = importlib.import_module(f"{app}.demo")
+            except ModuleNotFoundError as error:
+                if error.name != f"{app}.demo":
+                    raise
+                continue
+            module.load(self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at /accounts/login/ with:"))
         shown: set[str] = set()
         for email, _first, _last, role, _company, _title in PEOPLE:
