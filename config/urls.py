@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("challenges.urls")),
     path("", include("rewards.urls")),
     path("", include("references.urls")),
+    path("", include("referrals.urls")),
 ]
 
 if settings.DEBUG:
