@@ -242,3 +242,91 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+# --- The relationship graph -------------------------------------------------------------
+
+
+class Person(models.Model):
+    """Anyone in the relationship graph: an advocate, an employee, a prospect, a contact.
+
+    People are merged by email (case-insensitive), else by LinkedIn URL; both are unique
+    when present, so an import run twice, or by two owners, finds the same person.
+    """
+
+    class Kind(models.TextChoices):
+        ADVOCATE = "advocate", "Advocate"
+        EMPLOYEE = "employee", "Colleague"
+        PROSPECT = "prospect", "Prospect"
+        CONTACT = "contact", "Contact"
+
+    full_name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    linkedin_url = models.URLField(max_length=300, blank=True)
+    company_name = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CONTACT)
+    advocate = models.OneToOneField(
+        Advocate, on_delete=models.SET_NULL, null=True, blank=True, related_name="person"
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="person",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name_plural = "people"
+        ordering = ["full_name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"), condition=~models.Q(email=""), name="person_email_ci_unique"
+            ),
+            models.UniqueConstraint(
+                "linkedin_url",
+                condition=~models.Q(linkedin_url=""),
+                name="person_linkedin_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email or f"person {self.pk}"
+
+
+class Relationship(models.Model):
+    """``from_person`` knows ``to_person`` (read in both directions), with its source.
+
+    One row per pair and direction as recorded; readers look at both endpoints, each
+    with its own index, so a person's neighbours are two index scans.
+    """
+
+    class Source(models.TextChoices):
+        LINKEDIN = "linkedin", "LinkedIn import"
+        MANUAL = "manual", "Added by hand"
+        CRM = "crm", "CRM"
+
+    from_person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    to_person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    note = models.CharField(max_length=200, blank=True)
+    connected_on = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["from_person", "to_person"], name="relationship_pair"),
+            models.CheckConstraint(
+                condition=~models.Q(from_person=models.F("to_person")),
+                name="relationship_not_self",
+            ),
+        ]
+        # The unique pair indexes from_person first; to_person has its own FK index.
+
+    def __str__(self) -> str:
+        return f"{self.from_person_id} knows {self.to_person_id}"
