@@ -1,5 +1,24 @@
-from django.urls import path  # noqa: F401 - patterns are added as the app's views land
+from django.urls import path
+
+from challenges import views
 
 app_name = "challenges"
 
-urlpatterns: list = []
+# One pattern per line, so other areas of the app can add theirs with a one-line edit.
+urlpatterns = [
+    # Advocates
+    path("challenges/", views.challenge_list, name="list"),
+    path("challenges/<int:pk>/", views.challenge_detail, name="detail"),
+    path("challenges/<int:pk>/submit/", views.challenge_submit, name="submit"),
+    path("challenges/submissions/<int:pk>/", views.submission_detail, name="submission"),
+    # Managers
+    path("console/challenges/", views.manage, name="manage"),
+    path("console/challenges/new/", views.create, name="create"),
+    path("console/challenges/<int:pk>/edit/", views.edit, name="edit"),
+    path("console/challenges/<int:pk>/publish/", views.publish, name="publish"),
+    path("console/challenges/<int:pk>/archive/", views.archive, name="archive"),
+    path("console/review/", views.review, name="review"),
+    path("console/review/<int:pk>/", views.review_decide, name="review_decide"),
+    path("console/review/bulk/", views.review_bulk, name="review_bulk"),
+    path("console/nps/", views.nps, name="nps"),
+]

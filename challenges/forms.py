@@ -1,0 +1,264 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.core.validators import MinValueValidator
+
+from advocates.models import Tag
+from challenges.models import Challenge, Level
+from challenges.services import SubmissionInput
+
+NPS_QUESTION = "How likely are you to recommend us to a friend or colleague?"
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format=DATETIME_FORMAT, **kwargs)
+
+
+class ChallengeForm(forms.ModelForm):
+    """A manager's challenge: what to do, for whom, when, and for how many points."""
+
+    points = forms.IntegerField(
+        validators=[MinValueValidator(1, "Points must be more than 0.")],
+        help_text="Awarded when a submission is approved.",
+    )
+    survey_questions = forms.CharField(
+        label="Survey questions",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One question per line; advocates answer each in writing.",
+    )
+    target_url = forms.URLField(
+        label="Link",
+        required=False,
+        assume_scheme="https",
+        help_text="What to share or review, or the event page.",
+    )
+    include_nps = forms.BooleanField(
+        label="Include the NPS question (0–10 with a comment)",
+        required=False,
+        help_text=f"“{NPS_QUESTION}”",
+    )
+
+    class Meta:
+        model = Challenge
+        fields = [
+            "title",
+            "description",
+            "kind",
+            "points",
+            "starts_at",
+            "ends_at",
+            "audience",
+            "audience_tag",
+            "audience_level",
+            "completion_limit",
+            "auto_approve",
+            "target_url",
+            "event_at",
+        ]
+        labels = {
+            "kind": "Type",
+            "starts_at": "Starts",
+            "ends_at": "Ends",
+            "audience_tag": "Tag",
+            "audience_level": "Level",
+            "completion_limit": "Times one advocate may complete it",
+            "auto_approve": "Approve automatically (no review)",
+            "event_at": "Event date and time",
+        }
+        help_texts = {
+            "ends_at": "Leave empty to keep it open until you archive it.",
+            "description": "What to do and why it matters. Advocates see this.",
+        }
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "starts_at": DateTimeLocalInput(),
+            "ends_at": DateTimeLocalInput(),
+            "event_at": DateTimeLocalInput(),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["audience_tag"].queryset = Tag.objects.order_by("name")
+        self.fields["audience_level"].queryset = Level.objects.order_by("threshold")
+        self.fields["completion_limit"].validators.append(
+            MinValueValidator(1, "An advocate must be able to complete it at least once.")
+        )
+        for name in ("starts_at", "ends_at", "event_at"):
+            self.fields[name].input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d"]
+        questions = self.instance.questions or []
+        if not self.is_bound and questions:
+            self.initial["survey_questions"] = "\n".join(
+                q["label"] for q in questions if q.get("kind") == "text"
+            )
+            self.initial["include_nps"] = any(q.get("kind") == "nps" for q in questions)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        kind = data.get("kind")
+        starts, ends = data.get("starts_at"), data.get("ends_at")
+        if starts and ends and ends <= starts:
+            self.add_error("ends_at", "The end must be after the start.")
+        audience = data.get("audience")
+        if audience == Challenge.Audience.TAG and not data.get("audience_tag"):
+            self.add_error("audience_tag", "Choose the tag advocates need for this challenge.")
+        if audience == Challenge.Audience.LEVEL and not data.get("audience_level"):
+            self.add_error("audience_level", "Choose the lowest level that may take part.")
+        if audience != Challenge.Audience.TAG:
+            data["audience_tag"] = None
+        if audience != Challenge.Audience.LEVEL:
+            data["audience_level"] = None
+        lines = [
+            line.strip()
+            for line in (data.get("survey_questions") or "").splitlines()
+            if line.strip()
+        ]
+        if len({line.lower() for line in lines}) != len(lines):
+            self.add_error("survey_questions", "Each question must be different.")
+        if any(len(line) > 300 for line in lines):
+            self.add_error("survey_questions", "Keep each question under 300 characters.")
+        questions = [{"label": line, "kind": "text"} for line in lines]
+        if data.get("include_nps"):
+            questions.insert(0, {"label": NPS_QUESTION, "kind": "nps"})
+        if kind == Challenge.Kind.SURVEY:
+            if not questions:
+                self.add_error(
+                    "survey_questions",
+                    "A survey needs a question: write one or add the NPS question.",
+                )
+            data["questions"] = questions
+        else:
+            data["questions"] = []
+        if kind == Challenge.Kind.EVENT and not data.get("event_at"):
+            self.add_error("event_at", "Give the event's date and time.")
+        if kind != Challenge.Kind.EVENT:
+            data["event_at"] = None
+        return data
+
+
+class ChallengeFilterForm(forms.Form):
+    status = forms.ChoiceField(choices=[("", "All"), *Challenge.Status.choices], required=False)
+
+
+class SubmissionForm(forms.Form):
+    """The input a challenge asks for, built from its type."""
+
+    def __init__(self, challenge: Challenge, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", f"c{challenge.pk}")
+        super().__init__(*args, **kwargs)
+        self.challenge = challenge
+        kind = Challenge.Kind
+        f = self.fields
+        if challenge.kind == kind.SOCIAL_SHARE:
+            f["url"] = forms.URLField(
+                label="Link to your post", max_length=500, assume_scheme="https"
+            )
+        elif challenge.kind == kind.REVIEW:
+            f["url"] = forms.URLField(
+                label="Link to your review", max_length=500, assume_scheme="https"
+            )
+            f["image"] = forms.FileField(
+                label="Screenshot (optional)",
+                required=False,
+                widget=forms.ClearableFileInput(
+                    attrs={"accept": "image/jpeg,image/png,image/webp"}
+                ),
+            )
+        elif challenge.kind == kind.TESTIMONIAL:
+            f["text"] = forms.CharField(
+                label="Your answer", max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+            )
+        elif challenge.kind == kind.UPLOAD:
+            f["image"] = forms.FileField(
+                label="Your image",
+                help_text="JPEG, PNG or WebP.",
+                widget=forms.ClearableFileInput(
+                    attrs={"accept": "image/jpeg,image/png,image/webp"}
+                ),
+            )
+        elif challenge.kind == kind.SURVEY:
+            for index, question in enumerate(challenge.questions or []):
+                if question.get("kind") == "nps":
+                    f["nps_score"] = forms.TypedChoiceField(
+                        label=question["label"],
+                        choices=[(str(n), str(n)) for n in range(11)],
+                        coerce=int,
+                        widget=forms.RadioSelect(attrs={"class": "nps-scale"}),
+                        help_text="0 = not at all likely, 10 = extremely likely.",
+                        error_messages={"required": "Pick a score from 0 to 10."},
+                    )
+                    f["nps_comment"] = forms.CharField(
+                        label="What is the main reason for your score?",
+                        required=False,
+                        max_length=2000,
+                        widget=forms.Textarea(attrs={"rows": 2}),
+                    )
+                else:
+                    f[f"q{index}"] = forms.CharField(
+                        label=question["label"],
+                        max_length=2000,
+                        widget=forms.Textarea(attrs={"rows": 2}),
+                    )
+        elif challenge.kind == kind.EVENT:
+            f["rsvp"] = forms.BooleanField(
+                label="I will attend",
+                error_messages={"required": "Tick “I will attend” to RSVP."},
+            )
+        else:  # referral, reference: what they did, until those flows take over
+            f["text"] = forms.CharField(
+                label="Tell us what you did",
+                max_length=5000,
+                widget=forms.Textarea(attrs={"rows": 3}),
+            )
+
+    def to_input(self) -> SubmissionInput:
+        data = self.cleaned_data
+        rows = []
+        for index, question in enumerate(self.challenge.questions or []):
+            if question.get("kind") == "nps":
+                rows.append(
+                    {
+                        "label": question["label"],
+                        "answer": str(data["nps_score"]),
+                        "comment": data.get("nps_comment", ""),
+                    }
+                )
+            elif f"q{index}" in data:
+                rows.append({"label": question["label"], "answer": data[f"q{index}"]})
+        answers: dict[str, Any] = {}
+        if rows:
+            answers["questions"] = rows
+        if data.get("rsvp"):
+            answers["rsvp"] = True
+        return SubmissionInput(
+            url=data.get("url", ""),
+            text=data.get("text", ""),
+            image=data.get("image") or None,
+            answers=answers,
+            nps_score=data.get("nps_score"),
+            nps_comment=data.get("nps_comment", ""),
+        )
+
+
+class NPSPeriodForm(forms.Form):
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="From")
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="To")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            self.add_error("end", "The end must be on or after the start.")
+        return data
+
+    def period(self, default: tuple[date, date]) -> tuple[date, date]:
+        if self.is_bound and self.is_valid():
+            return self.cleaned_data["start"], self.cleaned_data["end"]
+        return default

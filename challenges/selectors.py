@@ -1,0 +1,193 @@
+"""Reads for challenges, submissions and NPS, scoped to the caller and with their joins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from advocates.models import Advocate
+from challenges.models import Challenge, NPSResponse, Submission
+
+COUNTED = ~Q(status=Submission.Status.REJECTED)  # a rejected try does not use up the limit
+
+
+def audience_q(advocate: Advocate) -> Q:
+    """Challenges whose audience includes ``advocate``: everyone, one of their tags, or a
+    level whose threshold their lifetime points reach (levels are by lifetime points)."""
+    return (
+        Q(audience=Challenge.Audience.EVERYONE)
+        | Q(
+            audience=Challenge.Audience.TAG,
+            audience_tag__in=advocate.tags.through.objects.filter(advocate_id=advocate.pk).values(
+                "tag_id"
+            ),
+        )
+        | Q(
+            audience=Challenge.Audience.LEVEL,
+            audience_level__threshold__lte=advocate.lifetime_points,
+        )
+    )
+
+
+def open_now_q(now: datetime) -> Q:
+    return Q(status=Challenge.Status.PUBLISHED, starts_at__lte=now) & (
+        Q(ends_at__isnull=True) | Q(ends_at__gt=now)
+    )
+
+
+def _my_count(advocate_id: int) -> Coalesce:
+    done = (
+        Submission.objects.filter(COUNTED, challenge=OuterRef("pk"), advocate_id=advocate_id)
+        .order_by()
+        .values("challenge")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(done), Value(0))
+
+
+def challenges_open_to(advocate: Advocate, *, now: datetime | None = None) -> QuerySet[Challenge]:
+    """The challenges ``advocate`` can complete right now, ending soonest first, then newest.
+
+    One query whatever the number of challenges: the audience and the completion count
+    are subqueries, not per-row lookups.
+    """
+    now = now or timezone.now()
+    return (
+        Challenge.objects.filter(open_now_q(now))
+        .filter(audience_q(advocate))
+        .annotate(my_count=_my_count(advocate.pk))
+        .filter(my_count__lt=F("completion_limit"))
+        .order_by(F("ends_at").asc(nulls_last=True), "-starts_at", "-id")
+    )
+
+
+def challenge_for_advocate(advocate: Advocate, pk: int) -> Challenge:
+    """A challenge an advocate may look at: anything but a draft (drafts are a 404).
+
+    Whether they may *complete* it is the service's call, which explains why not.
+    """
+    return (
+        Challenge.objects.exclude(status=Challenge.Status.DRAFT)
+        .select_related("audience_tag", "audience_level")
+        .annotate(my_count=_my_count(advocate.pk))
+        .get(pk=pk)
+    )
+
+
+def submissions_of(advocate: Advocate) -> QuerySet[Submission]:
+    """What I did: my submissions, newest first, with their challenge."""
+    return (
+        Submission.objects.filter(advocate=advocate)
+        .select_related("challenge")
+        .order_by("-created_at", "-id")
+    )
+
+
+def submission_of(advocate: Advocate, pk: int) -> Submission:
+    """One of my submissions; another advocate's is DoesNotExist (a 404 in views)."""
+    return submissions_of(advocate).get(pk=pk)
+
+
+def challenges_for_manager(*, status: str = "") -> QuerySet[Challenge]:
+    challenges = Challenge.objects.select_related("audience_tag", "audience_level").annotate(
+        pending_count=Count("submissions", filter=Q(submissions__status="pending")),
+        submission_count=Count("submissions"),
+    )
+    if status:
+        challenges = challenges.filter(status=status)
+    return challenges.order_by("-starts_at", "-id")
+
+
+def review_queue() -> QuerySet[Submission]:
+    """Pending submissions, oldest first (first in, first reviewed)."""
+    return (
+        Submission.objects.filter(status=Submission.Status.PENDING)
+        .select_related("challenge", "advocate__user", "advocate__company", "nps_response")
+        .order_by("created_at", "id")
+    )
+
+
+def submission_for_review(pk: int) -> Submission:
+    return Submission.objects.select_related(
+        "challenge", "advocate__user", "advocate__company", "nps_response"
+    ).get(pk=pk)
+
+
+# --- NPS ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NPSSummary:
+    start: date
+    end: date
+    promoters: int
+    passives: int
+    detractors: int
+
+    @property
+    def total(self) -> int:
+        return self.promoters + self.passives + self.detractors
+
+    @property
+    def score(self) -> int | None:
+        """% promoters (9–10) minus % detractors (0–6), from −100 to 100; None if no answers."""
+        if not self.total:
+            return None
+        return round((self.promoters - self.detractors) * 100 / self.total)
+
+    def share(self, count: int) -> int:
+        return round(count * 100 / self.total) if self.total else 0
+
+    @property
+    def promoters_pct(self) -> int:
+        return self.share(self.promoters)
+
+    @property
+    def passives_pct(self) -> int:
+        return self.share(self.passives)
+
+    @property
+    def detractors_pct(self) -> int:
+        return self.share(self.detractors)
+
+
+def default_nps_period(today: date | None = None) -> tuple[date, date]:
+    today = today or timezone.localdate()
+    return today - timedelta(days=89), today  # 90 days, today included
+
+
+def nps_summary(*, start: date, end: date) -> NPSSummary:
+    """The program's NPS over [start, end] (whole days, both included).
+
+    Each advocate counts once, with their latest answer in the period, so an advocate
+    who answered two surveys does not weigh double. Answers whose submission a manager
+    rejected (spam, a test) do not count.
+    """
+    tz = timezone.get_current_timezone()
+    since = datetime.combine(start, time.min, tzinfo=tz)
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
+    in_period = NPSResponse.objects.filter(created_at__gte=since, created_at__lt=until).exclude(
+        submission__status=Submission.Status.REJECTED
+    )
+    latest = in_period.filter(advocate_id=OuterRef("advocate_id")).order_by("-created_at", "-id")
+    counts = (
+        in_period.annotate(latest_id=Subquery(latest.values("id")[:1]))
+        .filter(id=F("latest_id"))
+        .aggregate(
+            promoters=Count("id", filter=Q(score__gte=9)),
+            passives=Count("id", filter=Q(score__gte=7, score__lte=8)),
+            detractors=Count("id", filter=Q(score__lte=6)),
+        )
+    )
+    return NPSSummary(start=start, end=end, **counts)
+
+
+def nps_latest(*, advocate_id: int) -> NPSResponse | None:
+    return (
+        NPSResponse.objects.filter(advocate_id=advocate_id).order_by("-created_at", "-id").first()
+    )

@@ -1,0 +1,389 @@
+"""Writes for challenges: managing them, completing them, reviewing the submissions.
+
+Points move only through the ledger (rewards.services). An approval awards with the key
+``challenge-submission:<id>:approved``; the conditional update pending → approved
+decides which of several racing approvals awards, and the ledger's unique key makes a
+retry a no-op anyway.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from PIL import ImageOps
+
+from advocates.images import ALLOWED_FORMATS, decode_image
+from advocates.models import Advocate, User
+from challenges.models import Challenge, NPSResponse, Submission
+from rewards.models import LedgerEntry
+from rewards.services import InsufficientPoints, points_award, points_reverse
+
+SUBMISSION_IMAGE_SIDE = 1600  # px: enough to read a screenshot, small enough to store
+
+
+class SubmissionRefused(Exception):
+    """The challenge cannot be completed now; the message is shown to the advocate."""
+
+
+class ReviewError(Exception):
+    """A review action that was refused; the message is shown to the manager."""
+
+
+def approval_key(submission_id: int) -> str:
+    return f"challenge-submission:{submission_id}:approved"
+
+
+# --- Managing challenges ----------------------------------------------------------------
+
+EDITABLE_FIELDS = (
+    "title",
+    "description",
+    "kind",
+    "points",
+    "starts_at",
+    "ends_at",
+    "audience",
+    "audience_tag",
+    "audience_level",
+    "completion_limit",
+    "auto_approve",
+    "target_url",
+    "event_at",
+    "questions",
+)
+
+
+def challenge_create(*, created_by: User, data: dict[str, Any], publish: bool = False) -> Challenge:
+    """Create a challenge from a validated ChallengeForm's cleaned data."""
+    challenge = Challenge(
+        created_by=created_by,
+        status=Challenge.Status.PUBLISHED if publish else Challenge.Status.DRAFT,
+        **{name: data[name] for name in EDITABLE_FIELDS if name in data},
+    )
+    challenge.full_clean()
+    challenge.save()
+    return challenge
+
+
+def challenge_update(
+    *, challenge_id: int, data: dict[str, Any], publish: bool = False
+) -> Challenge:
+    with transaction.atomic():
+        challenge = Challenge.objects.select_for_update().get(pk=challenge_id)
+        if challenge.status == Challenge.Status.ARCHIVED:
+            raise ValidationError("This challenge is archived; it can no longer be edited.")
+        if data.get("kind", challenge.kind) != challenge.kind and challenge.submissions.exists():
+            # Existing submissions hold the input of the old type.
+            raise ValidationError(
+                "Advocates have already completed this challenge, so its type cannot change."
+            )
+        for name in EDITABLE_FIELDS:
+            if name in data:
+                setattr(challenge, name, data[name])
+        if publish:
+            challenge.status = Challenge.Status.PUBLISHED
+        challenge.full_clean()
+        challenge.save()
+    return challenge
+
+
+def challenge_publish(*, challenge_id: int) -> Challenge:
+    with transaction.atomic():
+        challenge = Challenge.objects.select_for_update().get(pk=challenge_id)
+        if challenge.status == Challenge.Status.ARCHIVED:
+            raise ValidationError("An archived challenge cannot be published again.")
+        if challenge.ends_at is not None and challenge.ends_at <= timezone.now():
+            raise ValidationError("This challenge has already ended: move its end date first.")
+        challenge.status = Challenge.Status.PUBLISHED
+        challenge.save(update_fields=["status"])
+    return challenge
+
+
+def challenge_archive(*, challenge_id: int) -> Challenge:
+    """Close a challenge for good. Its submissions stay, and pending ones can still be
+    reviewed: the advocate did the work while it was open."""
+    Challenge.objects.filter(pk=challenge_id).update(status=Challenge.Status.ARCHIVED)
+    return Challenge.objects.get(pk=challenge_id)
+
+
+# --- Completing a challenge -------------------------------------------------------------
+
+
+def submission_image_process(upload: UploadedFile) -> ContentFile:
+    """The avatar's rules (advocates.images): decoded by Pillow, re-encoded so EXIF and
+    anything else hidden in the file is dropped, and scaled down."""
+    image = decode_image(upload, max_bytes=settings.AVATAR_MAX_BYTES)
+    fmt = image.format or "PNG"
+    image = ImageOps.exif_transpose(image)
+    if image.mode not in ("RGB", "RGBA", "L", "LA"):
+        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    image.thumbnail((SUBMISSION_IMAGE_SIDE, SUBMISSION_IMAGE_SIDE))
+    out = io.BytesIO()
+    if fmt == "JPEG":
+        image.convert("RGB").save(out, "JPEG", quality=88, optimize=True)
+    elif fmt == "PNG":
+        image.save(out, "PNG", optimize=True)
+    else:
+        image.save(out, "WEBP", quality=88)
+    return ContentFile(out.getvalue(), name=f"{uuid.uuid4().hex}.{ALLOWED_FORMATS[fmt]}")
+
+
+def _when(moment: Any) -> str:
+    return date_format(timezone.localtime(moment), "M j, Y H:i")
+
+
+def challenge_refusal(
+    challenge: Challenge, advocate: Advocate, *, done: int, now: Any = None
+) -> str:
+    """Why ``advocate`` cannot complete ``challenge`` now, or "" if they can.
+
+    ``done``: their submissions that count toward the limit (all but rejected ones).
+    """
+    now = now or timezone.now()
+    if challenge.status == Challenge.Status.DRAFT:
+        return "This challenge is not available."
+    if challenge.status == Challenge.Status.ARCHIVED:
+        return "This challenge is closed: it no longer takes submissions."
+    if challenge.starts_at > now:
+        return f"This challenge opens on {_when(challenge.starts_at)}."
+    if challenge.ends_at is not None and challenge.ends_at <= now:
+        return (
+            f"This challenge ended on {_when(challenge.ends_at)}: it no longer takes submissions."
+        )
+    if challenge.audience == Challenge.Audience.TAG and not (
+        challenge.audience_tag_id and advocate.tags.filter(pk=challenge.audience_tag_id).exists()
+    ):
+        return "This challenge is for another group of advocates."
+    if challenge.audience == Challenge.Audience.LEVEL and not (
+        challenge.audience_level_id
+        and challenge.audience_level.threshold <= advocate.lifetime_points
+    ):
+        name = challenge.audience_level.name if challenge.audience_level_id else "a higher level"
+        return f"This challenge opens when you reach the {name} level."
+    if done >= challenge.completion_limit:
+        if challenge.completion_limit == 1:
+            return "You have already completed this challenge."
+        return (
+            f"You have already completed this challenge {done} times, "
+            f"the most it allows ({challenge.completion_limit})."
+        )
+    return ""
+
+
+@dataclass
+class SubmissionInput:
+    """What the advocate gave, already validated by SubmissionForm for the challenge's kind."""
+
+    url: str = ""
+    text: str = ""
+    image: UploadedFile | None = None
+    answers: dict[str, Any] = field(default_factory=dict)
+    nps_score: int | None = None
+    nps_comment: str = ""
+
+
+def _check_input(challenge: Challenge, data: SubmissionInput) -> None:
+    # The form checks this too; the service holds the rule for every caller.
+    kind = Challenge.Kind
+    if challenge.kind in (kind.SOCIAL_SHARE, kind.REVIEW) and not data.url:
+        raise SubmissionRefused("Add the link to your post or review.")
+    if challenge.kind in (kind.TESTIMONIAL, kind.REFERRAL, kind.REFERENCE) and not data.text:
+        raise SubmissionRefused("Write your answer first.")
+    if challenge.kind == kind.UPLOAD and data.image is None:
+        raise SubmissionRefused("Choose an image to upload.")
+    if data.nps_score is not None and not 0 <= data.nps_score <= 10:
+        raise SubmissionRefused("Pick a score from 0 to 10.")
+    wants_nps = any(q.get("kind") == "nps" for q in challenge.questions or [])
+    if challenge.kind == kind.SURVEY and wants_nps and data.nps_score is None:
+        raise SubmissionRefused("Pick a score from 0 to 10.")
+
+
+def submission_create(
+    *, challenge_id: int, advocate_id: int, data: SubmissionInput | None = None
+) -> Submission:
+    """Record an advocate's completion of a challenge, or raise SubmissionRefused.
+
+    Everything is checked under a lock on the advocate's row, counting their existing
+    submissions inside it, so a double click (or ten) cannot pass the completion limit.
+    A refusal records nothing. An auto-approve challenge is approved at once.
+    """
+    data = data or SubmissionInput()
+    # Decode the image before taking any lock: Pillow work is slow, and a bad file is
+    # refused here without touching the database.
+    image = None
+    if data.image is not None:
+        try:
+            image = submission_image_process(data.image)
+        except ValidationError as error:
+            raise SubmissionRefused(error.messages[0]) from None
+    with transaction.atomic():
+        advocate = Advocate.objects.select_for_update().get(pk=advocate_id)
+        try:
+            challenge = Challenge.objects.select_related("audience_level").get(pk=challenge_id)
+        except Challenge.DoesNotExist:
+            raise SubmissionRefused("This challenge is not available.") from None
+        if advocate.status != Advocate.Status.ACTIVE:
+            raise SubmissionRefused("Your membership is not active.")
+        done = (
+            Submission.objects.filter(challenge=challenge, advocate=advocate)
+            .exclude(status=Submission.Status.REJECTED)
+            .count()
+        )
+        refusal = challenge_refusal(challenge, advocate, done=done)
+        if refusal:
+            raise SubmissionRefused(refusal)
+        _check_input(challenge, data)
+        submission = Submission(
+            challenge=challenge,
+            advocate=advocate,
+            url=data.url,
+            text=data.text,
+            answers=data.answers,
+        )
+        if image is not None:
+            submission.image.save(image.name, image, save=False)
+        submission.save()
+        if data.nps_score is not None:
+            NPSResponse.objects.create(
+                advocate=advocate,
+                score=data.nps_score,
+                comment=data.nps_comment,
+                submission=submission,
+            )
+        if challenge.auto_approve:
+            _approve(submission=submission, reviewer=None)
+            submission.refresh_from_db()
+    return submission
+
+
+# --- Reviewing --------------------------------------------------------------------------
+
+
+def _queue_progress(advocate_id: int) -> None:
+    from challenges.tasks import progress_refresh
+
+    transaction.on_commit(lambda: progress_refresh.delay(advocate_id))
+
+
+def _approve(*, submission: Submission, reviewer: User | None) -> bool:
+    """Pending → approved and the award, in the caller's transaction. True if this call
+    approved it; False if it was no longer pending (someone else decided first)."""
+    won = Submission.objects.filter(pk=submission.pk, status=Submission.Status.PENDING).update(
+        status=Submission.Status.APPROVED,
+        reviewed_by=reviewer,
+        reviewed_at=timezone.now(),
+        rejection_reason="",
+    )
+    if not won:
+        return False
+    challenge = submission.challenge
+    points_award(
+        advocate_id=submission.advocate_id,
+        amount=challenge.points,
+        reason=f"Challenge: {challenge.title}"[:255],
+        idempotency_key=approval_key(submission.pk),
+        source=submission,
+    )
+    _queue_progress(submission.advocate_id)
+    return True
+
+
+def submission_approve(*, submission_id: int, reviewer: User) -> Submission:
+    """Approve and award the challenge's points, exactly once however often it is called.
+
+    Approving an approved submission changes nothing; a rejected one stays rejected
+    (ReviewError).
+    """
+    with transaction.atomic():
+        submission = Submission.objects.select_related("challenge").get(pk=submission_id)
+        # The conditional update inside _approve waits for any concurrent decision on
+        # this row and then sees its outcome, so only one caller ever awards.
+        if not _approve(submission=submission, reviewer=reviewer):
+            submission.refresh_from_db()
+            if submission.status == Submission.Status.REJECTED:
+                raise ReviewError("This submission was already rejected.")
+            return submission
+        submission.refresh_from_db()
+    return submission
+
+
+def submission_reject(*, submission_id: int, reviewer: User, reason: str) -> Submission:
+    """Reject with a reason the advocate sees. Rejecting an approved submission takes
+    its points back with a visible reversing ledger entry."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReviewError("Give a reason: the advocate sees it.")
+    reason = reason[:500]
+    with transaction.atomic():
+        submission = (
+            Submission.objects.select_for_update().select_related("challenge").get(pk=submission_id)
+        )
+        if submission.status == Submission.Status.REJECTED:
+            return submission
+        was_approved = submission.status == Submission.Status.APPROVED
+        submission.status = Submission.Status.REJECTED
+        submission.rejection_reason = reason
+        submission.reviewed_by = reviewer
+        submission.reviewed_at = timezone.now()
+        submission.save(update_fields=["status", "rejection_reason", "reviewed_by", "reviewed_at"])
+        if was_approved:
+            award = LedgerEntry.objects.filter(idempotency_key=approval_key(submission.pk)).first()
+            if award is not None:
+                try:
+                    points_reverse(
+                        entry_id=award.pk,
+                        reason=f"Reversed: {submission.challenge.title} was not approved"[:255],
+                    )
+                except InsufficientPoints:
+                    # Rolls the rejection back too: nothing changes.
+                    raise ReviewError(
+                        "The advocate has already spent these points, so the approval "
+                        "cannot be reversed. Adjust their points first."
+                    ) from None
+            _queue_progress(submission.advocate_id)
+    return submission
+
+
+@dataclass
+class BulkResult:
+    done: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+
+
+def submissions_bulk_approve(*, submission_ids: list[int], reviewer: User) -> BulkResult:
+    """Approve each in its own transaction, so one refusal does not undo the others."""
+    result = BulkResult()
+    for pk in sorted(set(submission_ids)):
+        try:
+            submission_approve(submission_id=pk, reviewer=reviewer)
+        except (ReviewError, Submission.DoesNotExist) as error:
+            result.failed[pk] = str(error) if isinstance(error, ReviewError) else "Not found."
+        else:
+            result.done.append(pk)
+    return result
+
+
+def submissions_bulk_reject(
+    *, submission_ids: list[int], reviewer: User, reason: str
+) -> BulkResult:
+    if not (reason or "").strip():
+        raise ReviewError("Give a reason: the advocates see it.")
+    result = BulkResult()
+    for pk in sorted(set(submission_ids)):
+        try:
+            submission_reject(submission_id=pk, reviewer=reviewer, reason=reason)
+        except (ReviewError, Submission.DoesNotExist) as error:
+            result.failed[pk] = str(error) if isinstance(error, ReviewError) else "Not found."
+        else:
+            result.done.append(pk)
+    return result

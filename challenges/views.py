@@ -1,0 +1,336 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from advocates.models import Advocate
+from advocates.roles import advocate_required, manager_required
+from advocates.selectors import advocate_for_user
+from challenges import selectors, services
+from challenges.forms import ChallengeFilterForm, ChallengeForm, NPSPeriodForm, SubmissionForm
+from challenges.models import Challenge, Submission
+
+MANAGE_PAGE_SIZE = 25
+REVIEW_PAGE_SIZE = 20
+DONE_PAGE_SIZE = 10
+CARD = "challenges/partials/challenge_card.html"
+
+
+def _card(
+    challenge: Challenge,
+    form: SubmissionForm,
+    *,
+    refusal: str = "",
+    submission: Submission | None = None,
+    again: bool = False,
+) -> dict:
+    """What the challenge card template reads: every key always present."""
+    return {
+        "challenge": challenge,
+        "form": form,
+        "refusal": refusal,
+        "submission": submission,
+        "again": again,
+    }
+
+
+# --- Advocates --------------------------------------------------------------------------
+
+
+@advocate_required
+def challenge_list(request: HttpRequest) -> HttpResponse:
+    advocate = advocate_for_user(request.user)
+    challenges = list(selectors.challenges_open_to(advocate).select_related("audience_level"))
+    cards = [_card(c, SubmissionForm(c)) for c in challenges]
+    done = Paginator(selectors.submissions_of(advocate), DONE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "challenges/list.html",
+        {"advocate": advocate, "cards": cards, "page": done, "querystring": ""},
+    )
+
+
+def _advocate_challenge(advocate: Advocate, pk: int) -> Challenge:
+    try:
+        return selectors.challenge_for_advocate(advocate, pk)
+    except Challenge.DoesNotExist:
+        raise Http404("No such challenge.") from None
+
+
+@advocate_required
+def challenge_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    advocate = advocate_for_user(request.user)
+    challenge = _advocate_challenge(advocate, pk)
+    refusal = services.challenge_refusal(challenge, advocate, done=challenge.my_count)
+    mine = list(selectors.submissions_of(advocate).filter(challenge=challenge)[:10])
+    return render(
+        request,
+        "challenges/detail.html",
+        {
+            "challenge": challenge,
+            "card": _card(challenge, SubmissionForm(challenge), refusal=refusal),
+            "mine": mine,
+        },
+    )
+
+
+@advocate_required
+@require_POST
+def challenge_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Complete a challenge: htmx swaps the card in place; without JavaScript the same
+    form posts here and is redirected back to the list (or shown again with its errors)."""
+    advocate = advocate_for_user(request.user)
+    challenge = _advocate_challenge(advocate, pk)
+    form = SubmissionForm(challenge, request.POST, request.FILES)
+    card = _card(challenge, form)
+    if form.is_valid():
+        try:
+            submission = services.submission_create(
+                challenge_id=challenge.pk, advocate_id=advocate.pk, data=form.to_input()
+            )
+        except services.SubmissionRefused as refusal:
+            if not request.htmx:
+                messages.error(request, str(refusal))
+                return redirect("challenges:list")
+            card["refusal"] = str(refusal)
+        else:
+            if not request.htmx:
+                messages.success(request, _submitted_message(submission))
+                return redirect("challenges:list")
+            card["submission"] = submission
+            card["again"] = challenge.my_count + 1 < challenge.completion_limit
+            card["form"] = SubmissionForm(challenge)
+    elif not request.htmx:
+        refusal = services.challenge_refusal(challenge, advocate, done=challenge.my_count)
+        mine = list(selectors.submissions_of(advocate).filter(challenge=challenge)[:10])
+        return render(
+            request,
+            "challenges/detail.html",
+            {"challenge": challenge, "card": card | {"refusal": refusal}, "mine": mine},
+            status=400,
+        )
+    return render(request, CARD, {"card": card})
+
+
+@advocate_required
+def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One of my submissions: what I sent and what became of it."""
+    advocate = advocate_for_user(request.user)
+    try:
+        submission = selectors.submission_of(advocate, pk)
+    except Submission.DoesNotExist:
+        raise Http404("No such submission.") from None
+    return render(request, "challenges/submission.html", {"submission": submission})
+
+
+def _submitted_message(submission: Submission) -> str:
+    challenge = submission.challenge
+    if submission.status == Submission.Status.APPROVED:
+        return f"Done! {challenge.points:,} points are in your balance."
+    return f"Thanks! Your submission for “{challenge.title}” is waiting for review."
+
+
+# --- Managers: challenges ---------------------------------------------------------------
+
+
+@manager_required
+def manage(request: HttpRequest) -> HttpResponse:
+    filters = ChallengeFilterForm(request.GET or None)
+    status = filters.cleaned_data["status"] if filters.is_valid() else ""
+    page = Paginator(selectors.challenges_for_manager(status=status), MANAGE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"filters": filters, "page": page, "querystring": query.urlencode()}
+    template = "challenges/manage.html"
+    if request.htmx:
+        template += "#results"
+    return render(request, template, context)
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def create(request: HttpRequest) -> HttpResponse:
+    form = ChallengeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        publish = "publish" in request.POST
+        try:
+            challenge = services.challenge_create(
+                created_by=request.user, data=form.cleaned_data, publish=publish
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            state = "published" if publish else "saved as a draft"
+            messages.success(request, f"“{challenge.title}” is {state}.")
+            return redirect("challenges:manage")
+    return render(request, "challenges/form.html", {"form": form, "challenge": None})
+
+
+def _managed_challenge(pk: int) -> Challenge:
+    try:
+        return Challenge.objects.get(pk=pk)
+    except Challenge.DoesNotExist:
+        raise Http404("No such challenge.") from None
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    challenge = _managed_challenge(pk)
+    form = ChallengeForm(request.POST or None, instance=challenge)
+    if request.method == "POST" and form.is_valid():
+        publish = "publish" in request.POST
+        try:
+            challenge = services.challenge_update(
+                challenge_id=pk, data=form.cleaned_data, publish=publish
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"“{challenge.title}” is saved.")
+            return redirect("challenges:manage")
+    # The form's instance carries the posted values; show the stored ones in the head.
+    return render(
+        request, "challenges/form.html", {"form": form, "challenge": _managed_challenge(pk)}
+    )
+
+
+@manager_required
+@require_POST
+def publish(request: HttpRequest, pk: int) -> HttpResponse:
+    challenge = _managed_challenge(pk)
+    try:
+        services.challenge_publish(challenge_id=challenge.pk)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"“{challenge.title}” is published.")
+    return redirect("challenges:manage")
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def archive(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks for confirmation; POST archives."""
+    challenge = _managed_challenge(pk)
+    if request.method == "POST":
+        services.challenge_archive(challenge_id=challenge.pk)
+        messages.success(
+            request, f"“{challenge.title}” is archived: advocates can no longer complete it."
+        )
+        return redirect("challenges:manage")
+    pending = challenge.submissions.filter(status=Submission.Status.PENDING).count()
+    return render(
+        request, "challenges/archive_confirm.html", {"challenge": challenge, "pending": pending}
+    )
+
+
+# --- Managers: the review queue ---------------------------------------------------------
+
+
+def _queue_page(request: HttpRequest) -> Page:
+    return Paginator(selectors.review_queue(), REVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+@manager_required
+def review(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "challenges/review.html", {"page": _queue_page(request), "querystring": ""}
+    )
+
+
+@manager_required
+@require_POST
+def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Approve or reject one submission; htmx swaps its row for the outcome."""
+    action = request.POST.get("action")
+    if action not in ("approve", "reject"):
+        return HttpResponse("Choose approve or reject.", status=400)
+    try:
+        submission = selectors.submission_for_review(pk)
+    except Submission.DoesNotExist:
+        raise Http404("No such submission.") from None
+    error = ""
+    try:
+        if action == "approve":
+            submission = services.submission_approve(submission_id=pk, reviewer=request.user)
+        else:
+            submission = services.submission_reject(
+                submission_id=pk, reviewer=request.user, reason=request.POST.get("reason", "")
+            )
+    except services.ReviewError as refused:
+        error = str(refused)
+    submission = selectors.submission_for_review(pk)
+    if request.htmx:
+        return render(
+            request, "challenges/review.html#row", {"submission": submission, "error": error}
+        )
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _decided_message(submission))
+    return redirect(_back_to_queue(request))
+
+
+def _decided_message(submission: Submission) -> str:
+    who = submission.advocate.name
+    if submission.status == Submission.Status.APPROVED:
+        return f"Approved: {who} got {submission.challenge.points:,} points."
+    return f"Rejected {who}’s submission; they see your reason."
+
+
+def _back_to_queue(request: HttpRequest) -> str:
+    page = request.POST.get("page", "")
+    url = reverse("challenges:review")
+    return f"{url}?page={page}" if page.isdigit() else url
+
+
+@manager_required
+@require_POST
+def review_bulk(request: HttpRequest) -> HttpResponse:
+    ids = [int(value) for value in request.POST.getlist("ids") if value.isdigit()]
+    action = request.POST.get("action")
+    if not ids:
+        messages.error(request, "Tick the submissions to approve or reject first.")
+        return redirect(_back_to_queue(request))
+    try:
+        if action == "approve":
+            result = services.submissions_bulk_approve(submission_ids=ids, reviewer=request.user)
+            verb = "Approved"
+        elif action == "reject":
+            result = services.submissions_bulk_reject(
+                submission_ids=ids, reviewer=request.user, reason=request.POST.get("reason", "")
+            )
+            verb = "Rejected"
+        else:
+            messages.error(request, "Choose approve or reject.")
+            return redirect(_back_to_queue(request))
+    except services.ReviewError as error:
+        messages.error(request, str(error))
+        return redirect(_back_to_queue(request))
+    if result.done:
+        messages.success(request, f"{verb} {len(result.done)} submission(s).")
+    for pk, reason in result.failed.items():
+        messages.error(request, f"Submission #{pk}: {reason}")
+    return redirect(_back_to_queue(request))
+
+
+# --- Managers: NPS ----------------------------------------------------------------------
+
+
+@manager_required
+def nps(request: HttpRequest) -> HttpResponse:
+    default = selectors.default_nps_period()
+    form = NPSPeriodForm(request.GET or None, initial={"start": default[0], "end": default[1]})
+    start, end = form.period(default)
+    summary = selectors.nps_summary(start=start, end=end)
+    return render(request, "challenges/nps.html", {"form": form, "summary": summary})
