@@ -1,1 +1,275 @@
-# Filled by its own issue; see DESIGN.md for what this app owns.
+"""Reference calls: a rep's request, the shortlist shown to the prospect, the ask to an
+advocate, the call and its feedback, and the matching weights managers tune.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from advocates.models import Advocate, Company, Person, Product, Tag
+
+
+class MatchingWeights(models.Model):
+    """The one set of scoring weights (row id 1), edited by managers."""
+
+    industry = models.PositiveSmallIntegerField(default=30)
+    seniority = models.PositiveSmallIntegerField("similar seniority / title", default=15)
+    products = models.PositiveSmallIntegerField("per shared product", default=12)
+    company_size = models.PositiveSmallIntegerField(default=10)
+    topics = models.PositiveSmallIntegerField("per experience tag answering a topic", default=10)
+    direct_connection = models.PositiveSmallIntegerField("knows the prospect", default=40)
+    second_degree = models.PositiveSmallIntegerField("2nd-degree path", default=20)
+    accept_rate = models.PositiveSmallIntegerField("recent willingness (× accept rate)", default=15)
+    shortlist_size = models.PositiveSmallIntegerField(
+        "advocates shown to the prospect",
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+    )
+    answer_hours = models.PositiveSmallIntegerField(
+        "hours an advocate has to answer",
+        default=72,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 14)],
+    )
+    link_days = models.PositiveSmallIntegerField(
+        "days the prospect's link works",
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "matching weights"
+
+    def __str__(self) -> str:
+        return "Matching weights"
+
+    @classmethod
+    def current(cls) -> MatchingWeights:
+        return cls.objects.get_or_create(pk=1)[0]
+
+
+class ReferencePause(models.Model):
+    """An advocate's own break from reference calls (until a date)."""
+
+    advocate = models.OneToOneField(
+        Advocate, on_delete=models.CASCADE, related_name="reference_pause"
+    )
+    until = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.advocate} paused until {self.until}"
+
+
+class ReferenceRequest(models.Model):
+    class Stage(models.TextChoices):
+        DISCOVERY = "discovery", "Discovery"
+        EVALUATION = "evaluation", "Evaluation"
+        PROPOSAL = "proposal", "Proposal"
+        NEGOTIATION = "negotiation", "Negotiation"
+
+    class CallType(models.TextChoices):
+        PHONE = "phone", "Phone call"
+        VIDEO = "video", "Video call"
+        EMAIL = "email", "Email exchange"
+        SITE_VISIT = "site_visit", "Site visit"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Matching"  # the rep reviews the matches
+        WITH_PROSPECT = "with_prospect", "Waiting for the prospect"
+        ASKED = "asked", "Waiting for the advocate"
+        NEEDS_REP = "needs_rep", "Needs you"  # no choice left, or more options asked for
+        SCHEDULED = "scheduled", "Call agreed"
+        COMPLETED = "completed", "Call done"
+        NO_SHOW = "no_show", "No-show"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Outcome(models.TextChoices):
+        OPEN = "", "Open"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+
+    OPEN_STATUSES = (
+        Status.OPEN,
+        Status.WITH_PROSPECT,
+        Status.ASKED,
+        Status.NEEDS_REP,
+        Status.SCHEDULED,
+    )
+
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reference_requests"
+    )
+    prospect_name = models.CharField(max_length=200)
+    prospect_email = models.EmailField()
+    prospect_company = models.CharField(max_length=200)
+    prospect_title = models.CharField(max_length=200, blank=True)
+    prospect_seniority = models.CharField(
+        max_length=20, choices=Advocate.Seniority.choices, blank=True
+    )
+    prospect_industry = models.CharField(max_length=100, blank=True)
+    prospect_company_size = models.CharField(
+        max_length=10, choices=Company.SizeBand.choices, blank=True
+    )
+    prospect_person = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    opportunity_name = models.CharField(max_length=200)
+    opportunity_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    opportunity_stage = models.CharField(max_length=20, choices=Stage.choices)
+    products = models.ManyToManyField(Product, blank=True, related_name="+")
+    topics = models.ManyToManyField(Tag, blank=True, related_name="+")
+    call_type = models.CharField(max_length=12, choices=CallType.choices)
+    needed_by = models.DateField()
+    notes = models.TextField(blank=True, max_length=2000)
+    status = models.CharField(max_length=15, choices=Status.choices, default=Status.OPEN)
+    # The prospect's link carries this nonce: sending the link again rotates it.
+    link_nonce = models.CharField(max_length=32, blank=True)
+    link_sent_at = models.DateTimeField(null=True, blank=True)
+    link_send_count = models.PositiveIntegerField(default=0)
+    link_delivered_send = models.PositiveIntegerField(default=0)
+    more_options_asked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    matched_at = models.DateTimeField(null=True, blank=True)  # an advocate first asked
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    prospect_rating = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    prospect_feedback = models.TextField(blank=True, max_length=2000)
+    prospect_feedback_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=5, choices=Outcome.choices, blank=True, default="")
+    won_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    closed_on = models.DateField(null=True, blank=True)
+    days_to_close = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["rep", "-created_at"], name="refreq_rep_recent"),
+            models.Index(fields=["status"], name="refreq_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(opportunity_amount__gte=0), name="refreq_amount_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(won_amount__isnull=True) | models.Q(won_amount__gte=0),
+                name="refreq_won_non_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prospect_name} ({self.prospect_company})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def status_badge(self) -> str:
+        return {
+            self.Status.COMPLETED: "ok",
+            self.Status.SCHEDULED: "ok",
+            self.Status.NEEDS_REP: "warn",
+            self.Status.NO_SHOW: "bad",
+            self.Status.CANCELLED: "bad",
+        }.get(self.status, "brand")
+
+
+class Candidate(models.Model):
+    """One advocate on the shortlist the prospect sees, with the reasons frozen then."""
+
+    request = models.ForeignKey(
+        ReferenceRequest, on_delete=models.CASCADE, related_name="candidates"
+    )
+    advocate = models.ForeignKey(Advocate, on_delete=models.CASCADE, related_name="+")
+    rank = models.PositiveSmallIntegerField()
+    score = models.PositiveIntegerField()
+    reasons = models.JSONField(default=list)  # for the rep
+    public_reasons = models.JSONField(default=list)  # for the prospect
+    chosen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["rank", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "advocate"], name="candidate_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.rank} {self.advocate} for {self.request}"
+
+
+class Ask(models.Model):
+    """A request put to one advocate; when accepted, it is the call.
+
+    An ask *reserves* the advocate: pending and accepted asks count toward the cap
+    (calls in flight), completed ones for 90 days from the call.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the answer"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "No answer in time"
+        COMPLETED = "completed", "Call done"
+        NO_SHOW = "no_show", "No-show"
+        CANCELLED = "cancelled", "Cancelled"
+
+    IN_FLIGHT = (Status.PENDING, Status.ACCEPTED)
+    LIVE = (Status.PENDING, Status.ACCEPTED, Status.COMPLETED, Status.NO_SHOW)
+
+    request = models.ForeignKey(ReferenceRequest, on_delete=models.CASCADE, related_name="asks")
+    advocate = models.ForeignKey(Advocate, on_delete=models.CASCADE, related_name="reference_asks")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    asked_at = models.DateTimeField(default=timezone.now)
+    deadline = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.CharField(max_length=300, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    advocate_rating = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    advocate_feedback = models.TextField(blank=True, max_length=2000)
+    advocate_feedback_at = models.DateTimeField(null=True, blank=True)
+    # Set by the email task once each mail went out, so a retried task sends nothing twice.
+    ask_emailed_at = models.DateTimeField(null=True, blank=True)
+    intro_emailed_at = models.DateTimeField(null=True, blank=True)
+    feedback_emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-asked_at", "-id"]
+        indexes = [
+            # The cap counts an advocate's asks by status and time.
+            models.Index(fields=["advocate", "status", "completed_at"], name="ask_cap"),
+            # The timeout sweep reads pending asks by deadline.
+            models.Index(
+                fields=["deadline"],
+                condition=models.Q(status="pending"),
+                name="ask_pending_deadline",
+            ),
+        ]
+        constraints = [
+            # Never two open questions to one advocate, whoever asks.
+            models.UniqueConstraint(
+                fields=["advocate"],
+                condition=models.Q(status="pending"),
+                name="ask_one_pending_per_advocate",
+            ),
+            # A request has at most one advocate asked or agreed at a time.
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=models.Q(status__in=["pending", "accepted"]),
+                name="ask_one_in_flight_per_request",
+            ),
+            models.UniqueConstraint(fields=["request", "advocate"], name="ask_once_per_request"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.advocate} for {self.request}"

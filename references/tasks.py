@@ -1,0 +1,45 @@
+"""Thin Celery tasks for reference calls: each takes ids and calls one function."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from references import emails, services
+
+RETRY = {
+    "autoretry_for": (OSError,),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "max_retries": 8,
+}
+
+
+@shared_task(**RETRY)
+def prospect_link_send(request_id: int, send_number: int) -> str:
+    return emails.prospect_link_deliver(request_id=request_id, send_number=send_number)
+
+
+@shared_task(**RETRY)
+def ask_send(ask_id: int) -> str:
+    return emails.ask_deliver(ask_id=ask_id)
+
+
+@shared_task(**RETRY)
+def intro_send(ask_id: int) -> str:
+    return emails.intro_deliver(ask_id=ask_id)
+
+
+@shared_task(**RETRY)
+def feedback_request_send(ask_id: int) -> str:
+    return emails.feedback_request_deliver(ask_id=ask_id)
+
+
+@shared_task(**RETRY)
+def rep_notice_send(request_id: int, why: str, sent_for: str) -> str:
+    return emails.rep_notice_deliver(request_id=request_id, why=why, sent_for=sent_for)
+
+
+@shared_task
+def asks_expire_overdue() -> int:
+    """Beat, every 15 minutes: time out unanswered asks and move their requests on."""
+    return services.asks_expire()

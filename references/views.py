@@ -1,0 +1,482 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from advocates import graph
+from advocates.roles import (
+    Role,
+    advocate_required,
+    has_role,
+    manager_required,
+    public,
+    staff_required,
+)
+from advocates.selectors import advocate_for_user
+from references import matching, selectors, services
+from references.forms import (
+    CloseForm,
+    ConnectionsImportForm,
+    DeclineForm,
+    FeedbackForm,
+    PauseForm,
+    ReferenceRequestForm,
+    RelationshipForm,
+    WeightsForm,
+)
+from references.models import Ask, MatchingWeights, ReferencePause, ReferenceRequest
+
+PAGE_SIZE = 25
+MATCHES_SHOWN = 10
+
+
+def _sees_all(request: HttpRequest) -> bool:
+    return has_role(request.user, Role.MANAGER)
+
+
+def _request_or_404(request: HttpRequest, pk: int) -> ReferenceRequest:
+    try:
+        return selectors.request_for_staff(request.user, pk, see_all=_sees_all(request))
+    except ReferenceRequest.DoesNotExist:
+        raise Http404("No such reference request.") from None
+
+
+# --- Reps and managers --------------------------------------------------------------------
+
+
+@staff_required
+def requests(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    rows = selectors.requests_visible_to(request.user, see_all=_sees_all(request))
+    if status in ReferenceRequest.Status.values:
+        rows = rows.filter(status=status)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "status": status,
+        "statuses": ReferenceRequest.Status.choices,
+        "querystring": query.urlencode(),
+        "sees_all": _sees_all(request),
+    }
+    template = "references/requests.html"
+    if request.htmx:
+        template += "#results"
+    return render(request, template, context)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def request_new(request: HttpRequest) -> HttpResponse:
+    form = ReferenceRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.request_create(rep=request.user, **form.cleaned_data)
+        except services.ReferenceError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Request saved. Here are the best matches.")
+            return redirect("references:request_detail", pk=created.pk)
+    return render(request, "references/request_new.html", {"form": form})
+
+
+@staff_required
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    ref = _request_or_404(request, pk)
+    can_ask = ref.status in (
+        ReferenceRequest.Status.OPEN,
+        ReferenceRequest.Status.WITH_PROSPECT,
+        ReferenceRequest.Status.NEEDS_REP,
+    )
+    matches = matching.rank(ref, limit=MATCHES_SHOWN) if can_ask else []
+    current = next((ask for ask in ref.asks_newest_first if ask.status in Ask.IN_FLIGHT), None)
+    context = {
+        "ref": ref,
+        "matches": matches,
+        "can_ask": can_ask,
+        "current": current,
+        "asks": ref.asks_newest_first,
+        "candidates": list(ref.candidates.all()),
+        "prospect_url": services.prospect_url(ref)
+        if ref.status == ReferenceRequest.Status.WITH_PROSPECT
+        else "",
+        "close_form": CloseForm(),
+        "weights": MatchingWeights.current(),
+    }
+    template = "references/request_detail.html"
+    if request.htmx:
+        template += "#matches"
+    return render(request, template, context)
+
+
+def _act(request: HttpRequest, pk: int, action) -> HttpResponse:
+    ref = _request_or_404(request, pk)
+    try:
+        message = action(ref)
+    except services.ReferenceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, message)
+    return redirect("references:request_detail", pk=ref.pk)
+
+
+@staff_required
+@require_POST
+def request_send(request: HttpRequest, pk: int) -> HttpResponse:
+    def send(ref: ReferenceRequest) -> str:
+        services.request_send_to_prospect(request=ref, by=request.user)
+        return f"The link is on its way to {ref.prospect_email}."
+
+    return _act(request, pk, send)
+
+
+@staff_required
+@require_POST
+def request_ask(request: HttpRequest, pk: int) -> HttpResponse:
+    def ask(ref: ReferenceRequest) -> str:
+        try:
+            advocate_id = int(request.POST.get("advocate", ""))
+        except ValueError:
+            raise services.ReferenceError("Pick an advocate from the matches.") from None
+        made = services.request_ask_directly(request=ref, advocate_id=advocate_id)
+        return f"{made.advocate.name} is asked; you will hear when they answer."
+
+    return _act(request, pk, ask)
+
+
+@staff_required
+@require_POST
+def request_call(request: HttpRequest, pk: int) -> HttpResponse:
+    def record(ref: ReferenceRequest) -> str:
+        completed = request.POST.get("outcome") == "done"
+        ask = services.call_record(request=ref, completed=completed)
+        if completed:
+            return f"Call marked done: {ask.advocate.name} gets {services.call_points()} points."
+        return "Marked as a no-show. It does not count toward the advocate's cap."
+
+    return _act(request, pk, record)
+
+
+@staff_required
+@require_POST
+def request_close(request: HttpRequest, pk: int) -> HttpResponse:
+    def close(ref: ReferenceRequest) -> str:
+        form = CloseForm(request.POST)
+        if not form.is_valid():
+            errors = [e for field_errors in form.errors.values() for e in field_errors]
+            raise services.ReferenceError(" ".join(errors))
+        data = form.cleaned_data
+        services.opportunity_close(
+            request=ref,
+            won=data["outcome"] == "won",
+            won_amount=data.get("won_amount"),
+            closed_on=data["closed_on"],
+        )
+        return "Deal outcome recorded."
+
+    return _act(request, pk, close)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def graph_page(request: HttpRequest) -> HttpResponse:
+    """Import LinkedIn connections and add relationships by hand."""
+    importing = "import" in request.POST
+    adding = "add_edge" in request.POST
+    import_form = ConnectionsImportForm(
+        request.POST if importing else None, request.FILES if importing else None
+    )
+    edge_form = RelationshipForm(request.POST if adding else None)
+    result = None
+    if importing and import_form.is_valid():
+        upload = import_form.cleaned_data["file"]
+        owner_email = import_form.cleaned_data["owner_email"]
+        owner = (
+            graph.person_for_email(owner_email)
+            if owner_email
+            else graph.person_for_user(request.user)
+        )
+        if owner is None:
+            import_form.add_error("owner_email", "No advocate, colleague or person has this email.")
+        elif upload.size > graph.CSV_MAX_BYTES:
+            import_form.add_error("file", "The file is larger than 10 MB.")
+        else:
+            try:
+                text = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                import_form.add_error("file", "The file is not UTF-8 text.")
+            else:
+                result = graph.connections_import(owner=owner, text=text, created_by=request.user)
+                if result.imported:
+                    messages.success(
+                        request,
+                        f"{result.edges_created} new connection(s) for {owner}, "
+                        f"{result.edges_existing} already known.",
+                    )
+    if adding and edge_form.is_valid():
+        data = edge_form.cleaned_data
+        who = (
+            graph.person_for_email(data["from_email"])
+            if data["from_email"]
+            else graph.person_for_user(request.user)
+        )
+        if who is None:
+            edge_form.add_error("from_email", "No advocate, colleague or person has this email.")
+        else:
+            try:
+                other = graph.person_get_or_create(
+                    full_name=data["full_name"],
+                    email=data["email"],
+                    linkedin_url=data["linkedin_url"],
+                    company_name=data["company_name"],
+                    title=data["title"],
+                )
+                _edge, created = graph.relationship_add(
+                    from_person=who, to_person=other, created_by=request.user, note=data["note"]
+                )
+            except graph.GraphError as error:
+                edge_form.add_error(None, str(error))
+            else:
+                verb = "now knows" if created else "already knew"
+                messages.success(request, f"{who} {verb} {other}.")
+                return redirect("references:graph")
+    me = graph.person_for_user(request.user)
+    return render(
+        request,
+        "references/graph.html",
+        {
+            "import_form": import_form,
+            "edge_form": edge_form,
+            "result": result,
+            "me": me,
+            "my_connections": len(graph.neighbour_ids(me.pk)),
+        },
+    )
+
+
+@manager_required
+def console(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "references/console.html",
+        {
+            "stats": selectors.console_stats(),
+            "near_cap": selectors.advocates_near_cap(),
+            "rates": selectors.accept_rates(),
+            "open_requests": selectors.requests_visible_to(request.user, see_all=True).filter(
+                status__in=ReferenceRequest.OPEN_STATUSES
+            )[:10],
+        },
+    )
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def weights(request: HttpRequest) -> HttpResponse:
+    current = MatchingWeights.current()
+    form = WeightsForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.weights_update(by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Matching weights saved: new matches use them now.")
+            return redirect("references:weights")
+    return render(request, "references/weights.html", {"form": form, "weights": current})
+
+
+# --- Advocates ----------------------------------------------------------------------------
+
+
+@advocate_required
+def my_requests(request: HttpRequest) -> HttpResponse:
+    advocate = advocate_for_user(request.user)
+    asks = list(selectors.asks_for_advocate(advocate).order_by("-asked_at", "-id")[:50])
+    pause = ReferencePause.objects.filter(
+        advocate=advocate, until__gte=timezone.localdate()
+    ).first()
+    return render(
+        request,
+        "references/my_requests.html",
+        {
+            "advocate": advocate,
+            "pending": [a for a in asks if a.status == Ask.Status.PENDING],
+            "upcoming": [a for a in asks if a.status == Ask.Status.ACCEPTED],
+            "past": [a for a in asks if a.status not in Ask.IN_FLIGHT],
+            "load": selectors.advocate_load(advocate),
+            "pause": pause,
+            "pause_form": PauseForm(initial={"until": pause.until if pause else None}),
+            "decline_form": DeclineForm(),
+            "feedback_form": FeedbackForm(),
+        },
+    )
+
+
+def _own_ask(request: HttpRequest, pk: int) -> tuple:
+    advocate = advocate_for_user(request.user)
+    ask = get_object_or_404(
+        selectors.asks_for_advocate(advocate).select_related("advocate__user"), pk=pk
+    )
+    return advocate, ask
+
+
+@advocate_required
+@require_POST
+def ask_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    advocate, ask = _own_ask(request, pk)
+    accept = request.POST.get("answer") == "accept"
+    form = DeclineForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    error = ""
+    try:
+        ask = services.ask_answer(ask_id=ask.pk, advocate=advocate, accept=accept, reason=reason)
+    except services.ReferenceError as refused:
+        error = str(refused)
+        ask.refresh_from_db()
+    if request.htmx:
+        return render(
+            request,
+            "references/partials/ask_card.html",
+            {
+                "ask": ask,
+                "error": error,
+                "decline_form": DeclineForm(),
+                "next": request.POST.get("next", ""),
+            },
+        )
+    if error:
+        messages.error(request, error)
+    elif accept:
+        messages.success(request, "Thank you! The introduction email is on its way to you both.")
+    else:
+        messages.success(request, "Declined. No problem: we ask someone else.")
+    return redirect(
+        "advocates:hub" if request.POST.get("next") == "hub" else "references:my_requests"
+    )
+
+
+@advocate_required
+@require_POST
+def ask_feedback(request: HttpRequest, pk: int) -> HttpResponse:
+    advocate, ask = _own_ask(request, pk)
+    form = FeedbackForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Pick a rating from 1 to 5.")
+        return redirect("references:my_requests")
+    try:
+        services.advocate_feedback_give(
+            ask_id=ask.pk,
+            advocate=advocate,
+            rating=form.cleaned_data["rating"],
+            text=form.cleaned_data["text"],
+        )
+    except services.ReferenceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Thank you for your feedback.")
+    return redirect("references:my_requests")
+
+
+@advocate_required
+@require_POST
+def pause(request: HttpRequest) -> HttpResponse:
+    advocate = advocate_for_user(request.user)
+    form = PauseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("until", ["Pick a valid date."])))
+        return redirect("references:my_requests")
+    until = None if "resume" in request.POST else form.cleaned_data["until"]
+    try:
+        services.reference_pause_set(advocate=advocate, until=until)
+    except services.ReferenceError as error:
+        messages.error(request, str(error))
+    else:
+        if until:
+            messages.success(request, f"No reference requests until {until:%b %-d}.")
+        else:
+            messages.success(request, "You can be asked for reference calls again.")
+    return redirect("references:my_requests")
+
+
+# --- The prospect (no account: a signed link) --------------------------------------------
+
+
+def _link_problem(request: HttpRequest, error: services.ReferenceError) -> HttpResponse:
+    expired = isinstance(error, services.LinkExpired)
+    return render(
+        request,
+        "references/link_invalid.html",
+        {"error": error, "expired": expired},
+        status=410 if expired else 404,
+    )
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def prospect(request: HttpRequest, pk: int, token: str) -> HttpResponse:
+    try:
+        ref = services.request_from_token(pk, token)
+    except services.ReferenceError as error:
+        return _link_problem(request, error)
+    error = ""
+    if request.method == "POST":
+        try:
+            if "more_options" in request.POST:
+                services.prospect_more_options(request=ref)
+            else:
+                try:
+                    candidate_id = int(request.POST.get("candidate", ""))
+                except ValueError:
+                    raise services.ReferenceError("Pick one of the people on this page.") from None
+                services.prospect_choose(request=ref, candidate_id=candidate_id)
+        except services.ReferenceError as refused:
+            error = str(refused)
+        else:
+            return redirect("references:prospect", pk=pk, token=token)
+    ref.refresh_from_db()
+    shortlist = selectors.prospect_shortlist(ref)
+    chosen = next((c for c in shortlist if c.chosen_at), None)
+    return render(
+        request,
+        "references/prospect.html",
+        {
+            "ref": ref,
+            "shortlist": shortlist,
+            "chosen": chosen,
+            "choosing": ref.status == ReferenceRequest.Status.WITH_PROSPECT,
+            "error": error,
+        },
+        status=409 if error else 200,
+    )
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def prospect_feedback(request: HttpRequest, pk: int, token: str) -> HttpResponse:
+    try:
+        ref = services.request_from_token(pk, token, purpose=services.FEEDBACK_SALT)
+    except services.ReferenceError as error:
+        return _link_problem(request, error)
+    form = FeedbackForm(request.POST or None)
+    done = ref.prospect_feedback_at is not None
+    if request.method == "POST" and form.is_valid() and not done:
+        try:
+            services.prospect_feedback_give(
+                request=ref, rating=form.cleaned_data["rating"], text=form.cleaned_data["text"]
+            )
+        except services.ReferenceError as error:
+            form.add_error(None, str(error))
+        else:
+            return redirect("references:prospect_feedback", pk=pk, token=token)
+    return render(
+        request,
+        "references/prospect_feedback.html",
+        {"ref": ref, "form": form, "done": done},
+    )
