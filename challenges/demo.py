@@ -8,7 +8,7 @@ from typing import TextIO
 from django.utils import timezone
 
 from advocates.models import Advocate, User
-from challenges import services
+from challenges import progress, services
 from challenges.forms import NPS_QUESTION
 from challenges.models import Challenge, Submission
 
@@ -154,3 +154,4 @@ def load(stdout: TextIO) -> None:
                 ),
             )
     stdout.write(f"Challenges: {made} created, {len(CHALLENGES) - made} already there.")
+    progress.load_progress(stdout)  # default levels and badges (progress area)

@@ -97,4 +97,12 @@ CASES += [
     Case("challenges:leaderboard", htmx=True, expect=allowed(roles=(*ADVOCATES, *MANAGERS))),
     Case("challenges:levels", expect=MANAGER_ONLY),
     Case("challenges:notifications_read", method="post", expect=allowed(302, roles=ADVOCATES)),
+    Case(
+        "challenges:notifications_read",
+        method="post",
+        htmx=True,
+        expect=allowed(roles=ADVOCATES),
+    ),
+    # A POST with neither form's button saves nothing and shows the page again.
+    Case("challenges:levels", method="post", expect=MANAGER_ONLY),
 ]

@@ -1,0 +1,172 @@
+"""Leaderboards: this week, this month and all time; overall or per tag.
+
+Built to stay live and fast at 100,000 advocates without a cache:
+
+- week and month read ``rewards.PeriodPoints`` (one row per advocate and period, kept
+  by the ledger in the award's transaction) through its index
+  ``(period, starts_on, -points, advocate)``: the top of a period is the first rows of
+  one index range, never a sum over the ledger;
+- all time reads ``Advocate.lifetime_points`` through ``advocate_lifetime_rank``
+  ``(-lifetime_points, id)``;
+- per tag joins ``advocates_advocate_tags``.
+
+A rank is 1 + the number of visible advocates with more points, so ties share a rank
+("1, 2, 2, 4"). Visible: active and not opted out of public ranking. An advocate who
+opted out is left out of everyone else's board and ranks, but still sees their own
+points. Everything here is a constant number of queries, whatever the board's size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from advocates.models import Advocate, Tag
+from rewards.models import PeriodPoints
+from rewards.services import period_starts
+
+TOP = 20
+
+
+class Period:
+    WEEK = "week"
+    MONTH = "month"
+    ALL = "all"
+    CHOICES = ((WEEK, "This week"), (MONTH, "This month"), (ALL, "All time"))
+    VALUES = (WEEK, MONTH, ALL)
+
+
+@dataclass(frozen=True)
+class Row:
+    rank: int
+    advocate_id: int
+    name: str
+    company: str
+    points: int
+    is_me: bool
+
+
+@dataclass(frozen=True)
+class MyStanding:
+    points: int
+    rank: int | None  # None when hidden or not part of this board (no tag)
+    hidden: bool  # opted out of public ranking
+    in_board: bool  # has the board's tag (always True without a tag filter)
+    in_top: bool
+
+
+@dataclass(frozen=True)
+class Board:
+    period: str
+    period_label: str
+    starts_on: date | None
+    tag: Tag | None
+    rows: list[Row]
+    me: MyStanding | None
+
+
+def public_name(advocate: Advocate) -> str:
+    """The name shown to other advocates: never the email address."""
+    return advocate.user.get_full_name() or "A community member"
+
+
+def _visible(advocates: QuerySet[Advocate], prefix: str = "") -> QuerySet:
+    return advocates.filter(
+        **{f"{prefix}status": Advocate.Status.ACTIVE, f"{prefix}leaderboard_opt_out": False}
+    )
+
+
+def _period_rows(period: str, starts_on: date, tag_id: int | None) -> QuerySet[PeriodPoints]:
+    rows = PeriodPoints.objects.filter(period=period, starts_on=starts_on, points__gt=0).filter(
+        advocate__status=Advocate.Status.ACTIVE, advocate__leaderboard_opt_out=False
+    )
+    if tag_id is not None:
+        rows = rows.filter(advocate__tags=tag_id)
+    return rows
+
+
+def _all_time_rows(tag_id: int | None) -> QuerySet[Advocate]:
+    advocates = _visible(Advocate.objects.filter(lifetime_points__gt=0))
+    if tag_id is not None:
+        advocates = advocates.filter(tags=tag_id)
+    return advocates
+
+
+def _ranked(entries: list[tuple[Advocate, int]], me_id: int | None) -> list[Row]:
+    rows: list[Row] = []
+    for index, (advocate, points) in enumerate(entries):
+        # Rows come highest first and the board starts at the very top, so a row's rank
+        # is 1 + the number of rows above it with more points: equal points share it.
+        rank = rows[-1].rank if rows and rows[-1].points == points else index + 1
+        rows.append(
+            Row(
+                rank=rank,
+                advocate_id=advocate.pk,
+                name=public_name(advocate),
+                company=advocate.company.name if advocate.company else "",
+                points=points,
+                is_me=advocate.pk == me_id,
+            )
+        )
+    return rows
+
+
+def leaderboard(
+    *, period: str, tag: Tag | None = None, viewer: Advocate | None = None, top: int = TOP
+) -> Board:
+    """The top ``top`` visible advocates of a period (and tag), and the viewer's standing.
+
+    ``viewer`` is the signed-in advocate (None for a manager without a profile).
+    """
+    if period not in Period.VALUES:
+        period = Period.WEEK
+    tag_id = tag.pk if tag is not None else None
+    starts_on = None
+    if period == Period.ALL:
+        queryset = (
+            _all_time_rows(tag_id)
+            .select_related("user", "company")
+            .order_by("-lifetime_points", "id")[:top]
+        )
+        entries = [(advocate, advocate.lifetime_points) for advocate in queryset]
+    else:
+        starts_on = period_starts(timezone.now())[period]
+        queryset = (
+            _period_rows(period, starts_on, tag_id)
+            .select_related("advocate__user", "advocate__company")
+            .order_by("-points", "advocate_id")[:top]
+        )
+        entries = [(row.advocate, row.points) for row in queryset]
+    rows = _ranked(entries, viewer.pk if viewer else None)
+    me = _standing(period, starts_on, tag_id, viewer, rows) if viewer is not None else None
+    label = dict(Period.CHOICES)[period]
+    return Board(period=period, period_label=label, starts_on=starts_on, tag=tag, rows=rows, me=me)
+
+
+def _standing(
+    period: str, starts_on: date | None, tag_id: int | None, viewer: Advocate, rows: list[Row]
+) -> MyStanding:
+    # Always the same queries, whether or not the viewer made the top: the page costs
+    # the same for everyone.
+    if period == Period.ALL:
+        points = viewer.lifetime_points
+    else:
+        points = (
+            PeriodPoints.objects.filter(period=period, starts_on=starts_on, advocate_id=viewer.pk)
+            .values_list("points", flat=True)
+            .first()
+            or 0
+        )
+    hidden = viewer.leaderboard_opt_out or viewer.status != Advocate.Status.ACTIVE
+    in_board = tag_id is None or viewer.tags.filter(pk=tag_id).exists()
+    if hidden or not in_board:
+        return MyStanding(points=points, rank=None, hidden=hidden, in_board=in_board, in_top=False)
+    if period == Period.ALL:
+        above = _all_time_rows(tag_id).filter(lifetime_points__gt=points).count()
+    else:
+        above = _period_rows(period, starts_on, tag_id).filter(points__gt=points).count()
+    in_top = any(row.is_me for row in rows)
+    return MyStanding(points=points, rank=above + 1, hidden=False, in_board=True, in_top=in_top)

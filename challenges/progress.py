@@ -1,0 +1,494 @@
+"""Levels and badges: what an advocate has reached, and recognising it once.
+
+``on_activity`` is the one entry point other code calls after something that may move
+an advocate forward (a submission approved, a referral made, a call taken). It is
+idempotent and cheap: a handful of queries when nothing is new, and the unique
+constraints on ``AdvocateBadge`` and ``LevelAchievement`` decide who records an award
+when two calls race, so a badge and its notification are created exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, TextIO
+
+from django.apps import apps
+from django.core.exceptions import FieldError, ValidationError
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, ProtectedError, Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from advocates.models import Advocate, Notification
+from challenges.models import (
+    AdvocateBadge,
+    Badge,
+    Challenge,
+    Level,
+    LevelAchievement,
+    Submission,
+)
+from rewards.models import PeriodPoints
+
+DEFAULT_LEVELS: tuple[tuple[str, int], ...] = (
+    ("Insider", 0),
+    ("Advocate", 500),
+    ("Champion", 2000),
+    ("Legend", 5000),
+)
+
+# name, description, rule, count, icon
+DEFAULT_BADGES: tuple[tuple[str, str, str, int, str], ...] = (
+    ("First step", "Completed a first challenge.", Badge.Rule.FIRST_CHALLENGE, 1, "🚀"),
+    ("Regular", "Completed 5 challenges.", Badge.Rule.CHALLENGES, 5, "⭐"),
+    ("Reviewer", "Wrote 3 product reviews.", Badge.Rule.REVIEWS, 3, "📝"),
+    ("On a roll", "Earned points 4 weeks in a row.", Badge.Rule.STREAK_WEEKS, 4, "🔥"),
+    ("Connector", "Referred a first colleague.", Badge.Rule.FIRST_REFERRAL, 1, "🤝"),
+    ("Voice of the customer", "Took a first reference call.", Badge.Rule.FIRST_REFERENCE, 1, "📞"),
+)
+
+
+# --- Levels ----------------------------------------------------------------------------
+
+
+def levels_all() -> list[Level]:
+    return list(Level.objects.order_by("threshold"))
+
+
+def level_for(points: int, levels: Sequence[Level] | None = None) -> Level | None:
+    """The highest level whose threshold ``points`` reaches (None if none is configured)."""
+    current = None
+    for level in levels if levels is not None else levels_all():
+        if level.threshold <= points:
+            current = level
+        else:
+            break
+    return current
+
+
+@dataclass(frozen=True)
+class LevelProgress:
+    points: int
+    level: Level | None
+    next_level: Level | None
+
+    @property
+    def points_to_go(self) -> int:
+        return max(self.next_level.threshold - self.points, 0) if self.next_level else 0
+
+    @property
+    def percent(self) -> int:
+        """How far from this level's threshold to the next one (100 at the top level)."""
+        if self.next_level is None:
+            return 100
+        start = self.level.threshold if self.level else 0
+        span = self.next_level.threshold - start
+        return max(0, min(100, (self.points - start) * 100 // span)) if span > 0 else 100
+
+
+def level_progress(points: int, levels: Sequence[Level] | None = None) -> LevelProgress:
+    """The level for ``points``, the next one and the points still to go."""
+    ordered = sorted(levels if levels is not None else levels_all(), key=lambda lv: lv.threshold)
+    current = level_for(points, ordered)
+    upcoming = [level for level in ordered if level.threshold > points]
+    return LevelProgress(points=points, level=current, next_level=upcoming[0] if upcoming else None)
+
+
+@dataclass(frozen=True)
+class LevelRow:
+    """One row of the levels form: ``id`` None for a new level."""
+
+    id: int | None
+    name: str
+    threshold: int
+    delete: bool = False
+
+
+def _ladder_errors(kept: Sequence[LevelRow]) -> list[str]:
+    errors = []
+    if not kept:
+        errors.append("Keep at least one level.")
+    if any(not row.name.strip() for row in kept):
+        errors.append("Every level needs a name.")
+    names = [row.name.strip().casefold() for row in kept]
+    if len(set(names)) != len(names):
+        errors.append("Two levels have the same name: each level needs its own name.")
+    thresholds = [row.threshold for row in kept]
+    if len(set(thresholds)) != len(thresholds):
+        errors.append("Two levels have the same threshold: each level needs its own.")
+    if any(threshold < 0 for threshold in thresholds):
+        errors.append("Thresholds cannot be negative.")
+    elif kept and min(thresholds) != 0:
+        errors.append("The lowest level must start at 0 points, so everyone has a level.")
+    return errors
+
+
+def levels_save(*, rows: Iterable[LevelRow]) -> list[Level]:
+    """Apply the levels form: create, rename, re-threshold and delete levels.
+
+    Refuses (ValidationError, nothing changed) unless, afterwards, names and thresholds
+    are unique and the lowest threshold is 0, so every advocate always has a level.
+    Levels not in ``rows`` stay as they are.
+    """
+    rows = list(rows)
+    with transaction.atomic():
+        # The lock makes two managers saving at once apply one after the other.
+        existing = {level.pk: level for level in Level.objects.select_for_update()}
+        if {row.id for row in rows if row.id is not None} - set(existing):
+            raise ValidationError("A level was changed by someone else; reload and try again.")
+        mentioned = {row.id for row in rows}
+        kept = [row for row in rows if not row.delete] + [
+            LevelRow(id=level.pk, name=level.name, threshold=level.threshold)
+            for level in existing.values()
+            if level.pk not in mentioned
+        ]
+        errors = _ladder_errors(kept)
+        if errors:
+            raise ValidationError(errors)
+        to_delete = [row.id for row in rows if row.delete and row.id is not None]
+        try:
+            Level.objects.filter(pk__in=to_delete).delete()
+        except ProtectedError as error:
+            used = sorted({str(obj.audience_level) for obj in error.protected_objects})
+            raise ValidationError(
+                f"{', '.join(used)} cannot be deleted: a challenge is open to that level. "
+                "Change the challenge's audience first."
+            ) from error
+        # Names and thresholds are unique row by row, so moving "Advocate" to 2000 while
+        # "Champion" leaves 2000 would collide halfway: park the changed rows on values
+        # nobody uses first, then write the final ones.
+        changed = [
+            row
+            for row in kept
+            if row.id is not None
+            and (existing[row.id].name, existing[row.id].threshold)
+            != (row.name.strip(), row.threshold)
+        ]
+        for index, row in enumerate(changed):
+            Level.objects.filter(pk=row.id).update(
+                name=f"~{row.id}~", threshold=2_000_000_000 + index
+            )
+        for row in changed:
+            Level.objects.filter(pk=row.id).update(name=row.name.strip(), threshold=row.threshold)
+        for row in kept:
+            if row.id is None:
+                Level.objects.create(name=row.name.strip(), threshold=row.threshold)
+    return levels_all()
+
+
+# --- Badges ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BadgeRow:
+    id: int | None
+    name: str
+    description: str
+    rule: str
+    count: int
+    icon: str
+    delete: bool = False
+
+
+def badges_save(*, rows: Iterable[BadgeRow]) -> list[Badge]:
+    """Apply the badges form: create, edit and delete badges (not one someone holds).
+
+    Changing a rule or count applies from the next activity on; badges already
+    awarded stay awarded.
+    """
+    rows = list(rows)
+    with transaction.atomic():
+        existing = {badge.pk: badge for badge in Badge.objects.select_for_update()}
+        if {row.id for row in rows if row.id is not None} - set(existing):
+            raise ValidationError("A badge was changed by someone else; reload and try again.")
+        mentioned = {row.id for row in rows}
+        kept = [row for row in rows if not row.delete]
+        names = [row.name.strip().casefold() for row in kept] + [
+            badge.name.casefold() for badge in existing.values() if badge.pk not in mentioned
+        ]
+        errors = []
+        if any(not row.name.strip() for row in kept):
+            errors.append("Every badge needs a name.")
+        if len(set(names)) != len(names):
+            errors.append("Two badges have the same name: each badge needs its own name.")
+        if any(row.rule not in Badge.Rule.values for row in kept):
+            errors.append("Choose a rule for every badge.")
+        if any(row.count < 1 for row in kept):
+            errors.append("A badge's count must be at least 1.")
+        if errors:
+            raise ValidationError(errors)
+        to_delete = [row.id for row in rows if row.delete and row.id is not None]
+        held = sorted(
+            Badge.objects.filter(pk__in=to_delete, holders__isnull=False)
+            .distinct()
+            .values_list("name", flat=True)
+        )
+        if held:
+            raise ValidationError(
+                f"{', '.join(held)} cannot be deleted: advocates hold it. "
+                "Rename it or change its rule instead."
+            )
+        Badge.objects.filter(pk__in=to_delete).delete()
+        changed = [row for row in kept if row.id is not None]
+        # Names are unique row by row: park renamed badges first (see levels_save).
+        for row in changed:
+            if existing[row.id].name != row.name.strip():
+                Badge.objects.filter(pk=row.id).update(name=f"~{row.id}~")
+        for row in kept:
+            values = {
+                "name": row.name.strip(),
+                "description": row.description.strip(),
+                "rule": row.rule,
+                "count": row.count,
+                "icon": row.icon.strip() or "🏅",
+            }
+            if row.id is None:
+                Badge.objects.create(**values)
+            else:
+                Badge.objects.filter(pk=row.id).update(**values)
+    return list(Badge.objects.all())
+
+
+# What each rule measures. Each counter asks one small question and returns 0 when the
+# app that would hold the answer has no such data (yet), so badges for referrals and
+# references start working the day those apps land, with no change here.
+
+
+def _count_model(
+    app_label: str, model_name: str, *, exclude: dict[str, Any] | None = None, **filters: Any
+) -> int:
+    try:
+        model = apps.get_model(app_label, model_name)
+    except LookupError:
+        return 0
+    try:
+        return model._default_manager.filter(**filters).exclude(**(exclude or {})).count()
+    except FieldError:
+        return 0
+
+
+def _submission_counts(advocate_id: int) -> dict[str, int]:
+    return Submission.objects.filter(
+        advocate_id=advocate_id, status=Submission.Status.APPROVED
+    ).aggregate(
+        challenges=Count("id"),
+        reviews=Count("id", filter=Q(challenge__kind=Challenge.Kind.REVIEW)),
+        referral_challenges=Count("id", filter=Q(challenge__kind=Challenge.Kind.REFERRAL)),
+        reference_challenges=Count("id", filter=Q(challenge__kind=Challenge.Kind.REFERENCE)),
+    )
+
+
+def referrals_count(advocate_id: int) -> int:
+    """Referrals the advocate made that were not rejected (duplicate, self, invalid)."""
+    return _count_model(
+        "referrals", "Referral", advocate_id=advocate_id, exclude={"stage": "rejected"}
+    )
+
+
+def references_count(advocate_id: int) -> int:
+    """Reference calls the advocate took (asks marked done in the references app)."""
+    return _count_model("references", "Ask", advocate_id=advocate_id, status="completed")
+
+
+def longest_streak_weeks(advocate_id: int) -> int:
+    """The longest run of consecutive weeks in which the advocate earned points.
+
+    Reads the weekly rows the ledger keeps (one per active week), not the ledger itself.
+    """
+    weeks = list(
+        PeriodPoints.objects.filter(
+            advocate_id=advocate_id, period=PeriodPoints.Period.WEEK, points__gt=0
+        )
+        .order_by("starts_on")
+        .values_list("starts_on", flat=True)
+    )
+    best = run = 0
+    previous = None
+    for start in weeks:
+        run = run + 1 if previous is not None and start - previous == timedelta(weeks=1) else 1
+        best = max(best, run)
+        previous = start
+    return best
+
+
+class _Measures:
+    """Lazily computed measures for one advocate: each query runs at most once."""
+
+    def __init__(self, advocate_id: int) -> None:
+        self.advocate_id = advocate_id
+        self._cache: dict[str, int] = {}
+        self._submissions: dict[str, int] | None = None
+
+    def _sub(self, key: str) -> int:
+        if self._submissions is None:
+            self._submissions = _submission_counts(self.advocate_id)
+        return self._submissions[key] or 0
+
+    def _once(self, key: str, compute: Callable[[], int]) -> int:
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def value(self, rule: str) -> int:
+        if rule in (Badge.Rule.FIRST_CHALLENGE, Badge.Rule.CHALLENGES):
+            return self._sub("challenges")
+        if rule == Badge.Rule.REVIEWS:
+            return self._sub("reviews")
+        if rule == Badge.Rule.STREAK_WEEKS:
+            return self._once("streak", lambda: longest_streak_weeks(self.advocate_id))
+        if rule == Badge.Rule.FIRST_REFERRAL:
+            # A referral logged in the referrals app, or a "refer a colleague" challenge.
+            return max(
+                self._once("referrals", lambda: referrals_count(self.advocate_id)),
+                self._sub("referral_challenges"),
+            )
+        if rule == Badge.Rule.FIRST_REFERENCE:
+            return max(
+                self._once("references", lambda: references_count(self.advocate_id)),
+                self._sub("reference_challenges"),
+            )
+        return 0
+
+
+def badge_earned(badge: Badge, measures: _Measures) -> bool:
+    needed = 1 if badge.rule in _FIRST_RULES else max(badge.count, 1)
+    return measures.value(badge.rule) >= needed
+
+
+_FIRST_RULES = {
+    Badge.Rule.FIRST_CHALLENGE,
+    Badge.Rule.FIRST_REFERRAL,
+    Badge.Rule.FIRST_REFERENCE,
+}
+
+
+def _url(name: str) -> str:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return ""
+
+
+@dataclass(frozen=True)
+class ActivityResult:
+    badges: list[Badge]
+    levels: list[Level]
+
+
+def on_activity(*, advocate_id: int) -> ActivityResult:
+    """Record the levels and badges ``advocate_id`` has newly reached, with a notification.
+
+    Safe to call any number of times, from anywhere, in parallel: an award is recorded by
+    the insert that wins the unique constraint, and only that caller notifies. Runs in
+    the caller's transaction when there is one (a savepoint otherwise).
+    """
+    points = (
+        Advocate.objects.filter(pk=advocate_id).values_list("lifetime_points", flat=True).first()
+    )
+    if points is None:
+        return ActivityResult(badges=[], levels=[])
+    new_levels: list[Level] = []
+    new_badges: list[Badge] = []
+    levels = list(
+        Level.objects.annotate(
+            reached=Exists(
+                LevelAchievement.objects.filter(advocate_id=advocate_id, level=OuterRef("pk"))
+            )
+        ).order_by("threshold")
+    )
+    badges = [
+        badge
+        for badge in Badge.objects.annotate(
+            held=Exists(AdvocateBadge.objects.filter(advocate_id=advocate_id, badge=OuterRef("pk")))
+        )
+        if not badge.held
+    ]
+    measures = _Measures(advocate_id)
+    earned = [badge for badge in badges if badge_earned(badge, measures)]
+    due = [level for level in levels if level.threshold <= points and not level.reached]
+    if not due and not earned:
+        return ActivityResult(badges=[], levels=[])
+
+    with transaction.atomic():
+        for level in due:
+            _, created = LevelAchievement.objects.get_or_create(
+                advocate_id=advocate_id, level=level
+            )
+            if created:
+                new_levels.append(level)
+        # One notification for the top level newly reached, and only when it is above
+        # every level reached before: a manager adding a low level later, or the
+        # starting level (threshold 0), is recorded quietly.
+        top_before = max((lv.threshold for lv in levels if lv.reached), default=-1)
+        top_new = max(new_levels, key=lambda lv: lv.threshold, default=None)
+        if top_new is not None and top_new.threshold > max(top_before, 0):
+            Notification.objects.create(
+                advocate_id=advocate_id,
+                message=f"You reached the {top_new.name} level!",
+                url=_url("challenges:leaderboard"),
+            )
+        for badge in earned:
+            _, created = AdvocateBadge.objects.get_or_create(advocate_id=advocate_id, badge=badge)
+            if created:
+                new_badges.append(badge)
+                Notification.objects.create(
+                    advocate_id=advocate_id,
+                    message=f"{badge.icon} You earned the “{badge.name}” badge.",
+                    url=_url("advocates:hub"),
+                )
+    return ActivityResult(badges=new_badges, levels=new_levels)
+
+
+# --- Reads for the hub, the profile and the manager's view ------------------------------
+
+
+def badges_of(*, advocate_id: int) -> list[AdvocateBadge]:
+    return list(
+        AdvocateBadge.objects.filter(advocate_id=advocate_id)
+        .select_related("badge")
+        .order_by("awarded_at", "id")
+    )
+
+
+NOTIFICATIONS_SHOWN = 5
+
+
+def notifications_unread(*, advocate_id: int, limit: int = NOTIFICATIONS_SHOWN) -> list:
+    """Up to ``limit`` unread notifications, newest first (one more is fetched to say
+    whether there are more)."""
+    return list(
+        Notification.objects.filter(advocate_id=advocate_id, read_at__isnull=True).order_by(
+            "-created_at", "-id"
+        )[: limit + 1]
+    )
+
+
+def notifications_mark_read(*, advocate_id: int) -> int:
+    """Mark every unread notification of the advocate read; returns how many."""
+    return Notification.objects.filter(advocate_id=advocate_id, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+# --- Demo ------------------------------------------------------------------------------
+
+
+def load_progress(stdout: TextIO) -> None:
+    """Default levels (when none are configured) and badges; idempotent."""
+    if not Level.objects.exists():
+        for name, threshold in DEFAULT_LEVELS:
+            Level.objects.get_or_create(threshold=threshold, defaults={"name": name})
+    for name, description, rule, count, icon in DEFAULT_BADGES:
+        Badge.objects.get_or_create(
+            name=name,
+            defaults={"description": description, "rule": rule, "count": count, "icon": icon},
+        )
+    for advocate_id in Advocate.objects.filter(status=Advocate.Status.ACTIVE).values_list(
+        "pk", flat=True
+    ):
+        on_activity(advocate_id=advocate_id)
+    stdout.write(
+        f"Levels and badges: {Level.objects.count()} levels, {Badge.objects.count()} badges."
+    )
