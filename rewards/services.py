@@ -64,7 +64,11 @@ def _apply(
             )
             existing = LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
             if existing is not None:
-                return LedgerResult(entry=existing, created=False)
+                return _replayed(existing, advocate_id=advocate_id, kind=kind)
+            if reverses is not None and LedgerEntry.objects.filter(reverses=reverses).exists():
+                # Checked under the lock: a second reversal under another key would
+                # otherwise hit the one-to-one constraint as a bare IntegrityError.
+                raise LedgerError("This entry has already been reversed.")
             if advocate.balance + amount < 0:
                 raise InsufficientPoints(
                     f"Not enough points: this needs {-amount:,} and the balance is "
@@ -95,7 +99,20 @@ def _apply(
         existing = LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:
             raise
-        return LedgerResult(entry=existing, created=False)
+        return _replayed(existing, advocate_id=advocate_id, kind=kind)
+
+
+def _replayed(existing: LedgerEntry, *, advocate_id: int, kind: str) -> LedgerResult:
+    # A key names one event. Reusing it for another advocate or another kind of change
+    # is a caller bug that would otherwise lose points silently. A different amount is
+    # a replay whose inputs changed meanwhile (a rule edited between retries): the
+    # first write wins, as the idempotency contract promises.
+    if (existing.advocate_id, existing.kind) != (advocate_id, kind):
+        raise LedgerError(
+            f"The idempotency key {existing.idempotency_key!r} was already used for a "
+            "different ledger entry."
+        )
+    return LedgerResult(entry=existing, created=False)
 
 
 def period_starts(moment: datetime) -> dict[str, date]:

@@ -1,9 +1,28 @@
-"""Fixtures for every test: the personas, a clean cache, and the ledger invariant."""
+"""Fixtures for every test: the personas, a clean cache, the ledger invariant, and a
+real SMTP sink and Celery worker for integration tests."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import urlsplit
+
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.db import DatabaseError, connection
+from django.db.models import F, Q, Sum, Value
+from django.db.models.functions import Coalesce
 from django.test import Client
 
 from tests import factories
@@ -91,3 +110,236 @@ def manager_client(manager) -> Client:
 @pytest.fixture
 def htmx_headers() -> dict[str, str]:
     return {"HTTP_HX_REQUEST": "true"}
+
+
+# --- The ledger invariant ---------------------------------------------------------------
+
+
+def ledger_violations() -> list[str]:
+    """Advocates whose kept balance or lifetime points disagree with their ledger entries.
+
+    balance == sum of all entries; lifetime == awards minus reversals of awards.
+    """
+    from advocates.models import Advocate
+    from rewards.models import LedgerEntry
+
+    earned = Q(ledger_entries__kind=LedgerEntry.Kind.AWARD) | Q(
+        ledger_entries__kind=LedgerEntry.Kind.REVERSAL,
+        ledger_entries__reverses__kind=LedgerEntry.Kind.AWARD,
+    )
+    rows = (
+        Advocate.objects.annotate(
+            entries_sum=Coalesce(Sum("ledger_entries__amount"), Value(0)),
+            earned_sum=Coalesce(Sum("ledger_entries__amount", filter=earned), Value(0)),
+        )
+        .filter(~Q(balance=F("entries_sum")) | ~Q(lifetime_points=F("earned_sum")))
+        .values_list("pk", "balance", "entries_sum", "lifetime_points", "earned_sum")
+    )
+    return [
+        f"advocate {pk}: balance {balance} vs entries {entries}, "
+        f"lifetime {lifetime} vs earned {earned_sum}"
+        for pk, balance, entries, lifetime, earned_sum in rows
+    ]
+
+
+@pytest.fixture
+def assert_ledger_consistent() -> Callable[[], None]:
+    def check() -> None:
+        problems = ledger_violations()
+        assert not problems, "Ledger invariant broken: " + "; ".join(problems)
+
+    return check
+
+
+@pytest.fixture(autouse=True)
+def _ledger_invariant(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every test that touched the database, balances still match the ledger.
+
+    Points may change only through rewards.services; a test (or code under test) that
+    writes a balance directly fails here with the advocates concerned.
+    """
+    uses_db = request.node.get_closest_marker("django_db") is not None or (
+        "_django_db_helper" in request.fixturenames
+    )
+    if not uses_db:
+        yield
+        return
+    # Set the database up before this fixture, so this check runs before its rollback.
+    request.getfixturevalue("_django_db_helper")
+    yield
+    if connection.needs_rollback:
+        return  # the test broke its transaction; its own failure says why
+    try:
+        problems = ledger_violations()
+    except DatabaseError:
+        return  # an aborted PostgreSQL transaction: the test has already failed
+    assert not problems, (
+        "Ledger invariant broken after this test (points must change only through "
+        "rewards.services): " + "; ".join(problems)
+    )
+
+
+# --- A real SMTP sink and a real Celery worker (integration tests) ----------------------
+
+
+def free_port() -> int:
+    # aiosmtpd's Controller(port=0) fails its own readiness check: pick a port first.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class SmtpSink:
+    """Messages received by a real SMTP server on 127.0.0.1:``port``."""
+
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, message: EmailMessage) -> None:
+        with self._lock:
+            self.messages.append(message)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.messages.clear()
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self._lock:
+            return [m for m in self.messages if address.lower() in m["To"].lower()]
+
+    def wait_for(self, address: str, *, count: int = 1, timeout: float = 30) -> list[EmailMessage]:
+        """The messages to ``address`` once at least ``count`` arrived (fails on timeout)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.to(address)
+            if len(found) >= count:
+                return found
+            time.sleep(0.1)
+        raise AssertionError(
+            f"{count} message(s) to {address} expected within {timeout}s; "
+            f"got {len(self.to(address))}"
+        )
+
+
+@pytest.fixture(scope="session")
+def _smtp_server() -> Iterator[SmtpSink]:
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink(port=free_port())
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope) -> str:
+            sink.add(message_from_bytes(envelope.content, policy=policy.default))
+            return "250 Message accepted for delivery"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    yield sink
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_sink(_smtp_server: SmtpSink) -> SmtpSink:
+    """A real SMTP server, empty at the start of the test (``.port``, ``.wait_for()``)."""
+    _smtp_server.clear()
+    return _smtp_server
+
+
+@dataclass
+class WorkerProcess:
+    process: subprocess.Popen
+    queue: str
+    log: Path
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()  # warm shutdown: finish the task in hand
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def _celery_worker(
+    request: pytest.FixtureRequest,
+    _smtp_server: SmtpSink,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[WorkerProcess]:
+    if not django_settings.REDIS_URL:
+        pytest.skip("needs a real Celery worker: set REDIS_URL (and DATABASE_URL) to run it")
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "needs a test database another process can open: set DATABASE_URL to PostgreSQL "
+            "(the SQLite test database lives in this process's memory)"
+        )
+    # One worker per test session (per xdist worker), on its own queue, against the
+    # test database pytest-django created; it is stopped before that database is dropped.
+    request.getfixturevalue("django_db_setup")
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    database_url = urlsplit(os.environ["DATABASE_URL"])
+    env = os.environ | {
+        "DATABASE_URL": database_url._replace(path="/" + connection.settings_dict["NAME"]).geturl(),
+        "DB_CONN_MAX_AGE": "0",
+        "REDIS_URL": django_settings.REDIS_URL,
+        "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(_smtp_server.port),
+        "EMAIL_USE_TLS": "false",
+        "SECRET_KEY": django_settings.SECRET_KEY,
+        "SITE_URL": django_settings.SITE_URL,
+        "DEBUG": "false",
+    }
+    log = tmp_path_factory.mktemp("celery") / "worker.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "config", "worker",
+                "--pool=solo", "--concurrency=1", "-Q", queue, "-n", f"{queue}@%h",
+                "--without-gossip", "--without-mingle", "--without-heartbeat",
+                "--loglevel=INFO",
+            ],
+            cwd=django_settings.BASE_DIR,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    worker = WorkerProcess(process=process, queue=queue, log=log)
+    try:
+        deadline = time.monotonic() + 60
+        while " ready." not in log.read_text(errors="replace"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"The Celery worker did not start:\n{worker.log_tail()}")
+            time.sleep(0.2)
+        yield worker
+    finally:
+        _stop(process)
+
+
+@pytest.fixture
+def celery_worker_process(
+    _celery_worker: WorkerProcess, transactional_db: None, smtp_sink: SmtpSink
+) -> Iterator[WorkerProcess]:
+    """A real ``celery worker`` subprocess on Redis, sending email to ``smtp_sink``.
+
+    The test runs with committed transactions (the worker cannot see uncommitted rows)
+    and this process enqueues for real, on the worker's own queue, instead of running
+    tasks in-process as the rest of the suite does.
+    """
+    from config.celery_app import app
+
+    assert _celery_worker.process.poll() is None, _celery_worker.log_tail()
+    saved = app.conf.task_always_eager, app.conf.task_default_queue
+    app.conf.task_always_eager = False
+    app.conf.task_default_queue = _celery_worker.queue
+    yield _celery_worker
+    app.conf.task_always_eager, app.conf.task_default_queue = saved
