@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from rewards.models import LedgerEntry
+from rewards.models import LedgerEntry, Redemption, Reward
 
 
 @admin.register(LedgerEntry)
@@ -11,6 +11,34 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["idempotency_key", "advocate__user__email", "reason"]
     list_select_related = ["advocate__user"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Reward)
+class RewardAdmin(admin.ModelAdmin):
+    """For inspection; managers edit rewards in the console (rewards.catalog validates)."""
+
+    list_display = ["name", "kind", "points_cost", "stock", "is_active", "starts_at", "ends_at"]
+    list_filter = ["kind", "is_active", "needs_shipping"]
+    search_fields = ["name"]
+
+
+@admin.register(Redemption)
+class RedemptionAdmin(admin.ModelAdmin):
+    """Read-only: status changes go through the fulfilment queue (refunds, emails)."""
+
+    list_display = ["id", "created_at", "reward", "advocate", "points", "status"]
+    list_filter = ["status", "reward__kind"]
+    search_fields = ["advocate__user__email", "reward__name", "idempotency_key"]
+    list_select_related = ["reward", "advocate__user"]
 
     def has_add_permission(self, request):
         return False

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -86,3 +89,177 @@ class PeriodPoints(models.Model):
 
     def __str__(self) -> str:
         return f"{self.advocate_id} {self.period} {self.starts_on}: {self.points}"
+
+
+class Reward(models.Model):
+    """Something advocates can redeem their points for, managed by community managers.
+
+    ``stock`` is the number of units left (null: unlimited); the database refuses a
+    negative stock and ``rewards.catalog.reward_redeem`` takes units under a row lock.
+    """
+
+    class Kind(models.TextChoices):
+        SWAG = "swag", "Swag"
+        GIFT_CARD = "gift_card", "Gift card"
+        CHARITY = "charity", "Charity donation"
+        EXPERIENCE = "experience", "Networking experience"
+        UPGRADE = "upgrade", "Service upgrade"
+
+    class LimitPeriod(models.TextChoices):
+        WEEK = "week", "per week"
+        MONTH = "month", "per month"
+        QUARTER = "quarter", "per quarter"
+        YEAR = "year", "per year"
+        EVER = "ever", "in total"
+
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True, max_length=2000)
+    image = models.ImageField(upload_to="rewards/", blank=True)
+    points_cost = models.PositiveIntegerField("points")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    stock = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Units left. Leave empty for unlimited."
+    )
+    limit_count = models.PositiveSmallIntegerField(
+        "limit per advocate",
+        null=True,
+        blank=True,
+        help_text="How many times one advocate may redeem it per period. Empty: no limit.",
+    )
+    limit_period = models.CharField(max_length=8, choices=LimitPeriod.choices, blank=True)
+    starts_at = models.DateTimeField("available from", null=True, blank=True)
+    ends_at = models.DateTimeField("available until", null=True, blank=True)
+    is_active = models.BooleanField("active", default=True)
+    needs_shipping = models.BooleanField(
+        default=False, help_text="Ask the advocate for a shipping address when redeeming."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["points_cost", "name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(points_cost__gt=0), name="reward_points_cost_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(stock__isnull=True) | models.Q(stock__gte=0),
+                name="reward_stock_non_negative",
+            ),
+            # A limit is a count *and* a period, or neither.
+            models.CheckConstraint(
+                condition=(models.Q(limit_count__isnull=True) & models.Q(limit_period=""))
+                | (models.Q(limit_count__gt=0) & ~models.Q(limit_period="")),
+                name="reward_limit_complete",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(starts_at__isnull=True)
+                | models.Q(ends_at__isnull=True)
+                | models.Q(ends_at__gt=models.F("starts_at")),
+                name="reward_window_ordered",
+            ),
+        ]
+        indexes = [
+            # The advocate's catalog reads active rewards by cost.
+            models.Index(fields=["is_active", "points_cost"], name="reward_active_cost"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_available(self, now: datetime | None = None) -> bool:
+        """Active and inside its window (stock is checked separately)."""
+        now = now or timezone.now()
+        return (
+            self.is_active
+            and (self.starts_at is None or self.starts_at <= now)
+            and (self.ends_at is None or self.ends_at > now)
+        )
+
+    @property
+    def out_of_stock(self) -> bool:
+        return self.stock is not None and self.stock <= 0
+
+    @property
+    def limit_label(self) -> str:
+        if not self.limit_count:
+            return ""
+        times = "once" if self.limit_count == 1 else f"{self.limit_count} times"
+        return f"{times} {self.get_limit_period_display()}"
+
+
+class Redemption(models.Model):
+    """An advocate's redemption of a reward, and its way through fulfilment.
+
+    ``idempotency_key`` is the one-time token of the confirmation form, so a double
+    submit yields one redemption. Status changes are conditional updates (old -> new),
+    so a double click or a retry changes nothing. ``fulfilment_note`` (a tracking number
+    or a gift-card code) is shown to the redeeming advocate only.
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        APPROVED = "approved", "Approved"
+        FULFILLED = "fulfilled", "Fulfilled"
+        CANCELLED = "cancelled", "Cancelled"
+
+    OPEN_STATUSES = (Status.REQUESTED, Status.APPROVED)
+
+    reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="redemptions")
+    advocate = models.ForeignKey(
+        "advocates.Advocate", on_delete=models.PROTECT, related_name="redemptions"
+    )
+    points = models.PositiveIntegerField(help_text="What it cost when redeemed.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    idempotency_key = models.CharField(max_length=64)
+    shipping_name = models.CharField(max_length=200, blank=True)
+    shipping_address = models.TextField(max_length=1000, blank=True)
+    shipping_phone = models.CharField(max_length=40, blank=True)
+    spend_entry = models.OneToOneField(
+        LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    refund_entry = models.OneToOneField(
+        LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    fulfilment_note = models.TextField(blank=True, max_length=1000)
+    cancel_reason = models.CharField(max_length=255, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # When the email for each step went out; the email task sets them with a
+    # conditional update, so a retried task does not send a step twice.
+    notified_requested_at = models.DateTimeField(null=True, blank=True)
+    notified_approved_at = models.DateTimeField(null=True, blank=True)
+    notified_fulfilled_at = models.DateTimeField(null=True, blank=True)
+    notified_cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idempotency_key"], name="redemption_idempotency_key_unique"
+            ),
+        ]
+        indexes = [
+            # "My redemptions" and the per-advocate limit count.
+            models.Index(
+                fields=["advocate", "reward", "-created_at"], name="redemption_advocate_recent"
+            ),
+            # The fulfilment queue: open redemptions, oldest first.
+            models.Index(fields=["status", "created_at", "id"], name="redemption_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.reward_id} for {self.advocate_id} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES

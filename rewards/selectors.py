@@ -1,11 +1,160 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from datetime import datetime
 
-from rewards.models import LedgerEntry
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from advocates.models import Advocate
+from rewards.catalog import limit_period_start
+from rewards.models import LedgerEntry, Redemption, Reward
 
 
 def ledger_recent(*, advocate_id: int, limit: int = 10) -> QuerySet[LedgerEntry]:
     return LedgerEntry.objects.filter(advocate_id=advocate_id).order_by("-created_at", "-id")[
         :limit
     ]
+
+
+# --- Reward catalog and redemptions ---------------------------------------------------
+
+
+class CatalogRank:
+    """How the catalog sorts a reward for one advocate (lower first)."""
+
+    do_not_call_in_templates = True
+
+    REDEEMABLE = 0
+    POINTS_TO_GO = 1
+    LIMIT_REACHED = 2
+    OUT_OF_STOCK = 3
+
+
+def rewards_available(*, now: datetime | None = None) -> QuerySet[Reward]:
+    """Active rewards inside their window, out of stock included (marked by the page)."""
+    now = now or timezone.now()
+    return Reward.objects.filter(
+        Q(is_active=True),
+        Q(starts_at__isnull=True) | Q(starts_at__lte=now),
+        Q(ends_at__isnull=True) | Q(ends_at__gt=now),
+    )
+
+
+def _used_in_period(*, advocate_id: int, now: datetime) -> Subquery:
+    """Per reward: this advocate's redemptions in the reward's own limit period."""
+    in_period = Q(reward__limit_period=Reward.LimitPeriod.EVER)
+    for period in (
+        Reward.LimitPeriod.WEEK,
+        Reward.LimitPeriod.MONTH,
+        Reward.LimitPeriod.QUARTER,
+        Reward.LimitPeriod.YEAR,
+    ):
+        in_period |= Q(reward__limit_period=period, created_at__gte=limit_period_start(period, now))
+    counted = (
+        Redemption.objects.filter(in_period, reward=OuterRef("pk"), advocate_id=advocate_id)
+        .exclude(status=Redemption.Status.CANCELLED)
+        .order_by()
+        .values("reward")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Subquery(counted, output_field=IntegerField())
+
+
+def catalog_for_advocate(
+    *, advocate: Advocate, kind: str = "", now: datetime | None = None
+) -> QuerySet[Reward]:
+    """The catalog as one advocate sees it, in one query.
+
+    Each reward carries ``rank`` (CatalogRank), ``used_in_period`` (toward its limit)
+    and ``points_to_go``; what they can redeem now comes first, then by cost.
+    """
+    now = now or timezone.now()
+    rewards = rewards_available(now=now)
+    if kind:
+        rewards = rewards.filter(kind=kind)
+    return (
+        rewards.annotate(
+            used_in_period=Coalesce(_used_in_period(advocate_id=advocate.pk, now=now), 0),
+            points_to_go=Greatest(F("points_cost") - Value(advocate.balance), Value(0)),
+        )
+        .annotate(
+            rank=Case(
+                When(stock=0, then=Value(CatalogRank.OUT_OF_STOCK)),
+                When(
+                    limit_count__isnull=False,
+                    limit_count__lte=F("used_in_period"),
+                    then=Value(CatalogRank.LIMIT_REACHED),
+                ),
+                When(points_cost__gt=advocate.balance, then=Value(CatalogRank.POINTS_TO_GO)),
+                default=Value(CatalogRank.REDEEMABLE),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("rank", "points_cost", "name", "id")
+    )
+
+
+def hub_rewards(*, advocate: Advocate) -> list[Reward]:
+    """Up to 3 rewards I can redeem now (the best first), else the closest one to reach."""
+    catalog = catalog_for_advocate(advocate=advocate)
+    redeemable = list(
+        catalog.filter(rank=CatalogRank.REDEEMABLE).order_by("-points_cost", "name", "id")[:3]
+    )
+    if redeemable:
+        return redeemable
+    return list(catalog.filter(rank=CatalogRank.POINTS_TO_GO)[:1])
+
+
+def redemptions_for_advocate(*, advocate_id: int) -> QuerySet[Redemption]:
+    """An advocate's own redemptions (the only place their fulfilment notes show)."""
+    return (
+        Redemption.objects.filter(advocate_id=advocate_id)
+        .select_related("reward")
+        .order_by("-created_at", "-id")
+    )
+
+
+def redemptions_open_for_advocate(*, advocate_id: int, limit: int = 5) -> list[Redemption]:
+    return list(
+        redemptions_for_advocate(advocate_id=advocate_id).filter(
+            status__in=Redemption.OPEN_STATUSES
+        )[:limit]
+    )
+
+
+def fulfilment_queue(*, status: str = "") -> QuerySet[Redemption]:
+    """Redemptions for managers, oldest first; open ones (requested, approved) by default."""
+    redemptions = Redemption.objects.select_related(
+        "reward", "advocate__user", "advocate__company"
+    ).order_by("created_at", "id")
+    if status:
+        return redemptions.filter(status=status)
+    return redemptions.filter(status__in=Redemption.OPEN_STATUSES)
+
+
+def rewards_for_manager() -> QuerySet[Reward]:
+    return Reward.objects.annotate(
+        open_count=Count("redemptions", filter=Q(redemptions__status__in=Redemption.OPEN_STATUSES)),
+        redeemed_count=Count(
+            "redemptions", filter=~Q(redemptions__status=Redemption.Status.CANCELLED)
+        ),
+    ).order_by("-is_active", "points_cost", "name", "id")
+
+
+def fulfilment_queue_item(*, pk: int) -> Redemption:
+    return Redemption.objects.select_related("reward", "advocate__user", "advocate__company").get(
+        pk=pk
+    )

@@ -1,0 +1,416 @@
+"""Writes for the reward catalog and redemptions (the ledger itself is rewards.services).
+
+Lock order, everywhere in this module: the reward row first, then the advocate row.
+``reward_redeem`` needs both (stock is on the reward, the balance on the advocate) and
+``redemption_cancel`` needs both (stock goes back, points are refunded). The ledger's
+services lock the advocate row on their own, so a path that let the ledger lock the
+advocate first and then locked the reward would wait for a redeem holding the reward
+and waiting for the advocate: a deadlock. Taking the reward first in every path that
+needs both means one of two such transactions always waits before holding anything the
+other needs. Awards and spends elsewhere lock only the advocate, never a reward, so they
+cannot close a cycle either.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from PIL import Image, ImageOps
+
+from advocates.images import ALLOWED_FORMATS, decode_image
+from advocates.models import Advocate, User
+from rewards.models import Redemption, Reward
+from rewards.services import InsufficientPoints, points_reverse, points_spend
+
+REWARD_IMAGE_SIZE = (800, 800)
+
+
+class RedemptionError(Exception):
+    """A redemption or fulfilment step that was refused; the message is fit to show."""
+
+
+class RewardUnavailable(RedemptionError):
+    pass
+
+
+class OutOfStock(RedemptionError):
+    pass
+
+
+class OverLimit(RedemptionError):
+    pass
+
+
+class NotEnoughPoints(RedemptionError, InsufficientPoints):
+    """Also an InsufficientPoints, so callers of the ledger's error catch it too."""
+
+
+class ShippingRequired(RedemptionError):
+    pass
+
+
+class TokenAlreadyUsed(RedemptionError):
+    pass
+
+
+class FulfilmentNoteRequired(RedemptionError):
+    pass
+
+
+@dataclass(frozen=True)
+class RedeemResult:
+    redemption: Redemption
+    created: bool
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """The outcome of a fulfilment step: ``changed`` is False for a repeat or a lost race."""
+
+    redemption: Redemption
+    changed: bool
+
+
+# --- Images ---------------------------------------------------------------------------
+
+
+def _encode(image: Image.Image, fmt: str) -> bytes:
+    out = io.BytesIO()
+    if fmt == "JPEG":
+        image.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
+    elif fmt == "PNG":
+        image.save(out, "PNG", optimize=True)
+    else:
+        image.save(out, "WEBP", quality=85)
+    return out.getvalue()
+
+
+def reward_image_process(upload: UploadedFile) -> ContentFile:
+    """Decode with the avatar rules (advocates.images) and re-encode, dropping metadata."""
+    image = decode_image(upload, max_bytes=settings.AVATAR_MAX_BYTES)
+    fmt = image.format or "PNG"
+    image = ImageOps.exif_transpose(image)
+    if image.mode not in ("RGB", "RGBA", "L", "LA"):
+        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    image.thumbnail(REWARD_IMAGE_SIZE)
+    return ContentFile(_encode(image, fmt), name=f"{uuid.uuid4().hex}.{ALLOWED_FORMATS[fmt]}")
+
+
+# --- Managing rewards -----------------------------------------------------------------
+
+REWARD_FIELDS = (
+    "name",
+    "description",
+    "points_cost",
+    "kind",
+    "stock",
+    "limit_count",
+    "limit_period",
+    "starts_at",
+    "ends_at",
+    "is_active",
+    "needs_shipping",
+)
+
+
+def _validate_reward(reward: Reward) -> None:
+    if not reward.name.strip():
+        raise ValidationError({"name": "Give the reward a name."})
+    if reward.points_cost is None or reward.points_cost <= 0:
+        raise ValidationError({"points_cost": "The cost must be at least 1 point."})
+    if reward.stock is not None and reward.stock < 0:
+        raise ValidationError({"stock": "Stock cannot be negative."})
+    if (reward.limit_count is None) != (not reward.limit_period):
+        raise ValidationError(
+            {"limit_count": "Give both a number and a period for the limit, or neither."}
+        )
+    if reward.limit_count is not None and reward.limit_count < 1:
+        raise ValidationError({"limit_count": "The limit must be at least 1."})
+    if reward.starts_at and reward.ends_at and reward.ends_at <= reward.starts_at:
+        raise ValidationError({"ends_at": "The end must be after the start."})
+
+
+def reward_create(*, image: UploadedFile | None = None, **fields: object) -> Reward:
+    """Create a reward from ``REWARD_FIELDS``; raises ValidationError on bad values."""
+    unknown = set(fields) - set(REWARD_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown reward fields: {sorted(unknown)}")
+    reward = Reward(**fields)
+    _validate_reward(reward)
+    processed = reward_image_process(image) if image else None
+    with transaction.atomic():
+        if processed is not None:
+            reward.image.save(processed.name, processed, save=False)
+        reward.save()
+    return reward
+
+
+def reward_update(*, reward_id: int, image: UploadedFile | None = None, **fields: object) -> Reward:
+    """Change a reward. Stock set here replaces the count (a restock or a correction)."""
+    unknown = set(fields) - set(REWARD_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown reward fields: {sorted(unknown)}")
+    processed = reward_image_process(image) if image else None
+    with transaction.atomic():
+        # Locked like a redemption does, so a restock cannot overwrite a unit taken
+        # between this form being read and saved.
+        reward = Reward.objects.select_for_update().get(pk=reward_id)
+        for name, value in fields.items():
+            setattr(reward, name, value)
+        _validate_reward(reward)
+        if processed is not None:
+            reward.image.save(processed.name, processed, save=False)
+        reward.save()
+    return reward
+
+
+def reward_deactivate(*, reward_id: int) -> bool:
+    """Hide a reward from the catalog; open redemptions stay as they are."""
+    return bool(Reward.objects.filter(pk=reward_id, is_active=True).update(is_active=False))
+
+
+# --- Redeeming ------------------------------------------------------------------------
+
+
+def limit_period_start(period: str, now: datetime) -> datetime | None:
+    """Start (UTC) of the calendar period holding ``now``; None for "ever"."""
+    day = now.astimezone(UTC).date()
+    if period == Reward.LimitPeriod.WEEK:
+        start = date.fromordinal(day.toordinal() - day.weekday())
+    elif period == Reward.LimitPeriod.MONTH:
+        start = day.replace(day=1)
+    elif period == Reward.LimitPeriod.QUARTER:
+        start = day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
+    elif period == Reward.LimitPeriod.YEAR:
+        start = day.replace(month=1, day=1)
+    else:
+        return None
+    return datetime(start.year, start.month, start.day, tzinfo=UTC)
+
+
+def redemptions_counted_for_limit(*, reward: Reward, advocate_id: int, now: datetime) -> int:
+    """Redemptions of ``reward`` by the advocate in the current limit period.
+
+    Cancelled ones do not count: their points and unit were given back.
+    """
+    redemptions = Redemption.objects.filter(reward=reward, advocate_id=advocate_id).exclude(
+        status=Redemption.Status.CANCELLED
+    )
+    start = limit_period_start(reward.limit_period, now)
+    if start is not None:
+        redemptions = redemptions.filter(created_at__gte=start)
+    return redemptions.count()
+
+
+def _queue_email(redemption_id: int, step: str) -> None:
+    from rewards.tasks import redemption_notify
+
+    transaction.on_commit(lambda: redemption_notify.delay(redemption_id, step))
+
+
+def reward_redeem(
+    *,
+    reward_id: int,
+    advocate_id: int,
+    idempotency_key: str,
+    shipping_name: str = "",
+    shipping_address: str = "",
+    shipping_phone: str = "",
+) -> RedeemResult:
+    """Redeem one unit of a reward for its points, in one transaction.
+
+    ``idempotency_key`` is the confirmation form's one-time token: submitting it again
+    returns the first redemption and changes nothing. Every refusal raises a
+    RedemptionError before anything is written.
+    """
+    idempotency_key = idempotency_key.strip()
+    if not idempotency_key:
+        raise RedemptionError("This confirmation has expired. Open the reward and try again.")
+    existing = _existing_for_key(idempotency_key, advocate_id)
+    if existing is not None:
+        return RedeemResult(redemption=existing, created=False)
+    try:
+        with transaction.atomic():
+            # Reward first, then advocate: see the module docstring. The reward lock
+            # serialises every redemption of this reward (stock and limit checks); the
+            # advocate lock serialises this advocate's balance and double submits.
+            reward = Reward.objects.select_for_update().get(pk=reward_id)
+            advocate = (
+                Advocate.objects.select_for_update()
+                .only("id", "balance", "status")
+                .get(pk=advocate_id)
+            )
+            # A double submit racing this one waited on the locks above; it finds the
+            # first redemption now.
+            existing = _existing_for_key(idempotency_key, advocate_id)
+            if existing is not None:
+                return RedeemResult(redemption=existing, created=False)
+            now = timezone.now()
+            if advocate.status != Advocate.Status.ACTIVE:
+                raise RedemptionError("Only active members can redeem rewards.")
+            if not reward.is_available(now):
+                raise RewardUnavailable(f"“{reward.name}” is not available right now.")
+            if reward.out_of_stock:
+                raise OutOfStock(f"“{reward.name}” is out of stock.")
+            if reward.limit_count:
+                used = redemptions_counted_for_limit(
+                    reward=reward, advocate_id=advocate_id, now=now
+                )
+                if used >= reward.limit_count:
+                    raise OverLimit(
+                        f"You can redeem “{reward.name}” {reward.limit_label}, "
+                        "and you have reached that limit."
+                    )
+            if advocate.balance < reward.points_cost:
+                raise NotEnoughPoints(
+                    f"“{reward.name}” costs {reward.points_cost:,} points and your balance "
+                    f"is {advocate.balance:,}: {reward.points_cost - advocate.balance:,} to go."
+                )
+            if reward.needs_shipping and not (shipping_name.strip() and shipping_address.strip()):
+                raise ShippingRequired("Enter the name and address to ship it to.")
+            if reward.stock is not None:
+                # Under the reward lock this always matches; the condition keeps the
+                # database, not just this code, from taking a unit that is not there.
+                taken = Reward.objects.filter(pk=reward.pk, stock__gt=0).update(
+                    stock=F("stock") - 1
+                )
+                if not taken:
+                    raise OutOfStock(f"“{reward.name}” is out of stock.")
+            redemption = Redemption.objects.create(
+                reward=reward,
+                advocate_id=advocate_id,
+                points=reward.points_cost,
+                idempotency_key=idempotency_key,
+                shipping_name=shipping_name.strip() if reward.needs_shipping else "",
+                shipping_address=shipping_address.strip() if reward.needs_shipping else "",
+                shipping_phone=shipping_phone.strip() if reward.needs_shipping else "",
+                created_at=now,
+            )
+            try:
+                spend = points_spend(
+                    advocate_id=advocate_id,
+                    amount=reward.points_cost,
+                    reason=f"Redeemed: {reward.name}",
+                    idempotency_key=f"redemption:{redemption.pk}:spend",
+                    source=redemption,
+                )
+            except InsufficientPoints as error:  # cannot happen under the lock; be safe
+                raise NotEnoughPoints(str(error)) from None
+            redemption.spend_entry = spend.entry
+            redemption.save(update_fields=["spend_entry"])
+            _queue_email(redemption.pk, Redemption.Status.REQUESTED)
+            return RedeemResult(redemption=redemption, created=True)
+    except IntegrityError:
+        # The same token used at this moment by a request that did not wait on our
+        # locks (another advocate's row): the first write wins.
+        existing = _existing_for_key(idempotency_key, advocate_id)
+        if existing is None:
+            raise
+        return RedeemResult(redemption=existing, created=False)
+
+
+def _existing_for_key(idempotency_key: str, advocate_id: int) -> Redemption | None:
+    existing = Redemption.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None and existing.advocate_id != advocate_id:
+        raise TokenAlreadyUsed("This confirmation was already used. Open the reward again.")
+    return existing
+
+
+# --- Fulfilment -----------------------------------------------------------------------
+
+
+def _step(
+    *,
+    redemption_id: int,
+    from_statuses: tuple[str, ...],
+    to_status: str,
+    by: User | None,
+    **fields: object,
+) -> StepResult:
+    """Move a redemption from one of ``from_statuses`` to ``to_status``, once.
+
+    The conditional update's row count decides: a second click, a retry or a racing
+    manager finds the status already moved and changes nothing.
+    """
+    now = timezone.now()
+    stamp = {
+        Redemption.Status.APPROVED: "approved_at",
+        Redemption.Status.FULFILLED: "fulfilled_at",
+        Redemption.Status.CANCELLED: "cancelled_at",
+    }[to_status]
+    changed = Redemption.objects.filter(pk=redemption_id, status__in=from_statuses).update(
+        status=to_status, handled_by=by, **{stamp: now}, **fields
+    )
+    if changed:
+        _queue_email(redemption_id, to_status)
+    return StepResult(redemption=Redemption.objects.get(pk=redemption_id), changed=bool(changed))
+
+
+def redemption_approve(*, redemption_id: int, by: User | None = None) -> StepResult:
+    with transaction.atomic():
+        return _step(
+            redemption_id=redemption_id,
+            from_statuses=(Redemption.Status.REQUESTED,),
+            to_status=Redemption.Status.APPROVED,
+            by=by,
+        )
+
+
+def redemption_fulfil(*, redemption_id: int, note: str = "", by: User | None = None) -> StepResult:
+    """Mark it fulfilled with a note for the advocate (tracking number, gift-card code).
+
+    A gift card needs its note: the code is the reward.
+    """
+    note = note.strip()
+    redemption = Redemption.objects.select_related("reward").get(pk=redemption_id)
+    if redemption.reward.kind == Reward.Kind.GIFT_CARD and not note and redemption.is_open:
+        raise FulfilmentNoteRequired("Enter the gift-card code (or a link to it) for the advocate.")
+    with transaction.atomic():
+        return _step(
+            redemption_id=redemption_id,
+            from_statuses=Redemption.OPEN_STATUSES,
+            to_status=Redemption.Status.FULFILLED,
+            by=by,
+            fulfilment_note=note[:1000],
+        )
+
+
+def redemption_cancel(
+    *, redemption_id: int, reason: str = "", by: User | None = None
+) -> StepResult:
+    """Cancel an open redemption: refund its points and give its unit back, once."""
+    reward_id = Redemption.objects.values_list("reward_id", flat=True).get(pk=redemption_id)
+    with transaction.atomic():
+        # Reward first (module docstring): the ledger locks the advocate in the refund.
+        reward = Reward.objects.select_for_update().only("id", "stock").get(pk=reward_id)
+        result = _step(
+            redemption_id=redemption_id,
+            from_statuses=Redemption.OPEN_STATUSES,
+            to_status=Redemption.Status.CANCELLED,
+            by=by,
+            cancel_reason=reason.strip()[:255],
+        )
+        if not result.changed:
+            return result
+        redemption = result.redemption
+        if redemption.spend_entry_id is not None:
+            refund = points_reverse(
+                entry_id=redemption.spend_entry_id,
+                reason=f"Refund: {redemption.reward.name} cancelled",
+                idempotency_key=f"redemption:{redemption.pk}:refund",
+            )
+            Redemption.objects.filter(pk=redemption.pk).update(refund_entry=refund.entry)
+            redemption.refund_entry = refund.entry
+        if reward.stock is not None:
+            Reward.objects.filter(pk=reward.pk).update(stock=F("stock") + 1)
+        return StepResult(redemption=redemption, changed=True)

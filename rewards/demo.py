@@ -1,0 +1,60 @@
+"""Demo rewards for `manage.py demo_data`. Idempotent: a reward is created once by name."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from django.db import transaction
+
+from rewards.models import Reward
+
+REWARDS = [
+    {
+        "name": "Vouch hoodie",
+        "description": "A soft, heavyweight hoodie with the community logo. Shipped to you.",
+        "kind": Reward.Kind.SWAG,
+        "points_cost": 100,
+        "stock": 3,
+        "needs_shipping": True,
+    },
+    {
+        "name": "$25 coffee gift card",
+        "description": "A digital gift card for your favourite coffee place; the code arrives "
+        "by email and in your redemptions.",
+        "kind": Reward.Kind.GIFT_CARD,
+        "points_cost": 250,
+        "limit_count": 1,
+        "limit_period": Reward.LimitPeriod.MONTH,
+    },
+    {
+        "name": "Plant 10 trees",
+        "description": "We donate to a reforestation charity in your name.",
+        "kind": Reward.Kind.CHARITY,
+        "points_cost": 50,
+    },
+    {
+        "name": "Dinner with our product team",
+        "description": "Join a small dinner with our product leaders and other advocates "
+        "at the next user conference.",
+        "kind": Reward.Kind.EXPERIENCE,
+        "points_cost": 1500,
+        "stock": 8,
+        "limit_count": 1,
+        "limit_period": Reward.LimitPeriod.YEAR,
+    },
+    {
+        "name": "Premium support for 3 months",
+        "description": "Your team gets our premium support plan for a quarter.",
+        "kind": Reward.Kind.UPGRADE,
+        "points_cost": 900,
+    },
+]
+
+
+@transaction.atomic
+def load(stdout: TextIO) -> None:
+    created = 0
+    for fields in REWARDS:
+        _, made = Reward.objects.get_or_create(name=fields["name"], defaults=fields)
+        created += made
+    stdout.write(f"Rewards: {created} created, {len(REWARDS) - created} already there.")

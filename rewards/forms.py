@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from advocates.images import decode_image
+from rewards.models import Redemption, Reward
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+class RewardForm(forms.ModelForm):
+    image_upload = forms.FileField(
+        label="Image",
+        required=False,
+        help_text="JPEG, PNG or WebP, up to 5 MB. Re-encoded; leave empty to keep the current one.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+
+    class Meta:
+        model = Reward
+        fields = [
+            "name",
+            "description",
+            "kind",
+            "points_cost",
+            "stock",
+            "limit_count",
+            "limit_period",
+            "starts_at",
+            "ends_at",
+            "needs_shipping",
+            "is_active",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "starts_at": DateTimeLocalInput(),
+            "ends_at": DateTimeLocalInput(),
+        }
+        help_texts = {
+            "starts_at": "Empty: available now (UTC).",
+            "ends_at": "Empty: no end date (UTC).",
+            "limit_period": "With a limit: per calendar week, month, quarter or year, or in total.",
+        }
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["points_cost"].min_value = 1
+        self.fields["points_cost"].widget.attrs["min"] = 1
+        self.fields["limit_count"].widget.attrs["min"] = 1
+        self.fields["limit_period"].choices = [("", "—"), *Reward.LimitPeriod.choices]
+
+    def clean_image_upload(self):
+        upload = self.cleaned_data.get("image_upload")
+        if upload:
+            decode_image(upload, max_bytes=settings.AVATAR_MAX_BYTES)  # raises a clear error
+            upload.seek(0)
+        return upload
+
+    def clean_points_cost(self) -> int:
+        cost = self.cleaned_data["points_cost"]
+        if cost is None or cost < 1:
+            raise ValidationError("The cost must be at least 1 point.")
+        return cost
+
+    def clean(self) -> dict:
+        data = super().clean()
+        count, period = data.get("limit_count"), data.get("limit_period")
+        if count is not None and count < 1:
+            self.add_error("limit_count", "The limit must be at least 1.")
+        elif (count is None) != (not period):
+            self.add_error("limit_count", "Give both a number and a period, or neither.")
+        starts, ends = data.get("starts_at"), data.get("ends_at")
+        if starts and ends and ends <= starts:
+            self.add_error("ends_at", "The end must be after the start.")
+        return data
+
+    def _post_clean(self) -> None:
+        # Validation lives in the form's clean() and in rewards.catalog; the model's
+        # full_clean would report the same constraints a second time, less clearly.
+        pass
+
+    def reward_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class RedeemForm(forms.Form):
+    """The confirmation step. ``token`` is a one-time key: a double submit redeems once."""
+
+    token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    shipping_name = forms.CharField(label="Full name", max_length=200, required=False)
+    shipping_address = forms.CharField(
+        label="Shipping address",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "street-address"}),
+        help_text="Street, city, postal code and country.",
+    )
+    shipping_phone = forms.CharField(
+        label="Phone (for the courier)",
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+
+    def __init__(self, *args: object, reward: Reward, **kwargs: object) -> None:
+        kwargs.setdefault("initial", {})
+        kwargs["initial"].setdefault("token", uuid.uuid4().hex)  # type: ignore[union-attr]
+        super().__init__(*args, **kwargs)
+        self.reward = reward
+        if reward.needs_shipping:
+            self.fields["shipping_name"].required = True
+            self.fields["shipping_address"].required = True
+            self.fields["shipping_name"].widget.attrs["autocomplete"] = "name"
+        else:
+            for name in ("shipping_name", "shipping_address", "shipping_phone"):
+                del self.fields[name]
+
+    def clean_token(self) -> str:
+        token = self.cleaned_data["token"].strip()
+        try:
+            uuid.UUID(token)
+        except ValueError:
+            raise ValidationError("This confirmation has expired. Open the reward again.") from None
+        return token
+
+
+class FulfilmentFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", "Open (requested and approved)"), *Redemption.Status.choices],
+    )
+
+
+class FulfilForm(forms.Form):
+    note = forms.CharField(
+        label="Note for the advocate",
+        max_length=1000,
+        required=False,
+        help_text="A tracking number, or the gift-card code. Only this advocate sees it.",
+    )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label="Reason", max_length=255, required=False)
+
+
+class CatalogFilterForm(forms.Form):
+    kind = forms.ChoiceField(required=False, choices=[("", "All kinds"), *Reward.Kind.choices])

@@ -1,0 +1,300 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from advocates.roles import advocate_required, manager_required
+from advocates.selectors import advocate_for_user
+from rewards import catalog, selectors
+from rewards.forms import (
+    CancelForm,
+    CatalogFilterForm,
+    FulfilForm,
+    FulfilmentFilterForm,
+    RedeemForm,
+    RewardForm,
+)
+from rewards.models import Redemption, Reward
+
+CATALOG_PAGE_SIZE = 24
+MANAGE_PAGE_SIZE = 25
+QUEUE_PAGE_SIZE = 20
+MY_REDEMPTIONS_PAGE_SIZE = 20
+
+
+def _querystring(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+# --- Advocates ------------------------------------------------------------------------
+
+
+@advocate_required
+def reward_catalog(request: HttpRequest) -> HttpResponse:
+    advocate = advocate_for_user(request.user)
+    filters = CatalogFilterForm(request.GET or None)
+    kind = filters.cleaned_data["kind"] if filters.is_valid() else ""
+    rewards = selectors.catalog_for_advocate(advocate=advocate, kind=kind)
+    page = Paginator(rewards, CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "advocate": advocate,
+        "filters": filters,
+        "page": page,
+        "querystring": _querystring(request),
+        "Rank": selectors.CatalogRank,
+    }
+    template = "rewards/catalog.html"
+    if request.htmx:
+        template += "#results"
+    return render(request, template, context)
+
+
+@advocate_required
+@require_http_methods(["GET", "POST"])
+def reward_redeem(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the confirmation step (cost, balance after, shipping). POST: redeem."""
+    advocate = advocate_for_user(request.user)
+    reward = get_object_or_404(Reward, pk=pk)
+    form = RedeemForm(request.POST or None, reward=reward)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = catalog.reward_redeem(
+                reward_id=reward.pk,
+                advocate_id=advocate.pk,
+                idempotency_key=data["token"],
+                shipping_name=data.get("shipping_name", ""),
+                shipping_address=data.get("shipping_address", ""),
+                shipping_phone=data.get("shipping_phone", ""),
+            )
+        except catalog.RedemptionError as refused:
+            error = str(refused)
+            reward.refresh_from_db()
+            advocate.refresh_from_db(fields=["balance"])
+        else:
+            if result.created:
+                messages.success(
+                    request,
+                    f"Redeemed “{reward.name}” for {reward.points_cost:,} points. "
+                    "We will email you as it moves along.",
+                )
+            return redirect("rewards:redemption", pk=result.redemption.pk)
+    if not error and not reward.is_available():
+        error = f"“{reward.name}” is not available right now."
+    elif not error and reward.out_of_stock:
+        error = f"“{reward.name}” is out of stock."
+    return render(
+        request,
+        "rewards/redeem.html",
+        {
+            "reward": reward,
+            "advocate": advocate,
+            "form": form,
+            "error": error,
+            "can_afford": advocate.balance >= reward.points_cost,
+            "balance_after": advocate.balance - reward.points_cost,
+        },
+        status=409 if error and request.method == "POST" else 200,
+    )
+
+
+@advocate_required
+def my_redemptions(request: HttpRequest) -> HttpResponse:
+    advocate = advocate_for_user(request.user)
+    redemptions = selectors.redemptions_for_advocate(advocate_id=advocate.pk)
+    page = Paginator(redemptions, MY_REDEMPTIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "rewards/my_redemptions.html",
+        {"page": page, "querystring": _querystring(request)},
+    )
+
+
+@advocate_required
+def redemption_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    advocate = advocate_for_user(request.user)
+    # Scoped to the caller: another advocate's redemption (and its code) is a 404.
+    redemption = get_object_or_404(
+        selectors.redemptions_for_advocate(advocate_id=advocate.pk), pk=pk
+    )
+    return render(request, "rewards/redemption.html", {"redemption": redemption})
+
+
+# --- Managers: the catalog ------------------------------------------------------------
+
+
+@manager_required
+def reward_manage(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.rewards_for_manager(), MANAGE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request, "rewards/manage.html", {"page": page, "querystring": _querystring(request)}
+    )
+
+
+def _save_reward(request: HttpRequest, form: RewardForm, reward: Reward | None) -> Reward | None:
+    try:
+        if reward is None:
+            return catalog.reward_create(
+                image=form.cleaned_data.get("image_upload"), **form.reward_fields()
+            )
+        return catalog.reward_update(
+            reward_id=reward.pk, image=form.cleaned_data.get("image_upload"), **form.reward_fields()
+        )
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            form.add_error("image_upload", error)
+        return None
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def reward_create(request: HttpRequest) -> HttpResponse:
+    form = RewardForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        reward = _save_reward(request, form, None)
+        if reward is not None:
+            messages.success(request, f"“{reward.name}” is in the catalog.")
+            return redirect("rewards:manage")
+    return render(request, "rewards/reward_form.html", {"form": form, "reward": None})
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def reward_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    reward = get_object_or_404(Reward, pk=pk)
+    form = RewardForm(request.POST or None, request.FILES or None, instance=reward)
+    if request.method == "POST" and form.is_valid():
+        saved = _save_reward(request, form, reward)
+        if saved is not None:
+            messages.success(request, f"“{saved.name}” is saved.")
+            return redirect("rewards:manage")
+    return render(request, "rewards/reward_form.html", {"form": form, "reward": reward})
+
+
+@manager_required
+@require_POST
+def reward_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    reward = get_object_or_404(Reward, pk=pk)
+    if catalog.reward_deactivate(reward_id=reward.pk):
+        messages.success(request, f"“{reward.name}” is hidden from the catalog.")
+    else:
+        messages.info(request, f"“{reward.name}” was already inactive.")
+    return redirect("rewards:manage")
+
+
+# --- Managers: fulfilment -------------------------------------------------------------
+
+
+@manager_required
+def fulfilment(request: HttpRequest) -> HttpResponse:
+    filters = FulfilmentFilterForm(request.GET or None)
+    status = filters.cleaned_data["status"] if filters.is_valid() else ""
+    page = Paginator(selectors.fulfilment_queue(status=status), QUEUE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "filters": filters,
+        "page": page,
+        "querystring": _querystring(request),
+        "fulfil_form": FulfilForm(),
+        "cancel_form": CancelForm(),
+    }
+    template = "rewards/fulfilment.html"
+    if request.htmx:
+        template += "#results"
+    return render(request, template, context)
+
+
+def _after_step(
+    request: HttpRequest, redemption: Redemption, message: str, *, ok: bool
+) -> HttpResponse:
+    """htmx: the updated row; otherwise back to the queue with a message."""
+    if request.htmx:
+        return render(
+            request,
+            "rewards/fulfilment.html#row",
+            {
+                "redemption": redemption,
+                "row_message": message,
+                "row_ok": ok,
+                "fulfil_form": FulfilForm(),
+                "cancel_form": CancelForm(),
+            },
+        )
+    (messages.success if ok else messages.warning)(request, message)
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(back)
+    return redirect("rewards:fulfilment")
+
+
+@manager_required
+@require_POST
+def redemption_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    get_object_or_404(Redemption, pk=pk)
+    result = catalog.redemption_approve(redemption_id=pk, by=request.user)
+    redemption = _reload(pk)
+    if result.changed:
+        return _after_step(request, redemption, f"Approved #{pk}.", ok=True)
+    return _after_step(
+        request, redemption, f"#{pk} is {redemption.get_status_display().lower()}.", ok=False
+    )
+
+
+@manager_required
+@require_POST
+def redemption_fulfil(request: HttpRequest, pk: int) -> HttpResponse:
+    get_object_or_404(Redemption, pk=pk)
+    form = FulfilForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    if not form.is_valid():
+        return _after_step(request, _reload(pk), "The note is too long.", ok=False)
+    try:
+        result = catalog.redemption_fulfil(redemption_id=pk, note=note, by=request.user)
+    except catalog.RedemptionError as refused:
+        return _after_step(request, _reload(pk), str(refused), ok=False)
+    redemption = _reload(pk)
+    if result.changed:
+        return _after_step(request, redemption, f"Fulfilled #{pk}.", ok=True)
+    return _after_step(
+        request, redemption, f"#{pk} is {redemption.get_status_display().lower()}.", ok=False
+    )
+
+
+@manager_required
+@require_POST
+def redemption_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    get_object_or_404(Redemption, pk=pk)
+    form = CancelForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    result = catalog.redemption_cancel(redemption_id=pk, reason=reason, by=request.user)
+    redemption = _reload(pk)
+    if result.changed:
+        return _after_step(
+            request,
+            redemption,
+            f"Cancelled #{pk}; {redemption.points:,} points refunded.",
+            ok=True,
+        )
+    return _after_step(
+        request, redemption, f"#{pk} is {redemption.get_status_display().lower()}.", ok=False
+    )
+
+
+def _reload(pk: int) -> Redemption:
+    return selectors.fulfilment_queue_item(pk=pk)
