@@ -435,7 +435,7 @@ def rank(
         calls_left = advocate.reference_max_calls_per_90d - advocate.load
         reasons.append(
             Reason(
-                "capacity",
+                "capacity" if calls_left > 1 else "capacity_low",
                 f"{calls_left} of {advocate.reference_max_calls_per_90d} calls left this quarter",
             )
         )

@@ -169,6 +169,10 @@ class ReferenceRequest(models.Model):
         return f"{self.prospect_name} ({self.prospect_company})"
 
     @property
+    def prospect_first_name(self) -> str:
+        return self.prospect_name.split()[0] if self.prospect_name.strip() else ""
+
+    @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
 

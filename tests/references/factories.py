@@ -1,0 +1,71 @@
+"""Factories for reference-call tests."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from advocates.models import Person, Relationship
+from references.models import Ask, Candidate, ReferenceRequest
+from tests.factories import AdvocateFactory, RepFactory
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Person
+
+    full_name = factory.Sequence(lambda n: f"Person {n}")
+    email = factory.Sequence(lambda n: f"person{n}@example.com")
+    kind = Person.Kind.CONTACT
+
+
+class RelationshipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Relationship
+
+    from_person = factory.SubFactory(PersonFactory)
+    to_person = factory.SubFactory(PersonFactory)
+    source = Relationship.Source.MANUAL
+
+
+class ReferenceRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReferenceRequest
+        skip_postgeneration_save = True
+
+    rep = factory.SubFactory(RepFactory)
+    prospect_name = "Percy Prospect"
+    prospect_email = factory.Sequence(lambda n: f"prospect{n}@prospect.example")
+    prospect_company = "Acme Clinics"
+    prospect_title = "VP Operations"
+    prospect_industry = "Healthcare"
+    opportunity_name = "Acme rollout"
+    opportunity_amount = Decimal("50000")
+    opportunity_stage = ReferenceRequest.Stage.EVALUATION
+    call_type = ReferenceRequest.CallType.VIDEO
+    needed_by = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=10))
+
+
+class CandidateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Candidate
+
+    request = factory.SubFactory(ReferenceRequestFactory)
+    advocate = factory.SubFactory(AdvocateFactory, reference_opt_in=True)
+    rank = factory.Sequence(lambda n: n + 1)
+    score = 10
+    reasons = factory.LazyFunction(lambda: ["Healthcare like Acme"])
+    public_reasons = factory.LazyFunction(lambda: ["Also in Healthcare"])
+
+
+class AskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Ask
+
+    request = factory.SubFactory(ReferenceRequestFactory, status=ReferenceRequest.Status.ASKED)
+    advocate = factory.SubFactory(AdvocateFactory, reference_opt_in=True)
+    status = Ask.Status.PENDING
+    deadline = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=72))
