@@ -65,7 +65,8 @@ def test_accepting_sends_both_sides_the_introduction(
     assert request.status == ReferenceRequest.Status.SCHEDULED
     to_prospect, to_advocate = mail.outbox
     assert to_prospect.to == [request.prospect_email]
-    assert advocate.user.email in to_prospect.body and "Video call" in to_prospect.body
+    assert advocate.user.email in to_prospect.body
+    assert "Video call" in to_prospect.body
     assert to_advocate.to == [advocate.user.email]
     assert request.prospect_email in to_advocate.body
     # The task is safe to run twice: nothing is mailed again.
@@ -84,8 +85,10 @@ def test_htmx_answer_returns_only_the_card(advocate_client, chosen, htmx_headers
     )
     page = response.content.decode()
     assert response.status_code == 200
-    assert "<html" not in page and f'id="ask-{ask.pk}"' in page
-    assert "You declined" in page and "Travelling" in page
+    assert "<html" not in page
+    assert f'id="ask-{ask.pk}"' in page
+    assert "You declined" in page
+    assert "Travelling" in page
 
 
 def test_declining_asks_the_prospects_next_choice_then_the_rep(
@@ -198,9 +201,11 @@ def test_closing_the_deal_records_influenced_revenue(rep_client, chosen, advocat
         url, {"outcome": "won", "won_amount": "42000", "closed_on": timezone.localdate()}
     )
     request.refresh_from_db()
-    assert request.won_amount == Decimal("42000") and request.days_to_close == 30
+    assert request.won_amount == Decimal("42000")
+    assert request.days_to_close == 30
     stats = selectors.console_stats()
-    assert stats.influenced_revenue == Decimal("42000") and stats.influenced_deals == 1
+    assert stats.influenced_revenue == Decimal("42000")
+    assert stats.influenced_deals == 1
     assert stats.fulfilled == 1
 
 
@@ -210,7 +215,8 @@ def test_hub_shows_the_pending_request_with_accept_and_decline(advocate_client, 
     assert "Reference calls waiting for you" in page
     assert request.prospect_name in page
     assert reverse("references:ask_answer", args=[ask.pk]) in page
-    assert 'value="accept"' in page and 'value="decline"' in page
+    assert 'value="accept"' in page
+    assert 'value="decline"' in page
 
 
 def test_pausing_keeps_the_advocate_out_of_matching(advocate_client, advocate) -> None:

@@ -187,7 +187,8 @@ def test_same_data_same_answer_and_ties_go_to_the_lower_id(world) -> None:
     first, second = matching.rank(world["request"]), matching.rank(world["request"])
     assert [(m.advocate.pk, m.score) for m in first] == [(m.advocate.pk, m.score) for m in second]
     tied = [m.advocate.pk for m in first if m.score == 7]
-    assert tied == sorted(tied) and twin.pk in tied
+    assert tied == sorted(tied)
+    assert twin.pk in tied
 
 
 def test_managers_weights_change_the_ranking(world) -> None:

@@ -40,12 +40,15 @@ def _url(request: ReferenceRequest, token: str | None = None) -> str:
 def test_sending_emails_the_link_and_the_page_shows_only_the_shortlist(client, sent) -> None:
     request, alice, bob = sent
     assert request.status == ReferenceRequest.Status.WITH_PROSPECT
-    assert len(mail.outbox) == 1 and mail.outbox[0].to == [request.prospect_email]
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [request.prospect_email]
     link = re.search(r"http\S+/reference/\S+", mail.outbox[0].body).group(0)
     response = client.get(link.removeprefix(settings.SITE_URL))
     assert response.status_code == 200
     page = response.content.decode()
-    assert alice.name in page and bob.name in page and "Ran our rollout." in page
+    assert alice.name in page
+    assert bob.name in page
+    assert "Ran our rollout." in page
     assert "Nobody" not in page
     # A limited profile: no email address, no capacity bookkeeping, no scores.
     assert alice.user.email not in page
@@ -101,7 +104,8 @@ def test_the_prospect_picks_one_and_that_advocate_is_asked(
         response = client.post(_url(request), {"candidate": candidate.pk})
     assert response.status_code == 302
     ask = Ask.objects.get(request=request)
-    assert ask.advocate == alice and ask.status == Ask.Status.PENDING
+    assert ask.advocate == alice
+    assert ask.status == Ask.Status.PENDING
     assert mail.outbox[-1].to == [alice.user.email]
     page = client.get(_url(request)).content.decode()
     assert f"we asked {alice.name}" in page
@@ -137,4 +141,5 @@ def test_nothing_to_send_when_nobody_is_available(rep) -> None:
     with pytest.raises(services.ReferenceError, match="No advocate is available"):
         services.request_send_to_prospect(request=request, by=rep)
     request.refresh_from_db()
-    assert request.status == ReferenceRequest.Status.OPEN and not request.link_nonce
+    assert request.status == ReferenceRequest.Status.OPEN
+    assert not request.link_nonce

@@ -45,12 +45,14 @@ def test_rep_submits_a_request_and_lands_on_the_ranked_matches(rep_client, rep) 
     AdvocateFactory(user__first_name="Hana", industry="Healthcare", reference_opt_in=True)
     response = rep_client.post(reverse("references:request_new"), _form(), follow=True)
     request = ReferenceRequest.objects.get()
-    assert request.rep == rep and request.status == ReferenceRequest.Status.OPEN
+    assert request.rep == rep
+    assert request.status == ReferenceRequest.Status.OPEN
     assert list(request.products.values_list("name", flat=True)) == ["Analytics"]
     # The prospect joins the graph, so paths to them can be found.
     assert request.prospect_person.kind == Person.Kind.PROSPECT
     page = response.content.decode()
-    assert "Hana" in page and "Healthcare like Acme Clinics" in page
+    assert "Hana" in page
+    assert "Healthcare like Acme Clinics" in page
 
 
 @pytest.mark.parametrize(
@@ -77,10 +79,12 @@ def test_a_rep_sees_their_own_requests_and_a_manager_sees_all(
     mine = ReferenceRequestFactory(rep=rep, prospect_name="Mine Prospect")
     theirs = ReferenceRequestFactory(rep=other_rep, prospect_name="Theirs Prospect")
     page = rep_client.get(reverse("references:requests")).content.decode()
-    assert "Mine Prospect" in page and "Theirs Prospect" not in page
+    assert "Mine Prospect" in page
+    assert "Theirs Prospect" not in page
     assert rep_client.get(reverse("references:request_detail", args=[theirs.pk])).status_code == 404
     page = manager_client.get(reverse("references:requests")).content.decode()
-    assert "Mine Prospect" in page and "Theirs Prospect" in page
+    assert "Mine Prospect" in page
+    assert "Theirs Prospect" in page
     assert (
         manager_client.get(reverse("references:request_detail", args=[mine.pk])).status_code == 200
     )
@@ -93,8 +97,10 @@ def test_status_filter_with_htmx_returns_the_results_only(rep_client, rep, htmx_
         reverse("references:requests"), {"status": "completed"}, **htmx_headers
     )
     page = response.content.decode()
-    assert "<html" not in page and 'id="results"' in page
-    assert "Done One" in page and "Open One" not in page
+    assert "<html" not in page
+    assert 'id="results"' in page
+    assert "Done One" in page
+    assert "Open One" not in page
 
 
 def _count(client, url: str) -> int:
@@ -169,9 +175,12 @@ def test_console_shows_open_requests_and_who_is_near_cap(manager_client) -> None
     AskFactory(advocate=busy, status=Ask.Status.ACCEPTED)
     ReferenceRequestFactory(prospect_name="Waiting Prospect")
     page = manager_client.get(reverse("references:console")).content.decode()
-    assert "Near their cap" in page and "Busy" in page and "1 of 2 calls" in page
+    assert "Near their cap" in page
+    assert "Busy" in page
+    assert "1 of 2 calls" in page
     assert "Waiting Prospect" in page
-    assert "Influenced revenue" in page and "Fulfilment rate" in page
+    assert "Influenced revenue" in page
+    assert "Fulfilment rate" in page
 
 
 def test_rep_asks_an_advocate_directly(rep_client, rep) -> None:
