@@ -60,7 +60,7 @@ class ProfileForm(forms.ModelForm):
 
 
 class InvitationForm(forms.Form):
-    email = forms.EmailField()
+    email = forms.EmailField(max_length=254)
     first_name = forms.CharField(max_length=150, required=False)
     last_name = forms.CharField(max_length=150, required=False)
     company = forms.CharField(max_length=200, required=False)
@@ -96,9 +96,20 @@ class AcceptInvitationForm(forms.Form):
 
 
 class DirectoryFilterForm(forms.Form):
-    q = forms.CharField(label="Search", required=False)
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, email, company…"}),
+    )
     status = forms.ChoiceField(
         choices=[("", "Any status"), *Advocate.Status.choices], required=False
     )
-    industry = forms.CharField(required=False)
+    industry = forms.ChoiceField(required=False)
     mine = forms.BooleanField(label="Only advocates I own", required=False)
+
+    def __init__(self, *args: object, industries: list[str], show_mine: bool, **kwargs: object):
+        super().__init__(*args, **kwargs)
+        self.fields["industry"].choices = [("", "Any industry")] + [(i, i) for i in industries]
+        if not show_mine:
+            del self.fields["mine"]

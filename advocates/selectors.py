@@ -8,7 +8,7 @@ from advocates.models import Advocate, Invitation, User
 
 
 def advocate_for_user(user: User) -> Advocate:
-    return Advocate.objects.select_related("company", "owner_rep").get(user=user)
+    return Advocate.objects.select_related("user", "company", "owner_rep").get(user=user)
 
 
 def advocate_directory(

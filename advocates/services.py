@@ -12,7 +12,6 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -54,6 +53,12 @@ def _queue_send(invitation: Invitation) -> None:
     transaction.on_commit(lambda: invitation_send.delay(pk, send_number))
 
 
+def _is_member(email: str) -> bool:
+    return Advocate.objects.filter(
+        user__email__iexact=email, status__in=[Advocate.Status.ACTIVE, Advocate.Status.PAUSED]
+    ).exists()
+
+
 def invitation_create(
     *,
     email: str,
@@ -69,9 +74,7 @@ def invitation_create(
     """
     email = email.strip().lower()
     validate_email(email)
-    if Advocate.objects.filter(
-        user__email__iexact=email, status__in=[Advocate.Status.ACTIVE, Advocate.Status.PAUSED]
-    ).exists():
+    if _is_member(email):
         raise InvitationError(f"{email} is already a member of the community.")
     with transaction.atomic():
         invitation = (
@@ -118,51 +121,75 @@ class ImportResult:
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
 
 
-def invitations_import_csv(*, file: UploadedFile, invited_by: User) -> ImportResult:
-    """Invite every valid row of a CSV; list each bad row with its reason.
+def _csv_row_problem(row: dict[str, str]) -> str | None:
+    """Why a CSV row cannot be invited (None when it can), with the form's own rules."""
+    from advocates.forms import InvitationForm
 
-    The valid rows are invited in one transaction: a failure part-way creates nothing.
+    form = InvitationForm(row)
+    if form.is_valid():
+        return None
+    field, errors = next(iter(form.errors.items()))
+    if field == "email":
+        return f"“{row['email'] or '(empty)'}” is not a valid email address."
+    return f"{field}: {errors[0]}"
+
+
+def invitations_import_csv(*, file: UploadedFile, invited_by: User) -> ImportResult:
+    """Invite every valid row of a CSV; list each bad row with its line and reason.
+
+    Rows are checked before anything is written, then the valid ones are invited in
+    one transaction: a failure part-way creates nothing, and a bad row never blocks
+    the good ones.
     """
     result = ImportResult()
-    if file.size and file.size > CSV_MAX_BYTES:
+    data = file.read(CSV_MAX_BYTES + 1)
+    if len(data) > CSV_MAX_BYTES:
         result.errors.append((0, "The file is larger than 5 MB."))
         return result
     try:
-        text = file.read().decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         result.errors.append((0, "The file is not UTF-8 text. Export it as “CSV UTF-8”."))
         return result
-    reader = csv.DictReader(io.StringIO(text))
-    header = [name.strip().lower() for name in (reader.fieldnames or [])]
-    missing = [column for column in CSV_COLUMNS if column not in header]
-    if missing:
-        result.errors.append(
-            (1, f"Missing column(s): {', '.join(missing)}. Expected: {','.join(CSV_COLUMNS)}.")
-        )
+    if "\x00" in text:
+        # Binary data (a spreadsheet saved as .csv, ...); PostgreSQL refuses NUL in text.
+        result.errors.append((0, "The file is not a CSV text file. Export it as “CSV UTF-8”."))
         return result
-    reader.fieldnames = header
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
+        missing = [column for column in CSV_COLUMNS if column not in header]
+        if missing:
+            result.errors.append(
+                (1, f"Missing column(s): {', '.join(missing)}. Expected: {','.join(CSV_COLUMNS)}.")
+            )
+            return result
+        reader.fieldnames = header
 
-    rows: list[dict[str, str]] = []
-    seen: set[str] = set()
-    for line, raw in enumerate(reader, start=2):
-        row = {key: (value or "").strip() for key, value in raw.items() if key}
-        email = row.get("email", "").lower()
-        try:
-            validate_email(email)
-        except ValidationError:
-            result.errors.append((line, f"“{email or '(empty)'}” is not a valid email address."))
-            continue
-        if email in seen:
-            result.errors.append((line, f"{email} appears more than once in the file."))
-            continue
-        if Advocate.objects.filter(
-            user__email__iexact=email,
-            status__in=[Advocate.Status.ACTIVE, Advocate.Status.PAUSED],
-        ).exists():
-            result.errors.append((line, f"{email} is already a member of the community."))
-            continue
-        seen.add(email)
-        rows.append(row | {"email": email})
+        rows: list[dict[str, str]] = []
+        seen: set[str] = set()
+        for raw in reader:
+            # The reader's own line number counts blank lines and quoted line breaks,
+            # so it matches what the user sees in their editor.
+            line = reader.line_num
+            row = {column: (raw.get(column) or "").strip() for column in CSV_COLUMNS}
+            row["email"] = row["email"].lower()
+            problem = _csv_row_problem(row)
+            if problem is None and row["email"] in seen:
+                problem = f"{row['email']} appears more than once in the file."
+            if problem is None and _is_member(row["email"]):
+                problem = f"{row['email']} is already a member of the community."
+            if problem is not None:
+                result.errors.append((line, problem))
+                continue
+            seen.add(row["email"])
+            rows.append(row)
+    except csv.Error as error:
+        result.errors.append((reader.line_num, f"The file is not a valid CSV ({error})."))
+        return result
+    if not rows and not result.errors:
+        result.errors.append((0, "The file has no rows to invite."))
+        return result
 
     with transaction.atomic():
         for row in rows:
@@ -170,10 +197,10 @@ def invitations_import_csv(*, file: UploadedFile, invited_by: User) -> ImportRes
                 invitation_create(
                     email=row["email"],
                     invited_by=invited_by,
-                    first_name=row.get("first_name", ""),
-                    last_name=row.get("last_name", ""),
-                    company_name=row.get("company", ""),
-                    title=row.get("title", ""),
+                    first_name=row["first_name"],
+                    last_name=row["last_name"],
+                    company_name=row["company"],
+                    title=row["title"],
                 )
             )
     return result

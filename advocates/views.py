@@ -79,8 +79,16 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def directory(request: HttpRequest) -> HttpResponse:
-    filters = DirectoryFilterForm(request.GET or None)
-    data = filters.cleaned_data if filters.is_valid() else {}
+    filters = DirectoryFilterForm(
+        request.GET or None,
+        industries=selectors.industries(),
+        show_mine=has_role(request.user, Role.REP),
+    )
+    data: dict = {}
+    if filters.is_bound:
+        # A bad value (a stale industry in a bookmarked URL) is ignored, not the others.
+        filters.is_valid()
+        data = filters.cleaned_data
     advocates = selectors.advocate_directory(
         query=data.get("q", ""),
         status=data.get("status", ""),

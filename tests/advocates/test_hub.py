@@ -1,3 +1,5 @@
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from rewards.services import points_award
@@ -12,10 +14,17 @@ def test_hub_shows_balance_and_recent_entries(advocate, advocate_client) -> None
     assert "+150" in body
 
 
-def test_hub_query_count_does_not_grow_with_entries(
-    advocate, advocate_client, django_assert_max_num_queries
-) -> None:
+def test_hub_query_count_does_not_grow_with_entries(advocate, advocate_client) -> None:
+    # The hub also holds every app's panel (challenges, rewards, referrals...), so the
+    # property tested is that the count stays flat, not a fixed number.
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert advocate_client.get(reverse("advocates:hub")).status_code == 200
+        return len(queries)
+
+    points_award(advocate_id=advocate.pk, amount=5, reason="first", idempotency_key="k-first")
+    count()  # the first visit may set things up once (e.g. the referral link)
+    few = count()
     for n in range(12):
         points_award(advocate_id=advocate.pk, amount=5, reason=f"r{n}", idempotency_key=f"k{n}")
-    with django_assert_max_num_queries(8):
-        advocate_client.get(reverse("advocates:hub"))
+    assert count() == few
