@@ -83,7 +83,9 @@ class Challenge(models.Model):
             models.CheckConstraint(
                 condition=models.Q(completion_limit__gte=1), name="challenge_limit_positive"
             ),
-            models.CheckConstraint(condition=models.Q(points__gt=0), name="challenge_points_positive"),
+            models.CheckConstraint(
+                condition=models.Q(points__gt=0), name="challenge_points_positive"
+            ),
         ]
 
     def __str__(self) -> str:

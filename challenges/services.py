@@ -70,7 +70,7 @@ def challenge_create(*, created_by: User, data: dict[str, Any], publish: bool = 
         status=Challenge.Status.PUBLISHED if publish else Challenge.Status.DRAFT,
         **{name: data[name] for name in EDITABLE_FIELDS if name in data},
     )
-    challenge.full_clean()
+    challenge.full_clean(exclude=["created_by"])
     challenge.save()
     return challenge
 
@@ -92,7 +92,7 @@ def challenge_update(
                 setattr(challenge, name, data[name])
         if publish:
             challenge.status = Challenge.Status.PUBLISHED
-        challenge.full_clean()
+        challenge.full_clean(exclude=["created_by"])
         challenge.save()
     return challenge
 
@@ -326,7 +326,9 @@ def submission_reject(*, submission_id: int, reviewer: User, reason: str) -> Sub
     reason = reason[:500]
     with transaction.atomic():
         submission = (
-            Submission.objects.select_for_update().select_related("challenge").get(pk=submission_id)
+            Submission.objects.select_for_update(of=("self",))
+            .select_related("challenge")
+            .get(pk=submission_id)
         )
         if submission.status == Submission.Status.REJECTED:
             return submission

@@ -167,7 +167,7 @@ def create(request: HttpRequest) -> HttpResponse:
                 created_by=request.user, data=form.cleaned_data, publish=publish
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            form.add_error(None, error.messages)
         else:
             state = "published" if publish else "saved as a draft"
             messages.success(request, f"“{challenge.title}” is {state}.")
@@ -194,7 +194,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
                 challenge_id=pk, data=form.cleaned_data, publish=publish
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            form.add_error(None, error.messages)
         else:
             messages.success(request, f"“{challenge.title}” is saved.")
             return redirect("challenges:manage")

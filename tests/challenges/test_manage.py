@@ -1,0 +1,165 @@
+"""Managers create, edit, schedule, publish and archive challenges."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from challenges.forms import NPS_QUESTION
+from challenges.models import Challenge
+from tests.challenges.factories import ChallengeFactory, LevelFactory, SubmissionFactory
+from tests.factories import TagFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def form_data(**overrides: object) -> dict:
+    data = {
+        "title": "Review us on G2",
+        "description": "Tell peers what you think.",
+        "kind": Challenge.Kind.REVIEW,
+        "points": "200",
+        "starts_at": "2026-01-01T09:00",
+        "ends_at": "2099-01-31T17:00",
+        "audience": Challenge.Audience.EVERYONE,
+        "completion_limit": "1",
+        "target_url": "https://www.g2.com/",
+        "publish": "1",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_create_and_publish_with_manual_review(manager, manager_client) -> None:
+    response = manager_client.post(reverse("challenges:create"), form_data())
+    assert response.status_code == 302
+    challenge = Challenge.objects.get()
+    assert challenge.status == Challenge.Status.PUBLISHED
+    assert challenge.auto_approve is False
+    assert challenge.points == 200
+    assert challenge.created_by == manager
+    assert challenge.ends_at.year == 2099
+
+
+def test_save_as_draft(manager_client) -> None:
+    data = form_data(publish=None, save="1")
+    manager_client.post(reverse("challenges:create"), data)
+    assert Challenge.objects.get().status == Challenge.Status.DRAFT
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"ends_at": "2025-12-31T09:00"}, "ends_at", "The end must be after the start."),
+        ({"points": "0"}, "points", "Points must be more than 0."),
+        ({"audience": "tag"}, "audience_tag", "Choose the tag"),
+        ({"audience": "level"}, "audience_level", "Choose the lowest level"),
+        ({"kind": "survey"}, "survey_questions", "A survey needs a question"),
+        ({"kind": "event"}, "event_at", "Give the event's date and time."),
+        ({"completion_limit": "0"}, "completion_limit", "at least once"),
+        ({"title": ""}, "title", "This field is required."),
+    ],
+)
+def test_validation_gives_a_clear_message_and_creates_nothing(
+    manager_client, overrides, field, message
+) -> None:
+    response = manager_client.post(reverse("challenges:create"), form_data(**overrides))
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert any(message in error for error in errors[field]), errors
+    assert message.replace("'", "&#x27;") in response.content.decode()
+    assert not Challenge.objects.exists()
+
+
+def test_survey_questions_and_nps(manager_client) -> None:
+    data = form_data(
+        kind="survey", survey_questions="What next?\n\nWhy us?", include_nps="on", target_url=""
+    )
+    manager_client.post(reverse("challenges:create"), data)
+    assert Challenge.objects.get().questions == [
+        {"label": NPS_QUESTION, "kind": "nps"},
+        {"label": "What next?", "kind": "text"},
+        {"label": "Why us?", "kind": "text"},
+    ]
+
+
+def test_audience_by_tag_or_level(manager_client) -> None:
+    tag = TagFactory(name="ROI in 90 days")
+    level = LevelFactory(name="Champion", threshold=2000)
+    manager_client.post(
+        reverse("challenges:create"),
+        form_data(audience="tag", audience_tag=tag.pk, audience_level=level.pk),
+    )
+    challenge = Challenge.objects.get()
+    assert challenge.audience_tag == tag
+    assert challenge.audience_level is None  # only the chosen audience is kept
+
+
+def test_edit_reschedules(manager_client) -> None:
+    challenge = ChallengeFactory(kind=Challenge.Kind.REVIEW, points=10)
+    url = reverse("challenges:edit", args=[challenge.pk])
+    assert challenge.title in manager_client.get(url).content.decode()
+    response = manager_client.post(
+        url, form_data(points="15", ends_at="2099-06-01T12:00", save="1")
+    )
+    assert response.status_code == 302
+    challenge.refresh_from_db()
+    assert challenge.points == 15
+    assert challenge.ends_at.month == 6
+
+
+def test_edit_cannot_change_the_type_once_advocates_completed_it(manager_client) -> None:
+    challenge = ChallengeFactory(kind=Challenge.Kind.TESTIMONIAL)
+    SubmissionFactory(challenge=challenge)
+    response = manager_client.post(
+        reverse("challenges:edit", args=[challenge.pk]), form_data(kind="review", save="1")
+    )
+    assert "type cannot change" in response.content.decode()
+    challenge.refresh_from_db()
+    assert challenge.kind == Challenge.Kind.TESTIMONIAL
+
+
+def test_publish_a_draft(manager_client) -> None:
+    challenge = ChallengeFactory(status=Challenge.Status.DRAFT)
+    manager_client.post(reverse("challenges:publish", args=[challenge.pk]))
+    challenge.refresh_from_db()
+    assert challenge.status == Challenge.Status.PUBLISHED
+
+
+def test_archive_asks_first_then_archives(manager_client) -> None:
+    challenge = ChallengeFactory()
+    SubmissionFactory(challenge=challenge)
+    url = reverse("challenges:archive", args=[challenge.pk])
+    page = manager_client.get(url).content.decode()
+    assert "Archive it" in page
+    assert "1 submission still waits for review" in page
+    challenge.refresh_from_db()
+    assert challenge.status == Challenge.Status.PUBLISHED  # GET changed nothing
+    manager_client.post(url)
+    challenge.refresh_from_db()
+    assert challenge.status == Challenge.Status.ARCHIVED
+
+
+def test_manage_list_filters_by_status(manager_client, htmx_headers) -> None:
+    ChallengeFactory(title="Live one")
+    ChallengeFactory(title="Draft one", status=Challenge.Status.DRAFT)
+    url = reverse("challenges:manage")
+    html = manager_client.get(url, {"status": "draft"}).content.decode()
+    assert "Draft one" in html
+    assert "Live one" not in html
+    fragment = manager_client.get(url, {"status": "published"}, **htmx_headers).content.decode()
+    assert "<html" not in fragment
+    assert "Live one" in fragment
+    assert "Draft one" not in fragment
+
+
+def test_manage_list_query_count_does_not_grow(
+    manager_client, django_assert_max_num_queries
+) -> None:
+    tag = TagFactory()
+    for _n in range(30):
+        challenge = ChallengeFactory(audience=Challenge.Audience.TAG, audience_tag=tag)
+        SubmissionFactory(challenge=challenge)
+    with django_assert_max_num_queries(10):
+        response = manager_client.get(reverse("challenges:manage"))
+    assert len(response.context["page"].object_list) == 25
