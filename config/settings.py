@@ -249,6 +249,15 @@ if LINKEDIN_CLIENT_ID:
 INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 14)
 WELCOME_POINTS = env_int("WELCOME_POINTS", 100)
 
+# --- Referrals (README_referrals: "CRM API") -------------------------------------------
+# Shared secret signing the CRM API in both directions; empty disables the API (503).
+CRM_WEBHOOK_SECRET = os.environ.get("CRM_WEBHOOK_SECRET", "")
+# Where Vouch posts signed referral events (created, stage changed); empty: not sent.
+CRM_WEBHOOK_URL = os.environ.get("CRM_WEBHOOK_URL", "")
+REFERRAL_DAILY_LIMIT = env_int("REFERRAL_DAILY_LIMIT", 10)
+# Public landing form: at most this many submissions per IP address per 10 minutes.
+REFERRAL_LANDING_MAX_POSTS = env_int("REFERRAL_LANDING_MAX_POSTS", 5)
+
 # --- Files ----------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

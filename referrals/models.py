@@ -1,1 +1,294 @@
-# Filled by its own issue; see DESIGN.md for what this app owns.
+"""Referrals: who referred whom, how, where it stands, and what it earned.
+
+Every write goes through ``referrals.services`` (``referral_create`` for every path that
+creates a referral, ``referral_advance`` for every stage change).
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_FLOOR, Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Method(models.TextChoices):
+    LEAD_FORM = "lead_form", "Lead form"
+    EMAIL = "email", "Email"
+    SHAREABLE_LINK = "shareable_link", "Shareable link"
+    SOCIAL = "social", "Social share"
+    PRINT_CARD = "print_card", "Print card"
+    VERBAL = "verbal", "Verbal"
+
+
+class Stage(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted"
+    QUALIFIED = "qualified", "Qualified"
+    OPPORTUNITY = "opportunity", "Opportunity"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+    REJECTED = "rejected", "Rejected"
+
+
+OPEN_STAGES = (Stage.SUBMITTED, Stage.QUALIFIED, Stage.OPPORTUNITY)
+# Stages at or past "qualified": reaching any of them earns the qualified-stage reward.
+QUALIFIED_OR_LATER = (Stage.QUALIFIED, Stage.OPPORTUNITY, Stage.WON)
+
+
+class RejectionReason(models.TextChoices):
+    DUPLICATE = "duplicate", "Duplicate of an earlier referral"
+    SELF = "self", "Self-referral"
+    INVALID = "invalid", "Invalid lead"
+
+
+class Referral(models.Model):
+    advocate = models.ForeignKey(
+        "advocates.Advocate", on_delete=models.PROTECT, related_name="referrals"
+    )
+    method = models.CharField(max_length=20, choices=Method.choices)
+    referred_name = models.CharField(max_length=200)
+    # Stored lower-cased by referral_create, so duplicate checks compare exactly.
+    referred_email = models.EmailField()
+    referred_company = models.CharField(max_length=200, blank=True)
+    referred_title = models.CharField(max_length=200, blank=True)
+    note = models.TextField(blank=True, max_length=2000)
+    # The email's domain, or "" for free mail providers (gmail.com is not a company).
+    referred_domain = models.CharField(max_length=253, blank=True)
+    stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.SUBMITTED)
+    rejection_reason = models.CharField(max_length=12, choices=RejectionReason.choices, blank=True)
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="duplicates"
+    )
+    owner_rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="routed_referrals",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who recorded it (the advocate, a rep for a verbal referral, or no one).",
+    )
+    deal_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    external_id = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # When the latest stage change happened (per its source): an older CRM event than
+    # this one never moves the referral back.
+    stage_changed_at = models.DateTimeField(default=timezone.now)
+    won_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~Q(external_id=""),
+                name="referral_external_id_unique",
+            ),
+            models.CheckConstraint(
+                condition=(Q(stage=Stage.REJECTED) & ~Q(rejection_reason=""))
+                | (~Q(stage=Stage.REJECTED) & Q(rejection_reason="")),
+                name="referral_rejected_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(deal_amount__isnull=True) | Q(deal_amount__gte=0),
+                name="referral_deal_amount_non_negative",
+            ),
+        ]
+        indexes = [
+            # KPIs read one window of created_at (rejected left out).
+            models.Index(fields=["created_at", "stage"], name="referral_kpi_window"),
+            # The rep's list: their routed referrals, newest first, by stage.
+            models.Index(fields=["owner_rep", "-created_at"], name="referral_rep_list"),
+            # The advocate's tracker and the per-advocate daily limit.
+            models.Index(fields=["advocate", "-created_at"], name="referral_advocate_recent"),
+            # Duplicate checks: same email / same company domain within 180 days.
+            models.Index(fields=["referred_email", "created_at"], name="referral_dupe_email"),
+            models.Index(fields=["referred_domain", "created_at"], name="referral_dupe_domain"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.referred_name} ({self.get_stage_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in OPEN_STAGES
+
+
+class ReferralStageChange(models.Model):
+    """One timestamped stage change (the creation is the first, from "")."""
+
+    class Source(models.TextChoices):
+        SYSTEM = "system", "Vouch"
+        REP = "rep", "Rep"
+        CRM = "crm", "CRM"
+        IMPORT = "import", "Import"
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="changes")
+    from_stage = models.CharField(max_length=12, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(max_length=12, choices=Stage.choices)
+    occurred_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.SYSTEM)
+    deal_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        indexes = [models.Index(fields=["referral", "occurred_at"], name="referral_change_time")]
+
+    def __str__(self) -> str:
+        return f"{self.referral_id}: {self.from_stage or '-'} → {self.to_stage}"
+
+
+class ReferralLink(models.Model):
+    """An advocate's personal link (/r/<code>/) and the short code printed on cards."""
+
+    advocate = models.OneToOneField(
+        "advocates.Advocate", on_delete=models.CASCADE, related_name="referral_link"
+    )
+    code = models.CharField(max_length=16, unique=True)
+    card_code = models.CharField(max_length=8, unique=True)
+    visits = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.code} / {self.card_code}"
+
+
+class ReferralMessage(models.Model):
+    """The email an advocate wrote to a colleague (sent by Celery, once)."""
+
+    referral = models.OneToOneField(Referral, on_delete=models.CASCADE, related_name="message")
+    subject = models.CharField(max_length=200)
+    body = models.TextField(max_length=5000)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class RewardRule(models.Model):
+    """What a won referral earns. One rule is active at a time (the program's)."""
+
+    class Kind(models.TextChoices):
+        FIXED = "fixed", "Fixed points"
+        PERCENT = "percent", "Percent of the deal amount"
+        TIERS = "tiers", "Tiers by deal amount"
+
+    name = models.CharField(max_length=100)
+    is_active = models.BooleanField(default=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.FIXED)
+    fixed_points = models.PositiveIntegerField(default=0)
+    percent = models.DecimalField(
+        max_digits=6,
+        decimal_places=3,
+        default=Decimal(0),
+        help_text="Percent of the deal amount; one point per currency unit.",
+    )
+    # [{"min_amount": "0", "points": 100}, {"min_amount": "10000", "points": 500}]:
+    # the highest tier whose min_amount the deal reaches applies.
+    tiers = models.JSONField(default=list, blank=True)
+    cap_points = models.PositiveIntegerField(null=True, blank=True)
+    qualified_points = models.PositiveIntegerField(
+        default=0, help_text="Also paid once when a referral reaches qualified (0: none)."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="reward_rule_one_active"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def won_points(self, amount: Decimal | None) -> int:
+        if self.kind == self.Kind.FIXED:
+            points = self.fixed_points
+        elif amount is None:
+            points = 0
+        elif self.kind == self.Kind.PERCENT:
+            points = int((amount * self.percent / 100).to_integral_value(ROUND_FLOOR))
+        else:
+            points = 0
+            reached = [t for t in self.tiers if Decimal(str(t["min_amount"])) <= amount]
+            if reached:
+                points = int(max(reached, key=lambda t: Decimal(str(t["min_amount"])))["points"])
+        if self.cap_points is not None:
+            points = min(points, self.cap_points)
+        return max(points, 0)
+
+
+class ReferralReward(models.Model):
+    """Points paid for a referral, with what happened to them.
+
+    ``round`` counts payouts of one kind: a won referral moved back and won again is
+    paid a second round (its own idempotency key). ``owed``: the referral stopped being
+    won but the advocate had already spent the points, so the reversal is owed.
+    """
+
+    class Kind(models.TextChoices):
+        QUALIFIED = "qualified", "Qualified"
+        WON = "won", "Won"
+
+    class Status(models.TextChoices):
+        PAID = "paid", "Paid"
+        REVERSED = "reversed", "Reversed"
+        OWED = "owed", "Reversal owed"
+
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="rewards")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    round = models.PositiveSmallIntegerField(default=1)
+    points = models.PositiveIntegerField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PAID)
+    ledger_entry = models.OneToOneField(
+        "rewards.LedgerEntry", on_delete=models.PROTECT, related_name="+"
+    )
+    reversal_entry = models.OneToOneField(
+        "rewards.LedgerEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referral", "kind", "round"], name="referral_reward_once_per_round"
+            ),
+        ]
+        indexes = [models.Index(fields=["status"], name="referral_reward_status")]
+
+    def __str__(self) -> str:
+        return f"{self.referral_id} {self.kind} r{self.round}: {self.points} ({self.status})"
+
+
+class CrmEvent(models.Model):
+    """An event received on the CRM API, kept so each id is applied once."""
+
+    event_id = models.CharField(max_length=200, unique=True)
+    type = models.CharField(max_length=50)
+    referral = models.ForeignKey(
+        Referral, on_delete=models.SET_NULL, null=True, blank=True, related_name="crm_events"
+    )
+    status_code = models.PositiveSmallIntegerField()
+    result = models.JSONField(default=dict)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} ({self.status_code})"

@@ -1,5 +1,28 @@
-from django.urls import path  # noqa: F401 - patterns are added as the app's views land
+from django.urls import path
+
+from referrals import api, views
 
 app_name = "referrals"
 
-urlpatterns: list = []
+urlpatterns = [
+    # Advocates
+    path("referrals/", views.tracker, name="tracker"),
+    path("referrals/new/", views.lead_new, name="new"),
+    path("referrals/email/", views.email_new, name="email"),
+    path("referrals/share/", views.share, name="share"),
+    path("referrals/card/", views.card, name="card"),
+    # Public landing pages: an advocate's link or card code, or type a card code.
+    path("r/", views.landing, name="card_landing"),
+    path("r/<str:code>/", views.landing, name="landing"),
+    # Reps and managers
+    path("referrals/pipeline/", views.rep_list, name="rep_list"),
+    path("referrals/pipeline/<int:pk>/", views.rep_detail, name="rep_detail"),
+    path("referrals/pipeline/<int:pk>/stage/", views.advance, name="advance"),
+    path("referrals/pipeline/<int:pk>/assign/", views.assign, name="assign"),
+    path("referrals/verbal/", views.verbal, name="verbal"),
+    # Console (managers)
+    path("console/referrals/", views.kpis, name="kpis"),
+    path("console/referrals/kpis.json", views.kpis_json, name="kpis_json"),
+    # CRM API (signed, no session)
+    path("api/crm/events", api.crm_events, name="crm_events"),
+]

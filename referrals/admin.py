@@ -1,0 +1,81 @@
+from django.contrib import admin
+
+from referrals.models import (
+    CrmEvent,
+    Referral,
+    ReferralLink,
+    ReferralReward,
+    ReferralStageChange,
+    RewardRule,
+)
+
+
+class StageChangeInline(admin.TabularInline):
+    model = ReferralStageChange
+    extra = 0
+    can_delete = False
+    readonly_fields = ["from_stage", "to_stage", "occurred_at", "recorded_at", "actor", "source"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Referral)
+class ReferralAdmin(admin.ModelAdmin):
+    # Stages move only through referrals.services.referral_advance (rewards follow them).
+    list_display = [
+        "id",
+        "referred_name",
+        "referred_email",
+        "advocate",
+        "method",
+        "stage",
+        "owner_rep",
+        "created_at",
+    ]
+    list_filter = ["stage", "method"]
+    search_fields = ["referred_name", "referred_email", "referred_company", "external_id"]
+    list_select_related = ["advocate__user", "owner_rep"]
+    raw_id_fields = ["advocate", "owner_rep", "duplicate_of", "created_by"]
+    readonly_fields = ["stage", "rejection_reason", "stage_changed_at", "won_at", "deal_amount"]
+    inlines = [StageChangeInline]
+
+
+@admin.register(ReferralLink)
+class ReferralLinkAdmin(admin.ModelAdmin):
+    list_display = ["advocate", "code", "card_code", "visits"]
+    search_fields = ["code", "card_code", "advocate__user__email"]
+    raw_id_fields = ["advocate"]
+    readonly_fields = ["visits"]
+
+
+@admin.register(RewardRule)
+class RewardRuleAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "kind",
+        "is_active",
+        "fixed_points",
+        "percent",
+        "cap_points",
+        "qualified_points",
+    ]
+
+
+@admin.register(ReferralReward)
+class ReferralRewardAdmin(admin.ModelAdmin):
+    # "owed" lists reversals the advocate could not pay back (points already spent).
+    list_display = ["referral", "kind", "round", "points", "status", "updated_at"]
+    list_filter = ["status", "kind"]
+    raw_id_fields = ["referral", "ledger_entry", "reversal_entry"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(CrmEvent)
+class CrmEventAdmin(admin.ModelAdmin):
+    list_display = ["event_id", "type", "referral", "status_code", "received_at"]
+    search_fields = ["event_id"]
+    raw_id_fields = ["referral"]

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from advocates.roles import REPS_GROUP
+from referrals.models import RejectionReason, Stage
+
+
+class LeadForm(forms.Form):
+    """The hub's lead form: who the advocate refers."""
+
+    referred_name = forms.CharField(label="Their name", max_length=200)
+    referred_email = forms.EmailField(label="Their work email")
+    referred_company = forms.CharField(label="Company", max_length=200, required=False)
+    referred_title = forms.CharField(label="Title", max_length=200, required=False)
+    note = forms.CharField(
+        label="Anything the rep should know?",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class EmailReferralForm(forms.Form):
+    referred_name = forms.CharField(label="Colleague's name", max_length=200)
+    referred_email = forms.EmailField(label="Colleague's email")
+    referred_company = forms.CharField(label="Their company", max_length=200, required=False)
+    subject = forms.CharField(max_length=200)
+    body = forms.CharField(
+        label="Message",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text="Edit it as you like; keep your link in it so we know the lead came from you.",
+    )
+
+
+class LandingForm(forms.Form):
+    """The public landing page. ``code`` rides in the form as well as the URL, so the
+    lead is attributed without a cookie or session; ``website`` is a honeypot."""
+
+    name = forms.CharField(label="Your name", max_length=200)
+    email = forms.EmailField(label="Work email")
+    company = forms.CharField(max_length=200, required=False)
+    title = forms.CharField(label="Your title", max_length=200, required=False)
+    message = forms.CharField(
+        label="What are you looking for?",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    card_code = forms.CharField(
+        label="Referral card code",
+        max_length=8,
+        required=False,
+        help_text="Got a printed referral card? Type the code on it.",
+        widget=forms.TextInput(attrs={"autocapitalize": "characters", "autocomplete": "off"}),
+    )
+    code = forms.CharField(max_length=16, required=False, widget=forms.HiddenInput)
+    via = forms.CharField(max_length=10, required=False, widget=forms.HiddenInput)
+    website = forms.CharField(
+        label="Leave this empty",
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+
+class VerbalForm(forms.Form):
+    advocate_email = forms.EmailField(
+        label="Advocate's email", help_text="The customer who made the referral gets the credit."
+    )
+    referred_name = forms.CharField(label="Referred person's name", max_length=200)
+    referred_email = forms.EmailField(label="Their email")
+    referred_company = forms.CharField(label="Company", max_length=200, required=False)
+    referred_title = forms.CharField(label="Title", max_length=200, required=False)
+    note = forms.CharField(
+        label="What was said",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class AdvanceForm(forms.Form):
+    stage = forms.ChoiceField(choices=Stage.choices)
+    amount = forms.DecimalField(
+        label="Deal amount", max_digits=14, decimal_places=2, min_value=0, required=False
+    )
+    reason = forms.ChoiceField(
+        label="Rejection reason",
+        choices=[("", "—"), *RejectionReason.choices],
+        required=False,
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("stage") == Stage.REJECTED and not data.get("reason"):
+            self.add_error("reason", "Say why the referral is rejected.")
+        return data
+
+
+class AssignForm(forms.Form):
+    rep = forms.ModelChoiceField(queryset=get_user_model().objects.none(), label="Assign to")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rep"].queryset = (
+            get_user_model()
+            .objects.filter(groups__name=REPS_GROUP, is_active=True)
+            .order_by("first_name", "last_name", "email")
+        )
+
+
+class KpiWindowForm(forms.Form):
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict:
+        data = super().clean()
+        today = timezone.now().date()
+        end: date = data.get("end") or today + timedelta(days=1)
+        start: date = data.get("start") or end - timedelta(days=365)
+        if start >= end:
+            raise ValidationError("The start date must be before the end date.")
+        data["start"], data["end"] = start, end
+        return data

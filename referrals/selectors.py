@@ -1,0 +1,78 @@
+"""Reads for referrals, scoped to the caller and with their joins done."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from advocates.models import User
+from referrals.models import Referral, ReferralLink, ReferralReward, Stage
+
+
+def referrals_for_advocate(*, advocate_id: int) -> QuerySet[Referral]:
+    """The advocate's own referrals, with their won/qualified rewards (no deal internals)."""
+    return (
+        Referral.objects.filter(advocate_id=advocate_id)
+        .only(
+            "id",
+            "advocate_id",
+            "method",
+            "referred_name",
+            "referred_company",
+            "stage",
+            "rejection_reason",
+            "created_at",
+            "stage_changed_at",
+        )
+        .prefetch_related(
+            Prefetch(
+                "rewards",
+                queryset=ReferralReward.objects.only(
+                    "id", "referral_id", "kind", "points", "status"
+                ),
+            )
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def referrals_for_staff(
+    *, user: User, is_manager: bool, scope: str = "mine", stage: str = ""
+) -> QuerySet[Referral]:
+    """A rep's routed referrals; a manager may also see all of them or the unassigned queue."""
+    referrals = Referral.objects.select_related(
+        "advocate__user", "advocate__company", "owner_rep", "duplicate_of"
+    ).order_by("-created_at", "-id")
+    if is_manager and scope == "all":
+        pass
+    elif is_manager and scope == "unassigned":
+        referrals = referrals.filter(owner_rep__isnull=True)
+    else:
+        referrals = referrals.filter(owner_rep=user)
+    if stage:
+        referrals = referrals.filter(stage=stage)
+    elif scope != "all":
+        referrals = referrals.exclude(stage=Stage.REJECTED)
+    return referrals
+
+
+def referral_for_staff(*, user: User, is_manager: bool, pk: int) -> Referral:
+    """One referral a rep owns (managers: any); Referral.DoesNotExist otherwise."""
+    referrals = Referral.objects.select_related(
+        "advocate__user", "advocate__company", "owner_rep", "duplicate_of", "created_by"
+    ).prefetch_related("changes__actor", "rewards")
+    if not is_manager:
+        referrals = referrals.filter(owner_rep=user)
+    return referrals.get(pk=pk)
+
+
+def link_by_code(code: str) -> tuple[ReferralLink | None, bool]:
+    """The link a landing code stands for, and whether it is a print-card code."""
+    link = ReferralLink.objects.select_related("advocate__user").filter(code=code).first()
+    if link is not None:
+        return link, False
+    card = (
+        ReferralLink.objects.select_related("advocate__user")
+        .filter(card_code=code.strip().upper())
+        .first()
+    )
+    return card, card is not None

@@ -1,0 +1,500 @@
+"""Writes for referrals: creating one (every path), moving its stage, paying its reward.
+
+``referral_create`` is the only way a referral is made (hub forms, the public landing
+page, a rep's verbal referral, the CSV import, the CRM API), so the fraud checks hold
+on every path. ``referral_advance`` is the only way its stage changes (reps, the CRM,
+the import), so every change is timestamped and the reward follows the stage.
+
+Duplicate policy: a referral of an email already referred within 180 days, or of a
+company domain with an *open* referral within 180 days, is created as ``rejected``
+(reason ``duplicate``) and linked to the first one. It is kept rather than refused so
+the advocate sees what happened to it and the rep sees the attempt; it never counts in
+KPIs and never earns points. Self-referral (the advocate's own address, or their own
+company's domain) and the daily limit are refused: nothing is created.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from advocates.models import Advocate, User
+from advocates.roles import MANAGERS_GROUP
+from referrals.models import (
+    OPEN_STAGES,
+    QUALIFIED_OR_LATER,
+    Method,
+    Referral,
+    ReferralLink,
+    ReferralMessage,
+    ReferralReward,
+    ReferralStageChange,
+    RejectionReason,
+    RewardRule,
+    Stage,
+)
+from rewards.services import InsufficientPoints, points_award, points_reverse
+
+logger = logging.getLogger(__name__)
+
+DUPLICATE_WINDOW = timedelta(days=180)
+# Free mail providers: two people at gmail.com are not one company.
+FREE_EMAIL_DOMAINS = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "hotmail.com",
+        "outlook.com",
+        "live.com",
+        "msn.com",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.com",
+        "gmx.de",
+        "mail.com",
+        "yandex.com",
+    }
+)
+# Link codes: unambiguous characters only, so a code read off paper types correctly.
+_CARD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+class ReferralError(Exception):
+    """A referral refused; the message is shown to whoever made it, as it is."""
+
+
+class SelfReferral(ReferralError):
+    pass
+
+
+class DailyLimitReached(ReferralError):
+    pass
+
+
+# --- Links ------------------------------------------------------------------------------
+
+
+def _card_code() -> str:
+    return "".join(secrets.choice(_CARD_ALPHABET) for _ in range(6))
+
+
+def referral_link_for(*, advocate_id: int) -> ReferralLink:
+    """The advocate's link, created on first use (codes are random, retried on collision)."""
+    link = ReferralLink.objects.filter(advocate_id=advocate_id).first()
+    if link is not None:
+        return link
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                return ReferralLink.objects.create(
+                    advocate_id=advocate_id,
+                    code=secrets.token_urlsafe(8).replace("-", "x").replace("_", "y")[:10],
+                    card_code=_card_code(),
+                )
+        except IntegrityError:
+            link = ReferralLink.objects.filter(advocate_id=advocate_id).first()
+            if link is not None:  # created by a concurrent request
+                return link
+    raise RuntimeError("Could not generate a unique referral code.")
+
+
+def referral_link_visit(*, link_id: int) -> None:
+    # F(): concurrent visits never lose a count.
+    ReferralLink.objects.filter(pk=link_id).update(visits=F("visits") + 1)
+
+
+# --- Creating ---------------------------------------------------------------------------
+
+
+def _domain_of(email: str) -> str:
+    domain = email.rsplit("@", 1)[-1].lower()
+    return "" if domain in FREE_EMAIL_DOMAINS else domain
+
+
+def _same_company(domain: str, company_domain: str) -> bool:
+    company_domain = company_domain.strip().lower()
+    return bool(domain and company_domain) and (
+        domain == company_domain or domain.endswith("." + company_domain)
+    )
+
+
+def _first_duplicate(*, email: str, domain: str, created_at: datetime) -> Referral | None:
+    since = created_at - DUPLICATE_WINDOW
+    match = Q(referred_email=email)
+    if domain:
+        match |= Q(referred_domain=domain, stage__in=OPEN_STAGES)
+    return (
+        Referral.objects.filter(match, created_at__gte=since, created_at__lte=created_at)
+        .exclude(stage=Stage.REJECTED)
+        .order_by("created_at", "id")
+        .first()
+    )
+
+
+def referral_create(
+    *,
+    advocate_id: int,
+    method: str,
+    referred_name: str,
+    referred_email: str,
+    referred_company: str = "",
+    referred_title: str = "",
+    note: str = "",
+    created_by: User | None = None,
+    external_id: str = "",
+    created_at: datetime | None = None,
+    source: str = ReferralStageChange.Source.SYSTEM,
+    notify: bool = True,
+) -> Referral:
+    """Record a referral made by ``advocate_id``, after the checks; route it to a rep.
+
+    Raises ReferralError (nothing created) for self-referral, the daily limit, an
+    unknown or inactive advocate, bad input, or an ``external_id`` already used.
+    A duplicate is created as rejected and linked to the first (see the module doc).
+    """
+    if method not in Method.values:
+        raise ReferralError(f"Unknown referral method “{method}”.")
+    referred_email = referred_email.strip().lower()
+    referred_name = referred_name.strip()
+    try:
+        validate_email(referred_email)
+    except ValidationError:
+        raise ReferralError(
+            f"“{referred_email or '(empty)'}” is not a valid email address."
+        ) from None
+    if not referred_name:
+        raise ReferralError("The referred person's name is required.")
+    external_id = external_id.strip()
+    created_at = created_at or timezone.now()
+    domain = _domain_of(referred_email)
+
+    with transaction.atomic():
+        # The advocate's row lock serialises this advocate's referrals, so the daily
+        # limit cannot be overrun by parallel submissions.
+        advocate = (
+            Advocate.objects.select_for_update(of=("self",))
+            .select_related("user", "company", "owner_rep")
+            .filter(pk=advocate_id)
+            .first()
+        )
+        if advocate is None or advocate.status != Advocate.Status.ACTIVE:
+            raise ReferralError("This referral link belongs to no active advocate.")
+        own_email = advocate.user.email.lower()
+        if referred_email == own_email:
+            raise SelfReferral("You cannot refer yourself.")
+        company_domain = advocate.company.domain if advocate.company else ""
+        if _same_company(domain, company_domain) or (domain and domain == _domain_of(own_email)):
+            raise SelfReferral(
+                "Referrals must be for another company: this address is at your own company."
+            )
+        day_start = created_at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        today = Referral.objects.filter(
+            advocate_id=advocate.pk,
+            created_at__gte=day_start,
+            created_at__lt=day_start + timedelta(days=1),
+        ).count()
+        if today >= settings.REFERRAL_DAILY_LIMIT:
+            raise DailyLimitReached(
+                f"The limit of {settings.REFERRAL_DAILY_LIMIT} referrals a day is reached. "
+                "Please try again tomorrow."
+            )
+        if external_id and Referral.objects.filter(external_id=external_id).exists():
+            raise ReferralError(f"A referral with external id “{external_id}” already exists.")
+
+        first = _first_duplicate(email=referred_email, domain=domain, created_at=created_at)
+        owner = advocate.owner_rep if advocate.owner_rep and advocate.owner_rep.is_active else None
+        try:
+            with transaction.atomic():
+                referral = Referral.objects.create(
+                    advocate=advocate,
+                    method=method,
+                    referred_name=referred_name[:200],
+                    referred_email=referred_email,
+                    referred_company=referred_company.strip()[:200],
+                    referred_title=referred_title.strip()[:200],
+                    note=note.strip()[:2000],
+                    referred_domain=domain,
+                    stage=Stage.REJECTED if first else Stage.SUBMITTED,
+                    rejection_reason=RejectionReason.DUPLICATE if first else "",
+                    duplicate_of=first,
+                    owner_rep=owner,
+                    created_by=created_by,
+                    external_id=external_id,
+                    created_at=created_at,
+                    stage_changed_at=created_at,
+                )
+        except IntegrityError:
+            raise ReferralError(
+                f"A referral with external id “{external_id}” already exists."
+            ) from None
+        change = ReferralStageChange.objects.create(
+            referral=referral,
+            from_stage="",
+            to_stage=referral.stage,
+            occurred_at=created_at,
+            actor=created_by,
+            source=source,
+        )
+        if notify and referral.stage == Stage.SUBMITTED:
+            _on_commit_notify_new(referral.pk)
+        _on_commit_outbound(change, source=source)
+    return referral
+
+
+def referral_email_create(
+    *,
+    advocate_id: int,
+    referred_name: str,
+    referred_email: str,
+    referred_company: str = "",
+    subject: str,
+    body: str,
+    created_by: User | None = None,
+) -> Referral:
+    """The hub's "send an email" method: the referral, then the advocate's email (Celery)."""
+    with transaction.atomic():
+        referral = referral_create(
+            advocate_id=advocate_id,
+            method=Method.EMAIL,
+            referred_name=referred_name,
+            referred_email=referred_email,
+            referred_company=referred_company,
+            created_by=created_by,
+        )
+        if referral.stage == Stage.REJECTED:
+            # A duplicate: the colleague was referred already; do not email them again.
+            return referral
+        message = ReferralMessage.objects.create(
+            referral=referral, subject=subject.strip()[:200], body=body.strip()[:5000]
+        )
+        from referrals.tasks import referral_message_send
+
+        message_id = message.pk
+        transaction.on_commit(lambda: referral_message_send.delay(message_id))
+    return referral
+
+
+def referral_assign(*, referral_id: int, rep: User, actor: User) -> Referral:
+    """A manager routes a referral (usually from the unassigned queue) to a rep."""
+    from advocates.roles import REPS_GROUP
+
+    if not rep.is_active or not rep.groups.filter(name__in=[REPS_GROUP, MANAGERS_GROUP]).exists():
+        raise ReferralError("Referrals can only be assigned to a sales rep.")
+    with transaction.atomic():
+        referral = Referral.objects.select_for_update().get(pk=referral_id)
+        if referral.owner_rep_id == rep.pk:
+            return referral
+        referral.owner_rep = rep
+        referral.save(update_fields=["owner_rep"])
+        if referral.stage != Stage.REJECTED:
+            _on_commit_notify_new(referral.pk)
+    return referral
+
+
+def _on_commit_notify_new(referral_id: int) -> None:
+    from referrals.tasks import referral_notify_rep
+
+    transaction.on_commit(lambda: referral_notify_rep.delay(referral_id))
+
+
+def _on_commit_outbound(change: ReferralStageChange, *, source: str) -> None:
+    # A change the CRM told us about is not echoed back to it.
+    if not settings.CRM_WEBHOOK_URL or source == ReferralStageChange.Source.CRM:
+        return
+    from referrals.tasks import crm_webhook_send
+
+    change_id = change.pk
+    transaction.on_commit(lambda: crm_webhook_send.delay(change_id))
+
+
+# --- Moving through the pipeline --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AdvanceResult:
+    referral: Referral
+    applied: bool
+    reason: str = ""  # why not applied: "stale", "unchanged"
+
+
+def referral_advance(
+    *,
+    referral_id: int,
+    stage: str,
+    actor: User | None = None,
+    amount: Decimal | None = None,
+    occurred_at: datetime | None = None,
+    reason: str = "",
+    source: str = ReferralStageChange.Source.REP,
+) -> AdvanceResult:
+    """Move a referral to ``stage`` as of ``occurred_at`` (default now).
+
+    Any pipeline stage may follow any other (CRMs skip steps and correct themselves),
+    but a change older than the referral's latest change is ignored ("stale"), so a
+    late event never moves a referral back. ``rejected`` needs a reason and closes the
+    referral for good. Rewards follow: paid on reaching won (and qualified, if the rule
+    says so), reversed when a won referral moves back.
+    """
+    if stage not in Stage.values:
+        raise ReferralError(f"Unknown stage “{stage}”.")
+    if stage == Stage.REJECTED and reason not in RejectionReason.values:
+        raise ReferralError("Say why the referral is rejected.")
+    if amount is not None and amount < 0:
+        raise ReferralError("The deal amount cannot be negative.")
+    occurred_at = occurred_at or timezone.now()
+    with transaction.atomic():
+        # The row lock orders concurrent changes of one referral (a rep's click and a
+        # CRM event); the stale check below then sees the winner's timestamp.
+        referral = Referral.objects.select_for_update().filter(pk=referral_id).first()
+        if referral is None:
+            raise ReferralError("No such referral.")
+        if referral.stage == Stage.REJECTED:
+            raise ReferralError("This referral was rejected; its stage can no longer change.")
+        if occurred_at < referral.stage_changed_at:
+            return AdvanceResult(referral=referral, applied=False, reason="stale")
+        old = referral.stage
+        if stage == old:
+            if amount is not None and amount != referral.deal_amount:
+                Referral.objects.filter(pk=referral.pk).update(deal_amount=amount)
+                referral.deal_amount = amount
+                return AdvanceResult(referral=referral, applied=True, reason="amount")
+            return AdvanceResult(referral=referral, applied=False, reason="unchanged")
+        fields = {
+            "stage": stage,
+            "stage_changed_at": occurred_at,
+            "rejection_reason": reason if stage == Stage.REJECTED else "",
+            "won_at": occurred_at if stage == Stage.WON else None,
+        }
+        if amount is not None:
+            fields["deal_amount"] = amount
+        # Conditional on the stage we read: belt and braces on databases without row
+        # locks (SQLite serialises writers anyway).
+        updated = Referral.objects.filter(pk=referral.pk, stage=old).update(**fields)
+        if not updated:
+            raise ReferralError("The referral changed meanwhile; try again.")
+        for name, value in fields.items():
+            setattr(referral, name, value)
+        change = ReferralStageChange.objects.create(
+            referral=referral,
+            from_stage=old,
+            to_stage=stage,
+            occurred_at=occurred_at,
+            actor=actor,
+            source=source,
+            deal_amount=amount,
+        )
+        rule = RewardRule.objects.filter(is_active=True).first()
+        if stage in QUALIFIED_OR_LATER and rule is not None and rule.qualified_points:
+            _pay_qualified(referral, rule)
+        if stage == Stage.WON:
+            _pay_won(referral, rule)
+            advocate_id = referral.advocate_id
+            transaction.on_commit(lambda: _challenges_on_activity(advocate_id))
+        elif old == Stage.WON:
+            _reverse_won(referral)
+        _on_commit_outbound(change, source=source)
+    return AdvanceResult(referral=referral, applied=True)
+
+
+def _challenges_on_activity(advocate_id: int) -> None:
+    try:
+        from challenges.progress import on_activity
+    except ImportError:
+        return
+    try:
+        on_activity(advocate_id=advocate_id)
+    except Exception:
+        # Levels and badges must never undo a won deal; they catch up on the next activity.
+        logger.exception("challenges.progress.on_activity failed for advocate %s", advocate_id)
+
+
+def _pay_qualified(referral: Referral, rule: RewardRule) -> None:
+    if referral.rewards.filter(kind=ReferralReward.Kind.QUALIFIED).exists():
+        return
+    result = points_award(
+        advocate_id=referral.advocate_id,
+        amount=rule.qualified_points,
+        reason=f"Referral qualified: {referral.referred_name}",
+        idempotency_key=f"referral:{referral.pk}:qualified-reward",
+        source=referral,
+    )
+    ReferralReward.objects.create(
+        referral=referral,
+        kind=ReferralReward.Kind.QUALIFIED,
+        points=rule.qualified_points,
+        ledger_entry=result.entry,
+    )
+
+
+def _won_key(referral_id: int, round_: int) -> str:
+    base = f"referral:{referral_id}:won-reward"
+    return base if round_ == 1 else f"{base}:{round_}"
+
+
+def _pay_won(referral: Referral, rule: RewardRule | None) -> None:
+    latest = referral.rewards.filter(kind=ReferralReward.Kind.WON).order_by("-round").first()
+    if latest is not None and latest.status == ReferralReward.Status.PAID:
+        return
+    if latest is not None and latest.status == ReferralReward.Status.OWED:
+        # Won again while the reversal was still owed: the advocate keeps the points
+        # they already have, and nothing is owed any more.
+        latest.status = ReferralReward.Status.PAID
+        latest.updated_at = timezone.now()
+        latest.save(update_fields=["status", "updated_at"])
+        return
+    points = rule.won_points(referral.deal_amount) if rule is not None else 0
+    if points <= 0:
+        return
+    round_ = latest.round + 1 if latest is not None else 1
+    result = points_award(
+        advocate_id=referral.advocate_id,
+        amount=points,
+        reason=f"Referral won: {referral.referred_name}",
+        idempotency_key=_won_key(referral.pk, round_),
+        source=referral,
+    )
+    ReferralReward.objects.create(
+        referral=referral,
+        kind=ReferralReward.Kind.WON,
+        round=round_,
+        points=result.entry.amount,
+        ledger_entry=result.entry,
+    )
+
+
+def _reverse_won(referral: Referral) -> None:
+    latest = referral.rewards.filter(
+        kind=ReferralReward.Kind.WON, status=ReferralReward.Status.PAID
+    ).first()
+    if latest is None:
+        return
+    try:
+        with transaction.atomic():
+            result = points_reverse(
+                entry_id=latest.ledger_entry_id,
+                reason=f"Referral no longer won: {referral.referred_name}",
+                idempotency_key=f"{_won_key(referral.pk, latest.round)}:reversed",
+            )
+    except InsufficientPoints:
+        # The points were spent: the ledger never goes negative, so the reversal is
+        # recorded as owed (shown to the advocate and in the admin) instead.
+        latest.status = ReferralReward.Status.OWED
+    else:
+        latest.status = ReferralReward.Status.REVERSED
+        latest.reversal_entry = result.entry
+    latest.updated_at = timezone.now()
+    latest.save(update_fields=["status", "reversal_entry", "updated_at"])

@@ -1,0 +1,30 @@
+"""Celery tasks for referrals: thin, take ids, safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from referrals import emails, webhooks
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=8)
+def referral_notify_rep(referral_id: int) -> str:
+    """Tell the owner rep (or, for the unassigned queue, the managers) about a referral."""
+    return emails.referral_notify_rep(referral_id=referral_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=8)
+def referral_message_send(message_id: int) -> str:
+    """Send the email an advocate wrote to a colleague (once: sent_at is checked)."""
+    return emails.referral_message_deliver(message_id=message_id)
+
+
+@shared_task(
+    autoretry_for=(OSError, webhooks.WebhookRetryable),
+    retry_backoff=True,
+    retry_backoff_max=3600,
+    max_retries=10,
+)
+def crm_webhook_send(change_id: int) -> str:
+    """POST one signed referral event to CRM_WEBHOOK_URL (the event id makes it idempotent)."""
+    return webhooks.deliver(change_id=change_id)

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from django import template
+from django.conf import settings
+from django.urls import reverse
+
+from referrals import selectors, services
+
+register = template.Library()
+
+_STAGE_BADGES = {
+    "submitted": "",
+    "qualified": "badge--brand",
+    "opportunity": "badge--brand",
+    "won": "badge--ok",
+    "lost": "badge--warn",
+    "rejected": "badge--bad",
+}
+
+
+@register.filter
+def stage_badge(stage: str) -> str:
+    return _STAGE_BADGES.get(stage, "")
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    """0.1234 -> "12.3%" (KPI fractions)."""
+    if value is None:
+        return "—"
+    return f"{value * 100:.1f}%".replace(".0%", "%")
+
+
+@register.inclusion_tag("referrals/partials/hub_panel.html")
+def referral_hub_panel(advocate) -> dict:
+    """The hub's slot: my link and my latest referrals (two queries)."""
+    link = services.referral_link_for(advocate_id=advocate.pk)
+    latest = list(
+        selectors.referrals_for_advocate(advocate_id=advocate.pk).prefetch_related(None)[:3]
+    )
+    return {
+        "link": link,
+        "url": settings.SITE_URL + reverse("referrals:landing", kwargs={"code": link.code}),
+        "latest": latest,
+    }
+
+
+@register.filter
+def get_item(mapping: dict, key: str) -> object:
+    """``d|get_item:"2-10"``: dict keys the template language cannot spell."""
+    return mapping.get(key)

@@ -1,0 +1,509 @@
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import qrcode
+import qrcode.image.svg
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from advocates.models import Advocate
+from advocates.roles import (
+    REPS_GROUP,
+    Role,
+    advocate_required,
+    has_role,
+    manager_required,
+    public,
+    staff_required,
+)
+from advocates.selectors import advocate_for_user
+from referrals import selectors, services
+from referrals.forms import (
+    AdvanceForm,
+    AssignForm,
+    EmailReferralForm,
+    KpiWindowForm,
+    LandingForm,
+    LeadForm,
+    VerbalForm,
+)
+from referrals.kpis import BENCHMARKS, referral_kpis
+from referrals.models import Method, Referral, RejectionReason, Stage
+
+PAGE_SIZE = 20
+LANDING_WINDOW_SECONDS = 600
+
+
+def _link_urls(link) -> dict[str, str]:
+    url = settings.SITE_URL + reverse("referrals:landing", kwargs={"code": link.code})
+    social = f"{url}?via=social"
+    text = f"I recommend {settings.PROGRAM_NAME}: here is my referral link."
+    return {
+        "url": url,
+        "social_url": social,
+        "card_url": settings.SITE_URL
+        + reverse("referrals:landing", kwargs={"code": link.card_code}),
+        "linkedin": "https://www.linkedin.com/sharing/share-offsite/?" + urlencode({"url": social}),
+        "x": "https://x.com/intent/post?" + urlencode({"text": text, "url": social}),
+        "facebook": "https://www.facebook.com/sharer/sharer.php?" + urlencode({"u": social}),
+    }
+
+
+# --- Advocates --------------------------------------------------------------------------
+
+
+@advocate_required
+def tracker(request: HttpRequest) -> HttpResponse:
+    advocate = advocate_for_user(request.user)
+    link = services.referral_link_for(advocate_id=advocate.pk)
+    page = Paginator(selectors.referrals_for_advocate(advocate_id=advocate.pk), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "referrals/tracker.html",
+        {"advocate": advocate, "link": link, "urls": _link_urls(link), "page": page},
+    )
+
+
+@advocate_required
+@require_http_methods(["GET", "POST"])
+def lead_new(request: HttpRequest) -> HttpResponse:
+    advocate = advocate_for_user(request.user)
+    form = LeadForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            referral = services.referral_create(
+                advocate_id=advocate.pk,
+                method=Method.LEAD_FORM,
+                created_by=request.user,
+                **data,
+            )
+        except services.ReferralError as error:
+            form.add_error(None, str(error))
+        else:
+            _created_message(request, referral)
+            return redirect("referrals:tracker")
+    return render(request, "referrals/lead_form.html", {"form": form})
+
+
+def _created_message(request: HttpRequest, referral: Referral) -> None:
+    if referral.stage == Stage.REJECTED:
+        messages.warning(
+            request,
+            f"{referral.referred_name} was already referred recently, so this referral is "
+            "marked as a duplicate and will not earn points.",
+        )
+    else:
+        messages.success(
+            request, f"Thank you! {referral.referred_name} is referred; follow it here."
+        )
+
+
+DEFAULT_EMAIL_BODY = """Hi {name},
+
+I have been using {program} at work and I think it would help you too. The team there \
+is great to work with; here is a link to talk to them:
+
+{url}
+
+Best,
+{sender}"""
+
+
+@advocate_required
+@require_http_methods(["GET", "POST"])
+def email_new(request: HttpRequest) -> HttpResponse:
+    advocate = advocate_for_user(request.user)
+    link = services.referral_link_for(advocate_id=advocate.pk)
+    url = _link_urls(link)["url"]
+    initial = {
+        "subject": f"An introduction: {settings.PROGRAM_NAME}",
+        "body": DEFAULT_EMAIL_BODY.format(
+            name="there", program=settings.PROGRAM_NAME, url=url, sender=advocate.name
+        ),
+    }
+    form = EmailReferralForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            referral = services.referral_email_create(
+                advocate_id=advocate.pk, created_by=request.user, **data
+            )
+        except services.ReferralError as error:
+            form.add_error(None, str(error))
+        else:
+            if referral.stage != Stage.REJECTED:
+                messages.success(
+                    request, f"Your email to {referral.referred_name} is on its way. Thank you!"
+                )
+            else:
+                _created_message(request, referral)
+            return redirect("referrals:tracker")
+    return render(request, "referrals/email_form.html", {"form": form, "url": url})
+
+
+@advocate_required
+def share(request: HttpRequest) -> HttpResponse:
+    advocate = advocate_for_user(request.user)
+    link = services.referral_link_for(advocate_id=advocate.pk)
+    return render(request, "referrals/share.html", {"link": link, "urls": _link_urls(link)})
+
+
+def _qr_svg(data: str) -> str:
+    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
+    svg = image.to_string(encoding="unicode")
+    # Sized by CSS on the card, not by the millimetre size qrcode writes.
+    return svg.replace('width="', 'data-w="', 1).replace('height="', 'data-h="', 1)
+
+
+@advocate_required
+def card(request: HttpRequest) -> HttpResponse:
+    advocate = advocate_for_user(request.user)
+    link = services.referral_link_for(advocate_id=advocate.pk)
+    urls = _link_urls(link)
+    return render(
+        request,
+        "referrals/card.html",
+        {
+            "advocate": advocate,
+            "link": link,
+            "urls": urls,
+            "landing": settings.SITE_URL + reverse("referrals:card_landing"),
+            # The SVG comes from qrcode, built from our own URL: nothing user-typed in it.
+            "qr_svg": mark_safe(_qr_svg(urls["card_url"])),
+        },
+    )
+
+
+# --- The public landing page ------------------------------------------------------------
+
+
+def _client_ip(request: HttpRequest) -> str:
+    # REMOTE_ADDR only: X-Forwarded-For is set by anyone unless a trusted proxy rewrites
+    # it, and trusting it would let a flood pick a new "IP" per request.
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _throttled(request: HttpRequest) -> bool:
+    key = f"referrals:landing:{_client_ip(request)}"
+    cache.add(key, 0, timeout=LANDING_WINDOW_SECONDS)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=LANDING_WINDOW_SECONDS)
+        count = 1
+    return count > settings.REFERRAL_LANDING_MAX_POSTS
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def landing(request: HttpRequest, code: str = "") -> HttpResponse:
+    """/r/<code>/ (an advocate's link or card code) and /r/ (type the card code)."""
+    link, is_card = selectors.link_by_code(code) if code else (None, False)
+    if code and link is None:
+        raise Http404("Unknown referral link.")
+    via = request.GET.get("via", "") or request.POST.get("via", "")
+    if request.method == "GET" and link is not None and "sent" not in request.GET:
+        services.referral_link_visit(link_id=link.pk)
+    initial = {"code": code, "via": "social" if via == "social" else ""}
+    if not code and request.GET.get("card"):
+        initial["card_code"] = request.GET["card"][:8]
+    form = LandingForm(request.POST or None, initial=initial)
+    context = {"form": form, "link": link, "is_card": is_card, "code": code}
+    if request.method == "GET":
+        context["sent"] = "sent" in request.GET
+        return render(request, "referrals/landing.html", context)
+
+    if _throttled(request):
+        context["throttled"] = True
+        return render(request, "referrals/landing.html", context, status=429)
+    if request.POST.get("website"):
+        # A bot filled the hidden field: thank it and record nothing.
+        context["sent"] = True
+        return render(request, "referrals/landing.html", context)
+    if form.is_valid():
+        data = form.cleaned_data
+        method = Method.PRINT_CARD if is_card else Method.SHAREABLE_LINK
+        if data["via"] == "social" and not is_card:
+            method = Method.SOCIAL
+        target = link
+        if data["card_code"]:
+            target, _ = selectors.link_by_code(data["card_code"])
+            target = target if target and target.card_code == data["card_code"].upper() else None
+            method = Method.PRINT_CARD
+            if target is None:
+                form.add_error(
+                    "card_code", "This card code is unknown. Check the code on the card."
+                )
+        elif target is None and data["code"]:
+            target, form_is_card = selectors.link_by_code(data["code"])
+            if form_is_card:
+                method = Method.PRINT_CARD
+        if target is None and not form.errors:
+            form.add_error("card_code", "Type the code printed on your referral card.")
+        if not form.errors:
+            try:
+                services.referral_create(
+                    advocate_id=target.advocate_id,
+                    method=method,
+                    referred_name=data["name"],
+                    referred_email=data["email"],
+                    referred_company=data["company"],
+                    referred_title=data["title"],
+                    note=data["message"],
+                )
+            except services.ReferralError as error:
+                form.add_error(None, str(error))
+            else:
+                return redirect(f"{request.path}?sent=1")
+    return render(request, "referrals/landing.html", context, status=200)
+
+
+# --- Reps and managers ------------------------------------------------------------------
+
+
+def _is_manager(request: HttpRequest) -> bool:
+    return has_role(request.user, Role.MANAGER)
+
+
+@staff_required
+def rep_list(request: HttpRequest) -> HttpResponse:
+    is_manager = _is_manager(request)
+    scope = request.GET.get("scope", "mine")
+    scope = scope if scope in ("mine", "unassigned", "all") and is_manager else "mine"
+    stage = request.GET.get("stage", "")
+    stage = stage if stage in Stage.values else ""
+    referrals = selectors.referrals_for_staff(
+        user=request.user, is_manager=is_manager, scope=scope, stage=stage
+    )
+    page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    reps = []
+    if is_manager:
+        reps = list(
+            get_user_model()
+            .objects.filter(groups__name=REPS_GROUP, is_active=True)
+            .order_by("first_name", "last_name", "email")
+            .only("id", "first_name", "last_name", "email")
+        )
+    unassigned = (
+        Referral.objects.filter(owner_rep__isnull=True).exclude(stage=Stage.REJECTED).count()
+        if is_manager
+        else 0
+    )
+    context = {
+        "page": page,
+        "scope": scope,
+        "stage": stage,
+        "stages": Stage.choices,
+        "is_manager": is_manager,
+        "reps": reps,
+        "unassigned": unassigned,
+        "querystring": query.urlencode(),
+        "next": request.get_full_path(),
+    }
+    template = "referrals/rep_list.html"
+    if request.htmx:
+        template += "#results"
+    return render(request, template, context)
+
+
+def _staff_referral(request: HttpRequest, pk: int) -> Referral:
+    try:
+        return selectors.referral_for_staff(
+            user=request.user, is_manager=_is_manager(request), pk=pk
+        )
+    except Referral.DoesNotExist:
+        raise Http404("No such referral.") from None
+
+
+@staff_required
+def rep_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = _staff_referral(request, pk)
+    return render(
+        request,
+        "referrals/rep_detail.html",
+        {
+            "referral": referral,
+            "advance_form": AdvanceForm(
+                initial={"stage": referral.stage, "amount": referral.deal_amount}
+            ),
+            "assign_form": AssignForm(initial={"rep": referral.owner_rep_id})
+            if _is_manager(request)
+            else None,
+            "is_manager": _is_manager(request),
+            "reasons": RejectionReason.choices,
+        },
+    )
+
+
+def _back(request: HttpRequest, referral: Referral) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("referrals:rep_detail", pk=referral.pk)
+
+
+@staff_required
+@require_POST
+def advance(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = _staff_referral(request, pk)
+    form = AdvanceForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
+        return _back(request, referral)
+    data = form.cleaned_data
+    try:
+        result = services.referral_advance(
+            referral_id=referral.pk,
+            stage=data["stage"],
+            actor=request.user,
+            amount=data["amount"],
+            reason=data["reason"] or "",
+        )
+    except services.ReferralError as error:
+        messages.error(request, str(error))
+    else:
+        if result.applied:
+            messages.success(
+                request,
+                f"{referral.referred_name}: {result.referral.get_stage_display().lower()}.",
+            )
+        else:
+            messages.info(request, f"{referral.referred_name} is already at that stage.")
+    return _back(request, referral)
+
+
+@manager_required
+@require_POST
+def assign(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = _staff_referral(request, pk)
+    form = AssignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a sales rep to assign the referral to.")
+        return _back(request, referral)
+    try:
+        services.referral_assign(
+            referral_id=referral.pk, rep=form.cleaned_data["rep"], actor=request.user
+        )
+    except services.ReferralError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, f"{referral.referred_name} is assigned to {form.cleaned_data['rep']}."
+        )
+    return _back(request, referral)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def verbal(request: HttpRequest) -> HttpResponse:
+    form = VerbalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        advocate = Advocate.objects.filter(
+            user__email__iexact=data["advocate_email"], status=Advocate.Status.ACTIVE
+        ).first()
+        if advocate is None:
+            form.add_error("advocate_email", "No active advocate has this email address.")
+        else:
+            try:
+                referral = services.referral_create(
+                    advocate_id=advocate.pk,
+                    method=Method.VERBAL,
+                    referred_name=data["referred_name"],
+                    referred_email=data["referred_email"],
+                    referred_company=data["referred_company"],
+                    referred_title=data["referred_title"],
+                    note=data["note"],
+                    created_by=request.user,
+                )
+            except services.ReferralError as error:
+                form.add_error(None, str(error))
+            else:
+                if referral.stage == Stage.REJECTED:
+                    messages.warning(
+                        request,
+                        "Logged, but flagged as a duplicate of referral "
+                        f"#{referral.duplicate_of_id}.",
+                    )
+                else:
+                    messages.success(
+                        request, f"Verbal referral logged; {advocate.name} gets the credit."
+                    )
+                return redirect("referrals:rep_list")
+    return render(request, "referrals/verbal.html", {"form": form})
+
+
+# --- Console: KPIs ----------------------------------------------------------------------
+
+
+@manager_required
+def kpis(request: HttpRequest) -> HttpResponse:
+    form = KpiWindowForm(request.GET or None)
+    if not form.is_bound:
+        form = KpiWindowForm({})
+    figures = referral_kpis(**_window(form)) if form.is_valid() else None
+    methods = []
+    if figures:
+        for value, label in Method.choices:
+            row = figures["by_method"][value]
+            methods.append(
+                {
+                    "label": label,
+                    **row,
+                    "bench_conversion": BENCHMARKS["by_method_conversion"][value],
+                    "bench_share": BENCHMARKS["by_method_share"][value],
+                    "bar": round(row["conversion_rate"] * 100),
+                    "bench_bar": round(BENCHMARKS["by_method_conversion"][value] * 100),
+                }
+            )
+    return render(
+        request,
+        "referrals/kpis.html",
+        {
+            "form": form,
+            "k": figures,
+            "methods": methods,
+            "bench": BENCHMARKS,
+            "window": _window(form) if form.is_valid() else None,
+            "json_url": reverse("referrals:kpis_json")
+            + (
+                "?" + urlencode({k: v.isoformat() for k, v in _window(form).items()})
+                if form.is_valid()
+                else ""
+            ),
+        },
+    )
+
+
+def _window(form: KpiWindowForm) -> dict:
+    return {"start": form.cleaned_data["start"], "end": form.cleaned_data["end"]}
+
+
+@manager_required
+@require_GET
+def kpis_json(request: HttpRequest) -> JsonResponse:
+    if not request.GET.get("start") or not request.GET.get("end"):
+        return JsonResponse({"error": "Give start and end as YYYY-MM-DD."}, status=400)
+    form = KpiWindowForm(request.GET)
+    if not form.is_valid():
+        errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
+        return JsonResponse({"error": "Invalid window.", "fields": errors}, status=400)
+    return JsonResponse(referral_kpis(**_window(form)))

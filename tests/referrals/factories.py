@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import factory
+from django.utils import timezone
+
+from referrals.models import Method, Referral, RewardRule, Stage
+from tests.factories import AdvocateFactory
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    """A bare referral row (bypasses the service: use it for reads, KPIs and lists)."""
+
+    class Meta:
+        model = Referral
+
+    advocate = factory.SubFactory(AdvocateFactory)
+    method = Method.LEAD_FORM
+    referred_name = factory.Sequence(lambda n: f"Lead {n}")
+    referred_email = factory.Sequence(lambda n: f"lead{n}@prospect{n}.example")
+    referred_company = factory.Sequence(lambda n: f"Prospect {n}")
+    referred_domain = factory.LazyAttribute(lambda o: o.referred_email.rsplit("@", 1)[1])
+    stage = Stage.SUBMITTED
+    owner_rep = factory.LazyAttribute(lambda o: o.advocate.owner_rep)
+    created_at = factory.LazyFunction(timezone.now)
+    stage_changed_at = factory.LazyAttribute(lambda o: o.created_at)
+
+
+class RewardRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RewardRule
+
+    name = "Program rule"
+    kind = RewardRule.Kind.FIXED
+    fixed_points = 500
