@@ -112,6 +112,24 @@ def htmx_headers() -> dict[str, str]:
     return {"HTTP_HX_REQUEST": "true"}
 
 
+# --- CI: tests that need PostgreSQL or a real worker must not be skipped there --------
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """With VOUCH_REQUIRE_SERVICES=true (set by .ci/run), a skipped ``postgres`` or
+    ``worker`` test is a failure: CI must prove them, not quietly skip them."""
+    outcome = yield
+    report = outcome.get_result()
+    required = os.environ.get("VOUCH_REQUIRE_SERVICES", "").lower() in {"1", "true", "yes"}
+    if not (required and report.skipped) or hasattr(report, "wasxfail"):
+        return
+    if item.get_closest_marker("postgres") or item.get_closest_marker("worker"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"VOUCH_REQUIRE_SERVICES is set but this test was skipped: {reason}"
+
+
 # --- The ledger invariant ---------------------------------------------------------------
 
 
