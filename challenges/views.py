@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
@@ -107,6 +109,13 @@ def challenge_submit(request: HttpRequest, pk: int) -> HttpResponse:
             card["submission"] = submission
             card["again"] = challenge.my_count + 1 < challenge.completion_limit
             card["form"] = SubmissionForm(challenge)
+            if _from_list(request):
+                done = Paginator(selectors.submissions_of(advocate), DONE_PAGE_SIZE).get_page(1)
+                return render(
+                    request,
+                    "challenges/partials/submitted.html",
+                    {"card": card, "page": done, "querystring": ""},
+                )
     elif not request.htmx:
         refusal = services.challenge_refusal(challenge, advocate, done=challenge.my_count)
         mine = list(selectors.submissions_of(advocate).filter(challenge=challenge)[:10])
@@ -128,6 +137,12 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     except Submission.DoesNotExist:
         raise Http404("No such submission.") from None
     return render(request, "challenges/submission.html", {"submission": submission})
+
+
+def _from_list(request: HttpRequest) -> bool:
+    """Whether an htmx request came from the list page, which holds "What I did"."""
+    current = urlsplit(request.htmx.current_url or "").path
+    return current == reverse("challenges:list")
 
 
 def _submitted_message(submission: Submission) -> str:

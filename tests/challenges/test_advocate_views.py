@@ -282,3 +282,28 @@ def test_hub_shows_up_to_three_open_challenges_and_a_link(advocate, advocate_cli
     html = body(advocate_client.get(reverse("advocates:hub")))
     assert html.count("Hub challenge") == 3
     assert reverse("challenges:list") in html
+
+
+def test_completing_from_the_list_refreshes_what_i_did_out_of_band(
+    advocate, advocate_client, htmx_headers
+) -> None:
+    challenge = ChallengeFactory(title="Tell us more")
+    list_url = "http://testserver" + reverse("challenges:list")
+    response = advocate_client.post(
+        reverse("challenges:submit", args=[challenge.pk]),
+        {f"c{challenge.pk}-text": "More"},
+        HTTP_HX_CURRENT_URL=list_url,
+        **htmx_headers,
+    )
+    html = body(response)
+    assert 'id="done" hx-swap-oob="true"' in html
+    assert html.count("Tell us more") >= 2  # the card and the new row in "What I did"
+    # From the detail page there is no "What I did" to refresh.
+    other = ChallengeFactory()
+    response = advocate_client.post(
+        reverse("challenges:submit", args=[other.pk]),
+        {f"c{other.pk}-text": "More"},
+        HTTP_HX_CURRENT_URL="http://testserver" + reverse("challenges:detail", args=[other.pk]),
+        **htmx_headers,
+    )
+    assert "hx-swap-oob" not in body(response)
