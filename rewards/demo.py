@@ -11,7 +11,7 @@ from rewards.models import Reward
 REWARDS = [
     {
         "name": "Vouch hoodie",
-        "description": "A soft, heavyweight hoodie with the community logo. Shipped to you.",
+        "description": "A soft, heavyweight hoodie with the community logo, in your size.",
         "kind": Reward.Kind.SWAG,
         "points_cost": 100,
         "stock": 3,

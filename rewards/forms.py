@@ -48,7 +48,8 @@ class RewardForm(forms.ModelForm):
         help_texts = {
             "starts_at": "Empty: available now (UTC).",
             "ends_at": "Empty: no end date (UTC).",
-            "limit_period": "With a limit: per calendar week, month, quarter or year, or in total.",
+            "limit_count": "Times one advocate may redeem it. Empty: no limit.",
+            "limit_period": "Calendar week, month, quarter, year, or in total.",
         }
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -49,6 +49,8 @@ def reward_catalog(request: HttpRequest) -> HttpResponse:
         "page": page,
         "querystring": _querystring(request),
         "Rank": selectors.CatalogRank,
+        "kind": kind,
+        "kinds": Reward.Kind.choices,
     }
     template = "rewards/catalog.html"
     if request.htmx:
@@ -209,6 +211,8 @@ def fulfilment(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "page": page,
         "querystring": _querystring(request),
+        "status": status,
+        "statuses": Redemption.Status.choices,
         "fulfil_form": FulfilForm(),
         "cancel_form": CancelForm(),
     }
