@@ -71,7 +71,10 @@ def _occurred_at(event: dict) -> datetime | None:
     raw = event.get("occurred_at")
     if raw in (None, ""):
         return None
-    parsed = parse_datetime(raw) if isinstance(raw, str) else None
+    try:
+        parsed = parse_datetime(raw) if isinstance(raw, str) else None
+    except ValueError:  # well-formed but impossible, e.g. month 13
+        parsed = None
     if parsed is None or parsed.tzinfo is None:
         raise EventError(400, "“occurred_at” must be an ISO 8601 date-time with a timezone.")
     return parsed

@@ -93,11 +93,16 @@ def _moment(value: str, name: str, *, default: datetime | None = None) -> dateti
         if default is None:
             raise RowError(f"{name} is required.")
         return default
-    parsed = parse_datetime(value)
+    bad = RowError(f"{name} “{value}” is not a date (YYYY-MM-DD or ISO 8601).")
+    try:
+        # Both raise ValueError for a well-formed but impossible date (2026-13-01).
+        parsed = parse_datetime(value)
+        day = None if parsed else parse_date(value)
+    except ValueError:
+        raise bad from None
     if parsed is None:
-        day = parse_date(value)
         if day is None:
-            raise RowError(f"{name} “{value}” is not a date (YYYY-MM-DD or ISO 8601).")
+            raise bad
         parsed = datetime.combine(day, time.min)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 

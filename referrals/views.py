@@ -181,6 +181,9 @@ def card(request: HttpRequest) -> HttpResponse:
             "link": link,
             "urls": urls,
             "landing": settings.SITE_URL + reverse("referrals:card_landing"),
+            "landing_display": (settings.SITE_URL + reverse("referrals:card_landing")).split(
+                "://", 1
+            )[-1],
             # The SVG comes from qrcode, built from our own URL: nothing user-typed in it.
             "qr_svg": mark_safe(_qr_svg(urls["card_url"])),
         },
@@ -458,7 +461,10 @@ def verbal(request: HttpRequest) -> HttpResponse:
 def kpis(request: HttpRequest) -> HttpResponse:
     form = KpiWindowForm(request.GET or None)
     if not form.is_bound:
-        form = KpiWindowForm({})
+        # Show the default window (the last 365 days) in the date fields too.
+        defaults = KpiWindowForm({})
+        defaults.is_valid()
+        form = KpiWindowForm({k: v.isoformat() for k, v in _window(defaults).items()})
     figures = referral_kpis(**_window(form)) if form.is_valid() else None
     methods = []
     if figures:

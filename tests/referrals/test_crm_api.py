@@ -183,6 +183,7 @@ def test_malformed_signature_headers(referral, header):
         ({"amount": "-5"}, "amount"),
         ({"amount": "lots"}, "amount"),
         ({"occurred_at": "yesterday"}, "occurred_at"),
+        ({"occurred_at": "2026-13-01T00:00:00Z"}, "occurred_at"),
         ({"occurred_at": "2026-01-01T00:00:00"}, "timezone"),
         ({"type": "referral.deleted"}, "type"),
         ({"id": ""}, "id"),

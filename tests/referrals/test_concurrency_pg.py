@@ -1,0 +1,130 @@
+"""Races on PostgreSQL: replayed CRM events, concurrent wins, the daily limit."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from referrals.models import CrmEvent, Referral, ReferralReward, ReferralStageChange, Stage
+from referrals.services import ReferralError, referral_create
+from referrals.webhooks import sign
+from rewards.models import LedgerEntry
+from tests.referrals.factories import ReferralFactory, RewardRuleFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks")
+
+
+def _race(n: int, work: Callable[[int], object]) -> list[object]:
+    barrier = threading.Barrier(n)
+    results: list[object] = [None] * n
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except Exception as error:  # reported by the assertions below
+            results[i] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def _post(event: dict) -> tuple[int, dict]:
+    body = json.dumps(event).encode()
+    response = Client().post(
+        "/api/crm/events",
+        data=body,
+        content_type="application/json",
+        HTTP_VOUCH_SIGNATURE=sign(body, secret="whsec_test"),
+    )
+    return response.status_code, response.json()
+
+
+@pytest.fixture
+def referral(owned_advocate):
+    RewardRuleFactory(fixed_points=500)
+    return ReferralFactory(advocate=owned_advocate, created_at=timezone.now() - timedelta(days=2))
+
+
+def test_ten_concurrent_identical_events_apply_once(referral):
+    event = {
+        "id": "evt_race",
+        "type": "referral.stage_changed",
+        "referral": str(referral.pk),
+        "stage": "won",
+        "amount": "12000.00",
+        "occurred_at": timezone.now().isoformat(),
+    }
+    results = _race(10, lambda i: _post(event))
+    assert all(not isinstance(r, Exception) for r in results), results
+    assert {status for status, _ in results} == {200}
+    bodies = {json.dumps(body, sort_keys=True) for _, body in results}
+    assert len(bodies) == 1  # every caller got the first result
+    assert json.loads(bodies.pop())["applied"] is True
+    assert CrmEvent.objects.count() == 1
+    assert ReferralStageChange.objects.filter(referral=referral).count() == 1
+    assert LedgerEntry.objects.filter(advocate=referral.advocate).count() == 1
+    referral.advocate.refresh_from_db()
+    assert referral.advocate.balance == 500
+
+
+def test_ten_concurrent_different_won_events_pay_once(referral):
+    occurred = timezone.now().isoformat()
+
+    def work(i: int):
+        return _post(
+            {
+                "id": f"evt_{i}",
+                "type": "referral.stage_changed",
+                "referral": str(referral.pk),
+                "stage": "won",
+                "occurred_at": occurred,
+            }
+        )
+
+    results = _race(10, work)
+    assert all(not isinstance(r, Exception) for r in results), results
+    applied = [body for status, body in results if body.get("applied")]
+    assert len(applied) == 1
+    referral.refresh_from_db()
+    assert referral.stage == Stage.WON
+    assert ReferralReward.objects.filter(referral=referral).count() == 1
+    referral.advocate.refresh_from_db()
+    assert referral.advocate.balance == 500
+
+
+def test_daily_limit_holds_under_concurrent_submissions(owned_advocate, settings):
+    settings.REFERRAL_DAILY_LIMIT = 3
+
+    def work(i: int):
+        return referral_create(
+            advocate_id=owned_advocate.pk,
+            method="lead_form",
+            referred_name=f"Lead {i}",
+            referred_email=f"lead{i}@buyer{i}.example",
+        )
+
+    results = _race(8, work)
+    created = [r for r in results if isinstance(r, Referral)]
+    refused = [r for r in results if isinstance(r, ReferralError)]
+    assert (len(created), len(refused)) == (3, 5), results
+    assert Referral.objects.filter(advocate=owned_advocate).count() == 3
