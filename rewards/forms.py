@@ -5,6 +5,7 @@ import uuid
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 
 from advocates.images import decode_image
 from rewards.models import Redemption, Reward
@@ -59,7 +60,7 @@ class RewardForm(forms.ModelForm):
         self.fields["limit_count"].widget.attrs["min"] = 1
         self.fields["limit_period"].choices = [("", "—"), *Reward.LimitPeriod.choices]
 
-    def clean_image_upload(self):
+    def clean_image_upload(self) -> UploadedFile | None:
         upload = self.cleaned_data.get("image_upload")
         if upload:
             decode_image(upload, max_bytes=settings.AVATAR_MAX_BYTES)  # raises a clear error

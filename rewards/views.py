@@ -143,7 +143,7 @@ def reward_manage(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _save_reward(request: HttpRequest, form: RewardForm, reward: Reward | None) -> Reward | None:
+def _save_reward(form: RewardForm, reward: Reward | None) -> Reward | None:
     try:
         if reward is None:
             return catalog.reward_create(
@@ -166,7 +166,7 @@ def _save_reward(request: HttpRequest, form: RewardForm, reward: Reward | None) 
 def reward_create(request: HttpRequest) -> HttpResponse:
     form = RewardForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        reward = _save_reward(request, form, None)
+        reward = _save_reward(form, None)
         if reward is not None:
             messages.success(request, f"“{reward.name}” is in the catalog.")
             return redirect("rewards:manage")
@@ -179,7 +179,7 @@ def reward_edit(request: HttpRequest, pk: int) -> HttpResponse:
     reward = get_object_or_404(Reward, pk=pk)
     form = RewardForm(request.POST or None, request.FILES or None, instance=reward)
     if request.method == "POST" and form.is_valid():
-        saved = _save_reward(request, form, reward)
+        saved = _save_reward(form, reward)
         if saved is not None:
             messages.success(request, f"“{saved.name}” is saved.")
             return redirect("rewards:manage")
@@ -265,11 +265,12 @@ def redemption_approve(request: HttpRequest, pk: int) -> HttpResponse:
 def redemption_fulfil(request: HttpRequest, pk: int) -> HttpResponse:
     get_object_or_404(Redemption, pk=pk)
     form = FulfilForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
     if not form.is_valid():
         return _after_step(request, _reload(pk), "The note is too long.", ok=False)
     try:
-        result = catalog.redemption_fulfil(redemption_id=pk, note=note, by=request.user)
+        result = catalog.redemption_fulfil(
+            redemption_id=pk, note=form.cleaned_data["note"], by=request.user
+        )
     except catalog.RedemptionError as refused:
         return _after_step(request, _reload(pk), str(refused), ok=False)
     redemption = _reload(pk)
