@@ -25,6 +25,10 @@ from rewards.services import points_award
 INVITATION_SALT = "vouch.invitation"
 CSV_COLUMNS = ("email", "first_name", "last_name", "company", "title")
 CSV_MAX_BYTES = 5 * 1024 * 1024
+INVALID_LINK = (
+    "This invitation link is not valid. Open the whole link from the email, "
+    "or ask the person who invited you for a new one."
+)
 
 
 class InvitationError(Exception):
@@ -233,10 +237,10 @@ def invitation_from_token(token: str) -> Invitation:
             "This invitation link has expired. Ask the person who invited you for a new one."
         ) from None
     except signing.BadSignature:
-        raise InvitationLinkInvalid("This invitation link is not valid.") from None
+        raise InvitationLinkInvalid(INVALID_LINK) from None
     invitation = Invitation.objects.filter(pk=data.get("i")).first()
     if invitation is None or invitation.email != data.get("e"):
-        raise InvitationLinkInvalid("This invitation link is not valid.")
+        raise InvitationLinkInvalid(INVALID_LINK)
     if invitation.accepted_at is not None:
         raise InvitationLinkUsed("This invitation has already been accepted. Sign in instead.")
     if invitation.nonce != data.get("n"):

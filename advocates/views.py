@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
@@ -146,7 +147,8 @@ def invite(request: HttpRequest) -> HttpResponse:
             file=csv_form.cleaned_data["file"], invited_by=request.user
         )
         if import_result.invited:
-            messages.success(request, f"{len(import_result.invited)} invitation(s) sent.")
+            count = len(import_result.invited)
+            messages.success(request, f"{count} invitation{pluralize(count)} sent.")
         if not import_result.errors:
             return redirect("advocates:invite")
     invitations = selectors.invitations_visible_to(
@@ -176,7 +178,8 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
             "advocates/invitation_invalid.html",
             {
                 "error": f"This invitation is for {invitation.email}, but you are signed in as "
-                f"{request.user.email}. Sign out, then open the link again."
+                f"{request.user.email}. Sign out, then open the link again.",
+                "wrong_account": True,
             },
             status=403,
         )
@@ -211,6 +214,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
             "signed_in": signed_in,
             "token": token,
             "linkedin_enabled": bool(settings.LINKEDIN_CLIENT_ID),
+            "welcome_points": settings.WELCOME_POINTS,
         },
     )
 

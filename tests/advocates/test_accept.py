@@ -59,6 +59,7 @@ def test_the_link_page_names_the_invited_address(client, invitation) -> None:
     assert "jo@example.com" in body
     assert "Ravi" in body  # who invited them
     assert 'name="password1"' in body
+    assert f"You get {settings.WELCOME_POINTS} welcome points" in body
 
 
 def test_accepting_creates_a_verified_active_member_with_welcome_points(
@@ -249,6 +250,17 @@ def test_accepting_while_signed_in_as_another_address_is_refused(
     response = advocate_client.post(url, {"password1": PASSWORD, "password2": PASSWORD})
     assert response.status_code == 403
     _nothing_joined(invitation)
+
+
+def test_signing_out_from_the_refusal_page_comes_back_to_the_link(
+    advocate_client, invitation
+) -> None:
+    url = _accept_url(invitation)
+    assert "Sign out and join" in advocate_client.get(url).content.decode()
+    response = advocate_client.post(reverse("account_logout"), {"next": url})
+    assert response.status_code == 302
+    assert response.url == url
+    assert advocate_client.get(url).status_code == 200
 
 
 def test_the_service_refuses_a_signed_in_user_with_another_address(invitation, advocate) -> None:

@@ -205,7 +205,7 @@ def test_csv_invites_the_good_rows_and_lists_each_bad_row(
     assert "Line 6: ada@example.com is already a member of the community." in body
     assert "Line 7: “(empty)” is not a valid email address." in body
     assert "Line 8: first_name" in body
-    assert "2 invitation(s) sent." in body
+    assert "2 invitations sent." in body
 
     invited = Invitation.objects.order_by("email")
     assert [i.email for i in invited] == ["jo@example.com", "kim@example.com"]
