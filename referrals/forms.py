@@ -128,3 +128,24 @@ class KpiWindowForm(forms.Form):
             raise ValidationError("The start date must be before the end date.")
         data["start"], data["end"] = start, end
         return data
+
+
+class ImportForm(forms.Form):
+    MAX_BYTES = 5 * 1024 * 1024
+
+    file = forms.FileField(
+        label="CSV file", widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"})
+    )
+    invite = forms.BooleanField(
+        label="Email each new advocate an invitation instead of creating them directly",
+        required=False,
+    )
+
+    def clean_file(self) -> str:
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise ValidationError("The file is larger than 5 MB.")
+        try:
+            return upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValidationError("The file is not UTF-8 text. Export it as “CSV UTF-8”.") from None

@@ -23,6 +23,7 @@ urlpatterns = [
     # Console (managers)
     path("console/referrals/", views.kpis, name="kpis"),
     path("console/referrals/kpis.json", views.kpis_json, name="kpis_json"),
+    path("console/referrals/import/", views.import_upload, name="import"),
     # CRM API (signed, no session)
     path("api/crm/events", api.crm_events, name="crm_events"),
 ]

@@ -27,11 +27,12 @@ from advocates.roles import (
     staff_required,
 )
 from advocates.selectors import advocate_for_user
-from referrals import selectors, services
+from referrals import imports, selectors, services
 from referrals.forms import (
     AdvanceForm,
     AssignForm,
     EmailReferralForm,
+    ImportForm,
     KpiWindowForm,
     LandingForm,
     LeadForm,
@@ -513,3 +514,43 @@ def kpis_json(request: HttpRequest) -> JsonResponse:
         errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
         return JsonResponse({"error": "Invalid window.", "fields": errors}, status=400)
     return JsonResponse(referral_kpis(**_window(form)))
+
+
+# --- Console: CSV imports ---------------------------------------------------------------
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def import_upload(request: HttpRequest) -> HttpResponse:
+    """The console's uploads for the same imports as the management commands."""
+    kind = request.POST.get("kind", "")
+    advocates_form = ImportForm(
+        request.POST if kind == "advocates" else None,
+        request.FILES if kind == "advocates" else None,
+        prefix="advocates",
+    )
+    referrals_form = ImportForm(
+        request.POST if kind == "referrals" else None,
+        request.FILES if kind == "referrals" else None,
+        prefix="referrals",
+    )
+    report = None
+    if kind == "advocates" and advocates_form.is_valid():
+        report = imports.advocates_import(
+            text=advocates_form.cleaned_data["file"],
+            invite=advocates_form.cleaned_data["invite"],
+        )
+    elif kind == "referrals" and referrals_form.is_valid():
+        report = imports.referrals_import(text=referrals_form.cleaned_data["file"])
+    return render(
+        request,
+        "referrals/import.html",
+        {
+            "advocates_form": advocates_form,
+            "referrals_form": referrals_form,
+            "report": report,
+            "kind": kind,
+            "advocate_columns": ",".join(imports.ADVOCATE_COLUMNS),
+            "referral_columns": ",".join(imports.REFERRAL_COLUMNS),
+        },
+    )

@@ -69,6 +69,14 @@ CASES = [
         data={"start": "2026-01-01", "end": "2026-02-01"},
         expect=allowed(roles=MANAGERS),
     ),
+    Case("referrals:import", expect=allowed(roles=MANAGERS)),
+    # A POST without a file re-renders the forms with an error (nothing imported).
+    Case(
+        "referrals:import",
+        method="post",
+        data={"kind": "referrals"},
+        expect=allowed(roles=MANAGERS),
+    ),
     # Signed by the CRM, no session: disabled (503) while CRM_WEBHOOK_SECRET is empty.
     Case("referrals:crm_events", method="post", expect=everyone(503)),
     Case("referrals:crm_events", expect=everyone(405)),
