@@ -41,6 +41,10 @@ class ReferralAdmin(admin.ModelAdmin):
     readonly_fields = ["stage", "rejection_reason", "stage_changed_at", "won_at", "deal_amount"]
     inlines = [StageChangeInline]
 
+    def has_add_permission(self, request) -> bool:  # noqa: ANN001
+        # Referrals are created through referral_create (checks, routing, email) only.
+        return False
+
 
 @admin.register(ReferralLink)
 class ReferralLinkAdmin(admin.ModelAdmin):

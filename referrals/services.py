@@ -371,6 +371,10 @@ def referral_advance(
             if amount is not None and amount != referral.deal_amount:
                 Referral.objects.filter(pk=referral.pk).update(deal_amount=amount)
                 referral.deal_amount = amount
+                if stage == Stage.WON:
+                    # Won without an amount earned nothing under a percent or tier rule;
+                    # the amount arriving later pays it then (a paid reward is kept).
+                    _pay_won(referral, RewardRule.objects.filter(is_active=True).first())
                 return AdvanceResult(referral=referral, applied=True, reason="amount")
             return AdvanceResult(referral=referral, applied=False, reason="unchanged")
         fields = {

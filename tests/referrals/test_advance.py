@@ -190,3 +190,18 @@ def test_won_tells_challenges_progress(referral, django_capture_on_commit_callba
     with django_capture_on_commit_callbacks(execute=True):
         referral_advance(referral_id=referral.pk, stage=Stage.WON)
     assert calls == [{"advocate_id": referral.advocate_id}]
+
+
+def test_amount_arriving_after_won_pays_a_percent_reward_once(referral):
+    RewardRule.objects.create(name="r", kind="percent", percent=Decimal(2))
+    t = timezone.now()
+    referral_advance(referral_id=referral.pk, stage=Stage.WON, occurred_at=t)
+    assert _balance(referral.advocate) == 0
+    result = referral_advance(
+        referral_id=referral.pk, stage=Stage.WON, amount=Decimal("5000"), occurred_at=t
+    )
+    assert (result.applied, result.reason) == (True, "amount")
+    assert _balance(referral.advocate) == 100
+    # A corrected amount later does not pay again: the reward is computed once.
+    referral_advance(referral_id=referral.pk, stage=Stage.WON, amount=Decimal("9000"))
+    assert _balance(referral.advocate) == 100
