@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from referrals.models import (
     CrmEvent,
@@ -17,7 +18,7 @@ class StageChangeInline(admin.TabularInline):
     readonly_fields = ["from_stage", "to_stage", "occurred_at", "recorded_at", "actor", "source"]
     fields = readonly_fields
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
 
@@ -41,7 +42,7 @@ class ReferralAdmin(admin.ModelAdmin):
     readonly_fields = ["stage", "rejection_reason", "stage_changed_at", "won_at", "deal_amount"]
     inlines = [StageChangeInline]
 
-    def has_add_permission(self, request) -> bool:  # noqa: ANN001
+    def has_add_permission(self, request: HttpRequest) -> bool:
         # Referrals are created through referral_create (checks, routing, email) only.
         return False
 
@@ -74,7 +75,7 @@ class ReferralRewardAdmin(admin.ModelAdmin):
     list_filter = ["status", "kind"]
     raw_id_fields = ["referral", "ledger_entry", "reversal_entry"]
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
 

@@ -300,6 +300,7 @@ def referral_assign(*, referral_id: int, rep: User, actor: User) -> Referral:
             return referral
         referral.owner_rep = rep
         referral.save(update_fields=["owner_rep"])
+        logger.info("Referral %s assigned to %s by %s", referral.pk, rep.pk, actor.pk)
         if referral.stage != Stage.REJECTED:
             _on_commit_notify_new(referral.pk)
     return referral

@@ -4,6 +4,7 @@ from django import template
 from django.conf import settings
 from django.urls import reverse
 
+from advocates.models import Advocate
 from referrals import selectors, services
 
 register = template.Library()
@@ -32,7 +33,7 @@ def percent(value: float | None) -> str:
 
 
 @register.inclusion_tag("referrals/partials/hub_panel.html")
-def referral_hub_panel(advocate) -> dict:
+def referral_hub_panel(advocate: Advocate) -> dict:
     """The hub's slot: my link and my latest referrals (two queries)."""
     link = services.referral_link_for(advocate_id=advocate.pk)
     latest = list(

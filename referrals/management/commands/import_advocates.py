@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from referrals.imports import ADVOCATE_COLUMNS, advocates_import
+from referrals.imports import ADVOCATE_COLUMNS, ImportReport, advocates_import
 
 
 class Command(BaseCommand):
@@ -35,7 +35,7 @@ def _read(path: Path) -> str:
         raise CommandError(f"{path} is not UTF-8 text. Export it as “CSV UTF-8”.") from None
 
 
-def _print(command: BaseCommand, report, *, verb: str) -> None:
+def _print(command: BaseCommand, report: ImportReport, *, verb: str) -> None:
     for line, reason in report.errors:
         command.stderr.write(f"line {line}: {reason} (not imported)")
     for line, reason in report.flagged:
