@@ -11,6 +11,10 @@ def advocate_for_user(user: User) -> Advocate:
     return Advocate.objects.select_related("user", "company", "owner_rep").get(user=user)
 
 
+def account_exists(email: str) -> bool:
+    return User.objects.filter(email__iexact=email).exists()
+
+
 def advocate_directory(
     *, query: str = "", status: str = "", industry: str = "", owner_id: int | None = None
 ) -> QuerySet[Advocate]:

@@ -184,6 +184,9 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
             status=403,
         )
 
+    # An address with an account already (a rep, a former advocate) joins by signing in
+    # first; the login page brings them back here for the one-click join.
+    existing_account = not signed_in and selectors.account_exists(invitation.email)
     form = AcceptInvitationForm(request.POST or None)
     if request.method == "POST" and (signed_in or form.is_valid()):
         try:
@@ -201,9 +204,10 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
                 request, "advocates/invitation_invalid.html", {"error": error}, status=409
             )
         else:
-            messages.success(
-                request, "Welcome to the community! Your welcome points are in your balance."
-            )
+            welcome = "Welcome to the community!"
+            if settings.WELCOME_POINTS > 0:
+                welcome += " Your welcome points are in your balance."
+            messages.success(request, welcome)
             return redirect("advocates:hub")
     return render(
         request,
@@ -212,6 +216,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
             "invitation": invitation,
             "form": form,
             "signed_in": signed_in,
+            "existing_account": existing_account,
             "token": token,
             "linkedin_enabled": bool(settings.LINKEDIN_CLIENT_ID),
             "welcome_points": settings.WELCOME_POINTS,

@@ -6,6 +6,7 @@ import threading
 import time
 from datetime import timedelta
 from unittest import mock
+from urllib.parse import quote
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -159,6 +160,23 @@ def test_signed_in_as_the_invited_address_joins_with_one_click(invitation, rep) 
     assert advocate.status == Advocate.Status.ACTIVE
     assert advocate.owner_rep == rep
     assert LedgerEntry.objects.filter(advocate=advocate).count() == 1
+
+
+def test_an_existing_account_signs_in_and_comes_back_to_join(client, invitation) -> None:
+    factories.UserFactory(email="jo@example.com")
+    url = _accept_url(invitation)
+    page = client.get(url).content.decode()
+    assert "You already have an account with this address." in page
+    assert 'name="password1"' not in page
+    login = f"{reverse('account_login')}?next={quote(url)}"
+    assert login.replace("&", "&amp;") in page
+
+    response = client.post(login, {"login": "jo@example.com", "password": factories.PASSWORD})
+    assert response.status_code == 302
+    assert response.url == url
+    assert "one click" in client.get(url).content.decode()
+    assert client.post(url).url == reverse("advocates:hub")
+    assert Advocate.objects.get(user__email="jo@example.com").status == Advocate.Status.ACTIVE
 
 
 def test_an_existing_account_must_sign_in_first(client, invitation) -> None:
