@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.db import connection
 from django.db.models import (
-    Case,
     Count,
     Exists,
     F,
@@ -29,10 +29,8 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Value,
-    When,
 )
-from django.db.models.functions import Coalesce, Lower
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from advocates.graph import neighbour_ids
@@ -41,8 +39,8 @@ from references.models import Ask, MatchingWeights, ReferencePause, ReferenceReq
 
 CAP_WINDOW = timedelta(days=90)
 WILLINGNESS_WINDOW = timedelta(days=365)
-CANDIDATES = 200
-MAX_BAND = 1000
+CANDIDATES = 100
+MAX_BAND = 300
 MAX_SECOND_DEGREE_EDGES = 5000
 
 SENIORITY_ORDER = [choice for choice, _label in Advocate.Seniority.choices]
@@ -168,83 +166,135 @@ def _near(value: str, target: str, order: list[str]) -> int:
     return 2 if gap == 0 else 1 if gap == 1 else 0
 
 
-def _scale_case(field_name: str, target: str, order: list[str], weight: int) -> Case:
+def _scale_sql(column: str, target: str, order: list[str], weight: int) -> tuple[str, list]:
     if not target or target not in order:
-        return Value(0)
+        return "0", []
     index = order.index(target)
     adjacent = [order[i] for i in (index - 1, index + 1) if 0 <= i < len(order)]
-    return Case(
-        When(**{field_name: target}, then=Value(weight)),
-        When(**{f"{field_name}__in": adjacent}, then=Value(weight // 2)),
-        default=Value(0),
-        output_field=IntegerField(),
+    marks = ", ".join(["%s"] * len(adjacent))
+    return (
+        f"CASE WHEN {column} = %s THEN %s WHEN {column} IN ({marks}) THEN %s ELSE 0 END",
+        [target, weight, *adjacent, weight // 2],
     )
 
 
-def _prescored(
+def _in(values: list) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _prescore_band(
     request: ReferenceRequest,
     weights: MatchingWeights,
     product_ids: list[int],
     tag_ids: list[int],
     seniority: str,
     now,
-) -> QuerySet[Advocate]:
-    industry = request.prospect_industry.strip().lower()
-    through_products = Advocate.products.through
-    through_tags = Advocate.tags.through
+) -> list[int]:
+    """Ids of the advocates worth scoring in Python, in one SQL statement.
 
-    def overlap(through, column: str, ids: list[int]):
+    The guard and the profile criteria are computed set-wise (hash joins over the
+    advocate, product, tag and ask tables, each read once) rather than per advocate
+    with correlated subqueries, so 100,000 advocates are one pass. The band is every
+    advocate within ``accept_rate`` of the ``CANDIDATES``-th prescore: only accept
+    rate, left to Python, could lift them above it.
+    """
+    # Only table names from the models (quoted) and "%s" placeholders are formatted
+    # into the SQL; every value travels as a parameter.
+    q = connection.ops.quote_name
+    advocate = q(Advocate._meta.db_table)
+    company = q(Company._meta.db_table)
+    products = q(Advocate.products.through._meta.db_table)
+    tags = q(Advocate.tags.through._meta.db_table)
+    asks = q(Ask._meta.db_table)
+    pauses = q(ReferencePause._meta.db_table)
+    params: list = []
+
+    def overlap(table: str, column: str, ids: list[int]) -> str:
         if not ids:
-            return Value(0)
-        return Coalesce(
-            Subquery(
-                through.objects.filter(advocate_id=OuterRef("pk"), **{f"{column}__in": ids})
-                .order_by()
-                .values("advocate_id")
-                .annotate(n=Count("id"))
-                .values("n"),
-                output_field=IntegerField(),
-            ),
-            0,
+            return f"SELECT advocate_id, 0 AS n FROM {table} WHERE 1 = 0"  # noqa: S608
+        params.extend(ids)
+        return (
+            f"SELECT advocate_id, COUNT(*) AS n FROM {table} "  # noqa: S608
+            f"WHERE {column} IN ({_in(ids)}) GROUP BY advocate_id"
         )
 
-    industry_case = (
-        Case(
-            When(
-                Q(industry_lower=industry) | Q(industry="", company_industry_lower=industry),
-                then=Value(weights.industry),
-            ),
-            default=Value(0),
-            output_field=IntegerField(),
-        )
-        if industry
-        else Value(0)
+    prod_sql = overlap(products, "product_id", product_ids)
+    tag_sql = overlap(tags, "tag_id", tag_ids)
+    in_flight = list(Ask.IN_FLIGHT)
+    blocked_sql = (
+        f"SELECT advocate_id FROM {asks} WHERE status = %s "  # noqa: S608
+        f"UNION SELECT advocate_id FROM {pauses} WHERE until >= %s "
+        f"UNION SELECT advocate_id FROM {asks} WHERE request_id = %s "
+        f"UNION SELECT k.advocate_id FROM {asks} k JOIN {advocate} b ON b.id = k.advocate_id "
+        f"WHERE k.status IN ({_in(in_flight)}) OR (k.status = %s AND k.completed_at >= %s) "
+        f"GROUP BY k.advocate_id, b.reference_max_calls_per_90d "
+        f"HAVING COUNT(*) >= b.reference_max_calls_per_90d"
     )
-    asked = Ask.objects.filter(request=request).values("advocate_id")
-    return (
-        available_advocates(now)
-        .exclude(pk__in=asked)
-        .annotate(
-            industry_lower=Lower("industry"),
-            company_industry_lower=Lower("company__industry"),
+    params += [Ask.Status.PENDING, now.date(), request.pk, *in_flight]
+    params += [Ask.Status.COMPLETED, now - CAP_WINDOW]
+
+    industry = request.prospect_industry.strip().lower()
+    if industry:
+        industry_sql = (
+            "CASE WHEN LOWER(a.industry) = %s OR (a.industry = '' AND LOWER(c.industry) = %s) "
+            "THEN %s ELSE 0 END"
         )
-        .annotate(
-            n_products=overlap(through_products, "product_id", product_ids),
-            n_tags=overlap(through_tags, "tag_id", tag_ids),
-        )
-        .annotate(
-            prescore=industry_case
-            + _scale_case("seniority", seniority, SENIORITY_ORDER, weights.seniority)
-            + _scale_case(
-                "company__size_band",
-                request.prospect_company_size,
-                SIZE_ORDER,
-                weights.company_size,
-            )
-            + F("n_products") * weights.products
-            + F("n_tags") * weights.topics
-        )
+        industry_params = [industry, industry, weights.industry]
+    else:
+        industry_sql, industry_params = "0", []
+    seniority_sql, seniority_params = _scale_sql(
+        "a.seniority", seniority, SENIORITY_ORDER, weights.seniority
     )
+    size_sql, size_params = _scale_sql(
+        "c.size_band", request.prospect_company_size, SIZE_ORDER, weights.company_size
+    )
+    score_sql = (
+        f"({industry_sql}) + ({seniority_sql}) + ({size_sql}) "
+        f"+ COALESCE(p.n, 0) * %s + COALESCE(t.n, 0) * %s"
+    )
+    params += [*industry_params, *seniority_params, *size_params]
+    params += [weights.products, weights.topics]
+    params += [Advocate.Status.ACTIVE, True]
+    params += [CANDIDATES - 1, weights.accept_rate, MAX_BAND]
+    sql = f"""
+        WITH prod AS ({prod_sql}),
+        tag AS ({tag_sql}),
+        blocked AS ({blocked_sql}),
+        scored AS (
+            SELECT a.id AS id, {score_sql} AS prescore
+            FROM {advocate} a
+            LEFT JOIN {company} c ON c.id = a.company_id
+            LEFT JOIN prod p ON p.advocate_id = a.id
+            LEFT JOIN tag t ON t.advocate_id = a.id
+            WHERE a.status = %s AND a.reference_opt_in = %s
+              AND a.reference_max_calls_per_90d > 0
+              AND a.id NOT IN (SELECT advocate_id FROM blocked)
+        )
+        SELECT id FROM scored
+        WHERE prescore >= COALESCE(
+            (SELECT prescore FROM scored ORDER BY prescore DESC, id LIMIT 1 OFFSET %s), -1000000
+        ) - %s
+        ORDER BY prescore DESC, id
+        LIMIT %s
+    """  # noqa: S608 - only quoted table names and placeholders are formatted in
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _shared(through, name: str, advocate_ids: set[int], wanted: list[int]) -> dict[int, list[str]]:
+    """Names of the wanted products (or tags) each advocate has, as plain tuples."""
+    shared: dict[int, list[str]] = {}
+    if not wanted:
+        return shared
+    rows = (
+        through.objects.filter(advocate_id__in=advocate_ids, **{f"{name}_id__in": wanted})
+        .order_by(f"{name}__name")
+        .values_list("advocate_id", f"{name}__name")
+    )
+    for advocate_id, label in rows:
+        shared.setdefault(advocate_id, []).append(label)
+    return shared
 
 
 def _willingness(advocate_ids: list[int], now) -> dict[int, tuple[int, int]]:
@@ -339,32 +389,21 @@ def rank(
     tag_ids = sorted(request.topics.values_list("id", flat=True))
     seniority = request.prospect_seniority or seniority_from_title(request.prospect_title)
 
-    scored = _prescored(request, weights, product_ids, tag_ids, seniority, now)
-    top = list(scored.order_by("-prescore", "pk").values_list("pk", "prescore")[:CANDIDATES])
-    ids = {pk for pk, _prescore in top}
-    if len(top) == CANDIDATES:
-        # Anyone within reach of the last place once accept rate is added may still win.
-        floor = top[-1][1] - weights.accept_rate
-        ids |= set(
-            scored.filter(prescore__gte=floor)
-            .order_by("-prescore", "pk")
-            .values_list("pk", flat=True)[:MAX_BAND]
-        )
+    ids = set(_prescore_band(request, weights, product_ids, tag_ids, seniority, now))
     paths = _paths(request, None)
+    candidates = available_advocates(now).exclude(
+        pk__in=Ask.objects.filter(request=request).values("advocate_id")
+    )
     path_ids = set(paths) - ids
     if path_ids:
         # Connected advocates join the set if the guard lets them.
-        ids |= set(scored.filter(pk__in=path_ids).values_list("pk", flat=True))
+        ids |= set(candidates.filter(pk__in=path_ids).values_list("pk", flat=True))
     if not ids:
         return []
-    advocates = list(
-        scored.filter(pk__in=ids)
-        .select_related("user", "company")
-        .prefetch_related("products", "tags")
-        .order_by("pk")
-    )
+    advocates = list(candidates.filter(pk__in=ids).select_related("user", "company").order_by("pk"))
+    shared_products = _shared(Advocate.products.through, "product", ids, product_ids)
+    shared_tags = _shared(Advocate.tags.through, "tag", ids, tag_ids)
     willingness = _willingness([a.pk for a in advocates], now)
-    product_set, tag_set = set(product_ids), set(tag_ids)
     first = _first_name(request)
     company = request.prospect_company
     matches = []
@@ -405,10 +444,10 @@ def rank(
                 reasons.append(
                     Reason("seniority", f"Similar seniority: {role}", f"Similar role: {role}")
                 )
-        shared_products = [p.name for p in advocate.products.all() if p.id in product_set]
-        if shared_products:
-            score += weights.products * len(shared_products)
-            names = ", ".join(shared_products)
+        products = shared_products.get(advocate.pk, [])
+        if products:
+            score += weights.products * len(products)
+            names = ", ".join(products)
             reasons.append(Reason("products", f"Uses {names}", f"Uses {names}"))
         size = advocate.company.size_band if advocate.company else ""
         closeness = _near(size, request.prospect_company_size, SIZE_ORDER)
@@ -419,10 +458,10 @@ def rank(
             reasons.append(
                 Reason("size", f"{word} company size ({label})", f"{word} company size ({label})")
             )
-        shared_tags = [t.name for t in advocate.tags.all() if t.id in tag_set]
-        if shared_tags:
-            score += weights.topics * len(shared_tags)
-            names = ", ".join(name.lower() for name in shared_tags)
+        tags = shared_tags.get(advocate.pk, [])
+        if tags:
+            score += weights.topics * len(tags)
+            names = ", ".join(name.lower() for name in tags)
             reasons.append(Reason("topics", f"Can speak to {names}", f"Can speak to {names}"))
         yes, total = willingness.get(advocate.pk, (0, 0))
         if total:
