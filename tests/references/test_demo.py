@@ -1,0 +1,35 @@
+"""The demo: a small graph whose match shows a 2nd-degree reason, and one open request."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from advocates.models import Person, Relationship
+from references import demo, matching
+from references.models import ReferenceRequest
+from tests.factories import AdvocateFactory, CompanyFactory, RepFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_is_idempotent_and_shows_a_second_degree_path() -> None:
+    RepFactory(email="rep@demo.vouch")
+    AdvocateFactory(
+        user__email="advocate@demo.vouch",
+        user__first_name="Ada",
+        industry="Healthcare",
+        company=CompanyFactory(name="Acme Health", industry="Healthcare"),
+        reference_opt_in=True,
+    )
+    AdvocateFactory(user__email="dana@demo.vouch", reference_opt_in=True)
+    demo.load(io.StringIO())
+    counts = (Person.objects.count(), Relationship.objects.count())
+    demo.load(io.StringIO())
+    assert (Person.objects.count(), Relationship.objects.count()) == counts
+    request = ReferenceRequest.objects.get()
+    assert request.rep.email == "rep@demo.vouch"
+    assert request.status == ReferenceRequest.Status.OPEN
+    ada = next(m for m in matching.rank(request) if m.advocate.user.first_name == "Ada")
+    assert "Knows Percy through Carla Diaz (your colleague)" in ada.rep_reasons
