@@ -112,10 +112,12 @@ def feedback_request_deliver(*, ask_id: int) -> str:
     return "sent"
 
 
-def rep_notice_deliver(*, request_id: int, why: str, sent_for: str) -> str:
+def rep_notice_deliver(*, request_id: int, why: str, number: int) -> str:
     request = ReferenceRequest.objects.select_related("rep").filter(pk=request_id).first()
-    if request is None or request.status != sent_for:
+    if request is None or request.status != ReferenceRequest.Status.NEEDS_REP:
         return "skipped: the request moved on"
+    if request.rep_notice_delivered >= number:
+        return "skipped: delivered"
     send_templated(
         to=request.rep.email,
         template="reference_rep_notice",
@@ -124,5 +126,8 @@ def rep_notice_deliver(*, request_id: int, why: str, sent_for: str) -> str:
             "why": why,
             "url": settings.SITE_URL + reverse("references:request_detail", args=[request.pk]),
         },
+    )
+    ReferenceRequest.objects.filter(pk=request.pk, rep_notice_delivered__lt=number).update(
+        rep_notice_delivered=number
     )
     return "sent"

@@ -135,6 +135,9 @@ class ReferenceRequest(models.Model):
     link_send_count = models.PositiveIntegerField(default=0)
     link_delivered_send = models.PositiveIntegerField(default=0)
     more_options_asked_at = models.DateTimeField(null=True, blank=True)
+    # "Needs you" notices to the rep: asked for vs delivered, so a retry mails once.
+    rep_notice_count = models.PositiveIntegerField(default=0)
+    rep_notice_delivered = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     matched_at = models.DateTimeField(null=True, blank=True)  # an advocate first asked
     accepted_at = models.DateTimeField(null=True, blank=True)

@@ -516,7 +516,10 @@ def weights_update(*, by: User, **values: int) -> MatchingWeights:
 
 
 def _notify_rep(request: ReferenceRequest, why: str) -> None:
+    """Queue a "needs you" email to the rep (called under the request's row lock)."""
     from references.tasks import rep_notice_send
 
-    pk, sent_for = request.pk, request.status
-    transaction.on_commit(lambda: rep_notice_send.delay(pk, why, sent_for))
+    request.rep_notice_count += 1
+    request.save(update_fields=["rep_notice_count"])
+    pk, number = request.pk, request.rep_notice_count
+    transaction.on_commit(lambda: rep_notice_send.delay(pk, why, number))

@@ -35,8 +35,8 @@ def feedback_request_send(ask_id: int) -> str:
 
 
 @shared_task(**RETRY)
-def rep_notice_send(request_id: int, why: str, sent_for: str) -> str:
-    return emails.rep_notice_deliver(request_id=request_id, why=why, sent_for=sent_for)
+def rep_notice_send(request_id: int, why: str, number: int) -> str:
+    return emails.rep_notice_deliver(request_id=request_id, why=why, number=number)
 
 
 @shared_task

@@ -134,6 +134,12 @@ def test_asking_for_other_options_goes_back_to_the_rep(
     assert request.status == ReferenceRequest.Status.NEEDS_REP
     assert mail.outbox[-1].to == [request.rep.email]
     assert not Ask.objects.exists()
+    # A retried task mails nothing twice.
+    from references.tasks import rep_notice_send
+
+    sent = len(mail.outbox)
+    assert rep_notice_send(request.pk, "more_options", 1) == "skipped: delivered"
+    assert len(mail.outbox) == sent
 
 
 def test_nothing_to_send_when_nobody_is_available(rep) -> None:
