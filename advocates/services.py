@@ -15,6 +15,7 @@ from django.core import signing
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from advocates.images import process_avatar
@@ -25,6 +26,8 @@ from rewards.services import points_award
 INVITATION_SALT = "vouch.invitation"
 CSV_COLUMNS = ("email", "first_name", "last_name", "company", "title")
 CSV_MAX_BYTES = 5 * 1024 * 1024
+# Each row is a few queries in one request: bigger lists are split by the user.
+CSV_MAX_ROWS = 2000
 INVALID_LINK = (
     "This invitation link is not valid. Open the whole link from the email, "
     "or ask the person who invited you for a new one."
@@ -61,6 +64,18 @@ def _is_member(email: str) -> bool:
     return Advocate.objects.filter(
         user__email__iexact=email, status__in=[Advocate.Status.ACTIVE, Advocate.Status.PAUSED]
     ).exists()
+
+
+def _members_among(emails: set[str]) -> set[str]:
+    """The addresses of ``emails`` that belong to members already, in one query."""
+    return set(
+        Advocate.objects.annotate(email=Lower("user__email"))
+        .filter(
+            email__in=emails,
+            status__in=[Advocate.Status.ACTIVE, Advocate.Status.PAUSED],
+        )
+        .values_list("email", flat=True)
+    )
 
 
 def invitation_create(
@@ -170,9 +185,12 @@ def invitations_import_csv(*, file: UploadedFile, invited_by: User) -> ImportRes
             return result
         reader.fieldnames = header
 
-        rows: list[dict[str, str]] = []
+        rows: list[tuple[int, dict[str, str]]] = []
         seen: set[str] = set()
-        for raw in reader:
+        for number, raw in enumerate(reader, start=1):
+            if number > CSV_MAX_ROWS:
+                result.errors = [(0, f"The file has more than {CSV_MAX_ROWS:,} rows: split it.")]
+                return result
             # The reader's own line number counts blank lines and quoted line breaks,
             # so it matches what the user sees in their editor.
             line = reader.line_num
@@ -181,13 +199,11 @@ def invitations_import_csv(*, file: UploadedFile, invited_by: User) -> ImportRes
             problem = _csv_row_problem(row)
             if problem is None and row["email"] in seen:
                 problem = f"{row['email']} appears more than once in the file."
-            if problem is None and _is_member(row["email"]):
-                problem = f"{row['email']} is already a member of the community."
             if problem is not None:
                 result.errors.append((line, problem))
                 continue
             seen.add(row["email"])
-            rows.append(row)
+            rows.append((line, row))
     except csv.Error as error:
         result.errors.append((reader.line_num, f"The file is not a valid CSV ({error})."))
         return result
@@ -195,10 +211,16 @@ def invitations_import_csv(*, file: UploadedFile, invited_by: User) -> ImportRes
         result.errors.append((0, "The file has no rows to invite."))
         return result
 
+    members = _members_among(seen)
     with transaction.atomic():
-        for row in rows:
-            result.invited.append(
-                invitation_create(
+        for line, row in rows:
+            if row["email"] in members:
+                result.errors.append(
+                    (line, f"{row['email']} is already a member of the community.")
+                )
+                continue
+            try:
+                invitation = invitation_create(
                     email=row["email"],
                     invited_by=invited_by,
                     first_name=row["first_name"],
@@ -206,7 +228,11 @@ def invitations_import_csv(*, file: UploadedFile, invited_by: User) -> ImportRes
                     company_name=row["company"],
                     title=row["title"],
                 )
-            )
+            except InvitationError as error:  # joined or invited this very moment
+                result.errors.append((line, str(error)))
+            else:
+                result.invited.append(invitation)
+    result.errors.sort()
     return result
 
 

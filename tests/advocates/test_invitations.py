@@ -265,3 +265,24 @@ def test_csv_upload_without_a_file_is_a_form_error(manager_client) -> None:
     response = manager_client.post(INVITE, {"invite_csv": "1"})
     assert response.status_code == 200
     assert "This field is required." in response.content.decode()
+
+
+def test_a_csv_with_too_many_rows_is_refused_and_creates_nothing(
+    manager_client, monkeypatch
+) -> None:
+    monkeypatch.setattr(services, "CSV_MAX_ROWS", 3)
+    rows = "".join(f"p{n}@example.com,,,,\n" for n in range(4))
+    response = _upload(manager_client, f"email,first_name,last_name,company,title\n{rows}".encode())
+    assert response.status_code == 200
+    assert "The file has more than 3 rows: split it." in response.content.decode()
+    assert not Invitation.objects.exists()
+
+
+def test_a_member_with_a_mixed_case_stored_email_is_still_a_member(manager_client) -> None:
+    user = factories.UserFactory()
+    type(user).objects.filter(pk=user.pk).update(email="Mixed.Case@Example.com")
+    factories.AdvocateFactory(user=user)
+    content = b"email,first_name,last_name,company,title\nmixed.case@example.com,,,,\n"
+    response = _upload(manager_client, content)
+    assert "Line 2: mixed.case@example.com is already a member" in response.content.decode()
+    assert not Invitation.objects.exists()
