@@ -230,8 +230,11 @@ def _prescore_band(
         f"GROUP BY k.advocate_id, b.reference_max_calls_per_90d "
         f"HAVING COUNT(*) >= b.reference_max_calls_per_90d"
     )
-    params += [Ask.Status.PENDING, now.date(), request.pk, *in_flight]
-    params += [Ask.Status.COMPLETED, now - CAP_WINDOW]
+    # Dates and times in the form the backend stores them (SQLite: naive UTC text).
+    today = connection.ops.adapt_datefield_value(now.date())
+    since = connection.ops.adapt_datetimefield_value(now - CAP_WINDOW)
+    params += [Ask.Status.PENDING, today, request.pk, *in_flight]
+    params += [Ask.Status.COMPLETED, since]
 
     industry = request.prospect_industry.strip().lower()
     if industry:

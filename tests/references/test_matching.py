@@ -215,3 +215,18 @@ def test_seniority_from_title() -> None:
     assert matching.seniority_from_title("Head of IT") == "director"
     assert matching.seniority_from_title("Engineering manager") == "manager"
     assert matching.seniority_from_title("Nurse") == ""
+
+
+def test_the_cap_window_is_a_rolling_90_days(world) -> None:
+    def with_calls(name: str, days_ago: int) -> Advocate:
+        advocate = _plain(name)
+        for _ in range(2):
+            when = timezone.now() - timedelta(days=days_ago)
+            AskFactory(advocate=advocate, status=Ask.Status.COMPLETED, completed_at=when)
+        return advocate
+
+    with_calls("Recent", 89)
+    with_calls("Rested", 91)
+    names = _names(matching.rank(world["request"], limit=50))
+    assert "Recent" not in names
+    assert "Rested" in names
