@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -339,7 +341,8 @@ def invitation_accept(
         advocate.title = advocate.title or invitation.title
         advocate.company = advocate.company or _company_for(invitation.company_name)
         advocate.owner_rep = advocate.owner_rep or owner
-        advocate.save()
+        # Named columns only: a returning advocate's balance belongs to the ledger.
+        advocate.save(update_fields=["status", "joined_at", "title", "company", "owner_rep"])
         Invitation.objects.filter(pk=invitation.pk).update(accepted_by=user)
         if settings.WELCOME_POINTS > 0:
             points_award(
@@ -355,15 +358,57 @@ def invitation_accept(
 # --- Profile ----------------------------------------------------------------------------
 
 
-def advocate_set_avatar(*, advocate: Advocate, upload: UploadedFile) -> None:
-    """Store a re-encoded avatar and its thumbnail (ValidationError if not an image)."""
-    full, thumb = process_avatar(upload)
-    old = [f.name for f in (advocate.avatar, advocate.avatar_thumbnail) if f]
-    advocate.avatar.save(full.name, full, save=False)
-    advocate.avatar_thumbnail.save(thumb.name, thumb, save=False)
-    advocate.save(update_fields=["avatar", "avatar_thumbnail"])
+# The columns the advocate edits on their profile page. Saves name them explicitly:
+# ``balance`` and ``lifetime_points`` belong to the ledger, and a copy of the advocate
+# loaded before a concurrent award must never write its stale balance back.
+PROFILE_FIELDS = (
+    "title",
+    "seniority",
+    "industry",
+    "bio",
+    "linkedin_url",
+    "reference_opt_in",
+    "reference_max_calls_per_90d",
+    "leaderboard_opt_out",
+)
+
+
+def advocate_profile_update(
+    *, advocate: Advocate, data: Mapping[str, Any], avatar: UploadedFile | None = None
+) -> None:
+    """Save the advocate's profile and, when given, a new avatar: all or nothing.
+
+    The image is decoded and re-encoded before anything is written (ValidationError
+    when it is not a JPEG, PNG or WebP within the limits), so a bad image changes
+    nothing; files written for a save that then fails are removed again.
+    """
+    images = process_avatar(avatar) if avatar is not None else None
     storage = advocate.avatar.storage
-    transaction.on_commit(lambda: [storage.delete(name) for name in old])
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            fields = [name for name in PROFILE_FIELDS if name in data]
+            for name in fields:
+                setattr(advocate, name, data[name])
+            if images is not None:
+                old = [f.name for f in (advocate.avatar, advocate.avatar_thumbnail) if f]
+                full, thumb = images
+                advocate.avatar.save(full.name, full, save=False)
+                written.append(advocate.avatar.name)
+                advocate.avatar_thumbnail.save(thumb.name, thumb, save=False)
+                written.append(advocate.avatar_thumbnail.name)
+                fields += ["avatar", "avatar_thumbnail"]
+                transaction.on_commit(lambda: [storage.delete(name) for name in old])
+            if fields:
+                advocate.save(update_fields=fields)
+            if "products" in data:
+                advocate.products.set(data["products"])
+            if "tags" in data:
+                advocate.tags.set(data["tags"])
+    except Exception:
+        for name in written:
+            storage.delete(name)
+        raise
 
 
 SESSION_INVITATION_TOKEN = "vouch_invitation_token"  # noqa: S105 - a session key name

@@ -6,7 +6,6 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
@@ -63,16 +62,15 @@ def profile(request: HttpRequest) -> HttpResponse:
     advocate = selectors.advocate_for_user(request.user)
     form = ProfileForm(request.POST or None, request.FILES or None, instance=advocate)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            form.save()
-            upload = form.cleaned_data.get("avatar_upload")
-            if upload:
-                try:
-                    services.advocate_set_avatar(advocate=advocate, upload=upload)
-                except ValidationError as error:
-                    transaction.set_rollback(True)
-                    form.add_error("avatar_upload", error)
-        if not form.errors:
+        try:
+            services.advocate_profile_update(
+                advocate=advocate,
+                data=form.cleaned_data,
+                avatar=form.cleaned_data.get("avatar_upload"),
+            )
+        except ValidationError as error:
+            form.add_error("avatar_upload", error)
+        else:
             messages.success(request, "Your profile is saved.")
             return redirect("advocates:profile")
     return render(request, "advocates/profile.html", {"form": form, "advocate": advocate})

@@ -240,3 +240,31 @@ def test_an_oversize_file_over_the_memory_limit_is_refused(
     assert response.status_code == 200
     assert "The image is too large" in response.content.decode()
     _assert_nothing_stored(advocate)
+
+
+def test_files_written_for_a_save_that_fails_are_removed(advocate, monkeypatch) -> None:
+    from django.db import DatabaseError
+
+    from advocates import services
+
+    def broken_save(self, *args, **kwargs):
+        raise DatabaseError("the database went away")
+
+    monkeypatch.setattr(Advocate, "save", broken_save)
+    upload = SimpleUploadedFile("me.png", _image("PNG"), "image/png")
+    with pytest.raises(DatabaseError):
+        services.advocate_profile_update(advocate=advocate, data={"title": "New"}, avatar=upload)
+    assert _stored_files() == []
+
+
+def test_the_service_refuses_a_bad_image_whoever_calls_it(advocate) -> None:
+    from django.core.exceptions import ValidationError
+
+    from advocates import services
+
+    upload = SimpleUploadedFile("x.png", b"GIF89a not really", "image/png")
+    with pytest.raises(ValidationError):
+        services.advocate_profile_update(advocate=advocate, data={"title": "New"}, avatar=upload)
+    advocate.refresh_from_db()
+    assert advocate.title == "Director of Operations"
+    assert _stored_files() == []

@@ -101,3 +101,20 @@ def test_an_advocate_edits_only_their_own_profile(
     advocate_client.post(PROFILE, _data(title="Changed"))
     other_advocate.refresh_from_db()
     assert other_advocate.title == "Director of Operations"
+
+
+def test_saving_a_profile_never_overwrites_points_awarded_meanwhile(
+    advocate, advocate_client, monkeypatch
+) -> None:
+    """The profile page loads the advocate, a challenge award lands, then the form saves."""
+    from advocates import selectors
+    from rewards.services import points_award
+
+    stale = Advocate.objects.get(pk=advocate.pk)
+    monkeypatch.setattr(selectors, "advocate_for_user", lambda user: stale)
+    points_award(advocate_id=advocate.pk, amount=70, reason="Review", idempotency_key="x:1")
+
+    assert advocate_client.post(PROFILE, _data(title="New title")).status_code == 302
+    advocate.refresh_from_db()
+    assert advocate.title == "New title"
+    assert (advocate.balance, advocate.lifetime_points) == (70, 70)
