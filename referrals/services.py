@@ -24,7 +24,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -132,6 +132,24 @@ def _same_company(domain: str, company_domain: str) -> bool:
     )
 
 
+def _lock_duplicate_keys(email: str, domain: str) -> None:
+    """Serialise referrals of one email or one company domain, across advocates.
+
+    Two advocates referring the same person at the same moment would otherwise both
+    see "no earlier referral" and both be created as submitted. PostgreSQL transaction
+    advisory locks (released at commit) close that window; keys are taken in a fixed
+    order so two referrals never wait on each other. SQLite serialises writers anyway.
+    """
+    if connection.vendor != "postgresql":
+        return
+    keys = sorted({f"email:{email}", *([f"domain:{domain}"] if domain else [])})
+    with connection.cursor() as cursor:
+        for key in keys:
+            # hashtext() maps the key to the int4 the lock function takes; a collision
+            # only makes two unrelated referrals wait for each other briefly.
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"referral:{key}"])
+
+
 def _first_duplicate(*, email: str, domain: str, created_at: datetime) -> Referral | None:
     since = created_at - DUPLICATE_WINDOW
     match = Q(referred_email=email)
@@ -179,7 +197,6 @@ def referral_create(
     if not referred_name:
         raise ReferralError("The referred person's name is required.")
     external_id = external_id.strip()
-    created_at = created_at or timezone.now()
     domain = _domain_of(referred_email)
 
     with transaction.atomic():
@@ -201,6 +218,10 @@ def referral_create(
             raise SelfReferral(
                 "Referrals must be for another company: this address is at your own company."
             )
+        _lock_duplicate_keys(referred_email, domain)
+        # "Now" is read after the locks: a referral that waited for another one must
+        # not look older than it, or the duplicate check below would miss it.
+        created_at = created_at or timezone.now()
         day_start = created_at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         today = Referral.objects.filter(
             advocate_id=advocate.pk,

@@ -128,3 +128,26 @@ def test_daily_limit_holds_under_concurrent_submissions(owned_advocate, settings
     refused = [r for r in results if isinstance(r, ReferralError)]
     assert (len(created), len(refused)) == (3, 5), results
     assert Referral.objects.filter(advocate=owned_advocate).count() == 3
+
+
+def test_two_advocates_referring_the_same_person_at_once_flag_one_duplicate(owned_advocate):
+    from tests.factories import AdvocateFactory
+
+    advocates = [owned_advocate, *(AdvocateFactory() for _ in range(5))]
+
+    def work(i: int):
+        return referral_create(
+            advocate_id=advocates[i].pk,
+            method="lead_form",
+            referred_name="Sought After",
+            referred_email="sought@buyer.example" if i % 2 else f"other{i}@buyer.example",
+        )
+
+    results = _race(6, work)
+    assert all(isinstance(r, Referral) for r in results), results
+    # Same email or same open company domain: exactly one counts, the rest are duplicates.
+    assert Referral.objects.exclude(stage=Stage.REJECTED).count() == 1
+    first = Referral.objects.get(stage=Stage.SUBMITTED)
+    assert set(
+        Referral.objects.filter(stage=Stage.REJECTED).values_list("duplicate_of", flat=True)
+    ) == {first.pk}
