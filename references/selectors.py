@@ -16,7 +16,7 @@ from django.db.models import (
     QuerySet,
     Sum,
 )
-from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from advocates.models import Advocate, User
 from references import matching
@@ -80,15 +80,28 @@ class NearCap:
 
 
 def advocates_near_cap(*, limit: int = 20) -> list[NearCap]:
-    """Opted-in advocates with at most one call left this quarter, busiest first."""
-    rows = (
-        Advocate.objects.filter(status=Advocate.Status.ACTIVE, reference_opt_in=True)
-        .annotate(load=Coalesce(matching.load_subquery(), 0))
-        .filter(load__gt=0, load__gte=F("reference_max_calls_per_90d") - 1)
-        .select_related("user", "company")
-        .order_by("-load", "pk")[:limit]
+    """Opted-in advocates with at most one call left this quarter, busiest first.
+
+    Counted set-wise from the asks in the window (one GROUP BY), then the few
+    advocates are fetched: no per-advocate subquery over the whole community.
+    """
+    since = timezone.now() - matching.CAP_WINDOW
+    rows = list(
+        Ask.objects.filter(
+            Q(status__in=Ask.IN_FLIGHT) | Q(status=Ask.Status.COMPLETED, completed_at__gte=since),
+            advocate__status=Advocate.Status.ACTIVE,
+            advocate__reference_opt_in=True,
+        )
+        .values("advocate_id", "advocate__reference_max_calls_per_90d")
+        .annotate(load=Count("id"))
+        .filter(load__gte=F("advocate__reference_max_calls_per_90d") - 1)
+        .order_by("-load", "advocate_id")
+        .values_list("advocate_id", "load")[:limit]
     )
-    return [NearCap(advocate=row, load=row.load) for row in rows]
+    advocates = Advocate.objects.select_related("user", "company").in_bulk(
+        [pk for pk, _load in rows]
+    )
+    return [NearCap(advocate=advocates[pk], load=load) for pk, load in rows]
 
 
 @dataclass(frozen=True)
@@ -141,17 +154,41 @@ def console_stats() -> ConsoleStats:
     )
 
 
-def accept_rates(*, limit: int = 20) -> QuerySet[Advocate]:
+@dataclass(frozen=True)
+class AcceptRate:
+    advocate: Advocate
+    asked: int
+    said_yes: int
+    calls: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.said_yes / self.asked) if self.asked else 0
+
+
+def accept_rates(*, limit: int = 20) -> list[AcceptRate]:
     """Advocates who were asked, with how often they said yes (most asked first)."""
     yes = [Ask.Status.ACCEPTED, Ask.Status.COMPLETED, Ask.Status.NO_SHOW]
     answered = [*yes, Ask.Status.DECLINED, Ask.Status.EXPIRED]
-    return (
-        Advocate.objects.annotate(
-            asked=Count("reference_asks", filter=Q(reference_asks__status__in=answered)),
-            said_yes=Count("reference_asks", filter=Q(reference_asks__status__in=yes)),
-            calls=Count("reference_asks", filter=Q(reference_asks__status=Ask.Status.COMPLETED)),
+    rows = list(
+        Ask.objects.filter(status__in=answered)
+        .values("advocate_id")
+        .annotate(
+            asked=Count("id"),
+            said_yes=Count("id", filter=Q(status__in=yes)),
+            calls=Count("id", filter=Q(status=Ask.Status.COMPLETED)),
         )
-        .filter(asked__gt=0)
-        .select_related("user", "company")
-        .order_by("-asked", "pk")[:limit]
+        .order_by("-asked", "advocate_id")[:limit]
     )
+    advocates = Advocate.objects.select_related("user", "company").in_bulk(
+        [row["advocate_id"] for row in rows]
+    )
+    return [
+        AcceptRate(
+            advocate=advocates[row["advocate_id"]],
+            asked=row["asked"],
+            said_yes=row["said_yes"],
+            calls=row["calls"],
+        )
+        for row in rows
+    ]

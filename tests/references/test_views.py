@@ -174,7 +174,12 @@ def test_console_shows_open_requests_and_who_is_near_cap(manager_client) -> None
     busy = AdvocateFactory(user__first_name="Busy", reference_opt_in=True)
     AskFactory(advocate=busy, status=Ask.Status.ACCEPTED)
     ReferenceRequestFactory(prospect_name="Waiting Prospect")
+    willing = AdvocateFactory(user__first_name="Wilma", reference_opt_in=True)
+    AskFactory(advocate=willing, status=Ask.Status.DECLINED)
+    AskFactory(advocate=willing, status=Ask.Status.COMPLETED, completed_at=timezone.now())
     page = manager_client.get(reverse("references:console")).content.decode()
+    assert "Wilma" in page
+    assert "50%" in page
     assert "Near their cap" in page
     assert "Busy" in page
     assert "1 of 2 calls" in page
