@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from email.utils import formataddr
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
@@ -54,7 +56,8 @@ def referral_message_deliver(*, message_id: int) -> str:
     email = EmailMultiAlternatives(
         message.subject,
         message.body,
-        from_email=f"{sender} via {settings.PROGRAM_NAME} <{_from_address()}>",
+        # formataddr quotes the name: an advocate called "Lee, Ada" stays one address.
+        from_email=formataddr((f"{sender} via {settings.PROGRAM_NAME}", _from_address())),
         to=[message.referral.referred_email],
         reply_to=[advocate_user.email],
     )

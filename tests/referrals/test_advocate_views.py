@@ -167,3 +167,22 @@ def test_hub_shows_my_link_and_latest_referrals(owned_advocate, advocate_client)
 def test_link_is_stable(owned_advocate):
     first = referral_link_for(advocate_id=owned_advocate.pk)
     assert referral_link_for(advocate_id=owned_advocate.pk) == first
+
+
+def test_email_sender_name_with_comma_stays_one_address(
+    owned_advocate, advocate_client, django_capture_on_commit_callbacks
+):
+    owned_advocate.user.first_name, owned_advocate.user.last_name = "Ada, PhD", "Lovelace"
+    owned_advocate.user.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        advocate_client.post(
+            reverse("referrals:email"),
+            {
+                "referred_name": "Cole",
+                "referred_email": "cole@buyer.example",
+                "subject": "Hi",
+                "body": "Have a look",
+            },
+        )
+    message = next(m for m in mail.outbox if m.to == ["cole@buyer.example"])
+    assert message.message()["From"].startswith('"Ada, PhD Lovelace via')
