@@ -1,0 +1,139 @@
+"""Journey (a) in Chromium: a manager invites someone, who joins from the emailed link,
+completes a challenge, gets it approved, redeems a reward and sees the code the manager
+fulfilled it with. At a desktop width and at a phone's 375 px."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from django.core import mail
+from playwright.sync_api import expect
+
+from advocates.models import Advocate
+from rewards.models import Reward
+from tests import factories
+from tests.challenges.factories import ChallengeFactory
+from tests.rewards.factories import RewardFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+INVITEE = "nia.okafor@example.com"
+NEW_PASSWORD = "a-long-and-happy-passphrase-42"
+GIFT_CODE = "GIFT-7Q2K-93XM"
+
+
+def sign_in(page, email: str, password: str) -> None:
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+def test_invite_join_earn_redeem_fulfil(browser, journey, width: str) -> None:
+    manager = factories.ManagerFactory(
+        email="maya.manager@example.com", first_name="Maya", last_name="Lind"
+    )
+    challenge = ChallengeFactory(
+        title="Tell us how you use Vouch",
+        description="Two or three sentences are plenty.",
+        points=100,
+        auto_approve=False,
+    )
+    reward = RewardFactory(
+        name="Coffee gift card",
+        description="A €15 card for your favourite coffee shop.",
+        kind=Reward.Kind.GIFT_CARD,
+        points_cost=150,
+    )
+    j = journey("advocate", width)
+    phone = {"no_sideways_scroll": True}
+
+    # The manager signs in and invites a new contact.
+    console = j.new_page(browser)
+    console.goto("/")
+    expect(console.get_by_role("heading", name="Sign in")).to_be_visible()
+    j.step(console, "manager sign-in")
+    sign_in(console, manager.email, factories.PASSWORD)
+    console.get_by_role("navigation", name="Main").get_by_role("link", name="Invitations").click()
+    expect(console.get_by_role("heading", name="Invite advocates")).to_be_visible()
+    j.step(console, "invite form")
+    invite = console.locator("form", has=console.get_by_role("button", name="Send invitation"))
+    invite.get_by_label("Email").fill(INVITEE)
+    invite.get_by_label("First name").fill("Nia")
+    invite.get_by_label("Last name").fill("Okafor")
+    invite.get_by_label("Company").fill("Okafor Logistics")
+    invite.get_by_role("button", name="Send invitation").click()
+    expect(console.get_by_role("status")).to_contain_text(INVITEE)
+    j.step(console, "invitation sent")
+
+    # The invitee opens the emailed link in a browser of their own.
+    [email] = [m for m in mail.outbox if INVITEE in m.to]
+    link = re.search(r"https?://\S+/join/\S+/", email.body)
+    assert link, email.body
+    advocate_page = j.new_page(browser)
+    advocate_page.goto(urlsplit(link.group(0)).path)
+    expect(advocate_page.get_by_role("heading", name=re.compile("^Join"))).to_be_visible()
+    j.step(advocate_page, "invitation link", **phone)
+    advocate_page.get_by_label("Choose a password").fill(NEW_PASSWORD)
+    advocate_page.get_by_label("Repeat the password").fill(NEW_PASSWORD)
+    advocate_page.get_by_role("button", name="Join the community").click()
+
+    # The hub greets them with their welcome points.
+    expect(advocate_page.get_by_role("heading", name="Hi Nia")).to_be_visible()
+    expect(advocate_page.get_by_role("region", name="Points to spend")).to_contain_text("100")
+    j.step(advocate_page, "hub with welcome points", **phone)
+
+    # They complete a challenge that a manager reviews.
+    advocate_page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Challenges"
+    ).click()
+    card = advocate_page.get_by_role("article", name=challenge.title)
+    expect(card).to_be_visible()
+    j.step(advocate_page, "challenges", **phone)
+    card.get_by_label("Your answer").fill(
+        "We onboard every new customer with it; our churn halved in a year."
+    )
+    card.get_by_role("button", name="Submit").click()
+    expect(advocate_page.get_by_role("article", name=challenge.title)).to_contain_text("Submitted.")
+    j.step(advocate_page, "challenge submitted", **phone)
+
+    # The manager approves it in the review queue.
+    console.get_by_role("navigation", name="Main").get_by_role("link", name="Review").click()
+    expect(console.get_by_role("heading", name="Review queue")).to_be_visible()
+    item = console.locator(".review-item", has_text="Nia")
+    expect(item).to_contain_text(challenge.title)
+    j.step(console, "review queue")
+    item.get_by_role("button", name="Approve", exact=True).click()
+    expect(console.locator(".review-item", has_text="Nia")).to_contain_text("Approved.")
+    j.step(console, "submission approved")
+
+    # With 200 points, the advocate redeems the gift card, after a confirmation step.
+    advocate_page.get_by_role("navigation", name="Main").get_by_role("link", name="Rewards").click()
+    expect(advocate_page.get_by_role("main")).to_contain_text("200")
+    j.step(advocate_page, "reward catalog", **phone)
+    advocate_page.get_by_role("link", name=f"Redeem {reward.name}").click()
+    expect(advocate_page.get_by_role("heading", name=f"Redeem {reward.name}")).to_be_visible()
+    j.step(advocate_page, "confirm redemption", **phone)
+    advocate_page.get_by_role("button", name="Redeem for 150 points").click()
+    expect(advocate_page.get_by_role("main")).to_contain_text(reward.name)
+    j.step(advocate_page, "redemption requested", **phone)
+    advocate = Advocate.objects.get(user__email=INVITEE)
+    assert advocate.balance == 50
+
+    # The manager fulfils it with the gift-card code.
+    console.get_by_role("navigation", name="Main").get_by_role("link", name="Fulfilment").click()
+    row = console.locator(".queue-item", has_text=reward.name)
+    expect(row).to_contain_text("Nia")
+    j.step(console, "fulfilment queue")
+    row.get_by_label("Gift-card code").fill(GIFT_CODE)
+    row.get_by_role("button", name="Mark fulfilled").click()
+    expect(console.locator(".queue-item", has_text=reward.name)).to_contain_text(GIFT_CODE)
+    j.step(console, "fulfilled")
+
+    # The advocate finds the code among their redemptions.
+    advocate_page.goto("/rewards/redemptions/")
+    expect(advocate_page.get_by_role("heading", name="My redemptions")).to_be_visible()
+    expect(advocate_page.get_by_role("main")).to_contain_text(GIFT_CODE)
+    j.step(advocate_page, "code in my redemptions", **phone)
