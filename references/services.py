@@ -316,7 +316,15 @@ def _advance(request_id: int) -> Ask | None:
         if request.asks.filter(status__in=Ask.IN_FLIGHT).exists():
             return None
         asked = set(request.asks.values_list("advocate_id", flat=True))
-        for candidate in request.candidates.exclude(advocate_id__in=asked).order_by("rank", "id"):
+        # Only try those who look available without a lock, so this transaction
+        # normally locks one advocate row: fewer locks held, less room for deadlocks.
+        available = matching.available_advocates().values("pk")
+        next_choices = (
+            request.candidates.exclude(advocate_id__in=asked)
+            .filter(advocate_id__in=available)
+            .order_by("rank", "id")
+        )
+        for candidate in next_choices:
             try:
                 with transaction.atomic():
                     return _reserve(request=request, advocate_id=candidate.advocate_id)
