@@ -251,7 +251,8 @@ WELCOME_POINTS = env_int("WELCOME_POINTS", 100)
 
 # --- Referrals (README_referrals: "CRM API") -------------------------------------------
 # Shared secret signing the CRM API in both directions; empty disables the API (503).
-CRM_WEBHOOK_SECRET = os.environ.get("CRM_WEBHOOK_SECRET", "")
+# The embedded mode has a known secret so the README's curl example works on `make run`.
+CRM_WEBHOOK_SECRET = os.environ.get("CRM_WEBHOOK_SECRET", "dev-crm-secret" if DEBUG else "")
 # Where Vouch posts signed referral events (created, stage changed); empty: not sent.
 CRM_WEBHOOK_URL = os.environ.get("CRM_WEBHOOK_URL", "")
 REFERRAL_DAILY_LIMIT = env_int("REFERRAL_DAILY_LIMIT", 10)
