@@ -26,7 +26,8 @@ from django.conf import settings as django_settings
 # waits for each browser action before it touches the database).
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium; VOUCH_CHROMIUM points elsewhere (another OS, another build).
+CHROMIUM = Path(os.environ.get("VOUCH_CHROMIUM", "/usr/bin/chromium"))
 AXE = Path(django_settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(django_settings.BASE_DIR) / "artifacts" / "screenshots"
 CHROMIUM_ARGS = [
@@ -60,14 +61,17 @@ def _missing() -> str | None:
     return None
 
 
-def require_browser() -> None:
+def require_browser(*, module_level: bool = False) -> None:
     """Skip (locally) or fail (CI) when the browser tooling is not all here."""
     reason = _missing()
     if reason is None:
         return
     if _in_ci():
         pytest.fail(f"Browser tests must run in CI, but {reason}", pytrace=False)
-    pytest.skip(f"browser tests need Chromium, Playwright and axe-core: {reason}")
+    pytest.skip(
+        f"browser tests need Chromium, Playwright and axe-core: {reason}",
+        allow_module_level=module_level,
+    )
 
 
 if importlib.util.find_spec("pytest_playwright") is not None:

@@ -9,13 +9,16 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
-from playwright.sync_api import expect
 
 from advocates.models import Advocate
 from rewards.models import Reward
 from tests import factories
+from tests.browser.conftest import require_browser
 from tests.challenges.factories import ChallengeFactory
 from tests.rewards.factories import RewardFactory
+
+require_browser(module_level=True)
+from playwright.sync_api import expect  # noqa: E402  (only once it is known to exist)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
