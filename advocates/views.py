@@ -99,7 +99,8 @@ def directory(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     context = {"filters": filters, "page": page, "querystring": query.urlencode()}
     template = "advocates/directory.html"
-    if request.htmx:
+    # htmx restoring a pushed URL missing from its history cache needs the whole page.
+    if request.htmx and not request.htmx.history_restore_request:
         template += "#results"
     return render(request, template, context)
 

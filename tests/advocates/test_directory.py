@@ -127,6 +127,15 @@ def test_an_htmx_request_gets_only_the_results_fragment(
     assert "Ada Lovelace" not in body
 
 
+def test_an_htmx_history_restore_gets_the_whole_page(manager_client, people, htmx_headers) -> None:
+    response = manager_client.get(
+        DIRECTORY, {"q": "berg"}, HTTP_HX_HISTORY_RESTORE_REQUEST="true", **htmx_headers
+    )
+    body = response.content.decode()
+    assert "<html" in body
+    assert "Bo Berg" in body
+
+
 def test_the_search_form_works_without_javascript_and_swaps_the_whole_results(
     manager_client, people
 ) -> None:
