@@ -165,3 +165,30 @@ def test_signing_out_asks_to_confirm_and_then_signs_out(advocate_client) -> None
     assert response.status_code == 302
     assert response.url == LOGIN
     assert not _signed_in(advocate_client)
+
+
+@pytest.mark.parametrize(
+    ("name", "heading"),
+    [
+        ("account_login", "Sign in"),
+        ("account_signup", "Sign-up is by invitation"),
+        ("account_reset_password", "Reset your password"),
+        ("account_reset_password_done", "Check your email"),
+        ("account_email_verification_sent", "Verify your email address"),
+        ("account_reset_password_from_key_done", "Password changed"),
+    ],
+)
+def test_account_pages_render_in_our_layout(client, name: str, heading: str) -> None:
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert f"<h1>{heading}</h1>" in body
+    assert 'class="card auth"' in body
+    assert 'href="/static/css/app.css"' in body
+    assert "Menu:" not in body  # allauth's bare default layout is not used
+
+
+def test_the_sign_out_page_renders_in_our_layout(advocate_client) -> None:
+    body = advocate_client.get(reverse("account_logout")).content.decode()
+    assert "<h1>Sign out</h1>" in body
+    assert 'class="btn" type="submit">Sign out</button>' in body
