@@ -6,7 +6,8 @@ Built to stay live and fast at 100,000 advocates without a cache:
   by the ledger in the award's transaction) through its index
   ``(period, starts_on, -points, advocate)``: the top of a period is the first rows of
   one index range, never a sum over the ledger;
-- all time reads ``Advocate.lifetime_points`` through ``advocate_lifetime_rank``
+- all time reads ``Advocate.lifetime_points`` through ``advocate_visible_rank`` (partial:
+  active and not opted out) or ``advocate_lifetime_rank``
   ``(-lifetime_points, id)``;
 - per tag joins ``advocates_advocate_tags``.
 
