@@ -5,6 +5,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes for `make test` (pytest-xdist; each gets its own test database).
+# TEST_WORKERS=0 runs the suite in this one process.
+TEST_WORKERS ?= auto
 
 .PHONY: run test install lint format worker beat clean
 
@@ -24,8 +27,10 @@ run: $(STAMP)
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# --dist loadfile sends each test module to one process, so a module's session fixtures
+# (the real Celery worker) start once rather than in every process.
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -29,8 +29,12 @@ from tests import factories
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache() -> None:
+def _clean_cache(settings) -> None:
     # allauth's rate limits and any cached page live here; tests must not share them.
+    # Always this process's memory, even when REDIS_URL is set (CI): clearing a Redis
+    # cache flushes the whole database, which is also the Celery broker, and parallel
+    # test processes (pytest -n) would wipe each other's counters.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
 
 
@@ -227,7 +231,7 @@ class SmtpSink:
         with self._lock:
             return [m for m in self.messages if address.lower() in m["To"].lower()]
 
-    def wait_for(self, address: str, *, count: int = 1, timeout: float = 30) -> list[EmailMessage]:
+    def wait_for(self, address: str, *, count: int = 1, timeout: float = 60) -> list[EmailMessage]:
         """The messages to ``address`` once at least ``count`` arrived (fails on timeout)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -361,3 +365,5 @@ def celery_worker_process(
     app.conf.task_default_queue = _celery_worker.queue
     yield _celery_worker
     app.conf.task_always_eager, app.conf.task_default_queue = saved
+    # Shown by pytest only when the test failed: what the worker did meanwhile.
+    print(f"--- celery worker log ({_celery_worker.log}) ---\n{_celery_worker.log_tail()}")

@@ -30,7 +30,7 @@ def test_worker_emails_the_invitation_once_after_commit(celery_worker_process, s
 
     invitation = invitation_create(email="New.Person@Example.com", invited_by=rep)
 
-    [message] = smtp_sink.wait_for("new.person@example.com", timeout=30)
+    [message] = smtp_sink.wait_for("new.person@example.com")
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()
     link = _join_link(text)

@@ -49,7 +49,7 @@ def _expected_periods(advocate_id: int) -> dict[tuple[str, object], int]:
 
 
 @settings(max_examples=50, deadline=None, database=None)
-@given(operations=st.lists(operation, max_size=20))
+@given(operations=st.lists(operation, max_size=15))
 def test_random_operations_keep_balance_lifetime_and_periods_true(operations: list) -> None:
     # Each example rolls back, so examples do not see each other's rows.
     with transaction.atomic():
