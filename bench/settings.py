@@ -1,0 +1,11 @@
+"""Production settings plus the bare view the benchmark compares every page with."""
+
+from __future__ import annotations
+
+import os
+
+from config.settings import *  # noqa: F403
+
+ROOT_URLCONF = "bench.urls"
+# Static files collected for the benchmark only, outside the working tree.
+STATIC_ROOT = os.environ.get("BENCH_STATIC_ROOT", "/tmp/vouch-bench-static")  # noqa: S108

@@ -1,0 +1,143 @@
+"""The benchmark data generator and the promise the benchmark relies on: a page's
+query count does not grow with the program (100 vs 400 advocates here; the same pages
+run at 100,000 in bench/run)."""
+
+from __future__ import annotations
+
+import hashlib
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.db.models import Count, Q, Sum
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from advocates.models import Advocate, Person, Relationship, User
+from bench.pages import ROLES, pages
+from challenges.models import Challenge, Submission
+from references.models import ReferenceRequest
+from referrals.models import Referral
+from rewards.models import LedgerEntry, PeriodPoints, Redemption, Reward
+from rewards.services import period_starts
+
+NOW = "2026-03-04T12:00:00"
+
+
+def generate(advocates: int, *, flush: bool = False, seed: int = 7) -> str:
+    out = StringIO()
+    args = ["bench_data", "--advocates", str(advocates), "--seed", str(seed), "--now", NOW]
+    call_command(*args, *(["--flush"] if flush else []), stdout=out)
+    return out.getvalue()
+
+
+def checksum() -> str:
+    digest = hashlib.sha256()
+    for model in (User, Advocate, LedgerEntry, Submission, Referral, Redemption, Relationship):
+        digest.update(f"{model.__name__}:{model.objects.count()}".encode())
+    for row in LedgerEntry.objects.order_by("pk").values_list(
+        "pk", "advocate_id", "amount", "kind", "idempotency_key", "created_at"
+    ):
+        digest.update(repr(row).encode())
+    for row in Referral.objects.order_by("pk").values_list(
+        "pk", "advocate_id", "method", "stage", "referred_email", "created_at", "deal_amount"
+    ):
+        digest.update(repr(row).encode())
+    for row in Advocate.objects.order_by("pk").values_list(
+        "pk", "company_id", "title", "status", "balance", "lifetime_points", "owner_rep_id"
+    ):
+        digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+@pytest.mark.django_db
+def test_bench_data_keeps_the_ledger_invariants_and_scales_with_n() -> None:
+    output = generate(200)
+    assert "rows/s" in output
+    assert "vouch-bench-2026" in output
+
+    assert Advocate.objects.count() == 200
+    sums = {
+        row["advocate_id"]: row
+        for row in LedgerEntry.objects.values("advocate_id").annotate(
+            total=Sum("amount"), awards=Sum("amount", filter=Q(kind=LedgerEntry.Kind.AWARD))
+        )
+    }
+    for advocate in Advocate.objects.all():
+        row = sums.get(advocate.pk, {"total": 0, "awards": 0})
+        assert advocate.balance == (row["total"] or 0) >= 0
+        assert advocate.lifetime_points == (row["awards"] or 0)
+
+    expected: dict[tuple, int] = {}
+    for advocate_id, amount, created_at in LedgerEntry.objects.filter(
+        kind=LedgerEntry.Kind.AWARD
+    ).values_list("advocate_id", "amount", "created_at"):
+        for period, starts_on in period_starts(created_at).items():
+            key = (advocate_id, period, starts_on)
+            expected[key] = expected.get(key, 0) + amount
+    stored = {(p.advocate_id, p.period, p.starts_on): p.points for p in PeriodPoints.objects.all()}
+    assert stored == expected
+
+    assert not Reward.objects.filter(stock__lt=0).exists()
+    # Proportional to N (100,000 -> 2,000,000 entries, 1,000,000 submissions, ...).
+    assert LedgerEntry.objects.count() == 4000
+    assert Referral.objects.count() == 1000
+    assert Relationship.objects.count() == 2000
+    assert Referral.objects.values("method").distinct().count() == 6
+    assert Referral.objects.values("stage").distinct().count() == 6
+    assert Submission.objects.count() > 1000
+    assert Challenge.objects.exists()
+    assert ReferenceRequest.objects.exists()
+    assert (
+        Redemption.objects.filter(spend_entry__isnull=False).count() == Redemption.objects.count()
+    )
+    # Every advocate has a person in the graph; the bench rep owns advocates and requests.
+    assert Person.objects.filter(advocate__isnull=False).count() == 200
+    rep = User.objects.get(email=ROLES["rep"])
+    assert rep.owned_advocates.exists()
+    assert rep.reference_requests.filter(status="open").exists()
+    activity = Advocate.objects.annotate(n=Count("ledger_entries")).get(
+        user__email=ROLES["advocate"]
+    )
+    assert activity.n > 5
+    assert activity.referrals.exists()
+
+
+@pytest.mark.django_db
+def test_same_seed_same_data_and_a_second_run_needs_flush() -> None:
+    generate(50)
+    first = checksum()
+    with pytest.raises(CommandError, match="already has advocates"):
+        generate(50)
+    generate(50, flush=True)
+    assert checksum() == first
+    generate(50, flush=True, seed=8)
+    assert checksum() != first
+
+
+def _query_counts() -> dict[str, int]:
+    clients = {}
+    for role, email in ROLES.items():
+        clients[role] = Client()
+        clients[role].force_login(User.objects.get(email=email))
+    counts = {}
+    for page in pages():
+        client = clients[page.role]
+        client.get(page.url)  # warm caches that are per-process, not per-request
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(page.url)
+        assert response.status_code == 200, (page.name, response.status_code)
+        counts[page.name] = len(queries)
+    return counts
+
+
+@pytest.mark.django_db
+def test_query_counts_per_page_do_not_grow_with_the_program() -> None:
+    generate(100)
+    small = _query_counts()
+    generate(400, flush=True)
+    large = _query_counts()
+    assert {"hub", "challenge list", "leaderboard week", "reward catalog"} <= set(small)
+    assert large == small
