@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import models
 
 from advocates.models import Advocate, Company, Invitation, Product, Tag, User
 
@@ -26,6 +27,8 @@ class CompanyAdmin(admin.ModelAdmin):
 
 @admin.register(Advocate)
 class AdvocateAdmin(admin.ModelAdmin):
+    # Django 6 will default URLs to https; say so now (and avoid its warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["user", "company", "status", "balance", "lifetime_points", "owner_rep"]
     list_filter = ["status", "seniority"]
     search_fields = ["user__email", "user__first_name", "user__last_name", "company__name"]
@@ -33,6 +36,16 @@ class AdvocateAdmin(admin.ModelAdmin):
     raw_id_fields = ["user", "owner_rep", "company"]
     # Points change only through the ledger (rewards.services), never by editing here.
     readonly_fields = ["balance", "lifetime_points", "created_at"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        # The balance loaded with this form may be stale by now (an award may have
+        # landed): write every column except the ones the ledger owns.
+        owned_by_ledger = {"id", "balance", "lifetime_points"}
+        fields = [f.name for f in obj._meta.concrete_fields if f.name not in owned_by_ledger]
+        obj.save(update_fields=fields)
+        return None
 
 
 @admin.register(Invitation)

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from challenges.models import (
     AdvocateBadge,
@@ -13,6 +14,8 @@ from challenges.models import (
 
 @admin.register(Challenge)
 class ChallengeAdmin(admin.ModelAdmin):
+    # Django 6 will default URLs to https; say so now (and avoid its warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["title", "kind", "status", "points", "starts_at", "ends_at", "auto_approve"]
     list_filter = ["status", "kind", "audience"]
     search_fields = ["title"]
@@ -21,6 +24,8 @@ class ChallengeAdmin(admin.ModelAdmin):
 
 @admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin):
+    # Django 6 will default URLs to https; say so now (and avoid its warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     # Status changes go through the review queue, which awards and reverses points
     # through the ledger; editing the status here would bypass it.
     list_display = ["id", "challenge", "advocate", "status", "created_at", "reviewed_at"]
