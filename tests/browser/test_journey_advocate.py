@@ -33,6 +33,30 @@ def sign_in(page, email: str, password: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
+def top_bar_fits_one_row(page, *, phone_layout: bool) -> None:
+    """ "Sign out" sits on the brand's row; on a desktop the advocate's nav does too."""
+    brand = page.locator(".topbar .brand").bounding_box()
+    sign_out = page.get_by_role("button", name="Sign out").bounding_box()
+    nav = page.get_by_role("navigation", name="Main").bounding_box()
+    middle = brand["y"] + brand["height"] / 2
+    assert abs(sign_out["y"] + sign_out["height"] / 2 - middle) < 8, (brand, sign_out)
+    if not phone_layout:
+        assert nav["height"] < 2 * sign_out["height"], f"the nav wraps: {nav}"
+        assert abs(nav["y"] + nav["height"] / 2 - middle) < 8, (brand, nav)
+
+
+def skip_link_works(page) -> None:
+    """The first Tab shows "Skip to content"; Enter moves the focus past the top bar."""
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    assert skip.bounding_box()["x"] >= 0, "the focused skip link is off screen"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    focused_in_topbar = page.evaluate("() => !!document.activeElement.closest('.topbar')")
+    assert not focused_in_topbar, "after the skip link, Tab still lands in the top bar"
+
+
 @pytest.mark.parametrize("width", ["desktop", "phone"])
 def test_invite_join_earn_redeem_fulfil(browser, journey, width: str) -> None:
     manager = factories.ManagerFactory(
@@ -87,6 +111,8 @@ def test_invite_join_earn_redeem_fulfil(browser, journey, width: str) -> None:
     expect(advocate_page.get_by_role("heading", name="Hi Nia")).to_be_visible()
     expect(advocate_page.get_by_role("region", name="Points to spend")).to_contain_text("100")
     j.step(advocate_page, "hub with welcome points", **phone)
+    top_bar_fits_one_row(advocate_page, phone_layout=j.is_phone)
+    skip_link_works(advocate_page)
 
     # They complete a challenge that a manager reviews.
     advocate_page.get_by_role("navigation", name="Main").get_by_role(
