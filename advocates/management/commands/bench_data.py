@@ -1135,6 +1135,8 @@ class Generator:
         assert all(b >= 0 for _a, b, _l in updates), "generated a negative balance"
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
+                # Inside an outer transaction (tests), a previous run's table is still here.
+                cursor.execute("DROP TABLE IF EXISTS pg_temp.bench_totals")
                 cursor.execute(
                     "CREATE TEMP TABLE bench_totals (id bigint, balance int, lifetime int) "
                     "ON COMMIT DROP"
