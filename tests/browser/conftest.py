@@ -280,8 +280,21 @@ class Journey:
             )
 
 
+CALL_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_FAILED] = report.failed
+    return report
+
+
 @pytest.fixture
-def journey(browser_env: Any) -> Iterator[Callable[[str, str], Journey]]:
+def journey(
+    request: pytest.FixtureRequest, browser_env: Any
+) -> Iterator[Callable[[str, str], Journey]]:
     def start(name: str, width_name: str) -> Journey:
         folder = SCREENSHOTS / name / str(WIDTHS[width_name][0])
         folder.mkdir(parents=True, exist_ok=True)
@@ -294,8 +307,13 @@ def journey(browser_env: Any) -> Iterator[Callable[[str, str], Journey]]:
 
     started: list[Journey] = []
     yield start
+    failed = request.node.stash.get(CALL_FAILED, False)
     for one in started:
-        for context in one.contexts:
+        for index, context in enumerate(one.contexts, start=1):
+            if failed:  # what each browser showed when the journey broke
+                for page in context.pages:
+                    name = f"{one.number + 1:02d}-failed-browser-{index}.png"
+                    page.screenshot(path=str(one.folder / name), full_page=True)
             context.close()
         if one.notes:
             print(f"\nReported, not failing ({one.name}, {one.width}px):")

@@ -118,7 +118,7 @@ def test_request_pick_accept_introduce_call_done(browser, journey, width: str) -
     expect(console.get_by_role("heading", name="Hana Ito agreed to the call")).to_be_visible()
     j.step(console, "call agreed")
     console.get_by_role("button", name="Call done").click()
-    expect(console.get_by_role("status")).to_contain_text("Call marked done")
+    expect(console.locator(".messages")).to_contain_text("Call marked done")
     j.step(console, "call done")
     assert ReferenceRequest.objects.get().status == ReferenceRequest.Status.COMPLETED
 

@@ -97,7 +97,7 @@ def test_share_visit_qualify_won_by_crm_reward(browser, journey, settings, width
     j.step(console, "referral detail")
     console.get_by_label("Stage").select_option("qualified")
     console.get_by_role("button", name="Save stage").click()
-    expect(console.get_by_role("status")).to_contain_text("Lena Berg: qualified")
+    expect(console.locator(".messages")).to_contain_text("Lena Berg: qualified")
     j.step(console, "qualified")
 
     # The CRM reports the deal won, signed with the shared secret.
