@@ -116,6 +116,26 @@ def htmx_headers() -> dict[str, str]:
     return {"HTTP_HX_REQUEST": "true"}
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker) -> Iterator[None]:
+    """pytest-django's test database, with nothing left connected when it is dropped.
+
+    The database is private to this test process, so any session still on it at the
+    end is a leftover of this run (e.g. a live-server thread kept alive by a browser's
+    keep-alive connection); PostgreSQL would refuse to drop the database because of it.
+    """
+    yield
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        connection.close()
+
+
 # --- CI: tests that need PostgreSQL or a real worker must not be skipped there --------
 
 
