@@ -23,7 +23,9 @@ from django.conf import settings as django_settings
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run
 # "inside" it unless told the calls are not really concurrent (they are not: the test
-# waits for each browser action before it touches the database).
+# waits for each browser action before it touches the database). Process-wide on
+# purpose: the session's browser outlives these tests, and the tests that run after them
+# in the same process would otherwise trip over its loop.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 # Debian's Chromium; VOUCH_CHROMIUM points elsewhere (another OS, another build).
