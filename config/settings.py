@@ -249,7 +249,7 @@ if LINKEDIN_CLIENT_ID:
 INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 14)
 WELCOME_POINTS = env_int("WELCOME_POINTS", 100)
 
-# --- Referrals (README_referrals: "CRM API") -------------------------------------------
+# --- Referrals (README: "CRM API") -----------------------------------------------------
 # Shared secret signing the CRM API in both directions; empty disables the API (503).
 # The embedded mode has a known secret so the README's curl example works on `make run`.
 CRM_WEBHOOK_SECRET = os.environ.get("CRM_WEBHOOK_SECRET", "dev-crm-secret" if DEBUG else "")
