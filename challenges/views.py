@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -20,6 +20,8 @@ from challenges.models import Challenge, Submission
 MANAGE_PAGE_SIZE = 25
 REVIEW_PAGE_SIZE = 20
 DONE_PAGE_SIZE = 10
+OPEN_PAGE_SIZE = 12
+OPEN_PARAM = "open"  # the open challenges' page; "page" is "What I did"'s
 CARD = "challenges/partials/challenge_card.html"
 
 
@@ -44,18 +46,37 @@ def _card(
 # --- Advocates --------------------------------------------------------------------------
 
 
+def _keep(query: QueryDict, param: str) -> str:
+    """The querystring that keeps only ``param`` (the other list's page), so paging one
+    list of the page leaves the other where it was."""
+    value = query.get(param, "")
+    return urlencode({param: value}) if value else ""
+
+
 @advocate_required
 def challenge_list(request: HttpRequest) -> HttpResponse:
     advocate = advocate_for_user(request.user)
-    challenges = list(selectors.challenges_open_to(advocate).select_related("audience_level"))
-    cards = [_card(c, SubmissionForm(c)) for c in challenges]
+    # Paged: each card carries its own submission form, so rendering every open challenge
+    # (hundreds in a big program) made this page slow. "open" pages the challenges,
+    # "page" pages "What I did"; each list's links keep the other's page.
+    opened = Paginator(
+        selectors.challenges_open_to(advocate).select_related("audience_level"), OPEN_PAGE_SIZE
+    ).get_page(request.GET.get(OPEN_PARAM))
+    cards = [_card(c, SubmissionForm(c)) for c in opened.object_list]
     done = Paginator(selectors.submissions_of(advocate), DONE_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(
         request,
         "challenges/list.html",
-        {"advocate": advocate, "cards": cards, "page": done, "querystring": ""},
+        {
+            "advocate": advocate,
+            "cards": cards,
+            "open_page": opened,
+            "open_querystring": _keep(request.GET, "page"),
+            "page": done,
+            "querystring": _keep(request.GET, OPEN_PARAM),
+        },
     )
 
 
@@ -111,10 +132,17 @@ def challenge_submit(request: HttpRequest, pk: int) -> HttpResponse:
             card["form"] = SubmissionForm(challenge)
             if _from_list(request):
                 done = Paginator(selectors.submissions_of(advocate), DONE_PAGE_SIZE).get_page(1)
+                # "What I did" links keep the open challenges' page the advocate is on.
+                shown = parse_qs(urlsplit(request.htmx.current_url or "").query)
+                opened = shown.get(OPEN_PARAM, [""])[0]
                 return render(
                     request,
                     "challenges/partials/submitted.html",
-                    {"card": card, "page": done, "querystring": ""},
+                    {
+                        "card": card,
+                        "page": done,
+                        "querystring": urlencode({OPEN_PARAM: opened}) if opened else "",
+                    },
                 )
     elif not request.htmx:
         refusal = services.challenge_refusal(challenge, advocate, done=challenge.my_count)

@@ -267,13 +267,68 @@ def test_list_query_count_does_not_grow_with_rows(
         SubmissionFactory(challenge=challenge, advocate=other_advocate)
     with django_assert_max_num_queries(12) as captured:
         response = advocate_client.get(reverse("challenges:list"))
-    assert len(response.context["cards"]) == 16
+    # 16 open to me, a page of them shown (each card carries its form).
+    assert len(response.context["cards"]) == 12
+    assert response.context["open_page"].paginator.count == 16
     few = len(captured.captured_queries)
     for _ in range(15):
         ChallengeFactory()
         SubmissionFactory(advocate=advocate)
     with django_assert_max_num_queries(few):
         advocate_client.get(reverse("challenges:list"))
+
+
+def test_open_challenges_are_paged_and_page_two_shows_the_rest(advocate, advocate_client) -> None:
+    now = timezone.now()
+    titles = [f"Paged challenge {n:02d}" for n in range(15)]
+    for n, title in enumerate(titles):  # ending soonest first: 00, 01, ... 14
+        ChallengeFactory(title=title, ends_at=now + timedelta(days=n + 1))
+    for _n in range(11):  # 11 of mine in "What I did": two pages of 10
+        SubmissionFactory(advocate=advocate, challenge=ChallengeFactory(ends_at=now))
+    url = reverse("challenges:list")
+
+    first = advocate_client.get(url)
+    html = body(first)
+    assert [c["challenge"].title for c in first.context["cards"]] == titles[:12]
+    assert "Paged challenge 12" not in html
+    assert 'href="?open=2"' in html  # a plain link: paging works without JavaScript
+    assert 'href="?page=2"' in html  # "What I did" pages on its own
+
+    second = advocate_client.get(url, {"open": "2"})
+    html = body(second)
+    assert [c["challenge"].title for c in second.context["cards"]] == titles[12:]
+    assert "Paged challenge 00" not in html
+    assert (
+        'action="{}"'.format(
+            reverse("challenges:submit", args=[second.context["cards"][0]["challenge"].pk])
+        )
+        in html
+    )
+    assert 'href="?open=1"' in html
+    # Paging "What I did" keeps the open challenges' page, and the other way round.
+    assert 'href="?open=2&amp;page=2"' in html
+    both = body(advocate_client.get(url, {"open": "2", "page": "2"}))
+    assert 'href="?page=2&amp;open=1"' in both
+    assert 'href="?open=2&amp;page=1"' in both
+    # A page past the end shows the last one, not an error.
+    assert advocate_client.get(url, {"open": "99"}).context["open_page"].number == 2
+
+
+def test_completing_on_page_two_keeps_that_page_in_what_i_did_links(
+    advocate, advocate_client, htmx_headers
+) -> None:
+    for _n in range(11):
+        SubmissionFactory(advocate=advocate)
+    challenge = ChallengeFactory(title="Late one")
+    response = advocate_client.post(
+        reverse("challenges:submit", args=[challenge.pk]),
+        {f"c{challenge.pk}-text": "Done"},
+        HTTP_HX_CURRENT_URL="http://testserver" + reverse("challenges:list") + "?open=2",
+        **htmx_headers,
+    )
+    html = body(response)
+    assert 'id="done" hx-swap-oob="true"' in html
+    assert 'href="?open=2&amp;page=2"' in html
 
 
 def test_hub_shows_up_to_three_open_challenges_and_a_link(advocate, advocate_client) -> None:
