@@ -7,50 +7,16 @@ submission through a limit of one.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-
-import pytest
-from django.db import connection
-
 from challenges import services
 from challenges.models import Submission
 from rewards.models import LedgerEntry
 from tests import factories
 from tests.challenges.factories import ChallengeFactory, SubmissionFactory
+from tests.concurrency import POSTGRES_RACE, run_at_once
 
 THREADS = 10
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL row locks: set DATABASE_URL=postgres://...",
-    ),
-]
-
-
-def _run_at_once(call: Callable[[int], object]) -> list[object]:
-    barrier = threading.Barrier(THREADS)
-    outcomes: list[object] = [None] * THREADS
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            outcomes[i] = call(i)
-        except Exception as exc:  # collected and asserted on by the test
-            outcomes[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    return outcomes
+pytestmark = POSTGRES_RACE
 
 
 def test_approving_one_submission_from_ten_threads_awards_once() -> None:
@@ -58,7 +24,7 @@ def test_approving_one_submission_from_ten_threads_awards_once() -> None:
     advocate = factories.AdvocateFactory()
     submission = SubmissionFactory(advocate=advocate, challenge=ChallengeFactory(points=75))
 
-    outcomes = _run_at_once(
+    outcomes = run_at_once(
         lambda i: services.submission_approve(submission_id=submission.pk, reviewer=manager)
     )
 
@@ -74,7 +40,7 @@ def test_double_submitting_a_limit_one_challenge_from_ten_threads_records_one() 
     advocate = factories.AdvocateFactory()
     challenge = ChallengeFactory(completion_limit=1, auto_approve=True, points=30)
 
-    outcomes = _run_at_once(
+    outcomes = run_at_once(
         lambda i: services.submission_create(
             challenge_id=challenge.pk,
             advocate_id=advocate.pk,
@@ -107,7 +73,7 @@ def test_approve_racing_reject_leaves_a_consistent_ledger() -> None:
         except services.ReviewError as refused:
             return refused
 
-    outcomes = _run_at_once(decide)
+    outcomes = run_at_once(decide)
     assert not [
         o for o in outcomes if isinstance(o, Exception) and not isinstance(o, services.ReviewError)
     ]

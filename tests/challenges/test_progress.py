@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from unittest.mock import patch
@@ -26,6 +25,7 @@ from challenges.progress import BadgeRow, LevelRow, level_for, level_progress, o
 from rewards.models import LedgerEntry
 from rewards.services import points_award
 from tests import factories
+from tests.concurrency import run_at_once
 
 
 @pytest.fixture
@@ -240,25 +240,9 @@ def test_parallel_calls_award_each_badge_and_level_once() -> None:
     award(advocate, 700, "p:1")
     approved(advocate)
 
-    barrier = threading.Barrier(8)
-    errors: list[BaseException] = []
+    outcomes = run_at_once(lambda _: on_activity(advocate_id=advocate.pk), threads=8)
 
-    def run() -> None:
-        try:
-            barrier.wait()
-            on_activity(advocate_id=advocate.pk)
-        except BaseException as error:  # reported by the assertion below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    assert [o for o in outcomes if isinstance(o, Exception)] == []
     assert AdvocateBadge.objects.filter(advocate=advocate, badge=first).count() == 1
     assert LevelAchievement.objects.filter(advocate=advocate).count() == 2
     assert Notification.objects.filter(advocate=advocate).count() == 2  # Advocate + badge

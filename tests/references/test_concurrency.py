@@ -2,44 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-
-import pytest
-from django.db import connection, connections
-
 from references import matching, services
 from references.models import Ask
+from tests.concurrency import POSTGRES_RACE, run_each_at_once
 from tests.factories import AdvocateFactory, RepFactory
 from tests.references.factories import AskFactory, ReferenceRequestFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL row locks")
-
-
-def _race(calls) -> list[object]:
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(index: int, call) -> None:
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as error:
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+pytestmark = POSTGRES_RACE
 
 
 def test_two_reps_asking_the_same_advocate_at_once_cannot_pass_the_cap() -> None:
@@ -47,7 +16,7 @@ def test_two_reps_asking_the_same_advocate_at_once_cannot_pass_the_cap() -> None
     # One call already agreed: exactly one more fits under the cap.
     AskFactory(advocate=advocate, status=Ask.Status.ACCEPTED)
     requests = [ReferenceRequestFactory(rep=RepFactory()) for _ in range(2)]
-    results = _race(
+    results = run_each_at_once(
         [
             lambda r=r: services.request_ask_directly(request=r, advocate_id=advocate.pk)
             for r in requests
@@ -67,7 +36,7 @@ def test_prospects_choosing_the_same_advocate_at_once_get_one_ask() -> None:
         request = ReferenceRequestFactory(rep=RepFactory(), status="with_prospect", link_nonce="n")
         request.candidates.create(advocate=advocate, rank=1, score=1)
         requests.append(request)
-    results = _race(
+    results = run_each_at_once(
         [
             lambda r=r: services.prospect_choose(request=r, candidate_id=r.candidates.get().pk)
             for r in requests

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -16,36 +13,10 @@ from referrals.models import CrmEvent, Referral, ReferralReward, ReferralStageCh
 from referrals.services import ReferralError, referral_create
 from referrals.webhooks import sign
 from rewards.models import LedgerEntry
+from tests.concurrency import POSTGRES_RACE, run_at_once
 from tests.referrals.factories import ReferralFactory, RewardRuleFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL row locks")
-
-
-def _race(n: int, work: Callable[[int], object]) -> list[object]:
-    barrier = threading.Barrier(n)
-    results: list[object] = [None] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as error:  # reported by the assertions below
-            results[i] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+pytestmark = POSTGRES_RACE
 
 
 def _post(event: dict) -> tuple[int, dict]:
@@ -74,7 +45,7 @@ def test_ten_concurrent_identical_events_apply_once(referral):
         "amount": "12000.00",
         "occurred_at": timezone.now().isoformat(),
     }
-    results = _race(10, lambda i: _post(event))
+    results = run_at_once(threads=10, call=lambda i: _post(event))
     assert all(not isinstance(r, Exception) for r in results), results
     assert {status for status, _ in results} == {200}
     bodies = {json.dumps(body, sort_keys=True) for _, body in results}
@@ -101,7 +72,7 @@ def test_ten_concurrent_different_won_events_pay_once(referral):
             }
         )
 
-    results = _race(10, work)
+    results = run_at_once(threads=10, call=work)
     assert all(not isinstance(r, Exception) for r in results), results
     applied = [body for status, body in results if body.get("applied")]
     assert len(applied) == 1
@@ -123,7 +94,7 @@ def test_daily_limit_holds_under_concurrent_submissions(owned_advocate, settings
             referred_email=f"lead{i}@buyer{i}.example",
         )
 
-    results = _race(8, work)
+    results = run_at_once(threads=8, call=work)
     created = [r for r in results if isinstance(r, Referral)]
     refused = [r for r in results if isinstance(r, ReferralError)]
     assert (len(created), len(refused)) == (3, 5), results
@@ -143,7 +114,7 @@ def test_two_advocates_referring_the_same_person_at_once_flag_one_duplicate(owne
             referred_email="sought@buyer.example" if i % 2 else f"other{i}@buyer.example",
         )
 
-    results = _race(6, work)
+    results = run_at_once(threads=6, call=work)
     assert all(isinstance(r, Referral) for r in results), results
     # Same email or same open company domain: exactly one counts, the rest are duplicates.
     assert Referral.objects.exclude(stage=Stage.REJECTED).count() == 1

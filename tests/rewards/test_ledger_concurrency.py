@@ -7,52 +7,19 @@ service at once; the advocate's row lock must serialise them.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
-from django.db import connection
 
 from advocates.models import Advocate
 from rewards.models import LedgerEntry
 from rewards.services import InsufficientPoints, points_award, points_spend
 from tests import factories
+from tests.concurrency import POSTGRES_RACE, run_at_once
 
 THREADS = 10
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL row locks: set DATABASE_URL=postgres://...",
-    ),
-]
-
-
-def _run_at_once(call: Callable[[int], object]) -> list[object]:
-    """Run ``call(i)`` in THREADS threads released together; return results or errors."""
-    barrier = threading.Barrier(THREADS)
-    outcomes: list[object] = [None] * THREADS
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            outcomes[i] = call(i)
-        except Exception as exc:  # collected and asserted on by the test
-            outcomes[i] = exc
-        finally:
-            # Each thread opened its own connection; leave none behind for the flush.
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    return outcomes
+pytestmark = POSTGRES_RACE
 
 
 @pytest.mark.parametrize("affordable", [0, 3, 7, 10])
@@ -65,7 +32,7 @@ def test_simultaneous_spends_succeed_exactly_as_far_as_the_balance_goes(
     budget = affordable * price + price // 2
     points_award(advocate_id=advocate.pk, amount=budget, reason="start", idempotency_key="start")
 
-    outcomes = _run_at_once(
+    outcomes = run_at_once(
         lambda i: points_spend(
             advocate_id=advocate.pk, amount=price, reason="swag", idempotency_key=f"spend:{i}"
         )
@@ -86,7 +53,7 @@ def test_simultaneous_spends_succeed_exactly_as_far_as_the_balance_goes(
 def test_simultaneous_awards_with_one_key_create_one_entry(assert_ledger_consistent) -> None:
     advocate = factories.AdvocateFactory()
 
-    outcomes = _run_at_once(
+    outcomes = run_at_once(
         lambda i: points_award(
             advocate_id=advocate.pk,
             amount=25,
@@ -113,7 +80,7 @@ def test_one_key_raced_across_two_advocates_gives_one_entry_and_a_clear_refusal(
     # The row lock is per advocate, so here the unique key constraint decides the race.
     advocates = [factories.AdvocateFactory(), factories.AdvocateFactory()]
 
-    outcomes = _run_at_once(
+    outcomes = run_at_once(
         lambda i: points_award(
             advocate_id=advocates[i % 2].pk, amount=10, reason="x", idempotency_key="one:key"
         )
@@ -144,7 +111,7 @@ def test_simultaneous_awards_and_spends_keep_balance_equal_to_entries(
             advocate_id=advocate.pk, amount=40, reason="x", idempotency_key=f"s:{i}"
         )
 
-    outcomes = _run_at_once(mixed)
+    outcomes = run_at_once(mixed)
 
     unexpected = [
         o for o in outcomes if isinstance(o, Exception) and not isinstance(o, InsufficientPoints)

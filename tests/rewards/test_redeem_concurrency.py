@@ -7,53 +7,18 @@ advocate's) must serialise them.
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections.abc import Callable
-
-import pytest
-from django.db import connection
 
 from advocates.models import Advocate
 from rewards import catalog
 from rewards.models import LedgerEntry, Redemption, Reward
 from tests import factories
+from tests.concurrency import POSTGRES_RACE, run_at_once
 from tests.rewards.factories import RewardFactory, give_points
 
 THREADS = 10
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL row locks: set DATABASE_URL=postgres://...",
-    ),
-]
-
-
-def _run_at_once(call: Callable[[int], object], threads: int = THREADS) -> list[object]:
-    """Run ``call(i)`` in ``threads`` threads released together; return results or errors."""
-    barrier = threading.Barrier(threads)
-    outcomes: list[object] = [None] * threads
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            outcomes[i] = call(i)
-        except Exception as exc:  # collected and asserted on by the test
-            outcomes[i] = exc
-        finally:
-            # Each thread opened its own connection; leave none behind for the flush.
-            connection.close()
-
-    workers = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-    for worker_thread in workers:
-        worker_thread.start()
-    for worker_thread in workers:
-        worker_thread.join(timeout=60)
-    assert not any(t.is_alive() for t in workers), "a thread hung"
-    return outcomes
+pytestmark = POSTGRES_RACE
 
 
 def test_ten_advocates_race_for_the_last_three_units(assert_ledger_consistent) -> None:
@@ -62,7 +27,7 @@ def test_ten_advocates_race_for_the_last_three_units(assert_ledger_consistent) -
     for advocate in advocates:
         give_points(advocate, 150)
 
-    outcomes = _run_at_once(
+    outcomes = run_at_once(
         lambda i: catalog.reward_redeem(
             reward_id=reward.pk, advocate_id=advocates[i].pk, idempotency_key=uuid.uuid4().hex
         )
@@ -89,7 +54,7 @@ def test_one_advocate_double_submits_from_ten_threads(assert_ledger_consistent) 
     give_points(advocate, 1000)
     token = uuid.uuid4().hex
 
-    outcomes = _run_at_once(
+    outcomes = run_at_once(
         lambda i: catalog.reward_redeem(
             reward_id=reward.pk, advocate_id=advocate.pk, idempotency_key=token
         )
@@ -115,7 +80,7 @@ def test_cancelling_from_five_threads_refunds_once(assert_ledger_consistent) -> 
         reward_id=reward.pk, advocate_id=advocate.pk, idempotency_key=uuid.uuid4().hex
     ).redemption
 
-    outcomes = _run_at_once(
+    outcomes = run_at_once(
         lambda i: catalog.redemption_cancel(redemption_id=redemption.pk), threads=5
     )
 
@@ -148,7 +113,7 @@ def test_redeems_and_cancels_of_one_reward_do_not_deadlock(assert_ledger_consist
             reward_id=reward.pk, advocate_id=advocate.pk, idempotency_key=uuid.uuid4().hex
         )
 
-    outcomes = _run_at_once(call)
+    outcomes = run_at_once(call)
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
     reward.refresh_from_db()
     advocate.refresh_from_db()
