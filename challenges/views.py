@@ -190,9 +190,11 @@ def manage(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.challenges_for_manager(status=status), MANAGE_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    counts = selectors.submission_counts([c.pk for c in page.object_list])
+    rows = [(c, counts.get(c.pk, selectors.SubmissionCounts())) for c in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"filters": filters, "page": page, "querystring": query.urlencode()}
+    context = {"filters": filters, "page": page, "rows": rows, "querystring": query.urlencode()}
     template = "challenges/manage.html"
     if request.htmx:
         template += "#results"

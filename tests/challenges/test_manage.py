@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from challenges.forms import NPS_QUESTION
@@ -163,3 +165,41 @@ def test_manage_list_query_count_does_not_grow(
     with django_assert_max_num_queries(10):
         response = manager_client.get(reverse("challenges:manage"))
     assert len(response.context["page"].object_list) == 25
+
+
+def test_manage_list_counts_submissions_of_the_page_only(manager_client) -> None:
+    busy = ChallengeFactory(title="Busy one")
+    for status in ("pending", "pending", "approved", "rejected"):
+        SubmissionFactory(challenge=busy, status=status)
+    done = ChallengeFactory(title="Reviewed one")
+    SubmissionFactory(challenge=done, status="approved")
+    ChallengeFactory(title="Quiet one")
+    with CaptureQueriesContext(connection) as captured:
+        response = manager_client.get(reverse("challenges:manage"))
+    rows = {c.title: (counts.total, counts.pending) for c, counts in response.context["rows"]}
+    assert rows == {"Busy one": (4, 2), "Reviewed one": (1, 0), "Quiet one": (0, 0)}
+    html = response.content.decode()
+    assert "2 to review" in html
+    assert html.count("to review</a>") == 1
+    assert "3 challenges" in html
+    # The paginator counts challenges alone; submissions are counted once, for the page.
+    sqls = [q["sql"] for q in captured.captured_queries]
+    counts = [sql for sql in sqls if "COUNT(*)" in sql and "challenges_challenge" in sql]
+    assert counts
+    assert all("challenges_submission" not in sql for sql in counts)
+    on_submissions = [sql for sql in sqls if 'FROM "challenges_submission"' in sql]
+    assert len(on_submissions) == 1
+    assert str(busy.pk) in on_submissions[0]
+    assert " IN (" in on_submissions[0]
+
+
+def test_manage_list_page_two_counts_its_own_challenges(manager_client) -> None:
+    for n in range(26):
+        challenge = ChallengeFactory(title=f"Run {n}")
+        SubmissionFactory(challenge=challenge, status="pending")
+    response = manager_client.get(reverse("challenges:manage"), {"page": "2"})
+    rows = response.context["rows"]
+    assert len(rows) == 1
+    assert rows[0][1].total == 1
+    assert rows[0][1].pending == 1
+    assert response.context["page"].paginator.count == 26
