@@ -65,14 +65,29 @@ def _encode(image: Image.Image, fmt: str) -> bytes:
     return out.getvalue()
 
 
-def process_avatar(upload: UploadedFile) -> tuple[ContentFile, ContentFile]:
-    """The re-encoded avatar (at most 512 px) and its 96 px square thumbnail."""
+def _decoded_for_web(upload: UploadedFile, *, max_side: int) -> tuple[Image.Image, str]:
     image = decode_image(upload, max_bytes=settings.AVATAR_MAX_BYTES)
     fmt = image.format or "PNG"
     image = ImageOps.exif_transpose(image)  # keep the orientation, then drop the EXIF
     if image.mode not in ("RGB", "RGBA", "L", "LA"):
         image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
-    image.thumbnail((512, 512))
+    image.thumbnail((max_side, max_side))
+    return image, fmt
+
+
+def reencode_image(upload: UploadedFile, *, max_side: int) -> ContentFile:
+    """An uploaded image decoded, scaled to ``max_side`` and re-encoded under a random name.
+
+    Used for every image a user uploads (challenge evidence, reward pictures): only the
+    pixels survive, never EXIF, comments or bytes appended to the file.
+    """
+    image, fmt = _decoded_for_web(upload, max_side=max_side)
+    return ContentFile(_encode(image, fmt), name=f"{uuid.uuid4().hex}.{ALLOWED_FORMATS[fmt]}")
+
+
+def process_avatar(upload: UploadedFile) -> tuple[ContentFile, ContentFile]:
+    """The re-encoded avatar (at most 512 px) and its 96 px square thumbnail."""
+    image, fmt = _decoded_for_web(upload, max_side=512)
     thumb = ImageOps.fit(image, (96, 96))
     stem = uuid.uuid4().hex
     ext = ALLOWED_FORMATS[fmt]

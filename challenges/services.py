@@ -8,21 +8,17 @@ retry a no-op anyway.
 
 from __future__ import annotations
 
-import io
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
-from PIL import ImageOps
 
-from advocates.images import ALLOWED_FORMATS, decode_image
+from advocates.images import reencode_image
 from advocates.models import Advocate, User
 from challenges.models import Challenge, NPSResponse, Submission
 from rewards.models import LedgerEntry
@@ -120,22 +116,8 @@ def challenge_archive(*, challenge_id: int) -> Challenge:
 
 
 def submission_image_process(upload: UploadedFile) -> ContentFile:
-    """The avatar's rules (advocates.images): decoded by Pillow, re-encoded so EXIF and
-    anything else hidden in the file is dropped, and scaled down."""
-    image = decode_image(upload, max_bytes=settings.AVATAR_MAX_BYTES)
-    fmt = image.format or "PNG"
-    image = ImageOps.exif_transpose(image)
-    if image.mode not in ("RGB", "RGBA", "L", "LA"):
-        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
-    image.thumbnail((SUBMISSION_IMAGE_SIDE, SUBMISSION_IMAGE_SIDE))
-    out = io.BytesIO()
-    if fmt == "JPEG":
-        image.convert("RGB").save(out, "JPEG", quality=88, optimize=True)
-    elif fmt == "PNG":
-        image.save(out, "PNG", optimize=True)
-    else:
-        image.save(out, "WEBP", quality=88)
-    return ContentFile(out.getvalue(), name=f"{uuid.uuid4().hex}.{ALLOWED_FORMATS[fmt]}")
+    """The avatar's rules (advocates.images), scaled to fit a screenshot."""
+    return reencode_image(upload, max_side=SUBMISSION_IMAGE_SIDE)
 
 
 def _when(moment: Any) -> str:

@@ -13,26 +13,22 @@ cannot close a cycle either.
 
 from __future__ import annotations
 
-import io
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from PIL import Image, ImageOps
 
-from advocates.images import ALLOWED_FORMATS, decode_image
+from advocates.images import reencode_image
 from advocates.models import Advocate, User
 from rewards.models import Redemption, Reward
 from rewards.services import InsufficientPoints, points_reverse, points_spend
 
-REWARD_IMAGE_SIZE = (800, 800)
+REWARD_IMAGE_SIDE = 800  # px
 
 
 class RedemptionError(Exception):
@@ -84,26 +80,9 @@ class StepResult:
 # --- Images ---------------------------------------------------------------------------
 
 
-def _encode(image: Image.Image, fmt: str) -> bytes:
-    out = io.BytesIO()
-    if fmt == "JPEG":
-        image.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
-    elif fmt == "PNG":
-        image.save(out, "PNG", optimize=True)
-    else:
-        image.save(out, "WEBP", quality=85)
-    return out.getvalue()
-
-
 def reward_image_process(upload: UploadedFile) -> ContentFile:
     """Decode with the avatar rules (advocates.images) and re-encode, dropping metadata."""
-    image = decode_image(upload, max_bytes=settings.AVATAR_MAX_BYTES)
-    fmt = image.format or "PNG"
-    image = ImageOps.exif_transpose(image)
-    if image.mode not in ("RGB", "RGBA", "L", "LA"):
-        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
-    image.thumbnail(REWARD_IMAGE_SIZE)
-    return ContentFile(_encode(image, fmt), name=f"{uuid.uuid4().hex}.{ALLOWED_FORMATS[fmt]}")
+    return reencode_image(upload, max_side=REWARD_IMAGE_SIDE)
 
 
 # --- Managing rewards -----------------------------------------------------------------
