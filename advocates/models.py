@@ -44,6 +44,10 @@ class User(AbstractUser):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
         ]
+        # The people directory sorts by name: with this index PostgreSQL walks users in
+        # name order for one page instead of sorting every advocate (239 ms -> ~10-35 ms
+        # at 100k advocates).
+        indexes = [models.Index(fields=["last_name", "first_name", "id"], name="user_name")]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email

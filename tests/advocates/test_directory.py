@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from advocates.models import Advocate
+from advocates.models import Advocate, User
 from advocates.views import DIRECTORY_PAGE_SIZE
 from tests import factories
 
@@ -163,3 +163,29 @@ def test_the_query_count_does_not_grow_with_the_number_of_advocates(
     many = count()
     assert many == few
     assert many <= 10
+
+
+def test_the_directory_is_ordered_by_last_then_first_name_then_joining_order(
+    manager_client,
+) -> None:
+    def person(first: str, last: str, email: str) -> Advocate:
+        return factories.AdvocateFactory(
+            user__first_name=first, user__last_name=last, user__email=email
+        )
+
+    person("Zoe", "Adams", "zoe@x.example")
+    person("Al", "Baker", "al-1@x.example")
+    person("Al", "Adams", "al@x.example")
+    person("Al", "Baker", "al-2@x.example")  # a namesake: after the one who joined first
+    assert _names(manager_client.get(DIRECTORY)) == [
+        "al@x.example",
+        "zoe@x.example",
+        "al-1@x.example",
+        "al-2@x.example",
+    ]
+
+
+def test_users_have_the_name_index_the_directory_sorts_with() -> None:
+    # Without it PostgreSQL joins and sorts every advocate for each directory page.
+    indexes = {index.name: index.fields for index in User._meta.indexes}
+    assert indexes["user_name"] == ["last_name", "first_name", "id"]
