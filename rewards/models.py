@@ -255,6 +255,15 @@ class Redemption(models.Model):
             ),
             # The fulfilment queue: open redemptions, oldest first.
             models.Index(fields=["status", "created_at", "id"], name="redemption_queue"),
+            # The default view of that queue (both open statuses, oldest first): the index
+            # above cannot give one order across two statuses, so PostgreSQL read and
+            # sorted every open redemption (26-77 ms -> 1-3 ms at ~100k redemptions).
+            # The statuses are OPEN_STATUSES (not reachable from Meta).
+            models.Index(
+                fields=["created_at", "id"],
+                name="redemption_open_queue",
+                condition=models.Q(status__in=["requested", "approved"]),
+            ),
         ]
 
     def __str__(self) -> str:
