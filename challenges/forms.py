@@ -256,6 +256,8 @@ class NPSPeriodForm(forms.Form):
         start, end = data.get("start"), data.get("end")
         if start and end and end < start:
             self.add_error("end", "The end must be on or after the start.")
+        elif end and end >= date.max:  # the period runs to the end of that day
+            self.add_error("end", "Pick an end date before the year 9999.")
         return data
 
     def period(self, default: tuple[date, date]) -> tuple[date, date]:

@@ -492,3 +492,14 @@ def load_progress(stdout: TextIO) -> None:
     stdout.write(
         f"Levels and badges: {Level.objects.count()} levels, {Badge.objects.count()} badges."
     )
+
+
+def activity_after_commit(*, advocate_id: int) -> None:
+    """Queue the level and badge update for after the caller's transaction commits.
+
+    Every app calls this after an activity (approval, call, won referral), so a badge
+    problem can never roll back the activity itself, and the work runs in a worker.
+    """
+    from challenges.tasks import progress_refresh
+
+    transaction.on_commit(lambda: progress_refresh.delay(advocate_id))

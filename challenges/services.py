@@ -252,9 +252,9 @@ def submission_create(
 
 
 def _queue_progress(advocate_id: int) -> None:
-    from challenges.tasks import progress_refresh
+    from challenges.progress import activity_after_commit
 
-    transaction.on_commit(lambda: progress_refresh.delay(advocate_id))
+    activity_after_commit(advocate_id=advocate_id)
 
 
 def _approve(*, submission: Submission, reviewer: User | None) -> bool:

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from advocates.graph import person_get_or_create
 from advocates.models import Advocate, Person, Product, Tag, User
+from challenges.progress import activity_after_commit
 from references import matching
 from references.models import (
     Ask,
@@ -420,12 +421,8 @@ def call_record(*, request: ReferenceRequest, completed: bool) -> Ask:
                     idempotency_key=f"reference-call:{ask.pk}:completed",
                     source=ask,
                 )
-            try:
-                from challenges.progress import on_activity
-            except ImportError:
-                on_activity = None
-            if on_activity is not None:
-                on_activity(advocate_id=ask.advocate_id)
+            # After commit, in a worker: a badge problem must not undo the call's points.
+            activity_after_commit(advocate_id=ask.advocate_id)
             from references.tasks import feedback_request_send
 
             transaction.on_commit(lambda: feedback_request_send.delay(ask.pk))

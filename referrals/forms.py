@@ -122,8 +122,11 @@ class KpiWindowForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean()
         today = timezone.now().date()
-        end: date = data.get("end") or today + timedelta(days=1)
-        start: date = data.get("start") or end - timedelta(days=365)
+        try:
+            end: date = data.get("end") or today + timedelta(days=1)
+            start: date = data.get("start") or end - timedelta(days=365)
+        except OverflowError:  # e.g. end=0001-01-01 with no start
+            raise ValidationError("Pick dates between the years 2 and 9998.") from None
         if start >= end:
             raise ValidationError("The start date must be before the end date.")
         data["start"], data["end"] = start, end

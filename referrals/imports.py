@@ -74,7 +74,11 @@ class ImportReport:
 
 def _rows(text: str, columns: tuple[str, ...], report: ImportReport) -> list[tuple[int, dict]]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [name.strip().lower() for name in (reader.fieldnames or [])]
+    try:
+        header = [name.strip().lower() for name in (reader.fieldnames or [])]
+    except csv.Error as error:
+        report.errors.append((1, f"The file is not valid CSV: {error}."))
+        return []
     missing = [c for c in columns if c not in header]
     if missing:
         report.errors.append(
@@ -82,10 +86,15 @@ def _rows(text: str, columns: tuple[str, ...], report: ImportReport) -> list[tup
         )
         return []
     reader.fieldnames = header
-    return [
-        (line, {k: (v or "").strip() for k, v in raw.items() if k})
-        for line, raw in enumerate(reader, start=2)
-    ]
+    rows: list[tuple[int, dict]] = []
+    try:
+        # line_num counts physical lines, so a quoted newline does not shift the numbers.
+        for raw in reader:
+            rows.append((reader.line_num, {k: (v or "").strip() for k, v in raw.items() if k}))
+    except csv.Error as error:
+        report.errors.append((reader.line_num, f"The file is not valid CSV: {error}."))
+        return []
+    return rows
 
 
 def _moment(value: str, name: str, *, default: datetime | None = None) -> datetime:

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from advocates.models import Advocate, User
 from advocates.roles import MANAGERS_GROUP
+from challenges.progress import activity_after_commit
 from referrals.models import (
     OPEN_STAGES,
     QUALIFIED_OR_LATER,
@@ -421,31 +422,20 @@ def referral_advance(
             occurred_at=occurred_at,
             actor=actor,
             source=source,
-            deal_amount=amount,
+            # The amount as of this change, so an outbound event retried later still
+            # describes this change and not whatever the referral became since.
+            deal_amount=referral.deal_amount,
         )
         rule = RewardRule.objects.filter(is_active=True).first()
         if stage in QUALIFIED_OR_LATER and rule is not None and rule.qualified_points:
             _pay_qualified(referral, rule)
         if stage == Stage.WON:
             _pay_won(referral, rule)
-            advocate_id = referral.advocate_id
-            transaction.on_commit(lambda: _challenges_on_activity(advocate_id))
+            activity_after_commit(advocate_id=referral.advocate_id)
         elif old == Stage.WON:
             _reverse_won(referral)
         _on_commit_outbound(change, source=source)
     return AdvanceResult(referral=referral, applied=True)
-
-
-def _challenges_on_activity(advocate_id: int) -> None:
-    try:
-        from challenges.progress import on_activity
-    except ImportError:
-        return
-    try:
-        on_activity(advocate_id=advocate_id)
-    except Exception:
-        # Levels and badges must never undo a won deal; they catch up on the next activity.
-        logger.exception("challenges.progress.on_activity failed for advocate %s", advocate_id)
 
 
 def _pay_qualified(referral: Referral, rule: RewardRule) -> None:

@@ -82,7 +82,7 @@ def event_payload(change: ReferralStageChange) -> dict:
         "referred_company": referral.referred_company,
         "stage": change.to_stage,
         "previous_stage": change.from_stage,
-        "amount": None if referral.deal_amount is None else f"{referral.deal_amount:.2f}",
+        "amount": None if change.deal_amount is None else f"{change.deal_amount:.2f}",
         "occurred_at": change.occurred_at.isoformat(),
     }
 

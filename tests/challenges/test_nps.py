@@ -87,3 +87,13 @@ def test_latest_score_on_the_advocate_page_for_managers_only(
     assert "Much better now" in html
     assert "Promoter" in html
     assert "Latest NPS answer" not in rep_client.get(url).content.decode()
+
+
+def test_nps_page_with_the_last_possible_end_date_is_a_form_error(manager_client) -> None:
+    from django.urls import reverse
+
+    response = manager_client.get(
+        reverse("challenges:nps"), {"start": "2026-01-01", "end": "9999-12-31"}
+    )
+    assert response.status_code == 200
+    assert "before the year 9999" in response.content.decode()

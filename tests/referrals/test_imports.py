@@ -182,3 +182,16 @@ def test_console_upload_refuses_non_utf8(manager_client):
     )
     assert "not UTF-8" in response.content.decode()
     assert Advocate.objects.count() == 0
+
+
+def test_import_with_an_unreadable_csv_field_is_reported_not_a_crash(tmp_path):
+    huge = "x" * 200_000  # larger than the csv module's field limit: csv.Error
+    report, _ = _run("import_advocates", tmp_path, ADV_HEADER + f'"{huge}",A,B,C,T,I,,\n')
+    assert "not valid CSV" in report["errors"][0]["reason"]
+    assert Advocate.objects.count() == 0
+
+
+def test_line_numbers_count_quoted_newlines(tmp_path):
+    text = ADV_HEADER + '"not an email",A,"two\nlines",C,T,I,,\nalso-bad,B,C,D,T,I,,\n'
+    report, _ = _run("import_advocates", tmp_path, text)
+    assert [error["line"] for error in report["errors"]] == [3, 4]

@@ -247,3 +247,10 @@ def test_kpi_page_query_count_constant(dataset, manager_client, django_assert_ma
         _ref(AdvocateFactory(joined_at=JOINED), "social", at=T0 + timedelta(hours=n), won_days=1)
     with django_assert_max_num_queries(10):
         manager_client.get(reverse("referrals:kpis"), {"start": "2026-03-01", "end": "2026-04-01"})
+
+
+def test_kpi_window_far_in_the_past_is_a_form_error_not_a_500(manager_client) -> None:
+    from django.urls import reverse
+
+    response = manager_client.get(reverse("referrals:kpis_json"), {"end": "0001-01-01"})
+    assert response.status_code == 400
