@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from referrals.models import CrmEvent, Referral, ReferralStageChange, Stage
 from referrals.services import referral_create
-from referrals.webhooks import sign, verify
+from referrals.webhooks import SignatureError, sign, verify
 from rewards.models import LedgerEntry
 from tests.factories import AdvocateFactory
 from tests.referrals.factories import ReferralFactory, RewardRuleFactory
@@ -238,11 +238,11 @@ def test_created_event_goes_through_the_same_checks(owned_advocate):
 
 def test_verify_accepts_any_of_several_v1_during_rotation():
     body = b"{}"
-    good = sign(body, secret=SECRET).split("v1=")[1]
     t = int(time.time())
     header = f"t={t},v1=0000,v1={sign(body, secret=SECRET, timestamp=t).split('v1=')[1]}"
-    verify(header, body, secret=SECRET)
-    assert good
+    verify(header, body, secret=SECRET)  # raises if no v1 matches
+    with pytest.raises(SignatureError):
+        verify(f"t={t},v1=0000", body, secret=SECRET)
 
 
 def test_outbound_webhook_is_signed_and_sent_after_commit(
@@ -318,3 +318,22 @@ def test_other_advocate_unaffected(referral):
     _post(_event(referral))
     other.refresh_from_db()
     assert other.balance == 0
+
+
+def test_outbound_event_describes_its_own_change_even_if_sent_late(owned_advocate):
+    from decimal import Decimal
+
+    from referrals.services import referral_advance
+    from referrals.webhooks import event_payload
+
+    referral = referral_create(
+        advocate_id=owned_advocate.pk,
+        method="lead_form",
+        referred_name="Late",
+        referred_email="late@buyer.example",
+    )
+    referral_advance(referral_id=referral.pk, stage=Stage.OPPORTUNITY, amount=Decimal("1000"))
+    change = ReferralStageChange.objects.filter(referral=referral).latest("pk")
+    referral_advance(referral_id=referral.pk, stage=Stage.WON, amount=Decimal("2500"))
+
+    assert event_payload(change)["amount"] == "1000.00"
