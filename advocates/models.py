@@ -156,6 +156,16 @@ class Advocate(models.Model):
     balance = models.IntegerField(default=0, editable=False)
     lifetime_points = models.IntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Kept by the services that record activity (campaigns.ams), read by segments,
+    # the console and the profile: the last time the advocate did something, their
+    # latest NPS answer, and their Advocate Mobilization Score (0–100) with its parts.
+    last_active_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+    nps_score = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    ams = models.PositiveSmallIntegerField(
+        "AMS", default=0, db_default=0, editable=False, db_index=True
+    )
+    ams_private = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
+    ams_public = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         constraints = [

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -168,6 +169,16 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
+# Periodic work (celery beat; django-celery-beat stores it so managers can see it in the
+# admin). Each task is idempotent, so a late or doubled beat changes nothing.
+CELERY_BEAT_SCHEDULE = {
+    "campaigns-dispatch-due": {"task": "campaigns.sending.campaigns_dispatch_due", "schedule": 60},
+    "campaigns-triggers": {"task": "campaigns.triggers.triggers_evaluate", "schedule": 300},
+    "ams-nightly-recompute": {
+        "task": "campaigns.ams.ams_recompute_all",
+        "schedule": crontab(hour=3, minute=15),
+    },
+}
 
 # --- Email ----------------------------------------------------------------------------
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("rewards.urls")),
     path("", include("references.urls")),
     path("", include("referrals.urls")),
+    path("", include("campaigns.urls")),
 ]
 
 if settings.DEBUG:
