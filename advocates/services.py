@@ -88,10 +88,13 @@ def invitation_create(
     last_name: str = "",
     company_name: str = "",
     title: str = "",
+    send: bool = True,
 ) -> Invitation:
     """Invite one contact, or re-send the open invitation for that address.
 
     Re-sending rotates the link (the older one stops working) and restarts its expiry.
+    ``send=False`` creates the invitation without its own email: a program-invitation
+    campaign carries the link in the campaign's email instead (campaigns.kinds).
     """
     email = email.strip().lower()
     validate_email(email)
@@ -132,7 +135,8 @@ def invitation_create(
                 if value.strip():
                     setattr(invitation, name, value.strip())
             invitation.save()
-        _queue_send(invitation)
+        if send:
+            _queue_send(invitation)
     return invitation
 
 
@@ -155,6 +159,24 @@ def _csv_row_problem(row: dict[str, str]) -> str | None:
     return f"{field}: {errors[0]}"
 
 
+def csv_upload_text(file: UploadedFile) -> str:
+    """The text of an uploaded CSV file (UTF-8, BOM dropped); ValueError says what is wrong.
+
+    Shared by every CSV upload (invitations here, campaign contacts and prospects).
+    """
+    data = file.read(CSV_MAX_BYTES + 1)
+    if len(data) > CSV_MAX_BYTES:
+        raise ValueError("The file is larger than 5 MB.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError("The file is not UTF-8 text. Export it as “CSV UTF-8”.") from None
+    if "\x00" in text:
+        # Binary data (a spreadsheet saved as .csv, ...); PostgreSQL refuses NUL in text.
+        raise ValueError("The file is not a CSV text file. Export it as “CSV UTF-8”.")
+    return text
+
+
 def invitations_import_csv(*, file: UploadedFile, invited_by: User) -> ImportResult:
     """Invite every valid row of a CSV; list each bad row with its line and reason.
 
@@ -163,18 +185,10 @@ def invitations_import_csv(*, file: UploadedFile, invited_by: User) -> ImportRes
     the good ones.
     """
     result = ImportResult()
-    data = file.read(CSV_MAX_BYTES + 1)
-    if len(data) > CSV_MAX_BYTES:
-        result.errors.append((0, "The file is larger than 5 MB."))
-        return result
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        result.errors.append((0, "The file is not UTF-8 text. Export it as “CSV UTF-8”."))
-        return result
-    if "\x00" in text:
-        # Binary data (a spreadsheet saved as .csv, ...); PostgreSQL refuses NUL in text.
-        result.errors.append((0, "The file is not a CSV text file. Export it as “CSV UTF-8”."))
+        text = csv_upload_text(file)
+    except ValueError as error:
+        result.errors.append((0, str(error)))
         return result
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:

@@ -4,18 +4,27 @@ Contract used by sending (campaigns.sending):
 
 - ``audience(campaign)`` → None when the campaign's recipients are its segment's
   advocates; otherwise an iterable of ``Recipient`` (invitation contacts, the advocates
-  and prospects a reference drive pairs, the advocate a trigger fired for...).
+  and prospects a reference drive pairs). A trigger campaign's audience is empty: its
+  messages are created one advocate at a time when the trigger fires (campaigns.triggers).
 - ``message_context(message)`` → extra placeholder values for one message
   (e.g. ``referral_link``, ``challenge_link``, ``invitation_link``, ``prospect_name``).
 - ``PLACEHOLDERS`` → kind → the extra placeholder names that kind allows.
+- ``kind_problems(...)`` → what keeps a campaign of that kind from being sent (a
+  missing required placeholder, a closed challenge, no paired prospects...).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from campaigns.models import Campaign, CampaignMessage
+from django.conf import settings
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
+from django.utils import timezone
+
+from campaigns.models import Campaign, CampaignContact, CampaignMessage, CampaignProspect
 
 
 @dataclass(frozen=True)
@@ -28,16 +37,245 @@ class Recipient:
 
 
 PLACEHOLDERS: dict[str, frozenset[str]] = {
-    Campaign.Kind.INVITATION: frozenset(),
-    Campaign.Kind.CHALLENGE: frozenset(),
-    Campaign.Kind.REFERRAL_DRIVE: frozenset(),
-    Campaign.Kind.REFERENCE_DRIVE: frozenset(),
+    Campaign.Kind.INVITATION: frozenset({"invitation_link"}),
+    Campaign.Kind.CHALLENGE: frozenset({"challenge_link", "challenge_title"}),
+    Campaign.Kind.REFERRAL_DRIVE: frozenset({"referral_link"}),
+    Campaign.Kind.REFERENCE_DRIVE: frozenset(
+        {
+            "prospect_name",
+            "prospect_company",
+            "advocate_name",
+            "advocate_title",
+            "advocate_company",
+            "match_reasons",
+        }
+    ),
 }
+
+# Placeholders a kind's body must use: an invitation without its link is useless.
+REQUIRED_PLACEHOLDERS: dict[str, frozenset[str]] = {
+    Campaign.Kind.INVITATION: frozenset({"invitation_link"}),
+}
+
+_PLACEHOLDER = re.compile(r"{{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*}}")
+
+
+def placeholders_in(text: str) -> set[str]:
+    return set(_PLACEHOLDER.findall(text or ""))
+
+
+def kind_problems(
+    *, kind: str, body: str, subject: str = "", challenge=None, campaign: Campaign | None = None
+) -> list[str]:
+    """Why a campaign of ``kind`` cannot be sent as written ([] when it can).
+
+    Checked when the campaign is saved and again before it starts (the challenge may
+    have closed, the prospects may not be paired yet).
+    """
+    problems = []
+    used = placeholders_in(body) | placeholders_in(subject)
+    for name in sorted(REQUIRED_PLACEHOLDERS.get(kind, frozenset()) - used):
+        problems.append(f"The body must contain {{{{ {name} }}}}: it is the link they need.")
+    if kind == Campaign.Kind.CHALLENGE:
+        problems += challenge_problems(challenge)
+    if campaign is not None and campaign.pk and not campaign.trigger:
+        if kind == Campaign.Kind.INVITATION and not campaign.contacts.exists():
+            problems.append("Import the contacts to invite first.")
+        if (
+            kind == Campaign.Kind.REFERENCE_DRIVE
+            and not campaign.prospects.filter(advocate__isnull=False).exists()
+        ):
+            problems.append("Import the prospects and pair them with advocates first.")
+    return problems
+
+
+def challenge_problems(challenge) -> list[str]:
+    from challenges.models import Challenge
+
+    if challenge is None:
+        return ["Choose the challenge to announce."]
+    now = timezone.now()
+    if challenge.status != Challenge.Status.PUBLISHED:
+        return [f"“{challenge.title}” is not published: publish it before announcing it."]
+    if challenge.ends_at is not None and challenge.ends_at <= now:
+        return [f"“{challenge.title}” has ended: advocates could no longer take part."]
+    return []
+
+
+# --- Audience ---------------------------------------------------------------------------
 
 
 def audience(campaign: Campaign) -> Iterable[Recipient] | None:
+    if campaign.trigger:
+        return []
+    if campaign.kind == Campaign.Kind.INVITATION:
+        return _invitation_audience(campaign)
+    if campaign.kind == Campaign.Kind.REFERENCE_DRIVE:
+        return reference_drive_audience(campaign)
     return None
 
 
+def _invitation_audience(campaign: Campaign) -> Iterator[Recipient]:
+    from advocates.models import User
+
+    # Someone who joined (or got an account) since the import is not invited again.
+    contacts = (
+        CampaignContact.objects.filter(campaign=campaign)
+        .exclude(Exists(User.objects.filter(email__iexact=OuterRef("email"))))
+        .order_by("id")
+    )
+    for contact in contacts.iterator(chunk_size=2000):
+        yield Recipient(
+            email=contact.email,
+            first_name=contact.first_name,
+            last_name=contact.last_name,
+            context={"contact_id": contact.pk},
+        )
+
+
+def _join(values: list[str]) -> str:
+    values = [value for value in values if value]
+    if len(values) <= 1:
+        return "".join(values)
+    return ", ".join(values[:-1]) + " and " + values[-1]
+
+
+def public_reasons(reasons: list[dict]) -> str:
+    """The reasons of a pairing both sides may read (matching's public wording)."""
+    return "; ".join(reason["public"] for reason in reasons if reason.get("public"))
+
+
+def reference_drive_audience(campaign: Campaign) -> list[Recipient]:
+    """Both sides of every pairing: each prospect, and each paired advocate once.
+
+    One message per (campaign, email): an advocate paired with several prospects gets
+    one email naming them all.
+    """
+    prospects = list(
+        CampaignProspect.objects.filter(campaign=campaign, advocate__isnull=False)
+        .select_related("advocate__user", "advocate__company")
+        .order_by("id")
+    )
+    recipients: list[Recipient] = []
+    by_advocate: dict[int, list[CampaignProspect]] = {}
+    for prospect in prospects:
+        advocate = prospect.advocate
+        by_advocate.setdefault(advocate.pk, []).append(prospect)
+        first, _, last = prospect.name.partition(" ")
+        recipients.append(
+            Recipient(
+                email=prospect.email,
+                first_name=first,
+                last_name=last,
+                context={
+                    "side": "prospect",
+                    "prospect_id": prospect.pk,
+                    "prospect_name": prospect.name,
+                    "prospect_company": prospect.company,
+                    "advocate_name": advocate.name,
+                    "advocate_title": advocate.title,
+                    "advocate_company": advocate.company.name if advocate.company else "",
+                    "match_reasons": public_reasons(prospect.reasons),
+                },
+            )
+        )
+    for mine in by_advocate.values():
+        advocate = mine[0].advocate
+        reasons = [
+            f"{p.name}: {public_reasons(p.reasons)}" if len(mine) > 1 else public_reasons(p.reasons)
+            for p in mine
+        ]
+        recipients.append(
+            Recipient(
+                email=advocate.user.email,
+                first_name=advocate.user.first_name,
+                last_name=advocate.user.last_name,
+                advocate_id=advocate.pk,
+                context={
+                    "side": "advocate",
+                    "prospect_ids": [p.pk for p in mine],
+                    "prospect_name": _join([p.name for p in mine]),
+                    "prospect_company": _join(sorted({p.company for p in mine})),
+                    "advocate_name": advocate.name,
+                    "advocate_title": advocate.title,
+                    "advocate_company": advocate.company.name if advocate.company else "",
+                    "match_reasons": " / ".join(reasons),
+                },
+            )
+        )
+    return recipients
+
+
+# --- Per-message values -----------------------------------------------------------------
+
+
 def message_context(message: CampaignMessage) -> dict[str, str]:
+    campaign = message.campaign
+    kind = campaign.kind
+    if kind == Campaign.Kind.INVITATION:
+        return {"invitation_link": invitation_link(message)}
+    if kind == Campaign.Kind.CHALLENGE:
+        challenge = campaign.challenge
+        if challenge is None:
+            return {"challenge_link": "", "challenge_title": ""}
+        return {
+            "challenge_link": settings.SITE_URL
+            + reverse("challenges:detail", kwargs={"pk": challenge.pk}),
+            "challenge_title": challenge.title,
+        }
+    if kind == Campaign.Kind.REFERRAL_DRIVE:
+        return {"referral_link": referral_link(message.advocate_id)}
+    if kind == Campaign.Kind.REFERENCE_DRIVE:
+        stored = message.context or {}
+        return {name: str(stored.get(name, "")) for name in PLACEHOLDERS[kind]}
     return {}
+
+
+def referral_link(advocate_id: int | None) -> str:
+    """The advocate's own referral link (created on first use), absolute."""
+    if advocate_id is None:
+        return ""
+    from referrals.services import referral_link_for
+
+    link = referral_link_for(advocate_id=advocate_id)
+    return settings.SITE_URL + reverse("referrals:landing", kwargs={"code": link.code})
+
+
+def invitation_link(message: CampaignMessage) -> str:
+    """The link of a real invitation for this contact (advocates.services), made once.
+
+    Idempotent per message: the invitation is remembered on the contact, and an open
+    invitation for the address is reused as it is (re-inviting would rotate its nonce
+    and break a link already emailed). Someone who joined meanwhile gets the sign-in page.
+    """
+    from advocates.models import Invitation
+    from advocates.services import InvitationError, invitation_create, invitation_url
+
+    email = message.email.lower()
+    contact = CampaignContact.objects.filter(campaign_id=message.campaign_id, email=email).first()
+    invitation = (
+        Invitation.objects.filter(email__iexact=email, accepted_at__isnull=True)
+        .order_by("-created_at")
+        .first()
+    )
+    if invitation is None:
+        try:
+            invitation = invitation_create(
+                email=email,
+                invited_by=message.campaign.created_by,
+                first_name=contact.first_name if contact else message.first_name,
+                last_name=contact.last_name if contact else message.last_name,
+                company_name=contact.company_name if contact else "",
+                title=contact.title if contact else "",
+                send=False,
+            )
+        except InvitationError:
+            # A member already, or invited this very moment by someone else.
+            invitation = Invitation.objects.filter(
+                email__iexact=email, accepted_at__isnull=True
+            ).first()
+            if invitation is None:
+                return settings.SITE_URL + reverse("account_login")
+    if contact is not None and contact.invitation_id != invitation.pk:
+        CampaignContact.objects.filter(pk=contact.pk).update(invitation=invitation)
+    return invitation_url(invitation)

@@ -246,3 +246,155 @@ class TriggerFire(models.Model):
 
 
 # --- Added by campaigns.kinds / campaigns.triggers below this line ---------------------
+
+
+class CampaignContact(models.Model):
+    """A contact a program-invitation campaign invites (imported from a CSV)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="contacts")
+    email = models.EmailField(help_text="Stored lower-case.")
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    company_name = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    # The invitation whose link the campaign's email carries (set when it is rendered).
+    invitation = models.ForeignKey(
+        "advocates.Invitation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "email"], name="campaign_contact_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class CampaignProspect(models.Model):
+    """A prospect of a reference drive (from a CRM CSV) and the advocate paired with them."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="prospects")
+    name = models.CharField(max_length=200)
+    email = models.EmailField(help_text="Stored lower-case.")
+    company = models.CharField(max_length=200)
+    industry = models.CharField(max_length=100, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    product = models.CharField(max_length=100, blank=True)
+    advocate = models.ForeignKey(
+        "advocates.Advocate",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    score = models.PositiveIntegerField(default=0)
+    reasons = models.JSONField(default=list, blank=True)
+    paired_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "email"], name="campaign_prospect_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.company})"
+
+
+class CampaignReferral(models.Model):
+    """A referral an advocate sent from a referral drive's panel in the hub (credit)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="referrals")
+    referral = models.OneToOneField(
+        "referrals.Referral", on_delete=models.CASCADE, related_name="campaign_credit"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} → referral {self.referral_id}"
+
+
+class TriggerWatermark(models.Model):
+    """Up to when a trigger campaign's events were evaluated (the next run starts there)."""
+
+    campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="watermark")
+    evaluated_until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} until {self.evaluated_until:%Y-%m-%d %H:%M}"
+
+
+class ProspectEvent(models.Model):
+    """Something that happened at a prospect's company (imported from a CSV)."""
+
+    class Kind(models.TextChoices):
+        FUNDING_ROUND = "funding_round", "Funding round"
+        NEW_HIRE = "new_hire", "New executive hire"
+        EXPANSION = "expansion", "Expansion"
+        ACQUISITION = "acquisition", "Acquisition"
+        PRODUCT_LAUNCH = "product_launch", "Product launch"
+
+    domain = models.CharField(max_length=253, help_text="Stored lower-case, e.g. acme.com")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    occurred_on = models.DateField()
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-occurred_on", "-id"]
+        constraints = [
+            # Importing the same file again changes nothing.
+            models.UniqueConstraint(
+                fields=["domain", "kind", "occurred_on"], name="prospect_event_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.domain}: {self.get_kind_display()} on {self.occurred_on}"
+
+
+class ProspectEventSuggestion(models.Model):
+    """An event matched an open reference request (or referral): its rep is told once."""
+
+    event = models.ForeignKey(ProspectEvent, on_delete=models.CASCADE, related_name="suggestions")
+    request = models.ForeignKey(
+        "references.ReferenceRequest",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    referral = models.ForeignKey(
+        "referrals.Referral", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "request"],
+                condition=models.Q(request__isnull=False),
+                name="prospect_suggestion_request_once",
+            ),
+            models.UniqueConstraint(
+                fields=["event", "referral"],
+                condition=models.Q(referral__isnull=False),
+                name="prospect_suggestion_referral_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(request__isnull=False) | models.Q(referral__isnull=False),
+                name="prospect_suggestion_has_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.request_id or self.referral_id}"

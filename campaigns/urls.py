@@ -16,5 +16,14 @@ urlpatterns: list = []
 # --- campaigns: compose and send ---
 
 # --- campaigns: kinds, triggers, prospect events ---
+from campaigns import kinds_views  # noqa: E402
+
+urlpatterns += [
+    path("console/campaigns/<int:pk>/contacts/", kinds_views.contacts, name="kinds_contacts"),
+    path("console/campaigns/<int:pk>/prospects/", kinds_views.prospects, name="kinds_prospects"),
+    path("console/campaigns/<int:pk>/trigger/", kinds_views.trigger, name="kinds_trigger"),
+    path("console/prospect-events/", kinds_views.prospect_events, name="prospect_events"),
+    path("campaigns/<int:pk>/refer/", kinds_views.drive_refer, name="kinds_refer"),
+]
 
 # --- program settings and branding ---

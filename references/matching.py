@@ -394,8 +394,9 @@ def rank(
 
     ids = set(_prescore_band(request, weights, product_ids, tag_ids, seniority, now))
     paths = _paths(request, None)
+    # By id: campaigns.kinds ranks for prospects that have no saved request (pk None).
     candidates = available_advocates(now).exclude(
-        pk__in=Ask.objects.filter(request=request).values("advocate_id")
+        pk__in=Ask.objects.filter(request_id=request.pk).values("advocate_id")
     )
     path_ids = set(paths) - ids
     if path_ids:
