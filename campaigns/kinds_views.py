@@ -244,7 +244,7 @@ def drive_refer(request: HttpRequest, pk: int) -> HttpResponse:
             "sent_drive": pk,
             "error": error,
             "notice": notice,
-            "form_data": form.data if error else None,
+            "form_data": {name: form.data.get(name, "") for name in form.fields} if error else None,
         }
         return render(request, "campaigns/partials/hub_drives.html#drives", context)
     if error:

@@ -221,7 +221,8 @@ def test_hub_panel_sends_the_drive_message_as_an_email_referral(
 
     hub = advocate_client.get(reverse("advocates:hub")).content.decode()
     assert "Your referral drives" in hub
-    assert campaign.name in hub and "Not mine" not in hub
+    assert campaign.name in hub
+    assert "Not mine" not in hub
     assert kinds.referral_link(advocate.pk) in hub  # the message carries the link
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -258,7 +259,9 @@ def test_hub_drive_of_another_advocate_is_not_found(advocate, other_advocate_cli
 def test_cancelled_drive_leaves_the_hub_and_refuses_sends(advocate, advocate_client):
     campaign = _received_drive(advocate)
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.CANCELLED)
-    assert "Your referral drives" not in advocate_client.get(reverse("advocates:hub")).content.decode()
+    assert (
+        "Your referral drives" not in advocate_client.get(reverse("advocates:hub")).content.decode()
+    )
     with pytest.raises(kinds_services.KindError):
         kinds_services.campaign_referral_send(
             campaign_id=campaign.pk,
@@ -316,7 +319,8 @@ def test_reference_drive_pairs_each_prospect_with_reasons_and_emails_both_sides(
     assert hana.advocate == pool["health"]
     assert fin.advocate == pool["finance"]
     texts = [reason["text"] for reason in hana.reasons]
-    assert "Healthcare like Clinic Co" in texts and "Uses Scheduler" in texts
+    assert "Healthcare like Clinic Co" in texts
+    assert "Uses Scheduler" in texts
     assert "Healthcare like Clinic Co" in page.content.decode()  # shown for review
 
     recipients = {r.email: r for r in kinds.audience(campaign)}
@@ -332,7 +336,8 @@ def test_reference_drive_pairs_each_prospect_with_reasons_and_emails_both_sides(
     assert to_advocate.context["prospect_company"] == "Clinic Co"
     assert "Also in Healthcare" in to_advocate.context["match_reasons"]
     to_prospect = recipients["hana@clinic.example"]
-    assert to_prospect.advocate_id is None and to_prospect.first_name == "Hana"
+    assert to_prospect.advocate_id is None
+    assert to_prospect.first_name == "Hana"
     assert to_prospect.context["advocate_name"] == "Hal Care"
     assert to_prospect.context["advocate_title"] == "VP Operations"
     assert to_prospect.context["advocate_company"] == pool["health"].company.name
@@ -365,9 +370,7 @@ def test_one_advocate_takes_at_most_n_prospects_and_gets_one_email(manager, pool
     assert to_advocate[0].context["prospect_name"] == "P0 Person and P1 Person"
 
 
-def test_prospects_page_query_count_does_not_grow_with_prospects(
-    manager_client, manager, pool
-):
+def test_prospects_page_query_count_does_not_grow_with_prospects(manager_client, manager, pool):
     campaign = _campaign(Campaign.Kind.REFERENCE_DRIVE, manager)
     url = reverse("campaigns:kinds_prospects", kwargs={"pk": campaign.pk})
 
