@@ -10,6 +10,19 @@ app_name = "campaigns"
 urlpatterns: list = []
 
 # --- console home and exports ---
+from campaigns import console_views  # noqa: E402
+
+urlpatterns += [
+    path("console/", console_views.console_home, name="console"),
+    path("console/analytics/", console_views.analytics_page, name="analytics"),
+    path("console/exports/", console_views.exports_page, name="exports"),
+    path("console/exports/<slug:kind>.csv", console_views.export_csv, name="export"),
+    path(
+        "console/exports/campaigns/<int:pk>.csv",
+        console_views.campaign_export,
+        name="campaign_export",
+    ),
+]
 
 # --- segments and AMS ---
 
