@@ -1,16 +1,435 @@
-"""Segments: saved filters over advocates (owned by the segments/AMS work).
+"""Segments: saved filters over advocates, and the advocates a filter selects.
 
-Contract used by sending: ``segment_advocates(filters)`` returns the advocates a filter
-selects (active advocates only), as a queryset the caller can iterate in chunks.
+Contract (used by sending, triggers and the console):
+
+- ``segment_advocates(filters) -> QuerySet[Advocate]``: the ACTIVE advocates a filter
+  selects; ``filters`` is a segment's stored ``filters`` dict (or a ``SegmentFilters``).
+  The queryset is unordered-safe to iterate in chunks (``.order_by("pk")`` it yourself).
+  Raises ``SegmentFilterError`` when the stored dict is malformed, rather than guessing
+  (a campaign must never fall back to "everyone").
+- ``segment_q(spec)``: the same selection as a ``Q`` over Advocate, so several segments
+  can be counted in one query (``segments_count``).
+
+The stored dict (every key optional; an empty dict selects every active advocate)::
+
+    {"companies": [ids], "industries": ["Software"], "seniorities": ["vp"],
+     "tags": [ids], "products": [ids],            # any of the listed
+     "level": level_id,                            # lifetime points >= its threshold
+     "nps": ["promoter", "passive", "detractor", "none"],   # any of
+     "ams_min": 0-100, "ams_max": 0-100,
+     "active_after": "YYYY-MM-DD", "active_before": "YYYY-MM-DD",
+     "has_referred": true|false, "has_reference": true|false,
+     "reference_available": true|false}
+
+Why the query stays fast at 100,000 advocates: every "has ..." criterion is an EXISTS
+subquery on an index that starts with ``advocate_id`` (no join + DISTINCT, which would
+multiply rows and sort them away again); NPS, AMS and activity read columns kept on the
+advocate row (``nps_score``, ``ams``, ``last_active_at``, the last two indexed).
 """
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, fields
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, ProtectedError, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from advocates.models import Advocate
 
+NPS_BANDS = {
+    "promoter": ("Promoters (9–10)", Q(nps_score__gte=9)),
+    "passive": ("Passives (7–8)", Q(nps_score__gte=7, nps_score__lte=8)),
+    "detractor": ("Detractors (0–6)", Q(nps_score__lte=6)),
+    "none": ("No NPS answer", Q(nps_score__isnull=True)),
+}
 
-def segment_advocates(filters: dict) -> QuerySet[Advocate]:
-    # Placeholder until the segments work lands: every active advocate.
-    return Advocate.objects.filter(status=Advocate.Status.ACTIVE)
+
+class SegmentFilterError(ValueError):
+    """A stored filter that cannot be read; the message says which part."""
+
+
+@dataclass(frozen=True)
+class SegmentFilters:
+    """A typed, validated filter. ``None`` / empty means "any"."""
+
+    companies: tuple[int, ...] = ()
+    industries: tuple[str, ...] = ()
+    seniorities: tuple[str, ...] = ()
+    tags: tuple[int, ...] = ()
+    products: tuple[int, ...] = ()
+    level: int | None = None
+    nps: tuple[str, ...] = ()
+    ams_min: int | None = None
+    ams_max: int | None = None
+    active_after: date | None = None
+    active_before: date | None = None
+    has_referred: bool | None = None
+    has_reference: bool | None = None
+    reference_available: bool | None = None
+
+    # --- reading and writing the stored dict ---------------------------------------
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> SegmentFilters:
+        data = dict(data or {})
+        unknown = set(data) - {f.name for f in fields(cls)}
+        if unknown:
+            raise SegmentFilterError(f"Unknown filter: {', '.join(sorted(unknown))}.")
+        try:
+            spec = cls(
+                companies=_ids(data.get("companies")),
+                industries=_strings(data.get("industries")),
+                seniorities=_strings(data.get("seniorities")),
+                tags=_ids(data.get("tags")),
+                products=_ids(data.get("products")),
+                level=_optional_int(data.get("level")),
+                nps=_strings(data.get("nps")),
+                ams_min=_optional_int(data.get("ams_min")),
+                ams_max=_optional_int(data.get("ams_max")),
+                active_after=_optional_date(data.get("active_after")),
+                active_before=_optional_date(data.get("active_before")),
+                has_referred=_optional_bool(data.get("has_referred")),
+                has_reference=_optional_bool(data.get("has_reference")),
+                reference_available=_optional_bool(data.get("reference_available")),
+            )
+        except (TypeError, ValueError) as error:
+            raise SegmentFilterError(f"Unreadable filter: {error}") from None
+        spec.validate()
+        return spec
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON stored on the segment: only the criteria that are set."""
+        out: dict[str, Any] = {}
+        for name, value in asdict(self).items():
+            if value is None or value == ():
+                continue
+            if isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, date):
+                value = value.isoformat()
+            out[name] = value
+        return out
+
+    def validate(self) -> None:
+        bad_seniority = set(self.seniorities) - set(Advocate.Seniority.values)
+        if bad_seniority:
+            raise SegmentFilterError(f"Unknown seniority: {', '.join(sorted(bad_seniority))}.")
+        bad_nps = set(self.nps) - set(NPS_BANDS)
+        if bad_nps:
+            raise SegmentFilterError(f"Unknown NPS group: {', '.join(sorted(bad_nps))}.")
+        for name in ("ams_min", "ams_max"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 100:
+                raise SegmentFilterError("AMS is a score from 0 to 100.")
+        if self.ams_min is not None and self.ams_max is not None and self.ams_min > self.ams_max:
+            raise SegmentFilterError("The lowest AMS is above the highest: nobody could match.")
+        if (
+            self.active_after is not None
+            and self.active_before is not None
+            and self.active_after >= self.active_before
+        ):
+            raise SegmentFilterError(
+                "“Last active after” must be before “last active before”: nobody could match."
+            )
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.to_dict()
+
+
+def _ids(value: Any) -> tuple[int, ...]:
+    if value in (None, ""):
+        return ()
+    if not isinstance(value, list | tuple):
+        raise ValueError("expected a list of ids")
+    ids = []
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, int | str):
+            raise ValueError("expected a list of ids")
+        ids.append(int(item))
+    return tuple(sorted(set(ids)))
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if value in (None, ""):
+        return ()
+    if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+        raise ValueError("expected a list of words")
+    return tuple(sorted({item.strip() for item in value if item.strip()}))
+
+
+def _optional_int(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool):
+        raise ValueError("expected a number")
+    return int(value)
+
+
+def _optional_date(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _optional_bool(value: Any) -> bool | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    raise ValueError("expected true or false")
+
+
+def parse(filters: Mapping[str, Any] | SegmentFilters | None) -> SegmentFilters:
+    if isinstance(filters, SegmentFilters):
+        return filters
+    return SegmentFilters.from_dict(filters)
+
+
+# --- From a filter to advocates -------------------------------------------------------
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def has_referred_q() -> Q:
+    from referrals.models import Referral, Stage
+
+    return Q(Exists(Referral.objects.filter(advocate=OuterRef("pk")).exclude(stage=Stage.REJECTED)))
+
+
+def has_reference_q() -> Q:
+    # The same rule as challenges.progress.references_count: an ask marked completed.
+    from references.models import Ask
+
+    return Q(Exists(Ask.objects.filter(advocate=OuterRef("pk"), status=Ask.Status.COMPLETED)))
+
+
+def reference_available_q(now: datetime | None = None) -> Q:
+    # references.matching owns the rule (opted in, not paused, no pending ask, under
+    # their own 90-day cap); an IN over its queryset keeps one definition of "available".
+    from references.matching import available_advocates
+
+    return Q(pk__in=available_advocates(now).values("pk"))
+
+
+def _yes_no(q: Q, wanted: bool | None) -> Q:
+    if wanted is None:
+        return Q()
+    return q if wanted else ~q
+
+
+def segment_q(filters: Mapping[str, Any] | SegmentFilters | None, now: datetime | None = None) -> Q:
+    """The filter as a Q over Advocate (active status not included)."""
+    from challenges.models import Level
+
+    spec = parse(filters)
+    q = Q()
+    if spec.companies:
+        q &= Q(company_id__in=spec.companies)
+    if spec.industries:
+        q &= Q(industry__in=spec.industries)
+    if spec.seniorities:
+        q &= Q(seniority__in=spec.seniorities)
+    if spec.tags:
+        q &= Q(
+            Exists(
+                Advocate.tags.through.objects.filter(
+                    advocate_id=OuterRef("pk"), tag_id__in=spec.tags
+                )
+            )
+        )
+    if spec.products:
+        q &= Q(
+            Exists(
+                Advocate.products.through.objects.filter(
+                    advocate_id=OuterRef("pk"), product_id__in=spec.products
+                )
+            )
+        )
+    if spec.level is not None:
+        # A deleted level's threshold is NULL: the comparison is false, nobody matches.
+        q &= Q(
+            lifetime_points__gte=Subquery(
+                Level.objects.filter(pk=spec.level).values("threshold")[:1]
+            )
+        )
+    if spec.nps:
+        bands = Q()
+        for band in spec.nps:
+            bands |= NPS_BANDS[band][1]
+        q &= bands
+    if spec.ams_min is not None:
+        q &= Q(ams__gte=spec.ams_min)
+    if spec.ams_max is not None:
+        q &= Q(ams__lte=spec.ams_max)
+    if spec.active_after is not None:
+        # On or after that day.
+        q &= Q(last_active_at__gte=_day_start(spec.active_after))
+    if spec.active_before is not None:
+        # Not active since that day, including advocates who never did anything yet:
+        # that is who a "come back" campaign is for.
+        q &= Q(last_active_at__lt=_day_start(spec.active_before)) | Q(last_active_at__isnull=True)
+    q &= _yes_no(has_referred_q(), spec.has_referred)
+    q &= _yes_no(has_reference_q(), spec.has_reference)
+    if spec.reference_available is not None:
+        q &= _yes_no(reference_available_q(now), spec.reference_available)
+    return q
+
+
+def segment_advocates(
+    filters: Mapping[str, Any] | SegmentFilters | None, now: datetime | None = None
+) -> QuerySet[Advocate]:
+    """The active advocates ``filters`` selects (see the module docstring)."""
+    return Advocate.objects.filter(status=Advocate.Status.ACTIVE).filter(segment_q(filters, now))
+
+
+def segment_count(filters: Mapping[str, Any] | SegmentFilters | None) -> int:
+    return segment_advocates(filters).count()
+
+
+def segments_count(segments: Iterable[Any]) -> dict[int, int | None]:
+    """Member counts of several segments in ONE query (a conditional count each).
+
+    A segment whose stored filter cannot be read counts as None (shown as "invalid").
+    """
+    aggregates = {}
+    counts: dict[int, int | None] = {}
+    for segment in segments:
+        try:
+            aggregates[f"s{segment.pk}"] = Count("pk", filter=segment_q(segment.filters))
+        except SegmentFilterError:
+            counts[segment.pk] = None
+    if aggregates:
+        result = Advocate.objects.filter(status=Advocate.Status.ACTIVE).aggregate(**aggregates)
+        for key, value in result.items():
+            counts[int(key[1:])] = value
+    return counts
+
+
+def since_days(days: int) -> date:
+    """A date ``days`` ago (demo and tests)."""
+    return timezone.localdate() - timedelta(days=days)
+
+
+# --- Saving and deleting (services) ------------------------------------------------------
+
+
+class SegmentInUse(Exception):
+    """The segment is the audience of a campaign; the message names them."""
+
+
+def segment_save(
+    *,
+    name: str,
+    description: str = "",
+    filters: SegmentFilters,
+    by: Any = None,
+    segment_id: int | None = None,
+) -> Any:
+    """Create (``segment_id`` None) or update a segment with a validated filter."""
+    from campaigns.models import Segment
+
+    filters.validate()
+    name = name.strip()
+    if not name:
+        raise SegmentFilterError("Give the segment a name.")
+    with transaction.atomic():
+        if segment_id is None:
+            return Segment.objects.create(
+                name=name[:120],
+                description=description.strip()[:300],
+                filters=filters.to_dict(),
+                created_by=by,
+            )
+        segment = Segment.objects.select_for_update().get(pk=segment_id)
+        segment.name = name[:120]
+        segment.description = description.strip()[:300]
+        segment.filters = filters.to_dict()
+        segment.save(update_fields=["name", "description", "filters", "updated_at"])
+        return segment
+
+
+def segment_delete(*, segment_id: int) -> None:
+    """Delete a segment no campaign uses (SegmentInUse otherwise, nothing deleted)."""
+    from campaigns.models import Campaign, Segment
+
+    with transaction.atomic():
+        segment = Segment.objects.select_for_update().filter(pk=segment_id).first()
+        if segment is None:
+            return
+        users = list(Campaign.objects.filter(segment=segment).values_list("name", flat=True)[:4])
+        if users:
+            shown = ", ".join(f"“{name}”" for name in users[:3])
+            more = " and others" if len(users) > 3 else ""
+            raise SegmentInUse(
+                f"This segment is the audience of {shown}{more}. "
+                "Choose another audience for those campaigns first."
+            )
+        try:
+            segment.delete()
+        except ProtectedError:  # a campaign picked it between the check and the delete
+            raise SegmentInUse(
+                "A campaign now uses this segment; choose another audience for it first."
+            ) from None
+
+
+# --- Describing a filter to a person -----------------------------------------------------
+
+
+def segment_describe(filters: Mapping[str, Any] | SegmentFilters | None) -> list[str]:
+    """One short line per criterion, e.g. "NPS: Promoters (9–10)" (a few small queries)."""
+    from advocates.models import Company, Product, Tag
+    from challenges.models import Level
+
+    spec = parse(filters)
+    lines = []
+
+    def names(model: Any, ids: tuple[int, ...]) -> str:
+        found = list(
+            model.objects.filter(pk__in=ids).order_by("name").values_list("name", flat=True)
+        )
+        missing = len(ids) - len(found)
+        return ", ".join(found + ([f"{missing} deleted"] if missing else []))
+
+    if spec.companies:
+        lines.append(f"Company: {names(Company, spec.companies)}")
+    if spec.industries:
+        lines.append(f"Industry: {', '.join(spec.industries)}")
+    if spec.seniorities:
+        labels = dict(Advocate.Seniority.choices)
+        lines.append(f"Seniority: {', '.join(str(labels[s]) for s in spec.seniorities)}")
+    if spec.tags:
+        lines.append(f"Experience (any): {names(Tag, spec.tags)}")
+    if spec.products:
+        lines.append(f"Products (any): {names(Product, spec.products)}")
+    if spec.level is not None:
+        level = Level.objects.filter(pk=spec.level).first()
+        lines.append(f"Level: {level.name} or higher" if level else "Level: (deleted level)")
+    if spec.nps:
+        lines.append(f"NPS: {', '.join(NPS_BANDS[band][0] for band in spec.nps)}")
+    if spec.ams_min is not None or spec.ams_max is not None:
+        lines.append(f"AMS: {spec.ams_min or 0}–{100 if spec.ams_max is None else spec.ams_max}")
+    if spec.active_after:
+        lines.append(f"Last active on or after {spec.active_after:%b %-d, %Y}")
+    if spec.active_before:
+        lines.append(f"Not active since {spec.active_before:%b %-d, %Y}")
+    for value, yes, no in (
+        (spec.has_referred, "Has referred", "Has not referred"),
+        (spec.has_reference, "Has given a reference call", "Has not given a reference call"),
+        (
+            spec.reference_available,
+            "Available for a reference now",
+            "Not available for a reference",
+        ),
+    ):
+        if value is not None:
+            lines.append(yes if value else no)
+    return lines or ["Every active advocate"]

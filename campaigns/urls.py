@@ -25,6 +25,25 @@ urlpatterns += [
 ]
 
 # --- segments and AMS ---
+from campaigns import views_segments  # noqa: E402
+
+urlpatterns += [
+    path("console/segments/", views_segments.segment_list, name="segment_list"),
+    path("console/segments/new/", views_segments.segment_create, name="segment_create"),
+    path("console/segments/<int:pk>/", views_segments.segment_detail, name="segment_detail"),
+    path("console/segments/<int:pk>/edit/", views_segments.segment_edit, name="segment_edit"),
+    path(
+        "console/segments/<int:pk>/delete/",
+        views_segments.segment_delete_view,
+        name="segment_delete",
+    ),
+    path(
+        "console/segments/<int:pk>/members.csv",
+        views_segments.segment_export,
+        name="segment_export",
+    ),
+    path("console/ams/", views_segments.ams_settings, name="ams"),
+]
 
 # --- campaigns: compose and send ---
 

@@ -28,6 +28,9 @@ class Challenge(models.Model):
         EVENT = "event", "Event RSVP / webinar"
         REFERRAL = "referral", "Refer a colleague"
         REFERENCE = "reference", "Take a reference call"
+        # Counted by the Advocate Mobilization Score (campaigns.ams) as public advocacy.
+        CASE_STUDY = "case_study", "Case study"
+        COMMUNITY_ANSWER = "community_answer", "Community answer"
 
     class Audience(models.TextChoices):
         EVERYONE = "everyone", "Everyone"

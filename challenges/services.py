@@ -242,6 +242,8 @@ def submission_create(
                 comment=data.nps_comment,
                 submission=submission,
             )
+            # The latest answer, kept on the advocate for segments and the console.
+            Advocate.objects.filter(pk=advocate.pk).update(nps_score=data.nps_score)
         if challenge.auto_approve:
             _approve(submission=submission, reviewer=None)
             submission.refresh_from_db()

@@ -11,3 +11,7 @@ from challenges import progress
 def progress_refresh(advocate_id: int) -> None:
     """Let levels and badges catch up after an activity (awarded once: safe to repeat)."""
     progress.on_activity(advocate_id=advocate_id)
+    # The same activity moves the Advocate Mobilization Score and last_active_at.
+    from campaigns.ams import ams_refresh
+
+    ams_refresh(advocate_id=advocate_id)

@@ -273,6 +273,9 @@ def referral_create(
         )
         if notify and referral.stage == Stage.SUBMITTED:
             _on_commit_notify_new(referral.pk)
+        if referral.stage == Stage.SUBMITTED:
+            # A referral made: badges, the AMS and last_active_at catch up in a worker.
+            activity_after_commit(advocate_id=advocate.pk)
         _on_commit_outbound(change, source=source)
     return referral
 
@@ -434,6 +437,9 @@ def referral_advance(
             activity_after_commit(advocate_id=referral.advocate_id)
         elif old == Stage.WON:
             _reverse_won(referral)
+        if stage != Stage.WON and (old == Stage.WON or stage == Stage.REJECTED):
+            # The AMS counts referrals made and won: undoing either changes it.
+            activity_after_commit(advocate_id=referral.advocate_id)
         _on_commit_outbound(change, source=source)
     return AdvanceResult(referral=referral, applied=True)
 

@@ -288,6 +288,10 @@ def reward_redeem(
             redemption.spend_entry = spend.entry
             redemption.save(update_fields=["spend_entry"])
             _queue_email(redemption.pk, Redemption.Status.REQUESTED)
+            # Redeeming is activity (last_active_at); levels and badges check cheaply.
+            from challenges.progress import activity_after_commit
+
+            activity_after_commit(advocate_id=advocate_id)
             return RedeemResult(redemption=redemption, created=True)
     except IntegrityError:
         # The same token used at this moment by a request that did not wait on our

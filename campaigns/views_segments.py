@@ -1,0 +1,283 @@
+"""Console pages for segments (saved filters over advocates) and the AMS weights."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from advocates.models import Advocate
+from advocates.roles import manager_required
+from campaigns import ams
+from campaigns.csv_safe import stream_csv
+from campaigns.forms_segments import AmsWeightsForm, SegmentFilterForm, SegmentForm
+from campaigns.models import ProgramSettings, Segment
+from campaigns.segments import (
+    SegmentFilterError,
+    SegmentFilters,
+    SegmentInUse,
+    segment_advocates,
+    segment_delete,
+    segment_describe,
+    segment_save,
+    segments_count,
+)
+
+LIST_PAGE_SIZE = 25
+MEMBERS_PAGE_SIZE = 25
+EXPORT_CHUNK = 2000
+
+
+@require_GET
+@manager_required
+def segment_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(Segment.objects.order_by("name", "id"), LIST_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    # Every segment of the page counted in one query (a conditional count each).
+    counts = segments_count(page.object_list)
+    rows = [{"segment": segment, "count": counts.get(segment.pk)} for segment in page]
+    return render(request, "campaigns/segments.html", {"page": page, "rows": rows})
+
+
+def _editor(request: HttpRequest, segment: Segment | None) -> HttpResponse:
+    """Create and edit: GET shows the form; GET with ``count`` (the "Count" button, or
+    htmx on every change) counts the members of the filter as typed; POST saves."""
+    counting = request.method == "GET" and ("count" in request.GET or bool(request.htmx))
+    count = None
+    if request.method == "POST":
+        form = SegmentForm(request.POST)
+    elif counting:
+        form = SegmentForm(request.GET)
+        form.is_valid()
+        # The name may still be empty: only the filter's own errors stop the count.
+        if form.spec is not None and "__all__" not in form.errors:
+            count = segment_advocates(form.spec).count()
+        if request.htmx:
+            return render(
+                request, "campaigns/segment_form.html#count", {"count": count, "form": form}
+            )
+    elif segment is not None:
+        try:
+            spec = SegmentFilters.from_dict(segment.filters)
+        except SegmentFilterError:
+            spec = SegmentFilters()
+            messages.warning(request, "This segment's stored filter was unreadable: set it again.")
+        else:
+            count = segment_advocates(spec).count()
+        initial = SegmentFilterForm.initial_from(spec)
+        initial.update(name=segment.name, description=segment.description)
+        form = SegmentForm(initial=initial)
+    else:
+        form = SegmentForm()
+
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = segment_save(
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+                filters=form.spec,
+                by=request.user,
+                segment_id=segment.pk if segment else None,
+            )
+        except SegmentFilterError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"Segment “{saved.name}” saved.")
+            return redirect("campaigns:segment_detail", pk=saved.pk)
+    return render(
+        request,
+        "campaigns/segment_form.html",
+        {"form": form, "segment": segment, "count": count},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@manager_required
+def segment_create(request: HttpRequest) -> HttpResponse:
+    return _editor(request, None)
+
+
+@require_http_methods(["GET", "POST"])
+@manager_required
+def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _editor(request, get_object_or_404(Segment, pk=pk))
+
+
+def _members(segment: Segment) -> Any:
+    return (
+        segment_advocates(segment.filters)
+        .select_related("user", "company")
+        .order_by("user__last_name", "user__first_name", "pk")
+    )
+
+
+@require_GET
+@manager_required
+def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    segment = get_object_or_404(Segment, pk=pk)
+    try:
+        describe = segment_describe(segment.filters)
+        page = Paginator(_members(segment), MEMBERS_PAGE_SIZE).get_page(request.GET.get("page"))
+    except SegmentFilterError as error:
+        messages.error(request, f"This segment's filter cannot be read ({error}). Edit it.")
+        return redirect("campaigns:segment_edit", pk=segment.pk)
+    context = {"segment": segment, "describe": describe, "page": page}
+    if request.htmx:
+        return render(request, "campaigns/segment_detail.html#members", context)
+    return render(request, "campaigns/segment_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@manager_required
+def segment_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    segment = get_object_or_404(Segment, pk=pk)
+    campaigns = list(segment.campaigns.order_by("-created_at")[:5])
+    if request.method == "POST":
+        try:
+            segment_delete(segment_id=segment.pk)
+        except SegmentInUse as error:
+            messages.error(request, str(error))
+            return redirect("campaigns:segment_detail", pk=segment.pk)
+        messages.success(request, f"Segment “{segment.name}” deleted.")
+        return redirect("campaigns:segment_list")
+    return render(
+        request, "campaigns/segment_delete.html", {"segment": segment, "campaigns": campaigns}
+    )
+
+
+EXPORT_HEADER = [
+    "id",
+    "first_name",
+    "last_name",
+    "email",
+    "company",
+    "title",
+    "seniority",
+    "industry",
+    "lifetime_points",
+    "nps",
+    "ams",
+    "ams_private",
+    "ams_public",
+    "last_active_at",
+    "reference_opt_in",
+]
+
+
+def _export_rows(segment: Segment) -> Iterator[list[Any]]:
+    queryset = (
+        segment_advocates(segment.filters)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "user__first_name",
+            "user__last_name",
+            "user__email",
+            "company__name",
+            "title",
+            "seniority",
+            "industry",
+            "lifetime_points",
+            "nps_score",
+            "ams",
+            "ams_private",
+            "ams_public",
+            "last_active_at",
+            "reference_opt_in",
+        )
+    )
+    # A server-side cursor on PostgreSQL: rows arrive EXPORT_CHUNK at a time.
+    for row in queryset.iterator(chunk_size=EXPORT_CHUNK):
+        yield list(row)
+
+
+@require_GET
+@manager_required
+def segment_export(request: HttpRequest, pk: int) -> StreamingHttpResponse | HttpResponse:
+    segment = get_object_or_404(Segment, pk=pk)
+    try:
+        SegmentFilters.from_dict(segment.filters)
+    except SegmentFilterError as error:
+        messages.error(request, f"This segment's filter cannot be read ({error}). Edit it.")
+        return redirect("campaigns:segment_edit", pk=segment.pk)
+    stamp = timezone.localdate().isoformat()
+    return stream_csv(EXPORT_HEADER, _export_rows(segment), f"segment-{segment.pk}-{stamp}.csv")
+
+
+# --- AMS weights -------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@manager_required
+def ams_settings(request: HttpRequest) -> HttpResponse:
+    current = ams.weights_current()
+    if request.method == "POST" and "reset" in request.POST:
+        ams.ams_weights_save(weights=ams.DEFAULT_WEIGHTS, by=request.user)
+        messages.success(request, "AMS weights reset to the defaults; scores are being recomputed.")
+        return redirect("campaigns:ams")
+    form = AmsWeightsForm(request.POST if request.method == "POST" else None, initial=current)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ams.ams_weights_save(weights=form.cleaned_data, by=request.user)
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, "AMS weights saved; scores are being recomputed.")
+            return redirect("campaigns:ams")
+    example_counts = {
+        "reference_calls": 2,
+        "referrals_made": 1,
+        "referrals_won": 1,
+        "reviews": 1,
+        "social_shares": 4,
+    }
+    example = ams.ams_compute(example_counts, current)
+    program = ProgramSettings.load()
+    return render(
+        request,
+        "campaigns/ams.html",
+        {
+            "form": form,
+            "weights": current,
+            "public_share": 100 - current["private_share"],
+            "example": example,
+            "example_rows": ams.explain(example, example_counts, current),
+            "updated_at": program.updated_at if program.ams_weights else None,
+            "distribution": _distribution(),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _distribution() -> list[dict[str, Any]]:
+    """Active advocates per band of 10 AMS points (one grouped query)."""
+    from django.db.models import Count
+    from django.db.models.functions import Least
+
+    counts = dict(
+        Advocate.objects.filter(status=Advocate.Status.ACTIVE)
+        .annotate(band=Least("ams", 99) / 10)
+        .values_list("band")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("band", "n")
+    )
+    top = max(counts.values(), default=0)
+    return [
+        {
+            "label": f"{band * 10}–{band * 10 + 9 if band < 9 else 100}",
+            "count": counts.get(band, 0),
+            "percent": round(100 * counts.get(band, 0) / top) if top else 0,
+        }
+        for band in range(10)
+    ]
