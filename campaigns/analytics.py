@@ -183,7 +183,11 @@ FROM ranked
 
 def concentration(*, since: datetime, until: datetime) -> Concentration:
     with connection.cursor() as cursor:
-        cursor.execute(_CONCENTRATION_SQL, [Stage.WON.value, since, until, Stage.REJECTED.value])
+        adapt = connection.ops.adapt_datetimefield_value  # as the ORM stores them
+        cursor.execute(
+            _CONCENTRATION_SQL,
+            [Stage.WON.value, adapt(since), adapt(until), Stage.REJECTED.value],
+        )
         row = cursor.fetchone()
     return Concentration(*(int(value) for value in row))
 
