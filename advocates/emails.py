@@ -12,7 +12,10 @@ from advocates.models import Invitation
 
 def send_templated(*, to: str, template: str, context: dict, headers: dict | None = None) -> None:
     """Send ``templates/emails/<template>.{txt,html}`` with the subject block's first line."""
-    context = {"program_name": settings.PROGRAM_NAME, "site_url": settings.SITE_URL} | context
+    from campaigns.models import ProgramSettings
+
+    program_name = ProgramSettings.load().display_name  # the name a manager set, if any
+    context = {"program_name": program_name, "site_url": settings.SITE_URL} | context
     subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
     text = render_to_string(f"emails/{template}.txt", context)
     html = render_to_string(f"emails/{template}.html", context)

@@ -59,3 +59,9 @@ urlpatterns += [
 ]
 
 # --- program settings and branding ---
+from campaigns import settings_views  # noqa: E402
+
+urlpatterns += [
+    path("console/settings/", settings_views.program_settings, name="settings"),
+    path("brand.css", settings_views.brand_css, name="brand_css"),
+]

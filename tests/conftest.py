@@ -39,6 +39,25 @@ def _clean_cache(settings) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _program_settings_cached(_clean_cache: None, request: pytest.FixtureRequest) -> None:
+    """Every page reads the program's branding (campaigns.ProgramSettings, one row) from
+    the cache; warm it, as a running site has it, so that query counts measure the page
+    rather than the first cache miss after ``_clean_cache``."""
+    marker = request.node.get_closest_marker("django_db")
+    names = request.fixturenames
+    transactional = marker is not None and marker.kwargs.get("transaction")
+    if transactional or "transactional_db" in names or "live_server" in names:
+        request.getfixturevalue("transactional_db")
+    elif marker is not None or "db" in names:
+        request.getfixturevalue("db")
+    else:
+        return
+    from campaigns.models import ProgramSettings
+
+    ProgramSettings.load()
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
