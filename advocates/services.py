@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from advocates.images import process_avatar
 from advocates.models import Advocate, Company, Invitation, User
+from advocates.outbox import enqueue_after_commit
 from advocates.roles import REPS_GROUP
 from rewards.services import points_award
 
@@ -58,8 +59,7 @@ class InvitationLinkUsed(InvitationError):
 def _queue_send(invitation: Invitation) -> None:
     from advocates.tasks import invitation_send
 
-    pk, send_number = invitation.pk, invitation.send_count
-    transaction.on_commit(lambda: invitation_send.delay(pk, send_number))
+    enqueue_after_commit(invitation_send, invitation.pk, invitation.send_count)
 
 
 def _is_member(email: str) -> bool:

@@ -22,6 +22,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from advocates.models import Advocate, Notification
+from advocates.outbox import enqueue_after_commit
 from challenges.models import (
     AdvocateBadge,
     Badge,
@@ -502,4 +503,4 @@ def activity_after_commit(*, advocate_id: int) -> None:
     """
     from challenges.tasks import progress_refresh
 
-    transaction.on_commit(lambda: progress_refresh.delay(advocate_id))
+    enqueue_after_commit(progress_refresh, advocate_id)

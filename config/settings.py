@@ -137,8 +137,11 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache that falls back to process memory while Redis is down
+            # (pages keep serving; rate limits count per process): see config/cache.py.
+            "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -159,7 +162,11 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Longer than any task may run and than any retry countdown (retry_backoff_max), or
 # Redis would hand a running or waiting task to a second worker.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    # A request publishing to an unreachable Redis gives up quickly (advocates.outbox).
+    "socket_connect_timeout": 3,
+}
 CELERY_TASK_TIME_LIMIT = 900
 if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured(
@@ -174,6 +181,12 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "campaigns-dispatch-due": {"task": "campaigns.sending.campaigns_dispatch_due", "schedule": 60},
     "campaigns-triggers": {"task": "campaigns.triggers.triggers_evaluate", "schedule": 300},
+    # Work a Redis outage left in the database outbox (advocates.outbox).
+    "outbox-drain": {
+        "task": "advocates.tasks.outbox_drain",
+        "schedule": 30,
+        "options": {"expires": 25},
+    },
     "ams-nightly-recompute": {
         "task": "campaigns.ams.ams_recompute_all",
         "schedule": crontab(hour=3, minute=15),

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from advocates.graph import person_get_or_create
 from advocates.models import Advocate, Person, Product, Tag, User
+from advocates.outbox import enqueue_after_commit
 from challenges.progress import activity_after_commit
 from references import matching
 from references.models import (
@@ -211,8 +212,7 @@ def request_send_to_prospect(*, request: ReferenceRequest, by: User) -> Referenc
         request.save(update_fields=["link_nonce", "link_send_count", "link_sent_at", "status"])
         from references.tasks import prospect_link_send
 
-        pk, send_number = request.pk, request.link_send_count
-        transaction.on_commit(lambda: prospect_link_send.delay(pk, send_number))
+        enqueue_after_commit(prospect_link_send, request.pk, request.link_send_count)
     return request
 
 
@@ -284,7 +284,7 @@ def _reserve(*, request: ReferenceRequest, advocate_id: int) -> Ask:
     request.save(update_fields=["status", "matched_at"])
     from references.tasks import ask_send
 
-    transaction.on_commit(lambda: ask_send.delay(ask.pk))
+    enqueue_after_commit(ask_send, ask.pk)
     return ask
 
 
@@ -361,7 +361,7 @@ def ask_answer(*, ask_id: int, advocate: Advocate, accept: bool, reason: str = "
             request.save(update_fields=["status", "accepted_at"])
             from references.tasks import intro_send
 
-            transaction.on_commit(lambda: intro_send.delay(ask.pk))
+            enqueue_after_commit(intro_send, ask.pk)
     if not accept:
         _advance(ask.request_id)
     ask.refresh_from_db()
@@ -425,7 +425,7 @@ def call_record(*, request: ReferenceRequest, completed: bool) -> Ask:
             activity_after_commit(advocate_id=ask.advocate_id)
             from references.tasks import feedback_request_send
 
-            transaction.on_commit(lambda: feedback_request_send.delay(ask.pk))
+            enqueue_after_commit(feedback_request_send, ask.pk)
     ask.refresh_from_db()
     return ask
 
@@ -526,5 +526,4 @@ def _notify_rep(request: ReferenceRequest, why: str) -> None:
 
     request.rep_notice_count += 1
     request.save(update_fields=["rep_notice_count"])
-    pk, number = request.pk, request.rep_notice_count
-    transaction.on_commit(lambda: rep_notice_send.delay(pk, why, number))
+    enqueue_after_commit(rep_notice_send, request.pk, why, request.rep_notice_count)

@@ -29,6 +29,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from advocates.models import Advocate, User
+from advocates.outbox import enqueue_after_commit
 from advocates.roles import MANAGERS_GROUP
 from challenges.progress import activity_after_commit
 from referrals.models import (
@@ -308,8 +309,7 @@ def referral_email_create(
         )
         from referrals.tasks import referral_message_send
 
-        message_id = message.pk
-        transaction.on_commit(lambda: referral_message_send.delay(message_id))
+        enqueue_after_commit(referral_message_send, message.pk)
     return referral
 
 
@@ -334,7 +334,7 @@ def referral_assign(*, referral_id: int, rep: User, actor: User) -> Referral:
 def _on_commit_notify_new(referral_id: int) -> None:
     from referrals.tasks import referral_notify_rep
 
-    transaction.on_commit(lambda: referral_notify_rep.delay(referral_id))
+    enqueue_after_commit(referral_notify_rep, referral_id)
 
 
 def _on_commit_outbound(change: ReferralStageChange, *, source: str) -> None:
@@ -343,8 +343,7 @@ def _on_commit_outbound(change: ReferralStageChange, *, source: str) -> None:
         return
     from referrals.tasks import crm_webhook_send
 
-    change_id = change.pk
-    transaction.on_commit(lambda: crm_webhook_send.delay(change_id))
+    enqueue_after_commit(crm_webhook_send, change.pk)
 
 
 # --- Moving through the pipeline --------------------------------------------------------

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from advocates.images import reencode_image
 from advocates.models import Advocate, User
+from advocates.outbox import enqueue_after_commit
 from rewards.models import Redemption, Reward
 from rewards.services import InsufficientPoints, points_reverse, points_spend
 
@@ -194,7 +195,7 @@ def redemptions_counted_for_limit(*, reward: Reward, advocate_id: int, now: date
 def _queue_email(redemption_id: int, step: str) -> None:
     from rewards.tasks import redemption_notify
 
-    transaction.on_commit(lambda: redemption_notify.delay(redemption_id, step))
+    enqueue_after_commit(redemption_notify, redemption_id, step)
 
 
 def reward_redeem(

@@ -7,7 +7,7 @@ import re
 from django import template
 
 from advocates.models import Advocate
-from campaigns.models import Campaign, CampaignMessage
+from campaigns.models import Campaign, CampaignMessage, ProgramSettings
 
 register = template.Library()
 
@@ -42,7 +42,7 @@ def drives_context(advocate: Advocate) -> dict:
             "referral_link": referral_link(advocate.pk),
             "first_name": advocate.user.first_name,
             "last_name": advocate.user.last_name,
-            "program_name": "",
+            "program_name": ProgramSettings.load().display_name,
         }
         for message in received:
             campaign = message.campaign

@@ -405,3 +405,25 @@ def test_a_prospect_who_has_an_account_is_skipped(manager, advocate):
     )
     assert (result.created, result.skipped_members) == (1, 1)
     assert User.objects.filter(email=advocate.user.email).exists()
+
+
+def test_demo_is_idempotent():
+    import io
+
+    from campaigns import demo_kinds
+    from campaigns.models import ProspectEvent
+
+    factories.ManagerFactory(email="manager@demo.vouch")
+    for industry in ("Healthcare", "Financial services", "Software"):
+        factories.AdvocateFactory(industry=industry, reference_opt_in=True)
+    demo_kinds.load(io.StringIO())
+    drive = Campaign.objects.get(name=demo_kinds.DRIVE_NAME)
+    pairs = list(drive.prospects.values_list("email", "advocate_id", "paired_at"))
+    assert len([p for p in pairs if p[1]]) == 3
+    promoter = Campaign.objects.get(name=demo_kinds.PROMOTER_NAME)
+    assert (promoter.trigger, promoter.status) == ("nps_promoter", Campaign.Status.SENDING)
+
+    demo_kinds.load(io.StringIO())
+    assert list(drive.prospects.values_list("email", "advocate_id", "paired_at")) == pairs
+    assert Campaign.objects.count() == 2
+    assert ProspectEvent.objects.count() == 1
