@@ -372,3 +372,35 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class OutboxTask(models.Model):
+    """A Celery task to send, written in the transaction of the action that wants it.
+
+    advocates.outbox publishes it right after commit and marks it sent; when the broker
+    is unreachable the row stays unsent and the ``outbox_drain`` beat task sends it
+    later, so an action that committed never loses its follow-up work (email...).
+    """
+
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [
+            # The drain reads only unsent rows, oldest first: a small partial index,
+            # however many sent rows are kept.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(sent_at__isnull=True),
+                name="outbox_unsent_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        state = "sent" if self.sent_at else f"unsent ({self.attempts} attempts)"
+        return f"{self.task} {state}"

@@ -25,7 +25,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
         import redis
 
         try:
-            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
+            redis.Redis.from_url(
+                settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+            ).ping()
             checks["redis"] = "ok"
         except Exception as error:
             checks["redis"] = f"error: {type(error).__name__}"

@@ -1,0 +1,167 @@
+"""Redis down: pages keep serving, actions still succeed, their work arrives once later.
+
+A real stack on this test's own Redis (never the shared one): gunicorn with production
+settings, a Celery worker, an SMTP sink, the committed PostgreSQL test database. Redis
+is stopped; the hub, the login page and a sign-in still work, /healthz says 503, and a
+rep's invitation is recorded with its email waiting in the database outbox. Redis comes
+back, the outbox drain (the beat task, run once here) publishes it, and the invitee gets
+exactly one email.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.utils import timezone
+
+from advocates.models import Invitation, OutboxTask
+from advocates.outbox import DRAIN_AFTER_SECONDS
+from tests import factories
+from tests.integration.processes import (
+    Gunicorn,
+    RedisServer,
+    Worker,
+    browser,
+    csrf_token,
+    make_worker,
+    process_env,
+    require_live_stack,
+)
+
+pytestmark = [pytest.mark.worker, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "a-long-enough-test-password"
+
+
+class Stack:
+    def __init__(self, redis_server: RedisServer, worker: Worker, web: Gunicorn) -> None:
+        self.redis, self.worker, self.web = redis_server, worker, web
+
+    def run_outbox_drain_task(self) -> None:
+        """What beat does every 30 s: publish ``outbox_drain``; the worker runs it."""
+        subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c",
+             "from advocates.tasks import outbox_drain; outbox_drain.delay()"],
+            cwd=settings.BASE_DIR, env=self.worker.env, check=True, timeout=60,
+            capture_output=True,
+        )  # fmt: skip
+
+
+@pytest.fixture
+def stack(transactional_db, smtp_sink, tmp_path) -> Iterator[Stack]:
+    require_live_stack()
+    redis_server = RedisServer()
+    redis_server.start()
+    env = process_env(
+        redis_url=redis_server.url(),
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(smtp_sink.port),
+        EMAIL_USE_TLS="false",
+    )
+    worker = make_worker(env, tmp_path)
+    web = Gunicorn(env=worker.env, log=tmp_path / "gunicorn.log")
+    try:
+        worker.start()
+        web.start()
+        yield Stack(redis_server, worker, web)
+    finally:
+        web.stop()
+        worker.stop()
+        redis_server.stop()
+        print(worker.logs())
+        print(web.log.read_text(errors="replace")[-4000:])
+
+
+def _form_post(session, url: str, data: dict) -> object:
+    session.get(url, timeout=10)  # sets the CSRF cookie, as a browser would
+    return session.post(
+        url,
+        data=data | {"csrfmiddlewaretoken": csrf_token(session)},
+        headers={"Referer": url},
+        allow_redirects=False,
+        timeout=10,
+    )
+
+
+def test_with_redis_down_pages_serve_and_the_invitation_email_arrives_once_it_is_back(
+    stack: Stack, smtp_sink
+) -> None:
+    rep = factories.RepFactory(first_name="Ravi")
+    advocate = factories.AdvocateFactory(user__email="ada@example.com", user__first_name="Ada")
+    # A real password hash (the test process's fast MD5 is unknown to the server).
+    hasher = PBKDF2PasswordHasher()
+    advocate.user.password = hasher.encode(PASSWORD, hasher.salt())
+    advocate.user.save(update_fields=["password"])
+    base = stack.web.url
+
+    stack.redis.stop()
+
+    # Pages that do not need Redis keep serving.
+    health = browser(base).get(base + "/healthz", timeout=10)
+    assert health.status_code == 503
+    assert health.json()["database"] == "ok"
+    assert health.json()["redis"].startswith("error")
+    hub = browser(base, advocate.user).get(base + "/hub/", timeout=10)
+    assert hub.status_code == 200, hub.text[:500]
+    assert "Ada" in hub.text
+    login_page = browser(base).get(base + "/accounts/login/", timeout=10)
+    assert login_page.status_code == 200
+    assert 'name="password"' in login_page.text
+
+    # Signing in works (its rate limit counts in process memory meanwhile) ...
+    visitor = browser(base)
+    wrong = _form_post(
+        visitor, base + "/accounts/login/", {"login": "ada@example.com", "password": "nope"}
+    )
+    assert wrong.status_code == 200  # the form again, with its error; not a 500
+    signed_in = _form_post(
+        visitor, base + "/accounts/login/", {"login": "ada@example.com", "password": PASSWORD}
+    )
+    assert signed_in.status_code == 302, signed_in.text[:500]
+    assert visitor.get(base + "/hub/", timeout=10).status_code == 200
+
+    # ... and so does an action that enqueues work: the invitation is recorded.
+    rep_browser = browser(base, rep)
+    started = time.monotonic()
+    invited = _form_post(
+        rep_browser,
+        base + "/invitations/",
+        {"invite_one": "1", "email": "new.person@example.com", "first_name": "Nia"},
+    )
+    assert invited.status_code == 302, invited.text[:1000]
+    assert time.monotonic() - started < 5  # the broker being down does not hold the request
+    invitation = Invitation.objects.get(email="new.person@example.com")
+    [row] = OutboxTask.objects.filter(task="advocates.tasks.invitation_send")
+    assert row.sent_at is None
+    assert row.args == [invitation.pk, 1]
+    assert row.attempts == 1
+    assert "Connection refused" in row.last_error or "Error" in row.last_error
+    time.sleep(1)
+    assert smtp_sink.to("new.person@example.com") == []
+
+    # Redis is back: the beat's drain publishes the waiting row, the worker emails it.
+    stack.redis.start()
+    assert browser(base).get(base + "/healthz", timeout=10).status_code == 200
+    # The drain leaves rows younger than DRAIN_AFTER_SECONDS to their own publish.
+    age = (timezone.now() - row.created_at).total_seconds()
+    time.sleep(max(0.0, DRAIN_AFTER_SECONDS + 0.5 - age))
+    stack.run_outbox_drain_task()
+    [message] = smtp_sink.wait_for("new.person@example.com", timeout=60)
+    assert re.search(r"/join/[^/\s]+/", message.get_body(("plain",)).get_content())
+    row.refresh_from_db()
+    assert row.sent_at is not None
+
+    # Exactly once: another drain and a few seconds later there is still one email.
+    stack.run_outbox_drain_task()
+    time.sleep(3)
+    assert len(smtp_sink.to("new.person@example.com")) == 1
+    invitation.refresh_from_db()
+    assert invitation.delivered_send == 1
+    assert OutboxTask.objects.filter(sent_at__isnull=True).count() == 0
