@@ -114,9 +114,10 @@ def main(sizes: list[int]) -> None:
                 text=True,
             ).stdout.strip()
             m, n, exported, size, before, after, seconds = out.split("\t")
+            grew = float(after) - float(before)
             print(
                 f"{m:<8} {int(n):>8,}  {int(exported):>8,}  {int(size):>11,}  "
-                f"{float(before):>8.1f} → {float(after):>7.1f} (+{float(after) - float(before):.1f})"
+                f"{float(before):>8.1f} → {float(after):>7.1f} (+{grew:.1f})"
                 f"  {float(seconds):>6.2f}"
             )
 
