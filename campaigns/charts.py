@@ -19,16 +19,25 @@ from dataclasses import dataclass, field
 WIDTH = 360
 
 
-def nice_ceiling(value: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 × 10^k not below ``value`` (1 for 0), for axis tops."""
+def nice_step(value: float) -> float:
+    """The smallest 1, 2 or 5 × 10^k not below ``value`` (1 for 0 or less)."""
     if value <= 0:
         return 1
     exponent = math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 2, 5, 10):
         candidate = step * 10**exponent
         if candidate >= value:
             return int(candidate) if float(candidate).is_integer() else candidate
     return 10 ** (exponent + 1)  # pragma: no cover - the loop ends at 10
+
+
+def nice_axis(maximum: float, *, intervals: int = 4) -> tuple[float, int]:
+    """A round step and how many of them reach ``maximum`` (at most ``intervals``).
+
+    2,400 → steps of 1,000, 3 of them (0, 1k, 2k, 3k); 8 → steps of 2, 4 of them.
+    """
+    step = nice_step(maximum / intervals)
+    return step, max(math.ceil(maximum / step), 1)
 
 
 def short_number(value: float) -> str:
@@ -115,7 +124,8 @@ def line_chart(
     ``series`` is ``(name, css class, values)``; every ``every``-th label is drawn.
     """
     left, right, top, bottom = 38.0, width - 10.0, 10.0, height - 24.0
-    maximum = nice_ceiling(max((v for _, _, values in series for v in values), default=0))
+    step, intervals = nice_axis(max((v for _, _, values in series for v in values), default=0))
+    maximum = step * intervals
     count = len(labels)
 
     def x_at(index: int) -> float:
@@ -138,7 +148,7 @@ def line_chart(
         for name, css, values in series
     ]
     y_ticks = [
-        Tick(position=y_at(maximum * k / 4), label=short_number(maximum * k / 4)) for k in range(5)
+        Tick(position=y_at(step * k), label=short_number(step * k)) for k in range(intervals + 1)
     ]
     # The last label is always drawn (the current week), then every ``every``-th back.
     x_ticks = [
@@ -255,11 +265,11 @@ class Funnel:
     steps: list[FunnelStep]
 
 
-def funnel(steps: Sequence[tuple[str, int]], *, width: int = WIDTH, row: float = 44) -> Funnel:
-    """Centered bars, each as wide as its share of the first step (at least a sliver)."""
+def funnel(steps: Sequence[tuple[str, int]], *, width: int = WIDTH, row: float = 46) -> Funnel:
+    """Centered bars, each as wide as its share of the first step, its label above it."""
     first = steps[0][1] if steps else 0
     usable = width - 20
-    step_height = row - 10
+    step_height = row - 26  # the label takes the top of the row
     drawn = []
     previous: int | None = None
     for i, (label, value) in enumerate(steps):
@@ -270,9 +280,9 @@ def funnel(steps: Sequence[tuple[str, int]], *, width: int = WIDTH, row: float =
                 label=label,
                 value=value,
                 x=(width - bar) / 2,
-                y=4 + i * row,
+                y=4 + i * row + 20,
                 width=bar,
-                text_y=4 + i * row + step_height / 2 + 4,
+                text_y=4 + i * row + 14,
                 of_first=percent(value, first),
                 of_previous=None if previous is None else percent(value, previous),
             )

@@ -63,6 +63,7 @@ def analytics_page(request: HttpRequest) -> HttpResponse:
         column_labels=analytics.NPS_COLUMNS,
         row_labels=analytics.AMS_BANDS,
         column_css=[f"bubble--{analytics.nps_group(s)}" for s in range(11)],
+        width=440,
     )
     concentration = analytics.concentration(since=now - analytics.YEAR, until=now)
     return render(

@@ -277,7 +277,8 @@ def test_base_nav_gives_managers_one_console_link(manager_client) -> None:
 def test_line_chart_scales_to_a_nice_top() -> None:
     chart = charts.line_chart(["a", "b", "c"], [("s", "css", [0, 35, 70])])
 
-    assert chart.maximum == 100
+    assert chart.maximum == 80  # steps of 20
+    assert [t.label for t in chart.y_ticks] == ["0", "20", "40", "60", "80"]
     ys = [p.y for p in chart.series[0].points]
     assert ys[0] == chart.plot_bottom  # 0 sits on the axis
     assert ys[0] > ys[1] > ys[2]  # higher values are drawn higher
@@ -318,7 +319,8 @@ def test_bubble_area_grows_with_the_count() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"), [(0, 1), (7, 10), (70, 100), (101, 200), (2400, 2500), (4100, 5000)]
+    ("maximum", "step", "intervals"),
+    [(0, 1, 1), (8, 2, 4), (70, 20, 4), (101, 50, 3), (2400, 1000, 3), (4100, 2000, 3)],
 )
-def test_nice_ceiling(value: int, expected: int) -> None:
-    assert charts.nice_ceiling(value) == expected
+def test_nice_axis(maximum: int, step: int, intervals: int) -> None:
+    assert charts.nice_axis(maximum) == (step, intervals)
