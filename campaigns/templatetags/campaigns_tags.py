@@ -12,6 +12,16 @@ from campaigns.models import Campaign, CampaignMessage, ProgramSettings
 register = template.Library()
 
 DRIVES_SHOWN = 3
+# When the manager wrote no message for advocates to send, they start from this one.
+DEFAULT_SUGGESTED = """Hi,
+
+I have been using {{ program_name }} at work and I think it would help you too. \
+Here is a link to talk to the team:
+
+{{ referral_link }}
+
+Best,
+{{ first_name }}"""
 _TAG = re.compile(r"{{\s*([a-z_][a-z0-9_]*)\s*}}")
 
 
@@ -49,7 +59,9 @@ def drives_context(advocate: Advocate) -> dict:
             drives.append(
                 {
                     "campaign": campaign,
-                    "message": suggested_text(campaign.suggested_message, values),
+                    "message": suggested_text(
+                        campaign.suggested_message or DEFAULT_SUGGESTED, values
+                    ),
                 }
             )
     return {"advocate": advocate, "drives": drives}

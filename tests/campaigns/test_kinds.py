@@ -431,3 +431,13 @@ def test_demo_is_idempotent():
     assert list(drive.prospects.values_list("email", "advocate_id", "paired_at")) == pairs
     assert Campaign.objects.count() == 2
     assert ProspectEvent.objects.count() == 1
+
+
+def test_drive_without_a_prewritten_message_offers_a_default_with_the_link(
+    advocate, advocate_client
+):
+    _received_drive(advocate)
+    Campaign.objects.update(suggested_message="")
+    hub = advocate_client.get(reverse("advocates:hub")).content.decode()
+    assert "I have been using" in hub
+    assert kinds.referral_link(advocate.pk) in hub
