@@ -10,8 +10,8 @@ third process loads the same rows as model instances, as a naive export would, f
 contrast. Streaming should cost the same few MB at every size; the naive load grows
 with the rows.
 
-Set BENCH_DATABASE_URL to run against PostgreSQL instead (one database per size is
-created as <name>_<rows>; it must be yours to drop).
+Set BENCH_DATABASE_URL to run against an existing PostgreSQL database instead (it is
+migrated, and its "Export bench" campaign is replaced for each size).
 """
 
 from __future__ import annotations
@@ -27,9 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _database_url(rows: int) -> str:
-    base = os.environ.get("BENCH_DATABASE_URL")
-    if base:
-        return f"{base.rstrip('/')}_{rows}"
+    if os.environ.get("BENCH_DATABASE_URL"):
+        return os.environ["BENCH_DATABASE_URL"]  # reseeded for each size
     return f"sqlite:////tmp/vouch_export_bench_{rows}.sqlite3"
 
 
