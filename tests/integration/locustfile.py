@@ -1,0 +1,137 @@
+"""Mixed-role load for tests/integration/test_load.py (locust, headless).
+
+The test writes the signed-in sessions and ids it prepared to the JSON file named by
+VOUCH_LOAD_PLAN; each simulated user takes the next session of its role:
+
+- advocates browse the hub, challenges, rewards and the leaderboard, and redeem (a
+  refused redemption, out of stock or short of points, is a normal answer, not an error);
+- reps open their reference requests and referral pipeline;
+- managers open the console, the review queue, fulfilment and reward pages;
+- anonymous visitors open a referral landing page and the sign-in page.
+
+A response is an error when its status is 400 or more, or a signed-in page sends the
+user to the sign-in page (a lost session would otherwise look like a 200).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import random
+import re
+
+from locust import HttpUser, between, task
+
+PLAN = json.loads(open(os.environ["VOUCH_LOAD_PLAN"]).read())  # noqa: SIM115
+_next = {role: itertools.cycle(PLAN[role]) for role in ("advocates", "reps", "managers")}
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+TOKEN = re.compile(r'name="token" value="([^"]+)"')
+
+
+class SignedIn(HttpUser):
+    abstract = True
+    role = ""
+    wait_time = between(0.5, 2.0)
+
+    def on_start(self) -> None:
+        self.client.cookies.set(PLAN["session_cookie_name"], next(_next[self.role]))
+
+    def page(self, path: str, *, name: str | None = None) -> None:
+        with self.client.get(path, name=name or path, catch_response=True) as response:
+            if response.status_code >= 400:
+                response.failure(f"HTTP {response.status_code}")
+            elif "/accounts/login/" in response.url:
+                response.failure("sent to the sign-in page")
+
+
+class Advocate(SignedIn):
+    role = "advocates"
+    weight = 6
+
+    @task(4)
+    def hub(self) -> None:
+        self.page("/hub/")
+
+    @task(2)
+    def challenges(self) -> None:
+        self.page("/challenges/")
+
+    @task(2)
+    def rewards(self) -> None:
+        self.page("/rewards/")
+
+    @task(1)
+    def leaderboard(self) -> None:
+        self.page("/leaderboard/")
+
+    @task(2)
+    def redeem(self) -> None:
+        path = f"/rewards/{random.choice(PLAN['reward_ids'])}/redeem/"
+        form = self.client.get(path, name="/rewards/[id]/redeem/ (form)")
+        csrf, token = CSRF.search(form.text), TOKEN.search(form.text)
+        if form.status_code != 200 or not csrf or not token:
+            return  # counted by locust as the GET's own outcome
+        with self.client.post(
+            path,
+            data={"csrfmiddlewaretoken": csrf.group(1), "token": token.group(1)},
+            headers={"Referer": self.host + path},
+            name="/rewards/[id]/redeem/ (post)",
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
+            # 302: redeemed; 200: the form again saying why not (stock, points).
+            if response.status_code not in (200, 302):
+                response.failure(f"HTTP {response.status_code}")
+
+
+class Rep(SignedIn):
+    role = "reps"
+    weight = 2
+
+    @task
+    def requests(self) -> None:
+        self.page("/references/requests/")
+
+    @task
+    def pipeline(self) -> None:
+        self.page("/referrals/pipeline/")
+
+
+class Manager(SignedIn):
+    role = "managers"
+    weight = 1
+
+    @task(2)
+    def console(self) -> None:
+        self.page("/console/")
+
+    @task
+    def review(self) -> None:
+        self.page("/console/review/")
+
+    @task
+    def fulfilment(self) -> None:
+        self.page("/console/fulfilment/")
+
+    @task
+    def rewards(self) -> None:
+        self.page("/console/rewards/")
+
+
+class Visitor(HttpUser):
+    weight = 2
+    wait_time = between(0.5, 2.0)
+
+    @task(3)
+    def landing(self) -> None:
+        code = random.choice(PLAN["landing_codes"])
+        with self.client.get(f"/r/{code}/", name="/r/[code]/", catch_response=True) as response:
+            if response.status_code != 200:
+                response.failure(f"HTTP {response.status_code}")
+
+    @task
+    def sign_in_page(self) -> None:
+        with self.client.get("/accounts/login/", catch_response=True) as response:
+            if response.status_code != 200:
+                response.failure(f"HTTP {response.status_code}")

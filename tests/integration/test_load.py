@@ -1,0 +1,138 @@
+"""Load: 60 s of mixed-role traffic against gunicorn, then the ledger and stock hold.
+
+gunicorn (production settings: DEBUG off, real SECRET_KEY/SITE_URL/ALLOWED_HOSTS, the
+Redis cache and broker) serves the committed PostgreSQL test database, filled here with
+advocates holding points, a reward with little stock, challenges, reps and managers.
+locust (headless, tests/integration/locustfile.py) plays advocates who browse and
+redeem, reps, managers and anonymous visitors for 60 s. Fewer than 0.5 % of requests
+may fail; afterwards every balance equals its ledger, nothing is below zero, and the
+limited reward was not redeemed past its stock.
+
+Redis is a private redis-server (nothing consumes the emails queued meanwhile).
+Needs PostgreSQL; CI runs it (a skip there is a failure).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from advocates.models import Advocate
+from referrals.services import referral_link_for
+from rewards.models import Redemption, Reward
+from tests import factories
+from tests.challenges.factories import ChallengeFactory, SubmissionFactory
+from tests.conftest import ledger_violations
+from tests.integration.processes import (
+    Gunicorn,
+    RedisServer,
+    process_env,
+    require_live_stack,
+    session_cookie,
+)
+from tests.rewards.factories import RewardFactory, give_points
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+DURATION = "60s"
+USERS = 20
+MAX_ERROR_RATE = 0.005
+STOCK = 25
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+
+
+@pytest.fixture
+def web(transactional_db, tmp_path) -> Iterator[Gunicorn]:
+    require_live_stack()
+    redis_server = RedisServer()
+    redis_server.start()
+    server = Gunicorn(
+        env=process_env(redis_url=redis_server.url()),
+        log=tmp_path / "gunicorn.log",
+        workers=2,
+        threads=4,
+    )
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        redis_server.stop()
+        print(server.log.read_text(errors="replace")[-3000:])
+
+
+def _plan(tmp_path: Path) -> Path:
+    advocates = factories.AdvocateFactory.create_batch(40)
+    for advocate in advocates:
+        give_points(advocate, 400)
+    limited = RewardFactory(name="Conference pass", points_cost=100, stock=STOCK)
+    unlimited = RewardFactory(name="Charity donation", points_cost=50)
+    for challenge in ChallengeFactory.create_batch(6):
+        for advocate in advocates[:5]:
+            SubmissionFactory(challenge=challenge, advocate=advocate)
+    reps = factories.RepFactory.create_batch(4)
+    managers = factories.ManagerFactory.create_batch(2)
+    plan = {
+        "session_cookie_name": settings.SESSION_COOKIE_NAME,
+        "advocates": [session_cookie(a.user) for a in advocates],
+        "reps": [session_cookie(rep) for rep in reps],
+        "managers": [session_cookie(manager) for manager in managers],
+        "reward_ids": [limited.pk, unlimited.pk],
+        "landing_codes": [referral_link_for(advocate_id=a.pk).code for a in advocates[:10]],
+    }
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    return path
+
+
+def test_mixed_roles_for_60_seconds_fail_under_half_a_percent_and_break_nothing(
+    web: Gunicorn, tmp_path: Path
+) -> None:
+    plan = _plan(tmp_path)
+    prefix = tmp_path / "locust"
+    started = time.monotonic()
+    run = subprocess.run(
+        [
+            sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+            "-u", str(USERS), "-r", "5", "-t", DURATION, "--stop-timeout", "15",
+            "--host", web.url, "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING",
+        ],
+        env=os.environ | {"VOUCH_LOAD_PLAN": str(plan)},
+        capture_output=True,
+        text=True,
+        timeout=150,
+    )  # fmt: skip
+    elapsed = time.monotonic() - started
+    with open(f"{prefix}_stats.csv", newline="") as stats_file:
+        rows = {row["Name"]: row for row in csv.DictReader(stats_file)}
+    total = rows["Aggregated"]
+    served, failed = int(total["Request Count"]), int(total["Failure Count"])
+    failures = Path(f"{prefix}_failures.csv").read_text()
+    print(run.stdout[-3000:], run.stderr[-3000:], failures, sep="\n")
+
+    assert served > 100, f"too little traffic to mean anything: {served} requests"
+    assert failed / served < MAX_ERROR_RATE, f"{failed} of {served} failed:\n{failures}"
+
+    # The ledger and the stock, after all those redemptions.
+    assert ledger_violations() == []
+    assert not Advocate.objects.filter(balance__lt=0).exists()
+    assert not Reward.objects.filter(stock__lt=0).exists()
+    limited = Reward.objects.get(name="Conference pass")
+    redeemed = Redemption.objects.filter(reward=limited).exclude(status=Redemption.Status.CANCELLED)
+    assert redeemed.count() == STOCK - limited.stock
+    redemptions = Redemption.objects.count()
+    print(
+        f"figures: {served} requests served in {elapsed:.0f} s by gunicorn "
+        f"({float(total['Requests/s']):.1f}/s, median {total['Median Response Time']} ms, "
+        f"p95 {total['95%']} ms), {failed} failed, {redemptions} redemptions "
+        f"({redeemed.count()} of {STOCK} limited units), invariant violations: 0"
+    )
