@@ -29,3 +29,29 @@ def audit_record(
         target_repr=str(target)[:200] if target is not None else "",
         detail=detail or {},
     )
+
+
+# --- Reading the log (the console's audit page) ------------------------------------------
+
+
+def audit_entries(*, action: str = "", actor_id: int | None = None) -> models.QuerySet[AuditEntry]:
+    """Entries newest first, optionally of one action and/or one actor."""
+    entries = AuditEntry.objects.select_related("actor").order_by("-created_at", "-id")
+    if action:
+        entries = entries.filter(action=action)
+    if actor_id is not None:
+        entries = entries.filter(actor_id=actor_id)
+    return entries
+
+
+def audit_actions() -> list[str]:
+    return list(AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct())
+
+
+def audit_actors() -> list[User]:
+    return list(
+        User.objects.filter(audit_entries__isnull=False)
+        .distinct()
+        .order_by("email")
+        .only("id", "email", "first_name", "last_name")
+    )

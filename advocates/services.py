@@ -137,6 +137,14 @@ def invitation_create(
             invitation.save()
         if send:
             _queue_send(invitation)
+        from advocates.audit import audit_record
+
+        audit_record(
+            actor=invited_by,
+            action="invitation.send" if invitation.send_count == 1 else "invitation.resend",
+            target=invitation,
+            detail={"email": email, "emailed": send},
+        )
     return invitation
 
 

@@ -155,7 +155,7 @@ def levels(request: HttpRequest) -> HttpResponse:
     badge_errors: list[str] = []
     if posted_levels and level_formset.is_valid():
         try:
-            progress.levels_save(rows=_level_rows(level_formset))
+            progress.levels_save(rows=_level_rows(level_formset), by=request.user)
         except ValidationError as error:
             level_errors = error.messages
         else:
@@ -163,7 +163,7 @@ def levels(request: HttpRequest) -> HttpResponse:
             return redirect("challenges:levels")
     if posted_badges and badge_formset.is_valid():
         try:
-            progress.badges_save(rows=_badge_rows(badge_formset))
+            progress.badges_save(rows=_badge_rows(badge_formset), by=request.user)
         except ValidationError as error:
             badge_errors = error.messages
         else:

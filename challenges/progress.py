@@ -126,7 +126,7 @@ def _ladder_errors(kept: Sequence[LevelRow]) -> list[str]:
     return errors
 
 
-def levels_save(*, rows: Iterable[LevelRow]) -> list[Level]:
+def levels_save(*, rows: Iterable[LevelRow], by: Any = None) -> list[Level]:
     """Apply the levels form: create, rename, re-threshold and delete levels.
 
     Refuses (ValidationError, nothing changed) unless, afterwards, names and thresholds
@@ -176,6 +176,15 @@ def levels_save(*, rows: Iterable[LevelRow]) -> list[Level]:
         for row in kept:
             if row.id is None:
                 Level.objects.create(name=row.name.strip(), threshold=row.threshold)
+        if by is not None:
+            from advocates.audit import audit_record
+
+            ladder = sorted((row.threshold, row.name.strip()) for row in kept)
+            audit_record(
+                actor=by,
+                action="levels.save",
+                detail={"levels": [f"{name} ({threshold})" for threshold, name in ladder]},
+            )
     return levels_all()
 
 
@@ -193,7 +202,7 @@ class BadgeRow:
     delete: bool = False
 
 
-def badges_save(*, rows: Iterable[BadgeRow]) -> list[Badge]:
+def badges_save(*, rows: Iterable[BadgeRow], by: Any = None) -> list[Badge]:
     """Apply the badges form: create, edit and delete badges (not one someone holds).
 
     Changing a rule or count applies from the next activity on; badges already
@@ -249,6 +258,17 @@ def badges_save(*, rows: Iterable[BadgeRow]) -> list[Badge]:
                 Badge.objects.create(**values)
             else:
                 Badge.objects.filter(pk=row.id).update(**values)
+        if by is not None:
+            from advocates.audit import audit_record
+
+            audit_record(
+                actor=by,
+                action="badges.save",
+                detail={
+                    "badges": [f"{row.name.strip()}: {row.rule} × {row.count}" for row in kept],
+                    "deleted": len(to_delete),
+                },
+            )
     return list(Badge.objects.all())
 
 

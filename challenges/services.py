@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from advocates.audit import audit_record
 from advocates.images import reencode_image
 from advocates.models import Advocate, User
 from challenges.models import Challenge, NPSResponse, Submission
@@ -67,12 +68,14 @@ def challenge_create(*, created_by: User, data: dict[str, Any], publish: bool = 
         **{name: data[name] for name in EDITABLE_FIELDS if name in data},
     )
     challenge.full_clean(exclude=["created_by"])
-    challenge.save()
+    with transaction.atomic():
+        challenge.save()
+        audit_record(actor=created_by, action="challenge.create", target=challenge)
     return challenge
 
 
 def challenge_update(
-    *, challenge_id: int, data: dict[str, Any], publish: bool = False
+    *, challenge_id: int, data: dict[str, Any], publish: bool = False, by: User | None = None
 ) -> Challenge:
     with transaction.atomic():
         challenge = Challenge.objects.select_for_update().get(pk=challenge_id)
@@ -90,10 +93,15 @@ def challenge_update(
             challenge.status = Challenge.Status.PUBLISHED
         challenge.full_clean(exclude=["created_by"])
         challenge.save()
+        if by is not None:
+            changed = sorted(name for name in EDITABLE_FIELDS if name in data)
+            audit_record(
+                actor=by, action="challenge.edit", target=challenge, detail={"fields": changed}
+            )
     return challenge
 
 
-def challenge_publish(*, challenge_id: int) -> Challenge:
+def challenge_publish(*, challenge_id: int, by: User | None = None) -> Challenge:
     with transaction.atomic():
         challenge = Challenge.objects.select_for_update().get(pk=challenge_id)
         if challenge.status == Challenge.Status.ARCHIVED:
@@ -102,14 +110,24 @@ def challenge_publish(*, challenge_id: int) -> Challenge:
             raise ValidationError("This challenge has already ended: move its end date first.")
         challenge.status = Challenge.Status.PUBLISHED
         challenge.save(update_fields=["status"])
+        if by is not None:
+            audit_record(actor=by, action="challenge.publish", target=challenge)
     return challenge
 
 
-def challenge_archive(*, challenge_id: int) -> Challenge:
+def challenge_archive(*, challenge_id: int, by: User | None = None) -> Challenge:
     """Close a challenge for good. Its submissions stay, and pending ones can still be
     reviewed: the advocate did the work while it was open."""
-    Challenge.objects.filter(pk=challenge_id).update(status=Challenge.Status.ARCHIVED)
-    return Challenge.objects.get(pk=challenge_id)
+    with transaction.atomic():
+        archived = (
+            Challenge.objects.filter(pk=challenge_id)
+            .exclude(status=Challenge.Status.ARCHIVED)
+            .update(status=Challenge.Status.ARCHIVED)
+        )
+        challenge = Challenge.objects.get(pk=challenge_id)
+        if archived and by is not None:
+            audit_record(actor=by, action="challenge.archive", target=challenge)
+    return challenge
 
 
 # --- Completing a challenge -------------------------------------------------------------
@@ -298,6 +316,12 @@ def submission_approve(*, submission_id: int, reviewer: User) -> Submission:
                 raise ReviewError("This submission was already rejected.")
             return submission
         submission.refresh_from_db()
+        audit_record(
+            actor=reviewer,
+            action="submission.approve",
+            target=submission,
+            detail={"challenge": submission.challenge.title, "points": submission.challenge.points},
+        )
     return submission
 
 
@@ -337,6 +361,16 @@ def submission_reject(*, submission_id: int, reviewer: User, reason: str) -> Sub
                         "cannot be reversed. Adjust their points first."
                     ) from None
             _queue_progress(submission.advocate_id)
+        audit_record(
+            actor=reviewer,
+            action="submission.reject",
+            target=submission,
+            detail={
+                "challenge": submission.challenge.title,
+                "reason": reason,
+                "was_approved": was_approved,
+            },
+        )
     return submission
 
 

@@ -236,7 +236,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         publish = "publish" in request.POST
         try:
             challenge = services.challenge_update(
-                challenge_id=pk, data=form.cleaned_data, publish=publish
+                challenge_id=pk, data=form.cleaned_data, publish=publish, by=request.user
             )
         except ValidationError as error:
             form.add_error(None, error.messages)
@@ -254,7 +254,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 def publish(request: HttpRequest, pk: int) -> HttpResponse:
     challenge = _managed_challenge(pk)
     try:
-        services.challenge_publish(challenge_id=challenge.pk)
+        services.challenge_publish(challenge_id=challenge.pk, by=request.user)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -268,7 +268,7 @@ def archive(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks for confirmation; POST archives."""
     challenge = _managed_challenge(pk)
     if request.method == "POST":
-        services.challenge_archive(challenge_id=challenge.pk)
+        services.challenge_archive(challenge_id=challenge.pk, by=request.user)
         messages.success(
             request, f"“{challenge.title}” is archived: advocates can no longer complete it."
         )

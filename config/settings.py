@@ -73,9 +73,11 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
     "django_htmx",
+    "csp",
     "template_partials",
     "django_celery_beat",
     "advocates",
@@ -88,6 +90,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -96,6 +99,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Managers and admins without an authenticator app are sent to set one up (README).
+    "advocates.mfa.MFARequiredMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -323,7 +328,56 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# No script reads the CSRF cookie: htmx gets the token from <body hx-headers>.
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# Content-Security-Policy (django-csp 4): no inline script anywhere (JS lives in
+# static/js/), nothing from other origins. Styles: <style> elements and stylesheets only
+# from 'self' (style-src-elem); style="" *attributes* stay allowed (style-src-attr),
+# because templates draw data-driven bars with style="width: N%" (progress, NPS, KPI
+# bars). An injected attribute cannot load anything (img-src/font-src stay 'self') nor
+# read the page, which is what CSS injection through a <style> element could. Browsers
+# without CSP3 style-src-elem fall back to style-src, which must then allow them too.
+_CSP_FORM_ACTION = ["'self'"]
+if LINKEDIN_CLIENT_ID:
+    # Chrome checks form-action on the redirect after "Continue with LinkedIn" (a POST).
+    _CSP_FORM_ACTION.append("https://www.linkedin.com")
+_CSP_DIRECTIVES: dict[str, list[str] | str] = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "style-src-elem": ["'self'"],
+    "style-src-attr": ["'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "form-action": _CSP_FORM_ACTION,
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'self'"],
+}
+if os.environ.get("CSP_REPORT_URI"):
+    _CSP_DIRECTIVES["report-uri"] = os.environ["CSP_REPORT_URI"]
+# CSP_REPORT_ONLY=true sends the same policy as Content-Security-Policy-Report-Only:
+# browsers report violations (console, CSP_REPORT_URI) but block nothing.
+if env_bool("CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": _CSP_DIRECTIVES}
+else:
+    CONTENT_SECURITY_POLICY = {"DIRECTIVES": _CSP_DIRECTIVES}
+
+# --- Multi-factor authentication (allauth.mfa) -----------------------------------------
+# Everyone may add an authenticator app (TOTP); managers and admins must have one before
+# any page but their account pages (advocates.mfa.MFARequiredMiddleware).
+VOUCH_MFA_REQUIRED_FOR_MANAGERS = env_bool("VOUCH_MFA_REQUIRED_FOR_MANAGERS", default=True)
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = PROGRAM_NAME
+# Accept the previous and next 30 s code too: phones' clocks drift. allauth rate-limits
+# code attempts and refuses a code used once already.
+MFA_TOTP_TOLERANCE = 1
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
 
 LOGGING = {

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from advocates.audit import audit_record
 from advocates.graph import person_get_or_create
 from advocates.models import Advocate, Person, Product, Tag, User
 from advocates.outbox import enqueue_after_commit
@@ -210,6 +211,12 @@ def request_send_to_prospect(*, request: ReferenceRequest, by: User) -> Referenc
         request.link_sent_at = timezone.now()
         request.status = ReferenceRequest.Status.WITH_PROSPECT
         request.save(update_fields=["link_nonce", "link_send_count", "link_sent_at", "status"])
+        audit_record(
+            actor=by,
+            action="reference.send_to_prospect",
+            target=request,
+            detail={"shortlist": [match.advocate.pk for match in matches]},
+        )
         from references.tasks import prospect_link_send
 
         enqueue_after_commit(prospect_link_send, request.pk, request.link_send_count)
@@ -470,6 +477,7 @@ def opportunity_close(
     won: bool,
     won_amount: Decimal | None = None,
     closed_on: date | None = None,
+    by: User | None = None,
 ) -> ReferenceRequest:
     """Record the deal's outcome; a won deal after a reference call is influenced revenue.
 
@@ -491,6 +499,19 @@ def opportunity_close(
         request.closed_on = closed_on
         request.days_to_close = (closed_on - created_on).days
         request.save(update_fields=["outcome", "won_amount", "closed_on", "days_to_close"])
+        if by is not None:
+            audit_record(
+                actor=by,
+                action="reference.close",
+                target=request,
+                detail={
+                    "outcome": request.outcome,
+                    "won_amount": str(request.won_amount)
+                    if request.won_amount is not None
+                    else None,
+                    "closed_on": closed_on.isoformat(),
+                },
+            )
     return request
 
 
@@ -509,11 +530,22 @@ def reference_pause_set(*, advocate: Advocate, until: date | None) -> None:
 def weights_update(*, by: User, **values: int) -> MatchingWeights:
     with transaction.atomic():
         weights = MatchingWeights.objects.select_for_update().get_or_create(pk=1)[0]
+        before = {name: getattr(weights, name) for name in values}
         for name, value in values.items():
             setattr(weights, name, value)
         weights.updated_by = by
         weights.full_clean()
         weights.save()
+        audit_record(
+            actor=by,
+            action="reference.weights",
+            target=weights,
+            detail={
+                name: [before[name], value]
+                for name, value in values.items()
+                if before[name] != value
+            },
+        )
     return weights
 
 

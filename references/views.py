@@ -177,6 +177,7 @@ def request_close(request: HttpRequest, pk: int) -> HttpResponse:
             won=data["outcome"] == "won",
             won_amount=data.get("won_amount"),
             closed_on=data["closed_on"],
+            by=request.user,
         )
         return "Deal outcome recorded."
 

@@ -28,6 +28,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from advocates.audit import audit_record
 from advocates.models import Advocate, User
 from advocates.outbox import enqueue_after_commit
 from advocates.roles import MANAGERS_GROUP
@@ -326,6 +327,9 @@ def referral_assign(*, referral_id: int, rep: User, actor: User) -> Referral:
         referral.owner_rep = rep
         referral.save(update_fields=["owner_rep"])
         logger.info("Referral %s assigned to %s by %s", referral.pk, rep.pk, actor.pk)
+        audit_record(
+            actor=actor, action="referral.assign", target=referral, detail={"rep": rep.email}
+        )
         if referral.stage != Stage.REJECTED:
             _on_commit_notify_new(referral.pk)
     return referral
@@ -400,6 +404,13 @@ def referral_advance(
                     # Won without an amount earned nothing under a percent or tier rule;
                     # the amount arriving later pays it then (a paid reward is kept).
                     _pay_won(referral, RewardRule.objects.filter(is_active=True).first())
+                if actor is not None:
+                    audit_record(
+                        actor=actor,
+                        action="referral.amount",
+                        target=referral,
+                        detail={"stage": stage, "amount": str(amount)},
+                    )
                 return AdvanceResult(referral=referral, applied=True, reason="amount")
             return AdvanceResult(referral=referral, applied=False, reason="unchanged")
         fields = {
@@ -428,6 +439,19 @@ def referral_advance(
             # describes this change and not whatever the referral became since.
             deal_amount=referral.deal_amount,
         )
+        if actor is not None:  # a person, not the CRM
+            audit_record(
+                actor=actor,
+                action="referral.stage",
+                target=referral,
+                detail={
+                    "from": old,
+                    "to": stage,
+                    "source": source,
+                    **({"reason": reason} if reason else {}),
+                    **({"amount": str(amount)} if amount is not None else {}),
+                },
+            )
         rule = RewardRule.objects.filter(is_active=True).first()
         if stage in QUALIFIED_OR_LATER and rule is not None and rule.qualified_points:
             _pay_qualified(referral, rule)

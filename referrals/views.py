@@ -542,6 +542,19 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         )
     elif kind == "referrals" and referrals_form.is_valid():
         report = imports.referrals_import(text=referrals_form.cleaned_data["file"])
+    if report is not None:
+        from advocates.audit import audit_record
+
+        audit_record(
+            actor=request.user,
+            action=f"import.{kind}",
+            detail={
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "errors": len(report.errors),
+            },
+        )
     return render(
         request,
         "referrals/import.html",

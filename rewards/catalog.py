@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from advocates.audit import audit_record
 from advocates.images import reencode_image
 from advocates.models import Advocate, User
 from advocates.outbox import enqueue_after_commit
@@ -120,7 +121,9 @@ def _validate_reward(reward: Reward) -> None:
         raise ValidationError({"ends_at": "The end must be after the start."})
 
 
-def reward_create(*, image: UploadedFile | None = None, **fields: object) -> Reward:
+def reward_create(
+    *, image: UploadedFile | None = None, by: User | None = None, **fields: object
+) -> Reward:
     """Create a reward from ``REWARD_FIELDS``; raises ValidationError on bad values."""
     unknown = set(fields) - set(REWARD_FIELDS)
     if unknown:
@@ -132,10 +135,24 @@ def reward_create(*, image: UploadedFile | None = None, **fields: object) -> Rew
         if processed is not None:
             reward.image.save(processed.name, processed, save=False)
         reward.save()
+        if by is not None:
+            audit_record(
+                actor=by, action="reward.create", target=reward, detail=_audit_fields(fields)
+            )
     return reward
 
 
-def reward_update(*, reward_id: int, image: UploadedFile | None = None, **fields: object) -> Reward:
+def _audit_fields(fields: dict[str, object]) -> dict[str, object]:
+    """The form's values as JSON-safe text, for the audit log."""
+    return {
+        name: value if isinstance(value, int | bool | None) else str(value)
+        for name, value in fields.items()
+    }
+
+
+def reward_update(
+    *, reward_id: int, image: UploadedFile | None = None, by: User | None = None, **fields: object
+) -> Reward:
     """Change a reward. Stock set here replaces the count (a restock or a correction)."""
     unknown = set(fields) - set(REWARD_FIELDS)
     if unknown:
@@ -145,18 +162,32 @@ def reward_update(*, reward_id: int, image: UploadedFile | None = None, **fields
         # Locked like a redemption does, so a restock cannot overwrite a unit taken
         # between this form being read and saved.
         reward = Reward.objects.select_for_update().get(pk=reward_id)
+        before = {name: getattr(reward, name) for name in fields}
         for name, value in fields.items():
             setattr(reward, name, value)
         _validate_reward(reward)
         if processed is not None:
             reward.image.save(processed.name, processed, save=False)
         reward.save()
+        if by is not None:
+            changed = {name: value for name, value in fields.items() if before[name] != value}
+            if processed is not None:
+                changed["image"] = "replaced"
+            audit_record(
+                actor=by, action="reward.edit", target=reward, detail=_audit_fields(changed)
+            )
     return reward
 
 
-def reward_deactivate(*, reward_id: int) -> bool:
+def reward_deactivate(*, reward_id: int, by: User | None = None) -> bool:
     """Hide a reward from the catalog; open redemptions stay as they are."""
-    return bool(Reward.objects.filter(pk=reward_id, is_active=True).update(is_active=False))
+    with transaction.atomic():
+        changed = bool(Reward.objects.filter(pk=reward_id, is_active=True).update(is_active=False))
+        if changed and by is not None:
+            audit_record(
+                actor=by, action="reward.deactivate", target=Reward.objects.get(pk=reward_id)
+            )
+    return changed
 
 
 # --- Redeeming ------------------------------------------------------------------------
@@ -337,7 +368,28 @@ def _step(
     )
     if changed:
         _queue_email(redemption_id, to_status)
-    return StepResult(redemption=Redemption.objects.get(pk=redemption_id), changed=bool(changed))
+    redemption = Redemption.objects.get(pk=redemption_id)
+    if changed and by is not None:
+        # Not the fulfilment note: it may hold a gift-card code.
+        audit_record(
+            actor=by,
+            action=f"redemption.{_AUDIT_VERBS[to_status]}",
+            target=redemption,
+            detail={
+                "advocate_id": redemption.advocate_id,
+                "reward_id": redemption.reward_id,
+                "points": redemption.points,
+                **({"reason": fields["cancel_reason"]} if fields.get("cancel_reason") else {}),
+            },
+        )
+    return StepResult(redemption=redemption, changed=bool(changed))
+
+
+_AUDIT_VERBS = {
+    Redemption.Status.APPROVED: "approve",
+    Redemption.Status.FULFILLED: "fulfil",
+    Redemption.Status.CANCELLED: "cancel",
+}
 
 
 def redemption_approve(*, redemption_id: int, by: User | None = None) -> StepResult:

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from advocates.models import User
 from advocates.roles import advocate_required, manager_required
 from advocates.selectors import advocate_for_user
 from rewards import catalog, selectors
@@ -143,14 +144,17 @@ def reward_manage(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _save_reward(form: RewardForm, reward: Reward | None) -> Reward | None:
+def _save_reward(form: RewardForm, reward: Reward | None, by: User) -> Reward | None:
     try:
         if reward is None:
             return catalog.reward_create(
-                image=form.cleaned_data.get("image_upload"), **form.reward_fields()
+                image=form.cleaned_data.get("image_upload"), by=by, **form.reward_fields()
             )
         return catalog.reward_update(
-            reward_id=reward.pk, image=form.cleaned_data.get("image_upload"), **form.reward_fields()
+            reward_id=reward.pk,
+            image=form.cleaned_data.get("image_upload"),
+            by=by,
+            **form.reward_fields(),
         )
     except ValidationError as error:
         if hasattr(error, "error_dict"):
@@ -166,7 +170,7 @@ def _save_reward(form: RewardForm, reward: Reward | None) -> Reward | None:
 def reward_create(request: HttpRequest) -> HttpResponse:
     form = RewardForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        reward = _save_reward(form, None)
+        reward = _save_reward(form, None, request.user)
         if reward is not None:
             messages.success(request, f"“{reward.name}” is in the catalog.")
             return redirect("rewards:manage")
@@ -179,7 +183,7 @@ def reward_edit(request: HttpRequest, pk: int) -> HttpResponse:
     reward = get_object_or_404(Reward, pk=pk)
     form = RewardForm(request.POST or None, request.FILES or None, instance=reward)
     if request.method == "POST" and form.is_valid():
-        saved = _save_reward(form, reward)
+        saved = _save_reward(form, reward, request.user)
         if saved is not None:
             messages.success(request, f"“{saved.name}” is saved.")
             return redirect("rewards:manage")
@@ -190,7 +194,7 @@ def reward_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def reward_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     reward = get_object_or_404(Reward, pk=pk)
-    if catalog.reward_deactivate(reward_id=reward.pk):
+    if catalog.reward_deactivate(reward_id=reward.pk, by=request.user):
         messages.success(request, f"“{reward.name}” is hidden from the catalog.")
     else:
         messages.info(request, f"“{reward.name}” was already inactive.")

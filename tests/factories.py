@@ -35,12 +35,47 @@ class UserFactory(factory.django.DjangoModelFactory):
             for name in extracted:
                 obj.groups.add(Group.objects.get_or_create(name=name)[0])
 
+    totp = factory.PostGeneration(lambda obj, create, extracted, **_: _totp(obj, create, extracted))
+
+
+# The authenticator secret of every test user given one (totp_code() computes its code).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def totp_activate(user: User, secret: str = TOTP_SECRET) -> None:
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    TOTP.activate(user, secret)
+
+
+def totp_code(secret: str = TOTP_SECRET, *, offset: int = 0) -> str:
+    """The current 6-digit code of ``secret`` (``offset`` periods of 30 s later)."""
+    import time
+
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + offset))
+
+
+def _totp(obj: User, create: bool, extracted: bool | None) -> None:
+    """Admins and managers get an authenticator app (they must have one: advocates.mfa);
+    ``totp=False`` makes one without, ``totp=True`` gives anyone one."""
+    if not create:
+        return
+    if extracted is None:
+        extracted = obj.is_staff or obj.groups.filter(name=MANAGERS_GROUP).exists()
+    if extracted:
+        totp_activate(obj)
+
 
 class ManagerFactory(UserFactory):
     @factory.post_generation
     def groups(obj: User, create: bool, extracted: object, **kwargs: object) -> None:
         if create:
             obj.groups.add(Group.objects.get_or_create(name=MANAGERS_GROUP)[0])
+
+    # After ``groups``: the authenticator is for managers.
+    totp = factory.PostGeneration(lambda obj, create, extracted, **_: _totp(obj, create, extracted))
 
 
 class RepFactory(UserFactory):

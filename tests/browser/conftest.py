@@ -223,6 +223,7 @@ class Journey:
     number: int = 0
     server_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     contexts: list[Any] = field(default_factory=list)
 
@@ -249,7 +250,15 @@ class Journey:
         page = context.new_page()
         page.on("response", self._on_response)
         page.on("pageerror", lambda error: self.page_errors.append(f"{page.url}: {error}"))
+        page.on("console", lambda message: self._on_console(page, message))
         return page
+
+    def _on_console(self, page: Any, message: Any) -> None:
+        # Chromium reports what the Content-Security-Policy blocked ("Refused to execute
+        # inline script...", "Refused to apply inline style...") only in the console; the
+        # page then silently misbehaves (an htmx swap or a button does nothing).
+        if message.type == "error" and "Refused to" in message.text:
+            self.csp_violations.append(f"{page.url}: {message.text}")
 
     def _on_response(self, response: Any) -> None:
         if (
@@ -265,6 +274,9 @@ class Journey:
         page.screenshot(path=str(path), full_page=True)
         assert not self.server_errors, f"Server errors before step {title!r}: {self.server_errors}"
         assert not self.page_errors, f"JavaScript errors before step {title!r}: {self.page_errors}"
+        assert not self.csp_violations, (
+            f"Content-Security-Policy violations before step {title!r}: {self.csp_violations}"
+        )
         minor = check_a11y(page)
         for violation in minor:
             impact, rule = violation["impact"], violation["id"]
@@ -317,6 +329,8 @@ def journey(
                     name = f"{one.number + 1:02d}-failed-browser-{index}.png"
                     page.screenshot(path=str(one.folder / name), full_page=True)
             context.close()
+        if not failed:  # after the last step too
+            assert not one.csp_violations, f"CSP violations in {one.name}: {one.csp_violations}"
         if one.notes:
             print(f"\nReported, not failing ({one.name}, {one.width}px):")
             print("\n".join(f"  {note}" for note in one.notes))

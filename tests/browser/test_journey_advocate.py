@@ -83,6 +83,11 @@ def test_invite_join_earn_redeem_fulfil(browser, journey, width: str) -> None:
     expect(console.get_by_role("heading", name="Sign in")).to_be_visible()
     j.step(console, "manager sign-in")
     sign_in(console, manager.email, factories.PASSWORD)
+    # Managers must use two-factor authentication: the code of the test authenticator.
+    expect(console.get_by_role("heading", name="Two-Factor Authentication")).to_be_visible()
+    j.step(console, "manager two-factor code")
+    console.get_by_label("Code").fill(factories.totp_code())
+    console.get_by_role("button", name="Sign in").click()
     console.get_by_role("navigation", name="Main").get_by_role("link", name="Invitations").click()
     expect(console.get_by_role("heading", name="Invite advocates")).to_be_visible()
     j.step(console, "invite form")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -15,6 +17,9 @@ from advocates.roles import MANAGERS_GROUP, REPS_GROUP
 from rewards.services import points_award
 
 DEMO_PASSWORD = "vouch-demo-2026"  # noqa: S105 - printed for the demo on purpose
+# The manager's authenticator app secret (managers must use two-factor authentication):
+# add it to an authenticator app, or print the current code with `manage.py demo_totp`.
+DEMO_TOTP_SECRET = "VOUCHDEMOVOUCHDEMOVOUCHDEMOVOUCH"  # noqa: S105 - documented demo secret
 
 PEOPLE = [
     # email, first, last, role, company, title
@@ -59,6 +64,10 @@ class Command(BaseCommand):
             )
             if role == "manager":
                 user.groups.add(managers)
+                if not Authenticator.objects.filter(
+                    user=user, type=Authenticator.Type.TOTP
+                ).exists():
+                    TOTP.activate(user, DEMO_TOTP_SECRET)
             elif role == "rep":
                 user.groups.add(reps)
                 rep = rep or user
@@ -107,3 +116,7 @@ class Command(BaseCommand):
             if role not in shown:
                 shown.add(role)
                 self.stdout.write(f"  {role:<9} {email:<22} password: {DEMO_PASSWORD}")
+        self.stdout.write(
+            "  The manager also needs a two-factor code: `python manage.py demo_totp` prints "
+            f"the current one (or add the secret {DEMO_TOTP_SECRET} to an authenticator app)."
+        )
