@@ -1,13 +1,939 @@
-"""Sending campaigns (owned by the sending work)."""
+"""Sending campaigns: one message row per recipient, claimed by workers in batches.
+
+Lifecycle of a campaign: draft/scheduled → ``campaign_start`` (status "sending": one
+``CampaignMessage`` per recipient, created set-wise, then a few batch tasks are enqueued)
+→ workers run ``campaign_send_batch`` until the queue is empty → "sent". A manager can
+pause (workers stop after the message in hand), resume and cancel (pending rows are
+skipped). ``campaigns_dispatch_due`` (beat, every minute) starts scheduled campaigns whose
+time has come and re-kicks sending campaigns that stalled (a worker died, a task was lost).
+
+Life of a message row::
+
+    pending ──claim (batch, FOR UPDATE SKIP LOCKED)──▶ sending ──▶ sent
+       ▲        └─▶ skipped (unsubscribed / fatigue / inactive)      │
+       └──── SMTP error, attempts+1 (failed after MAX_ATTEMPTS) ◀────┘ (refused at "."
+
+Exactly once, and where it can break (README, "Celery")
+-------------------------------------------------------
+1. *Claim.* A worker takes up to ``BATCH_SIZE`` rows that are pending, or "sending" with
+   a claim older than ``CAMPAIGN_CLAIM_STALE_SECONDS`` (its worker died), with
+   ``SELECT ... FOR UPDATE SKIP LOCKED``, applies the skip rules to the batch set-wise, and
+   stamps the rest ``status=sending, claimed_at=<its own timestamp>``; then COMMITs. The
+   timestamp is the claim's identity: a row re-claimed by another worker carries a new one.
+2. *Send, one short transaction per message.* The worker locks its row again
+   (``FOR UPDATE``, only if it is still "sending" with *its* claim and the campaign is still
+   sending), speaks SMTP up to the end of the message content — MAIL, RCPT, DATA and the
+   body, everything except the final ``"."`` — then marks the row sent and COMMITs, and only
+   then writes the ``".\r\n"`` that makes the server accept the message.
+3. *A worker killed (SIGKILL) at any point*:
+   - before the COMMIT of step 2: the row is still "sending" with the dead claim, the
+     transaction rolls back and the SMTP server got a message without its final ``"."``
+     (the connection dies with the process), which it discards. The row becomes
+     re-claimable when the claim is stale and is sent once by the next worker.
+   - after the COMMIT: the row says sent. ``".\r\n"`` follows the COMMIT in the same
+     thread, with no network round trip in between; data written to the socket before
+     the kill is still delivered by the kernel, so the server accepts the message.
+   The only window is between the COMMIT returning and the ``send(".\r\n")`` system
+   call: a few dozen microseconds of Python in one process, out of several milliseconds
+   per message. A kill landing exactly there loses that one message (the row says sent,
+   the server never saw the end of it) — at most one message per killed worker, never a
+   duplicate. Sending first and committing after would turn that window into a
+   duplicate instead, and widen it by a whole SMTP round trip.
+4. *Two workers never send one row*: the row lock of step 2 is held while its SMTP
+   transaction runs, claims skip locked rows, and a worker whose claim was taken over
+   finds its claim timestamp gone and moves on.
+5. *Celery redelivery* (acks_late + reject_on_worker_lost): a redelivered batch task is
+   just another claimer; it can only send rows that are pending or stale. Tasks carry a
+   campaign id only.
+
+Every message also has a stable ``Message-ID`` (campaign and message ids), so in the
+rare case above where an SMTP server's reply never came back (connection cut after the
+``"."``), a relay or mailbox that deduplicates on Message-ID could absorb a resend; we
+do not resend such a message (its row stays sent, its ``error`` says why).
+
+Fatigue cap: counted per batch in one query over ``CampaignMessage.sent_at`` (rows sent
+in the last 7 days plus rows in flight in other campaigns). Two campaigns claiming the
+same advocate in the very same instant may both see them under the cap: a soft limit
+by one email at most, accepted rather than locking advocates across campaigns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import smtplib
+import socket
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import islice
+from typing import Any
 
 from celery import shared_task
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.core.mail.message import sanitize_address
+from django.db import transaction
+from django.db.models import Count, Max, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from advocates.audit import audit_record
+from campaigns import placeholders
+from campaigns.models import Campaign, CampaignMessage, ProgramSettings, Suppression
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 100
+CREATE_CHUNK = 2000
+MAX_ATTEMPTS = 5
+# A task sends batches for at most this long, then hands over to a fresh task (short
+# tasks: the visibility timeout and time limit stay far away, campaigns interleave).
+TASK_BUDGET_SECONDS = 60
+TOKEN_SALTS = {
+    "unsubscribe": "campaigns.unsubscribe.v1",
+    "open": "campaigns.open.v1",
+    "click": "campaigns.click.v1",
+}
+SENDABLE = Campaign.Status.SENDING
+ACTIVE = (Campaign.Status.SENDING, Campaign.Status.PAUSED)
 
 
-@shared_task
-def campaign_send_batch(campaign_id: int) -> None:
-    raise NotImplementedError
+class CampaignStateError(Exception):
+    """The campaign is not in a state that allows this (message says why)."""
 
 
-@shared_task
-def campaigns_dispatch_due() -> None:
-    raise NotImplementedError
+def claim_stale_seconds() -> int:
+    return int(getattr(settings, "CAMPAIGN_CLAIM_STALE_SECONDS", 600))
+
+
+def send_parallelism() -> int:
+    return int(getattr(settings, "CAMPAIGN_SEND_PARALLELISM", 4))
+
+
+# --- Signed links in every email --------------------------------------------------------
+
+
+def token_make(purpose: str, message_id: int, url: str = "") -> str:
+    payload: dict[str, Any] = {"m": message_id}
+    if url:
+        payload["u"] = url
+    return signing.dumps(payload, salt=TOKEN_SALTS[purpose], compress=True)
+
+
+def token_read(purpose: str, token: str) -> tuple[int, str] | None:
+    """(message id, url) from a token of ``purpose``; None when forged or malformed.
+
+    No expiry: an unsubscribe link must keep working for as long as the email exists.
+    """
+    try:
+        payload = signing.loads(token, salt=TOKEN_SALTS[purpose])
+    except signing.BadSignature:
+        return None
+    if not isinstance(payload, dict) or not isinstance(payload.get("m"), int):
+        return None
+    url = payload.get("u", "")
+    return payload["m"], url if isinstance(url, str) else ""
+
+
+def unsubscribe_url(message_id: int) -> str:
+    token = token_make("unsubscribe", message_id)
+    return settings.SITE_URL + reverse("campaigns:unsubscribe", kwargs={"token": token})
+
+
+def open_pixel_url(message_id: int) -> str:
+    token = token_make("open", message_id)
+    return settings.SITE_URL + reverse("campaigns:track_open", kwargs={"token": token})
+
+
+def click_url(message_id: int, url: str) -> str:
+    token = token_make("click", message_id, url)
+    return settings.SITE_URL + reverse("campaigns:track_click", kwargs={"token": token})
+
+
+# --- Rendering one email ----------------------------------------------------------------
+
+
+def recipient_values(
+    *, campaign: Campaign, message: CampaignMessage, program_name: str
+) -> dict[str, str]:
+    """Every placeholder's value for one message (the kind adds its own)."""
+    from campaigns import kinds
+
+    values = {
+        "first_name": message.first_name or "there",
+        "last_name": message.last_name,
+        "program_name": program_name,
+        "referral_link": "",
+        "challenge_link": "",
+        "unsubscribe_link": unsubscribe_url(message.pk) if message.pk else "",
+    }
+    used = placeholders.used_placeholders(campaign.subject) | placeholders.used_placeholders(
+        campaign.body
+    )
+    if message.pk is None and campaign.kind == Campaign.Kind.INVITATION:
+        # A preview must not create a real invitation.
+        extra = {"invitation_link": settings.SITE_URL + "/join/…/"}
+    else:
+        extra = kinds.message_context(message)
+    values.update({k: str(v) for k, v in extra.items()})
+    if "referral_link" in used and not values["referral_link"] and message.advocate_id:
+        values["referral_link"] = kinds.referral_link(message.advocate_id)
+    if "challenge_link" in used and not values["challenge_link"] and campaign.challenge_id:
+        values["challenge_link"] = settings.SITE_URL + reverse(
+            "challenges:detail", kwargs={"pk": campaign.challenge_id}
+        )
+    return values
+
+
+@dataclass
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    unsubscribe_url: str
+    body_html: str = ""
+
+
+def render_message(
+    *, campaign: Campaign, message: CampaignMessage, program: ProgramSettings, track: bool = True
+) -> Rendered:
+    """The subject, plain-text and HTML bodies of one message (``track``: tracked links)."""
+    values = recipient_values(campaign=campaign, message=message, program_name=program.display_name)
+    unsubscribe = values["unsubscribe_link"]
+    subject = " ".join(placeholders.render_text(campaign.subject, values).split())
+    body = placeholders.render_text(campaign.body, values)
+
+    def link(url: str) -> str:
+        # The unsubscribe link and our own tracking links go out as they are.
+        if not (track and message.pk) or url == unsubscribe:
+            return url
+        return click_url(message.pk, url)
+
+    context = {
+        "program_name": program.display_name,
+        "body_html": placeholders.text_to_html(body, link=link),
+        "body_text": placeholders.track_links_in_text(body, link),
+        "unsubscribe_url": unsubscribe,
+        "pixel_url": open_pixel_url(message.pk) if (track and message.pk) else "",
+        "brand_color": program.primary_color,
+    }
+    return Rendered(
+        subject=subject,
+        text=render_to_string("emails/campaign.txt", context),
+        html=render_to_string("emails/campaign.html", context),
+        unsubscribe_url=unsubscribe,
+        body_html=context["body_html"],
+    )
+
+
+def _message_id(message: CampaignMessage) -> str:
+    domain = settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "vouch"
+    return f"<vouch.campaign-{message.campaign_id}.message-{message.pk}@{domain}>"
+
+
+def build_email(
+    *, campaign: Campaign, message: CampaignMessage, program: ProgramSettings
+) -> EmailMultiAlternatives:
+    rendered = render_message(campaign=campaign, message=message, program=program)
+    email = EmailMultiAlternatives(
+        rendered.subject,
+        rendered.text,
+        to=[message.email],
+        headers={
+            "Message-ID": _message_id(message),
+            # RFC 2369 and RFC 8058: mail clients show an unsubscribe button that POSTs.
+            "List-Unsubscribe": f"<{rendered.unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "X-Vouch-Campaign": str(campaign.pk),
+        },
+    )
+    email.attach_alternative(rendered.html, "text/html")
+    return email
+
+
+# --- Starting, pausing, resuming, cancelling --------------------------------------------
+
+
+def _chunks(iterable, size: int):
+    iterator = iter(iterable)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _recipient_rows(campaign: Campaign):
+    """(advocate id, email, first, last, context) for every recipient, streamed."""
+    from campaigns import kinds, segments
+
+    custom = kinds.audience(campaign)
+    if custom is not None:
+        for recipient in custom:
+            yield (
+                recipient.advocate_id,
+                recipient.email,
+                recipient.first_name,
+                recipient.last_name,
+                recipient.context,
+            )
+        return
+    if campaign.segment_id is None:
+        return
+    advocates = (
+        segments.segment_advocates(campaign.segment.filters)
+        .order_by()
+        .values_list("pk", "user__email", "user__first_name", "user__last_name")
+    )
+    for pk, email, first, last in advocates.iterator(chunk_size=CREATE_CHUNK):
+        yield pk, email, first, last, {}
+
+
+def _messages_create(campaign: Campaign) -> int:
+    """One pending row per recipient (set-wise, in chunks; re-running adds nothing)."""
+    now = timezone.now()
+    for chunk in _chunks(_recipient_rows(campaign), CREATE_CHUNK):
+        CampaignMessage.objects.bulk_create(
+            [
+                CampaignMessage(
+                    campaign_id=campaign.pk,
+                    advocate_id=advocate_id,
+                    email=(email or "").strip().lower(),
+                    first_name=(first or "")[:150],
+                    last_name=(last or "")[:150],
+                    context=context or {},
+                    created_at=now,
+                )
+                for advocate_id, email, first, last, context in chunk
+                if email
+            ],
+            ignore_conflicts=True,  # one message per (campaign, email): the constraint decides
+        )
+    return CampaignMessage.objects.filter(campaign_id=campaign.pk).count()
+
+
+def _enqueue_batches(campaign_id: int, count: int) -> None:
+    """Run ``count`` batch chains for the campaign once the transaction commits."""
+    try:
+        # Survives a Redis outage: the intent is written with the transaction.
+        from advocates.outbox import enqueue_after_commit
+    except ImportError:  # pragma: no cover - the outbox lands with the reliability work
+
+        def enqueue_after_commit(task, *args):
+            transaction.on_commit(lambda: task.delay(*args))
+
+    for _ in range(max(1, count)):
+        enqueue_after_commit(campaign_send_batch, campaign_id)
+
+
+def start_problems(campaign: Campaign) -> list[str]:
+    """Why the campaign cannot start as it is ([] when it can)."""
+    from campaigns import kinds
+
+    problems = []
+    for text in (campaign.subject, campaign.body):
+        problems += placeholders.placeholder_errors(text, kind=campaign.kind)
+    kind_problems = getattr(kinds, "kind_problems", None)
+    if kind_problems is not None:
+        problems += kind_problems(
+            kind=campaign.kind,
+            body=campaign.body,
+            subject=campaign.subject,
+            challenge=campaign.challenge,
+            campaign=campaign,
+        )
+    if kinds.audience(campaign) is None and campaign.segment_id is None:
+        problems.append("Choose the segment to send to.")
+    return problems
+
+
+def _segment_error() -> type[Exception]:
+    from campaigns import segments
+
+    return getattr(segments, "SegmentFilterError", ValueError)
+
+
+def campaign_start(*, campaign: Campaign, actor: Any) -> int:
+    """Start sending now (draft or scheduled → sending); returns the number of recipients.
+
+    The status flip is a conditional update, so two starts (a double click, beat racing a
+    manager) start the campaign once; the loser gets ``CampaignStateError``.
+    """
+    problems = start_problems(campaign)
+    if problems:
+        raise CampaignStateError(" ".join(problems))
+    now = timezone.now()
+    with transaction.atomic():
+        won = Campaign.objects.filter(
+            pk=campaign.pk, status__in=(Campaign.Status.DRAFT, Campaign.Status.SCHEDULED)
+        ).update(status=Campaign.Status.SENDING, started_at=now, updated_at=now)
+        if not won:
+            raise CampaignStateError("This campaign has already been started.")
+        try:
+            total = _messages_create(campaign)
+        except _segment_error() as error:
+            raise CampaignStateError(f"The segment's filter is not valid: {error}") from error
+        audit_record(
+            actor=actor, action="campaign.start", target=campaign, detail={"recipients": total}
+        )
+        chains = min(send_parallelism(), -(-total // BATCH_SIZE)) if total else 1
+        _enqueue_batches(campaign.pk, chains)
+    campaign.status, campaign.started_at = Campaign.Status.SENDING, now
+    return total
+
+
+def campaign_schedule(*, campaign: Campaign, at: datetime, actor: Any) -> None:
+    with transaction.atomic():
+        won = Campaign.objects.filter(
+            pk=campaign.pk, status__in=(Campaign.Status.DRAFT, Campaign.Status.SCHEDULED)
+        ).update(status=Campaign.Status.SCHEDULED, scheduled_at=at, updated_at=timezone.now())
+        if not won:
+            raise CampaignStateError("Only a draft can be scheduled.")
+        audit_record(
+            actor=actor, action="campaign.schedule", target=campaign, detail={"at": at.isoformat()}
+        )
+    campaign.status, campaign.scheduled_at = Campaign.Status.SCHEDULED, at
+
+
+def campaign_pause(*, campaign: Campaign, actor: Any) -> None:
+    """Stop sending after the messages in hand; claimed rows go back to pending."""
+    with transaction.atomic():
+        if not Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.SENDING).update(
+            status=Campaign.Status.PAUSED, updated_at=timezone.now()
+        ):
+            raise CampaignStateError("Only a campaign that is sending can be paused.")
+        audit_record(actor=actor, action="campaign.pause", target=campaign)
+    campaign.status = Campaign.Status.PAUSED
+
+
+def campaign_resume(*, campaign: Campaign, actor: Any) -> None:
+    with transaction.atomic():
+        if not Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.PAUSED).update(
+            status=Campaign.Status.SENDING, updated_at=timezone.now()
+        ):
+            raise CampaignStateError("Only a paused campaign can be resumed.")
+        audit_record(actor=actor, action="campaign.resume", target=campaign)
+        _enqueue_batches(campaign.pk, send_parallelism())
+    campaign.status = Campaign.Status.SENDING
+
+
+def campaign_cancel(*, campaign: Campaign, actor: Any) -> int:
+    """Cancel: nothing more is sent; pending rows are skipped ("cancelled"). Returns how many."""
+    now = timezone.now()
+    with transaction.atomic():
+        if not Campaign.objects.filter(
+            pk=campaign.pk,
+            status__in=(
+                Campaign.Status.DRAFT,
+                Campaign.Status.SCHEDULED,
+                Campaign.Status.SENDING,
+                Campaign.Status.PAUSED,
+            ),
+        ).update(status=Campaign.Status.CANCELLED, finished_at=now, updated_at=now):
+            raise CampaignStateError("This campaign has already finished.")
+        stale = now - timedelta(seconds=claim_stale_seconds())
+        # Rows a live worker holds are released by it (it sees the campaign cancelled).
+        skipped = (
+            CampaignMessage.objects.filter(campaign_id=campaign.pk)
+            .filter(
+                Q(status=CampaignMessage.Status.PENDING)
+                | Q(status=CampaignMessage.Status.SENDING, claimed_at__lt=stale)
+            )
+            .update(
+                status=CampaignMessage.Status.SKIPPED,
+                skip_reason=CampaignMessage.SkipReason.CANCELLED,
+                claimed_at=None,
+            )
+        )
+        audit_record(
+            actor=actor, action="campaign.cancel", target=campaign, detail={"skipped": skipped}
+        )
+    campaign.status = Campaign.Status.CANCELLED
+    return skipped
+
+
+# --- Claiming a batch ---------------------------------------------------------------------
+
+
+def _over_cap(advocate_ids: list[int], campaign_id: int, now: datetime) -> set[int]:
+    """Advocates at the weekly cap: one grouped query for the whole batch."""
+    cap = ProgramSettings.load().fatigue_cap_per_week
+    if not advocate_ids:
+        return set()
+    counts = (
+        CampaignMessage.objects.filter(advocate_id__in=advocate_ids)
+        .filter(
+            Q(status=CampaignMessage.Status.SENT, sent_at__gte=now - timedelta(days=7))
+            # In flight in another campaign right now: about to count.
+            | Q(status=CampaignMessage.Status.SENDING) & ~Q(campaign_id=campaign_id)
+        )
+        .values("advocate_id")
+        .annotate(n=Count("id"))
+        .filter(n__gte=cap)
+        .values_list("advocate_id", flat=True)
+    )
+    if cap == 0:
+        return set(advocate_ids)
+    return set(counts)
+
+
+def _claim(campaign_id: int) -> tuple[datetime | None, list[int], int]:
+    """Claim up to BATCH_SIZE rows; skip those the rules exclude. Commits before returning."""
+    from advocates.models import Advocate
+
+    now = timezone.now()
+    stale = now - timedelta(seconds=claim_stale_seconds())
+    with transaction.atomic():
+        if not Campaign.objects.filter(pk=campaign_id, status=SENDABLE).exists():
+            return None, [], 0
+        rows = list(
+            CampaignMessage.objects.select_for_update(skip_locked=True)
+            .filter(campaign_id=campaign_id)
+            .filter(
+                Q(status=CampaignMessage.Status.PENDING)
+                | Q(status=CampaignMessage.Status.SENDING, claimed_at__lt=stale)
+            )
+            .order_by("id")
+            .values_list("id", "email", "advocate_id")[:BATCH_SIZE]
+        )
+        if not rows:
+            return now, [], 0
+        emails = {email.lower() for _, email, _ in rows}
+        suppressed = set(
+            Suppression.objects.filter(email__in=emails).values_list("email", flat=True)
+        )
+        advocate_ids = [advocate_id for _, _, advocate_id in rows if advocate_id]
+        inactive = set(
+            Advocate.objects.filter(pk__in=advocate_ids)
+            .exclude(status=Advocate.Status.ACTIVE)
+            .values_list("pk", flat=True)
+        )
+        capped = _over_cap(sorted(set(advocate_ids) - inactive), campaign_id, now)
+        skip: dict[str, list[int]] = {}
+        claimed: list[int] = []
+        for pk, email, advocate_id in rows:
+            if email.lower() in suppressed:
+                skip.setdefault(CampaignMessage.SkipReason.UNSUBSCRIBED, []).append(pk)
+            elif advocate_id in inactive:
+                skip.setdefault(CampaignMessage.SkipReason.INACTIVE, []).append(pk)
+            elif advocate_id in capped:
+                skip.setdefault(CampaignMessage.SkipReason.FATIGUE, []).append(pk)
+            else:
+                claimed.append(pk)
+        for reason, ids in skip.items():
+            CampaignMessage.objects.filter(pk__in=ids).update(
+                status=CampaignMessage.Status.SKIPPED, skip_reason=reason, claimed_at=None
+            )
+        if claimed:
+            CampaignMessage.objects.filter(pk__in=claimed).update(
+                status=CampaignMessage.Status.SENDING, claimed_at=now
+            )
+    return now, claimed, len(rows)
+
+
+def _release(ids: list[int], claimed_at: datetime, campaign_id: int) -> None:
+    """Give back claimed rows this worker did not send (pending; skipped if cancelled)."""
+    if not ids:
+        return
+    cancelled = Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.CANCELLED).exists()
+    values: dict[str, Any] = {"claimed_at": None}
+    if cancelled:
+        values |= {
+            "status": CampaignMessage.Status.SKIPPED,
+            "skip_reason": CampaignMessage.SkipReason.CANCELLED,
+        }
+    else:
+        values["status"] = CampaignMessage.Status.PENDING
+    CampaignMessage.objects.filter(
+        pk__in=ids, status=CampaignMessage.Status.SENDING, claimed_at=claimed_at
+    ).update(**values)
+
+
+# --- Delivering one message ---------------------------------------------------------------
+
+
+class _Refused(Exception):
+    """The server refused this message (``permanent``: do not retry it)."""
+
+    def __init__(self, error: str, *, permanent: bool) -> None:
+        super().__init__(error)
+        self.permanent = permanent
+
+
+def _smtp_begin(conn: smtplib.SMTP, email: EmailMultiAlternatives) -> None:
+    """MAIL, RCPT, DATA and the content — everything but the final ".": not yet accepted."""
+    encoding = email.encoding or settings.DEFAULT_CHARSET
+    sender = sanitize_address(email.from_email, encoding)
+    recipients = [sanitize_address(address, encoding) for address in email.recipients()]
+    data = email.message().as_bytes(linesep="\r\n")
+    conn.ehlo_or_helo_if_needed()
+    code, reply = conn.mail(sender)
+    if code != 250:
+        conn.rset()
+        raise _Refused(f"MAIL {code} {reply!r}"[:300], permanent=code >= 500)
+    for recipient in recipients:
+        code, reply = conn.rcpt(recipient)
+        if code not in (250, 251):
+            conn.rset()
+            raise _Refused(f"RCPT {code} {reply!r}"[:300], permanent=code >= 500)
+    conn.putcmd("data")
+    code, reply = conn.getreply()
+    if code != 354:
+        conn.rset()
+        raise _Refused(f"DATA {code} {reply!r}"[:300], permanent=code >= 500)
+    quoted = smtplib._quote_periods(data)  # the dot-stuffing smtplib.SMTP.data() does
+    if not quoted.endswith(b"\r\n"):
+        quoted += b"\r\n"
+    conn.send(quoted)
+
+
+def _smtp_end(conn: smtplib.SMTP) -> None:
+    """The final ".": from here the server has the message."""
+    conn.send(b".\r\n")
+    code, reply = conn.getreply()
+    if code != 250:
+        raise _Refused(f"end of data {code} {reply!r}"[:300], permanent=code >= 500)
+
+
+def _record_failure(message_id: int, claimed_at: datetime, error: str, *, permanent: bool) -> int:
+    """Back to pending with attempts+1 (failed after MAX_ATTEMPTS or when permanent)."""
+    row = CampaignMessage.objects.filter(pk=message_id).values("attempts").first()
+    attempts = (row["attempts"] if row else 0) + 1
+    failed = permanent or attempts >= MAX_ATTEMPTS
+    CampaignMessage.objects.filter(
+        pk=message_id,
+        status__in=(CampaignMessage.Status.SENDING, CampaignMessage.Status.SENT),
+        claimed_at=claimed_at,
+    ).update(
+        status=CampaignMessage.Status.FAILED if failed else CampaignMessage.Status.PENDING,
+        attempts=attempts,
+        error=error[:300],
+        sent_at=None,
+        claimed_at=None,
+    )
+    return attempts
+
+
+def _lock_mine(message_id: int, claimed_at: datetime) -> bool:
+    """Inside a transaction: lock the row if it is still ours and the campaign still sends."""
+    return bool(
+        CampaignMessage.objects.select_for_update(of=("self",))
+        .filter(
+            pk=message_id,
+            status=CampaignMessage.Status.SENDING,
+            claimed_at=claimed_at,
+            campaign__status=SENDABLE,
+        )
+        .values_list("pk", flat=True)
+    )
+
+
+def _mark_sent(message_id: int, claimed_at: datetime) -> None:
+    CampaignMessage.objects.filter(pk=message_id, claimed_at=claimed_at).update(
+        status=CampaignMessage.Status.SENT, sent_at=timezone.now(), error=""
+    )
+
+
+@dataclass
+class BatchResult:
+    claimed: int = 0
+    sent: int = 0
+    retry: int = 0  # transient failures: the next batch waits (backoff)
+    stopped: bool = False  # paused, cancelled, or nothing left to claim
+    retry_in: float = 0
+    failed_ids: list[int] = field(default_factory=list)
+
+
+def campaign_send_next_batch(*, campaign_id: int, connection: Any = None) -> BatchResult:
+    """Claim one batch and send it over one connection (see the module docstring)."""
+    claimed_at, ids, seen = _claim(campaign_id)
+    result = BatchResult(claimed=len(ids))
+    if claimed_at is None:
+        result.stopped = True
+        return result
+    if not seen:
+        _finish_if_done(campaign_id)
+        result.stopped = True
+        return result
+    if not ids:
+        return result  # the whole batch was skipped: on to the next one
+    campaign = Campaign.objects.select_related("challenge").get(pk=campaign_id)
+    program = ProgramSettings.load()
+    messages = {m.pk: m for m in CampaignMessage.objects.filter(pk__in=ids, claimed_at=claimed_at)}
+    for message in messages.values():
+        message.campaign = campaign  # one campaign object (and its challenge) for all
+    backend = connection or get_connection()
+    smtp = isinstance(backend, SMTPBackend)
+    # The claim is ours for CLAIM_STALE seconds: leave a wide margin, then hand back.
+    deadline = time.monotonic() + claim_stale_seconds() / 2
+    remaining = [pk for pk in ids if pk in messages]
+    clean = False
+    try:
+        backend.open()
+        while remaining:
+            if time.monotonic() > deadline:
+                break
+            pk = remaining.pop(0)
+            outcome = _deliver(backend, smtp, campaign, messages[pk], program, claimed_at)
+            if outcome == "sent":
+                result.sent += 1
+            elif outcome == "stop":
+                remaining.insert(0, pk)
+                result.stopped = True
+                break
+            elif outcome == "retry":
+                result.retry += 1
+            elif outcome == "broken":
+                # The connection itself failed: stop, hand the rest back, retry later.
+                result.retry += 1
+                break
+        clean = True
+    finally:
+        _release(remaining, claimed_at, campaign_id)
+        # After an unexpected error the connection may be inside a DATA section.
+        _close_quietly(backend) if clean else _reset(backend)
+    if result.retry:
+        result.retry_in = min(600, 5 * 2 ** min(result.retry, 7))
+    return result
+
+
+def _deliver(
+    backend: Any,
+    smtp: bool,
+    campaign: Campaign,
+    message: CampaignMessage,
+    program: ProgramSettings,
+    claimed_at: datetime,
+) -> str:
+    """Send one message: "sent", "retry", "failed", "skip" (not ours) or "stop"."""
+    email = build_email(campaign=campaign, message=message, program=program)
+    email.connection = backend
+    try:
+        with transaction.atomic():
+            if not _lock_mine(message.pk, claimed_at):
+                if not Campaign.objects.filter(pk=campaign.pk, status=SENDABLE).exists():
+                    return "stop"
+                return "skip"  # taken over by another worker: its claim, its send
+            if smtp:
+                if backend.connection is None:
+                    backend.open()
+                _smtp_begin(backend.connection, email)
+            _mark_sent(message.pk, claimed_at)
+        # COMMITTED as sent. Now, and only now, the server may accept it.
+        if smtp:
+            _smtp_end(backend.connection)
+        else:
+            backend.send_messages([email])
+    except _Refused as error:
+        attempts = _record_failure(message.pk, claimed_at, str(error), permanent=error.permanent)
+        logger.warning("campaign %s message %s refused: %s", campaign.pk, message.pk, error)
+        return "failed" if error.permanent or attempts >= MAX_ATTEMPTS else "retry"
+    except (smtplib.SMTPException, OSError) as error:
+        # The connection broke. Before the COMMIT: not sent, retry later. After it (no
+        # reply to the final "."): in doubt — the row stays sent, never sent twice.
+        # (SMTPException is an OSError too: only a dead connection stops the batch.)
+        broken = isinstance(
+            error, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError)
+        ) or not isinstance(error, smtplib.SMTPException)
+        sent = CampaignMessage.objects.filter(
+            pk=message.pk, status=CampaignMessage.Status.SENT, claimed_at=claimed_at
+        ).exists()
+        if sent and smtp:
+            CampaignMessage.objects.filter(pk=message.pk).update(
+                error=f"no reply after the end of data: {error}"[:300]
+            )
+            _reset(backend)
+            return "sent"
+        _record_failure(message.pk, claimed_at, f"{type(error).__name__}: {error}", permanent=False)
+        _reset(backend)
+        return "broken" if broken else "retry"
+    return "sent"
+
+
+def _close_quietly(backend: Any) -> None:
+    try:
+        backend.close()
+    except (smtplib.SMTPException, OSError) as error:
+        logger.info("closing a broken SMTP connection: %s", error)
+
+
+def _reset(backend: Any) -> None:
+    """Drop the connection without QUIT: it may be in the middle of a DATA section, where
+    QUIT would be read as message text. The server discards a message without its "."."""
+    conn = getattr(backend, "connection", None) if isinstance(backend, SMTPBackend) else None
+    if conn is None:
+        _close_quietly(backend)
+        return
+    sock = getattr(conn, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(OSError):
+        conn.close()
+    backend.connection = None
+
+
+def _finish_if_done(campaign_id: int) -> bool:
+    """Mark a (non-trigger) sending campaign sent once no row is pending or in flight."""
+    if CampaignMessage.objects.filter(
+        campaign_id=campaign_id,
+        status__in=(CampaignMessage.Status.PENDING, CampaignMessage.Status.SENDING),
+    ).exists():
+        return False
+    now = timezone.now()
+    # A trigger campaign stays "sending" until a manager stops it (campaigns.triggers).
+    return bool(
+        Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING, trigger="").update(
+            status=Campaign.Status.SENT, finished_at=now, updated_at=now
+        )
+    )
+
+
+# --- Tasks --------------------------------------------------------------------------------
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(smtplib.SMTPException, OSError),
+    retry_backoff=5,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def campaign_send_batch(self, campaign_id: int) -> int:
+    """Send batches of one campaign for up to TASK_BUDGET_SECONDS, then hand over.
+
+    Safe to run twice, or alongside other copies: each copy only sends rows it claimed.
+    """
+    eager = bool(self.app.conf.task_always_eager)
+    deadline = time.monotonic() + TASK_BUDGET_SECONDS
+    sent = 0
+    while True:
+        result = campaign_send_next_batch(campaign_id=campaign_id)
+        sent += result.sent
+        if result.stopped:
+            return sent
+        if result.retry_in and not eager:
+            campaign_send_batch.apply_async((campaign_id,), countdown=result.retry_in)
+            return sent
+        if result.retry and eager and not result.sent:
+            # In-process (no broker): no countdown to wait on; stop, beat resumes later.
+            return sent
+        if not eager and time.monotonic() > deadline:
+            campaign_send_batch.apply_async((campaign_id,))
+            return sent
+
+
+def campaign_dispatch(*, now: datetime | None = None) -> dict[str, int]:
+    """Start due scheduled campaigns; re-kick stalled ones; finish drained ones."""
+    now = now or timezone.now()
+    started = kicked = finished = 0
+    for campaign in Campaign.objects.filter(
+        status=Campaign.Status.SCHEDULED, scheduled_at__lte=now
+    ).select_related("segment", "challenge"):
+        try:
+            campaign_start(campaign=campaign, actor=None)
+            started += 1
+        except CampaignStateError as error:
+            logger.info("scheduled campaign %s not started: %s", campaign.pk, error)
+    stale = now - timedelta(seconds=claim_stale_seconds())
+    sending = Campaign.objects.filter(status=Campaign.Status.SENDING).values_list("pk", flat=True)
+    for campaign_id in sending:
+        state = CampaignMessage.objects.filter(campaign_id=campaign_id).aggregate(
+            pending=Count("id", filter=Q(status=CampaignMessage.Status.PENDING)),
+            in_flight=Count("id", filter=Q(status=CampaignMessage.Status.SENDING)),
+            stale=Count(
+                "id", filter=Q(status=CampaignMessage.Status.SENDING, claimed_at__lt=stale)
+            ),
+            last_claim=Max("claimed_at"),
+            last_sent=Max("sent_at"),
+        )
+        last = max((t for t in (state["last_claim"], state["last_sent"]) if t), default=None)
+        if not state["pending"] and not state["in_flight"]:
+            finished += _finish_if_done(campaign_id)
+        elif state["stale"] or (state["pending"] and (last is None or last < stale)):
+            _enqueue_batches(campaign_id, 1)
+            kicked += 1
+    # A cancelled campaign's rows whose worker died: no one will release them.
+    CampaignMessage.objects.filter(
+        campaign__status=Campaign.Status.CANCELLED,
+        status=CampaignMessage.Status.SENDING,
+        claimed_at__lt=stale,
+    ).update(
+        status=CampaignMessage.Status.SKIPPED,
+        skip_reason=CampaignMessage.SkipReason.CANCELLED,
+        claimed_at=None,
+    )
+    return {"started": started, "kicked": kicked, "finished": finished}
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+def campaigns_dispatch_due() -> dict[str, int]:
+    """Beat, every minute. Idempotent: a campaign starts once (conditional update)."""
+    return campaign_dispatch()
+
+
+# --- Progress, unsubscribe and tracking ---------------------------------------------------
+
+
+def campaign_progress(campaign_id: int) -> dict[str, int]:
+    """Every count the campaign page shows, in one aggregate query."""
+    S, R = CampaignMessage.Status, CampaignMessage.SkipReason
+    counts = CampaignMessage.objects.filter(campaign_id=campaign_id).aggregate(
+        total=Count("id"),
+        pending=Count("id", filter=Q(status=S.PENDING)),
+        in_flight=Count("id", filter=Q(status=S.SENDING)),
+        sent=Count("id", filter=Q(status=S.SENT)),
+        failed=Count("id", filter=Q(status=S.FAILED)),
+        skipped=Count("id", filter=Q(status=S.SKIPPED)),
+        skipped_unsubscribed=Count("id", filter=Q(status=S.SKIPPED, skip_reason=R.UNSUBSCRIBED)),
+        skipped_fatigue=Count("id", filter=Q(status=S.SKIPPED, skip_reason=R.FATIGUE)),
+        skipped_inactive=Count("id", filter=Q(status=S.SKIPPED, skip_reason=R.INACTIVE)),
+        skipped_cancelled=Count("id", filter=Q(status=S.SKIPPED, skip_reason=R.CANCELLED)),
+        opened=Count("id", filter=Q(opened_at__isnull=False)),
+        clicked=Count("id", filter=Q(clicked_at__isnull=False)),
+        unsubscribed=Count("id", filter=Q(unsubscribed_at__isnull=False)),
+    )
+    done = counts["sent"] + counts["failed"] + counts["skipped"]
+    counts["done"] = done
+    counts["percent"] = int(100 * done / counts["total"]) if counts["total"] else 0
+    return counts
+
+
+def message_unsubscribe(*, message_id: int) -> CampaignMessage | None:
+    """Suppress the message's address from now on (idempotent); None if it does not exist."""
+    with transaction.atomic():
+        message = CampaignMessage.objects.select_for_update().filter(pk=message_id).first()
+        if message is None:
+            return None
+        Suppression.objects.bulk_create(
+            [
+                Suppression(
+                    email=message.email.lower(),
+                    reason=Suppression.Reason.UNSUBSCRIBED,
+                    campaign_id=message.campaign_id,
+                )
+            ],
+            ignore_conflicts=True,  # unsubscribing twice is one suppression
+        )
+        if message.unsubscribed_at is None:
+            message.unsubscribed_at = timezone.now()
+            message.save(update_fields=["unsubscribed_at"])
+    return message
+
+
+def message_opened(*, message_id: int) -> None:
+    CampaignMessage.objects.filter(pk=message_id, opened_at__isnull=True).update(
+        opened_at=timezone.now()
+    )
+
+
+def message_clicked(*, message_id: int) -> bool:
+    """Record the first click (a click also proves an open); False if no such message."""
+    now = timezone.now()
+    exists = CampaignMessage.objects.filter(pk=message_id)
+    if not exists.exists():
+        return False
+    exists.filter(clicked_at__isnull=True).update(clicked_at=now)
+    exists.filter(opened_at__isnull=True).update(opened_at=now)
+    return True

@@ -3,7 +3,7 @@
 Each piece of work adds its own ``path`` lines in its own block below.
 """
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
 app_name = "campaigns"
 
@@ -46,6 +46,30 @@ urlpatterns += [
 ]
 
 # --- campaigns: compose and send ---
+from campaigns import campaign_views  # noqa: E402
+
+urlpatterns += [
+    path("console/campaigns/", campaign_views.campaign_list, name="campaign_list"),
+    path("console/campaigns/new/", campaign_views.campaign_new, name="campaign_new"),
+    path("console/campaigns/<int:pk>/", campaign_views.campaign_detail, name="campaign_detail"),
+    path("console/campaigns/<int:pk>/edit/", campaign_views.campaign_edit, name="campaign_edit"),
+    path(
+        "console/campaigns/<int:pk>/preview/",
+        campaign_views.campaign_preview,
+        name="campaign_preview",
+    ),
+    path("console/campaigns/<int:pk>/start/", campaign_views.campaign_start, name="campaign_start"),
+    path("console/campaigns/<int:pk>/pause/", campaign_views.campaign_pause, name="campaign_pause"),
+    path(
+        "console/campaigns/<int:pk>/resume/", campaign_views.campaign_resume, name="campaign_resume"
+    ),
+    path(
+        "console/campaigns/<int:pk>/cancel/", campaign_views.campaign_cancel, name="campaign_cancel"
+    ),
+    path("u/<str:token>/", campaign_views.unsubscribe, name="unsubscribe"),
+    path("e/o/<str:token>.gif", campaign_views.track_open, name="track_open"),
+    path("e/c/<str:token>/", campaign_views.track_click, name="track_click"),
+]
 
 # --- campaigns: kinds, triggers, prospect events ---
 from campaigns import kinds_views  # noqa: E402

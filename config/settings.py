@@ -181,6 +181,11 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
+# Campaign sending (campaigns.sending): a claimed message whose worker has not sent it
+# within this many seconds is taken over by another worker (a worker keeps a claim for
+# half of it at most); and how many batch chains one campaign runs at once.
+CAMPAIGN_CLAIM_STALE_SECONDS = env_int("CAMPAIGN_CLAIM_STALE_SECONDS", 600)
+CAMPAIGN_SEND_PARALLELISM = env_int("CAMPAIGN_SEND_PARALLELISM", 4)
 # Periodic work (celery beat; django-celery-beat stores it so managers can see it in the
 # admin). Each task is idempotent, so a late or doubled beat changes nothing.
 CELERY_BEAT_SCHEDULE = {

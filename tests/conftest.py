@@ -310,12 +310,42 @@ def smtp_sink(_smtp_server: SmtpSink) -> SmtpSink:
 
 @dataclass
 class WorkerProcess:
-    process: subprocess.Popen
+    process: subprocess.Popen | None
     queue: str
     log: Path
+    command: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
 
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    def kill(self) -> None:
+        """SIGKILL: the worker dies mid-task, as in a crash (no warm shutdown)."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def start(self, **extra_env: str) -> None:
+        """Start a (fresh) worker on the same queue and wait until it is ready.
+
+        After ``kill()``: the crash tests restart the worker this way; ``extra_env`` stays
+        for the rest of the session (e.g. a short CAMPAIGN_CLAIM_STALE_SECONDS).
+        """
+        assert self.process is None or self.process.poll() is not None, "still running"
+        self.env = self.env | extra_env
+        offset = self.log.stat().st_size if self.log.exists() else 0
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=django_settings.BASE_DIR,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 60
+        while " ready." not in self.log.read_bytes()[offset:].decode(errors="replace"):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"The Celery worker did not start:\n{self.log_tail()}")
+            time.sleep(0.2)
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -361,29 +391,20 @@ def _celery_worker(
         "DEBUG": "false",
     }
     log = tmp_path_factory.mktemp("celery") / "worker.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable, "-m", "celery", "-A", "config", "worker",
-                "--pool=solo", "--concurrency=1", "-Q", queue, "-n", f"{queue}@%h",
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
-                "--loglevel=INFO",
-            ],
-            cwd=django_settings.BASE_DIR,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    worker = WorkerProcess(process=process, queue=queue, log=log)
+    command = [
+        sys.executable, "-m", "celery", "-A", "config", "worker",
+        "--pool=solo", "--concurrency=1", "-Q", queue, "-n", f"{queue}@%h",
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+        "--loglevel=INFO",
+    ]  # fmt: skip
+    worker = WorkerProcess(process=None, queue=queue, log=log, command=command, env=env)
     try:
-        deadline = time.monotonic() + 60
-        while " ready." not in log.read_text(errors="replace"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"The Celery worker did not start:\n{worker.log_tail()}")
-            time.sleep(0.2)
+        worker.start()
         yield worker
     finally:
-        _stop(process)
+        # The crash tests replace the process: stop whichever one runs now.
+        if worker.process is not None:
+            _stop(worker.process)
 
 
 @pytest.fixture

@@ -1,0 +1,140 @@
+"""A real Celery worker on Redis, killed with SIGKILL halfway through a campaign.
+
+1,000 recipients (20 unsubscribed, 20 at the weekly cap); the worker is killed once
+about half the messages are sent, then a fresh worker starts and beat's
+``campaigns_dispatch_due`` runs as it would every minute. Every eligible recipient gets
+exactly one email in the SMTP sink; the unsubscribed and capped ones get none.
+Why it holds: campaigns/sending.py, module docstring, and README "Celery".
+
+Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/vouch_send \
+     REDIS_URL=redis://127.0.0.1:6379/8 .venv/bin/python -m pytest -p no:randomly -n 0 \
+     tests/integration/test_campaign_crash.py
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from advocates.models import Advocate, User
+from campaigns.models import Campaign, CampaignMessage, ProgramSettings, Segment, Suppression
+from campaigns.sending import campaign_start, campaigns_dispatch_due
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+RECIPIENTS = 1000
+UNSUBSCRIBED = 20
+CAPPED = 20
+STALE_SECONDS = 6
+
+
+def _wait_until(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def _people() -> list[Advocate]:
+    now = timezone.now()
+    users = User.objects.bulk_create(
+        [
+            User(email=f"crash{i:04d}@example.com", first_name=f"Person{i}", last_name="Test")
+            for i in range(RECIPIENTS)
+        ]
+    )
+    return Advocate.objects.bulk_create(
+        [Advocate(user=user, status=Advocate.Status.ACTIVE, joined_at=now) for user in users]
+    )
+
+
+def _sent_count(campaign: Campaign) -> int:
+    return CampaignMessage.objects.filter(campaign=campaign, status="sent").count()
+
+
+def test_sigkill_halfway_every_recipient_gets_exactly_one_email(
+    celery_worker_process, smtp_sink, settings
+) -> None:
+    settings.CAMPAIGN_CLAIM_STALE_SECONDS = STALE_SECONDS
+    program = ProgramSettings.load()
+    program.fatigue_cap_per_week = 2
+    program.save()
+    people = _people()
+    unsubscribed = people[:UNSUBSCRIBED]
+    capped = people[UNSUBSCRIBED : UNSUBSCRIBED + CAPPED]
+    expected = {a.user.email for a in people[UNSUBSCRIBED + CAPPED :]}
+    Suppression.objects.bulk_create(
+        [
+            Suppression(email=a.user.email, reason=Suppression.Reason.UNSUBSCRIBED)
+            for a in unsubscribed
+        ]
+    )
+    earlier = [
+        Campaign.objects.create(name=f"Earlier {n}", kind="challenge", subject="s", body="b")
+        for n in range(2)
+    ]
+    CampaignMessage.objects.bulk_create(
+        [
+            CampaignMessage(
+                campaign=campaign,
+                advocate=advocate,
+                email=advocate.user.email,
+                status=CampaignMessage.Status.SENT,
+                sent_at=timezone.now() - timedelta(days=1),
+            )
+            for campaign in earlier
+            for advocate in capped
+        ]
+    )
+    campaign = Campaign.objects.create(
+        name="Crash test",
+        kind=Campaign.Kind.REFERRAL_DRIVE,
+        segment=Segment.objects.create(name="Everyone", filters={}),
+        subject="Hello {{ first_name }}",
+        body="Hi {{ first_name }},\n\nPlease share {{ referral_link }}.",
+    )
+
+    assert campaign_start(campaign=campaign, actor=None) == RECIPIENTS
+
+    # Halfway: SIGKILL the worker in the middle of a batch.
+    _wait_until(lambda: _sent_count(campaign) >= len(expected) // 2, timeout=240, what="half")
+    celery_worker_process.kill()
+    sent_before = _sent_count(campaign)
+    in_flight = CampaignMessage.objects.filter(campaign=campaign, status="sending").count()
+    assert sent_before < len(expected), "the worker finished before it was killed"
+    print(f"killed at {sent_before} sent, {in_flight} claimed by the dead worker")
+
+    # A fresh worker; beat's dispatcher re-kicks the campaign once the dead claim is stale.
+    celery_worker_process.start(CAMPAIGN_CLAIM_STALE_SECONDS=str(STALE_SECONDS))
+
+    def finished() -> bool:
+        if Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.SENT).exists():
+            return True
+        if time.monotonic() >= finished.next_beat:
+            campaigns_dispatch_due.delay()
+            finished.next_beat = time.monotonic() + 2
+        return False
+
+    finished.next_beat = time.monotonic() + 2
+    _wait_until(finished, timeout=300, what="the campaign to finish")
+    time.sleep(1)  # let the sink take the last message off the wire
+
+    received = Counter(message["To"].lower() for message in smtp_sink.messages)
+    duplicates = {email: n for email, n in received.items() if n > 1}
+    assert not duplicates, f"sent twice: {duplicates}"
+    assert not expected - set(received), f"never received: {sorted(expected - set(received))[:10]}"
+    assert set(received) == expected  # no unsubscribed or capped advocate got one
+    assert len(smtp_sink.messages) == len(expected)
+    counts = Counter(
+        CampaignMessage.objects.filter(campaign=campaign).values_list("status", "skip_reason")
+    )
+    assert counts == {
+        ("sent", ""): len(expected),
+        ("skipped", "unsubscribed"): UNSUBSCRIBED,
+        ("skipped", "fatigue"): CAPPED,
+    }
