@@ -441,3 +441,60 @@ def test_drive_without_a_prewritten_message_offers_a_default_with_the_link(
     hub = advocate_client.get(reverse("advocates:hub")).content.decode()
     assert "I have been using" in hub
     assert kinds.referral_link(advocate.pk) in hub
+
+
+# --- Through sending (campaigns.sending), eager Celery and the test mailbox ---------------
+
+
+def test_invitation_campaign_sends_a_working_link_through_sending(
+    manager, client, mailoutbox, django_capture_on_commit_callbacks
+):
+    from campaigns.sending import campaign_start
+
+    campaign = _campaign(
+        Campaign.Kind.INVITATION, manager, body="Hi {{ first_name }}, join: {{ invitation_link }}"
+    )
+    kinds_services.campaign_contacts_import(
+        campaign=campaign, file=_csv("email,first_name\nnia@acme.example,Nia\n")
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert campaign_start(campaign=campaign, actor=manager) == 1
+    [email] = mailoutbox
+    assert email.to == ["nia@acme.example"]
+    # The link goes through the click tracker, which redirects to the invitation.
+    [tracked] = [word for word in email.body.split() if "/e/c/" in word]
+    redirect = client.get(urlsplit(tracked).path)
+    assert redirect.status_code == 302
+    join = urlsplit(redirect["Location"]).path
+    assert join.startswith("/join/")
+    password = "a-long-unusual-passphrase"
+    response = client.post(join, {"password1": password, "password2": password})
+    assert response.status_code == 302
+    assert Advocate.objects.filter(user__email="nia@acme.example", status="active").exists()
+
+
+def test_reference_drive_emails_both_sides_through_sending(
+    manager, pool, mailoutbox, django_capture_on_commit_callbacks
+):
+    from campaigns.sending import campaign_start
+
+    campaign = _campaign(
+        Campaign.Kind.REFERENCE_DRIVE,
+        manager,
+        body="Hi {{ first_name }}: {{ prospect_name }} ({{ prospect_company }}) meets "
+        "{{ advocate_name }} ({{ advocate_company }}). Why: {{ match_reasons }}",
+    )
+    kinds_services.campaign_prospects_import(campaign=campaign, file=_csv(PROSPECTS))
+    kinds_services.campaign_prospects_pair(campaign=campaign, max_per_advocate=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert campaign_start(campaign=campaign, actor=manager) == 4
+    bodies = {email.to[0]: email.body for email in mailoutbox}
+    assert set(bodies) == {
+        "hana@clinic.example",
+        "fin@bank.example",
+        pool["health"].user.email,
+        pool["finance"].user.email,
+    }
+    assert "Hi Hana: Hana Health (Clinic Co) meets Hal Care" in bodies["hana@clinic.example"]
+    assert "Hi Hal: Hana Health (Clinic Co) meets Hal Care" in bodies[pool["health"].user.email]
+    assert "Also in Healthcare" in bodies[pool["health"].user.email]
