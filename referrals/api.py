@@ -45,6 +45,8 @@ def _text(event: dict, name: str, *, required: bool = True, max_length: int = 20
     if not isinstance(value, str | int) or isinstance(value, bool):
         raise EventError(400, f"“{name}” must be a string.")
     value = str(value).strip()
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL: refuse it, not a 500
+        raise EventError(400, f"“{name}” must not contain NUL characters.")
     if required and not value:
         raise EventError(400, f"“{name}” is required.")
     if len(value) > max_length:
@@ -57,7 +59,9 @@ def _parse(body: bytes) -> dict:
         raise EventError(413, "The body is larger than 64 KB.")
     try:
         event = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):
+        # ValueError covers JSONDecodeError, UnicodeDecodeError and an integer of more
+        # than 4,300 digits; RecursionError a body nested thousands of levels deep.
         raise EventError(400, "The body is not valid JSON.") from None
     if not isinstance(event, dict):
         raise EventError(400, "The body must be a JSON object.")
@@ -98,7 +102,8 @@ def _amount(event: dict) -> Decimal | None:
 def _find_referral(ref: str) -> Referral:
     # external_id first: a CRM speaks its own ids; our numeric id is the fallback.
     referral = Referral.objects.filter(external_id=ref).first()
-    if referral is None and ref.isdigit():
+    # isdecimal, not isdigit: "²" is a digit that int() refuses (a 500).
+    if referral is None and ref.isascii() and ref.isdecimal():
         referral = Referral.objects.filter(pk=int(ref)).first()
     if referral is None:
         raise EventError(404, f"No referral “{ref}”.")

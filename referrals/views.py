@@ -356,7 +356,9 @@ def rep_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _back(request: HttpRequest, referral: Referral) -> HttpResponse:
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
+    # Only a path on this site: a bare word would be taken for a URL name by
+    # redirect() (NoReverseMatch, a 500), and another host is an open redirect.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return redirect(target)

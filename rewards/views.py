@@ -244,7 +244,9 @@ def _after_step(
         )
     (messages.success if ok else messages.warning)(request, message)
     back = request.POST.get("next", "")
-    if back and url_has_allowed_host_and_scheme(
+    # Only a path on this site: a bare word would be taken for a URL name by
+    # redirect() (NoReverseMatch, a 500), and another host is an open redirect.
+    if back.startswith("/") and url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return redirect(back)

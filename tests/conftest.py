@@ -27,6 +27,14 @@ from django.test import Client
 
 from tests import factories
 
+# The totals of the hostile-input suite (tests/hostile), printed at the end of the run:
+# hooked here because under xdist the controller never loads tests/hostile/conftest.py.
+from tests.hostile.tally import (  # noqa: F401
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+    pytest_testnodedown,
+)
+
 
 @pytest.fixture(autouse=True)
 def _clean_cache(settings) -> None:
