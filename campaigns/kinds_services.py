@@ -8,6 +8,7 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -254,6 +255,32 @@ class _ProspectProfile:
     pk: int | None = None
 
 
+def _unreachable_advocates(now) -> set[int]:
+    """Advocates this drive's email would skip (unsubscribed, or at the weekly cap): the
+    prospect must not be introduced to someone who will never hear of them."""
+    from django.db.models import Count
+
+    from campaigns.models import ProgramSettings, Suppression
+
+    cap = ProgramSettings.load().fatigue_cap_per_week
+    capped = (
+        CampaignMessage.objects.filter(
+            advocate__isnull=False,
+            status=CampaignMessage.Status.SENT,
+            sent_at__gte=now - timedelta(days=7),
+        )
+        .order_by()
+        .values("advocate_id")
+        .annotate(n=Count("id"))
+        .filter(n__gte=cap)
+        .values_list("advocate_id", flat=True)
+    )
+    suppressed = Advocate.objects.annotate(lower=Lower("user__email")).filter(
+        lower__in=Suppression.objects.values("email")
+    )
+    return set(capped) | set(suppressed.values_list("pk", flat=True))
+
+
 @dataclass
 class PairingResult:
     paired: int = 0
@@ -265,7 +292,8 @@ def campaign_prospects_pair(*, campaign: Campaign, max_per_advocate: int = 1) ->
 
     Matching keeps only advocates who may be asked (opted in, not paused, under their
     own reference cap); on top, one advocate takes at most ``max_per_advocate`` of this
-    drive's prospects and never more than the calls they have left. Prospects are taken
+    drive's prospects and never more than the calls they have left, and advocates the
+    email would skip (unsubscribed, at the weekly campaign cap) are left out. Prospects are taken
     in import order, each getting its best remaining match; pairing again redoes it all.
     """
     from references.matching import rank
@@ -285,6 +313,7 @@ def campaign_prospects_pair(*, campaign: Campaign, max_per_advocate: int = 1) ->
         }
         uses: dict[int, int] = {}
         now = timezone.now()
+        unreachable = _unreachable_advocates(now)
         for prospect in prospects:
             wanted = product_ids.get(prospect.product.lower())
             profile = _ProspectProfile(
@@ -297,6 +326,8 @@ def campaign_prospects_pair(*, campaign: Campaign, max_per_advocate: int = 1) ->
             )
             chosen = None
             for match in rank(profile, limit=10 + sum(uses.values()), now=now):
+                if match.advocate.pk in unreachable:
+                    continue
                 used = uses.get(match.advocate.pk, 0)
                 if used < min(max_per_advocate, match.calls_left):
                     chosen = match

@@ -498,3 +498,28 @@ def test_reference_drive_emails_both_sides_through_sending(
     assert "Hi Hana: Hana Health (Clinic Co) meets Hal Care" in bodies["hana@clinic.example"]
     assert "Hi Hal: Hana Health (Clinic Co) meets Hal Care" in bodies[pool["health"].user.email]
     assert "Also in Healthcare" in bodies[pool["health"].user.email]
+
+
+@pytest.mark.parametrize("why", ["unsubscribed", "at_cap"])
+def test_pairing_leaves_out_advocates_the_email_would_skip(manager, pool, why):
+    from campaigns.models import Suppression
+
+    health = pool["health"]
+    if why == "unsubscribed":
+        Suppression.objects.create(email=health.user.email.lower(), reason="unsubscribed")
+    else:  # the program's default cap is 2 campaign emails a week
+        for n in range(2):
+            other = _campaign(Campaign.Kind.CHALLENGE, manager, name=f"Earlier {n}")
+            CampaignMessage.objects.create(
+                campaign=other,
+                advocate=health,
+                email=health.user.email,
+                status=CampaignMessage.Status.SENT,
+                sent_at=timezone.now() - timedelta(days=1),
+            )
+    campaign = _campaign(Campaign.Kind.REFERENCE_DRIVE, manager)
+    kinds_services.campaign_prospects_import(campaign=campaign, file=_csv(PROSPECTS))
+    kinds_services.campaign_prospects_pair(campaign=campaign, max_per_advocate=1)
+    hana = campaign.prospects.get(email="hana@clinic.example")
+    assert hana.advocate is not None
+    assert hana.advocate != health
