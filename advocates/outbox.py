@@ -126,7 +126,9 @@ def outbox_drain(
         OutboxTask.objects.filter(pk__in=sent).update(
             sent_at=timezone.now(), attempts=F("attempts") + 1
         )
-    OutboxTask.objects.filter(sent_at__lt=now - timedelta(days=KEEP_SENT_DAYS)).delete()
+    OutboxTask.objects.filter(
+        created_at__lt=now - timedelta(days=KEEP_SENT_DAYS), sent_at__isnull=False
+    ).delete()
     waiting = OutboxTask.objects.filter(sent_at__isnull=True).count()
     if sent or failed:
         logger.info("Outbox drain: %s sent, %s failed, %s waiting", len(sent), failed, waiting)

@@ -225,6 +225,8 @@ class Gunicorn:
                     "--bind", f"127.0.0.1:{self.port}",
                     "--workers", str(self.workers), "--worker-class", "gthread",
                     "--threads", str(self.threads), "--timeout", "60",
+                    # One shared control socket path would clash between test processes.
+                    "--no-control-socket",
                 ],
                 cwd=settings.BASE_DIR,
                 env=self.env,

@@ -142,7 +142,7 @@ def test_with_redis_down_pages_serve_and_the_invitation_email_arrives_once_it_is
     assert row.sent_at is None
     assert row.args == [invitation.pk, 1]
     assert row.attempts == 1
-    assert "Connection refused" in row.last_error or "Error" in row.last_error
+    assert "Connection refused" in row.last_error
     time.sleep(1)
     assert smtp_sink.to("new.person@example.com") == []
 
