@@ -85,7 +85,7 @@ def _save(request: HttpRequest, form: CampaignForm, *, created: bool) -> HttpRes
 @require_http_methods(["GET", "POST"])
 def campaign_new(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind")
-    initial = {"kind": kind} if kind in Campaign.Kind.values else {}
+    initial = {"kind": kind if kind in Campaign.Kind.values else Campaign.Kind.REFERRAL_DRIVE}
     segment = request.GET.get("segment")
     if segment and segment.isdigit():
         initial["segment"] = int(segment)
