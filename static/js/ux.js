@@ -1,0 +1,48 @@
+// A table that scrolls sideways (a wide table on a phone) must be reachable by keyboard
+// and named for screen readers: its wrapper becomes a focusable region while it scrolls
+// (axe-core: scrollable-region-focusable), and stops being one when it fits again.
+(function () {
+  "use strict";
+  function name(wrap) {
+    var box = wrap.closest("section, .card, main");
+    var heading = box && box.querySelector("h1, h2, h3");
+    return (heading ? heading.textContent.trim() : "Table") + " (scrolls sideways)";
+  }
+  function mark() {
+    document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+      var scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+      if (scrolls && !wrap.hasAttribute("tabindex")) {
+        wrap.tabIndex = 0;
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("aria-label", name(wrap));
+        wrap.dataset.scrolls = "1";
+      } else if (!scrolls && wrap.dataset.scrolls) {
+        wrap.removeAttribute("tabindex");
+        wrap.removeAttribute("role");
+        wrap.removeAttribute("aria-label");
+        delete wrap.dataset.scrolls;
+      }
+    });
+  }
+  var timer;
+  document.addEventListener("DOMContentLoaded", mark);
+  document.addEventListener("htmx:afterSettle", mark);
+  window.addEventListener("resize", function () {
+    clearTimeout(timer);
+    timer = setTimeout(mark, 150);
+  });
+})();
+
+// Irreversible actions ask first: a submit button with data-confirm="question" goes ahead
+// only when the question is answered OK (with or without htmx: no submit event otherwise).
+document.addEventListener(
+  "click",
+  function (event) {
+    var button = event.target.closest("button[data-confirm]");
+    if (button && !window.confirm(button.getAttribute("data-confirm"))) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  },
+  true
+);

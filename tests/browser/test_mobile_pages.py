@@ -1,0 +1,334 @@
+"""Every page of every role in Chromium: nothing scrolls sideways, no serious or critical
+axe-core violation. Advocate, rep and prospect pages at a phone's 375 px; the manager's
+console at 1280 and 375 px.
+
+The pages are listed from the URL patterns (each view declares its role), not by hand:
+a new page is visited as soon as it exists. Pages with an id or a token in their URL
+need an object: ``PAGE_KWARGS`` builds it, or ``NOT_PAGES`` says why it is no page (a
+POST action, a download, a redirect); a parameterised URL in neither fails the test.
+
+Each role first sees its pages with an empty program (a fresh advocate with nothing,
+no challenges, no rewards): the empty states are pages too. Then one of each object is
+made and the pages that show one object are visited. Screenshots:
+``artifacts/screenshots/mobile/<role>/<width>/``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from advocates.roles import Role
+from tests import factories
+from tests.browser.conftest import (
+    AXE,
+    BLOCKING_IMPACTS,
+    SCREENSHOTS,
+    format_violations,
+    overflowing_elements,
+    require_browser,
+)
+
+require_browser(module_level=True)
+from playwright.sync_api import expect  # noqa: E402  (only once it is known to exist)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE, DESKTOP = 375, 1280
+FOREIGN = ("allauth.",)
+# Names that are not pages to look at, with the reason (parameterised ones must be here
+# or in PAGE_KWARGS; parameterless ones answering 405 or non-HTML are skipped anyway).
+NOT_PAGES = {
+    "home": "redirects to the role's start page",
+    "healthz": "JSON",
+    "campaigns:brand_css": "a stylesheet",
+    "advocates:accept_linkedin": "redirects to LinkedIn",
+    "challenges:submit": "POST",
+    "challenges:publish": "POST",
+    "challenges:review_decide": "POST",
+    "rewards:deactivate": "POST",
+    "rewards:approve": "POST",
+    "rewards:fulfil": "POST",
+    "rewards:cancel": "POST",
+    "references:request_send": "POST",
+    "references:request_ask": "POST",
+    "references:request_call": "POST",
+    "references:request_close": "POST",
+    "references:ask_answer": "POST",
+    "references:ask_feedback": "POST",
+    "referrals:advance": "POST",
+    "referrals:assign": "POST",
+    "referrals:crm_events": "webhook",
+    "campaigns:export": "CSV download",
+    "campaigns:campaign_export": "CSV download",
+    "campaigns:segment_export": "CSV download",
+    "campaigns:campaign_start": "POST",
+    "campaigns:campaign_pause": "POST",
+    "campaigns:campaign_resume": "POST",
+    "campaigns:campaign_cancel": "POST",
+    "campaigns:track_open": "a tracking pixel",
+    "campaigns:track_click": "a redirect",
+    "campaigns:kinds_refer": "POST",
+    "campaigns:kinds_contacts": "only for invitation campaigns (journey d)",
+    "campaigns:kinds_prospects": "only for reference drives (journey d)",
+    "campaigns:kinds_trigger": "only for trigger campaigns (journey d)",
+    "campaigns:unsubscribe": "journey (d) visits it with a real message token",
+}
+
+
+def _url_names() -> list[tuple[str, Any, bool]]:
+    """(name, view, has parameters) of every named project URL."""
+    found: list[tuple[str, Any, bool]] = []
+
+    def walk(resolver: URLResolver, prefix: str) -> None:
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                module = getattr(pattern.urlconf_module, "__name__", "")
+                if pattern.namespace == "admin" or module.startswith(FOREIGN):
+                    continue
+                walk(pattern, f"{prefix}{pattern.namespace}:" if pattern.namespace else prefix)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                has_params = bool(pattern.pattern.regex.groupindex)
+                found.append((prefix + pattern.name, pattern.callback, has_params))
+
+    walk(get_resolver(), "")
+    return found
+
+
+def pages_for(role: str) -> tuple[list[str], list[str]]:
+    """The URL names a role's pages are made of: (parameterless, parameterised)."""
+    plain, with_params = [], []
+    for name, view, has_params in _url_names():
+        if name in NOT_PAGES:
+            continue
+        roles = set(getattr(view, "vouch_roles", ()) or ())
+        public = getattr(view, "vouch_public", False)
+        wanted = {
+            "advocate": Role.ADVOCATE in roles,
+            "rep": Role.REP in roles,
+            "manager": Role.MANAGER in roles,
+            "prospect": public,
+        }[role]
+        if wanted:
+            (with_params if has_params else plain).append(name)
+    return sorted(plain), sorted(with_params)
+
+
+# --- The people and the objects the parameterised pages show -----------------------------
+
+
+def _people() -> dict[str, Any]:
+    rep = factories.RepFactory(email="rhea.rep@example.com", first_name="Rhea", last_name="Ray")
+    advocate = factories.AdvocateFactory(
+        user__email="ada.lovelace-with-a-long-address@example.com",
+        user__first_name="Ada",
+        user__last_name="Lovelace-Montgomery",
+        owner_rep=rep,
+    )
+    manager = factories.ManagerFactory(
+        email="maya.manager@example.com", first_name="Maya", last_name="Lind"
+    )
+    return {"advocate": advocate, "rep": rep, "manager": manager}
+
+
+def _objects(people: dict[str, Any]) -> dict[str, Any]:
+    from advocates import services as advocate_services
+    from campaigns.models import Campaign, Segment
+    from references.models import ReferenceRequest
+    from references.services import FEEDBACK_SALT, prospect_token
+    from referrals.services import referral_link_for
+    from tests.challenges.factories import ChallengeFactory, SubmissionFactory
+    from tests.references.factories import CandidateFactory, ReferenceRequestFactory
+    from tests.referrals.factories import ReferralFactory
+    from tests.rewards.factories import RewardFactory, give_points, redeem
+
+    advocate, rep, manager = people["advocate"], people["rep"], people["manager"]
+    challenge = ChallengeFactory(title="Write a short review of how your team uses us")
+    reward = RewardFactory(name="Coffee gift card", points_cost=10)
+    give_points(advocate, 100)
+    request = ReferenceRequestFactory(
+        rep=rep,
+        status=ReferenceRequest.Status.WITH_PROSPECT,
+        link_nonce="mobile",
+        link_sent_at=timezone.now() - timedelta(hours=1),
+    )
+    CandidateFactory(request=request, advocate=advocate)
+    invitation = advocate_services.invitation_create(
+        email="new.friend@example.com", first_name="Noor", invited_by=rep
+    )
+    segment = Segment.objects.create(name="Promoters", filters={}, created_by=manager)
+    campaign = Campaign.objects.create(
+        name="Spring referral drive",
+        kind=Campaign.Kind.REFERRAL_DRIVE,
+        subject="Know someone?",
+        body="Hi {{ first_name }}",
+        segment=segment,
+        created_by=manager,
+    )
+    return {
+        "advocate": advocate,
+        "challenge": challenge,
+        "submission": SubmissionFactory(challenge=challenge, advocate=advocate),
+        "reward": reward,
+        "redemption": redeem(advocate, reward),
+        "request": request,
+        "choice_token": prospect_token(request),
+        "feedback_token": prospect_token(request, purpose=FEEDBACK_SALT),
+        "invitation_token": advocate_services.invitation_token(invitation),
+        "link": referral_link_for(advocate_id=advocate.pk),
+        "referral": ReferralFactory(advocate=advocate, owner_rep=rep),
+        "segment": segment,
+        "campaign": campaign,
+    }
+
+
+PAGE_KWARGS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "advocates:detail": lambda o: {"pk": o["advocate"].pk},
+    "advocates:accept": lambda o: {"token": o["invitation_token"]},
+    "challenges:detail": lambda o: {"pk": o["challenge"].pk},
+    "challenges:submission": lambda o: {"pk": o["submission"].pk},
+    "challenges:edit": lambda o: {"pk": o["challenge"].pk},
+    "challenges:archive": lambda o: {"pk": o["challenge"].pk},
+    "rewards:redeem": lambda o: {"pk": o["reward"].pk},
+    "rewards:redemption": lambda o: {"pk": o["redemption"].pk},
+    "rewards:edit": lambda o: {"pk": o["reward"].pk},
+    "references:request_detail": lambda o: {"pk": o["request"].pk},
+    "references:prospect": lambda o: {"pk": o["request"].pk, "token": o["choice_token"]},
+    "references:prospect_feedback": lambda o: {
+        "pk": o["request"].pk,
+        "token": o["feedback_token"],
+    },
+    "referrals:landing": lambda o: {"code": o["link"].code},
+    "referrals:rep_detail": lambda o: {"pk": o["referral"].pk},
+    "campaigns:segment_detail": lambda o: {"pk": o["segment"].pk},
+    "campaigns:segment_edit": lambda o: {"pk": o["segment"].pk},
+    "campaigns:segment_delete": lambda o: {"pk": o["segment"].pk},
+    "campaigns:campaign_detail": lambda o: {"pk": o["campaign"].pk},
+    "campaigns:campaign_edit": lambda o: {"pk": o["campaign"].pk},
+    "campaigns:campaign_preview": lambda o: {"pk": o["campaign"].pk},
+}
+
+
+# --- Signing in ---------------------------------------------------------------------------
+
+
+def sign_in(page: Any, user: Any) -> None:
+    """Through the sign-in page, with the authenticator code when the role needs one
+    (the shared helper in tests/browser/conftest.py when there is one)."""
+    from tests.browser import conftest
+
+    shared = getattr(conftest, "sign_in", None)
+    if shared is not None:
+        shared(page, user.email, factories.PASSWORD)
+        return
+    page.goto(reverse("account_login"))
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state("load")
+    code = page.get_by_label("Code")
+    if "/accounts/login/" not in page.url and code.count():
+        code.fill(factories.totp_code())
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state("load")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+# --- Visiting -----------------------------------------------------------------------------
+
+
+class Visit:
+    def __init__(self, browser: Any, base_url: str, role: str, width: int) -> None:
+        self.role, self.width = role, width
+        self.folder = SCREENSHOTS / "mobile" / role / str(width)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for old in self.folder.glob("*.png"):
+            old.unlink()
+        phone = width == PHONE
+        self.context = browser.new_context(
+            base_url=base_url,
+            viewport={"width": width, "height": 740 if phone else 800},
+            device_scale_factor=1,
+            is_mobile=phone,
+            has_touch=phone,
+        )
+        self.context.set_default_timeout(10_000)
+        self.page = self.context.new_page()
+        self.problems: list[str] = []
+        self.seen: list[str] = []
+        self.page.on("pageerror", lambda error: self.problems.append(f"JS error: {error}"))
+        self.page.on("console", self._console)
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error" and "Refused to" in message.text:
+            self.problems.append(f"{self.page.url}: CSP: {message.text}")
+
+    def check(self, url: str, label: str) -> None:
+        # Asked first with the context's cookies: Chromium refuses to show an empty 405.
+        probe = self.page.request.get(url)
+        if probe.status == 405 or "text/html" not in probe.headers.get("content-type", ""):
+            return  # an action or a download, not a page
+        response = self.page.goto(url)
+        self.page.wait_for_load_state("load")
+        assert response is not None
+        self.seen.append(url)
+        shot = self.folder / f"{len(self.seen):02d}-{re.sub(r'[^a-z0-9]+', '-', label)}.png"
+        self.page.screenshot(path=str(shot), full_page=True)
+        where = f"{label} ({url}) as {self.role} at {self.width}px, see {shot}"
+        if response.status != 200:
+            self.problems.append(f"{where}: HTTP {response.status}")
+            return
+        sideways = self.page.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        if sideways > 0:
+            culprits = "; ".join(overflowing_elements(self.page, self.width))
+            self.problems.append(f"{where}: scrolls sideways by {sideways}px ({culprits})")
+        # Evaluated rather than added as a <script>: the Content-Security-Policy allows
+        # no inline script, and DevTools evaluation is not subject to it.
+        self.page.evaluate(AXE.read_text() + "\n;0")
+        result = self.page.evaluate(
+            "async () => await axe.run(document, {resultTypes: ['violations']})"
+        )
+        blocking = [v for v in result["violations"] if v["impact"] in BLOCKING_IMPACTS]
+        if blocking:
+            self.problems.append(f"{where}: axe-core\n{format_violations(blocking)}")
+
+
+def _visit_all(browser: Any, live_server: Any, role: str, width: int) -> None:
+    people = _people()
+    plain, with_params = pages_for(role)
+    unknown = sorted(set(with_params) - set(PAGE_KWARGS))
+    assert not unknown, f"Pages with parameters and no object to show: {unknown} (PAGE_KWARGS)"
+    visit = Visit(browser, live_server.url, role, width)
+    try:
+        if role != "prospect":
+            sign_in(visit.page, people[role].user if role == "advocate" else people[role])
+        # An empty program first: every list page shows its empty state.
+        for name in plain:
+            visit.check(reverse(name), f"empty {name}")
+        objects = _objects(people)
+        for name in plain:  # and the same pages with something in them
+            visit.check(reverse(name), name)
+        for name in with_params:
+            visit.check(reverse(name, kwargs=PAGE_KWARGS[name](objects)), name)
+    finally:
+        visit.context.close()
+    assert visit.seen, f"no page visited as {role}"
+    assert not visit.problems, "\n\n".join(visit.problems)
+
+
+@pytest.mark.parametrize("role", ["advocate", "rep", "prospect"])
+def test_phone_pages_fit_and_pass_axe(browser, browser_env, role: str) -> None:
+    _visit_all(browser, browser_env, role, PHONE)
+
+
+@pytest.mark.parametrize("width", [DESKTOP, PHONE])
+def test_console_pages_fit_and_pass_axe(browser, browser_env, width: int) -> None:
+    _visit_all(browser, browser_env, "manager", width)
