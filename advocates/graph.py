@@ -29,6 +29,9 @@ LINKEDIN_COLUMNS = (
     "Connected On",
 )
 CSV_MAX_BYTES = 10 * 1024 * 1024
+# LinkedIn caps a member's connections at 30,000: a longer file is not an export of it,
+# and importing one would hold the request for minutes.
+CSV_MAX_ROWS = 30_000
 # LinkedIn puts a few "Notes:" lines above the header; look this far for it.
 HEADER_SEARCH_LINES = 20
 CHUNK = 500
@@ -282,6 +285,9 @@ def parse_connections_csv(text: str, result: ConnectionsImportResult) -> list[_R
     rows: list[_Row] = []
     seen: dict[str, int] = {}
     for offset, cells in enumerate(reader):
+        if offset >= CSV_MAX_ROWS:
+            result.errors[:] = [(0, f"The file has more than {CSV_MAX_ROWS:,} rows: split it.")]
+            return []
         line = header_index + 2 + offset
         if not any(cell.strip() for cell in cells):
             continue
@@ -337,6 +343,8 @@ def parse_connections_csv(text: str, result: ConnectionsImportResult) -> list[_R
                 connected_on=connected_on,
             )
         )
+    if not rows and not result.errors and not result.duplicates:
+        result.errors.append((0, "The file has no connections below its header."))
     return rows
 
 

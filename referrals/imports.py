@@ -50,6 +50,11 @@ REFERRAL_COLUMNS = (
 )
 
 
+# The same limit as campaign contact imports: each row is checked and written through
+# the services (dedupe, routing), so a longer file would hold the request for minutes.
+CSV_MAX_ROWS = 5000
+
+
 class RowError(Exception):
     pass
 
@@ -90,10 +95,16 @@ def _rows(text: str, columns: tuple[str, ...], report: ImportReport) -> list[tup
     try:
         # line_num counts physical lines, so a quoted newline does not shift the numbers.
         for raw in reader:
+            if len(rows) >= CSV_MAX_ROWS:
+                too_many = f"The file has more than {CSV_MAX_ROWS:,} rows: split it."
+                report.errors.append((0, too_many))
+                return []
             rows.append((reader.line_num, {k: (v or "").strip() for k, v in raw.items() if k}))
     except csv.Error as error:
         report.errors.append((reader.line_num, f"The file is not valid CSV: {error}."))
         return []
+    if not rows:
+        report.errors.append((0, "The file has no rows."))
     return rows
 
 
