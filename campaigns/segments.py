@@ -34,8 +34,8 @@ from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, ProtectedError, Q, QuerySet, Subquery
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, ProtectedError, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from advocates.models import Advocate
@@ -296,21 +296,33 @@ def segment_count(filters: Mapping[str, Any] | SegmentFilters | None) -> int:
 
 
 def segments_count(segments: Iterable[Any]) -> dict[int, int | None]:
-    """Member counts of several segments in ONE query (a conditional count each).
+    """Member counts of several segments in ONE statement: a ``UNION ALL`` of one
+    ``COUNT(*)`` per segment.
 
+    Each branch is planned on its own, so each gets the plan a lone count would
+    (anti-joins for "has not referred", index scans for AMS and activity); one
+    conditional aggregate per segment over a single scan was 5× slower on PostgreSQL,
+    because an EXISTS inside ``FILTER (WHERE ...)`` runs once per advocate row.
     A segment whose stored filter cannot be read counts as None (shown as "invalid").
     """
-    aggregates = {}
     counts: dict[int, int | None] = {}
+    parts: list[str] = []
+    params: list[Any] = []
     for segment in segments:
         try:
-            aggregates[f"s{segment.pk}"] = Count("pk", filter=segment_q(segment.filters))
+            queryset = segment_advocates(segment.filters).order_by().values("pk")
         except SegmentFilterError:
             counts[segment.pk] = None
-    if aggregates:
-        result = Advocate.objects.filter(status=Advocate.Status.ACTIVE).aggregate(**aggregates)
-        for key, value in result.items():
-            counts[int(key[1:])] = value
+            continue
+        sql, branch_params = queryset.query.sql_with_params()
+        # Django compiled the SQL; every value in it is a bound parameter.
+        parts.append(f"SELECT %s, COUNT(*) FROM ({sql}) AS segment_{len(parts)}")  # noqa: S608
+        params.extend([segment.pk, *branch_params])
+    if parts:
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            for segment_id, count in cursor.fetchall():
+                counts[int(segment_id)] = int(count)
     return counts
 
 
