@@ -33,6 +33,14 @@ def sign_in(page, email: str, password: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
+def open_console_page(page, name: str) -> None:
+    """A manager's page: "Console" in the top bar, then the console's own navigation."""
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Console").click()
+    page.get_by_role("navigation", name="Console").get_by_role(
+        "link", name=name, exact=True
+    ).click()
+
+
 def top_bar_fits_one_row(page, *, phone_layout: bool) -> None:
     """ "Sign out" sits on the brand's row; on a desktop the advocate's nav does too."""
     brand = page.locator(".topbar .brand").bounding_box()
@@ -134,7 +142,7 @@ def test_invite_join_earn_redeem_fulfil(browser, journey, width: str) -> None:
     j.step(advocate_page, "challenge submitted", **phone)
 
     # The manager approves it in the review queue.
-    console.get_by_role("navigation", name="Main").get_by_role("link", name="Review").click()
+    open_console_page(console, "Review")
     expect(console.get_by_role("heading", name="Review queue")).to_be_visible()
     item = console.locator(".review-item", has_text="Nia")
     expect(item).to_contain_text(challenge.title)
@@ -157,7 +165,7 @@ def test_invite_join_earn_redeem_fulfil(browser, journey, width: str) -> None:
     assert advocate.balance == 50
 
     # The manager fulfils it with the gift-card code.
-    console.get_by_role("navigation", name="Main").get_by_role("link", name="Fulfilment").click()
+    open_console_page(console, "Fulfilment")
     row = console.locator(".queue-item", has_text=reward.name)
     expect(row).to_contain_text("Nia")
     j.step(console, "fulfilment queue")
