@@ -114,7 +114,10 @@ def _preview_recipients(campaign: Campaign) -> list[CampaignMessage]:
         return list(
             CampaignMessage.objects.filter(campaign=campaign).order_by("id")[:PREVIEW_CHOICES]
         )
-    rows = islice(sending._recipient_rows(campaign), PREVIEW_CHOICES)
+    try:
+        rows = list(islice(sending._recipient_rows(campaign), PREVIEW_CHOICES))
+    except sending._segment_error():
+        return []  # a broken filter: start_problems says so, the page still shows
     return [
         CampaignMessage(
             campaign=campaign,

@@ -343,8 +343,16 @@ def start_problems(campaign: Campaign) -> list[str]:
             challenge=campaign.challenge,
             campaign=campaign,
         )
-    if kinds.audience(campaign) is None and campaign.segment_id is None:
-        problems.append("Choose the segment to send to.")
+    if kinds.audience(campaign) is None:
+        if campaign.segment_id is None:
+            problems.append("Choose the segment to send to.")
+        else:
+            from campaigns import segments
+
+            try:
+                segments.segment_advocates(campaign.segment.filters)
+            except _segment_error() as error:
+                problems.append(f"The segment's filter is not valid: {error}")
     return problems
 
 

@@ -246,3 +246,14 @@ def test_campaign_page_queries_do_not_grow(manager_client, manager, segment) -> 
     assert _queries(manager_client, small_url) == _queries(manager_client, big_url)
     page = manager_client.get(big_url).content.decode()
     assert "12 of 12 handled" in page
+
+
+def test_a_broken_segment_filter_is_a_message_not_an_error(manager_client, manager) -> None:
+    broken = Segment.objects.create(name="Broken", filters={"nps": "not-a-list", "ams_min": "x"})
+    campaign = make_campaign(segment=broken)
+    page = manager_client.get(reverse("campaigns:campaign_detail", args=[campaign.pk]))
+    assert page.status_code == 200
+    assert "The segment&#x27;s filter is not valid" in page.content.decode()
+    with pytest.raises(sending.CampaignStateError, match="filter is not valid"):
+        sending.campaign_start(campaign=campaign, actor=manager)
+    assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.DRAFT
