@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from advocates.roles import manager_required
 from campaigns import analytics, charts, exports
-from campaigns.console import console_overview
+from campaigns.console import CHARTS_CACHE_SECONDS, console_overview
 from campaigns.exports import ExportWindowForm
 from campaigns.models import Campaign
 
@@ -25,25 +25,27 @@ PROMOTERS_PAGE_SIZE = 25
 @require_GET
 def console_home(request: HttpRequest) -> HttpResponse:
     overview = console_overview()
-    labels = [week.label for week in overview.weeks]
+    figures = overview.charts
+    labels = [week.label for week in figures.weeks]
     context = {
-        "o": overview,
         "h": overview.health,
+        "c": figures,
+        "charts_every": CHARTS_CACHE_SECONDS // 60,
         "activity_points": charts.line_chart(
-            labels, [("Points earned", "chart-line--brand", [w.points for w in overview.weeks])]
+            labels, [("Points earned", "chart-line--brand", [w.points for w in figures.weeks])]
         ),
         "activity_people": charts.line_chart(
             labels,
-            [("Advocates earning", "chart-line--ok", [w.advocates for w in overview.weeks])],
+            [("Advocates earning", "chart-line--ok", [w.advocates for w in figures.weeks])],
         ),
-        "challenge_funnel": charts.funnel(overview.challenge_funnel),
-        "referral_funnel": charts.funnel(overview.referral_funnel),
+        "challenge_funnel": charts.funnel(figures.challenge_funnel),
+        "referral_funnel": charts.funnel(figures.referral_funnel),
         "methods_chart": charts.bar_chart(
-            [(m.label, m.conversion or 0) for m in overview.methods],
+            [(m.label, m.conversion or 0) for m in figures.methods],
             value_format="{}%",
             maximum=100,
         ),
-        "levels_chart": charts.bar_chart([(lc.name, lc.advocates) for lc in overview.levels]),
+        "levels_chart": charts.bar_chart([(lc.name, lc.advocates) for lc in figures.levels]),
     }
     return render(request, "campaigns/console.html", context)
 
@@ -65,7 +67,7 @@ def analytics_page(request: HttpRequest) -> HttpResponse:
         column_css=[f"bubble--{analytics.nps_group(s)}" for s in range(11)],
         width=440,
     )
-    concentration = analytics.concentration(since=now - analytics.YEAR, until=now)
+    concentration = analytics.concentration_last_year(now=now)
     return render(
         request,
         "campaigns/analytics.html",
