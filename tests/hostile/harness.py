@@ -145,3 +145,64 @@ def forms_on(html: str, page_url: str) -> list[FormSpec]:
     parser = _FormParser(page_url)
     parser.feed(html)
     return parser.forms
+
+
+# --- every free-text column set to a payload ----------------------------------------------
+
+# Columns that are identifiers or codes, not free text a person typed: a payload there
+# would only break links the app builds from them (its own, never user-entered values).
+NOT_FREE_TEXT = (
+    "token", "code", "key", "nonce", "slug", "password", "hash", "secret", "email",
+    "external_id", "color", "colour", "event_id", "username", "timezone", "idempot",
+    "source_type", "skip_reason", "error", "filename", "template", "currency", "domain",
+)  # fmt: skip
+
+
+def free_text_fields(model) -> list:
+    from django.db import models as m
+
+    fields = []
+    for f in model._meta.concrete_fields:
+        if not isinstance(f, m.CharField | m.TextField) or f.choices or f.primary_key:
+            continue
+        if isinstance(f, m.EmailField) or any(part in f.name for part in NOT_FREE_TEXT):
+            continue
+        fields.append(f)
+    return fields
+
+
+def poison_free_text(payload: str, url_payload: str) -> int:
+    """Set every free-text column of every row of the project's tables to ``payload``
+    (URL columns to ``url_payload``), keeping each row's value unique; returns the count
+    of columns written."""
+    from django.db import models as m
+    from django.db.models import CharField as CharOutput
+    from django.db.models import Value
+    from django.db.models.functions import Cast, Concat, Left
+
+    written = 0
+    for model in _models():
+        if model._meta.app_label not in (*PROJECT_APPS, "advocates"):
+            continue
+        updates = {}
+        for f in free_text_fields(model):
+            text = url_payload if isinstance(f, m.URLField) else payload
+            value = Concat(Value(text), Value(" #"), Cast("pk", output_field=CharOutput()))
+            if f.max_length:
+                value = Left(value, f.max_length)
+            updates[f.name] = value
+        if updates and model._default_manager.exists():
+            model._default_manager.update(**updates)
+            written += len(updates)
+    return written
+
+
+def offsite(location: str) -> bool:
+    """Whether a redirect's Location leaves this site (or runs script)."""
+    from urllib.parse import urlsplit as split
+
+    cleaned = location.strip().replace("\\", "/")
+    parts = split(cleaned)
+    if parts.scheme and parts.scheme not in ("http", "https"):
+        return True
+    return bool(parts.netloc) and parts.netloc != "testserver"

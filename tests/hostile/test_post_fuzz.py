@@ -7,7 +7,7 @@ then posts hostile values: unicode, NUL bytes, 100,000-character strings, huge a
 negative numbers, impossible dates, lists where one value is expected, missing and
 unknown fields, garbage files. It asserts:
 
-- never a 5xx (and no exception escapes a view);
+- never a 5xx (and no exception escapes a view), never a redirect off the site;
 - a refusal (4xx, or the form shown again with errors) changes no table of the project;
 - balances still equal the sum of their ledger entries.
 
@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 from tests.authz import Case, World
 from tests.conftest import ledger_violations
-from tests.hostile.harness import changed, client_for, forms_on, table_counts
+from tests.hostile.harness import changed, client_for, forms_on, offsite, table_counts
 from tests.hostile.payloads import EXAMPLES, field_value, file_bytes, hostile_settings, scalar
 from tests.hostile.tally import tried
 from tests.test_authorization import CASES
@@ -157,6 +157,8 @@ def test_hostile_posts_never_fail_or_half_write(
             before = table_counts()
             response = client.post(url, data=data, **headers)
             assert response.status_code < 500, f"{response.status_code} from POST {url}"
+            if response.has_header("Location"):
+                assert not offsite(response["Location"]), f"open redirect: {response['Location']}"
             if _looks_refused(response):
                 assert not changed(before, table_counts()), (
                     f"POST {url} was refused ({response.status_code}) but wrote rows: "
