@@ -332,3 +332,43 @@ def test_phone_pages_fit_and_pass_axe(browser, browser_env, role: str) -> None:
 @pytest.mark.parametrize("width", [DESKTOP, PHONE])
 def test_console_pages_fit_and_pass_axe(browser, browser_env, width: int) -> None:
     _visit_all(browser, browser_env, "manager", width)
+
+
+def test_rejecting_a_submission_asks_first(browser, browser_env) -> None:
+    """An irreversible action (a rejection the advocate is told about) needs a yes."""
+    from challenges.models import Submission
+    from tests.challenges.factories import ChallengeFactory, SubmissionFactory
+
+    people = _people()
+    challenge = ChallengeFactory(title="Tell us a story", auto_approve=False)
+    submission = SubmissionFactory(
+        challenge=challenge, advocate=people["advocate"], status=Submission.Status.PENDING
+    )
+    visit = Visit(browser, browser_env.url, "confirm", DESKTOP)  # its own screenshot folder
+    page = visit.page
+    try:
+        sign_in(page, people["manager"])
+        page.goto(reverse("challenges:review"))
+        item = page.locator(f"#submission-{submission.pk}")
+        questions: list[str] = []
+
+        def answer(dialog: Any, accept: bool) -> None:
+            questions.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+
+        item.get_by_label("Reason for rejecting").fill("The link does not open.")
+        page.once("dialog", lambda dialog: answer(dialog, False))
+        item.get_by_role("button", name="Reject", exact=True).click()
+        page.wait_for_timeout(300)
+        submission.refresh_from_db()
+        assert submission.status == Submission.Status.PENDING, "cancelled, nothing happened"
+        assert questions
+        assert "Reject this submission?" in questions[0]
+
+        page.once("dialog", lambda dialog: answer(dialog, True))
+        item.get_by_role("button", name="Reject", exact=True).click()
+        expect(page.get_by_text("Rejected.")).to_be_visible()
+        submission.refresh_from_db()
+        assert submission.status == Submission.Status.REJECTED
+    finally:
+        visit.context.close()
