@@ -259,6 +259,11 @@ def _parse_connected_on(value: str) -> date | None:
 
 def parse_connections_csv(text: str, result: ConnectionsImportResult) -> list[_Row]:
     """Rows of a LinkedIn ``Connections.csv``; bad and duplicate rows go to ``result``."""
+    if "\x00" in text:
+        # Binary data (a spreadsheet saved as .csv, ...); PostgreSQL refuses NUL in text.
+        binary = "The file is not a CSV text file (it holds NUL bytes). Export it as “CSV UTF-8”."
+        result.errors.append((0, binary))
+        return []
     lines = text.splitlines()
     header_index = None
     for index, line in enumerate(lines[:HEADER_SEARCH_LINES]):

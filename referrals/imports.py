@@ -78,6 +78,11 @@ class ImportReport:
 
 
 def _rows(text: str, columns: tuple[str, ...], report: ImportReport) -> list[tuple[int, dict]]:
+    if "\x00" in text:
+        # Binary data (a spreadsheet saved as .csv, ...); PostgreSQL refuses NUL in text.
+        binary = "The file is not a CSV text file (it holds NUL bytes). Export it as “CSV UTF-8”."
+        report.errors.append((0, binary))
+        return []
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     try:
         header = [name.strip().lower() for name in (reader.fieldnames or [])]
