@@ -143,3 +143,46 @@ def test_referral_landing_pages_ignore_next(world: World, target: str) -> None:
         )
         assert response.status_code < 500
         assert not offsite(response.get("Location", ""))
+
+
+@hostile_settings(60)
+@given(
+    token=st.one_of(st.text(min_size=1, max_size=300), st.sampled_from(EVIL)),
+    view=st.sampled_from(["campaigns:track_open", "campaigns:unsubscribe"]),
+    post=st.booleans(),
+)
+def test_forged_open_and_unsubscribe_tokens_change_nothing(
+    token: str, view: str, post: bool
+) -> None:
+    from django.urls import NoReverseMatch
+
+    from tests.hostile.harness import changed, table_counts
+
+    tried("signed-link tokens")
+    try:
+        url = reverse(view, kwargs={"token": token})
+    except NoReverseMatch:
+        return
+    before = table_counts()
+    response = (Client().post if post else Client().get)(url)
+    assert response.status_code < 500
+    assert not changed(before, table_counts())
+
+
+@pytest.mark.parametrize("message_id", [0, -1, 2**31, 2**63, 10**30])
+def test_validly_signed_links_to_no_such_message_change_nothing(message_id: int) -> None:
+    from campaigns import sending
+    from tests.hostile.harness import changed, table_counts
+
+    before = table_counts()
+    for purpose, view in (
+        ("open", "track_open"),
+        ("unsubscribe", "unsubscribe"),
+        ("click", "track_click"),
+    ):
+        tried("signed-link tokens")
+        token = sending.token_make(purpose, message_id, "https://example.org/")
+        url = reverse(f"campaigns:{view}", kwargs={"token": token})
+        for method in (Client().get, Client().post):
+            assert method(url).status_code < 500
+    assert not changed(before, table_counts())
