@@ -82,9 +82,10 @@ class FormSpec:
 
 
 class _FormParser(HTMLParser):
-    def __init__(self, page_url: str) -> None:
+    def __init__(self, page_url: str, method: str = "post") -> None:
         super().__init__(convert_charrefs=True)
         self.page_url = page_url
+        self.method = method
         self.forms: list[FormSpec] = []
         self._form: FormSpec | None = None
         self._select: str | None = None
@@ -93,7 +94,7 @@ class _FormParser(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: (v or "") for k, v in attrs}
         if tag == "form":
-            if a.get("method", "get").lower() == "post":
+            if a.get("method", "get").lower() == self.method:
                 action = urlsplit(urljoin(self.page_url, a.get("action") or self.page_url)).path
                 self._form = FormSpec(action=action, enctype=a.get("enctype", ""))
                 self.forms.append(self._form)
@@ -141,8 +142,8 @@ class _FormParser(HTMLParser):
             self._form.fields[self._textarea]["options"].append(data.strip())
 
 
-def forms_on(html: str, page_url: str) -> list[FormSpec]:
-    parser = _FormParser(page_url)
+def forms_on(html: str, page_url: str, method: str = "post") -> list[FormSpec]:
+    parser = _FormParser(page_url, method)
     parser.feed(html)
     return parser.forms
 
