@@ -70,7 +70,8 @@ class InvitationForm(forms.Form):
 class InvitationCSVForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
-        help_text="Columns: email, first_name, last_name, company, title (UTF-8, up to 5 MB).",
+        help_text="Columns: email, first_name, last_name, company, title "
+        "(UTF-8, up to 5 MB and 2,000 rows).",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
 

@@ -136,7 +136,8 @@ class WeightsForm(forms.ModelForm):
 class ConnectionsImportForm(forms.Form):
     file = forms.FileField(
         label="Connections.csv",
-        help_text="LinkedIn: Settings → Data privacy → Get a copy of your data → Connections.",
+        help_text="LinkedIn: Settings → Data privacy → Get a copy of your data → Connections. "
+        "UTF-8, up to 10 MB and 30,000 rows.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
     owner_email = forms.EmailField(

@@ -137,7 +137,9 @@ class ImportForm(forms.Form):
     MAX_BYTES = 5 * 1024 * 1024
 
     file = forms.FileField(
-        label="CSV file", widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"})
+        label="CSV file",
+        help_text="UTF-8, up to 5 MB and 5,000 rows.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
     invite = forms.BooleanField(
         label="Email each new advocate an invitation instead of creating them directly",

@@ -170,6 +170,7 @@ HOSTILE_FILES = {
     "truncated png": ("cut.png", lambda: png_bytes(64, 64)[:60], "image/png"),
     "gif (not allowed)": ("anim.gif", lambda: png_bytes(8, 8, "GIF"), "image/gif"),
     "png named .html": ("page.html", png_bytes, "text/html"),
+    "path traversal in the name": ("../../../../tmp/evil.png", png_bytes, "image/png"),
 }
 
 file_bytes = st.one_of(
