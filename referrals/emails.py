@@ -24,6 +24,8 @@ def referral_notify_rep(*, referral_id: int) -> str:
     )
     if referral is None or referral.stage == Stage.REJECTED:
         return "skipped: gone or rejected"
+    if referral.rep_notified_at is not None:
+        return "skipped: delivered"
     if referral.owner_rep is not None:
         recipients = [referral.owner_rep.email]
     else:
@@ -39,6 +41,9 @@ def referral_notify_rep(*, referral_id: int) -> str:
             template="referral_new",
             context={"referral": referral, "url": url, "unassigned": referral.owner_rep is None},
         )
+    Referral.objects.filter(pk=referral.pk, rep_notified_at__isnull=True).update(
+        rep_notified_at=timezone.now()
+    )
     return f"sent to {len(recipients)}"
 
 

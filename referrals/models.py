@@ -83,6 +83,9 @@ class Referral(models.Model):
     # this one never moves the referral back.
     stage_changed_at = models.DateTimeField(default=timezone.now)
     won_at = models.DateTimeField(null=True, blank=True)
+    # Set once the new-referral email went out, so a retried or re-queued task
+    # (outbox drain, redelivery after a crash) does not email the rep again.
+    rep_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

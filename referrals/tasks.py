@@ -22,7 +22,7 @@ def referral_message_send(message_id: int) -> str:
 @shared_task(
     autoretry_for=(OSError, webhooks.WebhookRetryable),
     retry_backoff=True,
-    retry_backoff_max=3600,
+    retry_backoff_max=1800,  # below the broker visibility timeout (3600 s)
     max_retries=10,
 )
 def crm_webhook_send(change_id: int) -> str:
