@@ -75,7 +75,10 @@ def test_session_and_csrf_cookies_are_secure_httponly_and_same_site(client, advo
 
 
 def _settings_in_subprocess(*args: str, **env: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("CSP_", "DEBUG", "SECURE_"))}
+    # A production process: none of the test run's own switches (pytest-playwright sets
+    # DJANGO_ALLOW_ASYNC_UNSAFE in the process that runs the browser tests).
+    skipped = ("CSP_", "DEBUG", "SECURE_", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(skipped)}
     production = {
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
