@@ -135,12 +135,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Short OLTP queries: PostgreSQL's JIT, triggered by the cost estimates of a few
-    # aggregates at 100,000 advocates, spent 0.6-2.4 s compiling queries that run in
-    # tens of milliseconds (console charts, segment counts). Set DB_JIT=true to keep it.
-    if not env_bool("DB_JIT", default=False):
-        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# Short OLTP queries: PostgreSQL's JIT, triggered by the cost estimates of a few
+# aggregates at 100,000 advocates, spent 0.6-2.4 s compiling queries that run in tens of
+# milliseconds (console charts, segment counts). Set DB_JIT=true to keep it.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env_bool(
+    "DB_JIT", default=False
+):
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery: Redis when REDIS_URL is set, in-process otherwise ---------------
