@@ -155,6 +155,8 @@ def django_db_setup(django_db_setup: None, django_db_blocker) -> Iterator[None]:
     if connection.vendor != "postgresql":
         return
     with django_db_blocker.unblock():
+        # This process's own connection may itself have been killed by a fault test.
+        connection.close()
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "

@@ -15,8 +15,8 @@ def test_a_repeated_notification_task_emails_the_rep_once(advocate, rep) -> None
     referral = ReferralFactory(advocate=advocate, owner_rep=rep)
     mail.outbox.clear()
 
-    first = referral_notify_rep.apply(args=[referral.pk]).get()
-    again = referral_notify_rep.apply(args=[referral.pk]).get()
+    first = referral_notify_rep.apply(args=[referral.pk]).result
+    again = referral_notify_rep.apply(args=[referral.pk]).result
 
     assert [message.to for message in mail.outbox] == [[rep.email]]
     assert first == "sent to 1"
