@@ -9,7 +9,7 @@ PORT ?= 8000
 # TEST_WORKERS=0 runs the suite in this one process.
 TEST_WORKERS ?= auto
 
-.PHONY: run test install lint format worker beat clean
+.PHONY: run test install lint format worker beat clean totp
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ run: $(STAMP)
 	$(PY) manage.py demo_data
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# The demo manager's current two-factor code (the demo secret is fixed and documented).
+totp: export DEBUG ?= true
+totp: $(STAMP)
+	@$(PY) manage.py demo_totp
 
 # --dist loadfile sends each test module to one process, so a module's session fixtures
 # (the real Celery worker) start once rather than in every process.

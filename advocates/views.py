@@ -37,7 +37,9 @@ DIRECTORY_PAGE_SIZE = 25
 def home(request: HttpRequest) -> HttpResponse:
     """Send each role to its own area."""
     roles = user_roles(request.user)
-    if Role.MANAGER in roles or Role.REP in roles:
+    if Role.MANAGER in roles:
+        return redirect("campaigns:console")
+    if Role.REP in roles:
         return redirect("advocates:directory")
     if Role.ADVOCATE in roles:
         return redirect("advocates:hub")

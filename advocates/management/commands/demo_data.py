@@ -42,8 +42,14 @@ TAGS = ["Fast onboarding", "Ease of use", "Great support", "ROI in 90 days"]
 class Command(BaseCommand):
     help = "Create the demo people (one login per role) unless they exist already."
 
-    @transaction.atomic
     def handle(self, *args: object, **options: object) -> None:
+        with transaction.atomic():
+            self._load()
+        # After the commit, so the demo's own emails (printed by the console backend once
+        # the transaction commits) come first and the logins are the last thing shown.
+        self._print_logins()
+
+    def _load(self) -> None:
         managers, _ = Group.objects.get_or_create(name=MANAGERS_GROUP)
         reps, _ = Group.objects.get_or_create(name=REPS_GROUP)
         products = [Product.objects.get_or_create(name=name)[0] for name in PRODUCTS]
@@ -110,6 +116,8 @@ class Command(BaseCommand):
                     raise
                 continue
             module.load(self.stdout)
+
+    def _print_logins(self) -> None:
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at /accounts/login/ with:"))
         shown: set[str] = set()
         for email, _first, _last, role, _company, _title in PEOPLE:
@@ -117,6 +125,6 @@ class Command(BaseCommand):
                 shown.add(role)
                 self.stdout.write(f"  {role:<9} {email:<22} password: {DEMO_PASSWORD}")
         self.stdout.write(
-            "  The manager also needs a two-factor code: `python manage.py demo_totp` prints "
-            f"the current one (or add the secret {DEMO_TOTP_SECRET} to an authenticator app)."
+            "  The manager also needs a two-factor code: `make totp` prints the current one "
+            f"(or add the secret {DEMO_TOTP_SECRET} to an authenticator app)."
         )
