@@ -715,7 +715,17 @@ def _deliver(
     claimed_at: datetime,
 ) -> str:
     """Send one message: "sent", "retry", "failed", "skip" (not ours) or "stop"."""
-    email = build_email(campaign=campaign, message=message, program=program)
+    try:
+        email = build_email(campaign=campaign, message=message, program=program)
+    except Exception as error:
+        # Building is deterministic (template, placeholders, the kind's links): a retry
+        # would fail the same way, so the row fails now, with the reason, and the batch
+        # goes on. Left "sending", it would be re-claimed and kill each worker in turn.
+        logger.exception("campaign %s message %s could not be built", campaign.pk, message.pk)
+        _record_failure(
+            message.pk, claimed_at, f"could not build the email: {error}", permanent=True
+        )
+        return "failed"
     email.connection = backend
     try:
         with transaction.atomic():

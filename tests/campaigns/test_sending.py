@@ -293,6 +293,30 @@ def test_a_message_that_keeps_failing_is_failed_after_max_attempts(manager) -> N
     assert sending.campaign_progress(campaign.pk)["failed"] == 1
 
 
+def test_a_message_whose_email_cannot_be_built_fails_alone_and_the_rest_are_sent(
+    manager, monkeypatch
+) -> None:
+    broken, *others = advocates(3)
+    campaign = make_campaign()
+    sending.campaign_start(campaign=campaign, actor=manager)
+    real = sending.build_email
+
+    def build(*, campaign, message, program):
+        if message.email == broken.user.email:
+            raise RuntimeError("no referral link")
+        return real(campaign=campaign, message=message, program=program)
+
+    monkeypatch.setattr(sending, "build_email", build)
+
+    run(campaign)
+
+    row = CampaignMessage.objects.get(campaign=campaign, email=broken.user.email)
+    assert row.status == "failed"
+    assert "no referral link" in row.error
+    assert per_recipient() == Counter({other.user.email: 1 for other in others})
+    assert status_of(campaign) == Campaign.Status.SENT
+
+
 def test_a_dead_workers_claim_is_taken_over_only_once_it_is_stale(manager, settings) -> None:
     settings.CAMPAIGN_CLAIM_STALE_SECONDS = 60
     people = advocates(3)
