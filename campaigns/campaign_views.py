@@ -12,6 +12,7 @@ from itertools import islice
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -62,7 +63,17 @@ def _save(request: HttpRequest, form: CampaignForm, *, created: bool) -> HttpRes
         campaign.created_by = request.user
     if campaign.status == Campaign.Status.SCHEDULED and send != "schedule":
         campaign.status = Campaign.Status.DRAFT
-    campaign.save()
+    with transaction.atomic():
+        # The page was checked when it loaded; the scheduler may have started the
+        # campaign since. Saving then would put a sending campaign back to draft.
+        if not created and not (
+            Campaign.objects.select_for_update()
+            .filter(pk=campaign.pk, status__in=EDITABLE)
+            .exists()
+        ):
+            messages.error(request, "This campaign started meanwhile: it can no longer be edited.")
+            return redirect("campaigns:campaign_detail", pk=campaign.pk)
+        campaign.save()
     try:
         if send == "now":
             total = sending.campaign_start(campaign=campaign, actor=request.user)

@@ -140,6 +140,24 @@ def test_save_as_draft_then_send_now(manager_client, manager, segment) -> None:
     assert response.status_code == 302
 
 
+def test_an_edit_saved_after_the_campaign_started_changes_nothing(
+    manager_client, manager, segment, monkeypatch
+) -> None:
+    factories.AdvocateFactory.create_batch(2)
+    campaign = make_campaign(segment=segment, name="Original")
+    stale = Campaign.objects.get(pk=campaign.pk)  # what the edit page loaded: a draft
+    sending.campaign_start(campaign=campaign, actor=manager)  # the scheduler, meanwhile
+    monkeypatch.setattr("campaigns.campaign_views.get_object_or_404", lambda *args, **kwargs: stale)
+
+    edit = reverse("campaigns:campaign_edit", args=[campaign.pk])
+    response = manager_client.post(edit, _form(segment, name="Renamed"), follow=True)
+
+    campaign.refresh_from_db()
+    assert (campaign.name, campaign.status) == ("Original", Campaign.Status.SENDING)
+    assert campaign.started_at is not None
+    assert "started meanwhile" in response.content.decode()
+
+
 def test_schedule_needs_a_future_time(manager_client, segment) -> None:
     past = (timezone.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
     response = manager_client.post(
