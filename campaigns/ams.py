@@ -492,7 +492,11 @@ def ams_weights_save(*, weights: Mapping[str, int], by: User | None) -> dict[str
         program.ams_weights = stored
         program.updated_by = by
         program.save(update_fields=["ams_weights", "updated_by", "updated_at"])
-        transaction.on_commit(lambda: ams_recompute_all.delay())
+        # Through the outbox: with the broker down the recompute waits for it instead of
+        # being lost (and the manager's save does not fail after its commit).
+        from advocates.outbox import enqueue_after_commit
+
+        enqueue_after_commit(ams_recompute_all)
     return cleaned
 
 

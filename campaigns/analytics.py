@@ -23,6 +23,7 @@ from django.db.models.functions import Least
 from django.utils import timezone
 
 from advocates.models import Advocate
+from campaigns.ams import KIND_ACTIVITY
 from challenges.models import Challenge, Submission
 from references.models import Ask
 from references.selectors import console_stats
@@ -31,13 +32,9 @@ from referrals.models import Referral, Stage
 ENROLLED = (Advocate.Status.ACTIVE, Advocate.Status.PAUSED)
 YEAR = timedelta(days=365)
 # Public advocacy that counts as having acted (surveys, RSVPs and uploads do not).
-ADVOCACY_KINDS = (
-    Challenge.Kind.SOCIAL_SHARE,
-    Challenge.Kind.REVIEW,
-    Challenge.Kind.TESTIMONIAL,
-    Challenge.Kind.REFERRAL,
-    Challenge.Kind.REFERENCE,
-)
+# The same public kinds the AMS counts (campaigns.ams.KIND_ACTIVITY), plus the challenge
+# forms of referring and taking a call.
+ADVOCACY_KINDS = (*KIND_ACTIVITY, Challenge.Kind.REFERRAL, Challenge.Kind.REFERENCE)
 NPS_COLUMNS = [str(score) for score in range(11)]
 AMS_BANDS = [f"{10 * band}–{10 * band + 9}" if band < 9 else "90–100" for band in range(10)]
 

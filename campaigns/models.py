@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.cache import cache
 from django.core.validators import MaxValueValidator, RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 PROGRAM_SETTINGS_CACHE_KEY = "campaigns:program-settings:v1"
@@ -53,6 +53,9 @@ class ProgramSettings(models.Model):
         self.pk = 1
         super().save(*args, **kwargs)
         cache.delete(PROGRAM_SETTINGS_CACHE_KEY)
+        # Again after commit: a page read between this save and the commit would put the
+        # old row back in the cache for its whole timeout.
+        transaction.on_commit(lambda: cache.delete(PROGRAM_SETTINGS_CACHE_KEY))
 
     @property
     def display_name(self) -> str:

@@ -75,6 +75,8 @@ class SegmentFilters:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> SegmentFilters:
+        if data is not None and not isinstance(data, Mapping):
+            raise SegmentFilterError("This segment's stored filter is not readable.")
         data = dict(data or {})
         unknown = set(data) - {f.name for f in fields(cls)}
         if unknown:
