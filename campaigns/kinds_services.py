@@ -157,14 +157,41 @@ def campaign_contacts_import(*, campaign: Campaign, file: UploadedFile) -> CsvIm
         ),
         result=result,
     )
+    return _add_people(
+        campaign=campaign,
+        rows=rows,
+        model=CampaignContact,
+        build=lambda row: CampaignContact(
+            campaign=campaign,
+            email=row["email"],
+            first_name=row["first_name"],
+            last_name=row["last_name"],
+            company_name=row["company"],
+            title=row["title"],
+        ),
+        result=result,
+    )
+
+
+def _add_people(
+    *,
+    campaign: Campaign,
+    rows: list,
+    model: type[CampaignContact] | type[CampaignProspect],
+    build: Callable[[dict], CampaignContact | CampaignProspect],
+    result: CsvImportResult,
+) -> CsvImportResult:
+    """The valid rows of a contacts or prospects CSV, added in one transaction.
+
+    People who already have an account are counted and skipped; addresses already on
+    the campaign are left as they are (importing twice adds nothing).
+    """
     if not rows:
         return _sorted(result)
     members = _members_among({row["email"] for _line, row in rows})
     with transaction.atomic():
         Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
-        existing = set(
-            CampaignContact.objects.filter(campaign=campaign).values_list("email", flat=True)
-        )
+        existing = set(model.objects.filter(campaign=campaign).values_list("email", flat=True))
         new = []
         for _line, row in rows:
             if row["email"] in members:
@@ -172,17 +199,8 @@ def campaign_contacts_import(*, campaign: Campaign, file: UploadedFile) -> CsvIm
             elif row["email"] in existing:
                 result.unchanged += 1
             else:
-                new.append(
-                    CampaignContact(
-                        campaign=campaign,
-                        email=row["email"],
-                        first_name=row["first_name"],
-                        last_name=row["last_name"],
-                        company_name=row["company"],
-                        title=row["title"],
-                    )
-                )
-        CampaignContact.objects.bulk_create(new, batch_size=1000)
+                new.append(build(row))
+        model.objects.bulk_create(new, batch_size=1000)
         result.created = len(new)
     return _sorted(result)
 
@@ -217,25 +235,13 @@ def campaign_prospects_import(*, campaign: Campaign, file: UploadedFile) -> CsvI
         ),
         result=result,
     )
-    if not rows:
-        return _sorted(result)
-    members = _members_among({row["email"] for _line, row in rows})
-    with transaction.atomic():
-        Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
-        existing = set(
-            CampaignProspect.objects.filter(campaign=campaign).values_list("email", flat=True)
-        )
-        new = []
-        for _line, row in rows:
-            if row["email"] in members:
-                result.skipped_members += 1
-            elif row["email"] in existing:
-                result.unchanged += 1
-            else:
-                new.append(CampaignProspect(campaign=campaign, **row))
-        CampaignProspect.objects.bulk_create(new, batch_size=1000)
-        result.created = len(new)
-    return _sorted(result)
+    return _add_people(
+        campaign=campaign,
+        rows=rows,
+        model=CampaignProspect,
+        build=lambda row: CampaignProspect(campaign=campaign, **row),
+        result=result,
+    )
 
 
 @dataclass
