@@ -14,18 +14,32 @@ and a referral's "won" award arrives months after the advocate acted. The consol
 the ledger figure beside it ("earned points this month", from the per-month points
 table) so a gap between the two is visible rather than hidden.
 
-The queue cards are counted on every visit (a manager who just reviewed a submission
-expects the number to drop). The charts read a year of referrals and 90 days of
-submissions: at 100,000 advocates (bench_data) that is a few seconds of database time
-on a busy machine, so they are computed at most once per ``CHARTS_CACHE_SECONDS`` and
-shared through the cache (Redis in production); the page says when they were computed.
+The queue cards (pending reviews, pending redemptions, open reference requests) are
+counted on every visit: a manager who just reviewed a submission expects the number to
+drop. Each is an indexed count; pending reviews stops at 1,000 ("1,000+", see
+``challenges.selectors.pending_review_count``) because an exact count of a 93,000-row
+queue read the whole submissions table on every visit.
+
+Everything else (the program cards: enrolled, active this month, new referrals; and
+the charts: a year of referrals, 90 days of submissions, every advocate's level) is a
+trend, not a queue, and costs 0.6-0.9 s of database time at 100,000 advocates
+(bench_data). It is computed off the request by ``console_charts_refresh_task`` (celery
+beat, every ``CHARTS_REFRESH_SECONDS``) into the cache (Redis in production, shared by
+every process), and the page says when it was computed. A view that finds the figures
+missing or older than ``CHARTS_STALE_SECONDS`` (beat not running) asks for a refresh,
+once per ``CHARTS_LOCK_SECONDS`` across processes, and renders the queue cards with
+"being computed" in place of the figures rather than making the manager wait. Without
+a broker (the embedded mode, tests) the figures are computed in the request instead,
+as they would be by the task.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from celery import shared_task
 from django.core.cache import cache
 from django.db.models import (
     Case,
@@ -44,6 +58,7 @@ from django.utils import timezone
 
 from advocates.models import Advocate
 from challenges.models import Level, Submission
+from challenges.selectors import pending_review_count
 from references.models import ReferenceRequest
 from referrals.models import Method, Referral, ReferralStageChange, Stage
 from rewards.models import PeriodPoints, Redemption
@@ -53,8 +68,17 @@ WEEKS = 12
 CHALLENGE_FUNNEL_DAYS = 90
 REFERRAL_WINDOW_DAYS = 365
 NEW_REFERRAL_DAYS = 30
-CHARTS_CACHE_KEY = "campaigns:console:charts:v1"
-CHARTS_CACHE_SECONDS = 300
+CHARTS_CACHE_KEY = "campaigns:console:charts:v2"
+CHARTS_REFRESH_SECONDS = 300  # the beat interval (settings.CELERY_BEAT_SCHEDULE)
+# Older than two beats: the beat is not running; a view asks for a refresh itself.
+CHARTS_STALE_SECONDS = 2 * CHARTS_REFRESH_SECONDS
+# Kept well past the refresh, so a late beat serves the previous figures, not none.
+CHARTS_CACHE_SECONDS = 6 * CHARTS_REFRESH_SECONDS
+# One refresh asked for at a time across every process (cache.add is atomic in Redis).
+CHARTS_LOCK_KEY = "campaigns:console:charts:refreshing"
+CHARTS_LOCK_SECONDS = 120
+
+logger = logging.getLogger(__name__)
 
 
 def month_start(now: datetime) -> datetime:
@@ -63,13 +87,22 @@ def month_start(now: datetime) -> datetime:
 
 @dataclass(frozen=True)
 class Health:
+    """The live queue cards."""
+
+    pending_reviews: int
+    pending_reviews_more: bool  # more than ``pending_reviews`` (the count's cap) wait
+    pending_redemptions: int
+    open_reference_requests: int
+
+
+@dataclass(frozen=True)
+class Program:
+    """The program cards, computed with the charts."""
+
     enrolled: int
     invited: int
     active_this_month: int
     earned_this_month: int
-    pending_reviews: int
-    pending_redemptions: int
-    open_reference_requests: int
     new_referrals: int
 
     @property
@@ -112,6 +145,7 @@ class Charts:
     """The cached part of the console home (see the module docstring)."""
 
     computed_at: datetime
+    program: Program
     weeks: list[Week]
     challenge_funnel: list[tuple[str, int]]
     challenge_submissions: dict[str, int]
@@ -125,14 +159,19 @@ class Charts:
 class Overview:
     now: datetime
     health: Health
-    charts: Charts
+    charts: Charts | None  # None while the first figures are being computed
 
 
-def _level_counts() -> tuple[int, list[LevelCount]]:
-    """Enrolled advocates, and how many sit at each level: one conditional count each."""
+def _advocate_counts(now: datetime) -> tuple[dict[str, int], list[LevelCount]]:
+    """Enrolled, invited and active advocates, and how many sit at each level: one
+    conditional count each, in one pass over the advocates."""
     levels = list(Level.objects.order_by("threshold"))
     enrolled = Q(status__in=ENROLLED)
-    counts = {"enrolled": Count("id", filter=enrolled)}
+    counts = {
+        "enrolled": Count("id", filter=enrolled),
+        "invited": Count("id", filter=Q(status=Advocate.Status.INVITED)),
+        "active": Count("id", filter=enrolled & Q(last_active_at__gte=month_start(now))),
+    }
     thresholds = [level.threshold for level in levels]
     if thresholds and thresholds[0] > 0:
         counts["level_none"] = Count("id", filter=enrolled & Q(lifetime_points__lt=thresholds[0]))
@@ -148,7 +187,7 @@ def _level_counts() -> tuple[int, list[LevelCount]]:
     result += [
         LevelCount(level.name, level.threshold, row[f"level_{level.pk}"]) for level in levels
     ]
-    return row["enrolled"], result
+    return row, result
 
 
 def _weeks(now: datetime) -> list[Week]:
@@ -267,25 +306,26 @@ def _referrals(now: datetime) -> tuple[dict[str, int], list[MethodRow]]:
     return funnel, methods
 
 
-def _health(now: datetime) -> Health:
-    """The cards: counted on every visit, each an indexed count or one pass of advocates."""
-    enrolled = Q(status__in=ENROLLED)
-    advocates = Advocate.objects.aggregate(
-        enrolled=Count("id", filter=enrolled),
-        invited=Count("id", filter=Q(status=Advocate.Status.INVITED)),
-        active=Count("id", filter=enrolled & Q(last_active_at__gte=month_start(now))),
-    )
+def _health() -> Health:
+    """The queue cards: counted on every visit, each an indexed (or capped) count."""
+    reviews = pending_review_count()
     return Health(
+        pending_reviews=reviews.value,
+        pending_reviews_more=reviews.more,
+        pending_redemptions=Redemption.objects.filter(status__in=Redemption.OPEN_STATUSES).count(),
+        open_reference_requests=ReferenceRequest.objects.filter(
+            status__in=ReferenceRequest.OPEN_STATUSES
+        ).count(),
+    )
+
+
+def _program(now: datetime, advocates: dict[str, int]) -> Program:
+    return Program(
         enrolled=advocates["enrolled"],
         invited=advocates["invited"],
         active_this_month=advocates["active"],
         earned_this_month=PeriodPoints.objects.filter(
             period=PeriodPoints.Period.MONTH, starts_on=month_start(now).date(), points__gt=0
-        ).count(),
-        pending_reviews=Submission.objects.filter(status=Submission.Status.PENDING).count(),
-        pending_redemptions=Redemption.objects.filter(status__in=Redemption.OPEN_STATUSES).count(),
-        open_reference_requests=ReferenceRequest.objects.filter(
-            status__in=ReferenceRequest.OPEN_STATUSES
         ).count(),
         new_referrals=Referral.objects.filter(
             created_at__gte=now - timedelta(days=NEW_REFERRAL_DAYS)
@@ -296,11 +336,13 @@ def _health(now: datetime) -> Health:
 
 
 def _charts(now: datetime) -> Charts:
-    enrolled, levels = _level_counts()
+    advocates, levels = _advocate_counts(now)
+    enrolled = advocates["enrolled"]
     challenges = _challenge_counts(now)
     referrals, methods = _referrals(now)
     return Charts(
         computed_at=now,
+        program=_program(now, advocates),
         weeks=_weeks(now),
         challenge_funnel=[
             ("Enrolled advocates", enrolled),
@@ -322,18 +364,65 @@ def _charts(now: datetime) -> Charts:
     )
 
 
-def console_charts(*, now: datetime | None = None) -> Charts:
-    """The charts' figures, from the cache when computed in the last few minutes."""
+def console_charts_refresh(*, now: datetime | None = None) -> Charts:
+    """Compute the charts and the program cards and store them for every process."""
+    charts = _charts(now or timezone.now())
+    cache.set(CHARTS_CACHE_KEY, charts, CHARTS_CACHE_SECONDS)
+    return charts
+
+
+@shared_task(ignore_result=True, expires=CHARTS_LOCK_SECONDS)
+def console_charts_refresh_task() -> None:
+    """Beat, every ``CHARTS_REFRESH_SECONDS``; also asked for by a view that found the
+    figures missing or stale. Safe to run twice: the later result simply replaces the
+    earlier one."""
+    try:
+        console_charts_refresh()
+    finally:
+        cache.delete(CHARTS_LOCK_KEY)
+
+
+def _without_broker() -> bool:
+    """Tasks run in the caller (no Redis: the embedded mode and the test suite)."""
+    return bool(console_charts_refresh_task.app.conf.task_always_eager)
+
+
+def _ask_for_refresh(*, inline: bool) -> Charts | None:
+    """Have the figures recomputed, once across processes; they are computed here only
+    without a broker, or when the cache is empty and the broker refused the task."""
+    from advocates.outbox import PUBLISH_RETRY_POLICY
+
+    if _without_broker():
+        return console_charts_refresh()
+    if not cache.add(CHARTS_LOCK_KEY, 1, CHARTS_LOCK_SECONDS):
+        return None  # another request or the beat is computing them
+    try:
+        console_charts_refresh_task.apply_async(retry=True, retry_policy=PUBLISH_RETRY_POLICY)
+    except Exception:  # any broker failure: the figures must still come
+        logger.warning("console charts: could not queue the refresh", exc_info=True)
+        if inline:
+            try:
+                return console_charts_refresh()
+            finally:
+                cache.delete(CHARTS_LOCK_KEY)
+        cache.delete(CHARTS_LOCK_KEY)
+    return None
+
+
+def console_charts(*, now: datetime | None = None) -> Charts | None:
+    """The figures from the cache (None while the first ones are being computed)."""
+    now = now or timezone.now()
     charts = cache.get(CHARTS_CACHE_KEY)
     if charts is None:
-        charts = _charts(now or timezone.now())
-        cache.set(CHARTS_CACHE_KEY, charts, CHARTS_CACHE_SECONDS)
+        return _ask_for_refresh(inline=True)
+    if charts.computed_at < now - timedelta(seconds=CHARTS_STALE_SECONDS):
+        _ask_for_refresh(inline=False)  # serve these meanwhile
     return charts
 
 
 def console_overview(*, now: datetime | None = None) -> Overview:
     now = now or timezone.now()
-    return Overview(now=now, health=_health(now), charts=console_charts(now=now))
+    return Overview(now=now, health=_health(), charts=console_charts(now=now))
 
 
 def day_bounds(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from advocates.roles import manager_required
 from campaigns import analytics, charts, exports
-from campaigns.console import CHARTS_CACHE_SECONDS, console_overview
+from campaigns.console import CHARTS_REFRESH_SECONDS, console_overview
 from campaigns.exports import ExportWindowForm
 from campaigns.models import Campaign
 
@@ -26,27 +26,32 @@ PROMOTERS_PAGE_SIZE = 25
 def console_home(request: HttpRequest) -> HttpResponse:
     overview = console_overview()
     figures = overview.charts
-    labels = [week.label for week in figures.weeks]
     context = {
         "h": overview.health,
         "c": figures,
-        "charts_every": CHARTS_CACHE_SECONDS // 60,
-        "activity_points": charts.line_chart(
-            labels, [("Points earned", "chart-line--brand", [w.points for w in figures.weeks])]
-        ),
-        "activity_people": charts.line_chart(
-            labels,
-            [("Advocates earning", "chart-line--ok", [w.advocates for w in figures.weeks])],
-        ),
-        "challenge_funnel": charts.funnel(figures.challenge_funnel),
-        "referral_funnel": charts.funnel(figures.referral_funnel),
-        "methods_chart": charts.bar_chart(
-            [(m.label, m.conversion or 0) for m in figures.methods],
-            value_format="{}%",
-            maximum=100,
-        ),
-        "levels_chart": charts.bar_chart([(lc.name, lc.advocates) for lc in figures.levels]),
+        "p": figures.program if figures else None,
+        "charts_every": CHARTS_REFRESH_SECONDS // 60,
     }
+    if figures is not None:
+        labels = [week.label for week in figures.weeks]
+        context |= {
+            "activity_points": charts.line_chart(
+                labels,
+                [("Points earned", "chart-line--brand", [w.points for w in figures.weeks])],
+            ),
+            "activity_people": charts.line_chart(
+                labels,
+                [("Advocates earning", "chart-line--ok", [w.advocates for w in figures.weeks])],
+            ),
+            "challenge_funnel": charts.funnel(figures.challenge_funnel),
+            "referral_funnel": charts.funnel(figures.referral_funnel),
+            "methods_chart": charts.bar_chart(
+                [(m.label, m.conversion or 0) for m in figures.methods],
+                value_format="{}%",
+                maximum=100,
+            ),
+            "levels_chart": charts.bar_chart([(lc.name, lc.advocates) for lc in figures.levels]),
+        }
     return render(request, "campaigns/console.html", context)
 
 

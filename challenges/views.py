@@ -283,7 +283,9 @@ def archive(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _queue_page(request: HttpRequest) -> Page:
-    return Paginator(selectors.review_queue(), REVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
+    return selectors.CappedPaginator(
+        selectors.review_queue(), REVIEW_PAGE_SIZE, cap=selectors.REVIEW_COUNT_CAP
+    ).get_page(request.GET.get("page"))
 
 
 @manager_required

@@ -198,6 +198,12 @@ CAMPAIGN_SEND_PARALLELISM = env_int("CAMPAIGN_SEND_PARALLELISM", 4)
 CELERY_BEAT_SCHEDULE = {
     "campaigns-dispatch-due": {"task": "campaigns.sending.campaigns_dispatch_due", "schedule": 60},
     "campaigns-triggers": {"task": "campaigns.triggers.triggers_evaluate", "schedule": 300},
+    # The console home's charts and program cards, computed off the request (campaigns.console).
+    "console-charts": {
+        "task": "campaigns.console.console_charts_refresh_task",
+        "schedule": 300,
+        "options": {"expires": 240},
+    },
     # Work a Redis outage left in the database outbox (advocates.outbox).
     "outbox-drain": {
         "task": "advocates.tasks.outbox_drain",

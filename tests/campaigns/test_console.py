@@ -127,17 +127,34 @@ def program():
 
 
 def test_health_counts_each_queue(program) -> None:
-    health = console_overview().health
+    overview = console_overview()
+    health, figures = overview.health, overview.charts.program
 
-    assert health.enrolled == 4  # active and paused; not invited, not left
-    assert health.invited == 1
-    assert health.active_this_month == 2  # a1 and a4; a2 was active last month
-    assert health.active_percent == 50
-    assert health.earned_this_month == 3  # a2, a3 and a4 earned points this month
-    assert health.pending_reviews == 2
+    assert figures.enrolled == 4  # active and paused; not invited, not left
+    assert figures.invited == 1
+    assert figures.active_this_month == 2  # a1 and a4; a2 was active last month
+    assert figures.active_percent == 50
+    assert figures.earned_this_month == 3  # a2, a3 and a4 earned points this month
+    assert figures.new_referrals == 3  # last 30 days, the rejected one left out
+    assert (health.pending_reviews, health.pending_reviews_more) == (2, False)
     assert health.pending_redemptions == 2
     assert health.open_reference_requests == 3
-    assert health.new_referrals == 3  # last 30 days, the rejected one left out
+
+
+def test_pending_reviews_are_counted_up_to_the_cap(monkeypatch, manager_client) -> None:
+    from challenges import selectors
+
+    challenge = ChallengeFactory()
+    for _ in range(4):
+        SubmissionFactory(challenge=challenge)
+    SubmissionFactory(challenge=challenge, status=Submission.Status.APPROVED)
+    assert selectors.pending_review_count(cap=4) == selectors.CappedCount(4, more=False)
+    assert selectors.pending_review_count(cap=3) == selectors.CappedCount(3, more=True)
+
+    monkeypatch.setattr(selectors, "REVIEW_COUNT_CAP", 3)
+    monkeypatch.setattr(selectors.pending_review_count, "__kwdefaults__", {"cap": 3})
+    page = manager_client.get(reverse("campaigns:console")).content.decode()
+    assert '<span class="stat__value">3+</span>' in page
 
 
 def test_activity_weeks_sum_the_weekly_points(program) -> None:
@@ -273,6 +290,70 @@ def test_cards_are_live_while_the_charts_come_from_the_cache(manager_client) -> 
     cache.delete(CHARTS_CACHE_KEY)
     third = manager_client.get(url)
     assert third.context["c"].challenge_submissions["pending"] == 1
+
+
+def test_a_refresh_replaces_the_cached_figures() -> None:
+    from campaigns.console import console_charts, console_charts_refresh_task
+
+    AdvocateFactory()
+    first = console_charts()
+    assert first.program.enrolled == 1
+    AdvocateFactory()
+    assert console_charts() == first  # from the cache
+    console_charts_refresh_task.delay()  # what the beat runs every few minutes
+    assert console_charts().program.enrolled == 2
+
+
+def test_stale_figures_are_served_while_a_refresh_is_queued(monkeypatch) -> None:
+    from campaigns import console
+
+    AdvocateFactory()
+    old = console.console_charts_refresh(now=timezone.now() - timedelta(hours=1))
+    queued = []
+    monkeypatch.setattr(console, "_without_broker", lambda: False)
+    monkeypatch.setattr(
+        console.console_charts_refresh_task, "apply_async", lambda **kw: queued.append(kw)
+    )
+
+    assert console.console_charts() == old  # the manager does not wait for new ones
+    assert console.console_charts() == old
+    assert len(queued) == 1  # asked once: the lock holds the second request back
+
+
+def test_empty_cache_with_a_worker_renders_the_live_cards_and_queues_the_charts(
+    monkeypatch, manager_client
+) -> None:
+    from campaigns import console
+
+    SubmissionFactory()
+    queued = []
+    monkeypatch.setattr(console, "_without_broker", lambda: False)
+    monkeypatch.setattr(
+        console.console_charts_refresh_task, "apply_async", lambda **kw: queued.append(kw)
+    )
+
+    response = manager_client.get(reverse("campaigns:console"))
+
+    assert response.status_code == 200
+    assert response.context["c"] is None
+    assert response.context["h"].pending_reviews == 1
+    assert "Charts are being computed" in response.content.decode()
+    assert len(queued) == 1
+    assert cache.get(CHARTS_CACHE_KEY) is None  # the worker computes them, not the request
+
+
+def test_empty_cache_and_a_broker_that_refuses_computes_in_the_request(monkeypatch) -> None:
+    from campaigns import console
+
+    def refuse(**kwargs):
+        raise OSError("broker down")
+
+    AdvocateFactory()
+    monkeypatch.setattr(console, "_without_broker", lambda: False)
+    monkeypatch.setattr(console.console_charts_refresh_task, "apply_async", refuse)
+
+    assert console.console_charts().program.enrolled == 1
+    assert cache.get(console.CHARTS_LOCK_KEY) is None  # the next refresh is not held back
 
 
 def test_console_nav_shows_the_pages_that_exist(manager_client) -> None:

@@ -154,3 +154,23 @@ def test_advocates_cannot_review(advocate_client) -> None:
     assert advocate_client.get(reverse("challenges:review")).status_code == 403
     submission.refresh_from_db()
     assert submission.status == Submission.Status.PENDING
+
+
+def test_a_long_queue_is_counted_up_to_the_cap(monkeypatch, manager_client) -> None:
+    from challenges import selectors
+
+    challenge = ChallengeFactory()
+    for _ in range(5):
+        SubmissionFactory(challenge=challenge)
+    monkeypatch.setattr(selectors, "REVIEW_COUNT_CAP", 3)
+    url = reverse("challenges:review")
+
+    response = manager_client.get(url)
+
+    paginator = response.context["page"].paginator
+    assert (paginator.count, paginator.more) == (3, True)
+    assert "3+ submissions waiting" in response.content.decode()
+    monkeypatch.setattr(selectors, "REVIEW_COUNT_CAP", 5)
+    response = manager_client.get(url)
+    assert "5 submissions waiting" in response.content.decode()
+    assert response.context["page"].paginator.more is False
