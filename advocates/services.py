@@ -427,6 +427,10 @@ def advocate_profile_update(
                 advocate.products.set(data["products"])
             if "tags" in data:
                 advocate.tags.set(data["tags"])
+            # Opting in, a higher cap or a new product can make them a better match.
+            from references.matching import advocates_changed
+
+            advocates_changed()
     except Exception:
         for name in written:
             storage.delete(name)

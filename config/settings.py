@@ -193,6 +193,10 @@ CELERY_TIMEZONE = "UTC"
 # half of it at most); and how many batch chains one campaign runs at once.
 CAMPAIGN_CLAIM_STALE_SECONDS = env_int("CAMPAIGN_CLAIM_STALE_SECONDS", 600)
 CAMPAIGN_SEND_PARALLELISM = env_int("CAMPAIGN_SEND_PARALLELISM", 4)
+# Reference matching (references.matching): seconds a request's scored band of advocates
+# is kept in the cache and re-checked live instead of scoring every opted-in advocate
+# again; 0 scores everyone on every rank.
+MATCHING_BAND_SECONDS = env_int("MATCHING_BAND_SECONDS", 600)
 # Periodic work (celery beat; django-celery-beat stores it so managers can see it in the
 # admin). Each task is idempotent, so a late or doubled beat changes nothing.
 CELERY_BEAT_SCHEDULE = {

@@ -5,21 +5,48 @@ How it stays fast at 100,000 advocates and 1,000,000 edges:
 1. SQL keeps only advocates who may be asked (the burnout guard: opted in, active, not
    paused, no pending ask, under their cap counting calls in flight) and gives each a
    *prescore* from the profile criteria, with the same weights as below.
-2. Only a bounded band is fetched: the top ``CANDIDATES`` by prescore, widened to
+2. Only a bounded *band* is fetched: the top ``CANDIDATES`` by prescore, widened to
    every advocate whose prescore could still win once accept rate is added (the
    only criterion SQL leaves out), capped at ``MAX_BAND``.
 3. Advocates with a relationship path to the prospect are added to that set: the
    prospect's neighbours are two index scans, and 2nd-degree paths one query over
    Relationship through the indexes on both endpoints.
 4. Python scores that bounded set with reasons, ties broken by advocate id.
+
+Step 1 reads every opted-in advocate (about 33,000 of 100,000 in bench_data: ~110 ms of
+PostgreSQL on this 2-core machine, and no index can narrow it: every criterion is a
+sum, none a filter). A rep opens a request page many times, the prospect's shortlist
+and the "send" action rank it again, so the band of a saved request is kept in the
+cache (``MATCHING_BAND_SECONDS``, default 600) and the later ranks only re-check and
+re-score those few hundred advocates live: their availability, load, products, tags,
+willingness and paths are read again on every call, so what a rep sees of them is
+never stale. What a kept band can miss is an advocate *outside* it who has become a
+better fit since; so a band is used only while
+
+- the request's criteria and the managers' weights are the ones it was computed for;
+- no service reported such a change since (``advocates_changed``: a profile saved, an
+  advocate joined, an ask declined/expired/cancelled or a call missed, a pause
+  lifted); changes that come with time alone (a pause running out, a call leaving the
+  90-day window) or from raw admin edits are picked up when the band expires;
+- at least ``limit`` of its advocates whose prescore reached the ``CANDIDATES``-th best
+  are still available. Then nobody outside it can beat them: an outsider's prescore was
+  below that mark minus the accept-rate weight, and accept rate adds at most that
+  weight, while each of those survivors still scores at least the mark.
+
+Otherwise it is computed again. Prospect profiles without a saved request (campaign
+reference drives) and calls with an explicit ``now`` always compute afresh.
 """
 
 from __future__ import annotations
 
+import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import connection
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import (
     Count,
     Exists,
@@ -182,6 +209,23 @@ def _in(values: list) -> str:
     return ", ".join(["%s"] * len(values))
 
 
+@dataclass(frozen=True)
+class Band:
+    """The advocates worth scoring in Python, with the prescore each had, and ``mark``:
+    the ``CANDIDATES``-th best prescore (None when fewer were available: then the band
+    held every available advocate)."""
+
+    prescores: dict[int, int]
+    mark: int | None
+
+    def proves(self, available: list[int], limit: int) -> bool:
+        """Whether the band still holds the true top ``limit`` (module docstring)."""
+        if self.mark is None:
+            return True
+        strong = sum(1 for pk in available if self.prescores.get(pk, self.mark - 1) >= self.mark)
+        return strong >= limit
+
+
 def _prescore_band(
     request: ReferenceRequest,
     weights: MatchingWeights,
@@ -189,14 +233,17 @@ def _prescore_band(
     tag_ids: list[int],
     seniority: str,
     now,
-) -> list[int]:
-    """Ids of the advocates worth scoring in Python, in one SQL statement.
+) -> Band:
+    """The band (module docstring, step 2), in one SQL statement.
 
     The guard and the profile criteria are computed set-wise (hash joins over the
     advocate, product, tag and ask tables, each read once) rather than per advocate
-    with correlated subqueries, so 100,000 advocates are one pass. The band is every
-    advocate within ``accept_rate`` of the ``CANDIDATES``-th prescore: only accept
-    rate, left to Python, could lift them above it.
+    with correlated subqueries, so 100,000 advocates are one pass. Shared products and
+    tags are one aggregate over both link tables, and the load and "blocked" flags one
+    aggregate over the asks that matter (in flight, recent, or for this request),
+    without joining the advocate table twice. The band is every advocate within
+    ``accept_rate`` of the ``CANDIDATES``-th prescore: only accept rate, left to Python,
+    could lift them above it.
     """
     # Only table names from the models (quoted) and "%s" placeholders are formatted
     # into the SQL; every value travels as a parameter.
@@ -209,32 +256,31 @@ def _prescore_band(
     pauses = q(ReferencePause._meta.db_table)
     params: list = []
 
-    def overlap(table: str, column: str, ids: list[int]) -> str:
-        if not ids:
-            return f"SELECT advocate_id, 0 AS n FROM {table} WHERE 1 = 0"  # noqa: S608
-        params.extend(ids)
-        return (
-            f"SELECT advocate_id, COUNT(*) AS n FROM {table} "  # noqa: S608
-            f"WHERE {column} IN ({_in(ids)}) GROUP BY advocate_id"
-        )
+    shared = []
+    for table, column, ids, weight in (
+        (products, "product_id", product_ids, weights.products),
+        (tags, "tag_id", tag_ids, weights.topics),
+    ):
+        if ids:
+            shared.append(
+                f"SELECT advocate_id, %s AS w FROM {table} WHERE {column} IN ({_in(ids)})"  # noqa: S608
+            )
+            params += [weight, *ids]
+    nothing = f"SELECT advocate_id, 0 AS w FROM {products} WHERE 1 = 0"  # noqa: S608
+    shared_sql = " UNION ALL ".join(shared) or nothing
 
-    prod_sql = overlap(products, "product_id", product_ids)
-    tag_sql = overlap(tags, "tag_id", tag_ids)
-    in_flight = list(Ask.IN_FLIGHT)
-    blocked_sql = (
-        f"SELECT advocate_id FROM {asks} WHERE status = %s "  # noqa: S608
-        f"UNION SELECT advocate_id FROM {pauses} WHERE until >= %s "
-        f"UNION SELECT advocate_id FROM {asks} WHERE request_id = %s "
-        f"UNION SELECT k.advocate_id FROM {asks} k JOIN {advocate} b ON b.id = k.advocate_id "
-        f"WHERE k.status IN ({_in(in_flight)}) OR (k.status = %s AND k.completed_at >= %s) "
-        f"GROUP BY k.advocate_id, b.reference_max_calls_per_90d "
-        f"HAVING COUNT(*) >= b.reference_max_calls_per_90d"
-    )
     # Dates and times in the form the backend stores them (SQLite: naive UTC text).
     today = connection.ops.adapt_datefield_value(now.date())
     since = connection.ops.adapt_datetimefield_value(now - CAP_WINDOW)
-    params += [Ask.Status.PENDING, today, request.pk, *in_flight]
-    params += [Ask.Status.COMPLETED, since]
+    in_flight = list(Ask.IN_FLIGHT)
+    counts = f"(status IN ({_in(in_flight)}) OR (status = %s AND completed_at >= %s))"
+    load_sql = (
+        f"SELECT advocate_id, SUM(CASE WHEN {counts} THEN 1 ELSE 0 END) AS n, "  # noqa: S608
+        f"MAX(CASE WHEN status = %s OR request_id = %s THEN 1 ELSE 0 END) AS blocked "
+        f"FROM {asks} WHERE {counts} OR request_id = %s GROUP BY advocate_id"
+    )
+    load_params = [*in_flight, Ask.Status.COMPLETED, since]
+    params += [*load_params, Ask.Status.PENDING, request.pk, *load_params, request.pk]
 
     industry = request.prospect_industry.strip().lower()
     if industry:
@@ -251,38 +297,115 @@ def _prescore_band(
     size_sql, size_params = _scale_sql(
         "c.size_band", request.prospect_company_size, SIZE_ORDER, weights.company_size
     )
-    score_sql = (
-        f"({industry_sql}) + ({seniority_sql}) + ({size_sql}) "
-        f"+ COALESCE(p.n, 0) * %s + COALESCE(t.n, 0) * %s"
-    )
+    score_sql = f"({industry_sql}) + ({seniority_sql}) + ({size_sql}) + COALESCE(f.bonus, 0)"
     params += [*industry_params, *seniority_params, *size_params]
-    params += [weights.products, weights.topics]
-    params += [Advocate.Status.ACTIVE, True]
+    params += [Advocate.Status.ACTIVE, True, today]
     params += [CANDIDATES - 1, weights.accept_rate, MAX_BAND]
     sql = f"""
-        WITH prod AS ({prod_sql}),
-        tag AS ({tag_sql}),
-        blocked AS ({blocked_sql}),
+        WITH feat AS (
+            SELECT advocate_id, SUM(w) AS bonus FROM ({shared_sql}) s GROUP BY advocate_id
+        ),
+        load AS ({load_sql}),
         scored AS (
             SELECT a.id AS id, {score_sql} AS prescore
             FROM {advocate} a
             LEFT JOIN {company} c ON c.id = a.company_id
-            LEFT JOIN prod p ON p.advocate_id = a.id
-            LEFT JOIN tag t ON t.advocate_id = a.id
+            LEFT JOIN feat f ON f.advocate_id = a.id
+            LEFT JOIN load l ON l.advocate_id = a.id
             WHERE a.status = %s AND a.reference_opt_in = %s
-              AND a.reference_max_calls_per_90d > 0
-              AND a.id NOT IN (SELECT advocate_id FROM blocked)
-        )
-        SELECT id FROM scored
-        WHERE prescore >= COALESCE(
-            (SELECT prescore FROM scored ORDER BY prescore DESC, id LIMIT 1 OFFSET %s), -1000000
-        ) - %s
+              AND a.reference_max_calls_per_90d > COALESCE(l.n, 0)
+              AND COALESCE(l.blocked, 0) = 0
+              AND a.id NOT IN (SELECT advocate_id FROM {pauses} WHERE until >= %s)
+        ),
+        cut AS (SELECT prescore FROM scored ORDER BY prescore DESC, id LIMIT 1 OFFSET %s)
+        SELECT id, prescore, (SELECT prescore FROM cut) AS mark FROM scored
+        WHERE prescore >= COALESCE((SELECT prescore FROM cut), -1000000) - %s
         ORDER BY prescore DESC, id
         LIMIT %s
     """  # noqa: S608 - only quoted table names and placeholders are formatted in
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    mark = rows[0][2] if rows else None
+    return Band(prescores={pk: prescore for pk, prescore, _ in rows}, mark=mark)
+
+
+# --- The kept band (module docstring) -----------------------------------------------------
+
+BAND_KEY = "references:matching:band:v1:{pk}"
+GENERATION_KEY = "references:matching:generation:v1"
+
+
+def band_seconds() -> int:
+    return int(getattr(settings, "MATCHING_BAND_SECONDS", 600))
+
+
+def advocates_changed() -> None:
+    """Some advocate may have become askable, or a better fit: kept bands are stale.
+
+    Called inside the transaction of the service that made the change; the kept bands
+    are dropped once it commits (a new generation), so a rank right after sees it.
+    """
+    transaction.on_commit(lambda: cache.set(GENERATION_KEY, uuid.uuid4().hex, None))
+
+
+def _generation() -> str:
+    value = cache.get(GENERATION_KEY)
+    if value is None:
+        # Cache emptied (or first use): start a generation; a racing process may win.
+        cache.add(GENERATION_KEY, uuid.uuid4().hex, None)
+        value = cache.get(GENERATION_KEY, "")
+    return value
+
+
+def _criteria(
+    request: ReferenceRequest,
+    weights: MatchingWeights,
+    product_ids: list[int],
+    tag_ids: list[int],
+    seniority: str,
+) -> list:
+    """Everything the band depends on besides the advocates themselves."""
+    return [
+        request.prospect_industry.strip().lower(),
+        seniority,
+        request.prospect_company_size,
+        product_ids,
+        tag_ids,
+        [weights.industry, weights.seniority, weights.company_size],
+        [weights.products, weights.topics, weights.accept_rate],
+        [CANDIDATES, MAX_BAND],
+    ]
+
+
+def _band_kept(request: ReferenceRequest, criteria: list, generation: str) -> Band | None:
+    if request.pk is None or band_seconds() <= 0:
+        return None
+    kept = cache.get(BAND_KEY.format(pk=request.pk))
+    if (
+        not isinstance(kept, dict)
+        or kept.get("criteria") != criteria
+        or kept.get("generation") != generation
+        or time.time() - kept.get("at", 0) > band_seconds()
+    ):
+        return None
+    return Band(prescores=dict(kept["prescores"]), mark=kept["mark"])
+
+
+def _band_keep(request: ReferenceRequest, criteria: list, generation: str, band: Band) -> None:
+    if request.pk is None or band_seconds() <= 0:
+        return
+    cache.set(
+        BAND_KEY.format(pk=request.pk),
+        {
+            "criteria": criteria,
+            "generation": generation,
+            "at": time.time(),
+            "prescores": list(band.prescores.items()),
+            "mark": band.mark,
+        },
+        band_seconds(),
+    )
 
 
 def _shared(through, name: str, advocate_ids: set[int], wanted: list[int]) -> dict[int, list[str]]:
@@ -386,25 +509,45 @@ def rank(
     now=None,
 ) -> list[Match]:
     """The best available advocates for ``request``, best first, with their reasons."""
+    fixed_now = now is not None
     now = now or timezone.now()
     weights = weights or MatchingWeights.current()
     product_ids = sorted(request.products.values_list("id", flat=True))
     tag_ids = sorted(request.topics.values_list("id", flat=True))
     seniority = request.prospect_seniority or seniority_from_title(request.prospect_title)
 
-    ids = set(_prescore_band(request, weights, product_ids, tag_ids, seniority, now))
+    def computed() -> Band:
+        band = _prescore_band(request, weights, product_ids, tag_ids, seniority, now)
+        if not fixed_now:
+            _band_keep(request, criteria, generation, band)
+        return band
+
+    criteria = _criteria(request, weights, product_ids, tag_ids, seniority)
+    generation = "" if fixed_now else _generation()
+    kept = None if fixed_now else _band_kept(request, criteria, generation)
+    band = kept or computed()
     paths = _paths(request, None)
     # By id: campaigns.kinds ranks for prospects that have no saved request (pk None).
     candidates = available_advocates(now).exclude(
         pk__in=Ask.objects.filter(request_id=request.pk).values("advocate_id")
     )
-    path_ids = set(paths) - ids
-    if path_ids:
-        # Connected advocates join the set if the guard lets them.
-        ids |= set(candidates.filter(pk__in=path_ids).values_list("pk", flat=True))
-    if not ids:
+
+    def load(band: Band) -> list[Advocate]:
+        ids = set(band.prescores)
+        path_ids = set(paths) - ids
+        if path_ids:
+            # Connected advocates join the set if the guard lets them.
+            ids |= set(candidates.filter(pk__in=path_ids).values_list("pk", flat=True))
+        if not ids:
+            return []
+        return list(candidates.filter(pk__in=ids).select_related("user", "company").order_by("pk"))
+
+    advocates = load(band)
+    if kept is not None and not band.proves([a.pk for a in advocates], limit):
+        advocates = load(computed())
+    if not advocates:
         return []
-    advocates = list(candidates.filter(pk__in=ids).select_related("user", "company").order_by("pk"))
+    ids = {advocate.pk for advocate in advocates}
     shared_products = _shared(Advocate.products.through, "product", ids, product_ids)
     shared_tags = _shared(Advocate.tags.through, "tag", ids, tag_ids)
     willingness = _willingness([a.pk for a in advocates], now)

@@ -362,6 +362,8 @@ def ask_answer(*, ask_id: int, advocate: Advocate, accept: bool, reason: str = "
             if ask.status == Ask.Status.PENDING:
                 raise ReferenceError("The time to answer has passed.")
             raise ReferenceError(f"You already answered: {ask.get_status_display().lower()}.")
+        if not accept:
+            matching.advocates_changed()  # free again for other requests
         if accept:
             request.status = ReferenceRequest.Status.SCHEDULED
             request.accepted_at = now
@@ -391,6 +393,7 @@ def asks_expire(*, now: datetime | None = None) -> int:
                 status=Ask.Status.EXPIRED, answered_at=now
             ):
                 continue  # answered in the meantime
+            matching.advocates_changed()  # free again for other requests
         expired += 1
         _advance(request_id)
     return expired
@@ -413,6 +416,8 @@ def call_record(*, request: ReferenceRequest, completed: bool) -> Ask:
         Ask.objects.filter(pk=ask.pk, status=Ask.Status.ACCEPTED).update(
             status=status, completed_at=now
         )
+        if not completed:
+            matching.advocates_changed()  # a missed call does not count toward the cap
         request.status = (
             ReferenceRequest.Status.COMPLETED if completed else ReferenceRequest.Status.NO_SHOW
         )
@@ -519,12 +524,14 @@ def opportunity_close(
 
 
 def reference_pause_set(*, advocate: Advocate, until: date | None) -> None:
-    if until is None:
-        ReferencePause.objects.filter(advocate=advocate).delete()
-        return
-    if until < timezone.localdate():
+    if until is not None and until < timezone.localdate():
         raise ReferenceError("Pick a date from today on.")
-    ReferencePause.objects.update_or_create(advocate=advocate, defaults={"until": until})
+    with transaction.atomic():
+        if until is None:
+            ReferencePause.objects.filter(advocate=advocate).delete()
+            matching.advocates_changed()  # askable again
+        else:
+            ReferencePause.objects.update_or_create(advocate=advocate, defaults={"until": until})
 
 
 def weights_update(*, by: User, **values: int) -> MatchingWeights:

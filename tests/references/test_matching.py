@@ -230,3 +230,92 @@ def test_the_cap_window_is_a_rolling_90_days(world) -> None:
     names = _names(matching.rank(world["request"], limit=50))
     assert "Recent" not in names
     assert "Rested" in names
+
+
+# --- The kept band (references.matching module docstring) -------------------------------
+
+
+def _prescore_queries(captured) -> int:
+    return sum("WITH feat AS" in query["sql"] for query in captured.captured_queries)
+
+
+def test_a_second_rank_reuses_the_band_and_gives_the_same_answer(world) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as cold:
+        first = matching.rank(world["request"])
+    with CaptureQueriesContext(connection) as warm:
+        second = matching.rank(world["request"])
+    assert (_prescore_queries(cold), _prescore_queries(warm)) == (1, 0)
+    assert [(m.advocate.pk, m.score, m.rep_reasons) for m in first] == [
+        (m.advocate.pk, m.score, m.rep_reasons) for m in second
+    ]
+
+
+def test_an_advocate_who_opts_in_is_matched_at_once(
+    world, django_capture_on_commit_callbacks
+) -> None:
+    from advocates.services import advocate_profile_update
+
+    late = _advocate("Late", reference_opt_in=False)
+    assert "Late" not in _names(matching.rank(world["request"], limit=50))
+    with django_capture_on_commit_callbacks(execute=True):
+        advocate_profile_update(advocate=late, data={"reference_opt_in": True})
+    assert "Late" in _names(matching.rank(world["request"], limit=50))
+
+
+def test_an_advocate_freed_by_a_decline_is_matched_at_once(
+    world, django_capture_on_commit_callbacks
+) -> None:
+    from references import services
+
+    busy = world["busy"]
+    assert "Busy" not in _names(matching.rank(world["request"], limit=50))
+    ask = Ask.objects.get(advocate=busy, status=Ask.Status.PENDING)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ask_answer(ask_id=ask.pk, advocate=busy, accept=False, reason="Too busy")
+    assert "Busy" in _names(matching.rank(world["request"], limit=50))
+
+
+def test_a_lifted_pause_is_matched_at_once(world, django_capture_on_commit_callbacks) -> None:
+    from references import services
+
+    paused = Advocate.objects.get(user__first_name="Paused")
+    assert "Paused" not in _names(matching.rank(world["request"], limit=50))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reference_pause_set(advocate=paused, until=None)
+    assert "Paused" in _names(matching.rank(world["request"], limit=50))
+
+
+def test_new_weights_rank_afresh(world) -> None:
+    assert _names(matching.rank(world["request"]))[0] != "Cara"
+    weights = MatchingWeights.current()
+    weights.second_degree = 200
+    weights.save()
+    assert _names(matching.rank(world["request"]))[0] == "Cara"
+
+
+def test_a_band_that_can_no_longer_prove_its_top_is_computed_again(world, monkeypatch) -> None:
+    # A band of one: Veteran and Alice lead (perfect fits); Middle fits on industry,
+    # seniority and size only, too far below them to be in it.
+    monkeypatch.setattr(matching, "CANDIDATES", 1)
+    _advocate("Middle")
+    assert _names(matching.rank(world["request"], limit=1)) == ["Veteran"]
+    # Both leave without any service saying so (a raw edit): nobody left in the kept
+    # band can vouch for the top, so it is computed again and Middle is found.
+    Advocate.objects.filter(user__first_name__in=["Veteran", "Alice"]).update(
+        reference_opt_in=False
+    )
+    assert _names(matching.rank(world["request"], limit=1)) == ["Middle"]
+
+
+def test_no_band_is_kept_when_switched_off(world, settings) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.MATCHING_BAND_SECONDS = 0
+    matching.rank(world["request"])
+    with CaptureQueriesContext(connection) as again:
+        matching.rank(world["request"])
+    assert _prescore_queries(again) == 1
