@@ -15,6 +15,10 @@ from django.utils import timezone
 from advocates.management.commands.bench_data import ADVOCATE_EMAIL, MANAGER_EMAIL, REP_EMAIL
 
 ROLES = {"advocate": ADVOCATE_EMAIL, "rep": REP_EMAIL, "manager": MANAGER_EMAIL}
+SEGMENT_COUNT_QUERY = (
+    "count=1&industries=Software&industries=Retail&seniorities=vp&seniorities=director"
+    "&has_referred=yes"
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ def _url(name: str, *args: object, query: str = "") -> str | None:
 
 
 def pages() -> list[Page]:
+    from challenges.models import Level
     from references.models import ReferenceRequest
 
     today = timezone.now().date()
@@ -43,6 +48,9 @@ def pages() -> list[Page]:
         .values_list("pk", flat=True)
         .first()
     )
+    # The second level (bench_data: "Advocate", 500 points and up), if there is one.
+    second_level = Level.objects.order_by("threshold").values_list("pk", flat=True)[1:2].first()
+    segment_query = SEGMENT_COUNT_QUERY + (f"&level={second_level}" if second_level else "")
     wanted = [
         ("hub", "advocate", _url("advocates:hub"), "advocate"),
         ("challenge list", "advocate", _url("challenges:list"), "advocate"),
@@ -75,7 +83,16 @@ def pages() -> list[Page]:
         ("rep reference requests", "rep", _url("references:requests"), "console"),
         ("rep referral pipeline", "rep", _url("referrals:rep_list"), "console"),
         ("console home", "manager", _url("campaigns:console"), "console"),
-        ("segment count", "manager", _url("campaigns:segment_count"), "console"),
+        # The segment editor's live count (the "Count" button; htmx sends the same GET on
+        # every change) for a typical referral-drive audience: two industries, senior
+        # people, already referring, at least the second level. The editor with no filter
+        # would count every active advocate, which nobody segments by.
+        (
+            "segment count",
+            "manager",
+            _url("campaigns:segment_create", query=segment_query),
+            "console",
+        ),
         ("console people", "manager", _url("advocates:directory"), "console"),
         ("console challenges", "manager", _url("challenges:manage"), "console"),
         ("console review queue", "manager", _url("challenges:review"), "console"),
