@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -112,21 +114,53 @@ class SubmissionCounts:
     pending: int = 0
 
 
+# Per-challenge counts for the manager's list, cached per challenge. Why it stays
+# correct: every service that adds or decides a submission forgets that challenge's
+# entry after commit (``submission_counts_forget``), so the next view recounts it. The
+# short lifetime bounds what the services do not see (the admin, a bulk load) and the
+# one race left: a view that counted just before a commit and stores its figure just
+# after the forget. Counting 25 challenges' submissions read ~62,000 rows on every
+# view at 100,000 advocates (36 ms warm, 170 ms cold; no index avoids the heap reads).
+COUNTS_CACHE_SECONDS = 60
+
+
+def _counts_key(challenge_id: int) -> str:
+    return f"challenges:submission-counts:v1:{challenge_id}"
+
+
 def submission_counts(challenge_ids: list[int]) -> dict[int, SubmissionCounts]:
-    """How many submissions each of ``challenge_ids`` has, and how many wait for review,
-    in one grouped query. A challenge without submissions is missing from the dict."""
-    rows = (
-        Submission.objects.filter(challenge_id__in=challenge_ids)
-        .order_by()
-        .values("challenge_id")
-        .annotate(
-            total=Count("id"), pending=Count("id", filter=Q(status=Submission.Status.PENDING))
+    """How many submissions each of ``challenge_ids`` has, and how many wait for review:
+    from the cache, and the challenges not in it in one grouped query. A challenge
+    without submissions is missing from the dict."""
+    keys = {_counts_key(pk): pk for pk in challenge_ids}
+    found = {keys[key]: SubmissionCounts(*value) for key, value in cache.get_many(keys).items()}
+    missing = [pk for pk in challenge_ids if pk not in found]
+    if missing:
+        rows = (
+            Submission.objects.filter(challenge_id__in=missing)
+            .order_by()
+            .values("challenge_id")
+            .annotate(
+                total=Count("id"), pending=Count("id", filter=Q(status=Submission.Status.PENDING))
+            )
         )
-    )
-    return {
-        row["challenge_id"]: SubmissionCounts(total=row["total"], pending=row["pending"])
-        for row in rows
-    }
+        counted = dict.fromkeys(missing, SubmissionCounts())
+        for row in rows:
+            counted[row["challenge_id"]] = SubmissionCounts(
+                total=row["total"], pending=row["pending"]
+            )
+        cache.set_many(
+            {_counts_key(pk): (c.total, c.pending) for pk, c in counted.items()},
+            COUNTS_CACHE_SECONDS,
+        )
+        found |= counted
+    return {pk: counts for pk, counts in found.items() if counts.total}
+
+
+def submission_counts_forget(challenge_id: int) -> None:
+    """A submission of this challenge was added or decided: recount it on the next view
+    (after commit, so that view sees the change)."""
+    transaction.on_commit(lambda: cache.delete(_counts_key(challenge_id)))
 
 
 # How far the review queue is counted. Beyond it the page and the console card say

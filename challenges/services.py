@@ -22,6 +22,7 @@ from advocates.audit import audit_record
 from advocates.images import reencode_image
 from advocates.models import Advocate, User
 from challenges.models import Challenge, NPSResponse, Submission
+from challenges.selectors import submission_counts_forget
 from rewards.models import LedgerEntry
 from rewards.services import InsufficientPoints, points_award, points_reverse
 
@@ -253,6 +254,7 @@ def submission_create(
         if image is not None:
             submission.image.save(image.name, image, save=False)
         submission.save()
+        submission_counts_forget(challenge.pk)
         if data.nps_score is not None:
             NPSResponse.objects.create(
                 advocate=advocate,
@@ -288,6 +290,7 @@ def _approve(*, submission: Submission, reviewer: User | None) -> bool:
     )
     if not won:
         return False
+    submission_counts_forget(submission.challenge_id)
     challenge = submission.challenge
     points_award(
         advocate_id=submission.advocate_id,
@@ -346,6 +349,7 @@ def submission_reject(*, submission_id: int, reviewer: User, reason: str) -> Sub
         submission.reviewed_by = reviewer
         submission.reviewed_at = timezone.now()
         submission.save(update_fields=["status", "rejection_reason", "reviewed_by", "reviewed_at"])
+        submission_counts_forget(submission.challenge_id)
         if was_approved:
             award = LedgerEntry.objects.filter(idempotency_key=approval_key(submission.pk)).first()
             if award is not None:

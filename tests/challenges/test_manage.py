@@ -203,3 +203,57 @@ def test_manage_list_page_two_counts_its_own_challenges(manager_client) -> None:
     assert rows[0][1].total == 1
     assert rows[0][1].pending == 1
     assert response.context["page"].paginator.count == 26
+
+
+def test_manage_list_counts_stay_correct_through_the_services(
+    advocate, manager, manager_client, django_capture_on_commit_callbacks
+) -> None:
+    from challenges.services import (
+        SubmissionInput,
+        submission_approve,
+        submission_create,
+        submission_reject,
+    )
+
+    challenge = ChallengeFactory(title="Counted", completion_limit=3)
+    url = reverse("challenges:manage")
+
+    def counts() -> tuple[int, int]:
+        rows = manager_client.get(url).context["rows"]
+        return next((n.total, n.pending) for c, n in rows if c.pk == challenge.pk)
+
+    assert counts() == (0, 0)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = submission_create(
+            challenge_id=challenge.pk, advocate_id=advocate.pk, data=SubmissionInput(text="a")
+        )
+    assert counts() == (1, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = submission_create(
+            challenge_id=challenge.pk, advocate_id=advocate.pk, data=SubmissionInput(text="b")
+        )
+    assert counts() == (2, 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        submission_approve(submission_id=first.pk, reviewer=manager)
+    assert counts() == (2, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        submission_reject(submission_id=second.pk, reviewer=manager, reason="Off topic")
+    assert counts() == (2, 0)
+
+
+def test_manage_list_counts_come_from_the_cache_between_changes(manager_client) -> None:
+    from django.core.cache import cache
+
+    challenge = ChallengeFactory(title="Cached")
+    SubmissionFactory(challenge=challenge)
+    url = reverse("challenges:manage")
+    manager_client.get(url)
+    SubmissionFactory(challenge=challenge)  # bypasses the services: nobody forgets the entry
+
+    with CaptureQueriesContext(connection) as captured:
+        response = manager_client.get(url)
+
+    assert response.context["rows"][0][1].total == 1  # the cached figure, for a minute
+    assert not [q for q in captured.captured_queries if "challenges_submission" in q["sql"]]
+    cache.clear()
+    assert manager_client.get(url).context["rows"][0][1].total == 2
