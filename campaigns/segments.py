@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, ProtectedError, Q, QuerySet, Subquery
 from django.utils import timezone
@@ -326,6 +327,36 @@ def segments_count(segments: Iterable[Any]) -> dict[int, int | None]:
             for segment_id, count in cursor.fetchall():
                 counts[int(segment_id)] = int(count)
     return counts
+
+
+# The segments list shows counts at most this old. Why a cache is right there and only
+# there: the list is an overview of audiences, and membership moves with every
+# advocate's activity (no write could invalidate it); counting six typical segments
+# live took ~600 ms at 100,000 advocates (a "has not referred" anti-join alone 200 ms).
+# The key holds the segment's ``updated_at``, so an edited filter is counted afresh at
+# once; the segment's own page, the editor and a campaign's start count live.
+LIST_COUNT_SECONDS = 300
+
+
+def _list_count_key(segment: Any) -> str:
+    return f"campaigns:segment-count:v1:{segment.pk}:{segment.updated_at.timestamp()}"
+
+
+def segments_count_recent(segments: Iterable[Any]) -> dict[int, int | None]:
+    """``segments_count`` for the list page, from the cache when counted in the last
+    ``LIST_COUNT_SECONDS`` (the others in one statement, then cached)."""
+    segments = list(segments)
+    keys = {_list_count_key(segment): segment.pk for segment in segments}
+    found: dict[int, int | None] = {keys[key]: value for key, value in cache.get_many(keys).items()}
+    missing = [segment for segment in segments if segment.pk not in found]
+    if missing:
+        counted = segments_count(missing)
+        cache.set_many(
+            {_list_count_key(segment): counted[segment.pk] for segment in missing},
+            LIST_COUNT_SECONDS,
+        )
+        found |= counted
+    return found
 
 
 def since_days(days: int) -> date:

@@ -21,6 +21,7 @@ from campaigns.segments import (
     SegmentInUse,
     segment_advocates,
     segment_delete,
+    segment_save,
     segments_count,
 )
 from references.models import Ask, ReferencePause
@@ -236,6 +237,30 @@ def test_list_shows_member_counts_with_constant_queries(world, manager_client) -
     page = manager_client.get(url).content.decode()
     assert "Promoters" in page
     assert "Segment 5" in page
+
+
+def test_list_counts_are_cached_until_the_segment_changes(world, manager, manager_client) -> None:
+    from django.core.cache import cache
+
+    segment = Segment.objects.create(name="Software", filters={"industries": ["Software"]})
+    url = reverse("campaigns:segment_list")
+
+    def shown() -> int:
+        rows = manager_client.get(url).context["rows"]
+        return next(row["count"] for row in rows if row["segment"].pk == segment.pk)
+
+    assert shown() == 3  # ann, bob and eve (fay is paused)
+    AdvocateFactory(industry="Software")
+    assert shown() == 3  # the list's figure is a few minutes old at most
+    detail = manager_client.get(reverse("campaigns:segment_detail", args=[segment.pk]))
+    assert detail.context["page"].paginator.count == 4  # the segment's own page is live
+
+    segment_save(
+        name="Software", filters=SegmentFilters(industries=("Software",)), segment_id=segment.pk
+    )
+    assert shown() == 4  # an edited segment is counted afresh
+    cache.clear()
+    assert shown() == 4
 
 
 def test_create_saves_the_filter(world, manager, manager_client) -> None:
