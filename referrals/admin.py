@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from referrals.kpis import kpis_changed
 from referrals.models import (
     CrmEvent,
     Referral,
@@ -45,6 +47,20 @@ class ReferralAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Referrals are created through referral_create (checks, routing, email) only.
         return False
+
+    # The admin may still change the advocate, method or date, or delete: the console's
+    # cached KPIs must not outlive that (referrals.kpis.referral_kpis_cached).
+    def save_model(self, request: HttpRequest, obj: Referral, form: object, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        kpis_changed()
+
+    def delete_model(self, request: HttpRequest, obj: Referral) -> None:
+        super().delete_model(request, obj)
+        kpis_changed()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Referral]) -> None:
+        super().delete_queryset(request, queryset)
+        kpis_changed()
 
 
 @admin.register(ReferralLink)

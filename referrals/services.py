@@ -33,6 +33,7 @@ from advocates.models import Advocate, User
 from advocates.outbox import enqueue_after_commit
 from advocates.roles import MANAGERS_GROUP
 from challenges.progress import activity_after_commit
+from referrals.kpis import kpis_changed
 from referrals.models import (
     OPEN_STAGES,
     QUALIFIED_OR_LATER,
@@ -265,6 +266,7 @@ def referral_create(
             raise ReferralError(
                 f"A referral with external id “{external_id}” already exists."
             ) from None
+        kpis_changed()
         change = ReferralStageChange.objects.create(
             referral=referral,
             from_stage="",
@@ -400,6 +402,7 @@ def referral_advance(
             if amount is not None and amount != referral.deal_amount:
                 Referral.objects.filter(pk=referral.pk).update(deal_amount=amount)
                 referral.deal_amount = amount
+                kpis_changed()  # revenue, and maybe a won reward paid below
                 if stage == Stage.WON:
                     # Won without an amount earned nothing under a percent or tier rule;
                     # the amount arriving later pays it then (a paid reward is kept).
@@ -426,6 +429,7 @@ def referral_advance(
         updated = Referral.objects.filter(pk=referral.pk, stage=old).update(**fields)
         if not updated:
             raise ReferralError("The referral changed meanwhile; try again.")
+        kpis_changed()
         for name, value in fields.items():
             setattr(referral, name, value)
         change = ReferralStageChange.objects.create(

@@ -12,7 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import http_date, url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -38,7 +38,7 @@ from referrals.forms import (
     LeadForm,
     VerbalForm,
 )
-from referrals.kpis import BENCHMARKS, referral_kpis
+from referrals.kpis import BENCHMARKS, referral_kpis_cached
 from referrals.models import Method, Referral, RejectionReason, Stage
 
 PAGE_SIZE = 20
@@ -468,7 +468,9 @@ def kpis(request: HttpRequest) -> HttpResponse:
         defaults = KpiWindowForm({})
         defaults.is_valid()
         form = KpiWindowForm({k: v.isoformat() for k, v in _window(defaults).items()})
-    figures = referral_kpis(**_window(form)) if form.is_valid() else None
+    figures, computed_at = (
+        referral_kpis_cached(**_window(form)) if form.is_valid() else (None, None)
+    )
     methods = []
     if figures:
         for value, label in Method.choices:
@@ -492,6 +494,7 @@ def kpis(request: HttpRequest) -> HttpResponse:
             "methods": methods,
             "bench": BENCHMARKS,
             "window": _window(form) if form.is_valid() else None,
+            "computed_at": computed_at,
             "json_url": reverse("referrals:kpis_json")
             + (
                 "?" + urlencode({k: v.isoformat() for k, v in _window(form).items()})
@@ -515,7 +518,12 @@ def kpis_json(request: HttpRequest) -> JsonResponse:
     if not form.is_valid():
         errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
         return JsonResponse({"error": "Invalid window.", "fields": errors}, status=400)
-    return JsonResponse(referral_kpis(**_window(form)))
+    figures, computed_at = referral_kpis_cached(**_window(form))
+    response = JsonResponse(figures)
+    # The figures are the same as the page's cached copy: say when they were computed
+    # without adding a key to the documented JSON.
+    response["Last-Modified"] = http_date(computed_at.timestamp())
+    return response
 
 
 # --- Console: CSV imports ---------------------------------------------------------------
