@@ -119,6 +119,9 @@ class Referral(models.Model):
             ),
             # The rep's list: their routed referrals, newest first, by stage.
             models.Index(fields=["owner_rep", "-created_at"], name="referral_rep_list"),
+            # The pipeline paginator's COUNT(*) of a rep's non-rejected (or one stage's)
+            # referrals, index-only: bench rep, 125k referrals: 11 ms instead of 70 ms.
+            models.Index(fields=["owner_rep", "stage"], name="referral_rep_stage"),
             # The advocate's tracker and the per-advocate daily limit.
             models.Index(fields=["advocate", "-created_at"], name="referral_advocate_recent"),
             # Duplicate checks: same email / same company domain within 180 days.
