@@ -15,10 +15,8 @@ from django.utils import timezone
 from advocates.management.commands.bench_data import ADVOCATE_EMAIL, MANAGER_EMAIL, REP_EMAIL
 
 ROLES = {"advocate": ADVOCATE_EMAIL, "rep": REP_EMAIL, "manager": MANAGER_EMAIL}
-SEGMENT_COUNT_QUERY = (
-    "count=1&industries=Software&industries=Retail&seniorities=vp&seniorities=director"
-    "&has_referred=yes"
-)
+SEGMENT_COUNT_INDUSTRIES = ("Software", "Retail")
+SEGMENT_COUNT_QUERY = "count=1&seniorities=vp&seniorities=director&has_referred=yes"
 
 
 @dataclass(frozen=True)
@@ -37,6 +35,7 @@ def _url(name: str, *args: object, query: str = "") -> str | None:
 
 
 def pages() -> list[Page]:
+    from advocates.selectors import industries
     from challenges.models import Level
     from references.models import ReferenceRequest
 
@@ -51,6 +50,12 @@ def pages() -> list[Page]:
     # The second level (bench_data: "Advocate", 500 points and up), if there is one.
     second_level = Level.objects.order_by("threshold").values_list("pk", flat=True)[1:2].first()
     segment_query = SEGMENT_COUNT_QUERY + (f"&level={second_level}" if second_level else "")
+    # Only industries the data has (a small program may lack one: the form would refuse
+    # the filter and count nothing).
+    present = set(industries())
+    segment_query += "".join(
+        f"&industries={name}" for name in SEGMENT_COUNT_INDUSTRIES if name in present
+    )
     wanted = [
         ("hub", "advocate", _url("advocates:hub"), "advocate"),
         ("challenge list", "advocate", _url("challenges:list"), "advocate"),
