@@ -33,15 +33,30 @@ def user_roles(user: Any) -> frozenset[Role]:
     cached = getattr(user, "_vouch_roles", None)
     if cached is not None:
         return cached
+    from django.db.models import CharField, Value
+
     from advocates.models import Advocate
 
-    groups = set(user.groups.values_list("name", flat=True))
+    # One query on every page: the user's group names, and a row for an active profile.
+    rows = list(
+        user.groups.annotate(source=Value("group", output_field=CharField()))
+        .values_list("source", "name")
+        .union(
+            Advocate.objects.filter(user=user, status=Advocate.Status.ACTIVE)
+            .annotate(
+                source=Value("advocate", output_field=CharField()),
+                label=Value("", output_field=CharField()),
+            )
+            .values_list("source", "label")
+        )
+    )
+    groups = {name for source, name in rows if source == "group"}
     roles: set[Role] = set()
     if MANAGERS_GROUP in groups:
         roles.add(Role.MANAGER)
     if REPS_GROUP in groups:
         roles.add(Role.REP)
-    if Advocate.objects.filter(user=user, status=Advocate.Status.ACTIVE).exists():
+    if any(source == "advocate" for source, _name in rows):
         roles.add(Role.ADVOCATE)
     user._vouch_roles = frozenset(roles)
     return user._vouch_roles
