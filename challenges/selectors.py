@@ -185,7 +185,7 @@ def capped_count(queryset: QuerySet[Any], cap: int) -> CappedCount:
     return CappedCount(value=min(n, cap), more=n > cap)
 
 
-def pending_review_count(*, cap: int = REVIEW_COUNT_CAP) -> CappedCount:
+def pending_review_count(*, cap: int | None = None) -> CappedCount:
     """Submissions waiting for review, counted live up to ``cap`` (the console card).
 
     Ordered by ``created_at`` so PostgreSQL walks ``submission_review_queue`` (status,
@@ -193,7 +193,8 @@ def pending_review_count(*, cap: int = REVIEW_COUNT_CAP) -> CappedCount:
     scan from the start of the table, which in a real program (pending rows are the
     newest) reads every old submission before the first pending one."""
     return capped_count(
-        Submission.objects.filter(status=Submission.Status.PENDING).order_by("created_at"), cap
+        Submission.objects.filter(status=Submission.Status.PENDING).order_by("created_at"),
+        REVIEW_COUNT_CAP if cap is None else cap,
     )
 
 
