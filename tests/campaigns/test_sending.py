@@ -301,10 +301,10 @@ def test_a_message_whose_email_cannot_be_built_fails_alone_and_the_rest_are_sent
     sending.campaign_start(campaign=campaign, actor=manager)
     real = sending.build_email
 
-    def build(*, campaign, message, program):
+    def build(*, campaign, message, program, **kwargs):
         if message.email == broken.user.email:
             raise RuntimeError("no referral link")
-        return real(campaign=campaign, message=message, program=program)
+        return real(campaign=campaign, message=message, program=program, **kwargs)
 
     monkeypatch.setattr(sending, "build_email", build)
 
@@ -467,17 +467,17 @@ def test_a_refusal_at_the_end_of_data_puts_the_message_back(manager, smtp_settin
     (person,) = advocates(1)
     campaign = make_campaign()
     sending.campaign_start(campaign=campaign, actor=manager)
-    real_end = sending._smtp_end
+    real_end = sending._smtp_dot
 
     def refuse(conn):
         conn.sock.shutdown(socket.SHUT_RDWR)  # no "." was sent: the server discards it
         raise sending._Refused("end of data 452 mailbox full", permanent=False)
 
-    monkeypatch.setattr(sending, "_smtp_end", refuse)
+    monkeypatch.setattr(sending, "_smtp_dot", refuse)
     sending.campaign_send_next_batch(campaign_id=campaign.pk)
     row = CampaignMessage.objects.get(campaign=campaign)
     assert (row.status, row.attempts, row.sent_at) == ("pending", 1, None)
 
-    monkeypatch.setattr(sending, "_smtp_end", real_end)
+    monkeypatch.setattr(sending, "_smtp_dot", real_end)
     run(campaign)
     assert len(smtp_settings.wait_for(person.user.email)) == 1
