@@ -711,31 +711,69 @@ class _Refused(Exception):
         self.permanent = permanent
 
 
-def _smtp_begin(conn: smtplib.SMTP, email: EmailMultiAlternatives) -> None:
-    """MAIL, RCPT, DATA and the content — everything but the final ".": not yet accepted."""
-    encoding = email.encoding or settings.DEFAULT_CHARSET
-    sender = _sender(email.from_email, encoding)
-    recipients = [sanitize_address(address, encoding) for address in email.recipients()]
-    data = email_bytes(email)
-    conn.ehlo_or_helo_if_needed()
-    code, reply = conn.mail(sender)
-    if code != 250:
-        conn.rset()
-        raise _Refused(f"MAIL {code} {reply!r}"[:300], permanent=code >= 500)
-    for recipient in recipients:
-        code, reply = conn.rcpt(recipient)
-        if code not in (250, 251):
-            conn.rset()
-            raise _Refused(f"RCPT {code} {reply!r}"[:300], permanent=code >= 500)
-    conn.putcmd("data")
-    code, reply = conn.getreply()
-    if code != 354:
-        conn.rset()
-        raise _Refused(f"DATA {code} {reply!r}"[:300], permanent=code >= 500)
-    quoted = smtplib._quote_periods(data)  # the dot-stuffing smtplib.SMTP.data() does
-    if not quoted.endswith(b"\r\n"):
-        quoted += b"\r\n"
-    conn.send(quoted)
+def _smtp_begin_all(
+    pairs: list[tuple[SMTPBackend, EmailMultiAlternatives]], data: list[bytes]
+) -> list[Exception | None]:
+    """MAIL, RCPT, DATA and the content on each connection — everything but the final
+    ".": nothing is accepted yet. Returns, per pair, None or the error that stopped it.
+
+    Each command goes out on every connection of the group before any reply is read, so
+    the group waits once per step, not once per message and step (no SMTP PIPELINING
+    needed: each connection still sees one command at a time).
+    """
+    errors: list[Exception | None] = [None] * len(pairs)
+    plans: list[list[tuple[str, str, tuple[int, ...]]]] = []
+    for i, (backend, email) in enumerate(pairs):
+        encoding = email.encoding or settings.DEFAULT_CHARSET
+        try:
+            if backend.connection is None:
+                _open(backend)
+            sender = _sender(email.from_email, encoding)
+            recipients = [sanitize_address(a, encoding) for a in email.recipients()]
+        except (smtplib.SMTPException, OSError) as error:
+            errors[i] = error
+            recipients, sender = [], ""
+        plans.append(
+            [("mail", f"FROM:{smtplib.quoteaddr(sender)}", (250,))]
+            + [("rcpt", f"TO:{smtplib.quoteaddr(r)}", (250, 251)) for r in recipients]
+            + [("data", "", (354,))]
+        )
+    conns = [backend.connection for backend, _ in pairs]
+    step = 0
+    while True:
+        active = [i for i in range(len(pairs)) if errors[i] is None and step < len(plans[i])]
+        if not active:
+            break
+        for i in active:
+            verb, argument, _ = plans[i][step]
+            try:
+                conns[i].putcmd(verb, argument)
+            except (smtplib.SMTPException, OSError) as error:
+                errors[i] = error
+        for i in active:
+            if errors[i] is not None:
+                continue
+            verb, _, expected = plans[i][step]
+            try:
+                code, reply = conns[i].getreply()
+                if code not in expected:
+                    conns[i].rset()
+                    errors[i] = _Refused(
+                        f"{verb.upper()} {code} {reply!r}"[:300], permanent=code >= 500
+                    )
+            except (smtplib.SMTPException, OSError) as error:
+                errors[i] = error
+        step += 1
+    for i, conn in enumerate(conns):
+        if errors[i] is None:
+            quoted = smtplib._quote_periods(data[i])  # the dot-stuffing SMTP.data() does
+            if not quoted.endswith(b"\r\n"):
+                quoted += b"\r\n"
+            try:
+                conn.send(quoted)
+            except (smtplib.SMTPException, OSError) as error:
+                errors[i] = error
+    return errors
 
 
 @functools.lru_cache(maxsize=8)
@@ -1007,6 +1045,7 @@ def _deliver_group(
     """
     outcomes: dict[int, str] = {}
     ready: list[tuple[CampaignMessage, EmailMultiAlternatives, Any]] = []
+    data: list[bytes] = []
     for message, backend in zip(
         group, backends if smtp else [backends[0]] * len(group), strict=False
     ):
@@ -1014,6 +1053,8 @@ def _deliver_group(
             email = build_email(
                 campaign=campaign, message=message, program=program, prepared=prepared
             )
+            if smtp:
+                data.append(email_bytes(email))
         except Exception as error:
             # Building is deterministic (template, placeholders, the kind's links): a retry
             # would fail the same way, so the row fails now, with the reason, and the group
@@ -1025,23 +1066,23 @@ def _deliver_group(
             outcomes[message.pk] = "failed"
             continue
         email.connection = backend
-        if smtp:
-            try:
-                if backend.connection is None:
-                    _open(backend)
-                _smtp_begin(backend.connection, email)
-            except _Refused as error:
+        ready.append((message, email, backend))
+    if smtp and ready:
+        errors = _smtp_begin_all([(backend, email) for _, email, backend in ready], data)
+        begun = []
+        for (message, email, backend), error in zip(ready, errors, strict=True):
+            if error is None:
+                begun.append((message, email, backend))
+            elif isinstance(error, _Refused):
                 outcomes[message.pk] = _refused(message, claimed_at, error, campaign)
-                continue
-            except (smtplib.SMTPException, OSError) as error:
+            else:
                 # Before the COMMIT: not sent, retry later.
                 _record_failure(
                     message.pk, claimed_at, f"{type(error).__name__}: {error}", permanent=False
                 )
                 _reset(backend)
                 outcomes[message.pk] = "broken" if _is_broken(error) else "retry"
-                continue
-        ready.append((message, email, backend))
+        ready = begun
     if not ready:
         return outcomes
     won = _mark_sent([message.pk for message, _, _ in ready], claimed_at)
@@ -1147,6 +1188,7 @@ def _open(backend: SMTPBackend) -> None:
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    backend.connection.ehlo_or_helo_if_needed()
 
 
 def _close_quietly(backend: Any) -> None:
