@@ -481,3 +481,140 @@ def test_a_refusal_at_the_end_of_data_puts_the_message_back(manager, smtp_settin
     monkeypatch.setattr(sending, "_smtp_dot", real_end)
     run(campaign)
     assert len(smtp_settings.wait_for(person.user.email)) == 1
+
+
+# --- Throughput: batched lookups, one commit per group, the templates once per batch ---
+
+
+def test_send_queries_do_not_grow_with_the_batch(manager, smtp_settings, settings) -> None:
+    """A batch of 4 and one of 20 run the same number of SQL queries (one group each)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from campaigns import kinds
+
+    settings.CAMPAIGN_SMTP_CONNECTIONS = 25
+    ProgramSettings.load()
+    counts = []
+    for size in (4, 16):
+        people = advocates(size, tag=str(size))
+        kinds.referral_links([a.pk for a in people])  # links exist, as they do for members
+        campaign = make_campaign(name=f"size {size}")
+        total = sending.campaign_start(campaign=campaign, actor=manager)
+        with CaptureQueriesContext(connection) as queries:
+            result = sending.campaign_send_next_batch(campaign_id=campaign.pk)
+        assert result.sent == total
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+
+
+def test_a_group_is_handed_over_in_one_commit(manager, smtp_settings, settings, monkeypatch):
+    settings.CAMPAIGN_SMTP_CONNECTIONS = 5
+    people = advocates(12)
+    campaign = make_campaign()
+    sending.campaign_start(campaign=campaign, actor=manager)
+    calls = []
+    real = sending._mark_sent
+
+    def spy(message_ids, claimed_at):
+        calls.append(len(message_ids))
+        return real(message_ids, claimed_at)
+
+    monkeypatch.setattr(sending, "_mark_sent", spy)
+    assert run(campaign) == 12
+    assert calls == [5, 5, 2]
+    assert len(smtp_settings.wait_for(people[-1].user.email)) == 1
+    assert sending.campaign_progress(campaign.pk)["sent"] == 12
+
+
+def test_a_worker_dying_after_the_hand_over_never_sends_twice(
+    manager, smtp_settings, settings, monkeypatch
+) -> None:
+    """Killed between the hand-over COMMIT and its "."s: the rows are not re-claimed
+    (lost, never duplicated), and dispatch records them as sent, in doubt."""
+    settings.CAMPAIGN_CLAIM_STALE_SECONDS = 60
+    advocates(3)
+    campaign = make_campaign()
+    sending.campaign_start(campaign=campaign, actor=manager)
+
+    class Killed(BaseException):
+        pass
+
+    def die(conn):
+        conn.sock.shutdown(socket.SHUT_RDWR)  # the process is gone: no "." left
+        raise Killed
+
+    with monkeypatch.context() as patched:
+        patched.setattr(sending, "_smtp_dot", die)
+        with pytest.raises(Killed):
+            sending.campaign_send_next_batch(campaign_id=campaign.pk)
+    CampaignMessage.objects.update(claimed_at=timezone.now() - timedelta(minutes=5))
+
+    assert run(campaign) == 0  # handed over: nobody claims them again
+    assert sending.campaign_dispatch()["finished"] == 1
+    rows = CampaignMessage.objects.filter(campaign=campaign)
+    assert {(row.status, row.error) for row in rows} == {("sent", sending.IN_DOUBT)}
+    import time
+
+    time.sleep(0.2)
+    assert smtp_settings.messages == []
+
+
+def test_the_batch_rendering_is_the_per_message_rendering(manager) -> None:
+    advocates(2)
+    campaign = make_campaign(
+        body="Hi {{ first_name }} <b>&</b>\n\nShare {{ referral_link }} or read "
+        "https://example.org/a?b=1&c=2.\n\nBye {{ unsubscribe_link }}"
+    )
+    sending.campaign_start(campaign=campaign, actor=manager)
+    program = ProgramSettings.load()
+    messages = list(CampaignMessage.objects.filter(campaign=campaign).select_related("campaign"))
+    prepared = sending.prepare_batch(campaign=campaign, messages=messages, program=program)
+    for message in messages:
+        alone = sending.render_message(campaign=campaign, message=message, program=program)
+        batched = sending.render_message(
+            campaign=campaign, message=message, program=program, prepared=prepared
+        )
+        assert batched == alone
+        assert "/e/c/" in batched.html  # tracked links
+        assert "&lt;b&gt;&amp;" in batched.html  # the manager's text escaped
+
+
+def test_links_joined_around_the_token_are_what_reverse_gives() -> None:
+    from django.conf import settings as django_settings
+    from django.urls import reverse
+
+    token = sending.token_make("click", 123, "https://example.org/x?y=1")
+    assert sending.click_url(123, "https://example.org/x?y=1") == (
+        django_settings.SITE_URL + reverse("campaigns:track_click", kwargs={"token": token})
+    )
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["Hi Zoë, your link", "plain ascii " * 12, "x" * 150 + " é"],
+)
+def test_the_smtp_bytes_carry_what_djangos_message_carries(subject) -> None:
+    from email import message_from_bytes, policy
+
+    from django.core.mail import EmailMultiAlternatives
+
+    body = "Héllo\n\n.a line starting with a dot\nhttps://example.com/" + "a" * 1200 + "\nend "
+    email = EmailMultiAlternatives(
+        subject,
+        body,
+        to=["Zoë <zoe@exämple.com>"],
+        headers={"Message-ID": "<m@vouch>", "List-Unsubscribe": "<https://x/u/t/>"},
+    )
+    email.attach_alternative("<p>Héllo " + "b" * 1500 + "</p>\n<p>.dot</p>", "text/html")
+    raw = sending.email_bytes(email)
+    assert b"\n" not in raw.replace(b"\r\n", b"")  # CRLF only
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    ours = message_from_bytes(raw, policy=policy.default)
+    django = message_from_bytes(email.message().as_bytes(), policy=policy.default)
+    for name in ("Subject", "From", "To", "Message-ID", "List-Unsubscribe", "MIME-Version"):
+        assert str(ours[name]).strip() == str(django[name]).strip(), name
+    for kind in ("plain", "html"):
+        assert ours.get_body((kind,)).get_content().replace("\r\n", "\n") == (
+            django.get_body((kind,)).get_content().replace("\r\n", "\n")
+        )
