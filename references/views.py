@@ -263,13 +263,15 @@ def graph_page(request: HttpRequest) -> HttpResponse:
 
 @manager_required
 def console(request: HttpRequest) -> HttpResponse:
+    figures = selectors.console_figures()
     return render(
         request,
         "references/console.html",
         {
-            "stats": selectors.console_stats(),
-            "near_cap": selectors.advocates_near_cap(),
-            "rates": selectors.accept_rates(),
+            "figures": figures,
+            "stats": figures.stats,
+            "near_cap": figures.near_cap,
+            "rates": figures.rates,
             "open_requests": selectors.requests_visible_to(request.user, see_all=True).filter(
                 status__in=ReferenceRequest.OPEN_STATUSES
             )[:10],

@@ -200,3 +200,23 @@ def test_rep_asks_an_advocate_directly(rep_client, rep) -> None:
     )
     assert "no new advocate can be asked" in response.content.decode()
     assert Ask.objects.filter(request=request).count() == 1
+
+
+def test_console_figures_are_shared_for_a_minute_and_say_when(manager_client) -> None:
+    from datetime import timedelta
+    from unittest import mock
+
+    from references import selectors
+
+    ReferenceRequestFactory(prospect_name="First Prospect")
+    url = reverse("references:console")
+    first = manager_client.get(url).content.decode()
+    ReferenceRequestFactory(prospect_name="Second Prospect")
+    again = manager_client.get(url).content.decode()
+    # The open requests are listed live; the program-wide cards wait for the minute.
+    assert "Second Prospect" in again
+    assert selectors.console_figures().stats.open_requests == 1
+    assert "Figures as of" in first
+    later = timezone.now() + timedelta(seconds=selectors.CONSOLE_CACHE_SECONDS + 1)
+    with mock.patch("django.core.cache.backends.locmem.time.time", return_value=later.timestamp()):
+        assert selectors.console_figures().stats.open_requests == 2
