@@ -193,6 +193,9 @@ CELERY_TIMEZONE = "UTC"
 # half of it at most); and how many batch chains one campaign runs at once.
 CAMPAIGN_CLAIM_STALE_SECONDS = env_int("CAMPAIGN_CLAIM_STALE_SECONDS", 600)
 CAMPAIGN_SEND_PARALLELISM = env_int("CAMPAIGN_SEND_PARALLELISM", 4)
+# SMTP connections a sending worker keeps open: the messages of one group commit, and the
+# most a worker killed in the instant after that commit can lose (campaigns/sending.py).
+CAMPAIGN_SMTP_CONNECTIONS = env_int("CAMPAIGN_SMTP_CONNECTIONS", 10)
 # Reference matching (references.matching): seconds a request's scored band of advocates
 # is kept in the cache and re-checked live instead of scoring every opted-in advocate
 # again; 0 scores everyone on every rank.
