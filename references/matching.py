@@ -501,6 +501,43 @@ def _paths(request: ReferenceRequest, advocate_ids: set[int] | None) -> dict[int
     return paths
 
 
+@dataclass(frozen=True)
+class _Profile:
+    """What scoring reads of one advocate (one row of ``available_advocates``)."""
+
+    COLUMNS = (
+        "pk",
+        "industry",
+        "company__industry",
+        "seniority",
+        "title",
+        "company__size_band",
+        "reference_max_calls_per_90d",
+        "load",
+    )
+
+    pk: int
+    own_industry: str
+    company_industry: str | None
+    seniority: str
+    title: str
+    size_band: str | None
+    cap: int
+    load: int
+
+    @property
+    def industry(self) -> str:
+        return self.own_industry or self.company_industry or ""
+
+    @property
+    def seniority_label(self) -> str:
+        return Advocate.Seniority(self.seniority).label if self.seniority else ""
+
+    @property
+    def size_label(self) -> str:
+        return Company.SizeBand(self.size_band).label if self.size_band else ""
+
+
 def rank(
     request: ReferenceRequest,
     *,
@@ -532,7 +569,7 @@ def rank(
         pk__in=Ask.objects.filter(request_id=request.pk).values("advocate_id")
     )
 
-    def load(band: Band) -> list[Advocate]:
+    def load(band: Band) -> list[_Profile]:
         ids = set(band.prescores)
         path_ids = set(paths) - ids
         if path_ids:
@@ -540,24 +577,27 @@ def rank(
             ids |= set(candidates.filter(pk__in=path_ids).values_list("pk", flat=True))
         if not ids:
             return []
-        return list(candidates.filter(pk__in=ids).select_related("user", "company").order_by("pk"))
+        # Plain values: the band is a few hundred advocates, and only the ``limit``
+        # returned become model instances (with their user and company) below.
+        rows = candidates.filter(pk__in=ids).order_by("pk").values_list(*_Profile.COLUMNS)
+        return [_Profile(*row) for row in rows]
 
-    advocates = load(band)
-    if kept is not None and not band.proves([a.pk for a in advocates], limit):
-        advocates = load(computed())
-    if not advocates:
+    profiles = load(band)
+    if kept is not None and not band.proves([p.pk for p in profiles], limit):
+        profiles = load(computed())
+    if not profiles:
         return []
-    ids = {advocate.pk for advocate in advocates}
+    ids = {profile.pk for profile in profiles}
     shared_products = _shared(Advocate.products.through, "product", ids, product_ids)
     shared_tags = _shared(Advocate.tags.through, "tag", ids, tag_ids)
-    willingness = _willingness([a.pk for a in advocates], now)
+    willingness = _willingness(sorted(ids), now)
     first = _first_name(request)
     company = request.prospect_company
-    matches = []
-    for advocate in advocates:
+    scored = []
+    for advocate in profiles:
         reasons: list[Reason] = []
         score = 0
-        industry = advocate.industry or (advocate.company.industry if advocate.company else "")
+        industry = advocate.industry
         if request.prospect_industry and industry.lower() == request.prospect_industry.lower():
             score += weights.industry
             reasons.append(Reason("industry", f"{industry} like {company}", f"Also in {industry}"))
@@ -584,7 +624,7 @@ def rank(
         closeness = _near(advocate.seniority, seniority, SENIORITY_ORDER)
         if closeness:
             score += weights.seniority if closeness == 2 else weights.seniority // 2
-            role = advocate.title or advocate.get_seniority_display()
+            role = advocate.title or advocate.seniority_label
             if closeness == 2:
                 reasons.append(Reason("seniority", f"Same seniority: {role}", f"A peer: {role}"))
             else:
@@ -596,11 +636,10 @@ def rank(
             score += weights.products * len(products)
             names = ", ".join(products)
             reasons.append(Reason("products", f"Uses {names}", f"Uses {names}"))
-        size = advocate.company.size_band if advocate.company else ""
-        closeness = _near(size, request.prospect_company_size, SIZE_ORDER)
+        closeness = _near(advocate.size_band, request.prospect_company_size, SIZE_ORDER)
         if closeness:
             score += weights.company_size if closeness == 2 else weights.company_size // 2
-            label = advocate.company.get_size_band_display()
+            label = advocate.size_label
             word = "Same" if closeness == 2 else "Similar"
             reasons.append(
                 Reason("size", f"{word} company size ({label})", f"{word} company size ({label})")
@@ -618,15 +657,24 @@ def rank(
             # No history yet: neither rewarded nor punished.
             score += weights.accept_rate // 2
             reasons.append(Reason("willingness", "Not asked before"))
-        calls_left = advocate.reference_max_calls_per_90d - advocate.load
+        calls_left = advocate.cap - advocate.load
         reasons.append(
             Reason(
                 "capacity" if calls_left > 1 else "capacity_low",
-                f"{calls_left} of {advocate.reference_max_calls_per_90d} calls left this quarter",
+                f"{calls_left} of {advocate.cap} calls left this quarter",
             )
         )
+        scored.append((score, advocate, calls_left, reasons))
+    scored.sort(key=lambda row: (-row[0], row[1].pk))
+    best = scored[:limit]
+    advocates = Advocate.objects.select_related("user", "company").in_bulk(
+        [profile.pk for _score, profile, _left, _reasons in best]
+    )
+    matches = []
+    for score, profile, calls_left, reasons in best:
+        advocate = advocates[profile.pk]
+        advocate.load = profile.load  # as ``available_advocates`` annotates it
         matches.append(
             Match(advocate=advocate, score=score, calls_left=calls_left, reasons=reasons)
         )
-    matches.sort(key=lambda match: (-match.score, match.advocate.pk))
-    return matches[:limit]
+    return matches
