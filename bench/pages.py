@@ -57,6 +57,9 @@ def pages() -> list[Page]:
         f"&industries={name}" for name in SEGMENT_COUNT_INDUSTRIES if name in present
     )
     wanted = [
+        # The floor of any signed-in page (bench/urls.py; not in the project's URLs, so
+        # not in tests): middleware, session, user, roles and an empty base.html.
+        ("signed-in floor", "advocate", _url("bench_signed_in"), "floor"),
         ("hub", "advocate", _url("advocates:hub"), "advocate"),
         ("challenge list", "advocate", _url("challenges:list"), "advocate"),
         (
