@@ -232,18 +232,18 @@ def message_context(message: CampaignMessage) -> dict[str, str]:
 
 
 def messages_context(messages: list[CampaignMessage]) -> dict[int, dict[str, str]]:
-    """``message_context`` for a whole batch (message pk → values), in O(1) queries.
+    """``message_context`` for the messages of a batch it can look up together (message
+    pk → values), in O(1) queries; the others are left to ``message_context``.
 
     Referral links are read in one query for the batch (per message, the lookup was a
-    query per email); invitations stay per message, as each may create one.
+    query per email). Invitations stay per message, as each may create one, and so does
+    anything cheap; a message left out is looked up when its email is built, where an
+    error fails that message alone.
     """
-    if not messages:
+    if not messages or messages[0].campaign.kind != Campaign.Kind.REFERRAL_DRIVE:
         return {}
-    kind = messages[0].campaign.kind
-    if kind == Campaign.Kind.REFERRAL_DRIVE:
-        links = referral_links([m.advocate_id for m in messages if m.advocate_id])
-        return {m.pk: {"referral_link": links.get(m.advocate_id, "")} for m in messages}
-    return {m.pk: message_context(m) for m in messages}
+    links = referral_links([m.advocate_id for m in messages if m.advocate_id])
+    return {m.pk: {"referral_link": links.get(m.advocate_id, "")} for m in messages}
 
 
 def referral_links(advocate_ids: list[int]) -> dict[int, str]:

@@ -305,15 +305,14 @@ def prepare_batch(
     """The batch's shared lookups: the kind's values in O(1) queries, the templates once."""
     from campaigns import kinds
 
-    extra = kinds.messages_context(messages)
-    used = placeholders.used_placeholders(campaign.subject) | placeholders.used_placeholders(
-        campaign.body
-    )
-    if "referral_link" in used and campaign.kind != Campaign.Kind.REFERRAL_DRIVE:
-        links = kinds.referral_links([m.advocate_id for m in messages if m.advocate_id])
-        for m in messages:
-            if not extra[m.pk].get("referral_link") and m.advocate_id in links:
-                extra[m.pk] = extra[m.pk] | {"referral_link": links[m.advocate_id]}
+    try:
+        extra = kinds.messages_context(messages)
+    except Exception:
+        # Each message then looks its values up itself, inside its own build, where an
+        # error fails that message alone (a batch-wide error would leave every row of the
+        # batch claimed, and each worker that re-claims it would fail the same way).
+        logger.exception("campaign %s: batch lookups failed, one message at a time", campaign.pk)
+        extra = {}
     text, html = _shells(program, pixel=True)
     return Prepared(program_name=program.display_name, extra=extra, text=text, html=html)
 

@@ -618,3 +618,19 @@ def test_the_smtp_bytes_carry_what_djangos_message_carries(subject) -> None:
         assert ours.get_body((kind,)).get_content().replace("\r\n", "\n") == (
             django.get_body((kind,)).get_content().replace("\r\n", "\n")
         )
+
+
+def test_a_failed_batch_lookup_falls_back_to_one_message_at_a_time(manager, monkeypatch):
+    from campaigns import kinds
+
+    people = advocates(3)
+    campaign = make_campaign()
+    sending.campaign_start(campaign=campaign, actor=manager)
+
+    def broken(messages):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(kinds, "messages_context", broken)
+    assert run(campaign) == 3
+    assert per_recipient() == Counter({a.user.email: 1 for a in people})
+    assert all("/e/c/" in m.body for m in mail.outbox)  # each got its (tracked) referral link
