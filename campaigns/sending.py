@@ -868,12 +868,6 @@ def _smtp_reply(conn: smtplib.SMTP) -> None:
         raise _Refused(f"end of data {code} {reply!r}"[:300], permanent=code >= 500)
 
 
-def _smtp_end(conn: smtplib.SMTP) -> None:
-    """The final "." and the server's answer to it (one message on its own)."""
-    _smtp_dot(conn)
-    _smtp_reply(conn)
-
-
 def _record_failure(message_id: int, claimed_at: datetime, error: str, *, permanent: bool) -> int:
     """Back to pending with attempts+1 (failed after MAX_ATTEMPTS or when permanent)."""
     row = CampaignMessage.objects.filter(pk=message_id).values("attempts").first()
