@@ -241,7 +241,10 @@ def _prescore_band(
     with correlated subqueries, so 100,000 advocates are one pass. Shared products and
     tags are one aggregate over both link tables, and the load and "blocked" flags one
     aggregate over the asks that matter (in flight, recent, or for this request),
-    without joining the advocate table twice. The band is every advocate within
+    without joining the advocate table twice. Companies are one small materialised
+    set hash-joined to the advocates (PostgreSQL otherwise probes the company key once
+    per advocate: 29 of 125 ms), and the advocates and link tables are read from
+    indexes alone (advocates migration 0009). The band is every advocate within
     ``accept_rate`` of the ``CANDIDATES``-th prescore: only accept rate, left to Python,
     could lift them above it.
     """
@@ -302,14 +305,15 @@ def _prescore_band(
     params += [Advocate.Status.ACTIVE, True, today]
     params += [CANDIDATES - 1, weights.accept_rate, MAX_BAND]
     sql = f"""
-        WITH feat AS (
+        WITH comp AS MATERIALIZED (SELECT id, industry, size_band FROM {company}),
+        feat AS (
             SELECT advocate_id, SUM(w) AS bonus FROM ({shared_sql}) s GROUP BY advocate_id
         ),
         load AS ({load_sql}),
         scored AS (
             SELECT a.id AS id, {score_sql} AS prescore
             FROM {advocate} a
-            LEFT JOIN {company} c ON c.id = a.company_id
+            LEFT JOIN comp c ON c.id = a.company_id
             LEFT JOIN feat f ON f.advocate_id = a.id
             LEFT JOIN load l ON l.advocate_id = a.id
             WHERE a.status = %s AND a.reference_opt_in = %s

@@ -236,7 +236,7 @@ def test_the_cap_window_is_a_rolling_90_days(world) -> None:
 
 
 def _prescore_queries(captured) -> int:
-    return sum("WITH feat AS" in query["sql"] for query in captured.captured_queries)
+    return sum("WITH comp AS" in query["sql"] for query in captured.captured_queries)
 
 
 def test_a_second_rank_reuses_the_band_and_gives_the_same_answer(world) -> None:
