@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from typing import Any
 
 import redis.exceptions
@@ -113,3 +114,35 @@ class ResilientRedisCache(RedisCache):
 
     def clear(self) -> None:
         return self._call("clear")
+
+
+# --- Versions: dropping many cached values at once -----------------------------------------
+
+
+def cache_version(key: str) -> str:
+    """The current version stored under ``key`` (started when missing).
+
+    Cached values that depend on some data put this version in their own keys; changing
+    the version (``cache_version_bump``) makes them all unreadable at once. A random
+    value, not a counter restarting at 1: values cached under a version that was lost
+    (Redis emptied) can never be read again under a new one.
+    """
+    from django.core.cache import cache
+
+    version = cache.get(key)
+    if version is None:
+        cache.add(key, uuid.uuid4().hex, timeout=None)  # a racing process may win
+        version = cache.get(key, "")
+    return version
+
+
+def cache_version_bump(key: str) -> None:
+    """A new version under ``key`` once the current transaction commits.
+
+    After commit, so a reader never caches figures under the new version from a
+    snapshot without the write; a rolled-back write changes nothing.
+    """
+    from django.core.cache import cache
+    from django.db import transaction
+
+    transaction.on_commit(lambda: cache.set(key, uuid.uuid4().hex, timeout=None))

@@ -40,13 +40,12 @@ reference drives) and calls with an explicit ``now`` always compute afresh.
 from __future__ import annotations
 
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import (
     Count,
     Exists,
@@ -62,6 +61,7 @@ from django.utils import timezone
 
 from advocates.graph import neighbour_ids
 from advocates.models import Advocate, Company, Person, Relationship
+from config.cache import cache_version, cache_version_bump
 from references.models import Ask, MatchingWeights, ReferencePause, ReferenceRequest
 
 CAP_WINDOW = timedelta(days=90)
@@ -350,16 +350,7 @@ def advocates_changed() -> None:
     Called inside the transaction of the service that made the change; the kept bands
     are dropped once it commits (a new generation), so a rank right after sees it.
     """
-    transaction.on_commit(lambda: cache.set(GENERATION_KEY, uuid.uuid4().hex, None))
-
-
-def _generation() -> str:
-    value = cache.get(GENERATION_KEY)
-    if value is None:
-        # Cache emptied (or first use): start a generation; a racing process may win.
-        cache.add(GENERATION_KEY, uuid.uuid4().hex, None)
-        value = cache.get(GENERATION_KEY, "")
-    return value
+    cache_version_bump(GENERATION_KEY)
 
 
 def _criteria(
@@ -564,7 +555,7 @@ def rank(
         return band
 
     criteria = _criteria(request, weights, product_ids, tag_ids, seniority)
-    generation = "" if fixed_now else _generation()
+    generation = "" if fixed_now else cache_version(GENERATION_KEY)
     kept = None if fixed_now else _band_kept(request, criteria, generation)
     band = kept or computed()
     paths = _paths(request, None)

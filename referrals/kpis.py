@@ -20,14 +20,14 @@ from __future__ import annotations
 import statistics
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from uuid import uuid4
 
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from advocates.models import Advocate
+from config.cache import cache_version, cache_version_bump
 from referrals.models import Method, Referral, ReferralReward, Stage
 
 # The seed study's figures (Amplifinity, via /work/shared/seeds/003_*.txt), shown beside
@@ -268,17 +268,7 @@ def kpis_changed() -> None:
     After commit, so a reader never caches figures under the new version from a
     snapshot without the write; a rolled-back write drops nothing.
     """
-    transaction.on_commit(lambda: cache.set(KPI_VERSION_KEY, uuid4().hex, timeout=None))
-
-
-def _version() -> str:
-    version = cache.get(KPI_VERSION_KEY)
-    if version is None:
-        # A random value, not a counter restarting at 1: figures cached under a lost
-        # version can never be read again under a new one.
-        cache.add(KPI_VERSION_KEY, uuid4().hex, timeout=None)
-        version = cache.get(KPI_VERSION_KEY)
-    return version
+    cache_version_bump(KPI_VERSION_KEY)
 
 
 def referral_kpis_cached(*, start: date, end: date) -> tuple[dict, datetime]:
@@ -298,7 +288,7 @@ def referral_kpis_cached(*, start: date, end: date) -> tuple[dict, datetime]:
     cache.
     """
     since, until = _bounds(start, end)
-    key = f"referrals:kpis:{_version()}:{start.isoformat()}:{end.isoformat()}"
+    key = f"referrals:kpis:{cache_version(KPI_VERSION_KEY)}:{start.isoformat()}:{end.isoformat()}"
     cached = cache.get(key)
     if cached is None:
         computed_at = timezone.now()

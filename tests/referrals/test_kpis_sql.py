@@ -16,6 +16,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.http import parse_http_date
 
+from config.cache import cache_version
 from referrals import kpis
 from referrals.kpis import _bounds, _top, referral_kpis, referral_kpis_cached
 from referrals.models import Method, Referral, ReferralReward, RejectionReason, Stage
@@ -249,24 +250,24 @@ def _create_then_fail(advocate) -> None:
 
 def test_a_rolled_back_write_keeps_the_cache(advocate, django_capture_on_commit_callbacks) -> None:
     referral_kpis_cached(**_now_window())
-    version = kpis._version()
+    version = cache_version(kpis.KPI_VERSION_KEY)
     with (
         django_capture_on_commit_callbacks(execute=True) as callbacks,
         pytest.raises(ReferralError),
     ):
         _create_then_fail(advocate)
     assert callbacks == []
-    assert kpis._version() == version
+    assert cache_version(kpis.KPI_VERSION_KEY) == version
 
 
 def test_the_version_moves_only_on_commit(advocate, django_capture_on_commit_callbacks) -> None:
-    version = kpis._version()
+    version = cache_version(kpis.KPI_VERSION_KEY)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         _create(advocate)
-        assert kpis._version() == version  # not before the commit
+        assert cache_version(kpis.KPI_VERSION_KEY) == version  # not before the commit
     for callback in callbacks:
         callback()
-    assert kpis._version() != version
+    assert cache_version(kpis.KPI_VERSION_KEY) != version
 
 
 def test_admin_edit_drops_the_cache(advocate, django_capture_on_commit_callbacks) -> None:
