@@ -278,7 +278,6 @@ class _Shell:
 class Prepared:
     """What a batch of messages shares, looked up once per claim (``prepare_batch``)."""
 
-    program_name: str
     extra: dict[int, dict[str, str]]  # message pk -> the kind's placeholder values
     text: _Shell
     html: _Shell  # tracked (with the open pixel)
@@ -314,7 +313,7 @@ def prepare_batch(
         logger.exception("campaign %s: batch lookups failed, one message at a time", campaign.pk)
         extra = {}
     text, html = _shells(program, pixel=True)
-    return Prepared(program_name=program.display_name, extra=extra, text=text, html=html)
+    return Prepared(extra=extra, text=text, html=html)
 
 
 def render_message(

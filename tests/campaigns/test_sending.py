@@ -487,7 +487,7 @@ def test_a_refusal_at_the_end_of_data_puts_the_message_back(manager, smtp_settin
 
 
 def test_send_queries_do_not_grow_with_the_batch(manager, smtp_settings, settings) -> None:
-    """A batch of 4 and one of 20 run the same number of SQL queries (one group each)."""
+    """A batch of 4 and one of 16 run the same number of SQL queries (one group each)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
