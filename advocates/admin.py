@@ -1,10 +1,8 @@
-from typing import Any
-
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import models
 
-from advocates.models import Advocate, AuditEntry, Company, Invitation, Product, Tag, User
+from advocates.models import Advocate, Company, Invitation, Product, Tag, User
 
 
 @admin.register(User)
@@ -67,23 +65,3 @@ class InvitationAdmin(admin.ModelAdmin):
 
 admin.site.register(Product)
 admin.site.register(Tag)
-
-
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    """Read-only: the audit log is evidence, so not even an admin edits or deletes it."""
-
-    list_display = ("created_at", "actor", "action", "target_repr")
-    list_filter = ("action",)
-    search_fields = ("action", "target_repr", "actor__email")
-    list_select_related = ("actor",)
-    date_hierarchy = "created_at"
-
-    def has_add_permission(self, request: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
-        return False

@@ -3,25 +3,10 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from advocates.models import Invitation
-
-
-def send_templated(*, to: str, template: str, context: dict, headers: dict | None = None) -> None:
-    """Send ``templates/emails/<template>.{txt,html}`` with the subject block's first line."""
-    from campaigns.models import ProgramSettings
-
-    program_name = ProgramSettings.load().display_name  # the name a manager set, if any
-    context = {"program_name": program_name, "site_url": settings.SITE_URL} | context
-    subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
-    text = render_to_string(f"emails/{template}.txt", context)
-    html = render_to_string(f"emails/{template}.html", context)
-    message = EmailMultiAlternatives(subject, text, to=[to], headers=headers or {})
-    message.attach_alternative(html, "text/html")
-    message.send()
+from core.mail import send_templated
 
 
 def invitation_deliver(*, invitation_id: int, send_number: int) -> str:

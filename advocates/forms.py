@@ -4,8 +4,8 @@ from django import forms
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.core.exceptions import ValidationError
 
-from advocates.images import decode_image
 from advocates.models import Advocate
+from core.images import decode_image
 
 
 class ProfileForm(forms.ModelForm):

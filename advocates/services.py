@@ -20,13 +20,16 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from advocates.images import process_avatar
 from advocates.models import Advocate, Company, Invitation, User
-from advocates.outbox import enqueue_after_commit
-from advocates.roles import REPS_GROUP
-from rewards.services import points_award
+from core.cache import ADVOCATES_GENERATION_KEY, cache_version_bump
+from core.csv import csv_upload_text
+from core.images import process_avatar
+from core.outbox import enqueue_after_commit
+from core.roles import REPS_GROUP
 
 INVITATION_SALT = "vouch.invitation"
+# rewards.tasks.welcome_points_award
+WELCOME_POINTS_TASK = "rewards.tasks.welcome_points_award"
 CSV_COLUMNS = ("email", "first_name", "last_name", "company", "title")
 CSV_MAX_BYTES = 5 * 1024 * 1024
 # Each row is a few queries in one request: bigger lists are split by the user.
@@ -137,7 +140,7 @@ def invitation_create(
             invitation.save()
         if send:
             _queue_send(invitation)
-        from advocates.audit import audit_record
+        from core.audit import audit_record
 
         audit_record(
             actor=invited_by,
@@ -165,24 +168,6 @@ def _csv_row_problem(row: dict[str, str]) -> str | None:
     if field == "email":
         return f"“{row['email'] or '(empty)'}” is not a valid email address."
     return f"{field}: {errors[0]}"
-
-
-def csv_upload_text(file: UploadedFile) -> str:
-    """The text of an uploaded CSV file (UTF-8, BOM dropped); ValueError says what is wrong.
-
-    Shared by every CSV upload (invitations here, campaign contacts and prospects).
-    """
-    data = file.read(CSV_MAX_BYTES + 1)
-    if len(data) > CSV_MAX_BYTES:
-        raise ValueError("The file is larger than 5 MB.")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValueError("The file is not UTF-8 text. Export it as “CSV UTF-8”.") from None
-    if "\x00" in text:
-        # Binary data (a spreadsheet saved as .csv, ...); PostgreSQL refuses NUL in text.
-        raise ValueError("The file is not a CSV text file. Export it as “CSV UTF-8”.")
-    return text
 
 
 def invitations_import_csv(*, file: UploadedFile, invited_by: User) -> ImportResult:
@@ -367,13 +352,9 @@ def invitation_accept(
         advocate.save(update_fields=["status", "joined_at", "title", "company", "owner_rep"])
         Invitation.objects.filter(pk=invitation.pk).update(accepted_by=user)
         if settings.WELCOME_POINTS > 0:
-            points_award(
-                advocate_id=advocate.pk,
-                amount=settings.WELCOME_POINTS,
-                reason="Welcome to the community",
-                idempotency_key=f"welcome:{advocate.pk}",
-                source=invitation,
-            )
+            # The ledger is a floor above: its task is named, and it runs right after
+            # this commit (keyed "welcome:<advocate>", so a repeat awards nothing).
+            enqueue_after_commit(WELCOME_POINTS_TASK, advocate.pk, invitation.pk)
     return advocate
 
 
@@ -427,10 +408,9 @@ def advocate_profile_update(
                 advocate.products.set(data["products"])
             if "tags" in data:
                 advocate.tags.set(data["tags"])
-            # Opting in, a higher cap or a new product can make them a better match.
-            from references.matching import advocates_changed
-
-            advocates_changed()
+            # Opting in, a higher cap or a new product can make them a better match: the
+            # bands matching keeps are dropped once this commits.
+            cache_version_bump(ADVOCATES_GENERATION_KEY)
     except Exception:
         for name in written:
             storage.delete(name)

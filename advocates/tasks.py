@@ -14,12 +14,3 @@ from advocates import emails
 def invitation_send(invitation_id: int, send_number: int) -> str:
     """Email one invitation. Safe to run twice: a send already delivered is skipped."""
     return emails.invitation_deliver(invitation_id=invitation_id, send_number=send_number)
-
-
-@shared_task
-def outbox_drain() -> str:
-    """Beat, every 30 s: publish the outbox rows a broker outage left unsent."""
-    from advocates.outbox import outbox_drain as drain
-
-    result = drain()
-    return f"sent {result.sent}, failed {result.failed}, waiting {result.waiting}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from advocates import audit_views, views
+from advocates import views
 
 app_name = "advocates"
 
@@ -12,5 +12,4 @@ urlpatterns = [
     path("invitations/", views.invite, name="invite"),
     path("join/<str:token>/", views.accept, name="accept"),
     path("join/<str:token>/linkedin/", views.accept_linkedin, name="accept_linkedin"),
-    path("console/audit/", audit_views.audit_log, name="audit"),
 ]

@@ -20,15 +20,7 @@ from advocates.forms import (
     InvitationForm,
     ProfileForm,
 )
-from advocates.roles import (
-    Role,
-    advocate_required,
-    has_role,
-    public,
-    staff_required,
-    user_roles,
-)
-from rewards.selectors import ledger_recent
+from core.roles import Role, advocate_required, has_role, public, staff_required, user_roles
 
 DIRECTORY_PAGE_SIZE = 25
 
@@ -38,7 +30,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """Send each role to its own area."""
     roles = user_roles(request.user)
     if Role.MANAGER in roles:
-        return redirect("campaigns:console")
+        return redirect("console:home")
     if Role.REP in roles:
         return redirect("advocates:directory")
     if Role.ADVOCATE in roles:
@@ -51,11 +43,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @advocate_required
 def hub(request: HttpRequest) -> HttpResponse:
     advocate = selectors.advocate_for_user(request.user)
-    return render(
-        request,
-        "advocates/hub.html",
-        {"advocate": advocate, "entries": ledger_recent(advocate_id=advocate.pk, limit=10)},
-    )
+    return render(request, "advocates/hub.html", {"advocate": advocate})
 
 
 @advocate_required
@@ -110,11 +98,7 @@ def directory(request: HttpRequest) -> HttpResponse:
 @staff_required
 def advocate_detail(request: HttpRequest, pk: int) -> HttpResponse:
     advocate = get_object_or_404(selectors.advocates_with_details(), pk=pk)
-    return render(
-        request,
-        "advocates/detail.html",
-        {"advocate": advocate, "entries": ledger_recent(advocate_id=advocate.pk, limit=20)},
-    )
+    return render(request, "advocates/detail.html", {"advocate": advocate})
 
 
 @staff_required

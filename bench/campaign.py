@@ -240,8 +240,9 @@ def cleanup(state: dict) -> None:
     """Delete what this run created; the database is left as the run found it."""
     from django.db import connection, transaction
 
-    from advocates.models import Advocate, AuditEntry, Company, OutboxTask, User
-    from campaigns.models import Campaign, CampaignMessage, ProgramSettings, Segment
+    from advocates.models import Advocate, Company, User
+    from campaigns.models import Campaign, CampaignMessage, Segment
+    from core.models import AuditEntry, OutboxTask, ProgramSettings
     from referrals.models import ReferralLink
 
     with transaction.atomic():
@@ -272,7 +273,7 @@ def cleanup(state: dict) -> None:
             ProgramSettings.objects.filter(pk=1).update(fatigue_cap_per_week=state["fatigue_cap"])
     from django.core.cache import cache
 
-    from campaigns.models import PROGRAM_SETTINGS_CACHE_KEY
+    from core.models import PROGRAM_SETTINGS_CACHE_KEY
 
     cache.delete(PROGRAM_SETTINGS_CACHE_KEY)
     if connection.vendor == "postgresql":
@@ -338,8 +339,9 @@ def main() -> int:
     from django.db import connection
     from django.utils import timezone
 
-    from campaigns.models import Campaign, CampaignMessage, ProgramSettings, Segment
+    from campaigns.models import Campaign, CampaignMessage, Segment
     from campaigns.sending import campaign_progress, campaign_start
+    from core.models import ProgramSettings
 
     redis.Redis.from_url(redis_url).flushdb()
     load = os.getloadavg()

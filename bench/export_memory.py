@@ -80,8 +80,8 @@ def seed(rows: int) -> None:
 
 def export(rows: int, mode: str) -> None:
     _django(rows)
-    from campaigns.exports import campaign_results_response
     from campaigns.models import Campaign
+    from console.exports import campaign_results_response
 
     campaign = Campaign.objects.get(name="Export bench")
     before = _peak_mb()

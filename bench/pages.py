@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from advocates.management.commands.bench_data import ADVOCATE_EMAIL, MANAGER_EMAIL, REP_EMAIL
+from bench.management.commands.bench_data import ADVOCATE_EMAIL, MANAGER_EMAIL, REP_EMAIL
 
 ROLES = {"advocate": ADVOCATE_EMAIL, "rep": REP_EMAIL, "manager": MANAGER_EMAIL}
 SEGMENT_COUNT_INDUSTRIES = ("Software", "Retail")
@@ -90,7 +90,7 @@ def pages() -> list[Page]:
         ),
         ("rep reference requests", "rep", _url("references:requests"), "console"),
         ("rep referral pipeline", "rep", _url("referrals:rep_list"), "console"),
-        ("console home", "manager", _url("campaigns:console"), "console"),
+        ("console home", "manager", _url("console:home"), "console"),
         # The segment editor's live count (the "Count" button; htmx sends the same GET on
         # every change) for a typical referral-drive audience: two industries, senior
         # people, already referring, at least the second level. The editor with no filter

@@ -20,10 +20,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from advocates.roles import manager_required, public
 from campaigns import sending
 from campaigns.campaign_forms import CampaignForm
-from campaigns.models import Campaign, CampaignMessage, ProgramSettings
+from campaigns.models import Campaign, CampaignMessage
+from core.models import ProgramSettings
+from core.roles import manager_required, public
 
 PAGE_SIZE = 25
 PREVIEW_CHOICES = 25

@@ -1,4 +1,4 @@
-"""The segment editor's form: a typed filter over advocates, and the AMS weights form."""
+"""The segment editor's form: a typed filter over advocates."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from django.db.models import Q
 
 from advocates.models import Advocate, Company, Product, Tag
 from advocates.selectors import industries as advocate_industries
-from campaigns import ams
 from campaigns.segments import NPS_BANDS, SegmentFilterError, SegmentFilters
 
 YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
@@ -195,37 +194,3 @@ class SegmentForm(SegmentFilterForm):
     description = forms.CharField(max_length=300, required=False)
 
     field_order = ["name", "description"]
-
-
-class AmsWeightsForm(forms.Form):
-    """One number per weight, cap and component setting (see campaigns.ams)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for activity in ams.ACTIVITIES:
-            low, high = ams.LIMITS[activity.key]
-            self.fields[activity.key] = forms.IntegerField(
-                label=f"{activity.label}: points each", min_value=low, max_value=high
-            )
-            low, high = ams.LIMITS[f"{activity.key}_cap"]
-            self.fields[f"{activity.key}_cap"] = forms.IntegerField(
-                label=f"{activity.label}: counted at most", min_value=low, max_value=high
-            )
-        for key, label in (
-            ("private_share", "Private part of the score (of 100)"),
-            ("private_full", "Private points for a full private part"),
-            ("public_full", "Public points for a full public part"),
-        ):
-            low, high = ams.LIMITS[key]
-            self.fields[key] = forms.IntegerField(label=label, min_value=low, max_value=high)
-
-    def rows(self) -> list[dict[str, Any]]:
-        """The activity rows of the form, for a table: label, why, points and cap fields."""
-        return [
-            {
-                "activity": activity,
-                "points": self[activity.key],
-                "cap": self[f"{activity.key}_cap"],
-            }
-            for activity in ams.ACTIVITIES
-        ]

@@ -57,7 +57,7 @@ def _read_csv(
     result: CsvImportResult,
 ) -> list[tuple[int, dict[str, str]]]:
     """The valid rows (line, row) of an uploaded CSV; bad rows go to ``result.errors``."""
-    from advocates.services import csv_upload_text
+    from core.csv import csv_upload_text
 
     try:
         text = csv_upload_text(file)
@@ -266,7 +266,8 @@ def _unreachable_advocates(now) -> set[int]:
     prospect must not be introduced to someone who will never hear of them."""
     from django.db.models import Count
 
-    from campaigns.models import ProgramSettings, Suppression
+    from campaigns.models import Suppression
+    from core.models import ProgramSettings
 
     cap = ProgramSettings.load().fatigue_cap_per_week
     capped = (

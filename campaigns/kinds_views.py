@@ -1,5 +1,5 @@
 """Pages of the campaign kinds: invitation contacts, reference-drive prospects and their
-pairings, a campaign's trigger, prospect company events, and the hub's referral drives.
+pairings, a campaign's trigger, and the hub's referral drives.
 """
 
 from __future__ import annotations
@@ -11,17 +11,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from advocates.roles import advocate_required, manager_required
 from advocates.selectors import advocate_for_user
 from campaigns import kinds_services as services
 from campaigns.kinds_forms import CsvUploadForm, DriveReferralForm, PairForm, TriggerForm
-from campaigns.models import (
-    Campaign,
-    CampaignContact,
-    CampaignProspect,
-    ProspectEvent,
-    ProspectEventSuggestion,
-)
+from campaigns.models import Campaign, CampaignContact, CampaignProspect
+from core.roles import advocate_required, manager_required
 
 PAGE_SIZE = 50
 
@@ -170,36 +164,6 @@ def trigger(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- Prospect company events ------------------------------------------------------------
-
-
-@manager_required
-@require_http_methods(["GET", "POST"])
-def prospect_events(request: HttpRequest) -> HttpResponse:
-    from campaigns.prospect_events import COLUMNS, prospect_events_import
-
-    form = CsvUploadForm(request.POST or None, request.FILES or None)
-    report = None
-    if request.method == "POST" and form.is_valid():
-        report = prospect_events_import(file=form.cleaned_data["file"], imported_by=request.user)
-    page = Paginator(
-        ProspectEvent.objects.annotate(told=Count("suggestions")).order_by("-occurred_on", "-id"),
-        PAGE_SIZE,
-    ).get_page(request.GET.get("page"))
-    suggestions = ProspectEventSuggestion.objects.select_related(
-        "event", "rep", "request", "referral"
-    )[:20]
-    return render(
-        request,
-        "campaigns/prospect_events.html",
-        {
-            "form": form,
-            "report": report,
-            "page": page,
-            "suggestions": suggestions,
-            "columns": ",".join(COLUMNS),
-            "kinds": ProspectEvent.Kind.choices,
-        },
-    )
 
 
 # --- The hub: referral drives -----------------------------------------------------------

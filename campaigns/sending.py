@@ -105,9 +105,10 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from advocates.audit import audit_record
 from campaigns import placeholders
-from campaigns.models import Campaign, CampaignMessage, ProgramSettings, Suppression
+from campaigns.models import Campaign, CampaignMessage, Suppression
+from core.audit import audit_record
+from core.models import ProgramSettings
 
 logger = logging.getLogger(__name__)
 
@@ -474,7 +475,7 @@ def _enqueue_batches(campaign_id: int, count: int) -> None:
     """Run ``count`` batch chains for the campaign once the transaction commits."""
     try:
         # Survives a Redis outage: the intent is written with the transaction.
-        from advocates.outbox import enqueue_after_commit
+        from core.outbox import enqueue_after_commit
     except ImportError:  # pragma: no cover - the outbox lands with the reliability work
 
         def enqueue_after_commit(task, *args):

@@ -157,7 +157,7 @@ def _enqueue_sending(campaign_id: int) -> None:
 
     try:
         # Survives a broker outage: the intent is written with the transaction.
-        from advocates.outbox import enqueue_after_commit
+        from core.outbox import enqueue_after_commit
     except ImportError:  # pragma: no cover - the outbox lands with the reliability work
 
         def enqueue_after_commit(task, *args):

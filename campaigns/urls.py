@@ -9,21 +9,6 @@ app_name = "campaigns"
 
 urlpatterns: list = []
 
-# --- console home and exports ---
-from campaigns import console_views  # noqa: E402
-
-urlpatterns += [
-    path("console/", console_views.console_home, name="console"),
-    path("console/analytics/", console_views.analytics_page, name="analytics"),
-    path("console/exports/", console_views.exports_page, name="exports"),
-    path("console/exports/<slug:kind>.csv", console_views.export_csv, name="export"),
-    path(
-        "console/exports/campaigns/<int:pk>.csv",
-        console_views.campaign_export,
-        name="campaign_export",
-    ),
-]
-
 # --- segments and AMS ---
 from campaigns import views_segments  # noqa: E402
 
@@ -42,7 +27,6 @@ urlpatterns += [
         views_segments.segment_export,
         name="segment_export",
     ),
-    path("console/ams/", views_segments.ams_settings, name="ams"),
 ]
 
 # --- campaigns: compose and send ---
@@ -78,14 +62,5 @@ urlpatterns += [
     path("console/campaigns/<int:pk>/contacts/", kinds_views.contacts, name="kinds_contacts"),
     path("console/campaigns/<int:pk>/prospects/", kinds_views.prospects, name="kinds_prospects"),
     path("console/campaigns/<int:pk>/trigger/", kinds_views.trigger, name="kinds_trigger"),
-    path("console/prospect-events/", kinds_views.prospect_events, name="prospect_events"),
     path("campaigns/<int:pk>/refer/", kinds_views.drive_refer, name="kinds_refer"),
-]
-
-# --- program settings and branding ---
-from campaigns import settings_views  # noqa: E402
-
-urlpatterns += [
-    path("console/settings/", settings_views.program_settings, name="settings"),
-    path("brand.css", settings_views.brand_css, name="brand_css"),
 ]

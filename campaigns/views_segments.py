@@ -1,4 +1,4 @@
-"""Console pages for segments (saved filters over advocates) and the AMS weights."""
+"""Console pages for segments (saved filters over advocates)."""
 
 from __future__ import annotations
 
@@ -6,19 +6,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from advocates.models import Advocate
-from advocates.roles import manager_required
-from campaigns import ams
-from campaigns.csv_safe import stream_csv
-from campaigns.forms_segments import AmsWeightsForm, SegmentFilterForm, SegmentForm
-from campaigns.models import ProgramSettings, Segment
+from campaigns.forms_segments import SegmentFilterForm, SegmentForm
+from campaigns.models import Segment
 from campaigns.segments import (
     LIST_COUNT_SECONDS,
     SegmentFilterError,
@@ -30,6 +25,8 @@ from campaigns.segments import (
     segment_save,
     segments_count_recent,
 )
+from core.csv import stream_csv
+from core.roles import manager_required
 
 LIST_PAGE_SIZE = 25
 MEMBERS_PAGE_SIZE = 25
@@ -216,73 +213,3 @@ def segment_export(request: HttpRequest, pk: int) -> StreamingHttpResponse | Htt
         return redirect("campaigns:segment_edit", pk=segment.pk)
     stamp = timezone.localdate().isoformat()
     return stream_csv(EXPORT_HEADER, _export_rows(segment), f"segment-{segment.pk}-{stamp}.csv")
-
-
-# --- AMS weights -------------------------------------------------------------------------
-
-
-@require_http_methods(["GET", "POST"])
-@manager_required
-def ams_settings(request: HttpRequest) -> HttpResponse:
-    current = ams.weights_current()
-    if request.method == "POST" and "reset" in request.POST:
-        ams.ams_weights_save(weights=ams.DEFAULT_WEIGHTS, by=request.user)
-        messages.success(request, "AMS weights reset to the defaults; scores are being recomputed.")
-        return redirect("campaigns:ams")
-    form = AmsWeightsForm(request.POST if request.method == "POST" else None, initial=current)
-    if request.method == "POST" and form.is_valid():
-        try:
-            ams.ams_weights_save(weights=form.cleaned_data, by=request.user)
-        except ValidationError as error:
-            for message in error.messages:
-                form.add_error(None, message)
-        else:
-            messages.success(request, "AMS weights saved; scores are being recomputed.")
-            return redirect("campaigns:ams")
-    example_counts = {
-        "reference_calls": 2,
-        "referrals_made": 1,
-        "referrals_won": 1,
-        "reviews": 1,
-        "social_shares": 4,
-    }
-    example = ams.ams_compute(example_counts, current)
-    program = ProgramSettings.load()
-    return render(
-        request,
-        "campaigns/ams.html",
-        {
-            "form": form,
-            "weights": current,
-            "public_share": 100 - current["private_share"],
-            "example": example,
-            "example_rows": ams.explain(example, example_counts, current),
-            "updated_at": program.updated_at if program.ams_weights else None,
-            "distribution": _distribution(),
-        },
-        status=400 if request.method == "POST" else 200,
-    )
-
-
-def _distribution() -> list[dict[str, Any]]:
-    """Active advocates per band of 10 AMS points (one grouped query)."""
-    from django.db.models import Count
-    from django.db.models.functions import Least
-
-    counts = dict(
-        Advocate.objects.filter(status=Advocate.Status.ACTIVE)
-        .annotate(band=Least("ams", 99) / 10)
-        .values_list("band")
-        .annotate(n=Count("pk"))
-        .order_by()
-        .values_list("band", "n")
-    )
-    top = max(counts.values(), default=0)
-    return [
-        {
-            "label": f"{band * 10}–{band * 10 + 9 if band < 9 else 100}",
-            "count": counts.get(band, 0),
-            "percent": round(100 * counts.get(band, 0) / top) if top else 0,
-        }
-        for band in range(10)
-    ]

@@ -10,9 +10,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from advocates.models import Advocate, Tag
-from advocates.roles import Role, advocate_required, manager_required, role_required
 from challenges import leaderboards, progress
 from challenges.models import Badge
+from core.roles import Role, advocate_required, manager_required, role_required
 
 # The forms live here, beside the only views that use them.
 

@@ -22,7 +22,6 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from advocates.models import Advocate, Notification
-from advocates.outbox import enqueue_after_commit
 from challenges.models import (
     AdvocateBadge,
     Badge,
@@ -177,7 +176,7 @@ def levels_save(*, rows: Iterable[LevelRow], by: Any = None) -> list[Level]:
             if row.id is None:
                 Level.objects.create(name=row.name.strip(), threshold=row.threshold)
         if by is not None:
-            from advocates.audit import audit_record
+            from core.audit import audit_record
 
             ladder = sorted((row.threshold, row.name.strip()) for row in kept)
             audit_record(
@@ -259,7 +258,7 @@ def badges_save(*, rows: Iterable[BadgeRow], by: Any = None) -> list[Badge]:
             else:
                 Badge.objects.filter(pk=row.id).update(**values)
         if by is not None:
-            from advocates.audit import audit_record
+            from core.audit import audit_record
 
             audit_record(
                 actor=by,
@@ -513,14 +512,3 @@ def load_progress(stdout: TextIO) -> None:
     stdout.write(
         f"Levels and badges: {Level.objects.count()} levels, {Badge.objects.count()} badges."
     )
-
-
-def activity_after_commit(*, advocate_id: int) -> None:
-    """Queue the level and badge update for after the caller's transaction commits.
-
-    Every app calls this after an activity (approval, call, won referral), so a badge
-    problem can never roll back the activity itself, and the work runs in a worker.
-    """
-    from challenges.tasks import progress_refresh
-
-    enqueue_after_commit(progress_refresh, advocate_id)

@@ -18,11 +18,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from advocates.audit import audit_record
-from advocates.images import reencode_image
 from advocates.models import Advocate, User
 from challenges.models import Challenge, NPSResponse, Submission
 from challenges.selectors import submission_counts_forget
+from core.audit import audit_record
+from core.images import reencode_image
 from rewards.models import LedgerEntry
 from rewards.services import InsufficientPoints, points_award, points_reverse
 
@@ -274,7 +274,7 @@ def submission_create(
 
 
 def _queue_progress(advocate_id: int) -> None:
-    from challenges.progress import activity_after_commit
+    from core.outbox import activity_after_commit
 
     activity_after_commit(advocate_id=advocate_id)
 

@@ -11,11 +11,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from advocates.models import Advocate
-from advocates.roles import advocate_required, manager_required
 from advocates.selectors import advocate_for_user
 from challenges import selectors, services
 from challenges.forms import ChallengeFilterForm, ChallengeForm, NPSPeriodForm, SubmissionForm
 from challenges.models import Challenge, Submission
+from core.roles import advocate_required, manager_required
 
 MANAGE_PAGE_SIZE = 25
 REVIEW_PAGE_SIZE = 20

@@ -80,12 +80,17 @@ INSTALLED_APPS = [
     "csp",
     "template_partials",
     "django_celery_beat",
+    # The floors, lowest first (docs/architecture.md): an app imports only from below.
+    "core",
     "advocates",
     "rewards",
     "challenges",
     "references",
     "referrals",
     "campaigns",
+    "console",
+    "demo",
+    "bench",
 ]
 
 MIDDLEWARE = [
@@ -100,7 +105,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # Managers and admins without an authenticator app are sent to set one up (README).
-    "advocates.mfa.MFARequiredMiddleware",
+    "core.mfa.MFARequiredMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -117,7 +122,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "advocates.context_processors.roles",
+                "core.context_processors.roles",
             ],
             # {% partialdef %} everywhere without a {% load %} (django-template-partials).
             "builtins": ["template_partials.templatetags.partials"],
@@ -150,8 +155,8 @@ if REDIS_URL:
     CACHES = {
         "default": {
             # Django's RedisCache that falls back to process memory while Redis is down
-            # (pages keep serving; rate limits count per process): see config/cache.py.
-            "BACKEND": "config.cache.ResilientRedisCache",
+            # (pages keep serving; rate limits count per process): see core/cache.py.
+            "BACKEND": "core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from advocates import views as advocate_views
-from config import views
+from core import views as core_views
 
 # The admin signs in through allauth (rate limits, no enumeration), not its own form.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -12,15 +12,17 @@ admin.site.site_header = f"{settings.PROGRAM_NAME} administration"
 
 urlpatterns = [
     path("", advocate_views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("", include("core.urls")),
     path("", include("advocates.urls")),
     path("", include("challenges.urls")),
     path("", include("rewards.urls")),
     path("", include("references.urls")),
     path("", include("referrals.urls")),
     path("", include("campaigns.urls")),
+    path("", include("console.urls")),
 ]
 
 if settings.DEBUG:

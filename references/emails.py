@@ -10,7 +10,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from advocates.emails import send_templated
+from core.mail import send_templated
 from references.models import Ask, ReferenceRequest
 
 

@@ -61,7 +61,7 @@ from django.utils import timezone
 
 from advocates.graph import neighbour_ids
 from advocates.models import Advocate, Company, Person, Relationship
-from config.cache import cache_version, cache_version_bump
+from core.cache import ADVOCATES_GENERATION_KEY, cache_version, cache_version_bump
 from references.models import Ask, MatchingWeights, ReferencePause, ReferenceRequest
 
 CAP_WINDOW = timedelta(days=90)
@@ -337,7 +337,7 @@ def _prescore_band(
 # --- The kept band (module docstring) -----------------------------------------------------
 
 BAND_KEY = "references:matching:band:v1:{pk}"
-GENERATION_KEY = "references:matching:generation:v1"
+GENERATION_KEY = ADVOCATES_GENERATION_KEY
 
 
 def band_seconds() -> int:

@@ -20,11 +20,10 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from advocates.audit import audit_record
 from advocates.graph import person_get_or_create
 from advocates.models import Advocate, Person, Product, Tag, User
-from advocates.outbox import enqueue_after_commit
-from challenges.progress import activity_after_commit
+from core.audit import audit_record
+from core.outbox import activity_after_commit, enqueue_after_commit
 from references import matching
 from references.models import (
     Ask,

@@ -9,15 +9,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from advocates import graph
-from advocates.roles import (
-    Role,
-    advocate_required,
-    has_role,
-    manager_required,
-    public,
-    staff_required,
-)
 from advocates.selectors import advocate_for_user
+from core.roles import Role, advocate_required, has_role, manager_required, public, staff_required
 from references import matching, selectors, services
 from references.forms import (
     CloseForm,

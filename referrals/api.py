@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from advocates.models import Advocate
-from advocates.roles import public
+from core.roles import public
 from referrals import services
 from referrals.models import CrmEvent, Method, Referral, ReferralStageChange, Stage
 from referrals.webhooks import HEADER, SignatureError, verify

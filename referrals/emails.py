@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape, linebreaks
 
-from advocates.emails import send_templated
-from advocates.roles import MANAGERS_GROUP
+from core.mail import send_templated
+from core.roles import MANAGERS_GROUP
 from referrals.models import Referral, ReferralMessage, Stage
 
 

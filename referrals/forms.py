@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from advocates.roles import REPS_GROUP
+from core.roles import REPS_GROUP
 from referrals.models import RejectionReason, Stage
 
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from advocates.models import Advocate, Company, User
-from advocates.roles import MANAGERS_GROUP, REPS_GROUP
+from core.roles import MANAGERS_GROUP, REPS_GROUP
 from referrals import services
 from referrals.models import Method, Referral, ReferralStageChange, Stage
 

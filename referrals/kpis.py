@@ -27,7 +27,7 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Quer
 from django.utils import timezone
 
 from advocates.models import Advocate
-from config.cache import cache_version, cache_version_bump
+from core.cache import cache_version, cache_version_bump
 from referrals.models import Method, Referral, ReferralReward, Stage
 
 # The seed study's figures (Amplifinity, via /work/shared/seeds/003_*.txt), shown beside

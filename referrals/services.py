@@ -28,11 +28,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from advocates.audit import audit_record
 from advocates.models import Advocate, User
-from advocates.outbox import enqueue_after_commit
-from advocates.roles import MANAGERS_GROUP
-from challenges.progress import activity_after_commit
+from core.audit import audit_record
+from core.outbox import activity_after_commit, enqueue_after_commit
+from core.roles import MANAGERS_GROUP
 from referrals.kpis import kpis_changed
 from referrals.models import (
     OPEN_STAGES,
@@ -318,7 +317,7 @@ def referral_email_create(
 
 def referral_assign(*, referral_id: int, rep: User, actor: User) -> Referral:
     """A manager routes a referral (usually from the unassigned queue) to a rep."""
-    from advocates.roles import REPS_GROUP
+    from core.roles import REPS_GROUP
 
     if not rep.is_active or not rep.groups.filter(name__in=[REPS_GROUP, MANAGERS_GROUP]).exists():
         raise ReferralError("Referrals can only be assigned to a sales rep.")

@@ -17,7 +17,8 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from advocates.models import Advocate
-from advocates.roles import (
+from advocates.selectors import advocate_for_user
+from core.roles import (
     REPS_GROUP,
     Role,
     advocate_required,
@@ -26,7 +27,6 @@ from advocates.roles import (
     public,
     staff_required,
 )
-from advocates.selectors import advocate_for_user
 from referrals import imports, selectors, services
 from referrals.forms import (
     AdvanceForm,
@@ -553,7 +553,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     elif kind == "referrals" and referrals_form.is_valid():
         report = imports.referrals_import(text=referrals_form.cleaned_data["file"])
     if report is not None:
-        from advocates.audit import audit_record
+        from core.audit import audit_record
 
         audit_record(
             actor=request.user,

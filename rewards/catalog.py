@@ -23,10 +23,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from advocates.audit import audit_record
-from advocates.images import reencode_image
 from advocates.models import Advocate, User
-from advocates.outbox import enqueue_after_commit
+from core.audit import audit_record
+from core.images import reencode_image
+from core.outbox import enqueue_after_commit
 from rewards.models import Redemption, Reward
 from rewards.services import InsufficientPoints, points_reverse, points_spend
 
@@ -321,7 +321,7 @@ def reward_redeem(
             redemption.save(update_fields=["spend_entry"])
             _queue_email(redemption.pk, Redemption.Status.REQUESTED)
             # Redeeming is activity (last_active_at); levels and badges check cheaply.
-            from challenges.progress import activity_after_commit
+            from core.outbox import activity_after_commit
 
             activity_after_commit(advocate_id=advocate_id)
             return RedeemResult(redemption=redemption, created=True)

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from advocates.emails import send_templated
+from core.mail import send_templated
 from rewards.models import Redemption
 
 # The step's email template and the field recording that it went out.

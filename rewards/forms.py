@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
-from advocates.images import decode_image
+from core.images import decode_image
 from rewards.models import Redemption, Reward
 
 

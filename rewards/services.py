@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
 
-from advocates.models import Advocate
+from advocates.models import Advocate, Invitation
 from rewards.models import LedgerEntry, PeriodPoints
 
 
@@ -202,4 +203,17 @@ def points_reverse(
         reverses=entry,
         source_fields={"source_type": entry.source_type, "source_id": entry.source_id},
         counts_toward_lifetime=entry.kind == LedgerEntry.Kind.AWARD,
+    )
+
+
+def welcome_points_award(*, advocate_id: int, invitation_id: int) -> LedgerResult | None:
+    """``WELCOME_POINTS`` for a member who joined by ``invitation_id``, once."""
+    if settings.WELCOME_POINTS <= 0:
+        return None
+    return points_award(
+        advocate_id=advocate_id,
+        amount=settings.WELCOME_POINTS,
+        reason="Welcome to the community",
+        idempotency_key=f"welcome:{advocate_id}",
+        source=Invitation.objects.filter(pk=invitation_id).first(),
     )

@@ -9,8 +9,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from advocates.models import User
-from advocates.roles import advocate_required, manager_required
 from advocates.selectors import advocate_for_user
+from core.roles import advocate_required, manager_required
 from rewards import catalog, selectors
 from rewards.forms import (
     CancelForm,

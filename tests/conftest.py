@@ -60,7 +60,7 @@ def _program_settings_cached(_clean_cache: None, request: pytest.FixtureRequest)
         request.getfixturevalue("db")
     else:
         return
-    from campaigns.models import ProgramSettings
+    from core.models import ProgramSettings
 
     ProgramSettings.load()
 

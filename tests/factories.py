@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from advocates.models import Advocate, Company, Invitation, Product, Tag, User
-from advocates.roles import MANAGERS_GROUP, REPS_GROUP
+from core.roles import MANAGERS_GROUP, REPS_GROUP
 
 PASSWORD = "correct-horse-battery-staple"
 

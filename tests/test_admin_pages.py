@@ -14,7 +14,7 @@ SERVICE_MADE = {
     ("rewards", "ledgerentry"),
     ("rewards", "redemption"),
     ("referrals", "referral"),
-    ("advocates", "auditentry"),  # written by advocates.audit only, never edited
+    ("core", "auditentry"),  # written by core.audit only, never edited
 }
 
 

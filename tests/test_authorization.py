@@ -11,7 +11,16 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from tests import factories
 from tests.authz import ROLES, Case, World
 
-APPS = ("advocates", "rewards", "challenges", "references", "referrals", "campaigns", "config")
+APPS = (
+    "core",
+    "advocates",
+    "rewards",
+    "challenges",
+    "references",
+    "referrals",
+    "campaigns",
+    "console",
+)
 # Third-party URL sets are protected by their own code and tests (allauth, Django admin).
 FOREIGN_NAMESPACES = {"admin"}
 FOREIGN_MODULES = ("allauth.",)

@@ -31,7 +31,7 @@ PAGES = [
     ("client", "account_login", False),
     ("advocate_client", "advocates:hub", False),
     ("manager_client", "challenges:manage", False),
-    ("manager_client", "advocates:audit", True),
+    ("manager_client", "core:audit", True),
     ("rep_client", "advocates:directory", True),
 ]
 

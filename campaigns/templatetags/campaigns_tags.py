@@ -7,7 +7,8 @@ import re
 from django import template
 
 from advocates.models import Advocate
-from campaigns.models import Campaign, CampaignMessage, ProgramSettings
+from campaigns.models import Campaign, CampaignMessage
+from core.models import ProgramSettings
 
 register = template.Library()
 

@@ -40,7 +40,7 @@ CASES = [
 
 # The audit log (issue 8, hardening): managers only, page and its htmx results fragment.
 CASES += [
-    Case("advocates:audit", expect=allowed(roles=("manager",))),
-    Case("advocates:audit", htmx=True, expect=allowed(roles=("manager",))),
-    Case("advocates:audit", method="post", expect=allowed(405, roles=("manager",))),
+    Case("core:audit", expect=allowed(roles=("manager",))),
+    Case("core:audit", htmx=True, expect=allowed(roles=("manager",))),
+    Case("core:audit", method="post", expect=allowed(405, roles=("manager",))),
 ]

@@ -64,9 +64,11 @@ def test_the_link_page_names_the_invited_address(client, invitation) -> None:
 
 
 def test_accepting_creates_a_verified_active_member_with_welcome_points(
-    client, invitation, rep
+    client, invitation, rep, django_capture_on_commit_callbacks
 ) -> None:
-    response = _join(client, _accept_url(invitation))
+    # The welcome points are a task run once the join commits (in-process here).
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _join(client, _accept_url(invitation))
     assert response.status_code == 302
     assert response.url == reverse("advocates:hub")
 
@@ -82,6 +84,7 @@ def test_accepting_creates_a_verified_active_member_with_welcome_points(
     assert advocate.owner_rep == rep
     entry = LedgerEntry.objects.get()
     assert (entry.advocate, entry.amount) == (advocate, settings.WELCOME_POINTS)
+    advocate.refresh_from_db()
     assert advocate.balance == settings.WELCOME_POINTS
     invitation.refresh_from_db()
     assert invitation.accepted_at is not None
@@ -144,7 +147,9 @@ def test_two_different_passwords_are_refused(client, invitation) -> None:
     _nothing_joined(invitation)
 
 
-def test_signed_in_as_the_invited_address_joins_with_one_click(invitation, rep) -> None:
+def test_signed_in_as_the_invited_address_joins_with_one_click(
+    invitation, rep, django_capture_on_commit_callbacks
+) -> None:
     """E.g. someone who has an account already (a former advocate who left)."""
     user = factories.UserFactory(email="jo@example.com")
     factories.AdvocateFactory(user=user, status=Advocate.Status.LEFT, owner_rep=None)
@@ -154,7 +159,8 @@ def test_signed_in_as_the_invited_address_joins_with_one_click(invitation, rep) 
     client.force_login(user)
     url = _accept_url(invitation)
     assert "one click" in client.get(url).content.decode()
-    response = client.post(url)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url)
     assert response.status_code == 302
     advocate = Advocate.objects.get(user=user)
     assert advocate.status == Advocate.Status.ACTIVE
@@ -245,9 +251,12 @@ def test_the_expiry_follows_the_setting(client, invitation, settings) -> None:
     assert response.status_code == 410
 
 
-def test_a_used_token_is_refused_the_second_time(client, invitation) -> None:
+def test_a_used_token_is_refused_the_second_time(
+    client, invitation, django_capture_on_commit_callbacks
+) -> None:
     url = _accept_url(invitation)
-    assert _join(client, url).status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _join(client, url).status_code == 302
     client.logout()
     response = _join(client, url, password="another-long-passphrase")
     assert response.status_code == 410
@@ -287,9 +296,12 @@ def test_the_service_refuses_a_signed_in_user_with_another_address(invitation, a
     _nothing_joined(invitation)
 
 
-def test_accepting_twice_through_the_service_gives_one_account(invitation) -> None:
+def test_accepting_twice_through_the_service_gives_one_account(
+    invitation, django_capture_on_commit_callbacks
+) -> None:
     token = _token(invitation)
-    advocate = services.invitation_accept(token=token, password=PASSWORD)
+    with django_capture_on_commit_callbacks(execute=True):
+        advocate = services.invitation_accept(token=token, password=PASSWORD)
     with pytest.raises(services.InvitationLinkUsed):
         services.invitation_accept(token=token, password=PASSWORD)
     with pytest.raises(services.InvitationLinkUsed):

@@ -14,7 +14,7 @@ def test_home_sends_each_role_to_its_area(
 ) -> None:
     assert advocate_client.get("/").url == reverse("advocates:hub")
     assert rep_client.get("/").url == reverse("advocates:directory")
-    assert manager_client.get("/").url == reverse("campaigns:console")
+    assert manager_client.get("/").url == reverse("console:home")
     client.force_login(admin_user)
     assert client.get("/").url == reverse("admin:index")
     assert Client().get("/").url.startswith(reverse("account_login"))

@@ -24,7 +24,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from advocates.roles import Role
+from core.roles import Role
 from tests import factories
 from tests.browser.conftest import (
     AXE,
@@ -47,7 +47,7 @@ FOREIGN = ("allauth.",)
 NOT_PAGES = {
     "home": "redirects to the role's start page",
     "healthz": "JSON",
-    "campaigns:brand_css": "a stylesheet",
+    "core:brand_css": "a stylesheet",
     "advocates:accept_linkedin": "redirects to LinkedIn",
     "challenges:submit": "POST",
     "challenges:publish": "POST",
@@ -65,8 +65,8 @@ NOT_PAGES = {
     "referrals:advance": "POST",
     "referrals:assign": "POST",
     "referrals:crm_events": "webhook",
-    "campaigns:export": "CSV download",
-    "campaigns:campaign_export": "CSV download",
+    "console:export": "CSV download",
+    "console:campaign_export": "CSV download",
     "campaigns:segment_export": "CSV download",
     "campaigns:campaign_start": "POST",
     "campaigns:campaign_pause": "POST",

@@ -76,8 +76,8 @@ CASES = [
         data={"action": "save", "trigger": "inactive"},  # invalid: no number of days
         expect=allowed(roles=MANAGERS),
     ),
-    Case("campaigns:prospect_events", expect=allowed(roles=MANAGERS)),
-    Case("campaigns:prospect_events", method="post", data=NO_FILE, expect=allowed(roles=MANAGERS)),
+    Case("console:prospect_events", expect=allowed(roles=MANAGERS)),
+    Case("console:prospect_events", method="post", data=NO_FILE, expect=allowed(roles=MANAGERS)),
     # POST only: advocates get 405 for a GET, the others their usual refusal.
     Case(
         "campaigns:kinds_refer", kwargs=_pk("referral_drive"), expect=allowed(405, roles=ADVOCATES)

@@ -56,6 +56,6 @@ CASES = [
         expect=allowed(302, roles=MANAGERS),
     ),
     Case("campaigns:segment_export", kwargs=_segment, expect=allowed(roles=MANAGERS)),
-    Case("campaigns:ams", expect=allowed(roles=MANAGERS)),
-    Case("campaigns:ams", method="post", data=BAD_WEIGHTS, expect=allowed(400, roles=MANAGERS)),
+    Case("console:ams", expect=allowed(roles=MANAGERS)),
+    Case("console:ams", method="post", data=BAD_WEIGHTS, expect=allowed(400, roles=MANAGERS)),
 ]

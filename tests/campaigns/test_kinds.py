@@ -414,8 +414,8 @@ def test_a_prospect_who_has_an_account_is_skipped(manager, advocate):
 def test_demo_is_idempotent():
     import io
 
-    from campaigns import demo_kinds
-    from campaigns.models import ProspectEvent
+    from console.models import ProspectEvent
+    from demo import campaign_kinds as demo_kinds
 
     factories.ManagerFactory(email="manager@demo.vouch")
     for industry in ("Healthcare", "Financial services", "Software"):

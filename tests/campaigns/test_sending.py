@@ -17,9 +17,10 @@ from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.utils import timezone
 
-from advocates.models import Advocate, AuditEntry
+from advocates.models import Advocate
 from campaigns import sending
-from campaigns.models import Campaign, CampaignMessage, ProgramSettings, Segment, Suppression
+from campaigns.models import Campaign, CampaignMessage, Segment, Suppression
+from core.models import AuditEntry, ProgramSettings
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from challenges import demo
 from challenges.models import Challenge, NPSResponse, Submission
+from demo import challenges as demo
 from rewards.models import LedgerEntry
 from tests.factories import AdvocateFactory, ManagerFactory
 

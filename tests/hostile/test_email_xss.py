@@ -21,7 +21,8 @@ def _assert_escaped(html: str) -> None:
 
 def test_campaign_email_escapes_subject_body_names_and_program_name(advocate, manager) -> None:
     from campaigns import sending
-    from campaigns.models import Campaign, CampaignMessage, ProgramSettings
+    from campaigns.models import Campaign, CampaignMessage
+    from core.models import ProgramSettings
 
     tried("email renders")
     program = ProgramSettings.load()

@@ -72,7 +72,7 @@ UPLOADS = {
     ),
     "program logo": Upload(
         "manager",
-        lambda ctx: reverse("campaigns:settings"),
+        lambda ctx: reverse("core:settings"),
         "logo_upload",
         lambda ctx: {"name": "Vouch", "primary_color": "#4338ca", "fatigue_cap_per_week": "3"},
     ),

@@ -22,8 +22,9 @@ import pytest
 from django.utils import timezone
 
 from advocates.models import Advocate, User
-from campaigns.models import Campaign, CampaignMessage, ProgramSettings, Segment, Suppression
+from campaigns.models import Campaign, CampaignMessage, Segment, Suppression
 from campaigns.sending import campaign_start, campaigns_dispatch_due
+from core.models import ProgramSettings
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -28,7 +28,8 @@ from email import message_from_bytes, policy
 import pytest
 import redis
 
-from advocates.models import Invitation, OutboxTask
+from advocates.models import Invitation
+from core.models import OutboxTask
 from tests import factories
 from tests.integration.processes import (
     Gunicorn,

@@ -21,8 +21,9 @@ from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.utils import timezone
 
-from advocates.models import Invitation, OutboxTask
-from advocates.outbox import DRAIN_AFTER_SECONDS
+from advocates.models import Invitation
+from core.models import OutboxTask
+from core.outbox import DRAIN_AFTER_SECONDS
 from tests import factories
 from tests.integration.processes import (
     Gunicorn,

@@ -7,7 +7,8 @@ import io
 import pytest
 
 from advocates.models import Person, Relationship
-from references import demo, matching
+from demo import references as demo
+from references import matching
 from references.models import ReferenceRequest
 from tests.factories import AdvocateFactory, CompanyFactory, RepFactory
 

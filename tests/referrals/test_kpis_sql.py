@@ -16,7 +16,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.http import parse_http_date
 
-from config.cache import cache_version
+from core.cache import cache_version
 from referrals import kpis
 from referrals.kpis import _bounds, _top, referral_kpis, referral_kpis_cached
 from referrals.models import Method, Referral, ReferralReward, RejectionReason, Stage

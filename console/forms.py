@@ -1,0 +1,43 @@
+"""Forms of the console: the AMS weights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from console import ams
+
+
+class AmsWeightsForm(forms.Form):
+    """One number per weight, cap and component setting (see console.ams)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for activity in ams.ACTIVITIES:
+            low, high = ams.LIMITS[activity.key]
+            self.fields[activity.key] = forms.IntegerField(
+                label=f"{activity.label}: points each", min_value=low, max_value=high
+            )
+            low, high = ams.LIMITS[f"{activity.key}_cap"]
+            self.fields[f"{activity.key}_cap"] = forms.IntegerField(
+                label=f"{activity.label}: counted at most", min_value=low, max_value=high
+            )
+        for key, label in (
+            ("private_share", "Private part of the score (of 100)"),
+            ("private_full", "Private points for a full private part"),
+            ("public_full", "Public points for a full public part"),
+        ):
+            low, high = ams.LIMITS[key]
+            self.fields[key] = forms.IntegerField(label=label, min_value=low, max_value=high)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The activity rows of the form, for a table: label, why, points and cap fields."""
+        return [
+            {
+                "activity": activity,
+                "points": self[activity.key],
+                "cap": self[f"{activity.key}_cap"],
+            }
+            for activity in ams.ACTIVITIES
+        ]

@@ -1,0 +1,81 @@
+"""Tables of the manager's console: prospect company events and the suggestions they raise."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class ProspectEvent(models.Model):
+    """Something that happened at a prospect's company (imported from a CSV)."""
+
+    class Kind(models.TextChoices):
+        FUNDING_ROUND = "funding_round", "Funding round"
+        NEW_HIRE = "new_hire", "New executive hire"
+        EXPANSION = "expansion", "Expansion"
+        ACQUISITION = "acquisition", "Acquisition"
+        PRODUCT_LAUNCH = "product_launch", "Product launch"
+
+    domain = models.CharField(max_length=253, help_text="Stored lower-case, e.g. acme.com")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    occurred_on = models.DateField()
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        db_table = "campaigns_prospectevent"  # the table predates the console app
+        ordering = ["-occurred_on", "-id"]
+        constraints = [
+            # Importing the same file again changes nothing.
+            models.UniqueConstraint(
+                fields=["domain", "kind", "occurred_on"], name="prospect_event_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.domain}: {self.get_kind_display()} on {self.occurred_on}"
+
+
+class ProspectEventSuggestion(models.Model):
+    """An event matched an open reference request (or referral): its rep is told once."""
+
+    event = models.ForeignKey(ProspectEvent, on_delete=models.CASCADE, related_name="suggestions")
+    request = models.ForeignKey(
+        "references.ReferenceRequest",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    referral = models.ForeignKey(
+        "referrals.Referral", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "campaigns_prospecteventsuggestion"  # the table predates the console app
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "request"],
+                condition=models.Q(request__isnull=False),
+                name="prospect_suggestion_request_once",
+            ),
+            models.UniqueConstraint(
+                fields=["event", "referral"],
+                condition=models.Q(referral__isnull=False),
+                name="prospect_suggestion_referral_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(request__isnull=False) | models.Q(referral__isnull=False),
+                name="prospect_suggestion_has_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.request_id or self.referral_id}"

@@ -1,0 +1,234 @@
+"""Prospect company events (funding round, new hire, expansion...) imported from a CSV.
+
+An event whose company domain matches an open reference request's prospect (their email
+domain) or an open referral's company is a reason to push that deal: the rep who owns
+it is told, once per (event, request) or (event, referral), with a link to the
+request's matches. The ``ProspectEventSuggestion`` insert decides "once", so importing
+the same file again, or twice at the same time, tells no one twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+
+from advocates.models import User
+from console.models import ProspectEvent, ProspectEventSuggestion
+
+COLUMNS = ("domain", "event_type", "date")
+MAX_ROWS = 5000
+# console.tasks.prospect_event_suggestion_send, named so this module need not import tasks.
+SUGGESTION_TASK = "campaigns.prospect_events.prospect_event_suggestion_send"
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+@dataclass
+class EventImportResult:
+    created: int = 0
+    unchanged: int = 0
+    suggestions: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _clean_domain(value: str) -> str:
+    value = value.strip().lower()
+    for prefix in ("https://", "http://"):
+        value = value.removeprefix(prefix)
+    value = value.removeprefix("www.").split("/", 1)[0]
+    if "@" in value:
+        value = value.rsplit("@", 1)[1]
+    return value
+
+
+def _parse_rows(text: str, result: EventImportResult) -> list[tuple[int, str, str, date]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    rows: list[tuple[int, str, str, date]] = []
+    kinds = ", ".join(ProspectEvent.Kind.values)
+    today = timezone.localdate()
+    try:
+        header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
+        missing = [column for column in COLUMNS if column not in header]
+        if missing:
+            result.errors.append(
+                (1, f"Missing column(s): {', '.join(missing)}. Expected: {','.join(COLUMNS)}.")
+            )
+            return []
+        reader.fieldnames = header
+        for number, raw in enumerate(reader, start=1):
+            if number > MAX_ROWS:
+                result.errors[:] = [(0, f"The file has more than {MAX_ROWS:,} rows: split it.")]
+                return []
+            line = reader.line_num
+            domain = _clean_domain(raw.get("domain") or "")
+            kind = (raw.get("event_type") or "").strip().lower().replace(" ", "_").replace("-", "_")
+            when = (raw.get("date") or "").strip()
+            if not _DOMAIN.match(domain):
+                result.errors.append((line, f"“{domain or '(empty)'}” is not a company domain."))
+                continue
+            if kind not in ProspectEvent.Kind.values:
+                result.errors.append(
+                    (line, f"“{kind or '(empty)'}” is not an event type. Use one of: {kinds}.")
+                )
+                continue
+            try:
+                occurred = parse_date(when)
+            except ValueError:
+                occurred = None
+            if occurred is None:
+                result.errors.append((line, f"“{when or '(empty)'}” is not a date (YYYY-MM-DD)."))
+                continue
+            if occurred > today:
+                result.errors.append((line, f"{occurred} is in the future."))
+                continue
+            rows.append((line, domain, kind, occurred))
+    except csv.Error as error:
+        result.errors.append((reader.line_num, f"The file is not a valid CSV ({error})."))
+        return []
+    if not rows and not result.errors:
+        result.errors.append((0, "The file has no rows."))
+    return rows
+
+
+def prospect_events_import(*, file: UploadedFile, imported_by: User) -> EventImportResult:
+    """Import every row, or none: any bad row is listed and nothing is written.
+
+    Rows already imported (same domain, type and date) are left as they are; every
+    event of the file is then matched, so a request opened since the last import of
+    the same event is suggested now.
+    """
+    from core.csv import csv_upload_text
+
+    result = EventImportResult()
+    try:
+        text = csv_upload_text(file)
+    except ValueError as error:
+        result.errors.append((0, str(error)))
+        return result
+    rows = _parse_rows(text, result)
+    if result.errors:
+        result.errors.sort()
+        return result
+    with transaction.atomic():
+        events = []
+        for _line, domain, kind, occurred in rows:
+            event, created = ProspectEvent.objects.get_or_create(
+                domain=domain,
+                kind=kind,
+                occurred_on=occurred,
+                defaults={"imported_by": imported_by},
+            )
+            result.created += created
+            result.unchanged += not created
+            events.append(event)
+        result.suggestions = suggestions_create(events=events)
+    return result
+
+
+def _domain_q(field_name: str, domain: str) -> Q:
+    # The prospect's address is at the domain or one of its subdomains (eu.acme.com).
+    return Q(**{f"{field_name}__iendswith": f"@{domain}"}) | Q(
+        **{f"{field_name}__iendswith": f".{domain}"}
+    )
+
+
+def suggestions_create(*, events: list[ProspectEvent]) -> int:
+    """Record a suggestion for each (event, open request / open referral) pair not yet
+    told, and email the reps after commit. Returns how many are new."""
+    from references.models import ReferenceRequest
+    from referrals.models import OPEN_STAGES, Referral
+
+    new: list[int] = []
+    for event in {e.pk: e for e in events}.values():
+        requests = ReferenceRequest.objects.filter(
+            _domain_q("prospect_email", event.domain),
+            status__in=ReferenceRequest.OPEN_STATUSES,
+        ).values_list("pk", "rep_id")
+        for request_id, rep_id in requests:
+            suggestion = _suggest(event=event, rep_id=rep_id, request_id=request_id)
+            if suggestion:
+                new.append(suggestion)
+        referrals = Referral.objects.filter(
+            referred_domain=event.domain, stage__in=OPEN_STAGES, owner_rep__isnull=False
+        ).values_list("pk", "owner_rep_id")
+        for referral_id, rep_id in referrals:
+            suggestion = _suggest(event=event, rep_id=rep_id, referral_id=referral_id)
+            if suggestion:
+                new.append(suggestion)
+    try:
+        # Survives a broker outage: the intent is written with the transaction.
+        from core.outbox import enqueue_after_commit
+    except ImportError:  # pragma: no cover - the outbox lands with the reliability work
+
+        def enqueue_after_commit(task, *args):
+            transaction.on_commit(lambda: task.delay(*args))
+
+    for suggestion_id in new:
+        enqueue_after_commit(SUGGESTION_TASK, suggestion_id)
+    return len(new)
+
+
+def _suggest(*, event: ProspectEvent, rep_id: int, request_id=None, referral_id=None) -> int | None:
+    try:
+        with transaction.atomic():
+            suggestion = ProspectEventSuggestion.objects.create(
+                event=event, rep_id=rep_id, request_id=request_id, referral_id=referral_id
+            )
+    except IntegrityError:
+        return None  # told already (this import ran before, or is running beside us)
+    return suggestion.pk
+
+
+def suggestion_url(suggestion: ProspectEventSuggestion) -> str:
+    if suggestion.request_id:
+        path = reverse("references:request_detail", kwargs={"pk": suggestion.request_id})
+    else:
+        path = reverse("referrals:rep_detail", kwargs={"pk": suggestion.referral_id})
+    return settings.SITE_URL + path
+
+
+def suggestion_deliver(*, suggestion_id: int) -> str:
+    """Email the rep once: ``emailed_at`` is claimed with a conditional update after send."""
+    from core.mail import send_templated
+
+    suggestion = (
+        ProspectEventSuggestion.objects.select_related("event", "request", "referral", "rep")
+        .filter(pk=suggestion_id)
+        .first()
+    )
+    if suggestion is None or suggestion.emailed_at is not None:
+        return "skipped"
+    if not suggestion.rep.is_active:
+        return "skipped: rep inactive"
+    target = suggestion.request or suggestion.referral
+    company = (
+        suggestion.request.prospect_company
+        if suggestion.request
+        else suggestion.referral.referred_company or suggestion.event.domain
+    )
+    send_templated(
+        to=suggestion.rep.email,
+        template="prospect_event_suggestion",
+        context={
+            "rep": suggestion.rep,
+            "event": suggestion.event,
+            "company": company,
+            "target": target,
+            "is_request": suggestion.request_id is not None,
+            "url": suggestion_url(suggestion),
+        },
+    )
+    ProspectEventSuggestion.objects.filter(pk=suggestion.pk, emailed_at__isnull=True).update(
+        emailed_at=timezone.now()
+    )
+    return "sent"

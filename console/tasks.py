@@ -1,0 +1,52 @@
+"""Celery tasks of the console: thin, taking ids, safe to run twice.
+
+Their names predate the console app (outbox rows, queued messages and the beat schedule
+store them), so each is given explicitly.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.core.cache import cache
+
+from challenges import progress
+from console import ams, prospect_events
+from console.selectors import home
+from core.outbox import ACTIVITY_TASK
+from core.tasks import RETRY
+
+
+@shared_task(name=ACTIVITY_TASK, **RETRY)
+def activity_refresh(advocate_id: int) -> None:
+    """After an activity: levels and badges catch up (awarded once: safe to repeat), and
+    the Advocate Mobilization Score and last_active_at move with it."""
+    progress.on_activity(advocate_id=advocate_id)
+    ams.ams_refresh(advocate_id=advocate_id)
+
+
+@shared_task(name="campaigns.ams.ams_recompute_one", **RETRY)
+def ams_recompute_one(advocate_id: int) -> None:
+    """Recompute one advocate's AMS (safe to repeat: it reads the records each time)."""
+    ams.ams_refresh(advocate_id=advocate_id)
+
+
+@shared_task(name=ams.AMS_RECOMPUTE_ALL_TASK, **RETRY)
+def ams_recompute_all() -> int:
+    """The nightly full recompute (also after the weights change)."""
+    return ams.ams_refresh_all()
+
+
+@shared_task(name=home.CHARTS_TASK, ignore_result=True, expires=home.CHARTS_LOCK_SECONDS)
+def console_charts_refresh_task() -> None:
+    """Beat, every ``CHARTS_REFRESH_SECONDS``; also asked for by a view that found the
+    figures missing or stale. Safe to run twice: the later result simply replaces the
+    earlier one."""
+    try:
+        home.console_charts_refresh()
+    finally:
+        cache.delete(home.CHARTS_LOCK_KEY)
+
+
+@shared_task(name=prospect_events.SUGGESTION_TASK, **RETRY)
+def prospect_event_suggestion_send(suggestion_id: int) -> str:
+    return prospect_events.suggestion_deliver(suggestion_id=suggestion_id)

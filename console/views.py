@@ -1,0 +1,235 @@
+"""The console: home, analytics, AMS weights, exports, prospect events (managers only)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.db.models.functions import Least
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from advocates.models import Advocate
+from campaigns.kinds_forms import CsvUploadForm
+from campaigns.models import Campaign
+from console import ams, charts, exports
+from console.exports import ExportWindowForm
+from console.forms import AmsWeightsForm
+from console.models import ProspectEvent, ProspectEventSuggestion
+from console.prospect_events import COLUMNS, prospect_events_import
+from console.selectors import analytics
+from console.selectors.home import CHARTS_REFRESH_SECONDS, console_overview
+from core.models import ProgramSettings
+from core.roles import manager_required
+
+PROMOTERS_PAGE_SIZE = 25
+PROSPECT_EVENTS_PAGE_SIZE = 50
+
+
+@manager_required
+@require_GET
+def console_home(request: HttpRequest) -> HttpResponse:
+    overview = console_overview()
+    figures = overview.charts
+    context = {
+        "h": overview.health,
+        "c": figures,
+        "p": figures.program if figures else None,
+        "charts_every": CHARTS_REFRESH_SECONDS // 60,
+    }
+    if figures is not None:
+        labels = [week.label for week in figures.weeks]
+        context |= {
+            "activity_points": charts.line_chart(
+                labels,
+                [("Points earned", "chart-line--brand", [w.points for w in figures.weeks])],
+            ),
+            "activity_people": charts.line_chart(
+                labels,
+                [("Advocates earning", "chart-line--ok", [w.advocates for w in figures.weeks])],
+            ),
+            "challenge_funnel": charts.funnel(figures.challenge_funnel),
+            "referral_funnel": charts.funnel(figures.referral_funnel),
+            "methods_chart": charts.bar_chart(
+                [(m.label, m.conversion or 0) for m in figures.methods],
+                value_format="{}%",
+                maximum=100,
+            ),
+            "levels_chart": charts.bar_chart([(lc.name, lc.advocates) for lc in figures.levels]),
+        }
+    return render(request, "console/home.html", context)
+
+
+@manager_required
+@require_GET
+def analytics_page(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    page = Paginator(analytics.promoters_not_acted(now=now), PROMOTERS_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "console/analytics.html#promoters", {"page": page})
+    say_do = analytics.say_vs_do()
+    grid = charts.bubble_grid(
+        say_do.cells,
+        column_labels=analytics.NPS_COLUMNS,
+        row_labels=analytics.AMS_BANDS,
+        column_css=[f"bubble--{analytics.nps_group(s)}" for s in range(11)],
+        width=440,
+    )
+    concentration = analytics.concentration_last_year(now=now)
+    return render(
+        request,
+        "console/analytics.html",
+        {
+            "page": page,
+            "say_do": say_do,
+            "grid": grid,
+            "c": concentration,
+            "refs": analytics.references_given(since=now - analytics.YEAR),
+            "since": now - analytics.YEAR,
+        },
+    )
+
+
+@manager_required
+@require_GET
+def exports_page(request: HttpRequest) -> HttpResponse:
+    form = ExportWindowForm(request.GET or None)
+    window = form.is_valid() or not form.is_bound
+    query = urlencode({k: v for k, v in request.GET.items() if k in ("start", "end") and v})
+    campaigns = Campaign.objects.order_by("-created_at", "-id")[:50]
+    return render(
+        request,
+        "console/exports.html",
+        {
+            "form": form,
+            "window_ok": window,
+            "query": query,
+            "exports": exports.EXPORTS.values(),
+            "campaigns": campaigns,
+        },
+    )
+
+
+def _bad_window(request: HttpRequest, form: ExportWindowForm) -> HttpResponse:
+    messages.error(request, "Those dates do not make a range: nothing was exported.")
+    return redirect(f"{reverse('console:exports')}?{request.GET.urlencode()}")
+
+
+@manager_required
+@require_GET
+def export_csv(request: HttpRequest, kind: str) -> StreamingHttpResponse | HttpResponse:
+    export = exports.EXPORTS.get(kind)
+    if export is None:
+        raise Http404("No such export.")
+    form = ExportWindowForm(request.GET)
+    if not form.is_valid():
+        return _bad_window(request, form)
+    return exports.export_response(export, **form.window())
+
+
+@manager_required
+@require_GET
+def campaign_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    campaign = get_object_or_404(Campaign, pk=pk)
+    return exports.campaign_results_response(campaign)
+
+
+@require_http_methods(["GET", "POST"])
+@manager_required
+def ams_settings(request: HttpRequest) -> HttpResponse:
+    current = ams.weights_current()
+    if request.method == "POST" and "reset" in request.POST:
+        ams.ams_weights_save(weights=ams.DEFAULT_WEIGHTS, by=request.user)
+        messages.success(request, "AMS weights reset to the defaults; scores are being recomputed.")
+        return redirect("console:ams")
+    form = AmsWeightsForm(request.POST if request.method == "POST" else None, initial=current)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ams.ams_weights_save(weights=form.cleaned_data, by=request.user)
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, "AMS weights saved; scores are being recomputed.")
+            return redirect("console:ams")
+    example_counts = {
+        "reference_calls": 2,
+        "referrals_made": 1,
+        "referrals_won": 1,
+        "reviews": 1,
+        "social_shares": 4,
+    }
+    example = ams.ams_compute(example_counts, current)
+    program = ProgramSettings.load()
+    return render(
+        request,
+        "console/ams.html",
+        {
+            "form": form,
+            "weights": current,
+            "public_share": 100 - current["private_share"],
+            "example": example,
+            "example_rows": ams.explain(example, example_counts, current),
+            "updated_at": program.updated_at if program.ams_weights else None,
+            "distribution": _distribution(),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _distribution() -> list[dict[str, Any]]:
+    """Active advocates per band of 10 AMS points (one grouped query)."""
+    counts = dict(
+        Advocate.objects.filter(status=Advocate.Status.ACTIVE)
+        .annotate(band=Least("ams", 99) / 10)
+        .values_list("band")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("band", "n")
+    )
+    top = max(counts.values(), default=0)
+    return [
+        {
+            "label": f"{band * 10}–{band * 10 + 9 if band < 9 else 100}",
+            "count": counts.get(band, 0),
+            "percent": round(100 * counts.get(band, 0) / top) if top else 0,
+        }
+        for band in range(10)
+    ]
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def prospect_events(request: HttpRequest) -> HttpResponse:
+    form = CsvUploadForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        report = prospect_events_import(file=form.cleaned_data["file"], imported_by=request.user)
+    page = Paginator(
+        ProspectEvent.objects.annotate(told=Count("suggestions")).order_by("-occurred_on", "-id"),
+        PROSPECT_EVENTS_PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    suggestions = ProspectEventSuggestion.objects.select_related(
+        "event", "rep", "request", "referral"
+    )[:20]
+    return render(
+        request,
+        "console/prospect_events.html",
+        {
+            "form": form,
+            "report": report,
+            "page": page,
+            "suggestions": suggestions,
+            "columns": ",".join(COLUMNS),
+            "kinds": ProspectEvent.Kind.choices,
+        },
+    )

@@ -1,0 +1,13 @@
+"""Shared infrastructure: roles, audit, outbox, mail, CSV, cache, images, program settings."""
+
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "core"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from core import mfa  # noqa: PLC0415 - signal receivers connect once the registry is ready
+
+        mfa.connect_signals()

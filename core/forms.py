@@ -1,0 +1,57 @@
+"""Forms of the shared pages: the program settings."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+
+from core import branding
+from core.images import decode_image
+
+
+class ColourInput(forms.TextInput):
+    input_type = "color"
+
+
+class ProgramSettingsForm(forms.Form):
+    name = forms.CharField(
+        label="Program name",
+        max_length=80,
+        required=False,
+        help_text=f"Shown in the header, page titles and emails. Empty: “{settings.PROGRAM_NAME}”.",
+    )
+    primary_color = forms.CharField(
+        label="Brand colour",
+        widget=ColourInput(),
+        help_text="Buttons, links and highlights. Text on it is picked to stay readable.",
+    )
+    logo_upload = forms.FileField(
+        label="Logo",
+        required=False,
+        help_text="PNG, JPEG or WebP (no SVG), up to 5 MB; transparent PNG looks best. "
+        "Shown 28 px high in the header.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+    )
+    remove_logo = forms.BooleanField(label="Remove the current logo", required=False)
+    fatigue_cap_per_week = forms.IntegerField(
+        label="Campaign emails per advocate per 7 days",
+        min_value=0,
+        max_value=50,
+        help_text="Campaigns skip advocates who already got this many emails in the last "
+        "7 days. 0 stops campaign email to advocates.",
+    )
+
+    def clean_primary_color(self) -> str:
+        value = self.cleaned_data["primary_color"].strip()
+        if not branding.HEX_COLOUR.match(value):
+            raise ValidationError("Use a hex colour such as #4338ca.")
+        return value.lower()
+
+    def clean_logo_upload(self) -> UploadedFile | None:
+        upload = self.cleaned_data.get("logo_upload")
+        if upload:
+            decode_image(upload, max_bytes=settings.AVATAR_MAX_BYTES)  # a clear error early
+            upload.seek(0)
+        return upload or None

@@ -1,0 +1,126 @@
+"""What every app shares: program settings, the audit log and the task outbox."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.validators import MaxValueValidator, RegexValidator
+from django.db import models, transaction
+from django.utils import timezone
+
+PROGRAM_SETTINGS_CACHE_KEY = "campaigns:program-settings:v1"
+
+
+class ProgramSettings(models.Model):
+    """The program's own settings: one row (pk=1), edited by managers in the console."""
+
+    name = models.CharField(
+        "program name", max_length=80, blank=True, help_text="Shown in the header and emails."
+    )
+    logo = models.ImageField(upload_to="branding/", blank=True)
+    primary_color = models.CharField(
+        "brand colour",
+        max_length=7,
+        default="#4338ca",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a hex colour such as #4338ca.")],
+    )
+    fatigue_cap_per_week = models.PositiveSmallIntegerField(
+        "campaign emails per advocate per 7 days",
+        default=2,
+        validators=[MaxValueValidator(50)],
+    )
+    # Interpreted (and defaulted, and validated) by campaigns.ams; {} means the defaults.
+    ams_weights = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        db_table = "campaigns_programsettings"  # the table predates the core app
+        verbose_name = "program settings"
+        verbose_name_plural = "program settings"
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def save(self, *args, **kwargs) -> None:
+        self.pk = 1
+        super().save(*args, **kwargs)
+        cache.delete(PROGRAM_SETTINGS_CACHE_KEY)
+        # Again after commit: a page read between this save and the commit would put the
+        # old row back in the cache for its whole timeout.
+        transaction.on_commit(lambda: cache.delete(PROGRAM_SETTINGS_CACHE_KEY))
+
+    @property
+    def display_name(self) -> str:
+        return self.name or settings.PROGRAM_NAME
+
+    @classmethod
+    def load(cls) -> ProgramSettings:
+        """The settings row (created with defaults on first use), cached until saved."""
+        current = cache.get(PROGRAM_SETTINGS_CACHE_KEY)
+        if current is None:
+            current, _ = cls.objects.get_or_create(pk=1)
+            cache.set(PROGRAM_SETTINGS_CACHE_KEY, current, 300)
+        return current
+
+
+class AuditEntry(models.Model):
+    """One manager action, kept for accountability (written by core.audit)."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
+    )
+    action = models.CharField(max_length=60, db_index=True)
+    target_type = models.CharField(max_length=100, blank=True)
+    target_id = models.CharField(max_length=40, blank=True)
+    target_repr = models.CharField(max_length=200, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        db_table = "advocates_auditentry"  # the table predates the core app
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class OutboxTask(models.Model):
+    """A Celery task to send, written in the transaction of the action that wants it.
+
+    core.outbox publishes it right after commit and marks it sent; when the broker
+    is unreachable the row stays unsent and the ``outbox_drain`` beat task sends it
+    later, so an action that committed never loses its follow-up work (email...).
+    """
+
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    # Indexed for the purge of old sent rows (a range at the old end, not a scan).
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        db_table = "advocates_outboxtask"  # the table predates the core app
+        indexes = [
+            # The drain reads only unsent rows, oldest first: a small partial index,
+            # however many sent rows are kept.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(sent_at__isnull=True),
+                name="outbox_unsent_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        state = "sent" if self.sent_at else f"unsent ({self.attempts} attempts)"
+        return f"{self.task} {state}"

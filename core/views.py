@@ -1,0 +1,154 @@
+"""Pages every role shares: health, the program settings, the brand stylesheet, the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import condition, require_GET, require_http_methods
+
+from core import branding
+from core.audit import audit_actions, audit_actors, audit_entries
+from core.forms import ProgramSettingsForm
+from core.models import ProgramSettings
+from core.roles import manager_required, public
+
+AUDIT_PAGE_SIZE = 50
+
+
+@public
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database (and Redis, when configured) answer; 503 otherwise."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as error:
+        checks["database"] = f"error: {type(error).__name__}"
+    if settings.REDIS_URL:
+        import redis
+
+        try:
+            redis.Redis.from_url(
+                settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+            ).ping()
+            checks["redis"] = "ok"
+        except Exception as error:
+            checks["redis"] = f"error: {type(error).__name__}"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
+    )
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def program_settings(request: HttpRequest) -> HttpResponse:
+    program = ProgramSettings.load()
+    initial = {
+        "name": program.name,
+        "primary_color": program.primary_color,
+        "fatigue_cap_per_week": program.fatigue_cap_per_week,
+    }
+    form = ProgramSettingsForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            branding.program_settings_update(
+                actor=request.user,
+                name=data["name"],
+                primary_color=data["primary_color"],
+                fatigue_cap_per_week=data["fatigue_cap_per_week"],
+                logo=data.get("logo_upload"),
+                remove_logo=data.get("remove_logo", False),
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, errors in error.error_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error("logo_upload", error)
+        else:
+            messages.success(request, "Program settings saved.")
+            return redirect("core:settings")
+    colours = branding.palette(program.primary_color)
+    return render(
+        request,
+        "core/settings.html",
+        {
+            "form": form,
+            "program": program,
+            "colours": colours,
+            "ink_is_white": colours.ink == branding.WHITE,
+            "contrast": round(branding.contrast(colours.brand, colours.ink), 1),
+            "logo_url": branding.logo_url(program),
+        },
+    )
+
+
+def _brand_etag(request: HttpRequest) -> str:
+    program = ProgramSettings.load()
+    return f'"brand-{program.primary_color[1:]}-{branding.stamp(program.updated_at)}"'
+
+
+def _brand_modified(request: HttpRequest) -> datetime | None:
+    return ProgramSettings.load().updated_at
+
+
+@public
+@require_GET
+@condition(etag_func=_brand_etag, last_modified_func=_brand_modified)
+def brand_css(request: HttpRequest) -> HttpResponse:
+    """``:root`` custom properties for the brand colour; base.html links it after app.css.
+
+    The link carries ``?v=<updated_at>``, so a versioned URL may be cached for a long
+    time (a new save changes the URL); an unversioned or stale one is revalidated often.
+    """
+    program = ProgramSettings.load()
+    response = HttpResponse(
+        branding.palette(program.primary_color).css(), content_type="text/css; charset=utf-8"
+    )
+    if request.GET.get("v") == branding.brand_version(program):
+        response["Cache-Control"] = "public, max-age=31536000, immutable"
+    else:
+        response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@manager_required
+@require_GET
+def audit_log(request: HttpRequest) -> HttpResponse:
+    actions = audit_actions()
+    actors = audit_actors()
+    action = request.GET.get("action", "")
+    action = action if action in actions else ""
+    actor_id = request.GET.get("actor", "")
+    actor_id = (
+        int(actor_id) if actor_id.isdigit() and int(actor_id) in {a.pk for a in actors} else None
+    )
+    entries = audit_entries(action=action, actor_id=actor_id)
+    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "actions": actions,
+        "actors": actors,
+        "action": action,
+        "actor_id": actor_id,
+        "querystring": query.urlencode(),
+    }
+    template = "core/audit.html"
+    if request.htmx:
+        template += "#results"
+    return render(request, template, context)

@@ -1,0 +1,49 @@
+"""Authorization cases for the console home, analytics and exports: managers only."""
+
+from __future__ import annotations
+
+from tests.authz import MANAGERS, Case, World, allowed
+
+
+def setup(world: World) -> None:
+    from campaigns.models import Campaign
+
+    world.objects["console_campaign"] = Campaign.objects.create(
+        name="Authz drive", kind=Campaign.Kind.REFERRAL_DRIVE, subject="Hi", body="Hello"
+    )
+
+
+def _campaign(world: World) -> dict:
+    return {"pk": world["console_campaign"].pk}
+
+
+# GET-only pages: a manager's POST is 405; everyone else is refused before that.
+MANAGER_ONLY_GET = allowed(roles=MANAGERS)
+MANAGER_POST_405 = allowed(405, roles=MANAGERS)
+
+CASES = [
+    Case("console:home", expect=MANAGER_ONLY_GET),
+    Case("console:home", method="post", expect=MANAGER_POST_405),
+    Case("console:analytics", expect=MANAGER_ONLY_GET),
+    Case("console:analytics", htmx=True, expect=MANAGER_ONLY_GET),
+    Case("console:analytics", method="post", expect=MANAGER_POST_405),
+    Case("console:exports", expect=MANAGER_ONLY_GET),
+    Case("console:exports", method="post", expect=MANAGER_POST_405),
+    Case("console:export", kwargs={"kind": "advocates"}, expect=MANAGER_ONLY_GET),
+    Case(
+        "console:export",
+        kwargs={"kind": "referrals"},
+        data={"start": "2026-01-01", "end": "2026-01-31"},
+        expect=MANAGER_ONLY_GET,
+    ),
+    # An unknown export is a 404 for a manager, still a 403 for anyone else.
+    Case("console:export", kwargs={"kind": "passwords"}, expect=allowed(404, roles=MANAGERS)),
+    Case("console:export", method="post", kwargs={"kind": "ledger"}, expect=MANAGER_POST_405),
+    Case("console:campaign_export", kwargs=_campaign, expect=MANAGER_ONLY_GET),
+    Case(
+        "console:campaign_export",
+        kwargs={"pk": 999999},
+        expect=allowed(404, roles=MANAGERS),
+    ),
+    Case("console:campaign_export", method="post", kwargs=_campaign, expect=MANAGER_POST_405),
+]
