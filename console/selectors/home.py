@@ -59,6 +59,7 @@ from django.utils import timezone
 from advocates.models import Advocate
 from challenges.models import Level, Submission
 from challenges.selectors import pending_review_count
+from core.outbox import PUBLISH_RETRY_POLICY
 from references.models import ReferenceRequest
 from referrals.models import Method, Referral, ReferralStageChange, Stage
 from rewards.models import PeriodPoints, Redemption
@@ -388,7 +389,6 @@ def _queue_refresh() -> None:
 def _ask_for_refresh(*, inline: bool) -> Charts | None:
     """Have the figures recomputed, once across processes; they are computed here only
     without a broker, or when the cache is empty and the broker refused the task."""
-    from core.outbox import PUBLISH_RETRY_POLICY
 
     if _without_broker():
         return console_charts_refresh()
