@@ -417,4 +417,4 @@ def advocate_profile_update(
         raise
 
 
-SESSION_INVITATION_TOKEN = "vouch_invitation_token"  # noqa: S105 - a session key name
+SESSION_INVITATION_TOKEN = "vouch_invitation_token"

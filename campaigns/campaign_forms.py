@@ -69,7 +69,7 @@ class CampaignForm(forms.ModelForm):
         ).order_by("title", "id")
         kind = self.data.get("kind") or self.initial.get("kind") or Campaign.Kind.CHALLENGE
         allowed = ", ".join(
-            "{{ %s }}" % name  # noqa: UP031 - braces would need quadrupling in an f-string
+            "{{ %s }}" % name
             for name in sorted(placeholders.allowed_placeholders(kind))
         )
         self.fields["body"].help_text = (

@@ -319,7 +319,7 @@ def segments_count(segments: Iterable[Any]) -> dict[int, int | None]:
             continue
         sql, branch_params = queryset.query.sql_with_params()
         # Django compiled the SQL; every value in it is a bound parameter.
-        parts.append(f"SELECT %s, COUNT(*) FROM ({sql}) AS segment_{len(parts)}")  # noqa: S608
+        parts.append(f"SELECT %s, COUNT(*) FROM ({sql}) AS segment_{len(parts)}")
         params.extend([segment.pk, *branch_params])
     if parts:
         with connection.cursor() as cursor:

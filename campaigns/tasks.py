@@ -1,4 +1,4 @@
 """Celery discovers tasks here; each lives beside the code it drives."""
 
-from campaigns.sending import campaign_send_batch, campaigns_dispatch_due  # noqa: F401
-from campaigns.triggers import triggers_evaluate  # noqa: F401
+from campaigns.sending import campaign_send_batch, campaigns_dispatch_due
+from campaigns.triggers import triggers_evaluate

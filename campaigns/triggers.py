@@ -113,7 +113,7 @@ def _claim(campaign_id: int, advocate_ids: list[int], now: datetime) -> list[int
         params += [campaign_id, advocate_id, fired_at]
     # Only the quoted table name is formatted in; every value is a parameter.
     sql = (
-        f"INSERT INTO {table} (campaign_id, advocate_id, fired_at) VALUES {rows} "  # noqa: S608
+        f"INSERT INTO {table} (campaign_id, advocate_id, fired_at) VALUES {rows} "
         "ON CONFLICT (campaign_id, advocate_id) DO NOTHING RETURNING advocate_id"
     )
     with connection.cursor() as cursor:

@@ -10,7 +10,7 @@ app_name = "campaigns"
 urlpatterns: list = []
 
 # --- segments and AMS ---
-from campaigns import views_segments  # noqa: E402
+from campaigns import views_segments
 
 urlpatterns += [
     path("console/segments/", views_segments.segment_list, name="segment_list"),
@@ -30,7 +30,7 @@ urlpatterns += [
 ]
 
 # --- campaigns: compose and send ---
-from campaigns import campaign_views  # noqa: E402
+from campaigns import campaign_views
 
 urlpatterns += [
     path("console/campaigns/", campaign_views.campaign_list, name="campaign_list"),
@@ -56,7 +56,7 @@ urlpatterns += [
 ]
 
 # --- campaigns: kinds, triggers, prospect events ---
-from campaigns import kinds_views  # noqa: E402
+from campaigns import kinds_views
 
 urlpatterns += [
     path("console/campaigns/<int:pk>/contacts/", kinds_views.contacts, name="kinds_contacts"),

@@ -8,6 +8,6 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from core import mfa  # noqa: PLC0415 - signal receivers connect once the registry is ready
+        from core import mfa
 
         mfa.connect_signals()

@@ -29,7 +29,7 @@ from tests import factories
 
 # The totals of the hostile-input suite (tests/hostile), printed at the end of the run:
 # hooked here because under xdist the controller never loads tests/hostile/conftest.py.
-from tests.hostile.tally import (  # noqa: F401
+from tests.hostile.tally import (
     pytest_sessionfinish,
     pytest_terminal_summary,
     pytest_testnodedown,

@@ -176,7 +176,7 @@ SELECT COUNT(*), COALESCE(SUM(n), 0), COALESCE(SUM(won), 0),
        COALESCE(SUM(CASE WHEN position <= (10 * referring + 99) / 100 THEN n ELSE 0 END), 0),
        COALESCE(SUM(CASE WHEN position <= (10 * referring + 99) / 100 THEN won ELSE 0 END), 0)
 FROM ranked
-"""  # noqa: S608
+"""
 
 
 CONCENTRATION_CACHE_KEY = "campaigns:analytics:concentration:v1"

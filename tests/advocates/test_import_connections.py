@@ -30,7 +30,7 @@ No,Contact,,,X,Y,01 Jan 2024
 Known,Person,https://www.linkedin.com/in/known-person,known@example.com,Known Co,CTO,05 May 2022
 "Lee, Jr.",Sam,https://www.linkedin.com/in/sam-lee,,"Initech, Inc.",CTO,05 May 2022
 Short,Row
-"""  # noqa: E501 - lines as LinkedIn writes them
+"""
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ import re
 
 from locust import HttpUser, between, task
 
-PLAN = json.loads(open(os.environ["VOUCH_LOAD_PLAN"]).read())  # noqa: SIM115
+PLAN = json.loads(open(os.environ["VOUCH_LOAD_PLAN"]).read())
 _next = {role: itertools.cycle(PLAN[role]) for role in ("advocates", "reps", "managers")}
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 TOKEN = re.compile(r'name="token" value="([^"]+)"')

@@ -57,10 +57,10 @@ from referrals.models import (
 from rewards.models import LedgerEntry, PeriodPoints, Redemption, Reward
 from rewards.services import period_starts
 
-BENCH_PASSWORD = "vouch-bench-2026"  # noqa: S105 - printed for the benchmark on purpose
+BENCH_PASSWORD = "vouch-bench-2026"
 # Managers must use two-factor authentication (advocates.mfa): the bench manager's
 # authenticator app has this fixed secret, so a load test can compute its codes.
-BENCH_TOTP_SECRET = "VOUCHBENCHVOUCHBENCHVOUCHBENCH23"  # noqa: S105 - documented bench secret
+BENCH_TOTP_SECRET = "VOUCHBENCHVOUCHBENCHVOUCHBENCH23"
 MANAGER_EMAIL = "bench-manager@bench.vouch"
 REP_EMAIL = "bench-rep@bench.vouch"
 ADVOCATE_EMAIL = "bench-advocate@bench.vouch"
@@ -363,7 +363,7 @@ class Generator:
                 email, first, last, password = MANAGER_EMAIL, "Mia", "Manager", self.hashed
             else:
                 email, first, last = f"user{uid}@bench.example", rng.choice(FIRST), rng.choice(LAST)
-                password = "!bench"  # noqa: S105 - unusable: only the bench logins sign in
+                password = "!bench"
             user_rows.append(
                 (uid, email, first, last, password, uid == self.manager_id, True, joined_base)
             )

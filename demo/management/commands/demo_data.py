@@ -16,10 +16,10 @@ from advocates.models import Advocate, Company, Product, Tag, User
 from core.roles import MANAGERS_GROUP, REPS_GROUP
 from rewards.services import points_award
 
-DEMO_PASSWORD = "vouch-demo-2026"  # noqa: S105 - printed for the demo on purpose
+DEMO_PASSWORD = "vouch-demo-2026"
 # The manager's authenticator app secret (managers must use two-factor authentication):
 # add it to an authenticator app, or print the current code with `manage.py demo_totp`.
-DEMO_TOTP_SECRET = "VOUCHDEMOVOUCHDEMOVOUCHDEMOVOUCH"  # noqa: S105 - documented demo secret
+DEMO_TOTP_SECRET = "VOUCHDEMOVOUCHDEMOVOUCHDEMOVOUCH"
 
 PEOPLE = [
     # email, first, last, role, company, title
