@@ -416,3 +416,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- CSV imports ---------------------------------------------------------------------------
+# One cap for every web upload (invitations, connections, campaign contacts, prospects,
+# prospect events): the whole file is read in the request. The management commands
+# stream files of any size.
+CSV_UPLOAD_MAX_ROWS = env_int("CSV_UPLOAD_MAX_ROWS", 10_000)
+CSV_UPLOAD_MAX_BYTES = env_int("CSV_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)

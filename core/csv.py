@@ -1,4 +1,15 @@
-"""CSV files that are safe to open in a spreadsheet, streamed row by row.
+"""Every CSV in and out of Vouch: one reader for imports, one writer for exports.
+
+**Reading.** ``csv_read`` streams the rows of a file whose header names the columns an
+import needs; every import (web uploads and management commands) goes through it, so
+they share the same checks and the same messages: UTF-8 only (a BOM is dropped), no
+NUL bytes, the header's missing columns named, malformed CSV reported with its line,
+and, for web uploads, one row cap (``CSV_UPLOAD_MAX_ROWS``) and one size cap
+(``CSV_UPLOAD_MAX_BYTES``). The command line passes ``max_rows=None`` and streams a
+file of any size. A file-level problem raises ``CsvFileError``; a bad *row* is the
+importer's to judge.
+
+**Writing.** Files that are safe to open in a spreadsheet, streamed row by row.
 
 A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is read
 by Excel, LibreOffice and Google Sheets as a formula (``=HYPERLINK(...)``, DDE
@@ -14,15 +25,17 @@ or a generator).
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import IO, Any
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-CSV_MAX_BYTES = 5 * 1024 * 1024
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -87,19 +100,96 @@ def stream_csv(
     return response
 
 
-def csv_upload_text(file: UploadedFile) -> str:
-    """The text of an uploaded CSV file (UTF-8, BOM dropped); ValueError says what is wrong.
+class CsvFileError(ValueError):
+    """The file as a whole cannot be imported; ``line`` says where (0: the whole file)."""
 
-    Shared by every CSV upload (invitations here, campaign contacts and prospects).
-    """
-    data = file.read(CSV_MAX_BYTES + 1)
-    if len(data) > CSV_MAX_BYTES:
-        raise ValueError("The file is larger than 5 MB.")
+    def __init__(self, message: str, *, line: int = 0) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    """One data row: its line in the file (as an editor shows it) and its cells, stripped,
+    keyed by the lower-cased header names."""
+
+    line: int
+    cells: dict[str, str]
+
+
+def csv_upload_text(file: UploadedFile, *, max_bytes: int | None = None) -> str:
+    """The text of an uploaded CSV file (UTF-8, BOM dropped); CsvFileError says what is wrong."""
+    limit = settings.CSV_UPLOAD_MAX_BYTES if max_bytes is None else max_bytes
+    data = file.read(limit + 1)
+    if len(data) > limit:
+        raise CsvFileError(f"The file is larger than {limit // (1024 * 1024)} MB.")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValueError("The file is not UTF-8 text. Export it as “CSV UTF-8”.") from None
+        raise CsvFileError("The file is not UTF-8 text. Export it as “CSV UTF-8”.") from None
     if "\x00" in text:
-        # Binary data (a spreadsheet saved as .csv, ...); PostgreSQL refuses NUL in text.
-        raise ValueError("The file is not a CSV text file. Export it as “CSV UTF-8”.")
+        raise CsvFileError("The file is not a CSV text file. Export it as “CSV UTF-8”.")
     return text
+
+
+def csv_read(
+    source: UploadedFile | IO[str] | str,
+    *,
+    columns: Sequence[str],
+    max_rows: int | None = -1,
+) -> Iterator[CsvRow]:
+    """Stream the data rows of ``source`` (an upload, an open text file, or its text).
+
+    The header must name every one of ``columns`` (case and surrounding spaces ignored;
+    other columns are kept too). ``max_rows`` defaults to ``CSV_UPLOAD_MAX_ROWS`` for
+    uploads and text; ``None`` means no cap (the command line, which streams). Raises
+    ``CsvFileError`` before the first row for a header problem, and at the row where
+    the file turns out to be unreadable or too long: an importer that must write all
+    or nothing collects the rows first.
+    """
+    if max_rows == -1:
+        max_rows = (
+            None
+            if hasattr(source, "readline") and not isinstance(source, UploadedFile)
+            else settings.CSV_UPLOAD_MAX_ROWS
+        )
+    if isinstance(source, UploadedFile):
+        source = csv_upload_text(source)
+    stream: IO[str] = io.StringIO(source, newline="") if isinstance(source, str) else source
+    reader = csv.DictReader(_checked_lines(stream))
+    try:
+        header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
+    except csv.Error as error:
+        raise CsvFileError(f"The file is not valid CSV: {error}.", line=1) from None
+    missing = [column for column in columns if column not in header]
+    if missing:
+        raise CsvFileError(
+            f"Missing column(s): {', '.join(missing)}. Expected: {','.join(columns)}.", line=1
+        )
+    reader.fieldnames = header
+    count = 0
+    try:
+        for raw in reader:
+            count += 1
+            if max_rows is not None and count > max_rows:
+                raise CsvFileError(f"The file has more than {max_rows:,} rows: split it.")
+            # line_num counts physical lines, so a quoted line break does not shift the
+            # numbers the user sees in their editor.
+            yield CsvRow(
+                line=reader.line_num,
+                cells={key: (value or "").strip() for key, value in raw.items() if key},
+            )
+    except csv.Error as error:
+        raise CsvFileError(f"The file is not valid CSV: {error}.", line=reader.line_num) from None
+
+
+def _checked_lines(stream: IO[str]) -> Iterator[str]:
+    first = True
+    for line in stream:
+        if first:
+            line = line.removeprefix("\ufeff")
+            first = False
+        if "\x00" in line:
+            # Binary data (a spreadsheet saved as .csv, ...); PostgreSQL refuses NUL in text.
+            raise CsvFileError("The file is not a CSV text file. Export it as “CSV UTF-8”.")
+        yield line
