@@ -4,7 +4,7 @@
     .venv/bin/python bench/export_memory.py 10000 100000 300000
 
 For each size, one process seeds a database with that many campaign messages, then a
-fresh process streams the campaign's results CSV (campaigns.exports, the code behind
+fresh process streams the campaign's results CSV (console.exports, the code behind
 /console/exports/campaigns/<pk>.csv) and reports its peak RSS before and after. A
 third process loads the same rows as model instances, as a naive export would, for
 contrast. Streaming should cost the same few MB at every size; the naive load grows

@@ -58,7 +58,7 @@ def totp_code(secret: str = TOTP_SECRET, *, offset: int = 0) -> str:
 
 
 def _totp(obj: User, create: bool, extracted: bool | None) -> None:
-    """Admins and managers get an authenticator app (they must have one: advocates.mfa);
+    """Admins and managers get an authenticator app (they must have one: core.mfa);
     ``totp=False`` makes one without, ``totp=True`` gives anyone one."""
     if not create:
         return

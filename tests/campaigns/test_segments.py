@@ -34,7 +34,7 @@ from tests.rewards.factories import give_points
 
 
 def _set(advocate: Advocate, lifetime_points: int = 0, **values) -> None:
-    # Points through the ledger; the columns campaigns.ams keeps (NPS, AMS, activity) set
+    # Points through the ledger; the columns console.ams keeps (NPS, AMS, activity) set
     # directly, so each criterion is tested on its own.
     if lifetime_points:
         give_points(advocate, lifetime_points)

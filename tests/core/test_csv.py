@@ -1,4 +1,4 @@
-"""Spreadsheet-safe, streamed CSV (campaigns.csv_safe), used by every console export."""
+"""Spreadsheet-safe, streamed CSV (core.csv), used by every console export."""
 
 from __future__ import annotations
 

@@ -49,7 +49,7 @@ class Stack:
         """What beat does every 30 s: publish ``outbox_drain``; the worker runs it."""
         subprocess.run(
             [sys.executable, "manage.py", "shell", "-c",
-             "from advocates.tasks import outbox_drain; outbox_drain.delay()"],
+             "from core.tasks import outbox_drain; outbox_drain.delay()"],
             cwd=settings.BASE_DIR, env=self.worker.env, check=True, timeout=60,
             capture_output=True,
         )  # fmt: skip

@@ -58,7 +58,7 @@ from rewards.models import LedgerEntry, PeriodPoints, Redemption, Reward
 from rewards.services import period_starts
 
 BENCH_PASSWORD = "vouch-bench-2026"
-# Managers must use two-factor authentication (advocates.mfa): the bench manager's
+# Managers must use two-factor authentication (core.mfa): the bench manager's
 # authenticator app has this fixed secret, so a load test can compute its codes.
 BENCH_TOTP_SECRET = "VOUCHBENCHVOUCHBENCHVOUCHBENCH23"
 MANAGER_EMAIL = "bench-manager@bench.vouch"
