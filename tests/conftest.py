@@ -48,7 +48,7 @@ def _clean_cache(settings) -> None:
 
 @pytest.fixture(autouse=True)
 def _program_settings_cached(_clean_cache: None, request: pytest.FixtureRequest) -> None:
-    """Every page reads the program's branding (campaigns.ProgramSettings, one row) from
+    """Every page reads the program's branding (core.models.ProgramSettings, one row) from
     the cache; warm it, as a running site has it, so that query counts measure the page
     rather than the first cache miss after ``_clean_cache``."""
     marker = request.node.get_closest_marker("django_db")

@@ -1,5 +1,5 @@
 """The transactional outbox: work enqueued by an action commits with it, and survives a
-broker that is down (advocates.outbox). The real-Redis version of this story is
+broker that is down (core.outbox). The real-Redis version of this story is
 tests/integration/test_redis_down.py; here the broker is replaced at its one seam."""
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ from rewards.services import period_starts
 
 Row = tuple[Any, ...]
 BENCH_PASSWORD = "vouch-bench-2026"  # noqa: S105 - the bench logins' published password
-# Managers must use two-factor authentication (advocates.mfa): the bench manager's
+# Managers must use two-factor authentication (core.mfa): the bench manager's
 # authenticator app has this fixed secret, so a load test can compute its codes.
 BENCH_TOTP_SECRET = "VOUCHBENCHVOUCHBENCHVOUCHBENCH23"  # noqa: S105 - published, see above
 MANAGER_EMAIL = "bench-manager@bench.vouch"
