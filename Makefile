@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Test processes for `make test` (pytest-xdist; each gets its own test database).
+# Test processes for `make test` and `make test-fast` (pytest-xdist; each gets its own
+# test database).
 # TEST_WORKERS=0 runs the suite in this one process.
 TEST_WORKERS ?= auto
 
@@ -43,7 +44,7 @@ test: $(STAMP)
 # `worker` marker); PostgreSQL-only tests skip. `make test` before pushing runs them all.
 test-fast: $(STAMP)
 	env -u DATABASE_URL -u REDIS_URL -u VOUCH_REQUIRE_SERVICES \
-	  $(PY) -m pytest -n auto --dist loadfile -m "not browser and not worker" \
+	  $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not browser and not worker" \
 	  --ignore=tests/browser --ignore=tests/integration $(PYTEST_ARGS)
 
 # The static checks (.pre-commit-config.yaml: ruff check, ruff format --check,
