@@ -1,15 +1,17 @@
-# Vouch: `make run` serves the demo; `make test` runs the whole suite.
+# Vouch: `make run` serves the demo; `make test` runs the whole suite; `make test-fast` is
+# the inner loop; `make lint` runs the static checks (the same ones .ci/run runs).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Test processes for `make test` (pytest-xdist; each gets its own test database).
+# Test processes for `make test` and `make test-fast` (pytest-xdist; each gets its own
+# test database).
 # TEST_WORKERS=0 runs the suite in this one process.
 TEST_WORKERS ?= auto
 
-.PHONY: run test install lint format worker beat clean totp
+.PHONY: run test test-fast install lint format worker beat clean totp
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,9 +39,22 @@ totp: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
+# The inner loop: SQLite whatever DATABASE_URL says, tasks in-process, no browser
+# journeys (tests/browser), no real-worker or integration tests (tests/integration,
+# `worker` marker); PostgreSQL-only tests skip. `make test` before pushing runs them all.
+test-fast: $(STAMP)
+	env -u DATABASE_URL -u REDIS_URL -u VOUCH_REQUIRE_SERVICES \
+	  $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not browser and not worker" \
+	  --ignore=tests/browser --ignore=tests/integration $(PYTEST_ARGS)
+
+# The static checks (.pre-commit-config.yaml: ruff check, ruff format --check,
+# djlint --lint, django-upgrade, mypy, lint-imports) and no model change without a
+# migration. `$(VENV)/bin/pre-commit install` runs the same hooks before each commit.
+lint: export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 lint: $(STAMP)
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pre-commit run --all-files --show-diff-on-failure
+	DEBUG=true $(PY) manage.py makemigrations --check --dry-run \
+	  || { echo "Models changed without a migration: run makemigrations."; exit 1; }
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .

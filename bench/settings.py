@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
-from config.settings import *
+from config.settings import *  # noqa: F403 - every production setting, overridden below
 
 ROOT_URLCONF = "bench.urls"
 # Static files collected for the benchmark only, outside the working tree.
-STATIC_ROOT = os.environ.get("BENCH_STATIC_ROOT", "/tmp/vouch-bench-static")
+STATIC_ROOT = Path(os.environ.get("BENCH_STATIC_ROOT", "/tmp/vouch-bench-static"))  # noqa: S108

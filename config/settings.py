@@ -140,9 +140,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-# Short OLTP queries: PostgreSQL's JIT, triggered by the cost estimates of a few
-# aggregates at 100,000 advocates, spent 0.6-2.4 s compiling queries that run in tens of
-# milliseconds (console charts, segment counts). Set DB_JIT=true to keep it.
+# Short OLTP queries: the cost estimates of a few aggregates over a large program
+# trigger PostgreSQL's JIT, which then spends far longer compiling those queries than
+# running them (console charts, segment counts; figures in bench/results/). Set
+# DB_JIT=true to keep it.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env_bool(
     "DB_JIT", default=False
 ):
@@ -181,7 +182,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis would hand a running or waiting task to a second worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
-    # A request publishing to an unreachable Redis gives up quickly (advocates.outbox).
+    # A request publishing to an unreachable Redis gives up quickly (core.outbox).
     "socket_connect_timeout": 3,
 }
 CELERY_TASK_TIME_LIMIT = 900
@@ -216,7 +217,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300,
         "options": {"expires": 240},
     },
-    # Work a Redis outage left in the database outbox (advocates.outbox).
+    # Work a Redis outage left in the database outbox (core.outbox).
     "outbox-drain": {
         "task": "advocates.tasks.outbox_drain",
         "schedule": 30,
@@ -401,7 +402,7 @@ else:
 
 # --- Multi-factor authentication (allauth.mfa) -----------------------------------------
 # Everyone may add an authenticator app (TOTP); managers and admins must have one before
-# any page but their account pages (advocates.mfa.MFARequiredMiddleware).
+# any page but their account pages (core.mfa.MFARequiredMiddleware).
 VOUCH_MFA_REQUIRED_FOR_MANAGERS = env_bool("VOUCH_MFA_REQUIRED_FOR_MANAGERS", default=True)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = PROGRAM_NAME

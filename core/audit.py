@@ -24,7 +24,7 @@ def audit_record(
 ) -> AuditEntry:
     """Record that ``actor`` did ``action`` (dotted, e.g. "redemption.refund") to ``target``."""
     return AuditEntry.objects.create(
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_id=actor.pk if actor is not None and actor.is_authenticated else None,
         action=action,
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",

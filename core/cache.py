@@ -24,8 +24,10 @@ import uuid
 from typing import Any
 
 import redis.exceptions
+from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
+from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
@@ -132,8 +134,6 @@ def cache_version(key: str) -> str:
     value, not a counter restarting at 1: values cached under a version that was lost
     (Redis emptied) can never be read again under a new one.
     """
-    from django.core.cache import cache
-
     version = cache.get(key)
     if version is None:
         cache.add(key, uuid.uuid4().hex, timeout=None)  # a racing process may win
@@ -147,7 +147,4 @@ def cache_version_bump(key: str) -> None:
     After commit, so a reader never caches figures under the new version from a
     snapshot without the write; a rolled-back write changes nothing.
     """
-    from django.core.cache import cache
-    from django.db import transaction
-
     transaction.on_commit(lambda: cache.set(key, uuid.uuid4().hex, timeout=None))

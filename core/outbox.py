@@ -82,12 +82,13 @@ def activity_after_commit(*, advocate_id: int) -> None:
 
 def _publish(name: str, args: list, kwargs: dict) -> None:
     app = current_app
-    options = {"retry": True, "retry_policy": PUBLISH_RETRY_POLICY}
     task = app.tasks.get(name)
     if task is not None:
-        task.apply_async(args=args, kwargs=kwargs, **options)
+        task.apply_async(
+            args=tuple(args), kwargs=kwargs, retry=True, retry_policy=PUBLISH_RETRY_POLICY
+        )
     else:  # not imported in this process: the worker knows it by name
-        app.send_task(name, args=args, kwargs=kwargs, **options)
+        app.send_task(name, args=args, kwargs=kwargs, retry=True, retry_policy=PUBLISH_RETRY_POLICY)
 
 
 def _error_text(error: BaseException) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import redis
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -17,6 +18,7 @@ from django.views.decorators.http import condition, require_GET, require_http_me
 from core import branding
 from core.audit import audit_actions, audit_actors, audit_entries
 from core.forms import ProgramSettingsForm
+from core.http import HtmxHttpRequest
 from core.models import ProgramSettings
 from core.roles import manager_required, public
 
@@ -36,8 +38,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception as error:
         checks["database"] = f"error: {type(error).__name__}"
     if settings.REDIS_URL:
-        import redis
-
         try:
             redis.Redis.from_url(
                 settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
@@ -127,14 +127,16 @@ def brand_css(request: HttpRequest) -> HttpResponse:
 
 @manager_required
 @require_GET
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: HtmxHttpRequest) -> HttpResponse:
     actions = audit_actions()
     actors = audit_actors()
     action = request.GET.get("action", "")
     action = action if action in actions else ""
-    actor_id = request.GET.get("actor", "")
+    actor_param = request.GET.get("actor", "")
     actor_id = (
-        int(actor_id) if actor_id.isdigit() and int(actor_id) in {a.pk for a in actors} else None
+        int(actor_param)
+        if actor_param.isdigit() and int(actor_param) in {a.pk for a in actors}
+        else None
     )
     entries = audit_entries(action=action, actor_id=actor_id)
     page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))

@@ -15,8 +15,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from advocates.models import Advocate, Company, User
+from challenges import services as challenge_services
 from challenges.models import Challenge, NPSResponse
 from console.ams import ams_refresh_all
+from referrals.services import referral_create
 
 # email, first, last, company, title, NPS, public kinds done, referrals made
 COHORT = (
@@ -50,9 +52,6 @@ def _cohort_member(email: str, first: str, last: str, company_name: str, title: 
 
 
 def _load_cohort(stdout: TextIO) -> int:
-    from challenges import services as challenge_services
-    from referrals.services import referral_create
-
     manager = User.objects.filter(email="manager@demo.vouch").first()
     challenges = {
         kind: Challenge.objects.filter(kind=kind, status=Challenge.Status.PUBLISHED).first()

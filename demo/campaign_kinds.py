@@ -14,6 +14,7 @@ from django.utils import timezone
 from advocates.models import User
 from campaigns import kinds_services
 from campaigns.models import Campaign
+from console.prospect_events import prospect_events_import
 
 DRIVE_NAME = "Reference drive: Q4 pipeline"
 PROMOTER_NAME = "Thanks, promoter"
@@ -86,8 +87,6 @@ def load(stdout: TextIO) -> None:
         )
     if promoter.status == Campaign.Status.DRAFT:
         kinds_services.campaign_trigger_start(campaign_id=promoter.pk)
-    from console.prospect_events import prospect_events_import
-
     # Percy's open request (references demo) is at northwind.example: its rep hears of it.
     day = (timezone.localdate() - timedelta(days=2)).isoformat()
     prospect_events_import(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TextIO
+from typing import Any, TextIO
 
 from django.utils import timezone
 
@@ -14,7 +14,7 @@ from challenges.models import Challenge, Submission
 
 Kind = Challenge.Kind
 
-CHALLENGES = [
+CHALLENGES: list[tuple[str, str, int, bool, int | None, dict[str, Any]]] = [
     # title, kind, points, auto_approve, days open, extra fields
     (
         "Share our spring launch on LinkedIn",
@@ -101,7 +101,7 @@ NPS_ANSWERS = [
 
 
 def load(stdout: TextIO) -> None:
-    manager = User.objects.filter(email="manager@demo.vouch").first()
+    manager = User.objects.get(email="manager@demo.vouch")
     now = timezone.now()
     made = 0
     by_kind: dict[str, Challenge] = {}

@@ -84,8 +84,8 @@ def load(stdout: TextIO) -> None:
             cap_points=1000,
             qualified_points=50,
         )
-    for advocate in Advocate.objects.filter(user__email__endswith="@demo.vouch"):
-        referral_link_for(advocate_id=advocate.pk)
+    for demo_advocate in Advocate.objects.filter(user__email__endswith="@demo.vouch"):
+        referral_link_for(advocate_id=demo_advocate.pk)
     made = 0
     for external_id, email, name, referred, company, method, days, stages, amount in DEMO:
         if Referral.objects.filter(external_id=external_id).exists():

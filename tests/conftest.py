@@ -29,10 +29,11 @@ from tests import factories
 
 # The totals of the hostile-input suite (tests/hostile), printed at the end of the run:
 # hooked here because under xdist the controller never loads tests/hostile/conftest.py.
+# pytest finds hooks by their names in this module: the imports are the use.
 from tests.hostile.tally import (
-    pytest_sessionfinish,
-    pytest_terminal_summary,
-    pytest_testnodedown,
+    pytest_sessionfinish,  # noqa: F401
+    pytest_terminal_summary,  # noqa: F401
+    pytest_testnodedown,  # noqa: F401
 )
 
 
@@ -48,7 +49,7 @@ def _clean_cache(settings) -> None:
 
 @pytest.fixture(autouse=True)
 def _program_settings_cached(_clean_cache: None, request: pytest.FixtureRequest) -> None:
-    """Every page reads the program's branding (campaigns.ProgramSettings, one row) from
+    """Every page reads the program's branding (core.models.ProgramSettings, one row) from
     the cache; warm it, as a running site has it, so that query counts measure the page
     rather than the first cache miss after ``_clean_cache``."""
     marker = request.node.get_closest_marker("django_db")

@@ -3,14 +3,14 @@ empty files, quoted newlines, NUL bytes, 100,000 rows.
 
 A file that cannot be read is refused with a clear message and imports nothing; a
 readable file with a BOM, extra columns or quoted line breaks imports its rows; a file
-over an import's row limit is refused in seconds, whole (nothing half-imported). Every
-import's limits are listed in IMPORT_LIMITS below (and in docs/reliability.md).
+over an import's row limit is refused whole (nothing half-imported). Every import's
+limits are listed in IMPORT_LIMITS below (and in docs/reliability.md). How long a refusal
+takes is measured by bench/csv_refusal.py, not asserted here.
 """
 
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -27,7 +27,6 @@ pytestmark = pytest.mark.django_db
 # Audit entries record an attempted import, even one that imported nothing.
 NOT_DATA = {"advocates.AuditEntry", "campaigns.ProgramSettings"}
 BIG_ROWS = 100_000
-BIG_SECONDS = 60  # a 100,000-row file is answered (refused) well within a request timeout
 
 
 @dataclass
@@ -137,12 +136,10 @@ def _upload(ctx: dict, name: str, content: bytes, *, filename: str = "people.csv
     url = spec.url(ctx)
     before = table_counts()
     data = spec.data | {spec.field: SimpleUploadedFile(filename, content, "text/csv")}
-    started = time.monotonic()
     response = ctx["clients"][spec.role].post(url, data=data, follow=True)
-    elapsed = time.monotonic() - started
     assert response.status_code < 500
     wrote = {k: v for k, v in changed(before, table_counts()).items() if k not in NOT_DATA}
-    return response, wrote, elapsed
+    return response, wrote
 
 
 GOOD = ["Ann", "Bob", "Cy"]
@@ -170,14 +167,14 @@ UNREADABLE = {
 @pytest.mark.parametrize("variant", READABLE)
 @pytest.mark.parametrize("name", IMPORTS)
 def test_readable_files_import_their_rows(ctx, name, variant) -> None:
-    response, wrote, _ = _upload(ctx, name, READABLE[variant](IMPORTS[name]))
+    response, wrote = _upload(ctx, name, READABLE[variant](IMPORTS[name]))
     assert wrote, f"{name} / {variant}: nothing imported\n" + response.content.decode()[-3000:]
 
 
 @pytest.mark.parametrize("variant", UNREADABLE)
 @pytest.mark.parametrize("name", IMPORTS)
 def test_unreadable_files_are_refused_and_import_nothing(ctx, name, variant) -> None:
-    response, wrote, _ = _upload(ctx, name, UNREADABLE[variant](IMPORTS[name]))
+    response, wrote = _upload(ctx, name, UNREADABLE[variant](IMPORTS[name]))
     if variant == "NUL in a cell" and wrote:
         # Importing the clean rows and listing the bad one is fine; storing a NUL is not.
         return
@@ -199,11 +196,10 @@ REFUSED_BIG = ("rows: split it", "is larger than")
 
 
 @pytest.mark.parametrize("name", IMPORTS)
-def test_a_file_of_100000_rows_is_refused_quickly_and_imports_nothing(ctx, name) -> None:
+def test_a_file_of_100000_rows_is_refused_whole_and_imports_nothing(ctx, name) -> None:
     spec = IMPORTS[name]
     body = _csv(spec, [f"N{i}" for i in range(BIG_ROWS)]).encode()
-    response, wrote, elapsed = _upload(ctx, name, body)
-    assert elapsed < BIG_SECONDS, f"{name}: {elapsed:.0f}s for {BIG_ROWS:,} rows"
+    response, wrote = _upload(ctx, name, body)
     assert not wrote, f"{name}: {BIG_ROWS:,} rows half-imported: {wrote}"
     page = response.content.decode()
     assert any(reason in page for reason in REFUSED_BIG), page[-3000:]
@@ -214,6 +210,6 @@ def test_one_row_over_the_row_limit_is_refused_whole(ctx, name) -> None:
     spec = IMPORTS[name]
     _size, rows = IMPORT_LIMITS[name]
     body = _csv(spec, ["N"] * (rows + 1)).encode()  # short rows: under the size limit
-    response, wrote, _ = _upload(ctx, name, body)
+    response, wrote = _upload(ctx, name, body)
     assert not wrote, f"{name}: {rows + 1:,} rows half-imported: {wrote}"
     assert f"The file has more than {rows:,} rows: split it." in response.content.decode()

@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.management import call_command
@@ -57,10 +58,11 @@ from referrals.models import (
 from rewards.models import LedgerEntry, PeriodPoints, Redemption, Reward
 from rewards.services import period_starts
 
-BENCH_PASSWORD = "vouch-bench-2026"
+Row = tuple[Any, ...]
+BENCH_PASSWORD = "vouch-bench-2026"  # noqa: S105 - the bench logins' published password
 # Managers must use two-factor authentication (core.mfa): the bench manager's
 # authenticator app has this fixed secret, so a load test can compute its codes.
-BENCH_TOTP_SECRET = "VOUCHBENCHVOUCHBENCHVOUCHBENCH23"
+BENCH_TOTP_SECRET = "VOUCHBENCHVOUCHBENCHVOUCHBENCH23"  # noqa: S105 - published, see above
 MANAGER_EMAIL = "bench-manager@bench.vouch"
 REP_EMAIL = "bench-rep@bench.vouch"
 ADVOCATE_EMAIL = "bench-advocate@bench.vouch"
@@ -125,6 +127,13 @@ def _weighted(rng: random.Random, mix: Sequence[tuple]) -> tuple:
     return rng.choices(mix, weights=[row[-1] for row in mix])[0]
 
 
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field), f"{model.__name__}.{name}"
+    assert field.column, f"{model.__name__}.{name}"
+    return field.column
+
+
 class Writer:
     """Writes rows (tuples in ``fields`` order, primary key included) of one model."""
 
@@ -157,7 +166,7 @@ class Writer:
                 fields = [*fields, *(f.attname for f in extra)]
                 rows = (tuple(row) + defaults for row in rows)
             table = model._meta.db_table
-            columns = [model._meta.get_field(name).column for name in fields]
+            columns = [_column(model, name) for name in fields]
             json_at = [
                 i
                 for i, name in enumerate(fields)
@@ -182,10 +191,10 @@ class Writer:
                 chunk.append(model(**dict(zip(fields, row, strict=True))))
                 count += 1
                 if len(chunk) >= batch:
-                    model.objects.bulk_create(chunk)
+                    model._default_manager.bulk_create(chunk)
                     chunk = []
             if chunk:
-                model.objects.bulk_create(chunk)
+                model._default_manager.bulk_create(chunk)
         label = model._meta.label
         self.stdout.write(f"  wrote {count:>9,} {label} ({time.monotonic() - started:.1f} s)")
         self.counts[label] = self.counts.get(label, 0) + count
@@ -340,7 +349,7 @@ class Generator:
         self.tags = [Tag.objects.create(name=name).pk for name in TAGS]
         n_companies = self.count(5000, 3)
         self.companies = []
-        rows = []
+        rows: list[Row] = []
         for cid in range(1, n_companies + 1):
             industry = rng.choice(INDUSTRIES)
             size = rng.choice(SIZE_BANDS)
@@ -353,7 +362,7 @@ class Generator:
         self.rep_ids = list(range(n + 1, n + n_reps + 1))
         self.manager_id = n + n_reps + 1
         joined_base = now - timedelta(days=730)
-        user_rows = []
+        user_rows: list[Row] = []
         for uid in range(1, self.manager_id + 1):
             if uid == 1:
                 email, first, last, password = ADVOCATE_EMAIL, "Bea", "Bench", self.hashed
@@ -363,7 +372,7 @@ class Generator:
                 email, first, last, password = MANAGER_EMAIL, "Mia", "Manager", self.hashed
             else:
                 email, first, last = f"user{uid}@bench.example", rng.choice(FIRST), rng.choice(LAST)
-                password = "!bench"
+                password = "!bench"  # noqa: S105 - an unusable hash: no login
             user_rows.append(
                 (uid, email, first, last, password, uid == self.manager_id, True, joined_base)
             )
@@ -395,15 +404,15 @@ class Generator:
                 )
             ]
         )
-        from allauth.mfa.totp.internal.auth import TOTP
-
         TOTP.activate(User.objects.get(pk=self.manager_id), BENCH_TOTP_SECRET)
 
         self.status = [""] * (n + 1)
         self.opt_in = [False] * (n + 1)
         self.owner = [0] * (n + 1)
         self.adv_company = [0] * (n + 1)
-        rows, prod_rows, tag_rows = [], [], []
+        rows = []
+        prod_rows: list[Row] = []
+        tag_rows: list[Row] = []
         pid = tid = 0
         seniorities = list(TITLES)
         for aid in range(1, n + 1):
@@ -508,7 +517,7 @@ class Generator:
         )
         n_challenges = self.count(300, 10)
         self.challenge_points = []
-        rows = []
+        rows: list[Row] = []
         for cid in range(1, n_challenges + 1):
             points = rng.choice((25, 50, 50, 100, 150, 250))
             starts = self.ago(365)
@@ -608,7 +617,8 @@ class Generator:
         target = self.count(1_000_000, 50)
         n_challenges = len(self.challenge_points)
         per = max(1, target // max(1, len(self.active)))
-        rows, nps = [], []
+        rows: list[Row] = []
+        nps: list[Row] = []
         sid = 0
         for aid in self.active:
             k = min(n_challenges, max(1, round(rng.gauss(per, per / 3))))
@@ -634,6 +644,7 @@ class Generator:
                     )
                 )
                 if status == "approved":
+                    assert reviewed is not None  # an approved submission was reviewed
                     self.entry(
                         aid,
                         points,
@@ -671,7 +682,9 @@ class Generator:
     def referrals(self) -> None:
         rng, w = self.rng, self.w
         target = self.count(500_000, 25)
-        rows, changes, rewards = [], [], []
+        rows: list[Row] = []
+        changes: list[Row] = []
+        rewards: list[Row] = []
         cid = 0
         for rid in range(1, target + 1):
             aid = 1 if rid % 50 == 0 else rng.choice(self.active)
@@ -785,7 +798,7 @@ class Generator:
     def redemptions(self) -> None:
         rng, w = self.rng, self.w
         target = self.count(100_000, 10)
-        rows = []
+        rows: list[Row] = []
         for red_id in range(1, target + 1):
             aid = 1 if red_id % 40 == 0 else rng.choice(self.active)
             reward = rng.randrange(len(self.rewards))
@@ -880,7 +893,10 @@ class Generator:
     def references(self) -> None:
         rng, w, now = self.rng, self.w, self.now
         target = self.count(20_000, 10)
-        rows, prod_rows, topic_rows, asks = [], [], [], []
+        rows: list[Row] = []
+        prod_rows: list[Row] = []
+        topic_rows: list[Row] = []
+        asks: list[Row] = []
         ask_id = 0
         pid = tid = 0
         seniorities = list(TITLES)
@@ -943,6 +959,7 @@ class Generator:
                     )
                 )
                 if status == "completed":
+                    assert completed is not None  # a completed call has its date
                     self.entry(
                         aid,
                         200,
@@ -1006,7 +1023,7 @@ class Generator:
         rng, w, n, now = self.rng, self.w, self.n, self.now
         # People: one per advocate (same id), one per rep and the manager (employees),
         # then outside contacts (prospects' colleagues) up to half as many as advocates.
-        rows = []
+        rows: list[Row] = []
         for aid in range(1, n + 1):
             rows.append(
                 (
@@ -1065,7 +1082,7 @@ class Generator:
         )
         target = self.count(1_000_000, 100)
         seen: set[int] = set()
-        edges = []
+        edges: list[Row] = []
         stride = last + 1
         while len(edges) < target:
             a = rng.randint(1, last)

@@ -16,10 +16,10 @@ from advocates.models import Advocate, Company, Product, Tag, User
 from core.roles import MANAGERS_GROUP, REPS_GROUP
 from rewards.services import points_award
 
-DEMO_PASSWORD = "vouch-demo-2026"
+DEMO_PASSWORD = "vouch-demo-2026"  # noqa: S105 - the demo logins' published password
 # The manager's authenticator app secret (managers must use two-factor authentication):
 # add it to an authenticator app, or print the current code with `manage.py demo_totp`.
-DEMO_TOTP_SECRET = "VOUCHDEMOVOUCHDEMOVOUCHDEMOVOUCH"
+DEMO_TOTP_SECRET = "VOUCHDEMOVOUCHDEMOVOUCHDEMOVOUCH"  # noqa: S105 - published, see above
 
 PEOPLE = [
     # email, first, last, role, company, title
@@ -78,6 +78,7 @@ class Command(BaseCommand):
                 user.groups.add(reps)
                 rep = rep or user
             else:
+                assert company_name is not None  # every advocate in PEOPLE has a company
                 domain, industry, size = COMPANIES[company_name]
                 company, _ = Company.objects.get_or_create(
                     name=company_name,
