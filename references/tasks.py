@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from core.tasks import RETRY
 from references import emails, services
-
-RETRY = {
-    "autoretry_for": (OSError,),
-    "retry_backoff": True,
-    "retry_backoff_max": 600,
-    "max_retries": 8,
-}
 
 
 @shared_task(**RETRY)

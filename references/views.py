@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from advocates import graph
 from advocates.selectors import advocate_for_user
 from core.roles import Role, advocate_required, has_role, manager_required, public, staff_required
-from references import matching, selectors, services
+from references import links, matching, selectors, services
 from references.forms import (
     CloseForm,
     ConnectionsImportForm,
@@ -96,7 +96,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "current": current,
         "asks": ref.asks_newest_first,
         "candidates": list(ref.candidates.all()),
-        "prospect_url": services.prospect_url(ref)
+        "prospect_url": links.prospect_url(ref)
         if ref.status == ReferenceRequest.Status.WITH_PROSPECT
         else "",
         "close_form": CloseForm(),
@@ -457,7 +457,7 @@ def prospect(request: HttpRequest, pk: int, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def prospect_feedback(request: HttpRequest, pk: int, token: str) -> HttpResponse:
     try:
-        ref = services.request_from_token(pk, token, purpose=services.FEEDBACK_SALT)
+        ref = services.request_from_token(pk, token, purpose=links.FEEDBACK_SALT)
     except services.ReferenceError as error:
         return _link_problem(request, error)
     form = FeedbackForm(request.POST or None)

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from advocates.models import Advocate
-from references import matching, selectors, services
+from references import links, matching, selectors, services
 from references.models import Ask, ReferenceRequest
 from references.tasks import asks_expire_overdue
 from rewards.models import LedgerEntry
@@ -173,7 +173,7 @@ def test_feedback_from_both_sides_once(client, advocate_client, chosen, advocate
     ask.refresh_from_db()
     assert (ask.advocate_rating, ask.advocate_feedback) == (5, "Great people")
 
-    token = services.prospect_token(request, purpose=services.FEEDBACK_SALT)
+    token = links.prospect_token(request, purpose=links.FEEDBACK_SALT)
     link = reverse("references:prospect_feedback", kwargs={"pk": request.pk, "token": token})
     assert client.post(link, {"rating": 4, "text": "Helpful"}).status_code == 302
     client.post(link, {"rating": 1})
