@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from advocates.models import Advocate, Tag
 from rewards.models import PeriodPoints
-from rewards.services import period_starts
+from rewards.services.ledger import period_starts
 
 TOP = 20
 

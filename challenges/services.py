@@ -24,7 +24,7 @@ from challenges.selectors import submission_counts_forget
 from core.audit import audit_record
 from core.images import reencode_image
 from rewards.models import LedgerEntry
-from rewards.services import InsufficientPoints, points_award, points_reverse
+from rewards.services.ledger import InsufficientPoints, points_award, points_reverse
 
 SUBMISSION_IMAGE_SIDE = 1600  # px: enough to read a screenshot, small enough to store
 

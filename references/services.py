@@ -32,7 +32,7 @@ from references.models import (
     ReferencePause,
     ReferenceRequest,
 )
-from rewards.services import points_award
+from rewards.services.ledger import points_award
 
 FEEDBACK_LINK_DAYS = 30
 DEFAULT_CALL_POINTS = 250

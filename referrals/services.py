@@ -46,7 +46,7 @@ from referrals.models import (
     RewardRule,
     Stage,
 )
-from rewards.services import InsufficientPoints, points_award, points_reverse
+from rewards.services.ledger import InsufficientPoints, points_award, points_reverse
 
 logger = logging.getLogger(__name__)
 

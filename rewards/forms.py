@@ -86,7 +86,7 @@ class RewardForm(forms.ModelForm):
         return data
 
     def _post_clean(self) -> None:
-        # Validation lives in the form's clean() and in rewards.catalog; the model's
+        # Validation lives in the form's clean() and in rewards.services.catalog; the model's
         # full_clean would report the same constraints a second time, less clearly.
         pass
 

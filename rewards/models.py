@@ -95,7 +95,7 @@ class Reward(models.Model):
     """Something advocates can redeem their points for, managed by community managers.
 
     ``stock`` is the number of units left (null: unlimited); the database refuses a
-    negative stock and ``rewards.catalog.reward_redeem`` takes units under a row lock.
+    negative stock and ``rewards.services.catalog.reward_redeem`` takes units under a row lock.
     """
 
     class Kind(models.TextChoices):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 from django.db.models import (
     Case,
@@ -18,7 +18,6 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from advocates.models import Advocate
-from rewards.catalog import limit_period_start
 from rewards.models import LedgerEntry, Redemption, Reward
 
 
@@ -29,6 +28,36 @@ def ledger_recent(*, advocate_id: int, limit: int = 10) -> QuerySet[LedgerEntry]
 
 
 # --- Reward catalog and redemptions ---------------------------------------------------
+
+
+def limit_period_start(period: str, now: datetime) -> datetime | None:
+    """Start (UTC) of the calendar period holding ``now``; None for "ever"."""
+    day = now.astimezone(UTC).date()
+    if period == Reward.LimitPeriod.WEEK:
+        start = date.fromordinal(day.toordinal() - day.weekday())
+    elif period == Reward.LimitPeriod.MONTH:
+        start = day.replace(day=1)
+    elif period == Reward.LimitPeriod.QUARTER:
+        start = day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
+    elif period == Reward.LimitPeriod.YEAR:
+        start = day.replace(month=1, day=1)
+    else:
+        return None
+    return datetime(start.year, start.month, start.day, tzinfo=UTC)
+
+
+def redemptions_counted_for_limit(*, reward: Reward, advocate_id: int, now: datetime) -> int:
+    """Redemptions of ``reward`` by the advocate in the current limit period.
+
+    Cancelled ones do not count: their points and unit were given back.
+    """
+    redemptions = Redemption.objects.filter(reward=reward, advocate_id=advocate_id).exclude(
+        status=Redemption.Status.CANCELLED
+    )
+    start = limit_period_start(reward.limit_period, now)
+    if start is not None:
+        redemptions = redemptions.filter(created_at__gte=start)
+    return redemptions.count()
 
 
 class CatalogRank:

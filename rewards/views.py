@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from advocates.models import User
 from advocates.selectors import advocate_for_user
 from core.roles import advocate_required, manager_required
-from rewards import catalog, selectors
+from rewards import selectors
 from rewards.forms import (
     CancelForm,
     CatalogFilterForm,
@@ -21,6 +21,7 @@ from rewards.forms import (
     RewardForm,
 )
 from rewards.models import Redemption, Reward
+from rewards.services import catalog
 
 CATALOG_PAGE_SIZE = 24
 MANAGE_PAGE_SIZE = 25

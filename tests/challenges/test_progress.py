@@ -23,7 +23,7 @@ from challenges.models import (
 )
 from challenges.progress import BadgeRow, LevelRow, level_for, level_progress, on_activity
 from rewards.models import LedgerEntry
-from rewards.services import points_award
+from rewards.services.ledger import points_award
 from tests import factories
 from tests.concurrency import run_at_once
 

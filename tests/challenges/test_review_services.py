@@ -8,7 +8,7 @@ from challenges import services
 from challenges.models import Submission
 from challenges.services import ReviewError
 from rewards.models import LedgerEntry
-from rewards.services import points_spend
+from rewards.services.ledger import points_spend
 from tests.challenges.factories import ChallengeFactory, SubmissionFactory
 
 pytestmark = pytest.mark.django_db

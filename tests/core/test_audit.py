@@ -20,7 +20,7 @@ from core.models import AuditEntry
 from references.services import weights_update
 from referrals.models import Stage
 from referrals.services import referral_advance
-from rewards import catalog
+from rewards.services import catalog
 from tests import factories
 from tests.challenges.factories import ChallengeFactory, SubmissionFactory
 from tests.referrals.factories import ReferralFactory

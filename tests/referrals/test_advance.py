@@ -11,7 +11,7 @@ from django.utils import timezone
 from referrals.models import ReferralReward, RewardRule, Stage
 from referrals.services import ReferralError, referral_advance
 from rewards.models import LedgerEntry
-from rewards.services import points_award, points_spend
+from rewards.services.ledger import points_award, points_spend
 from tests.referrals.factories import ReferralFactory, RewardRuleFactory
 
 pytestmark = pytest.mark.django_db

@@ -55,7 +55,7 @@ from referrals.models import (
     Stage,
 )
 from rewards.models import LedgerEntry, PeriodPoints, Redemption, Reward
-from rewards.services import period_starts
+from rewards.services.ledger import period_starts
 
 BENCH_PASSWORD = "vouch-bench-2026"
 # Managers must use two-factor authentication (advocates.mfa): the bench manager's
