@@ -7,7 +7,8 @@ from django import forms
 from django.core.validators import MinValueValidator
 
 from advocates.models import Tag
-from challenges.models import Challenge, Level
+from challenges.models import Badge, Challenge, Level
+from challenges.selectors.leaderboards import Period
 from challenges.services import SubmissionInput
 
 NPS_QUESTION = "How likely are you to recommend us to a friend or colleague?"
@@ -264,3 +265,37 @@ class NPSPeriodForm(forms.Form):
         if self.is_bound and self.is_valid():
             return self.cleaned_data["start"], self.cleaned_data["end"]
         return default
+
+
+# --- Leaderboards, levels and badges ----------------------------------------------------
+
+
+class LeaderboardFilterForm(forms.Form):
+    period = forms.ChoiceField(choices=Period.CHOICES, required=False)
+    tag = forms.ModelChoiceField(queryset=Tag.objects.all(), required=False, empty_label="Everyone")
+
+
+class LevelForm(forms.Form):
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    name = forms.CharField(max_length=50)
+    threshold = forms.IntegerField(min_value=0, max_value=1_000_000_000, label="From points")
+
+
+class BadgeForm(forms.Form):
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    icon = forms.CharField(max_length=8, required=False, initial="🏅")
+    name = forms.CharField(max_length=100)
+    description = forms.CharField(max_length=255, required=False)
+    rule = forms.ChoiceField(choices=Badge.Rule.choices)
+    count = forms.IntegerField(
+        min_value=1, max_value=1000, initial=1, label="N", help_text="For counting rules."
+    )
+
+
+# can_delete: a row ticked "Delete" is not validated (its fields may be left empty).
+LevelFormSet = forms.formset_factory(
+    LevelForm, extra=1, max_num=30, validate_max=True, can_delete=True
+)
+BadgeFormSet = forms.formset_factory(
+    BadgeForm, extra=1, max_num=60, validate_max=True, can_delete=True
+)

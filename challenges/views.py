@@ -5,17 +5,36 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
+from django.forms import BaseFormSet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from advocates.models import Advocate
+from advocates.models import Advocate, Tag
 from advocates.selectors import advocate_for_user
 from challenges import selectors, services
-from challenges.forms import ChallengeFilterForm, ChallengeForm, NPSPeriodForm, SubmissionForm
-from challenges.models import Challenge, Submission
-from core.roles import advocate_required, manager_required
+from challenges.forms import (
+    BadgeFormSet,
+    ChallengeFilterForm,
+    ChallengeForm,
+    LeaderboardFilterForm,
+    LevelFormSet,
+    NPSPeriodForm,
+    SubmissionForm,
+)
+from challenges.models import Badge, Challenge, Submission
+from challenges.selectors import leaderboards
+from challenges.selectors.progress import levels_all
+from challenges.services.progress import (
+    DEFAULT_LEVELS,
+    BadgeRow,
+    LevelRow,
+    badges_save,
+    levels_save,
+    notifications_mark_read,
+)
+from core.roles import Role, advocate_required, manager_required, role_required
 
 MANAGE_PAGE_SIZE = 25
 REVIEW_PAGE_SIZE = 20
@@ -381,3 +400,153 @@ def nps(request: HttpRequest) -> HttpResponse:
     start, end = form.period(default)
     summary = selectors.nps_summary(start=start, end=end)
     return render(request, "challenges/nps.html", {"form": form, "summary": summary})
+
+
+# --- Leaderboards, levels and badges, notifications --------------------------------------
+
+
+def _viewer(request: HttpRequest) -> Advocate | None:
+    """The signed-in advocate, if any: a manager may have no advocate profile."""
+    return (
+        Advocate.objects.filter(user=request.user)
+        .only("id", "status", "leaderboard_opt_out", "lifetime_points")
+        .first()
+    )
+
+
+@role_required(Role.ADVOCATE, Role.MANAGER)
+def leaderboard(request: HttpRequest) -> HttpResponse:
+    filters = LeaderboardFilterForm(request.GET)
+    data = filters.cleaned_data if filters.is_valid() else {}
+    # A bad period or an unknown tag falls back to the default board rather than failing:
+    # these are links people share.
+    period = data.get("period") or leaderboards.Period.WEEK
+    tag = data.get("tag")
+    board = leaderboards.leaderboard(period=period, tag=tag, viewer=_viewer(request))
+    context = {
+        "board": board,
+        "periods": leaderboards.Period.CHOICES,
+        "tags": list(Tag.objects.order_by("name")),
+        "tag_id": tag.pk if tag else None,
+    }
+    template = "challenges/leaderboard.html"
+    if request.htmx:
+        template += "#board"
+    return render(request, template, context)
+
+
+def _level_rows(formset: BaseFormSet) -> list[LevelRow]:
+    rows = []
+    for form in formset.forms:
+        data = form.cleaned_data
+        if data.get("DELETE"):
+            if data.get("id") is not None:
+                rows.append(LevelRow(id=data["id"], name="", threshold=0, delete=True))
+        elif data:  # an untouched extra row has no data
+            rows.append(LevelRow(id=data["id"], name=data["name"], threshold=data["threshold"]))
+    return rows
+
+
+def _badge_rows(formset: BaseFormSet) -> list[BadgeRow]:
+    rows = []
+    for form in formset.forms:
+        data = form.cleaned_data
+        if data.get("DELETE"):
+            if data.get("id") is not None:
+                rows.append(
+                    BadgeRow(
+                        id=data["id"],
+                        name="",
+                        description="",
+                        rule="",
+                        count=1,
+                        icon="",
+                        delete=True,
+                    )
+                )
+        elif data:
+            rows.append(
+                BadgeRow(
+                    id=data["id"],
+                    name=data["name"],
+                    description=data["description"],
+                    rule=data["rule"],
+                    count=data["count"],
+                    icon=data["icon"],
+                )
+            )
+    return rows
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def levels(request: HttpRequest) -> HttpResponse:
+    existing_levels = levels_all()
+    level_initial = [
+        {"id": level.pk, "name": level.name, "threshold": level.threshold}
+        for level in existing_levels
+    ] or [{"name": name, "threshold": threshold} for name, threshold in DEFAULT_LEVELS]
+    badges = list(Badge.objects.order_by("name"))
+    badge_initial = [
+        {
+            "id": badge.pk,
+            "icon": badge.icon,
+            "name": badge.name,
+            "description": badge.description,
+            "rule": badge.rule,
+            "count": badge.count,
+        }
+        for badge in badges
+    ]
+    posted_levels = request.method == "POST" and "save_levels" in request.POST
+    posted_badges = request.method == "POST" and "save_badges" in request.POST
+    level_formset = LevelFormSet(
+        request.POST if posted_levels else None, initial=level_initial, prefix="levels"
+    )
+    badge_formset = BadgeFormSet(
+        request.POST if posted_badges else None, initial=badge_initial, prefix="badges"
+    )
+    level_errors: list[str] = []
+    badge_errors: list[str] = []
+    if posted_levels and level_formset.is_valid():
+        try:
+            levels_save(rows=_level_rows(level_formset), by=request.user)
+        except ValidationError as error:
+            level_errors = error.messages
+        else:
+            messages.success(request, "Levels saved.")
+            return redirect("challenges:levels")
+    if posted_badges and badge_formset.is_valid():
+        try:
+            badges_save(rows=_badge_rows(badge_formset), by=request.user)
+        except ValidationError as error:
+            badge_errors = error.messages
+        else:
+            messages.success(request, "Badges saved.")
+            return redirect("challenges:levels")
+    return render(
+        request,
+        "challenges/leaderboard_levels.html",
+        {
+            "level_formset": level_formset,
+            "badge_formset": badge_formset,
+            "level_errors": level_errors,
+            "badge_errors": badge_errors,
+            "levels_unsaved": not existing_levels,
+        },
+    )
+
+
+@advocate_required
+@require_POST
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    """Mark my notifications read (the hub's "Mark all read" button)."""
+    advocate = Advocate.objects.only("id").get(user=request.user)
+    notifications_mark_read(advocate_id=advocate.pk)
+    if request.htmx:
+        return render(
+            request,
+            "challenges/partials/progress_panel.html#notifications",
+            {"notifications": [], "more_notifications": False},
+        )
+    return redirect("advocates:hub")

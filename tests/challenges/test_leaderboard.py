@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from challenges.leaderboards import Period, leaderboard
+from challenges.selectors.leaderboards import Period, leaderboard
 from rewards.models import LedgerEntry, PeriodPoints
 from rewards.services.ledger import points_award
 from tests import factories

@@ -23,6 +23,7 @@ from challenges.models import Challenge, NPSResponse, Submission
 from challenges.selectors import submission_counts_forget
 from core.audit import audit_record
 from core.images import reencode_image
+from core.outbox import activity_after_commit
 from rewards.models import LedgerEntry
 from rewards.services.ledger import InsufficientPoints, points_award, points_reverse
 
@@ -274,8 +275,6 @@ def submission_create(
 
 
 def _queue_progress(advocate_id: int) -> None:
-    from core.outbox import activity_after_commit
-
     activity_after_commit(advocate_id=advocate_id)
 
 

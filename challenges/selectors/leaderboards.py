@@ -1,6 +1,6 @@
 """Leaderboards: this week, this month and all time; overall or per tag.
 
-Built to stay live and fast at 100,000 advocates without a cache:
+Built to stay live without a cache, whatever the number of advocates:
 
 - week and month read ``rewards.PeriodPoints`` (one row per advocate and period, kept
   by the ledger in the award's transaction) through its index
