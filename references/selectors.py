@@ -21,7 +21,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from advocates.models import Advocate, User
-from references import matching
+from references.matching import guard
 from references.models import Ask, Candidate, ReferenceRequest
 
 
@@ -72,7 +72,7 @@ def pending_asks(advocate: Advocate) -> QuerySet[Ask]:
 
 
 def advocate_load(advocate: Advocate) -> int:
-    return matching.advocate_load(advocate.pk)
+    return guard.advocate_load(advocate.pk)
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def advocates_near_cap(*, limit: int = 20) -> list[NearCap]:
     Counted set-wise from the asks in the window (one GROUP BY), then the few
     advocates are fetched: no per-advocate subquery over the whole community.
     """
-    since = timezone.now() - matching.CAP_WINDOW
+    since = timezone.now() - guard.CAP_WINDOW
     rows = list(
         Ask.objects.filter(
             Q(status__in=Ask.IN_FLIGHT) | Q(status=Ask.Status.COMPLETED, completed_at__gte=since),

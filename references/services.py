@@ -25,6 +25,8 @@ from core.audit import audit_record
 from core.outbox import activity_after_commit, enqueue_after_commit
 from references import matching
 from references.links import CHOICE_SALT
+from references.matching.band import advocates_changed
+from references.matching.guard import available_advocates, unavailable_reason
 from references.models import (
     Ask,
     Candidate,
@@ -248,7 +250,7 @@ def _reserve(*, request: ReferenceRequest, advocate_id: int) -> Ask:
     )
     if advocate is None:
         raise ReferenceError("This advocate no longer exists.")
-    why_not = matching.unavailable_reason(advocate, now)
+    why_not = unavailable_reason(advocate, now)
     if why_not:
         raise ReferenceError(why_not)
     if Ask.objects.filter(request=request, advocate=advocate).exists():
@@ -304,7 +306,7 @@ def _advance(request_id: int) -> Ask | None:
         asked = set(request.asks.values_list("advocate_id", flat=True))
         # Only try those who look available without a lock, so this transaction
         # normally locks one advocate row: fewer locks held, less room for deadlocks.
-        available = matching.available_advocates().values("pk")
+        available = available_advocates().values("pk")
         next_choices = (
             request.candidates.exclude(advocate_id__in=asked)
             .filter(advocate_id__in=available)
@@ -341,7 +343,7 @@ def ask_answer(*, ask_id: int, advocate: Advocate, accept: bool, reason: str = "
                 raise ReferenceError("The time to answer has passed.")
             raise ReferenceError(f"You already answered: {ask.get_status_display().lower()}.")
         if not accept:
-            matching.advocates_changed()  # free again for other requests
+            advocates_changed()  # free again for other requests
         if accept:
             request.status = ReferenceRequest.Status.SCHEDULED
             request.accepted_at = now
@@ -369,7 +371,7 @@ def asks_expire(*, now: datetime | None = None) -> int:
                 status=Ask.Status.EXPIRED, answered_at=now
             ):
                 continue  # answered in the meantime
-            matching.advocates_changed()  # free again for other requests
+            advocates_changed()  # free again for other requests
         expired += 1
         _advance(request_id)
     return expired
@@ -393,7 +395,7 @@ def call_record(*, request: ReferenceRequest, completed: bool) -> Ask:
             status=status, completed_at=now
         )
         if not completed:
-            matching.advocates_changed()  # a missed call does not count toward the cap
+            advocates_changed()  # a missed call does not count toward the cap
         request.status = (
             ReferenceRequest.Status.COMPLETED if completed else ReferenceRequest.Status.NO_SHOW
         )
@@ -503,7 +505,7 @@ def reference_pause_set(*, advocate: Advocate, until: date | None) -> None:
     with transaction.atomic():
         if until is None:
             ReferencePause.objects.filter(advocate=advocate).delete()
-            matching.advocates_changed()  # askable again
+            advocates_changed()  # askable again
         else:
             ReferencePause.objects.update_or_create(advocate=advocate, defaults={"until": until})
 
