@@ -1,9 +1,12 @@
-"""The CRM API: ``POST /api/crm/events``, signed like Stripe's webhooks.
+"""The CRM API's views: ``POST /api/crm/events``, signed like Stripe's webhooks.
 
-See /work/briefs/README_referrals.md ("CRM API") for the contract. Each event id is
-applied once: the first result is stored with the event and returned for any replay.
-Errors that changed nothing (bad signature, malformed body, unknown referral) are not
-stored, so the CRM can fix and resend the same id.
+Kept apart from ``views.py`` because it is a machine interface (JSON in and out, a
+signature instead of a session), not a page. An event is ``referral.stage_changed``
+(``referral``, ``stage``, optional ``amount`` and ``occurred_at``) or
+``referral.created`` (``advocate_email``, ``referred_name``, ``referred_email``...).
+Each event id is applied once: the first result is stored with the event and returned
+for any replay. Errors that changed nothing (bad signature, malformed body, unknown
+referral) are not stored, so the CRM can fix and resend the same id.
 """
 
 from __future__ import annotations

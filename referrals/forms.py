@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from core.csv import CsvFileError, csv_upload_text
 from core.roles import REPS_GROUP
 from referrals.models import RejectionReason, Stage
 
@@ -134,11 +137,8 @@ class KpiWindowForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    MAX_BYTES = 5 * 1024 * 1024
-
     file = forms.FileField(
         label="CSV file",
-        help_text="UTF-8, up to 5 MB and 5,000 rows.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
     invite = forms.BooleanField(
@@ -146,11 +146,16 @@ class ImportForm(forms.Form):
         required=False,
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        megabytes = settings.CSV_UPLOAD_MAX_BYTES // (1024 * 1024)
+        self.fields[
+            "file"
+        ].help_text = f"UTF-8, up to {megabytes} MB and {settings.CSV_UPLOAD_MAX_ROWS:,} rows."
+
     def clean_file(self) -> str:
-        upload = self.cleaned_data["file"]
-        if upload.size > self.MAX_BYTES:
-            raise ValidationError("The file is larger than 5 MB.")
+        """The file's text; its size and encoding are checked as every upload's are."""
         try:
-            return upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ValidationError("The file is not UTF-8 text. Export it as “CSV UTF-8”.") from None
+            return csv_upload_text(self.cleaned_data["file"])
+        except CsvFileError as error:
+            raise ValidationError(str(error)) from None

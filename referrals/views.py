@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from advocates.models import Advocate
 from advocates.selectors import advocate_for_user
+from core.audit import audit_record
 from core.roles import (
     REPS_GROUP,
     Role,
@@ -27,7 +28,7 @@ from core.roles import (
     public,
     staff_required,
 )
-from referrals import imports, selectors, services
+from referrals import selectors, services
 from referrals.forms import (
     AdvanceForm,
     AssignForm,
@@ -40,6 +41,7 @@ from referrals.forms import (
 )
 from referrals.kpis import BENCHMARKS, referral_kpis_cached
 from referrals.models import Method, Referral, RejectionReason, Stage
+from referrals.services import imports
 
 PAGE_SIZE = 20
 LANDING_WINDOW_SECONDS = 600
@@ -547,14 +549,12 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     report = None
     if kind == "advocates" and advocates_form.is_valid():
         report = imports.advocates_import(
-            text=advocates_form.cleaned_data["file"],
+            source=advocates_form.cleaned_data["file"],
             invite=advocates_form.cleaned_data["invite"],
         )
     elif kind == "referrals" and referrals_form.is_valid():
-        report = imports.referrals_import(text=referrals_form.cleaned_data["file"])
+        report = imports.referrals_import(source=referrals_form.cleaned_data["file"])
     if report is not None:
-        from core.audit import audit_record
-
         audit_record(
             actor=request.user,
             action=f"import.{kind}",
