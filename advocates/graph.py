@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import IO, cast
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from advocates.models import Advocate, Person, Relationship, User
+from core.csv import CsvFileError, csv_read, csv_upload_text
 
 LINKEDIN_COLUMNS = (
     "First Name",
@@ -28,13 +34,10 @@ LINKEDIN_COLUMNS = (
     "Position",
     "Connected On",
 )
-CSV_MAX_BYTES = 10 * 1024 * 1024
-# LinkedIn caps a member's connections at 30,000: a longer file is not an export of it,
-# and importing one would hold the request for minutes.
-CSV_MAX_ROWS = 30_000
 # LinkedIn puts a few "Notes:" lines above the header; look this far for it.
 HEADER_SEARCH_LINES = 20
 CHUNK = 500
+CsvSource = UploadedFile | IO[str] | str
 
 
 class GraphError(Exception):
@@ -257,21 +260,59 @@ def _parse_connected_on(value: str) -> date | None:
     raise ValueError(value)
 
 
-def parse_connections_csv(text: str, result: ConnectionsImportResult) -> list[_Row]:
-    """Rows of a LinkedIn ``Connections.csv``; bad and duplicate rows go to ``result``."""
-    if "\x00" in text:
-        # Binary data (a spreadsheet saved as .csv, ...); PostgreSQL refuses NUL in text.
-        binary = "The file is not a CSV text file (it holds NUL bytes). Export it as “CSV UTF-8”."
-        result.errors.append((0, binary))
-        return []
-    lines = text.splitlines()
-    header_index = None
-    for index, line in enumerate(lines[:HEADER_SEARCH_LINES]):
-        cells = [cell.strip().lower() for cell in next(csv.reader([line]), [])]
-        if "first name" in cells and "last name" in cells:
-            header_index = index
+class _Lines:
+    """The lines handed to ``csv_read``, keeping those of the record being read, so a row
+    can be told apart from one with missing cells (the reader fills those with "")."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines = lines
+        self._record: list[str] = []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self._record.append(line)
+        return line
+
+    def cells_read(self) -> int:
+        """How many cells the record just read had (and forget its lines)."""
+        records = [cells for cells in csv.reader(self._record) if cells]
+        self._record = []
+        return len(records[-1]) if records else 0
+
+
+def _linkedin_header(stream: IO[str]) -> tuple[str | None, int]:
+    """The header line below LinkedIn's "Notes:" preamble, and how many lines came before."""
+    for index in range(HEADER_SEARCH_LINES):
+        line = stream.readline()
+        if not line:
             break
-    if header_index is None:
+        cells = [cell.strip().lower() for cell in next(csv.reader([line.lstrip("\ufeff")]), [])]
+        if "first name" in cells and "last name" in cells:
+            return line.lstrip("\ufeff"), index
+    return None, 0
+
+
+def parse_connections_csv(
+    source: CsvSource, result: ConnectionsImportResult, *, max_rows: int | None = -1
+) -> list[_Row]:
+    """Rows of a LinkedIn ``Connections.csv``; bad and duplicate rows go to ``result``.
+
+    The preamble is skipped up to the header line, and the rest is read by
+    ``core.csv.csv_read`` (``max_rows`` as there: uploads and text are capped).
+    """
+    if max_rows == -1:
+        max_rows = settings.CSV_UPLOAD_MAX_ROWS if isinstance(source, UploadedFile | str) else None
+    try:
+        text = csv_upload_text(source) if isinstance(source, UploadedFile) else source
+    except CsvFileError as error:
+        result.errors.append((0, str(error)))
+        return []
+    stream = io.StringIO(text, newline="") if isinstance(text, str) else text
+    header, skipped = _linkedin_header(stream)
+    if header is None:
         result.errors.append(
             (
                 0,
@@ -279,75 +320,74 @@ def parse_connections_csv(text: str, result: ConnectionsImportResult) -> list[_R
             )
         )
         return []
-    reader = csv.reader(io.StringIO("\n".join(lines[header_index:])))
-    header = [cell.strip().lower() for cell in next(reader)]
-    missing = [name for name in LINKEDIN_COLUMNS if name.lower() not in header]
-    if missing:
-        result.errors.append((header_index + 1, f"Missing column(s): {', '.join(missing)}."))
-        return []
-    position = {name: header.index(name.lower()) for name in LINKEDIN_COLUMNS}
+    lines = _Lines(itertools.chain([header], stream))
+    columns = [name.lower() for name in LINKEDIN_COLUMNS]
     url_validator = URLValidator(schemes=["http", "https"])
     rows: list[_Row] = []
     seen: dict[str, int] = {}
-    for offset, cells in enumerate(reader):
-        if offset >= CSV_MAX_ROWS:
-            result.errors[:] = [(0, f"The file has more than {CSV_MAX_ROWS:,} rows: split it.")]
-            return []
-        line = header_index + 2 + offset
-        if not any(cell.strip() for cell in cells):
-            continue
-        if len(cells) < len(header):
-            result.errors.append((line, f"Expected {len(header)} columns, found {len(cells)}."))
-            continue
-
-        def cell(name: str, cells: list[str] = cells) -> str:
-            return cells[position[name]].strip()
-
-        full_name = f"{cell('First Name')} {cell('Last Name')}".strip()
-        email = cell("Email Address").lower()
-        url = cell("URL")
-        if not full_name:
-            result.errors.append((line, "No first or last name."))
-            continue
-        if email:
-            try:
-                validate_email(email)
-            except ValidationError:
-                result.errors.append((line, f"“{email}” is not a valid email address."))
+    try:
+        for csv_row in csv_read(cast(IO[str], lines), columns=columns, max_rows=max_rows):
+            found = lines.cells_read()
+            line = skipped + csv_row.line
+            if not any(csv_row.cells.values()):
                 continue
-        if url:
-            try:
-                url_validator(url if "://" in url else "https://" + url)
-            except ValidationError:
-                result.errors.append((line, f"“{url}” is not a valid profile URL."))
+            if found < len(csv_row.cells):
+                result.errors.append(
+                    (line, f"Expected {len(csv_row.cells)} columns, found {found}.")
+                )
                 continue
-        linkedin_url = normalize_linkedin_url(url)
-        if not email and not linkedin_url:
-            result.errors.append((line, f"{full_name} has neither an email nor a profile URL."))
-            continue
-        try:
-            connected_on = _parse_connected_on(cell("Connected On"))
-        except ValueError:
-            result.errors.append((line, f"“{cell('Connected On')}” is not a date."))
-            continue
-        keys = [key for key in (email, linkedin_url) if key]
-        first = next((seen[key] for key in keys if key in seen), None)
-        if first is not None:
-            result.duplicates.append((line, f"{full_name} is the same person as line {first}."))
-            continue
-        for key in keys:
-            seen[key] = line
-        rows.append(
-            _Row(
-                line=line,
-                full_name=full_name[:200],
-                email=email,
-                linkedin_url=linkedin_url[:300],
-                company_name=cell("Company")[:200],
-                title=cell("Position")[:200],
-                connected_on=connected_on,
+
+            def cell(name: str, cells: dict[str, str] = csv_row.cells) -> str:
+                return cells[name.lower()]
+
+            full_name = f"{cell('First Name')} {cell('Last Name')}".strip()
+            email = cell("Email Address").lower()
+            url = cell("URL")
+            if not full_name:
+                result.errors.append((line, "No first or last name."))
+                continue
+            if email:
+                try:
+                    validate_email(email)
+                except ValidationError:
+                    result.errors.append((line, f"“{email}” is not a valid email address."))
+                    continue
+            if url:
+                try:
+                    url_validator(url if "://" in url else "https://" + url)
+                except ValidationError:
+                    result.errors.append((line, f"“{url}” is not a valid profile URL."))
+                    continue
+            linkedin_url = normalize_linkedin_url(url)
+            if not email and not linkedin_url:
+                result.errors.append((line, f"{full_name} has neither an email nor a profile URL."))
+                continue
+            try:
+                connected_on = _parse_connected_on(cell("Connected On"))
+            except ValueError:
+                result.errors.append((line, f"“{cell('Connected On')}” is not a date."))
+                continue
+            keys = [key for key in (email, linkedin_url) if key]
+            first = next((seen[key] for key in keys if key in seen), None)
+            if first is not None:
+                result.duplicates.append((line, f"{full_name} is the same person as line {first}."))
+                continue
+            for key in keys:
+                seen[key] = line
+            rows.append(
+                _Row(
+                    line=line,
+                    full_name=full_name[:200],
+                    email=email,
+                    linkedin_url=linkedin_url[:300],
+                    company_name=cell("Company")[:200],
+                    title=cell("Position")[:200],
+                    connected_on=connected_on,
+                )
             )
-        )
+    except CsvFileError as error:
+        result.errors[:] = [(skipped + error.line if error.line else 0, str(error))]
+        return []
     if not rows and not result.errors and not result.duplicates:
         result.errors.append((0, "The file has no connections below its header."))
     return rows
@@ -359,16 +399,20 @@ def _chunks(items: list, size: int = CHUNK):
 
 
 def connections_import(
-    *, owner: Person, text: str, created_by: User | None = None
+    *,
+    owner: Person,
+    source: CsvSource,
+    created_by: User | None = None,
+    max_rows: int | None = -1,
 ) -> ConnectionsImportResult:
     """Import the owner's LinkedIn connections: people merged, edges owner -> contact.
 
     Bad rows are reported with their line and nothing is written for them; the good
     rows go in one transaction, so a failure part-way leaves nothing half-imported.
-    Lookups are batched (a few queries per 500 rows), so a 30,000-line export is fine.
+    Lookups are batched (a few queries per 500 rows), so a long export is fine.
     """
     result = ConnectionsImportResult()
-    rows = parse_connections_csv(text.lstrip("\ufeff"), result)
+    rows = parse_connections_csv(source, result, max_rows=max_rows)
     if not rows:
         return result
     with transaction.atomic():

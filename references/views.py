@@ -198,21 +198,14 @@ def graph_page(request: HttpRequest) -> HttpResponse:
         )
         if owner is None:
             import_form.add_error("owner_email", "No advocate, colleague or person has this email.")
-        elif upload.size > graph.CSV_MAX_BYTES:
-            import_form.add_error("file", "The file is larger than 10 MB.")
         else:
-            try:
-                text = upload.read().decode("utf-8-sig")
-            except UnicodeDecodeError:
-                import_form.add_error("file", "The file is not UTF-8 text.")
-            else:
-                result = graph.connections_import(owner=owner, text=text, created_by=request.user)
-                if result.imported:
-                    messages.success(
-                        request,
-                        f"{result.edges_created} new connection(s) for {owner}, "
-                        f"{result.edges_existing} already known.",
-                    )
+            result = graph.connections_import(owner=owner, source=upload, created_by=request.user)
+            if result.imported:
+                messages.success(
+                    request,
+                    f"{result.edges_created} new connection(s) for {owner}, "
+                    f"{result.edges_existing} already known.",
+                )
     if adding and edge_form.is_valid():
         data = edge_form.cleaned_data
         who = (

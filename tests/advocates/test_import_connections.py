@@ -40,7 +40,7 @@ def owner():
 
 def test_real_shaped_file_imports_good_rows_and_reports_bad_ones(owner) -> None:
     known = PersonFactory(full_name="Known Person", email="known@example.com")
-    result = graph.connections_import(owner=owner, text=CONNECTIONS_CSV)
+    result = graph.connections_import(owner=owner, source=CONNECTIONS_CSV)
 
     assert [line for line, _why in result.errors] == [8, 9, 10, 11, 14]
     reasons = " ".join(why for _line, why in result.errors)
@@ -68,9 +68,9 @@ def test_real_shaped_file_imports_good_rows_and_reports_bad_ones(owner) -> None:
 
 
 def test_importing_again_changes_nothing(owner) -> None:
-    graph.connections_import(owner=owner, text=CONNECTIONS_CSV)
+    graph.connections_import(owner=owner, source=CONNECTIONS_CSV)
     people, edges = Person.objects.count(), Relationship.objects.count()
-    again = graph.connections_import(owner=owner, text=CONNECTIONS_CSV)
+    again = graph.connections_import(owner=owner, source=CONNECTIONS_CSV)
     assert (again.edges_created, again.people_created) == (0, 0)
     assert again.edges_existing == 4
     assert (Person.objects.count(), Relationship.objects.count()) == (people, edges)
@@ -79,7 +79,7 @@ def test_importing_again_changes_nothing(owner) -> None:
 def test_an_edge_recorded_the_other_way_is_not_duplicated(owner) -> None:
     percy = PersonFactory(email="percy@acme.example")
     Relationship.objects.create(from_person=percy, to_person=owner, source="manual")
-    result = graph.connections_import(owner=owner, text=CONNECTIONS_CSV)
+    result = graph.connections_import(owner=owner, source=CONNECTIONS_CSV)
     assert result.edges_existing == 1
     assert Relationship.objects.filter(to_person=owner).count() == 1
 
@@ -89,13 +89,13 @@ def test_a_failure_part_way_leaves_nothing_half_imported(owner) -> None:
         mock.patch.object(Relationship.objects, "bulk_create", side_effect=RuntimeError("disk")),
         pytest.raises(RuntimeError),
     ):
-        graph.connections_import(owner=owner, text=CONNECTIONS_CSV)
+        graph.connections_import(owner=owner, source=CONNECTIONS_CSV)
     assert list(Person.objects.all()) == [owner]
     assert not Relationship.objects.exists()
 
 
 def test_a_file_without_the_linkedin_header_is_refused(owner) -> None:
-    result = graph.connections_import(owner=owner, text="name,email\nA,a@example.com\n")
+    result = graph.connections_import(owner=owner, source="name,email\nA,a@example.com\n")
     assert result.errors[0][1].startswith("No LinkedIn header found")
     assert list(Person.objects.all()) == [owner]
 
