@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.core.exceptions import ValidationError
 
@@ -52,8 +53,6 @@ class ProfileForm(forms.ModelForm):
     def clean_avatar_upload(self):
         upload = self.cleaned_data.get("avatar_upload")
         if upload:
-            from django.conf import settings
-
             decode_image(upload, max_bytes=settings.AVATAR_MAX_BYTES)  # raises a clear error
             upload.seek(0)
         return upload
