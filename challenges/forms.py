@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.validators import MinValueValidator
@@ -87,13 +87,18 @@ class ChallengeForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["audience_tag"].queryset = Tag.objects.order_by("name")
-        self.fields["audience_level"].queryset = Level.objects.order_by("threshold")
+        cast(forms.ModelChoiceField, self.fields["audience_tag"]).queryset = Tag.objects.order_by(
+            "name"
+        )
+        cast(
+            forms.ModelChoiceField, self.fields["audience_level"]
+        ).queryset = Level.objects.order_by("threshold")
         self.fields["completion_limit"].validators.append(
             MinValueValidator(1, "An advocate must be able to complete it at least once.")
         )
         for name in ("starts_at", "ends_at", "event_at"):
-            self.fields[name].input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d"]
+            field = cast(forms.DateTimeField, self.fields[name])
+            field.input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d"]
         questions = self.instance.questions or []
         if not self.is_bound and questions:
             self.initial["survey_questions"] = "\n".join(
@@ -102,7 +107,8 @@ class ChallengeForm(forms.ModelForm):
             self.initial["include_nps"] = any(q.get("kind") == "nps" for q in questions)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         kind = data.get("kind")
         starts, ends = data.get("starts_at"), data.get("ends_at")
         if starts and ends and ends <= starts:
@@ -253,7 +259,8 @@ class NPSPeriodForm(forms.Form):
     end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="To")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end and end < start:
             self.add_error("end", "The end must be on or after the start.")

@@ -88,7 +88,8 @@ class CloseForm(forms.Form):
     closed_on = forms.DateField(widget=DateInput, initial=timezone.localdate)
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("outcome") == "won" and data.get("won_amount") is None:
             self.add_error("won_amount", "Enter the amount won.")
         closed_on = data.get("closed_on")
@@ -125,7 +126,8 @@ class WeightsForm(forms.ModelForm):
         ]
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for name in self.Meta.fields[:8]:
             value = data.get(name)
             if value is not None and value > 1000:
@@ -163,7 +165,8 @@ class RelationshipForm(forms.Form):
     note = forms.CharField(max_length=200, required=False, help_text="How they know each other.")
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("email") and not data.get("linkedin_url"):
             raise ValidationError("Give an email or a LinkedIn URL, so the person can be merged.")
         return data

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -100,7 +100,8 @@ class AdvanceForm(forms.Form):
     )
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("stage") == Stage.REJECTED and not data.get("reason"):
             self.add_error("reason", "Say why the referral is rejected.")
         return data
@@ -109,9 +110,9 @@ class AdvanceForm(forms.Form):
 class AssignForm(forms.Form):
     rep = forms.ModelChoiceField(queryset=get_user_model().objects.none(), label="Assign to")
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["rep"].queryset = (
+        cast(forms.ModelChoiceField, self.fields["rep"]).queryset = (
             get_user_model()
             .objects.filter(groups__name=REPS_GROUP, is_active=True)
             .order_by("first_name", "last_name", "email")
@@ -123,7 +124,8 @@ class KpiWindowForm(forms.Form):
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         today = timezone.now().date()
         try:
             end: date = data.get("end") or today + timedelta(days=1)

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 
 from core.tasks import RETRY
 from referrals import emails, webhooks
 
+# celery's stubs refuse a dict[str, object] as keyword arguments.
+RETRY_OPTIONS: dict[str, Any] = RETRY
 
-@shared_task(**RETRY)
+
+@shared_task(**RETRY_OPTIONS)
 def referral_notify_rep(referral_id: int) -> str:
     """Tell the owner rep (or, for the unassigned queue, the managers) about a referral."""
     return emails.referral_notify_rep(referral_id=referral_id)
 
 
-@shared_task(**RETRY)
+@shared_task(**RETRY_OPTIONS)
 def referral_message_send(message_id: int) -> str:
     """Send the email an advocate wrote to a colleague (once: sent_at is checked)."""
     return emails.referral_message_deliver(message_id=message_id)
