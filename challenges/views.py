@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.contrib import messages
@@ -11,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from advocates.http import AuthenticatedHttpRequest
 from advocates.models import Advocate, Tag
 from advocates.selectors import advocate_for_user
 from challenges import selectors, services
@@ -34,7 +36,11 @@ from challenges.services.progress import (
     levels_save,
     notifications_mark_read,
 )
+from core.http import HtmxHttpRequest
 from core.roles import Role, advocate_required, manager_required, role_required
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 MANAGE_PAGE_SIZE = 25
 REVIEW_PAGE_SIZE = 20
@@ -73,7 +79,7 @@ def _keep(query: QueryDict, param: str) -> str:
 
 
 @advocate_required
-def challenge_list(request: HttpRequest) -> HttpResponse:
+def challenge_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     advocate = advocate_for_user(request.user)
     # Paged: each card carries its own submission form, so rendering every open challenge
     # (hundreds in a big program) made this page slow. "open" pages the challenges,
@@ -99,7 +105,9 @@ def challenge_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _advocate_challenge(advocate: Advocate, pk: int) -> Challenge:
+def _advocate_challenge(
+    advocate: Advocate, pk: int
+) -> WithAnnotations[Challenge, selectors.WithMyCount]:
     try:
         return selectors.challenge_for_advocate(advocate, pk)
     except Challenge.DoesNotExist:
@@ -107,7 +115,7 @@ def _advocate_challenge(advocate: Advocate, pk: int) -> Challenge:
 
 
 @advocate_required
-def challenge_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def challenge_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     advocate = advocate_for_user(request.user)
     challenge = _advocate_challenge(advocate, pk)
     refusal = services.challenge_refusal(challenge, advocate, done=challenge.my_count)
@@ -125,7 +133,7 @@ def challenge_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @advocate_required
 @require_POST
-def challenge_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def challenge_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Complete a challenge: htmx swaps the card in place; without JavaScript the same
     form posts here and is redirected back to the list (or shown again with its errors)."""
     advocate = advocate_for_user(request.user)
@@ -137,11 +145,11 @@ def challenge_submit(request: HttpRequest, pk: int) -> HttpResponse:
             submission = services.submission_create(
                 challenge_id=challenge.pk, advocate_id=advocate.pk, data=form.to_input()
             )
-        except services.SubmissionRefused as refusal:
+        except services.SubmissionRefused as refused:
             if not request.htmx:
-                messages.error(request, str(refusal))
+                messages.error(request, str(refused))
                 return redirect("challenges:list")
-            card["refusal"] = str(refusal)
+            card["refusal"] = str(refused)
         else:
             if not request.htmx:
                 messages.success(request, _submitted_message(submission))
@@ -176,7 +184,7 @@ def challenge_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @advocate_required
-def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def submission_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """One of my submissions: what I sent and what became of it."""
     advocate = advocate_for_user(request.user)
     try:
@@ -186,7 +194,7 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "challenges/submission.html", {"submission": submission})
 
 
-def _from_list(request: HttpRequest) -> bool:
+def _from_list(request: HtmxHttpRequest) -> bool:
     """Whether an htmx request came from the list page, which holds "What I did"."""
     current = urlsplit(request.htmx.current_url or "").path
     return current == reverse("challenges:list")
@@ -203,7 +211,7 @@ def _submitted_message(submission: Submission) -> str:
 
 
 @manager_required
-def manage(request: HttpRequest) -> HttpResponse:
+def manage(request: AuthenticatedHttpRequest) -> HttpResponse:
     filters = ChallengeFilterForm(request.GET or None)
     status = filters.cleaned_data["status"] if filters.is_valid() else ""
     page = Paginator(selectors.challenges_for_manager(status=status), MANAGE_PAGE_SIZE).get_page(
@@ -222,7 +230,7 @@ def manage(request: HttpRequest) -> HttpResponse:
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def create(request: HttpRequest) -> HttpResponse:
+def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ChallengeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         publish = "publish" in request.POST
@@ -248,7 +256,7 @@ def _managed_challenge(pk: int) -> Challenge:
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def edit(request: HttpRequest, pk: int) -> HttpResponse:
+def edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     challenge = _managed_challenge(pk)
     form = ChallengeForm(request.POST or None, instance=challenge)
     if request.method == "POST" and form.is_valid():
@@ -270,7 +278,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_required
 @require_POST
-def publish(request: HttpRequest, pk: int) -> HttpResponse:
+def publish(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     challenge = _managed_challenge(pk)
     try:
         services.challenge_publish(challenge_id=challenge.pk, by=request.user)
@@ -283,7 +291,7 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def archive(request: HttpRequest, pk: int) -> HttpResponse:
+def archive(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """GET asks for confirmation; POST archives."""
     challenge = _managed_challenge(pk)
     if request.method == "POST":
@@ -308,7 +316,7 @@ def _queue_page(request: HttpRequest) -> Page:
 
 
 @manager_required
-def review(request: HttpRequest) -> HttpResponse:
+def review(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request, "challenges/review.html", {"page": _queue_page(request), "querystring": ""}
     )
@@ -316,7 +324,7 @@ def review(request: HttpRequest) -> HttpResponse:
 
 @manager_required
 @require_POST
-def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def review_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Approve or reject one submission; htmx swaps its row for the outcome."""
     action = request.POST.get("action")
     if action not in ("approve", "reject"):
@@ -362,7 +370,7 @@ def _back_to_queue(request: HttpRequest) -> str:
 
 @manager_required
 @require_POST
-def review_bulk(request: HttpRequest) -> HttpResponse:
+def review_bulk(request: AuthenticatedHttpRequest) -> HttpResponse:
     ids = [int(value) for value in request.POST.getlist("ids") if value.isdigit()]
     action = request.POST.get("action")
     if not ids:
@@ -394,7 +402,7 @@ def review_bulk(request: HttpRequest) -> HttpResponse:
 
 
 @manager_required
-def nps(request: HttpRequest) -> HttpResponse:
+def nps(request: AuthenticatedHttpRequest) -> HttpResponse:
     default = selectors.default_nps_period()
     form = NPSPeriodForm(request.GET or None, initial={"start": default[0], "end": default[1]})
     start, end = form.period(default)
@@ -405,7 +413,7 @@ def nps(request: HttpRequest) -> HttpResponse:
 # --- Leaderboards, levels and badges, notifications --------------------------------------
 
 
-def _viewer(request: HttpRequest) -> Advocate | None:
+def _viewer(request: AuthenticatedHttpRequest) -> Advocate | None:
     """The signed-in advocate, if any: a manager may have no advocate profile."""
     return (
         Advocate.objects.filter(user=request.user)
@@ -415,7 +423,7 @@ def _viewer(request: HttpRequest) -> Advocate | None:
 
 
 @role_required(Role.ADVOCATE, Role.MANAGER)
-def leaderboard(request: HttpRequest) -> HttpResponse:
+def leaderboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     filters = LeaderboardFilterForm(request.GET)
     data = filters.cleaned_data if filters.is_valid() else {}
     # A bad period or an unknown tag falls back to the default board rather than failing:
@@ -480,7 +488,7 @@ def _badge_rows(formset: BaseFormSet) -> list[BadgeRow]:
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def levels(request: HttpRequest) -> HttpResponse:
+def levels(request: AuthenticatedHttpRequest) -> HttpResponse:
     existing_levels = levels_all()
     level_initial = [
         {"id": level.pk, "name": level.name, "threshold": level.threshold}
@@ -539,7 +547,7 @@ def levels(request: HttpRequest) -> HttpResponse:
 
 @advocate_required
 @require_POST
-def notifications_read(request: HttpRequest) -> HttpResponse:
+def notifications_read(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Mark my notifications read (the hub's "Mark all read" button)."""
     advocate = Advocate.objects.only("id").get(user=request.user)
     notifications_mark_read(advocate_id=advocate.pk)

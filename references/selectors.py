@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.core.cache import cache
 from django.db.models import (
@@ -24,6 +25,9 @@ from advocates.models import Advocate, User
 from references.matching import guard
 from references.models import Ask, Candidate, ReferenceRequest
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 
 def requests_visible_to(user: User, *, see_all: bool) -> QuerySet[ReferenceRequest]:
     """Managers see every request; a rep sees their own."""
@@ -37,9 +41,17 @@ def requests_visible_to(user: User, *, see_all: bool) -> QuerySet[ReferenceReque
     return requests if see_all else requests.filter(rep=user)
 
 
-def request_for_staff(user: User, pk: int, *, see_all: bool) -> ReferenceRequest:
+class WithAsks(TypedDict):
+    asks_newest_first: list[Ask]
+
+
+def request_for_staff(
+    user: User, pk: int, *, see_all: bool
+) -> WithAnnotations[ReferenceRequest, WithAsks]:
     """One request with everything its page shows (404 for another rep's request)."""
-    return (
+    # The prefetch's ``to_attr`` is not an annotation the stubs' plugin can follow.
+    return cast(
+        "WithAnnotations[ReferenceRequest, WithAsks]",
         requests_visible_to(user, see_all=see_all)
         .prefetch_related(
             "products",
@@ -51,7 +63,7 @@ def request_for_staff(user: User, pk: int, *, see_all: bool) -> ReferenceRequest
                 ).order_by("rank", "id"),
             ),
         )
-        .get(pk=pk)
+        .get(pk=pk),
     )
 
 
@@ -125,7 +137,7 @@ def _hours(value) -> float | None:
 
 def console_stats() -> ConsoleStats:
     Status = ReferenceRequest.Status
-    duration = DurationField()
+    duration: DurationField = DurationField()
     totals = ReferenceRequest.objects.aggregate(
         total=Count("id"),
         open=Count("id", filter=Q(status__in=ReferenceRequest.OPEN_STATUSES)),

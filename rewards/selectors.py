@@ -139,12 +139,16 @@ def catalog_for_advocate(
 def hub_rewards(*, advocate: Advocate) -> list[Reward]:
     """Up to 3 rewards I can redeem now (the best first), else the closest one to reach."""
     catalog = catalog_for_advocate(advocate=advocate)
+    # ``rank`` is catalog_for_advocate's annotation, which the stubs' plugin cannot see
+    # through its declared return type.
     redeemable = list(
-        catalog.filter(rank=CatalogRank.REDEEMABLE).order_by("-points_cost", "name", "id")[:3]
+        catalog.filter(rank=CatalogRank.REDEEMABLE).order_by(  # type: ignore[misc]
+            "-points_cost", "name", "id"
+        )[:3]
     )
     if redeemable:
         return redeemable
-    return list(catalog.filter(rank=CatalogRank.POINTS_TO_GO)[:1])
+    return list(catalog.filter(rank=CatalogRank.POINTS_TO_GO)[:1])  # type: ignore[misc]
 
 
 def redemptions_for_advocate(*, advocate_id: int) -> QuerySet[Redemption]:

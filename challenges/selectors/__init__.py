@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -16,6 +16,9 @@ from django.utils.functional import cached_property
 
 from advocates.models import Advocate
 from challenges.models import Challenge, NPSResponse, Submission
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 COUNTED = ~Q(status=Submission.Status.REJECTED)  # a rejected try does not use up the limit
 
@@ -71,7 +74,11 @@ def challenges_open_to(advocate: Advocate, *, now: datetime | None = None) -> Qu
     )
 
 
-def challenge_for_advocate(advocate: Advocate, pk: int) -> Challenge:
+class WithMyCount(TypedDict):
+    my_count: int
+
+
+def challenge_for_advocate(advocate: Advocate, pk: int) -> WithAnnotations[Challenge, WithMyCount]:
     """A challenge an advocate may look at: anything but a draft (drafts are a 404).
 
     Whether they may *complete* it is the service's call, which explains why not.

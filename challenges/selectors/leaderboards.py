@@ -127,20 +127,20 @@ def leaderboard(
     tag_id = tag.pk if tag is not None else None
     starts_on = None
     if period == Period.ALL:
-        queryset = (
+        advocates = (
             _all_time_rows(tag_id)
             .select_related("user", "company")
             .order_by("-lifetime_points", "id")[:top]
         )
-        entries = [(advocate, advocate.lifetime_points) for advocate in queryset]
+        entries = [(advocate, advocate.lifetime_points) for advocate in advocates]
     else:
         starts_on = period_starts(timezone.now())[period]
-        queryset = (
+        period_rows = (
             _period_rows(period, starts_on, tag_id)
             .select_related("advocate__user", "advocate__company")
             .order_by("-points", "advocate_id")[:top]
         )
-        entries = [(row.advocate, row.points) for row in queryset]
+        entries = [(row.advocate, row.points) for row in period_rows]
     rows = _ranked(entries, viewer.pk if viewer else None)
     me = _standing(period, starts_on, tag_id, viewer, rows) if viewer is not None else None
     label = dict(Period.CHOICES)[period]
@@ -152,7 +152,7 @@ def _standing(
 ) -> MyStanding:
     # Always the same queries, whether or not the viewer made the top: the page costs
     # the same for everyone.
-    if period == Period.ALL:
+    if period == Period.ALL or starts_on is None:
         points = viewer.lifetime_points
     else:
         points = (
@@ -165,7 +165,7 @@ def _standing(
     in_board = tag_id is None or viewer.tags.filter(pk=tag_id).exists()
     if hidden or not in_board:
         return MyStanding(points=points, rank=None, hidden=hidden, in_board=in_board, in_top=False)
-    if period == Period.ALL:
+    if period == Period.ALL or starts_on is None:
         above = _all_time_rows(tag_id).filter(lifetime_points__gt=points).count()
     else:
         above = _period_rows(period, starts_on, tag_id).filter(points__gt=points).count()
