@@ -136,7 +136,7 @@ def person_for_advocate(advocate: Advocate) -> Person:
         full_name=user.get_full_name() or user.email,
         email=user.email,
         linkedin_url=advocate.linkedin_url,
-        company_name=advocate.company.name if advocate.company_id else "",
+        company_name=advocate.company.name if advocate.company else "",
         title=advocate.title,
         kind=Person.Kind.ADVOCATE,
     )
@@ -421,11 +421,11 @@ def connections_import(
         emails = [row.email for row in rows if row.email]
         urls = [row.linkedin_url for row in rows if row.linkedin_url]
         for chunk in _chunks(emails):
-            for person in Person.objects.filter(email__in=chunk):
-                by_email[person.email.lower()] = person
+            for found in Person.objects.filter(email__in=chunk):
+                by_email[found.email.lower()] = found
         for chunk in _chunks(urls):
-            for person in Person.objects.filter(linkedin_url__in=chunk):
-                by_url[person.linkedin_url] = person
+            for found in Person.objects.filter(linkedin_url__in=chunk):
+                by_url[found.linkedin_url] = found
 
         people: list[tuple[_Row, Person]] = []
         to_create: list[tuple[_Row, Person]] = []

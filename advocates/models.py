@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
@@ -32,13 +34,13 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractUser):
     """A person who signs in. Email is the login; there is no username."""
 
-    username = None
+    username = None  # type: ignore[assignment]  # the stubs cannot express a removed field
     email = models.EmailField("email address", unique=True)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]  # a subclass
 
     class Meta:
         constraints = [

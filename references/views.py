@@ -388,7 +388,8 @@ def pause(request: AuthenticatedHttpRequest) -> HttpResponse:
     advocate = advocate_for_user(request.user)
     form = PauseForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("until") or ["Pick a valid date."]))
+        problems = form.errors.get("until") or ["Pick a valid date."]
+        messages.error(request, " ".join(str(problem) for problem in problems))
         return redirect("references:my_requests")
     until = None if "resume" in request.POST else form.cleaned_data["until"]
     try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -145,7 +146,7 @@ def _apply_created(event: dict) -> tuple[int, dict, Referral | None]:
     method = _text(event, "method", required=False, max_length=20) or Method.LEAD_FORM
     if method not in Method.values:
         raise EventError(400, f"“method” must be one of: {', '.join(Method.values)}.")
-    fields = {
+    fields: dict[str, Any] = {
         "referred_name": _text(event, "referred_name"),
         "referred_email": _text(event, "referred_email", max_length=254),
         "referred_company": _text(event, "referred_company", required=False),
@@ -200,6 +201,7 @@ def crm_events(request: HttpRequest) -> JsonResponse:
             record = CrmEvent.objects.create(
                 event_id=event_id, type=event["type"], status_code=102, result={}
             )
+            referral: Referral | None
             if event["type"] == "referral.stage_changed":
                 status, result, referral = _apply_stage_changed(event)
             else:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import statistics
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
@@ -30,9 +31,9 @@ from advocates.models import Advocate
 from core.cache import cache_version, cache_version_bump
 from referrals.models import Method, Referral, ReferralReward, Stage
 
-# The seed study's figures (Amplifinity, via /work/shared/seeds/003_*.txt), shown beside
-# each of ours in the console.
-BENCHMARKS = {
+# Published figures of a referral-program study (Amplifinity), shown beside each of ours
+# in the console.
+BENCHMARKS: dict[str, Any] = {
     "active_rate": 0.36,
     "conversion_rate": 0.13,
     "referrer_distribution": {"1": 0.61, "2-10": 0.34, "11+": 0.05},
@@ -154,7 +155,11 @@ def _median_days(won: QuerySet[Referral], timed: int) -> float | None:
     # The same float arithmetic as statistics.median over every deal's days.
     return round(
         statistics.median(
-            [(won_at - created).total_seconds() / 86400 for created, won_at in middle]
+            [
+                (won_at - created).total_seconds() / 86400
+                for created, won_at in middle
+                if won_at is not None
+            ]
         ),
         2,
     )

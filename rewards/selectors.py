@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import (
     Case,
@@ -19,6 +20,9 @@ from django.utils import timezone
 
 from advocates.models import Advocate
 from rewards.models import LedgerEntry, Redemption, Reward
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 def ledger_recent(*, advocate_id: int, limit: int = 10) -> QuerySet[LedgerEntry]:
@@ -102,9 +106,15 @@ def _used_in_period(*, advocate_id: int, now: datetime) -> Subquery:
     return Subquery(counted, output_field=IntegerField())
 
 
+class CatalogAnnotations(TypedDict):
+    rank: int
+    used_in_period: int
+    points_to_go: int
+
+
 def catalog_for_advocate(
     *, advocate: Advocate, kind: str = "", now: datetime | None = None
-) -> QuerySet[Reward]:
+) -> QuerySet[WithAnnotations[Reward, CatalogAnnotations]]:
     """The catalog as one advocate sees it, in one query.
 
     Each reward carries ``rank`` (CatalogRank), ``used_in_period`` (toward its limit)
@@ -136,19 +146,15 @@ def catalog_for_advocate(
     )
 
 
-def hub_rewards(*, advocate: Advocate) -> list[Reward]:
+def hub_rewards(*, advocate: Advocate) -> list[WithAnnotations[Reward, CatalogAnnotations]]:
     """Up to 3 rewards I can redeem now (the best first), else the closest one to reach."""
     catalog = catalog_for_advocate(advocate=advocate)
-    # ``rank`` is catalog_for_advocate's annotation, which the stubs' plugin cannot see
-    # through its declared return type.
     redeemable = list(
-        catalog.filter(rank=CatalogRank.REDEEMABLE).order_by(  # type: ignore[misc]
-            "-points_cost", "name", "id"
-        )[:3]
+        catalog.filter(rank=CatalogRank.REDEEMABLE).order_by("-points_cost", "name", "id")[:3]
     )
     if redeemable:
         return redeemable
-    return list(catalog.filter(rank=CatalogRank.POINTS_TO_GO)[:1])  # type: ignore[misc]
+    return list(catalog.filter(rank=CatalogRank.POINTS_TO_GO)[:1])
 
 
 def redemptions_for_advocate(*, advocate_id: int) -> QuerySet[Redemption]:

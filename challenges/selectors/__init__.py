@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -217,7 +217,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        capped = capped_count(self.object_list, self.cap)
+        # Built from a queryset (review_queue), whatever the base class declares.
+        capped = capped_count(cast(QuerySet[Any], self.object_list), self.cap)
         self.more = capped.more
         return capped.value
 

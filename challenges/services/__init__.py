@@ -167,10 +167,10 @@ def challenge_refusal(
     ):
         return "This challenge is for another group of advocates."
     if challenge.audience == Challenge.Audience.LEVEL and not (
-        challenge.audience_level_id
+        challenge.audience_level is not None
         and challenge.audience_level.threshold <= advocate.lifetime_points
     ):
-        name = challenge.audience_level.name if challenge.audience_level_id else "a higher level"
+        name = challenge.audience_level.name if challenge.audience_level else "a higher level"
         return f"This challenge opens when you reach the {name} level."
     if done >= challenge.completion_limit:
         if challenge.completion_limit == 1:

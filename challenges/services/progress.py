@@ -21,7 +21,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from advocates.models import Advocate, Notification
-from challenges.models import AdvocateBadge, Badge, Level, LevelAchievement
+from challenges.models import AdvocateBadge, Badge, Challenge, Level, LevelAchievement
 from challenges.selectors.progress import BadgeMeasures, badge_earned, levels_all
 from core.audit import audit_record
 
@@ -101,7 +101,13 @@ def levels_save(*, rows: Iterable[LevelRow], by: Any = None) -> list[Level]:
         try:
             Level.objects.filter(pk__in=to_delete).delete()
         except ProtectedError as error:
-            used = sorted({str(obj.audience_level) for obj in error.protected_objects})
+            used = sorted(
+                {
+                    str(obj.audience_level)
+                    for obj in error.protected_objects
+                    if isinstance(obj, Challenge)
+                }
+            )
             raise ValidationError(
                 f"{', '.join(used)} cannot be deleted: a challenge is open to that level. "
                 "Change the challenge's audience first."
@@ -110,18 +116,18 @@ def levels_save(*, rows: Iterable[LevelRow], by: Any = None) -> list[Level]:
         # "Champion" leaves 2000 would collide halfway: park the changed rows on values
         # nobody uses first, then write the final ones.
         changed = [
-            row
+            (row.id, row)
             for row in kept
             if row.id is not None
             and (existing[row.id].name, existing[row.id].threshold)
             != (row.name.strip(), row.threshold)
         ]
-        for index, row in enumerate(changed):
-            Level.objects.filter(pk=row.id).update(
-                name=f"~{row.id}~", threshold=2_000_000_000 + index
+        for index, (level_id, _row) in enumerate(changed):
+            Level.objects.filter(pk=level_id).update(
+                name=f"~{level_id}~", threshold=2_000_000_000 + index
             )
-        for row in changed:
-            Level.objects.filter(pk=row.id).update(name=row.name.strip(), threshold=row.threshold)
+        for level_id, row in changed:
+            Level.objects.filter(pk=level_id).update(name=row.name.strip(), threshold=row.threshold)
         for row in kept:
             if row.id is None:
                 Level.objects.create(name=row.name.strip(), threshold=row.threshold)
@@ -188,10 +194,9 @@ def badges_save(*, rows: Iterable[BadgeRow], by: Any = None) -> list[Badge]:
                 "Rename it or change its rule instead."
             )
         Badge.objects.filter(pk__in=to_delete).delete()
-        changed = [row for row in kept if row.id is not None]
         # Names are unique row by row: park renamed badges first (see levels_save).
-        for row in changed:
-            if existing[row.id].name != row.name.strip():
+        for row in kept:
+            if row.id is not None and existing[row.id].name != row.name.strip():
                 Badge.objects.filter(pk=row.id).update(name=f"~{row.id}~")
         for row in kept:
             values = {

@@ -110,7 +110,7 @@ def _first_name(request: ReferenceRequest) -> str:
 # --- Scoring ----------------------------------------------------------------------------
 
 
-def _near(value: str, target: str, order: list[str]) -> int:
+def _near(value: str | None, target: str, order: list[str]) -> int:
     """2 when equal, 1 when neighbours on the scale, else 0."""
     if not value or not target or value not in order or target not in order:
         return 0
@@ -382,9 +382,7 @@ def rank(
     )
     matches = []
     for score, profile, calls_left, reasons in best:
-        advocate = advocates[profile.pk]
-        advocate.load = profile.load  # as ``available_advocates`` annotates it
-        matches.append(
-            Match(advocate=advocate, score=score, calls_left=calls_left, reasons=reasons)
-        )
+        chosen = advocates[profile.pk]
+        chosen.load = profile.load  # type: ignore[attr-defined]  # as available_advocates annotates
+        matches.append(Match(advocate=chosen, score=score, calls_left=calls_left, reasons=reasons))
     return matches

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from decimal import Decimal, InvalidOperation
-from typing import IO
+from typing import IO, Any
 
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
@@ -131,7 +131,7 @@ def advocates_import(
     checked before anything is written. ``max_rows``: as ``core.csv.csv_read``.
     """
     report = ImportReport()
-    valid: list[tuple[int, dict]] = []
+    valid: list[tuple[int, dict[str, Any]]] = []
     seen: set[str] = set()
     reps: dict[str, User] = {}
     try:
@@ -174,16 +174,16 @@ def advocates_import(
         valid.append((line, row | {"email": email, "joined_at": joined_at, "rep": rep}))
 
     with transaction.atomic():
-        for line, row in valid:
+        for line, entry in valid:
             if invite:
                 try:
                     invitation_create(
-                        email=row["email"],
-                        invited_by=row["rep"],
-                        first_name=row["first_name"],
-                        last_name=row["last_name"],
-                        company_name=row["company"],
-                        title=row["title"],
+                        email=entry["email"],
+                        invited_by=entry["rep"],
+                        first_name=entry["first_name"],
+                        last_name=entry["last_name"],
+                        company_name=entry["company"],
+                        title=entry["title"],
                     )
                 except InvitationError as error:
                     report.errors.append((line, str(error)))
@@ -191,24 +191,24 @@ def advocates_import(
                 report.created += 1
                 continue
             user = User.objects.create_user(
-                email=row["email"],
+                email=entry["email"],
                 password=None,  # they set one with "forgot password" or join by invitation
-                first_name=row["first_name"][:150],
-                last_name=row["last_name"][:150],
+                first_name=entry["first_name"][:150],
+                last_name=entry["last_name"][:150],
             )
             EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
             company = None
-            if row["company"]:
-                company = Company.objects.filter(name__iexact=row["company"]).first()
-                company = company or Company.objects.create(name=row["company"][:200])
+            if entry["company"]:
+                company = Company.objects.filter(name__iexact=entry["company"]).first()
+                company = company or Company.objects.create(name=entry["company"][:200])
             Advocate.objects.create(
                 user=user,
                 company=company,
-                title=row["title"][:200],
-                industry=row["industry"][:100],
+                title=entry["title"][:200],
+                industry=entry["industry"][:100],
                 status=Advocate.Status.ACTIVE,
-                joined_at=row["joined_at"],
-                owner_rep=row["rep"],
+                joined_at=entry["joined_at"],
+                owner_rep=entry["rep"],
             )
             report.created += 1
     return report

@@ -325,11 +325,12 @@ def _step(
     manager finds the status already moved and changes nothing.
     """
     now = timezone.now()
-    stamp = {
+    stamps: dict[str, str] = {
         Redemption.Status.APPROVED: "approved_at",
         Redemption.Status.FULFILLED: "fulfilled_at",
         Redemption.Status.CANCELLED: "cancelled_at",
-    }[to_status]
+    }
+    stamp = stamps[to_status]
     changed = Redemption.objects.filter(pk=redemption_id, status__in=from_statuses).update(
         status=to_status, handled_by=by, **{stamp: now}, **fields
     )
@@ -352,7 +353,7 @@ def _step(
     return StepResult(redemption=redemption, changed=bool(changed))
 
 
-_AUDIT_VERBS = {
+_AUDIT_VERBS: dict[str, str] = {
     Redemption.Status.APPROVED: "approve",
     Redemption.Status.FULFILLED: "fulfil",
     Redemption.Status.CANCELLED: "cancel",
