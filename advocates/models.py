@@ -47,8 +47,7 @@ class User(AbstractUser):
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
         ]
         # The people directory sorts by name: with this index PostgreSQL walks users in
-        # name order for one page instead of sorting every advocate (239 ms -> ~10-35 ms
-        # at 100k advocates).
+        # name order for one page instead of sorting every advocate.
         indexes = [models.Index(fields=["last_name", "first_name", "id"], name="user_name")]
 
     def __str__(self) -> str:
@@ -182,24 +181,24 @@ class Advocate(models.Model):
             models.Index(fields=["status", "joined_at"], name="advocate_status_joined"),
             # The all-time leaderboard reads advocates by lifetime points, highest first.
             models.Index(fields=["-lifetime_points", "id"], name="advocate_lifetime_rank"),
-            # "My rank" counts the visible advocates above me; indexing only them cut that
-            # count from 2,667 to 328 pages at 100,000 advocates (EXPLAIN, PostgreSQL).
+            # "My rank" counts the visible advocates above me; indexing only them keeps
+            # that count to the visible rows' pages.
             models.Index(
                 fields=["-lifetime_points", "id"],
                 condition=models.Q(status="active", leaderboard_opt_out=False),
                 name="advocate_visible_rank",
             ),
             # Reference matching scores every advocate who takes calls (about a third):
-            # read from this index alone instead of the table, 28 -> ~8 ms at 100,000.
+            # read from this index alone instead of the table.
             # Key columns, not INCLUDE, so SQLite builds it too.
             models.Index(
                 fields=["id", "industry", "seniority", "company", "reference_max_calls_per_90d"],
                 condition=models.Q(status="active", reference_opt_in=True),
                 name="advocate_askable",
             ),
-            # The industry filters (directory, segments) list the ~20 distinct values by
-            # skipping through this index (selectors.industries): 0.2 ms instead of a
-            # 17 ms DISTINCT over every advocate at 100,000.
+            # The industry filters (directory, segments) list the few distinct values by
+            # skipping through this index (selectors.industries) instead of a DISTINCT
+            # over every advocate.
             models.Index(fields=["industry"], name="advocate_industry"),
         ]
 

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -138,8 +141,6 @@ class WeightsForm(forms.ModelForm):
 class ConnectionsImportForm(forms.Form):
     file = forms.FileField(
         label="Connections.csv",
-        help_text="LinkedIn: Settings → Data privacy → Get a copy of your data → Connections. "
-        "UTF-8, up to 10 MB and 30,000 rows.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
     owner_email = forms.EmailField(
@@ -147,6 +148,14 @@ class ConnectionsImportForm(forms.Form):
         required=False,
         help_text="Leave empty for your own. An advocate's or colleague's email otherwise.",
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        megabytes = settings.CSV_UPLOAD_MAX_BYTES // (1024 * 1024)
+        self.fields["file"].help_text = (
+            "LinkedIn: Settings → Data privacy → Get a copy of your data → Connections. "
+            f"UTF-8, up to {megabytes} MB and {settings.CSV_UPLOAD_MAX_ROWS:,} rows."
+        )
 
 
 class RelationshipForm(forms.Form):

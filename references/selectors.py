@@ -225,8 +225,8 @@ class ConsoleFigures:
 def console_figures() -> ConsoleFigures:
     """The console's cards, "near their cap" and accept rates, shared for a minute.
 
-    They aggregate every request and every ask the program ever had (20,000 and 13,000
-    in bench_data: 50-60 ms of SQL, more each year) and only inform: nothing is acted
+    They aggregate every request and every ask the program ever had (more each year)
+    and only inform: nothing is acted
     on from these numbers without opening the request or the advocate, where everything
     is read live. A manager's dashboard a minute behind is right enough, and the page
     says when they were computed. The open requests listed below them are read live.

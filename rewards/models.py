@@ -256,8 +256,8 @@ class Redemption(models.Model):
             # The fulfilment queue: open redemptions, oldest first.
             models.Index(fields=["status", "created_at", "id"], name="redemption_queue"),
             # The default view of that queue (both open statuses, oldest first): the index
-            # above cannot give one order across two statuses, so PostgreSQL read and
-            # sorted every open redemption (26-77 ms -> 1-3 ms at ~100k redemptions).
+            # above cannot give one order across two statuses, so PostgreSQL would read
+            # and sort every open redemption.
             # The statuses are OPEN_STATUSES (not reachable from Meta).
             models.Index(
                 fields=["created_at", "id"],

@@ -126,8 +126,8 @@ class SubmissionCounts:
 # entry after commit (``submission_counts_forget``), so the next view recounts it. The
 # short lifetime bounds what the services do not see (the admin, a bulk load) and the
 # one race left: a view that counted just before a commit and stores its figure just
-# after the forget. Counting 25 challenges' submissions read ~62,000 rows on every
-# view at 100,000 advocates (36 ms warm, 170 ms cold; no index avoids the heap reads).
+# after the forget. Counting a page of challenges' submissions reads every one of their
+# submissions, and no index avoids those heap reads.
 COUNTS_CACHE_SECONDS = 60
 
 
@@ -171,8 +171,8 @@ def submission_counts_forget(challenge_id: int) -> None:
 
 
 # How far the review queue is counted. Beyond it the page and the console card say
-# "1,000+": the action is the same (review, oldest first), and counting an exact 93,000
-# pending rows (bench_data at 100,000 advocates) read the whole table, 30-80 ms per view.
+# "1,000+": the action is the same (review, oldest first), and counting every pending
+# row exactly reads the whole backlog on every view.
 REVIEW_COUNT_CAP = 1000
 
 
