@@ -74,7 +74,7 @@ def industries() -> list[str]:
             FROM found WHERE found.industry IS NOT NULL
         )
         SELECT industry FROM found WHERE industry IS NOT NULL
-    """
+    """  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql)
         return [row[0] for row in cursor.fetchall()]

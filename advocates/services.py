@@ -374,4 +374,5 @@ def advocate_profile_update(
         raise
 
 
-SESSION_INVITATION_TOKEN = "vouch_invitation_token"
+# The session key under which a LinkedIn sign-up keeps the invitation it came from.
+SESSION_INVITATION_TOKEN = "vouch_invitation_token"  # noqa: S105 - a key name, not a secret

