@@ -19,8 +19,8 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from advocates.graph import person_get_or_create
 from advocates.models import Advocate, Person, Product, Tag, User
+from advocates.services.graph import person_get_or_create
 from core.audit import audit_record
 from core.outbox import activity_after_commit, enqueue_after_commit
 from references import matching

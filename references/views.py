@@ -10,9 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from advocates import graph
+from advocates.graph import neighbour_ids
 from advocates.http import AuthenticatedHttpRequest
 from advocates.selectors import advocate_for_user
+from advocates.services import graph
 from core.roles import Role, advocate_required, has_role, manager_required, public, staff_required
 from references import links, matching, selectors, services
 from references.forms import (
@@ -251,7 +252,7 @@ def graph_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "edge_form": edge_form,
             "result": result,
             "me": me,
-            "my_connections": len(graph.neighbour_ids(me.pk)),
+            "my_connections": len(neighbour_ids(me.pk)),
         },
     )
 

@@ -125,7 +125,7 @@ def ctx(advocate, rep, manager) -> dict:
         clients[role] = Client()
         clients[role].force_login(user)
     # The rep's own node in the relationship graph, made on first use (not an import).
-    from advocates import graph
+    from advocates.services import graph
 
     graph.person_for_user(rep)
     return {"manager": manager, "rep": rep, "clients": clients}

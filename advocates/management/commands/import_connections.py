@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from advocates import graph
+from advocates.services import graph
 
 
 class Command(BaseCommand):
