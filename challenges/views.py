@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from advocates.http import AuthenticatedHttpRequest
-from advocates.models import Advocate, Tag
+from advocates.models import Advocate
 from advocates.selectors import advocate_for_user
 from challenges import selectors, services
 from challenges.forms import (
@@ -25,9 +25,9 @@ from challenges.forms import (
     NPSPeriodForm,
     SubmissionForm,
 )
-from challenges.models import Badge, Challenge, Submission
+from challenges.models import Challenge, Submission
 from challenges.selectors import leaderboards
-from challenges.selectors.progress import levels_all
+from challenges.selectors.progress import badges_all, levels_all
 from challenges.services.progress import (
     DEFAULT_LEVELS,
     BadgeRow,
@@ -413,15 +413,6 @@ def nps(request: AuthenticatedHttpRequest) -> HttpResponse:
 # --- Leaderboards, levels and badges, notifications --------------------------------------
 
 
-def _viewer(request: AuthenticatedHttpRequest) -> Advocate | None:
-    """The signed-in advocate, if any: a manager may have no advocate profile."""
-    return (
-        Advocate.objects.filter(user=request.user)
-        .only("id", "status", "leaderboard_opt_out", "lifetime_points")
-        .first()
-    )
-
-
 @role_required(Role.ADVOCATE, Role.MANAGER)
 def leaderboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     filters = LeaderboardFilterForm(request.GET)
@@ -430,11 +421,12 @@ def leaderboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     # these are links people share.
     period = data.get("period") or leaderboards.Period.WEEK
     tag = data.get("tag")
-    board = leaderboards.leaderboard(period=period, tag=tag, viewer=_viewer(request))
+    viewer = leaderboards.leaderboard_viewer(user=request.user)
+    board = leaderboards.leaderboard(period=period, tag=tag, viewer=viewer)
     context = {
         "board": board,
         "periods": leaderboards.Period.CHOICES,
-        "tags": list(Tag.objects.order_by("name")),
+        "tags": leaderboards.leaderboard_tags(),
         "tag_id": tag.pk if tag else None,
     }
     template = "challenges/leaderboard.html"
@@ -494,7 +486,7 @@ def levels(request: AuthenticatedHttpRequest) -> HttpResponse:
         {"id": level.pk, "name": level.name, "threshold": level.threshold}
         for level in existing_levels
     ] or [{"name": name, "threshold": threshold} for name, threshold in DEFAULT_LEVELS]
-    badges = list(Badge.objects.order_by("name"))
+    badges = badges_all()
     badge_initial = [
         {
             "id": badge.pk,

@@ -25,7 +25,7 @@ from datetime import date
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from advocates.models import Advocate, Tag
+from advocates.models import Advocate, Tag, User
 from rewards.models import PeriodPoints
 from rewards.services.ledger import period_starts
 
@@ -67,6 +67,20 @@ class Board:
     tag: Tag | None
     rows: list[Row]
     me: MyStanding | None
+
+
+def leaderboard_viewer(*, user: User) -> Advocate | None:
+    """The signed-in advocate, if any: a manager may have no advocate profile."""
+    return (
+        Advocate.objects.filter(user=user)
+        .only("id", "status", "leaderboard_opt_out", "lifetime_points")
+        .first()
+    )
+
+
+def leaderboard_tags() -> list[Tag]:
+    """The tags a board can be filtered by."""
+    return list(Tag.objects.order_by("name"))
 
 
 def public_name(advocate: Advocate) -> str:

@@ -23,6 +23,10 @@ def levels_all() -> list[Level]:
     return list(Level.objects.order_by("threshold"))
 
 
+def badges_all() -> list[Badge]:
+    return list(Badge.objects.order_by("name"))
+
+
 def level_for(points: int, levels: Sequence[Level] | None = None) -> Level | None:
     """The highest level whose threshold ``points`` reaches (None if none is configured)."""
     current = None
