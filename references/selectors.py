@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from advocates.models import Advocate, User
 from references.matching import guard
-from references.models import Ask, Candidate, ReferenceRequest
+from references.models import Ask, Candidate, ReferencePause, ReferenceRequest
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -241,3 +241,8 @@ def console_figures() -> ConsoleFigures:
         )
         cache.set(CONSOLE_CACHE_KEY, figures, CONSOLE_CACHE_SECONDS)
     return figures
+
+
+def pause_current(advocate: Advocate) -> ReferencePause | None:
+    """The advocate's break from reference calls, if it runs today or later."""
+    return ReferencePause.objects.filter(advocate=advocate, until__gte=timezone.localdate()).first()

@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from advocates.graph import neighbour_ids
@@ -26,7 +25,7 @@ from references.forms import (
     RelationshipForm,
     WeightsForm,
 )
-from references.models import Ask, MatchingWeights, ReferencePause, ReferenceRequest
+from references.models import Ask, MatchingWeights, ReferenceRequest
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -298,9 +297,7 @@ def weights(request: AuthenticatedHttpRequest) -> HttpResponse:
 def my_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
     advocate = advocate_for_user(request.user)
     asks = list(selectors.asks_for_advocate(advocate).order_by("-asked_at", "-id")[:50])
-    pause = ReferencePause.objects.filter(
-        advocate=advocate, until__gte=timezone.localdate()
-    ).first()
+    pause = selectors.pause_current(advocate)
     return render(
         request,
         "references/my_requests.html",

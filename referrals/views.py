@@ -8,7 +8,6 @@ import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -19,11 +18,9 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from advocates.http import AuthenticatedHttpRequest
-from advocates.models import Advocate
 from advocates.selectors import advocate_for_user
 from core.audit import audit_record
 from core.roles import (
-    REPS_GROUP,
     Role,
     advocate_required,
     has_role,
@@ -300,19 +297,8 @@ def rep_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    reps = []
-    if is_manager:
-        reps = list(
-            get_user_model()
-            .objects.filter(groups__name=REPS_GROUP, is_active=True)
-            .order_by("first_name", "last_name", "email")
-            .only("id", "first_name", "last_name", "email")
-        )
-    unassigned = (
-        Referral.objects.filter(owner_rep__isnull=True).exclude(stage=Stage.REJECTED).count()
-        if is_manager
-        else 0
-    )
+    reps = selectors.reps_active() if is_manager else []
+    unassigned = selectors.referrals_unassigned_count() if is_manager else 0
     context = {
         "page": page,
         "scope": scope,
@@ -428,9 +414,7 @@ def verbal(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = VerbalForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        advocate = Advocate.objects.filter(
-            user__email__iexact=data["advocate_email"], status=Advocate.Status.ACTIVE
-        ).first()
+        advocate = selectors.advocate_active_by_email(data["advocate_email"])
         if advocate is None:
             form.add_error("advocate_email", "No active advocate has this email address.")
         else:
