@@ -249,7 +249,7 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def _managed_challenge(pk: int) -> Challenge:
     try:
-        return Challenge.objects.get(pk=pk)
+        return selectors.challenge_for_manager(pk)
     except Challenge.DoesNotExist:
         raise Http404("No such challenge.") from None
 
@@ -541,8 +541,7 @@ def levels(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 def notifications_read(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Mark my notifications read (the hub's "Mark all read" button)."""
-    advocate = Advocate.objects.only("id").get(user=request.user)
-    notifications_mark_read(advocate_id=advocate.pk)
+    notifications_mark_read(advocate_id=selectors.advocate_id_for_user(request.user))
     if request.htmx:
         return render(
             request,

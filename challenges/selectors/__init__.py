@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from advocates.models import Advocate
+from advocates.models import Advocate, User
 from challenges.models import Challenge, NPSResponse, Submission
 
 if TYPE_CHECKING:
@@ -103,6 +103,16 @@ def submissions_of(advocate: Advocate) -> QuerySet[Submission]:
 def submission_of(advocate: Advocate, pk: int) -> Submission:
     """One of my submissions; another advocate's is DoesNotExist (a 404 in views)."""
     return submissions_of(advocate).get(pk=pk)
+
+
+def challenge_for_manager(pk: int) -> Challenge:
+    """Any challenge, for the manager's pages; Challenge.DoesNotExist otherwise."""
+    return Challenge.objects.get(pk=pk)
+
+
+def advocate_id_for_user(user: User) -> int:
+    """The signed-in advocate's id, without loading the rest of their row."""
+    return Advocate.objects.only("id").get(user=user).pk
 
 
 def challenges_for_manager(*, status: str = "") -> QuerySet[Challenge]:
