@@ -141,8 +141,8 @@ def _objects(people: dict[str, Any]) -> dict[str, Any]:
     from advocates import links as advocate_links
     from advocates import services as advocate_services
     from campaigns.models import Campaign, Segment
-    from references.models import ReferenceRequest
     from references.links import FEEDBACK_SALT, prospect_token
+    from references.models import ReferenceRequest
     from referrals.services import referral_link_for
     from tests.challenges.factories import ChallengeFactory, SubmissionFactory
     from tests.references.factories import CandidateFactory, ReferenceRequestFactory
