@@ -5,13 +5,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils import timezone
 
+from advocates.links import invitation_url
 from advocates.models import Invitation
 from core.mail import send_templated
 
 
 def invitation_deliver(*, invitation_id: int, send_number: int) -> str:
-    from advocates.services import invitation_url
-
     invitation = Invitation.objects.select_related("invited_by").filter(pk=invitation_id).first()
     if invitation is None or invitation.accepted_at is not None:
         return "skipped: gone or accepted"

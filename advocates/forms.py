@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
+from django.conf import settings
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.core.exceptions import ValidationError
 
@@ -52,8 +55,6 @@ class ProfileForm(forms.ModelForm):
     def clean_avatar_upload(self):
         upload = self.cleaned_data.get("avatar_upload")
         if upload:
-            from django.conf import settings
-
             decode_image(upload, max_bytes=settings.AVATAR_MAX_BYTES)  # raises a clear error
             upload.seek(0)
         return upload
@@ -90,7 +91,8 @@ class AcceptInvitationForm(forms.Form):
     )
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("password1") and data.get("password1") != data.get("password2"):
             self.add_error("password2", "The two passwords are different.")
         return data
@@ -109,8 +111,10 @@ class DirectoryFilterForm(forms.Form):
     industry = forms.ChoiceField(required=False)
     mine = forms.BooleanField(label="Only advocates I own", required=False)
 
-    def __init__(self, *args: object, industries: list[str], show_mine: bool, **kwargs: object):
+    def __init__(self, *args: Any, industries: list[str], show_mine: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["industry"].choices = [("", "Any industry")] + [(i, i) for i in industries]
+        cast(forms.ChoiceField, self.fields["industry"]).choices = [("", "Any industry")] + [
+            (i, i) for i in industries
+        ]
         if not show_mine:
             del self.fields["mine"]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
@@ -32,21 +34,20 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractUser):
     """A person who signs in. Email is the login; there is no username."""
 
-    username = None
+    username = None  # type: ignore[assignment]  # the stubs cannot express a removed field
     email = models.EmailField("email address", unique=True)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]  # a subclass
 
     class Meta:
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
         ]
         # The people directory sorts by name: with this index PostgreSQL walks users in
-        # name order for one page instead of sorting every advocate (239 ms -> ~10-35 ms
-        # at 100k advocates).
+        # name order for one page instead of sorting every advocate.
         indexes = [models.Index(fields=["last_name", "first_name", "id"], name="user_name")]
 
     def __str__(self) -> str:
@@ -180,24 +181,24 @@ class Advocate(models.Model):
             models.Index(fields=["status", "joined_at"], name="advocate_status_joined"),
             # The all-time leaderboard reads advocates by lifetime points, highest first.
             models.Index(fields=["-lifetime_points", "id"], name="advocate_lifetime_rank"),
-            # "My rank" counts the visible advocates above me; indexing only them cut that
-            # count from 2,667 to 328 pages at 100,000 advocates (EXPLAIN, PostgreSQL).
+            # "My rank" counts the visible advocates above me; indexing only them keeps
+            # that count to the visible rows' pages.
             models.Index(
                 fields=["-lifetime_points", "id"],
                 condition=models.Q(status="active", leaderboard_opt_out=False),
                 name="advocate_visible_rank",
             ),
             # Reference matching scores every advocate who takes calls (about a third):
-            # read from this index alone instead of the table, 28 -> ~8 ms at 100,000.
+            # read from this index alone instead of the table.
             # Key columns, not INCLUDE, so SQLite builds it too.
             models.Index(
                 fields=["id", "industry", "seniority", "company", "reference_max_calls_per_90d"],
                 condition=models.Q(status="active", reference_opt_in=True),
                 name="advocate_askable",
             ),
-            # The industry filters (directory, segments) list the ~20 distinct values by
-            # skipping through this index (selectors.industries): 0.2 ms instead of a
-            # 17 ms DISTINCT over every advocate at 100,000.
+            # The industry filters (directory, segments) list the few distinct values by
+            # skipping through this index (selectors.industries) instead of a DISTINCT
+            # over every advocate.
             models.Index(fields=["industry"], name="advocate_industry"),
         ]
 

@@ -20,13 +20,15 @@ from advocates.forms import (
     InvitationForm,
     ProfileForm,
 )
+from advocates.http import AuthenticatedHttpRequest
+from advocates.models import User
 from core.roles import Role, advocate_required, has_role, public, staff_required, user_roles
 
 DIRECTORY_PAGE_SIZE = 25
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Send each role to its own area."""
     roles = user_roles(request.user)
     if Role.MANAGER in roles:
@@ -41,14 +43,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @advocate_required
-def hub(request: HttpRequest) -> HttpResponse:
+def hub(request: AuthenticatedHttpRequest) -> HttpResponse:
     advocate = selectors.advocate_for_user(request.user)
     return render(request, "advocates/hub.html", {"advocate": advocate})
 
 
 @advocate_required
 @require_http_methods(["GET", "POST"])
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     advocate = selectors.advocate_for_user(request.user)
     form = ProfileForm(request.POST or None, request.FILES or None, instance=advocate)
     if request.method == "POST" and form.is_valid():
@@ -67,7 +69,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def directory(request: HttpRequest) -> HttpResponse:
+def directory(request: AuthenticatedHttpRequest) -> HttpResponse:
     filters = DirectoryFilterForm(
         request.GET or None,
         industries=selectors.industries(),
@@ -96,14 +98,14 @@ def directory(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def advocate_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def advocate_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     advocate = get_object_or_404(selectors.advocates_with_details(), pk=pk)
     return render(request, "advocates/detail.html", {"advocate": advocate})
 
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def invite(request: HttpRequest) -> HttpResponse:
+def invite(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = InvitationForm(request.POST if "invite_one" in request.POST else None)
     csv_form = InvitationCSVForm(
         request.POST if "invite_csv" in request.POST else None,
@@ -156,14 +158,15 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
     except services.InvitationError as error:
         return render(request, "advocates/invitation_invalid.html", {"error": error}, status=410)
 
-    signed_in = request.user.is_authenticated
-    if signed_in and request.user.email.lower() != invitation.email.lower():
+    user = request.user if isinstance(request.user, User) else None
+    signed_in = user is not None
+    if user is not None and user.email.lower() != invitation.email.lower():
         return render(
             request,
             "advocates/invitation_invalid.html",
             {
                 "error": f"This invitation is for {invitation.email}, but you are signed in as "
-                f"{request.user.email}. Sign out, then open the link again.",
+                f"{user.email}. Sign out, then open the link again.",
                 "wrong_account": True,
             },
             status=403,
@@ -175,8 +178,8 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
     form = AcceptInvitationForm(request.POST or None)
     if request.method == "POST" and (signed_in or form.is_valid()):
         try:
-            if signed_in:
-                services.invitation_accept(token=token, user=request.user)
+            if user is not None:
+                services.invitation_accept(token=token, user=user)
             else:
                 advocate = services.invitation_accept(
                     token=token, password=form.cleaned_data["password1"]

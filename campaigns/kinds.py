@@ -281,8 +281,9 @@ def invitation_link(message: CampaignMessage) -> str:
     invitation for the address is reused as it is (re-inviting would rotate its nonce
     and break a link already emailed). Someone who joined meanwhile gets the sign-in page.
     """
+    from advocates.links import invitation_url
     from advocates.models import Invitation
-    from advocates.services import InvitationError, invitation_create, invitation_url
+    from advocates.services import InvitationError, invitation_create
 
     email = message.email.lower()
     contact = CampaignContact.objects.filter(campaign_id=message.campaign_id, email=email).first()

@@ -218,7 +218,7 @@ def has_reference_q() -> Q:
 def reference_available_q(now: datetime | None = None) -> Q:
     # references.matching owns the rule (opted in, not paused, no pending ask, under
     # their own 90-day cap); an IN over its queryset keeps one definition of "available".
-    from references.matching import available_advocates
+    from references.matching.guard import available_advocates
 
     return Q(pk__in=available_advocates(now).values("pk"))
 

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.validators import MinValueValidator
 
 from advocates.models import Tag
-from challenges.models import Challenge, Level
+from challenges.models import Badge, Challenge, Level
+from challenges.selectors.leaderboards import Period
 from challenges.services import SubmissionInput
 
 NPS_QUESTION = "How likely are you to recommend us to a friend or colleague?"
@@ -86,13 +87,18 @@ class ChallengeForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["audience_tag"].queryset = Tag.objects.order_by("name")
-        self.fields["audience_level"].queryset = Level.objects.order_by("threshold")
+        cast(forms.ModelChoiceField, self.fields["audience_tag"]).queryset = Tag.objects.order_by(
+            "name"
+        )
+        cast(
+            forms.ModelChoiceField, self.fields["audience_level"]
+        ).queryset = Level.objects.order_by("threshold")
         self.fields["completion_limit"].validators.append(
             MinValueValidator(1, "An advocate must be able to complete it at least once.")
         )
         for name in ("starts_at", "ends_at", "event_at"):
-            self.fields[name].input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d"]
+            field = cast(forms.DateTimeField, self.fields[name])
+            field.input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d"]
         questions = self.instance.questions or []
         if not self.is_bound and questions:
             self.initial["survey_questions"] = "\n".join(
@@ -101,7 +107,8 @@ class ChallengeForm(forms.ModelForm):
             self.initial["include_nps"] = any(q.get("kind") == "nps" for q in questions)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         kind = data.get("kind")
         starts, ends = data.get("starts_at"), data.get("ends_at")
         if starts and ends and ends <= starts:
@@ -252,7 +259,8 @@ class NPSPeriodForm(forms.Form):
     end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="To")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end and end < start:
             self.add_error("end", "The end must be on or after the start.")
@@ -264,3 +272,37 @@ class NPSPeriodForm(forms.Form):
         if self.is_bound and self.is_valid():
             return self.cleaned_data["start"], self.cleaned_data["end"]
         return default
+
+
+# --- Leaderboards, levels and badges ----------------------------------------------------
+
+
+class LeaderboardFilterForm(forms.Form):
+    period = forms.ChoiceField(choices=Period.CHOICES, required=False)
+    tag = forms.ModelChoiceField(queryset=Tag.objects.all(), required=False, empty_label="Everyone")
+
+
+class LevelForm(forms.Form):
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    name = forms.CharField(max_length=50)
+    threshold = forms.IntegerField(min_value=0, max_value=1_000_000_000, label="From points")
+
+
+class BadgeForm(forms.Form):
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    icon = forms.CharField(max_length=8, required=False, initial="🏅")
+    name = forms.CharField(max_length=100)
+    description = forms.CharField(max_length=255, required=False)
+    rule = forms.ChoiceField(choices=Badge.Rule.choices)
+    count = forms.IntegerField(
+        min_value=1, max_value=1000, initial=1, label="N", help_text="For counting rules."
+    )
+
+
+# can_delete: a row ticked "Delete" is not validated (its fields may be left empty).
+LevelFormSet = forms.formset_factory(
+    LevelForm, extra=1, max_num=30, validate_max=True, can_delete=True
+)
+BadgeFormSet = forms.formset_factory(
+    BadgeForm, extra=1, max_num=60, validate_max=True, can_delete=True
+)

@@ -1,15 +1,15 @@
 from django.urls import path
 
-from challenges import leaderboard_views, views
+from challenges import views
 
 app_name = "challenges"
 
 # One pattern per line, so other areas of the app can add theirs with a one-line edit.
 urlpatterns = [
-    # Levels, badges, notifications and leaderboards (challenges.leaderboard_views)
-    path("leaderboard/", leaderboard_views.leaderboard, name="leaderboard"),
-    path("console/levels/", leaderboard_views.levels, name="levels"),
-    path("notifications/read/", leaderboard_views.notifications_read, name="notifications_read"),
+    # Levels, badges, notifications and leaderboards
+    path("leaderboard/", views.leaderboard, name="leaderboard"),
+    path("console/levels/", views.levels, name="levels"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
     # Advocates
     path("challenges/", views.challenge_list, name="list"),
     path("challenges/<int:pk>/", views.challenge_detail, name="detail"),

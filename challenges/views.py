@@ -1,21 +1,46 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
+from django.forms import BaseFormSet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from advocates.http import AuthenticatedHttpRequest
 from advocates.models import Advocate
 from advocates.selectors import advocate_for_user
 from challenges import selectors, services
-from challenges.forms import ChallengeFilterForm, ChallengeForm, NPSPeriodForm, SubmissionForm
+from challenges.forms import (
+    BadgeFormSet,
+    ChallengeFilterForm,
+    ChallengeForm,
+    LeaderboardFilterForm,
+    LevelFormSet,
+    NPSPeriodForm,
+    SubmissionForm,
+)
 from challenges.models import Challenge, Submission
-from core.roles import advocate_required, manager_required
+from challenges.selectors import leaderboards
+from challenges.selectors.progress import badges_all, levels_all
+from challenges.services.progress import (
+    DEFAULT_LEVELS,
+    BadgeRow,
+    LevelRow,
+    badges_save,
+    levels_save,
+    notifications_mark_read,
+)
+from core.http import HtmxHttpRequest
+from core.roles import Role, advocate_required, manager_required, role_required
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 MANAGE_PAGE_SIZE = 25
 REVIEW_PAGE_SIZE = 20
@@ -54,7 +79,7 @@ def _keep(query: QueryDict, param: str) -> str:
 
 
 @advocate_required
-def challenge_list(request: HttpRequest) -> HttpResponse:
+def challenge_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     advocate = advocate_for_user(request.user)
     # Paged: each card carries its own submission form, so rendering every open challenge
     # (hundreds in a big program) made this page slow. "open" pages the challenges,
@@ -80,7 +105,9 @@ def challenge_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _advocate_challenge(advocate: Advocate, pk: int) -> Challenge:
+def _advocate_challenge(
+    advocate: Advocate, pk: int
+) -> WithAnnotations[Challenge, selectors.WithMyCount]:
     try:
         return selectors.challenge_for_advocate(advocate, pk)
     except Challenge.DoesNotExist:
@@ -88,7 +115,7 @@ def _advocate_challenge(advocate: Advocate, pk: int) -> Challenge:
 
 
 @advocate_required
-def challenge_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def challenge_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     advocate = advocate_for_user(request.user)
     challenge = _advocate_challenge(advocate, pk)
     refusal = services.challenge_refusal(challenge, advocate, done=challenge.my_count)
@@ -106,7 +133,7 @@ def challenge_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @advocate_required
 @require_POST
-def challenge_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def challenge_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Complete a challenge: htmx swaps the card in place; without JavaScript the same
     form posts here and is redirected back to the list (or shown again with its errors)."""
     advocate = advocate_for_user(request.user)
@@ -118,11 +145,11 @@ def challenge_submit(request: HttpRequest, pk: int) -> HttpResponse:
             submission = services.submission_create(
                 challenge_id=challenge.pk, advocate_id=advocate.pk, data=form.to_input()
             )
-        except services.SubmissionRefused as refusal:
+        except services.SubmissionRefused as refused:
             if not request.htmx:
-                messages.error(request, str(refusal))
+                messages.error(request, str(refused))
                 return redirect("challenges:list")
-            card["refusal"] = str(refusal)
+            card["refusal"] = str(refused)
         else:
             if not request.htmx:
                 messages.success(request, _submitted_message(submission))
@@ -157,7 +184,7 @@ def challenge_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @advocate_required
-def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def submission_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """One of my submissions: what I sent and what became of it."""
     advocate = advocate_for_user(request.user)
     try:
@@ -167,7 +194,7 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "challenges/submission.html", {"submission": submission})
 
 
-def _from_list(request: HttpRequest) -> bool:
+def _from_list(request: HtmxHttpRequest) -> bool:
     """Whether an htmx request came from the list page, which holds "What I did"."""
     current = urlsplit(request.htmx.current_url or "").path
     return current == reverse("challenges:list")
@@ -184,7 +211,7 @@ def _submitted_message(submission: Submission) -> str:
 
 
 @manager_required
-def manage(request: HttpRequest) -> HttpResponse:
+def manage(request: AuthenticatedHttpRequest) -> HttpResponse:
     filters = ChallengeFilterForm(request.GET or None)
     status = filters.cleaned_data["status"] if filters.is_valid() else ""
     page = Paginator(selectors.challenges_for_manager(status=status), MANAGE_PAGE_SIZE).get_page(
@@ -203,7 +230,7 @@ def manage(request: HttpRequest) -> HttpResponse:
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def create(request: HttpRequest) -> HttpResponse:
+def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ChallengeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         publish = "publish" in request.POST
@@ -222,14 +249,14 @@ def create(request: HttpRequest) -> HttpResponse:
 
 def _managed_challenge(pk: int) -> Challenge:
     try:
-        return Challenge.objects.get(pk=pk)
+        return selectors.challenge_for_manager(pk)
     except Challenge.DoesNotExist:
         raise Http404("No such challenge.") from None
 
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def edit(request: HttpRequest, pk: int) -> HttpResponse:
+def edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     challenge = _managed_challenge(pk)
     form = ChallengeForm(request.POST or None, instance=challenge)
     if request.method == "POST" and form.is_valid():
@@ -251,7 +278,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_required
 @require_POST
-def publish(request: HttpRequest, pk: int) -> HttpResponse:
+def publish(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     challenge = _managed_challenge(pk)
     try:
         services.challenge_publish(challenge_id=challenge.pk, by=request.user)
@@ -264,7 +291,7 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def archive(request: HttpRequest, pk: int) -> HttpResponse:
+def archive(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """GET asks for confirmation; POST archives."""
     challenge = _managed_challenge(pk)
     if request.method == "POST":
@@ -289,7 +316,7 @@ def _queue_page(request: HttpRequest) -> Page:
 
 
 @manager_required
-def review(request: HttpRequest) -> HttpResponse:
+def review(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request, "challenges/review.html", {"page": _queue_page(request), "querystring": ""}
     )
@@ -297,7 +324,7 @@ def review(request: HttpRequest) -> HttpResponse:
 
 @manager_required
 @require_POST
-def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def review_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Approve or reject one submission; htmx swaps its row for the outcome."""
     action = request.POST.get("action")
     if action not in ("approve", "reject"):
@@ -343,7 +370,7 @@ def _back_to_queue(request: HttpRequest) -> str:
 
 @manager_required
 @require_POST
-def review_bulk(request: HttpRequest) -> HttpResponse:
+def review_bulk(request: AuthenticatedHttpRequest) -> HttpResponse:
     ids = [int(value) for value in request.POST.getlist("ids") if value.isdigit()]
     action = request.POST.get("action")
     if not ids:
@@ -375,9 +402,150 @@ def review_bulk(request: HttpRequest) -> HttpResponse:
 
 
 @manager_required
-def nps(request: HttpRequest) -> HttpResponse:
+def nps(request: AuthenticatedHttpRequest) -> HttpResponse:
     default = selectors.default_nps_period()
     form = NPSPeriodForm(request.GET or None, initial={"start": default[0], "end": default[1]})
     start, end = form.period(default)
     summary = selectors.nps_summary(start=start, end=end)
     return render(request, "challenges/nps.html", {"form": form, "summary": summary})
+
+
+# --- Leaderboards, levels and badges, notifications --------------------------------------
+
+
+@role_required(Role.ADVOCATE, Role.MANAGER)
+def leaderboard(request: AuthenticatedHttpRequest) -> HttpResponse:
+    filters = LeaderboardFilterForm(request.GET)
+    data = filters.cleaned_data if filters.is_valid() else {}
+    # A bad period or an unknown tag falls back to the default board rather than failing:
+    # these are links people share.
+    period = data.get("period") or leaderboards.Period.WEEK
+    tag = data.get("tag")
+    viewer = leaderboards.leaderboard_viewer(user=request.user)
+    board = leaderboards.leaderboard(period=period, tag=tag, viewer=viewer)
+    context = {
+        "board": board,
+        "periods": leaderboards.Period.CHOICES,
+        "tags": leaderboards.leaderboard_tags(),
+        "tag_id": tag.pk if tag else None,
+    }
+    template = "challenges/leaderboard.html"
+    if request.htmx:
+        template += "#board"
+    return render(request, template, context)
+
+
+def _level_rows(formset: BaseFormSet) -> list[LevelRow]:
+    rows = []
+    for form in formset.forms:
+        data = form.cleaned_data
+        if data.get("DELETE"):
+            if data.get("id") is not None:
+                rows.append(LevelRow(id=data["id"], name="", threshold=0, delete=True))
+        elif data:  # an untouched extra row has no data
+            rows.append(LevelRow(id=data["id"], name=data["name"], threshold=data["threshold"]))
+    return rows
+
+
+def _badge_rows(formset: BaseFormSet) -> list[BadgeRow]:
+    rows = []
+    for form in formset.forms:
+        data = form.cleaned_data
+        if data.get("DELETE"):
+            if data.get("id") is not None:
+                rows.append(
+                    BadgeRow(
+                        id=data["id"],
+                        name="",
+                        description="",
+                        rule="",
+                        count=1,
+                        icon="",
+                        delete=True,
+                    )
+                )
+        elif data:
+            rows.append(
+                BadgeRow(
+                    id=data["id"],
+                    name=data["name"],
+                    description=data["description"],
+                    rule=data["rule"],
+                    count=data["count"],
+                    icon=data["icon"],
+                )
+            )
+    return rows
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def levels(request: AuthenticatedHttpRequest) -> HttpResponse:
+    existing_levels = levels_all()
+    level_initial = [
+        {"id": level.pk, "name": level.name, "threshold": level.threshold}
+        for level in existing_levels
+    ] or [{"name": name, "threshold": threshold} for name, threshold in DEFAULT_LEVELS]
+    badges = badges_all()
+    badge_initial = [
+        {
+            "id": badge.pk,
+            "icon": badge.icon,
+            "name": badge.name,
+            "description": badge.description,
+            "rule": badge.rule,
+            "count": badge.count,
+        }
+        for badge in badges
+    ]
+    posted_levels = request.method == "POST" and "save_levels" in request.POST
+    posted_badges = request.method == "POST" and "save_badges" in request.POST
+    level_formset = LevelFormSet(
+        request.POST if posted_levels else None, initial=level_initial, prefix="levels"
+    )
+    badge_formset = BadgeFormSet(
+        request.POST if posted_badges else None, initial=badge_initial, prefix="badges"
+    )
+    level_errors: list[str] = []
+    badge_errors: list[str] = []
+    if posted_levels and level_formset.is_valid():
+        try:
+            levels_save(rows=_level_rows(level_formset), by=request.user)
+        except ValidationError as error:
+            level_errors = error.messages
+        else:
+            messages.success(request, "Levels saved.")
+            return redirect("challenges:levels")
+    if posted_badges and badge_formset.is_valid():
+        try:
+            badges_save(rows=_badge_rows(badge_formset), by=request.user)
+        except ValidationError as error:
+            badge_errors = error.messages
+        else:
+            messages.success(request, "Badges saved.")
+            return redirect("challenges:levels")
+    return render(
+        request,
+        "challenges/leaderboard_levels.html",
+        {
+            "level_formset": level_formset,
+            "badge_formset": badge_formset,
+            "level_errors": level_errors,
+            "badge_errors": badge_errors,
+            "levels_unsaved": not existing_levels,
+        },
+    )
+
+
+@advocate_required
+@require_POST
+def notifications_read(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Mark my notifications read (the hub's "Mark all read" button)."""
+    notifications_mark_read(advocate_id=selectors.advocate_id_for_user(request.user))
+    if request.htmx:
+        return render(
+            request,
+            "challenges/partials/progress_panel.html#notifications",
+            {"notifications": [], "more_notifications": False},
+        )
+    return redirect("advocates:hub")

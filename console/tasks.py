@@ -9,7 +9,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.core.cache import cache
 
-from challenges import progress
+from challenges.services import progress
 from console import ams, prospect_events
 from console.selectors import home
 from core.outbox import ACTIVITY_TASK

@@ -8,9 +8,10 @@ from typing import Any, TextIO
 from django.utils import timezone
 
 from advocates.models import Advocate, User
-from challenges import progress, services
+from challenges import services
 from challenges.forms import NPS_QUESTION
 from challenges.models import Challenge, Submission
+from challenges.services import progress
 
 Kind = Challenge.Kind
 

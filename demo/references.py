@@ -12,8 +12,8 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from advocates import graph
 from advocates.models import Advocate, Company, Person, Product, Tag, User
+from advocates.services import graph
 from references import services
 from references.models import MatchingWeights, ReferenceRequest
 

@@ -14,7 +14,7 @@ class AskInline(admin.TabularInline):
     model = Ask
     extra = 0
     raw_id_fields = ["advocate"]
-    fields = ["advocate", "status", "asked_at", "deadline", "answered_at", "completed_at"]
+    fields = ("advocate", "status", "asked_at", "deadline", "answered_at", "completed_at")
     readonly_fields = fields
 
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.mail import send_templated
+from references.links import prospect_feedback_url, prospect_url
 from references.models import Ask, ReferenceRequest
 
 
@@ -23,8 +24,6 @@ def _ask(ask_id: int) -> Ask | None:
 
 
 def prospect_link_deliver(*, request_id: int, send_number: int) -> str:
-    from references.services import prospect_url
-
     request = ReferenceRequest.objects.select_related("rep").filter(pk=request_id).first()
     if request is None or request.status != ReferenceRequest.Status.WITH_PROSPECT:
         return "skipped: no longer waiting for the prospect"
@@ -82,8 +81,6 @@ def intro_deliver(*, ask_id: int) -> str:
 
 
 def feedback_request_deliver(*, ask_id: int) -> str:
-    from references.services import prospect_feedback_url
-
     ask = _ask(ask_id)
     if ask is None or ask.status != Ask.Status.COMPLETED or ask.feedback_emailed_at:
         return "skipped"

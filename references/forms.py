@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -88,7 +91,8 @@ class CloseForm(forms.Form):
     closed_on = forms.DateField(widget=DateInput, initial=timezone.localdate)
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("outcome") == "won" and data.get("won_amount") is None:
             self.add_error("won_amount", "Enter the amount won.")
         closed_on = data.get("closed_on")
@@ -125,7 +129,8 @@ class WeightsForm(forms.ModelForm):
         ]
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for name in self.Meta.fields[:8]:
             value = data.get(name)
             if value is not None and value > 1000:
@@ -136,8 +141,6 @@ class WeightsForm(forms.ModelForm):
 class ConnectionsImportForm(forms.Form):
     file = forms.FileField(
         label="Connections.csv",
-        help_text="LinkedIn: Settings → Data privacy → Get a copy of your data → Connections. "
-        "UTF-8, up to 10 MB and 30,000 rows.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
     owner_email = forms.EmailField(
@@ -145,6 +148,14 @@ class ConnectionsImportForm(forms.Form):
         required=False,
         help_text="Leave empty for your own. An advocate's or colleague's email otherwise.",
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        megabytes = settings.CSV_UPLOAD_MAX_BYTES // (1024 * 1024)
+        self.fields["file"].help_text = (
+            "LinkedIn: Settings → Data privacy → Get a copy of your data → Connections. "
+            f"UTF-8, up to {megabytes} MB and {settings.CSV_UPLOAD_MAX_ROWS:,} rows."
+        )
 
 
 class RelationshipForm(forms.Form):
@@ -163,7 +174,8 @@ class RelationshipForm(forms.Form):
     note = forms.CharField(max_length=200, required=False, help_text="How they know each other.")
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("email") and not data.get("linkedin_url"):
             raise ValidationError("Give an email or a LinkedIn URL, so the person can be merged.")
         return data

@@ -181,13 +181,14 @@ class ReferenceRequest(models.Model):
 
     @property
     def status_badge(self) -> str:
-        return {
+        badges: dict[str, str] = {
             self.Status.COMPLETED: "ok",
             self.Status.SCHEDULED: "ok",
             self.Status.NEEDS_REP: "warn",
             self.Status.NO_SHOW: "bad",
             self.Status.CANCELLED: "bad",
-        }.get(self.status, "brand")
+        }
+        return badges.get(self.status, "brand")
 
 
 class Candidate(models.Model):

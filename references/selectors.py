@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.core.cache import cache
 from django.db.models import (
@@ -21,8 +22,11 @@ from django.db.models import (
 from django.utils import timezone
 
 from advocates.models import Advocate, User
-from references import matching
-from references.models import Ask, Candidate, ReferenceRequest
+from references.matching import guard
+from references.models import Ask, Candidate, ReferencePause, ReferenceRequest
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 def requests_visible_to(user: User, *, see_all: bool) -> QuerySet[ReferenceRequest]:
@@ -37,9 +41,17 @@ def requests_visible_to(user: User, *, see_all: bool) -> QuerySet[ReferenceReque
     return requests if see_all else requests.filter(rep=user)
 
 
-def request_for_staff(user: User, pk: int, *, see_all: bool) -> ReferenceRequest:
+class WithAsks(TypedDict):
+    asks_newest_first: list[Ask]
+
+
+def request_for_staff(
+    user: User, pk: int, *, see_all: bool
+) -> WithAnnotations[ReferenceRequest, WithAsks]:
     """One request with everything its page shows (404 for another rep's request)."""
-    return (
+    # The prefetch's ``to_attr`` is not an annotation the stubs' plugin can follow.
+    return cast(
+        "WithAnnotations[ReferenceRequest, WithAsks]",
         requests_visible_to(user, see_all=see_all)
         .prefetch_related(
             "products",
@@ -51,7 +63,7 @@ def request_for_staff(user: User, pk: int, *, see_all: bool) -> ReferenceRequest
                 ).order_by("rank", "id"),
             ),
         )
-        .get(pk=pk)
+        .get(pk=pk),
     )
 
 
@@ -72,7 +84,7 @@ def pending_asks(advocate: Advocate) -> QuerySet[Ask]:
 
 
 def advocate_load(advocate: Advocate) -> int:
-    return matching.advocate_load(advocate.pk)
+    return guard.advocate_load(advocate.pk)
 
 
 @dataclass(frozen=True)
@@ -87,7 +99,7 @@ def advocates_near_cap(*, limit: int = 20) -> list[NearCap]:
     Counted set-wise from the asks in the window (one GROUP BY), then the few
     advocates are fetched: no per-advocate subquery over the whole community.
     """
-    since = timezone.now() - matching.CAP_WINDOW
+    since = timezone.now() - guard.CAP_WINDOW
     rows = list(
         Ask.objects.filter(
             Q(status__in=Ask.IN_FLIGHT) | Q(status=Ask.Status.COMPLETED, completed_at__gte=since),
@@ -125,7 +137,7 @@ def _hours(value) -> float | None:
 
 def console_stats() -> ConsoleStats:
     Status = ReferenceRequest.Status
-    duration = DurationField()
+    duration: DurationField = DurationField()
     totals = ReferenceRequest.objects.aggregate(
         total=Count("id"),
         open=Count("id", filter=Q(status__in=ReferenceRequest.OPEN_STATUSES)),
@@ -213,8 +225,8 @@ class ConsoleFigures:
 def console_figures() -> ConsoleFigures:
     """The console's cards, "near their cap" and accept rates, shared for a minute.
 
-    They aggregate every request and every ask the program ever had (20,000 and 13,000
-    in bench_data: 50-60 ms of SQL, more each year) and only inform: nothing is acted
+    They aggregate every request and every ask the program ever had (more each year)
+    and only inform: nothing is acted
     on from these numbers without opening the request or the advocate, where everything
     is read live. A manager's dashboard a minute behind is right enough, and the page
     says when they were computed. The open requests listed below them are read live.
@@ -229,3 +241,8 @@ def console_figures() -> ConsoleFigures:
         )
         cache.set(CONSOLE_CACHE_KEY, figures, CONSOLE_CACHE_SECONDS)
     return figures
+
+
+def pause_current(advocate: Advocate) -> ReferencePause | None:
+    """The advocate's break from reference calls, if it runs today or later."""
+    return ReferencePause.objects.filter(advocate=advocate, until__gte=timezone.localdate()).first()

@@ -17,14 +17,16 @@ from decimal import Decimal
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 
-from advocates.graph import person_get_or_create
 from advocates.models import Advocate, Person, Product, Tag, User
+from advocates.services.graph import person_get_or_create
 from core.audit import audit_record
 from core.outbox import activity_after_commit, enqueue_after_commit
 from references import matching
+from references.links import CHOICE_SALT
+from references.matching.band import advocates_changed
+from references.matching.guard import available_advocates, unavailable_reason
 from references.models import (
     Ask,
     Candidate,
@@ -32,10 +34,8 @@ from references.models import (
     ReferencePause,
     ReferenceRequest,
 )
-from rewards.services import points_award
+from rewards.services.ledger import points_award
 
-CHOICE_SALT = "vouch.reference.prospect-choice"
-FEEDBACK_SALT = "vouch.reference.prospect-feedback"
 FEEDBACK_LINK_DAYS = 30
 DEFAULT_CALL_POINTS = 250
 
@@ -120,23 +120,6 @@ def _locked(request_id: int) -> ReferenceRequest:
 # --- The prospect's link ------------------------------------------------------------------
 
 
-def prospect_token(request: ReferenceRequest, *, purpose: str = CHOICE_SALT) -> str:
-    return signing.dumps({"r": request.pk, "n": request.link_nonce}, salt=purpose)
-
-
-def prospect_url(request: ReferenceRequest) -> str:
-    return settings.SITE_URL + reverse(
-        "references:prospect", kwargs={"pk": request.pk, "token": prospect_token(request)}
-    )
-
-
-def prospect_feedback_url(request: ReferenceRequest) -> str:
-    token = prospect_token(request, purpose=FEEDBACK_SALT)
-    return settings.SITE_URL + reverse(
-        "references:prospect_feedback", kwargs={"pk": request.pk, "token": token}
-    )
-
-
 def request_from_token(pk: int, token: str, *, purpose: str = CHOICE_SALT) -> ReferenceRequest:
     """The request this link was made for, or LinkInvalid / LinkExpired.
 
@@ -216,9 +199,9 @@ def request_send_to_prospect(*, request: ReferenceRequest, by: User) -> Referenc
             target=request,
             detail={"shortlist": [match.advocate.pk for match in matches]},
         )
-        from references.tasks import prospect_link_send
-
-        enqueue_after_commit(prospect_link_send, request.pk, request.link_send_count)
+        enqueue_after_commit(
+            "references.tasks.prospect_link_send", request.pk, request.link_send_count
+        )
     return request
 
 
@@ -267,7 +250,7 @@ def _reserve(*, request: ReferenceRequest, advocate_id: int) -> Ask:
     )
     if advocate is None:
         raise ReferenceError("This advocate no longer exists.")
-    why_not = matching.unavailable_reason(advocate, now)
+    why_not = unavailable_reason(advocate, now)
     if why_not:
         raise ReferenceError(why_not)
     if Ask.objects.filter(request=request, advocate=advocate).exists():
@@ -288,9 +271,7 @@ def _reserve(*, request: ReferenceRequest, advocate_id: int) -> Ask:
     request.status = ReferenceRequest.Status.ASKED
     request.matched_at = request.matched_at or now
     request.save(update_fields=["status", "matched_at"])
-    from references.tasks import ask_send
-
-    enqueue_after_commit(ask_send, ask.pk)
+    enqueue_after_commit("references.tasks.ask_send", ask.pk)
     return ask
 
 
@@ -325,7 +306,7 @@ def _advance(request_id: int) -> Ask | None:
         asked = set(request.asks.values_list("advocate_id", flat=True))
         # Only try those who look available without a lock, so this transaction
         # normally locks one advocate row: fewer locks held, less room for deadlocks.
-        available = matching.available_advocates().values("pk")
+        available = available_advocates().values("pk")
         next_choices = (
             request.candidates.exclude(advocate_id__in=asked)
             .filter(advocate_id__in=available)
@@ -362,14 +343,12 @@ def ask_answer(*, ask_id: int, advocate: Advocate, accept: bool, reason: str = "
                 raise ReferenceError("The time to answer has passed.")
             raise ReferenceError(f"You already answered: {ask.get_status_display().lower()}.")
         if not accept:
-            matching.advocates_changed()  # free again for other requests
+            advocates_changed()  # free again for other requests
         if accept:
             request.status = ReferenceRequest.Status.SCHEDULED
             request.accepted_at = now
             request.save(update_fields=["status", "accepted_at"])
-            from references.tasks import intro_send
-
-            enqueue_after_commit(intro_send, ask.pk)
+            enqueue_after_commit("references.tasks.intro_send", ask.pk)
     if not accept:
         _advance(ask.request_id)
     ask.refresh_from_db()
@@ -392,7 +371,7 @@ def asks_expire(*, now: datetime | None = None) -> int:
                 status=Ask.Status.EXPIRED, answered_at=now
             ):
                 continue  # answered in the meantime
-            matching.advocates_changed()  # free again for other requests
+            advocates_changed()  # free again for other requests
         expired += 1
         _advance(request_id)
     return expired
@@ -416,7 +395,7 @@ def call_record(*, request: ReferenceRequest, completed: bool) -> Ask:
             status=status, completed_at=now
         )
         if not completed:
-            matching.advocates_changed()  # a missed call does not count toward the cap
+            advocates_changed()  # a missed call does not count toward the cap
         request.status = (
             ReferenceRequest.Status.COMPLETED if completed else ReferenceRequest.Status.NO_SHOW
         )
@@ -434,9 +413,7 @@ def call_record(*, request: ReferenceRequest, completed: bool) -> Ask:
                 )
             # After commit, in a worker: a badge problem must not undo the call's points.
             activity_after_commit(advocate_id=ask.advocate_id)
-            from references.tasks import feedback_request_send
-
-            enqueue_after_commit(feedback_request_send, ask.pk)
+            enqueue_after_commit("references.tasks.feedback_request_send", ask.pk)
     ask.refresh_from_db()
     return ask
 
@@ -528,7 +505,7 @@ def reference_pause_set(*, advocate: Advocate, until: date | None) -> None:
     with transaction.atomic():
         if until is None:
             ReferencePause.objects.filter(advocate=advocate).delete()
-            matching.advocates_changed()  # askable again
+            advocates_changed()  # askable again
         else:
             ReferencePause.objects.update_or_create(advocate=advocate, defaults={"until": until})
 
@@ -560,8 +537,8 @@ def weights_update(*, by: User, **values: int) -> MatchingWeights:
 
 def _notify_rep(request: ReferenceRequest, why: str) -> None:
     """Queue a "needs you" email to the rep (called under the request's row lock)."""
-    from references.tasks import rep_notice_send
-
     request.rep_notice_count += 1
     request.save(update_fields=["rep_notice_count"])
-    enqueue_after_commit(rep_notice_send, request.pk, why, request.rep_notice_count)
+    enqueue_after_commit(
+        "references.tasks.rep_notice_send", request.pk, why, request.rep_notice_count
+    )

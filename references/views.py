@@ -1,17 +1,20 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from advocates import graph
+from advocates.graph import neighbour_ids
+from advocates.http import AuthenticatedHttpRequest
 from advocates.selectors import advocate_for_user
+from advocates.services import graph
 from core.roles import Role, advocate_required, has_role, manager_required, public, staff_required
-from references import matching, selectors, services
+from references import links, matching, selectors, services
 from references.forms import (
     CloseForm,
     ConnectionsImportForm,
@@ -22,7 +25,10 @@ from references.forms import (
     RelationshipForm,
     WeightsForm,
 )
-from references.models import Ask, MatchingWeights, ReferencePause, ReferenceRequest
+from references.models import Ask, MatchingWeights, ReferenceRequest
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 PAGE_SIZE = 25
 MATCHES_SHOWN = 10
@@ -32,7 +38,10 @@ def _sees_all(request: HttpRequest) -> bool:
     return has_role(request.user, Role.MANAGER)
 
 
-def _request_or_404(request: HttpRequest, pk: int) -> ReferenceRequest:
+def _request_or_404(
+    request: AuthenticatedHttpRequest, pk: int
+) -> WithAnnotations[ReferenceRequest, selectors.WithAsks]:
+
     try:
         return selectors.request_for_staff(request.user, pk, see_all=_sees_all(request))
     except ReferenceRequest.DoesNotExist:
@@ -43,7 +52,7 @@ def _request_or_404(request: HttpRequest, pk: int) -> ReferenceRequest:
 
 
 @staff_required
-def requests(request: HttpRequest) -> HttpResponse:
+def requests(request: AuthenticatedHttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     rows = selectors.requests_visible_to(request.user, see_all=_sees_all(request))
     if status in ReferenceRequest.Status.values:
@@ -66,7 +75,7 @@ def requests(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def request_new(request: HttpRequest) -> HttpResponse:
+def request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ReferenceRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -80,7 +89,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     ref = _request_or_404(request, pk)
     can_ask = ref.status in (
         ReferenceRequest.Status.OPEN,
@@ -96,7 +105,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "current": current,
         "asks": ref.asks_newest_first,
         "candidates": list(ref.candidates.all()),
-        "prospect_url": services.prospect_url(ref)
+        "prospect_url": links.prospect_url(ref)
         if ref.status == ReferenceRequest.Status.WITH_PROSPECT
         else "",
         "close_form": CloseForm(),
@@ -108,7 +117,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, context)
 
 
-def _act(request: HttpRequest, pk: int, action) -> HttpResponse:
+def _act(request: AuthenticatedHttpRequest, pk: int, action) -> HttpResponse:
     ref = _request_or_404(request, pk)
     try:
         message = action(ref)
@@ -121,7 +130,7 @@ def _act(request: HttpRequest, pk: int, action) -> HttpResponse:
 
 @staff_required
 @require_POST
-def request_send(request: HttpRequest, pk: int) -> HttpResponse:
+def request_send(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     def send(ref: ReferenceRequest) -> str:
         services.request_send_to_prospect(request=ref, by=request.user)
         return f"The link is on its way to {ref.prospect_email}."
@@ -131,7 +140,7 @@ def request_send(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def request_ask(request: HttpRequest, pk: int) -> HttpResponse:
+def request_ask(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     def ask(ref: ReferenceRequest) -> str:
         try:
             advocate_id = int(request.POST.get("advocate", ""))
@@ -145,7 +154,7 @@ def request_ask(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def request_call(request: HttpRequest, pk: int) -> HttpResponse:
+def request_call(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     def record(ref: ReferenceRequest) -> str:
         completed = request.POST.get("outcome") == "done"
         ask = services.call_record(request=ref, completed=completed)
@@ -158,11 +167,11 @@ def request_call(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def request_close(request: HttpRequest, pk: int) -> HttpResponse:
+def request_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     def close(ref: ReferenceRequest) -> str:
         form = CloseForm(request.POST)
         if not form.is_valid():
-            errors = [e for field_errors in form.errors.values() for e in field_errors]
+            errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
             raise services.ReferenceError(" ".join(errors))
         data = form.cleaned_data
         services.opportunity_close(
@@ -179,7 +188,7 @@ def request_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def graph_page(request: HttpRequest) -> HttpResponse:
+def graph_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Import LinkedIn connections and add relationships by hand."""
     importing = "import" in request.POST
     adding = "add_edge" in request.POST
@@ -198,21 +207,14 @@ def graph_page(request: HttpRequest) -> HttpResponse:
         )
         if owner is None:
             import_form.add_error("owner_email", "No advocate, colleague or person has this email.")
-        elif upload.size > graph.CSV_MAX_BYTES:
-            import_form.add_error("file", "The file is larger than 10 MB.")
         else:
-            try:
-                text = upload.read().decode("utf-8-sig")
-            except UnicodeDecodeError:
-                import_form.add_error("file", "The file is not UTF-8 text.")
-            else:
-                result = graph.connections_import(owner=owner, text=text, created_by=request.user)
-                if result.imported:
-                    messages.success(
-                        request,
-                        f"{result.edges_created} new connection(s) for {owner}, "
-                        f"{result.edges_existing} already known.",
-                    )
+            result = graph.connections_import(owner=owner, source=upload, created_by=request.user)
+            if result.imported:
+                messages.success(
+                    request,
+                    f"{result.edges_created} new connection(s) for {owner}, "
+                    f"{result.edges_existing} already known.",
+                )
     if adding and edge_form.is_valid():
         data = edge_form.cleaned_data
         who = (
@@ -249,13 +251,13 @@ def graph_page(request: HttpRequest) -> HttpResponse:
             "edge_form": edge_form,
             "result": result,
             "me": me,
-            "my_connections": len(graph.neighbour_ids(me.pk)),
+            "my_connections": len(neighbour_ids(me.pk)),
         },
     )
 
 
 @manager_required
-def console(request: HttpRequest) -> HttpResponse:
+def console(request: AuthenticatedHttpRequest) -> HttpResponse:
     figures = selectors.console_figures()
     return render(
         request,
@@ -274,7 +276,7 @@ def console(request: HttpRequest) -> HttpResponse:
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def weights(request: HttpRequest) -> HttpResponse:
+def weights(request: AuthenticatedHttpRequest) -> HttpResponse:
     current = MatchingWeights.current()
     form = WeightsForm(request.POST or None, instance=current)
     if request.method == "POST" and form.is_valid():
@@ -292,12 +294,10 @@ def weights(request: HttpRequest) -> HttpResponse:
 
 
 @advocate_required
-def my_requests(request: HttpRequest) -> HttpResponse:
+def my_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
     advocate = advocate_for_user(request.user)
     asks = list(selectors.asks_for_advocate(advocate).order_by("-asked_at", "-id")[:50])
-    pause = ReferencePause.objects.filter(
-        advocate=advocate, until__gte=timezone.localdate()
-    ).first()
+    pause = selectors.pause_current(advocate)
     return render(
         request,
         "references/my_requests.html",
@@ -315,7 +315,7 @@ def my_requests(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _own_ask(request: HttpRequest, pk: int) -> tuple:
+def _own_ask(request: AuthenticatedHttpRequest, pk: int) -> tuple:
     advocate = advocate_for_user(request.user)
     ask = get_object_or_404(
         selectors.asks_for_advocate(advocate).select_related("advocate__user"), pk=pk
@@ -325,7 +325,7 @@ def _own_ask(request: HttpRequest, pk: int) -> tuple:
 
 @advocate_required
 @require_POST
-def ask_answer(request: HttpRequest, pk: int) -> HttpResponse:
+def ask_answer(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     advocate, ask = _own_ask(request, pk)
     accept = request.POST.get("answer") == "accept"
     form = DeclineForm(request.POST)
@@ -360,7 +360,7 @@ def ask_answer(request: HttpRequest, pk: int) -> HttpResponse:
 
 @advocate_required
 @require_POST
-def ask_feedback(request: HttpRequest, pk: int) -> HttpResponse:
+def ask_feedback(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     advocate, ask = _own_ask(request, pk)
     form = FeedbackForm(request.POST)
     if not form.is_valid():
@@ -382,11 +382,12 @@ def ask_feedback(request: HttpRequest, pk: int) -> HttpResponse:
 
 @advocate_required
 @require_POST
-def pause(request: HttpRequest) -> HttpResponse:
+def pause(request: AuthenticatedHttpRequest) -> HttpResponse:
     advocate = advocate_for_user(request.user)
     form = PauseForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("until", ["Pick a valid date."])))
+        problems = form.errors.get("until") or ["Pick a valid date."]
+        messages.error(request, " ".join(str(problem) for problem in problems))
         return redirect("references:my_requests")
     until = None if "resume" in request.POST else form.cleaned_data["until"]
     try:
@@ -421,7 +422,7 @@ def prospect(request: HttpRequest, pk: int, token: str) -> HttpResponse:
         ref = services.request_from_token(pk, token)
     except services.ReferenceError as error:
         return _link_problem(request, error)
-    error = ""
+    problem = ""
     if request.method == "POST":
         try:
             if "more_options" in request.POST:
@@ -433,7 +434,7 @@ def prospect(request: HttpRequest, pk: int, token: str) -> HttpResponse:
                     raise services.ReferenceError("Pick one of the people on this page.") from None
                 services.prospect_choose(request=ref, candidate_id=candidate_id)
         except services.ReferenceError as refused:
-            error = str(refused)
+            problem = str(refused)
         else:
             return redirect("references:prospect", pk=pk, token=token)
     ref.refresh_from_db()
@@ -447,9 +448,9 @@ def prospect(request: HttpRequest, pk: int, token: str) -> HttpResponse:
             "shortlist": shortlist,
             "chosen": chosen,
             "choosing": ref.status == ReferenceRequest.Status.WITH_PROSPECT,
-            "error": error,
+            "error": problem,
         },
-        status=409 if error else 200,
+        status=409 if problem else 200,
     )
 
 
@@ -457,7 +458,7 @@ def prospect(request: HttpRequest, pk: int, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def prospect_feedback(request: HttpRequest, pk: int, token: str) -> HttpResponse:
     try:
-        ref = services.request_from_token(pk, token, purpose=services.FEEDBACK_SALT)
+        ref = services.request_from_token(pk, token, purpose=links.FEEDBACK_SALT)
     except services.ReferenceError as error:
         return _link_problem(request, error)
     form = FeedbackForm(request.POST or None)

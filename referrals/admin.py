@@ -17,7 +17,7 @@ class StageChangeInline(admin.TabularInline):
     model = ReferralStageChange
     extra = 0
     can_delete = False
-    readonly_fields = ["from_stage", "to_stage", "occurred_at", "recorded_at", "actor", "source"]
+    readonly_fields = ("from_stage", "to_stage", "occurred_at", "recorded_at", "actor", "source")
     fields = readonly_fields
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:

@@ -1,172 +1,22 @@
-"""The CRM API: ``POST /api/crm/events``, signed like Stripe's webhooks.
+"""The CRM API's views: ``POST /api/crm/events``, signed like Stripe's webhooks.
 
-See /work/briefs/README_referrals.md ("CRM API") for the contract. Each event id is
-applied once: the first result is stored with the event and returned for any replay.
-Errors that changed nothing (bad signature, malformed body, unknown referral) are not
-stored, so the CRM can fix and resend the same id.
+Kept apart from ``views.py`` because it is a machine interface (JSON in and out, a
+signature instead of a session), not a page. What an event does, and why each id is
+applied once, is in ``referrals.services.crm``. Errors that changed nothing (bad
+signature, malformed body, unknown referral) are not stored, so the CRM can fix and
+resend the same id.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
-
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.http import HttpRequest, JsonResponse
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from advocates.models import Advocate
 from core.roles import public
-from referrals import services
-from referrals.models import CrmEvent, Method, Referral, ReferralStageChange, Stage
+from referrals.services import crm
 from referrals.webhooks import HEADER, SignatureError, verify
-
-MAX_BODY_BYTES = 64 * 1024
-TYPES = ("referral.stage_changed", "referral.created")
-
-
-class EventError(Exception):
-    def __init__(self, status: int, message: str, **extra: object) -> None:
-        super().__init__(message)
-        self.status, self.message, self.extra = status, message, extra
-
-    def response(self) -> JsonResponse:
-        return JsonResponse({"error": self.message, **self.extra}, status=self.status)
-
-
-def _text(event: dict, name: str, *, required: bool = True, max_length: int = 200) -> str:
-    value = event.get(name, "")
-    if value is None:
-        value = ""
-    if not isinstance(value, str | int) or isinstance(value, bool):
-        raise EventError(400, f"“{name}” must be a string.")
-    value = str(value).strip()
-    if "\x00" in value:  # PostgreSQL text cannot hold NUL: refuse it, not a 500
-        raise EventError(400, f"“{name}” must not contain NUL characters.")
-    if required and not value:
-        raise EventError(400, f"“{name}” is required.")
-    if len(value) > max_length:
-        raise EventError(400, f"“{name}” is longer than {max_length} characters.")
-    return value
-
-
-def _parse(body: bytes) -> dict:
-    if len(body) > MAX_BODY_BYTES:
-        raise EventError(413, "The body is larger than 64 KB.")
-    try:
-        event = json.loads(body)
-    except (ValueError, RecursionError):
-        # ValueError covers JSONDecodeError, UnicodeDecodeError and an integer of more
-        # than 4,300 digits; RecursionError a body nested thousands of levels deep.
-        raise EventError(400, "The body is not valid JSON.") from None
-    if not isinstance(event, dict):
-        raise EventError(400, "The body must be a JSON object.")
-    _text(event, "id")
-    if event.get("type") not in TYPES:
-        raise EventError(400, f"“type” must be one of: {', '.join(TYPES)}.")
-    return event
-
-
-def _occurred_at(event: dict) -> datetime | None:
-    raw = event.get("occurred_at")
-    if raw in (None, ""):
-        return None
-    try:
-        parsed = parse_datetime(raw) if isinstance(raw, str) else None
-    except ValueError:  # well-formed but impossible, e.g. month 13
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
-        raise EventError(400, "“occurred_at” must be an ISO 8601 date-time with a timezone.")
-    return parsed
-
-
-def _amount(event: dict) -> Decimal | None:
-    raw = event.get("amount")
-    if raw in (None, ""):
-        return None
-    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-        raise EventError(400, '“amount” must be a decimal string like "12000.00".')
-    try:
-        amount = Decimal(str(raw))
-    except InvalidOperation:
-        raise EventError(400, '“amount” must be a decimal string like "12000.00".') from None
-    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e12"):
-        raise EventError(400, "“amount” must be a non-negative amount.")
-    return amount.quantize(Decimal("0.01"))
-
-
-def _find_referral(ref: str) -> Referral:
-    # external_id first: a CRM speaks its own ids; our numeric id is the fallback.
-    referral = Referral.objects.filter(external_id=ref).first()
-    # isdecimal, not isdigit: "²" is a digit that int() refuses (a 500).
-    if referral is None and ref.isascii() and ref.isdecimal():
-        referral = Referral.objects.filter(pk=int(ref)).first()
-    if referral is None:
-        raise EventError(404, f"No referral “{ref}”.")
-    return referral
-
-
-def _apply_stage_changed(event: dict) -> tuple[int, dict, Referral]:
-    stage = _text(event, "stage", max_length=20)
-    if stage not in Stage.values or stage == Stage.REJECTED:
-        pipeline = [s for s in Stage.values if s != Stage.REJECTED]
-        raise EventError(400, f"“stage” must be one of: {', '.join(pipeline)}.")
-    amount, occurred_at = _amount(event), _occurred_at(event)
-    referral = _find_referral(_text(event, "referral", max_length=100))
-    try:
-        result = services.referral_advance(
-            referral_id=referral.pk,
-            stage=stage,
-            amount=amount,
-            occurred_at=occurred_at,
-            source=ReferralStageChange.Source.CRM,
-        )
-    except services.ReferralError as error:
-        return 409, {"error": str(error), "referral": str(referral.pk)}, referral
-    body = {
-        "referral": str(result.referral.pk),
-        "stage": result.referral.stage,
-        "applied": result.applied,
-    }
-    if result.reason:
-        body["reason"] = result.reason
-    return 200, body, referral
-
-
-def _apply_created(event: dict) -> tuple[int, dict, Referral | None]:
-    advocate_email = _text(event, "advocate_email", max_length=254)
-    method = _text(event, "method", required=False, max_length=20) or Method.LEAD_FORM
-    if method not in Method.values:
-        raise EventError(400, f"“method” must be one of: {', '.join(Method.values)}.")
-    fields = {
-        "referred_name": _text(event, "referred_name"),
-        "referred_email": _text(event, "referred_email", max_length=254),
-        "referred_company": _text(event, "referred_company", required=False),
-        "referred_title": _text(event, "referred_title", required=False),
-        "external_id": _text(event, "external_id", required=False, max_length=100),
-    }
-    advocate = Advocate.objects.filter(user__email__iexact=advocate_email).first()
-    if advocate is None:
-        raise EventError(404, f"No advocate “{advocate_email}”.")
-    try:
-        referral = services.referral_create(
-            advocate_id=advocate.pk,
-            method=method,
-            created_at=_occurred_at(event),
-            source=ReferralStageChange.Source.CRM,
-            **fields,
-        )
-    except services.ReferralError as error:
-        # A refusal (self-referral, limit) is the event's result: stored, replayed as is.
-        return 422, {"error": str(error)}, None
-    body = {"referral": str(referral.pk), "stage": referral.stage, "applied": True}
-    if referral.duplicate_of_id:
-        body |= {"reason": "duplicate", "duplicate_of": str(referral.duplicate_of_id)}
-    return 201, body, referral
 
 
 @public
@@ -182,39 +32,11 @@ def crm_events(request: HttpRequest) -> JsonResponse:
     except SignatureError as error:
         return JsonResponse({"error": str(error)}, status=400)
     try:
-        event = _parse(body)
-    except EventError as error:
-        return error.response()
-    event_id = str(event["id"]).strip()
-
-    stored = CrmEvent.objects.filter(event_id=event_id).first()
-    if stored is not None:
-        return _replay(stored)
-    try:
-        with transaction.atomic():
-            # The insert claims the id: a concurrent request with the same id blocks on
-            # the unique index until this transaction ends, then fails and replays ours.
-            record = CrmEvent.objects.create(
-                event_id=event_id, type=event["type"], status_code=102, result={}
-            )
-            if event["type"] == "referral.stage_changed":
-                status, result, referral = _apply_stage_changed(event)
-            else:
-                status, result, referral = _apply_created(event)
-            result = {"id": event_id, **result}
-            record.status_code, record.result, record.referral = status, result, referral
-            record.save(update_fields=["status_code", "result", "referral"])
-    except EventError as error:
-        return error.response()  # rolled back: nothing stored, the id may be sent again
-    except IntegrityError:
-        stored = CrmEvent.objects.filter(event_id=event_id).first()
-        if stored is None:
-            raise
-        return _replay(stored)
-    return JsonResponse(result, status=status)
-
-
-def _replay(stored: CrmEvent) -> JsonResponse:
-    response = JsonResponse(stored.result, status=stored.status_code)
-    response["Idempotent-Replayed"] = "true"
+        outcome = crm.crm_event_apply(body=body)
+    except crm.EventError as error:
+        # Rolled back: nothing stored, the id may be sent again.
+        return JsonResponse(error.body(), status=error.status)
+    response = JsonResponse(outcome.body, status=outcome.status)
+    if outcome.replayed:
+        response["Idempotent-Replayed"] = "true"
     return response

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from email.utils import formataddr
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -75,6 +75,4 @@ def referral_message_deliver(*, message_id: int) -> str:
 
 
 def _from_address() -> str:
-    from email.utils import parseaddr
-
     return parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or "vouch@localhost"

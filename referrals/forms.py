@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from core.csv import CsvFileError, csv_upload_text
 from core.roles import REPS_GROUP
 from referrals.models import RejectionReason, Stage
 
@@ -97,7 +100,8 @@ class AdvanceForm(forms.Form):
     )
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("stage") == Stage.REJECTED and not data.get("reason"):
             self.add_error("reason", "Say why the referral is rejected.")
         return data
@@ -106,9 +110,9 @@ class AdvanceForm(forms.Form):
 class AssignForm(forms.Form):
     rep = forms.ModelChoiceField(queryset=get_user_model().objects.none(), label="Assign to")
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["rep"].queryset = (
+        cast(forms.ModelChoiceField, self.fields["rep"]).queryset = (
             get_user_model()
             .objects.filter(groups__name=REPS_GROUP, is_active=True)
             .order_by("first_name", "last_name", "email")
@@ -120,7 +124,8 @@ class KpiWindowForm(forms.Form):
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         today = timezone.now().date()
         try:
             end: date = data.get("end") or today + timedelta(days=1)
@@ -134,11 +139,8 @@ class KpiWindowForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    MAX_BYTES = 5 * 1024 * 1024
-
     file = forms.FileField(
         label="CSV file",
-        help_text="UTF-8, up to 5 MB and 5,000 rows.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
     invite = forms.BooleanField(
@@ -146,11 +148,16 @@ class ImportForm(forms.Form):
         required=False,
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        megabytes = settings.CSV_UPLOAD_MAX_BYTES // (1024 * 1024)
+        self.fields[
+            "file"
+        ].help_text = f"UTF-8, up to {megabytes} MB and {settings.CSV_UPLOAD_MAX_ROWS:,} rows."
+
     def clean_file(self) -> str:
-        upload = self.cleaned_data["file"]
-        if upload.size > self.MAX_BYTES:
-            raise ValidationError("The file is larger than 5 MB.")
+        """The file's text; its size and encoding are checked as every upload's are."""
         try:
-            return upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ValidationError("The file is not UTF-8 text. Export it as “CSV UTF-8”.") from None
+            return csv_upload_text(self.cleaned_data["file"])
+        except CsvFileError as error:
+            raise ValidationError(str(error)) from None

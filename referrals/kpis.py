@@ -1,18 +1,18 @@
-"""The program's referral KPIs for one window (definitions: issue 5, "Referral KPIs").
+"""The program's referral KPIs for one window.
 
 The window holds referrals created from ``start`` 00:00 UTC (inclusive) to ``end``
 00:00 UTC (exclusive); rejected referrals are left out of every figure. Rates are
 fractions rounded to 4 decimals, and 0.0 when their denominator is zero.
 
 Everything is aggregated in the database and comes back as a handful of rows, whatever
-the number of referrals (issue 7: it used to bring ~98,000 (advocate, method) rows per
-90 days into Python and rank them there): one query for the per-advocate figures
+the number of referrals (never one row per advocate and method into Python): one query
+for the per-advocate figures
 (distribution and top 1 %/10 %), one per method (counts, won, revenue), the two middle
 won deals for the median, the reward points and the enrolled advocates. The covering
 index ``referral_kpi_cover`` makes the window an index-only scan.
 
-A year of referrals is still ~0.7 s of database time at 500,000 referrals, so the
-console reads them through ``referral_kpis_cached`` (see its docstring).
+A year of referrals is still too slow to aggregate on every page view of a large
+program, so the console reads them through ``referral_kpis_cached`` (see its docstring).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import statistics
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
@@ -30,9 +31,9 @@ from advocates.models import Advocate
 from core.cache import cache_version, cache_version_bump
 from referrals.models import Method, Referral, ReferralReward, Stage
 
-# The seed study's figures (Amplifinity, via /work/shared/seeds/003_*.txt), shown beside
-# each of ours in the console.
-BENCHMARKS = {
+# Published figures of a referral-program study (Amplifinity), shown beside each of ours
+# in the console.
+BENCHMARKS: dict[str, Any] = {
     "active_rate": 0.36,
     "conversion_rate": 0.13,
     "referrer_distribution": {"1": 0.61, "2-10": 0.34, "11+": 0.05},
@@ -120,7 +121,7 @@ SELECT totals.referring, totals.one, totals.few, totals.many,
        (SELECT COALESCE(SUM(n), 0) FROM head),
        (SELECT COALESCE(SUM(won), 0) FROM head)
 FROM totals
-"""
+"""  # noqa: S608
 
 
 def _window(since: datetime, until: datetime) -> QuerySet[Referral]:
@@ -154,7 +155,11 @@ def _median_days(won: QuerySet[Referral], timed: int) -> float | None:
     # The same float arithmetic as statistics.median over every deal's days.
     return round(
         statistics.median(
-            [(won_at - created).total_seconds() / 86400 for created, won_at in middle]
+            [
+                (won_at - created).total_seconds() / 86400
+                for created, won_at in middle
+                if won_at is not None
+            ]
         ),
         2,
     )
@@ -274,17 +279,17 @@ def kpis_changed() -> None:
 def referral_kpis_cached(*, start: date, end: date) -> tuple[dict, datetime]:
     """The KPIs as ``referral_kpis`` and when their referral figures were computed.
 
-    Why a cache and not only SQL: over the default window (a year, ~450,000 referrals
-    at 100,000 advocates) the aggregation is ~0.5-0.8 s of database time however it is
-    written, since it must read every referral of the window and group them by
-    advocate; the console target is 250 ms at concurrency 8. The referral figures are
+    Why a cache and not only SQL: over the default window (a year) the aggregation
+    must read every referral of the window and group them by advocate however it is
+    written, which a large program cannot afford on every console view. The referral
+    figures are
     cached per window under a version that every referral write bumps on commit
     (``kpis_changed``), so a cached copy is never older than the last write; the TTL
     is a backstop. The version is read *before* computing: a write committing meanwhile
     bumps it, and what this call stores under the old version is never read again.
 
-    The enrolled advocates (and the rates over them) are counted on every call
-    (~15 ms): advocates change through other apps, which need not know about this
+    The enrolled advocates (and the rates over them) are counted on every call (a
+    cheap count): advocates change through other apps, which need not know about this
     cache.
     """
     since, until = _bounds(start, end)

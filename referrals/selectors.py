@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
-from advocates.models import User
+from advocates.models import Advocate, User
+from core.roles import REPS_GROUP
 from referrals.models import Referral, ReferralLink, ReferralReward, Stage
 
 
@@ -76,3 +77,22 @@ def link_by_code(code: str) -> tuple[ReferralLink | None, bool]:
         .first()
     )
     return card, card is not None
+
+
+def reps_active() -> list[User]:
+    """The sales reps a manager can route a referral to."""
+    return list(
+        User.objects.filter(groups__name=REPS_GROUP, is_active=True)
+        .order_by("first_name", "last_name", "email")
+        .only("id", "first_name", "last_name", "email")
+    )
+
+
+def referrals_unassigned_count() -> int:
+    """Referrals waiting in the unassigned queue (rejected ones left out)."""
+    return Referral.objects.filter(owner_rep__isnull=True).exclude(stage=Stage.REJECTED).count()
+
+
+def advocate_active_by_email(email: str) -> Advocate | None:
+    """The active advocate a rep names by email (a verbal referral)."""
+    return Advocate.objects.filter(user__email__iexact=email, status=Advocate.Status.ACTIVE).first()

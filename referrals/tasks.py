@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 
+from core.tasks import RETRY
 from referrals import emails, webhooks
 
+# celery's stubs refuse a dict[str, object] as keyword arguments.
+RETRY_OPTIONS: dict[str, Any] = RETRY
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=8)
+
+@shared_task(**RETRY_OPTIONS)
 def referral_notify_rep(referral_id: int) -> str:
     """Tell the owner rep (or, for the unassigned queue, the managers) about a referral."""
     return emails.referral_notify_rep(referral_id=referral_id)
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=8)
+@shared_task(**RETRY_OPTIONS)
 def referral_message_send(message_id: int) -> str:
     """Send the email an advocate wrote to a colleague (once: sent_at is checked)."""
     return emails.referral_message_deliver(message_id=message_id)
 
 
+# Its own policy: a CRM outage can last longer than an SMTP hiccup, so more and longer
+# retries, the wait staying below the broker's visibility timeout (3600 s).
 @shared_task(
     autoretry_for=(OSError, webhooks.WebhookRetryable),
     retry_backoff=True,
-    retry_backoff_max=1800,  # below the broker visibility timeout (3600 s)
+    retry_backoff_max=1800,
     max_retries=10,
 )
 def crm_webhook_send(change_id: int) -> str:

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 
 import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -16,10 +17,10 @@ from django.utils.http import http_date, url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from advocates.models import Advocate
+from advocates.http import AuthenticatedHttpRequest
 from advocates.selectors import advocate_for_user
+from core.audit import audit_record
 from core.roles import (
-    REPS_GROUP,
     Role,
     advocate_required,
     has_role,
@@ -27,7 +28,7 @@ from core.roles import (
     public,
     staff_required,
 )
-from referrals import imports, selectors, services
+from referrals import selectors, services
 from referrals.forms import (
     AdvanceForm,
     AssignForm,
@@ -40,6 +41,7 @@ from referrals.forms import (
 )
 from referrals.kpis import BENCHMARKS, referral_kpis_cached
 from referrals.models import Method, Referral, RejectionReason, Stage
+from referrals.services import imports
 
 PAGE_SIZE = 20
 LANDING_WINDOW_SECONDS = 600
@@ -64,7 +66,7 @@ def _link_urls(link) -> dict[str, str]:
 
 
 @advocate_required
-def tracker(request: HttpRequest) -> HttpResponse:
+def tracker(request: AuthenticatedHttpRequest) -> HttpResponse:
     advocate = advocate_for_user(request.user)
     link = services.referral_link_for(advocate_id=advocate.pk)
     page = Paginator(selectors.referrals_for_advocate(advocate_id=advocate.pk), PAGE_SIZE).get_page(
@@ -79,7 +81,7 @@ def tracker(request: HttpRequest) -> HttpResponse:
 
 @advocate_required
 @require_http_methods(["GET", "POST"])
-def lead_new(request: HttpRequest) -> HttpResponse:
+def lead_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     advocate = advocate_for_user(request.user)
     form = LeadForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -125,7 +127,7 @@ Best,
 
 @advocate_required
 @require_http_methods(["GET", "POST"])
-def email_new(request: HttpRequest) -> HttpResponse:
+def email_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     advocate = advocate_for_user(request.user)
     link = services.referral_link_for(advocate_id=advocate.pk)
     url = _link_urls(link)["url"]
@@ -156,7 +158,7 @@ def email_new(request: HttpRequest) -> HttpResponse:
 
 
 @advocate_required
-def share(request: HttpRequest) -> HttpResponse:
+def share(request: AuthenticatedHttpRequest) -> HttpResponse:
     advocate = advocate_for_user(request.user)
     link = services.referral_link_for(advocate_id=advocate.pk)
     return render(request, "referrals/share.html", {"link": link, "urls": _link_urls(link)})
@@ -170,7 +172,7 @@ def _qr_svg(data: str) -> str:
 
 
 @advocate_required
-def card(request: HttpRequest) -> HttpResponse:
+def card(request: AuthenticatedHttpRequest) -> HttpResponse:
     advocate = advocate_for_user(request.user)
     link = services.referral_link_for(advocate_id=advocate.pk)
     urls = _link_urls(link)
@@ -257,7 +259,7 @@ def landing(request: HttpRequest, code: str = "") -> HttpResponse:
                 method = Method.PRINT_CARD
         if target is None and not form.errors:
             form.add_error("card_code", "Type the code printed on your referral card.")
-        if not form.errors:
+        if target is not None and not form.errors:
             try:
                 services.referral_create(
                     advocate_id=target.advocate_id,
@@ -283,7 +285,7 @@ def _is_manager(request: HttpRequest) -> bool:
 
 
 @staff_required
-def rep_list(request: HttpRequest) -> HttpResponse:
+def rep_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     is_manager = _is_manager(request)
     scope = request.GET.get("scope", "mine")
     scope = scope if scope in ("mine", "unassigned", "all") and is_manager else "mine"
@@ -295,19 +297,8 @@ def rep_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    reps = []
-    if is_manager:
-        reps = list(
-            get_user_model()
-            .objects.filter(groups__name=REPS_GROUP, is_active=True)
-            .order_by("first_name", "last_name", "email")
-            .only("id", "first_name", "last_name", "email")
-        )
-    unassigned = (
-        Referral.objects.filter(owner_rep__isnull=True).exclude(stage=Stage.REJECTED).count()
-        if is_manager
-        else 0
-    )
+    reps = selectors.reps_active() if is_manager else []
+    unassigned = selectors.referrals_unassigned_count() if is_manager else 0
     context = {
         "page": page,
         "scope": scope,
@@ -325,7 +316,7 @@ def rep_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _staff_referral(request: HttpRequest, pk: int) -> Referral:
+def _staff_referral(request: AuthenticatedHttpRequest, pk: int) -> Referral:
     try:
         return selectors.referral_for_staff(
             user=request.user, is_manager=_is_manager(request), pk=pk
@@ -335,7 +326,7 @@ def _staff_referral(request: HttpRequest, pk: int) -> Referral:
 
 
 @staff_required
-def rep_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def rep_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     referral = _staff_referral(request, pk)
     return render(
         request,
@@ -367,12 +358,12 @@ def _back(request: HttpRequest, referral: Referral) -> HttpResponse:
 
 @staff_required
 @require_POST
-def advance(request: HttpRequest, pk: int) -> HttpResponse:
+def advance(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     referral = _staff_referral(request, pk)
     form = AdvanceForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
-            messages.error(request, errors[0])
+            messages.error(request, str(errors[0]))
         return _back(request, referral)
     data = form.cleaned_data
     try:
@@ -398,7 +389,7 @@ def advance(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_required
 @require_POST
-def assign(request: HttpRequest, pk: int) -> HttpResponse:
+def assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     referral = _staff_referral(request, pk)
     form = AssignForm(request.POST)
     if not form.is_valid():
@@ -419,13 +410,11 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def verbal(request: HttpRequest) -> HttpResponse:
+def verbal(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = VerbalForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        advocate = Advocate.objects.filter(
-            user__email__iexact=data["advocate_email"], status=Advocate.Status.ACTIVE
-        ).first()
+        advocate = selectors.advocate_active_by_email(data["advocate_email"])
         if advocate is None:
             form.add_error("advocate_email", "No active advocate has this email address.")
         else:
@@ -461,16 +450,17 @@ def verbal(request: HttpRequest) -> HttpResponse:
 
 
 @manager_required
-def kpis(request: HttpRequest) -> HttpResponse:
+def kpis(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = KpiWindowForm(request.GET or None)
     if not form.is_bound:
         # Show the default window (the last 365 days) in the date fields too.
         defaults = KpiWindowForm({})
         defaults.is_valid()
         form = KpiWindowForm({k: v.isoformat() for k, v in _window(defaults).items()})
-    figures, computed_at = (
-        referral_kpis_cached(**_window(form)) if form.is_valid() else (None, None)
-    )
+    figures: dict[str, Any] | None = None
+    computed_at: datetime | None = None
+    if form.is_valid():
+        figures, computed_at = referral_kpis_cached(**_window(form))
     methods = []
     if figures:
         for value, label in Method.choices:
@@ -511,7 +501,7 @@ def _window(form: KpiWindowForm) -> dict:
 
 @manager_required
 @require_GET
-def kpis_json(request: HttpRequest) -> JsonResponse:
+def kpis_json(request: AuthenticatedHttpRequest) -> JsonResponse:
     if not request.GET.get("start") or not request.GET.get("end"):
         return JsonResponse({"error": "Give start and end as YYYY-MM-DD."}, status=400)
     form = KpiWindowForm(request.GET)
@@ -531,7 +521,7 @@ def kpis_json(request: HttpRequest) -> JsonResponse:
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def import_upload(request: HttpRequest) -> HttpResponse:
+def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The console's uploads for the same imports as the management commands."""
     kind = request.POST.get("kind", "")
     advocates_form = ImportForm(
@@ -547,14 +537,12 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     report = None
     if kind == "advocates" and advocates_form.is_valid():
         report = imports.advocates_import(
-            text=advocates_form.cleaned_data["file"],
+            source=advocates_form.cleaned_data["file"],
             invite=advocates_form.cleaned_data["invite"],
         )
     elif kind == "referrals" and referrals_form.is_valid():
-        report = imports.referrals_import(text=referrals_form.cleaned_data["file"])
+        report = imports.referrals_import(source=referrals_form.cleaned_data["file"])
     if report is not None:
-        from core.audit import audit_record
-
         audit_record(
             actor=request.user,
             action=f"import.{kind}",

@@ -99,14 +99,15 @@ def deliver(*, change_id: int) -> str:
     if change is None:
         return "skipped: gone"
     body = json.dumps(event_payload(change), separators=(",", ":")).encode()
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 - see urlopen below
         url,
         data=body,
         method="POST",
         headers={"Content-Type": "application/json", HEADER: sign(body, secret=secret)},
     )
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        # The URL is the operator's CRM_WEBHOOK_URL setting, never user input.
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
             return f"sent: {response.status}"
     except urllib.error.HTTPError as error:
         if error.code >= 500 or error.code == 429:

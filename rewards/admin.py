@@ -24,7 +24,7 @@ class LedgerEntryAdmin(admin.ModelAdmin):
 
 @admin.register(Reward)
 class RewardAdmin(admin.ModelAdmin):
-    """For inspection; managers edit rewards in the console (rewards.catalog validates)."""
+    """For inspection; managers edit rewards in the console (rewards.services.catalog validates)."""
 
     list_display = ["name", "kind", "points_cost", "stock", "is_active", "starts_at", "ends_at"]
     list_filter = ["kind", "is_active", "needs_shipping"]

@@ -10,7 +10,7 @@ from core.mail import send_templated
 from rewards.models import Redemption
 
 # The step's email template and the field recording that it went out.
-STEPS = {
+STEPS: dict[str, str] = {
     Redemption.Status.REQUESTED: "notified_requested_at",
     Redemption.Status.APPROVED: "notified_approved_at",
     Redemption.Status.FULFILLED: "notified_fulfilled_at",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -53,12 +54,15 @@ class RewardForm(forms.ModelForm):
             "limit_period": "Calendar week, month, quarter, year, or in total.",
         }
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["points_cost"].min_value = 1
+        cast(forms.IntegerField, self.fields["points_cost"]).min_value = 1
         self.fields["points_cost"].widget.attrs["min"] = 1
         self.fields["limit_count"].widget.attrs["min"] = 1
-        self.fields["limit_period"].choices = [("", "—"), *Reward.LimitPeriod.choices]
+        cast(forms.ChoiceField, self.fields["limit_period"]).choices = [
+            ("", "—"),
+            *Reward.LimitPeriod.choices,
+        ]
 
     def clean_image_upload(self) -> UploadedFile | None:
         upload = self.cleaned_data.get("image_upload")
@@ -74,7 +78,8 @@ class RewardForm(forms.ModelForm):
         return cost
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         count, period = data.get("limit_count"), data.get("limit_period")
         if count is not None and count < 1:
             self.add_error("limit_count", "The limit must be at least 1.")
@@ -86,7 +91,7 @@ class RewardForm(forms.ModelForm):
         return data
 
     def _post_clean(self) -> None:
-        # Validation lives in the form's clean() and in rewards.catalog; the model's
+        # Validation lives in the form's clean() and in rewards.services.catalog; the model's
         # full_clean would report the same constraints a second time, less clearly.
         pass
 
@@ -113,9 +118,9 @@ class RedeemForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
 
-    def __init__(self, *args: object, reward: Reward, **kwargs: object) -> None:
+    def __init__(self, *args: Any, reward: Reward, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {})
-        kwargs["initial"].setdefault("token", uuid.uuid4().hex)  # type: ignore[union-attr]
+        kwargs["initial"].setdefault("token", uuid.uuid4().hex)
         super().__init__(*args, **kwargs)
         self.reward = reward
         if reward.needs_shipping:

@@ -95,7 +95,7 @@ class Reward(models.Model):
     """Something advocates can redeem their points for, managed by community managers.
 
     ``stock`` is the number of units left (null: unlimited); the database refuses a
-    negative stock and ``rewards.catalog.reward_redeem`` takes units under a row lock.
+    negative stock and ``rewards.services.catalog.reward_redeem`` takes units under a row lock.
     """
 
     class Kind(models.TextChoices):
@@ -256,8 +256,8 @@ class Redemption(models.Model):
             # The fulfilment queue: open redemptions, oldest first.
             models.Index(fields=["status", "created_at", "id"], name="redemption_queue"),
             # The default view of that queue (both open statuses, oldest first): the index
-            # above cannot give one order across two statuses, so PostgreSQL read and
-            # sorted every open redemption (26-77 ms -> 1-3 ms at ~100k redemptions).
+            # above cannot give one order across two statuses, so PostgreSQL would read
+            # and sort every open redemption.
             # The statuses are OPEN_STATUSES (not reachable from Meta).
             models.Index(
                 fields=["created_at", "id"],

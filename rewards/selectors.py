@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import (
     Case,
@@ -18,8 +19,10 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from advocates.models import Advocate
-from rewards.catalog import limit_period_start
 from rewards.models import LedgerEntry, Redemption, Reward
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 def ledger_recent(*, advocate_id: int, limit: int = 10) -> QuerySet[LedgerEntry]:
@@ -29,6 +32,36 @@ def ledger_recent(*, advocate_id: int, limit: int = 10) -> QuerySet[LedgerEntry]
 
 
 # --- Reward catalog and redemptions ---------------------------------------------------
+
+
+def limit_period_start(period: str, now: datetime) -> datetime | None:
+    """Start (UTC) of the calendar period holding ``now``; None for "ever"."""
+    day = now.astimezone(UTC).date()
+    if period == Reward.LimitPeriod.WEEK:
+        start = date.fromordinal(day.toordinal() - day.weekday())
+    elif period == Reward.LimitPeriod.MONTH:
+        start = day.replace(day=1)
+    elif period == Reward.LimitPeriod.QUARTER:
+        start = day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
+    elif period == Reward.LimitPeriod.YEAR:
+        start = day.replace(month=1, day=1)
+    else:
+        return None
+    return datetime(start.year, start.month, start.day, tzinfo=UTC)
+
+
+def redemptions_counted_for_limit(*, reward: Reward, advocate_id: int, now: datetime) -> int:
+    """Redemptions of ``reward`` by the advocate in the current limit period.
+
+    Cancelled ones do not count: their points and unit were given back.
+    """
+    redemptions = Redemption.objects.filter(reward=reward, advocate_id=advocate_id).exclude(
+        status=Redemption.Status.CANCELLED
+    )
+    start = limit_period_start(reward.limit_period, now)
+    if start is not None:
+        redemptions = redemptions.filter(created_at__gte=start)
+    return redemptions.count()
 
 
 class CatalogRank:
@@ -73,9 +106,15 @@ def _used_in_period(*, advocate_id: int, now: datetime) -> Subquery:
     return Subquery(counted, output_field=IntegerField())
 
 
+class CatalogAnnotations(TypedDict):
+    rank: int
+    used_in_period: int
+    points_to_go: int
+
+
 def catalog_for_advocate(
     *, advocate: Advocate, kind: str = "", now: datetime | None = None
-) -> QuerySet[Reward]:
+) -> QuerySet[WithAnnotations[Reward, CatalogAnnotations]]:
     """The catalog as one advocate sees it, in one query.
 
     Each reward carries ``rank`` (CatalogRank), ``used_in_period`` (toward its limit)
@@ -107,7 +146,7 @@ def catalog_for_advocate(
     )
 
 
-def hub_rewards(*, advocate: Advocate) -> list[Reward]:
+def hub_rewards(*, advocate: Advocate) -> list[WithAnnotations[Reward, CatalogAnnotations]]:
     """Up to 3 rewards I can redeem now (the best first), else the closest one to reach."""
     catalog = catalog_for_advocate(advocate=advocate)
     redeemable = list(

@@ -8,10 +8,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from advocates.http import AuthenticatedHttpRequest
 from advocates.models import User
 from advocates.selectors import advocate_for_user
 from core.roles import advocate_required, manager_required
-from rewards import catalog, selectors
+from rewards import selectors
 from rewards.forms import (
     CancelForm,
     CatalogFilterForm,
@@ -21,6 +22,7 @@ from rewards.forms import (
     RewardForm,
 )
 from rewards.models import Redemption, Reward
+from rewards.services import catalog
 
 CATALOG_PAGE_SIZE = 24
 MANAGE_PAGE_SIZE = 25
@@ -38,7 +40,7 @@ def _querystring(request: HttpRequest) -> str:
 
 
 @advocate_required
-def reward_catalog(request: HttpRequest) -> HttpResponse:
+def reward_catalog(request: AuthenticatedHttpRequest) -> HttpResponse:
     advocate = advocate_for_user(request.user)
     filters = CatalogFilterForm(request.GET or None)
     kind = filters.cleaned_data["kind"] if filters.is_valid() else ""
@@ -61,7 +63,7 @@ def reward_catalog(request: HttpRequest) -> HttpResponse:
 
 @advocate_required
 @require_http_methods(["GET", "POST"])
-def reward_redeem(request: HttpRequest, pk: int) -> HttpResponse:
+def reward_redeem(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """GET: the confirmation step (cost, balance after, shipping). POST: redeem."""
     advocate = advocate_for_user(request.user)
     reward = get_object_or_404(Reward, pk=pk)
@@ -110,7 +112,7 @@ def reward_redeem(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @advocate_required
-def my_redemptions(request: HttpRequest) -> HttpResponse:
+def my_redemptions(request: AuthenticatedHttpRequest) -> HttpResponse:
     advocate = advocate_for_user(request.user)
     redemptions = selectors.redemptions_for_advocate(advocate_id=advocate.pk)
     page = Paginator(redemptions, MY_REDEMPTIONS_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -122,7 +124,7 @@ def my_redemptions(request: HttpRequest) -> HttpResponse:
 
 
 @advocate_required
-def redemption_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def redemption_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     advocate = advocate_for_user(request.user)
     # Scoped to the caller: another advocate's redemption (and its code) is a 404.
     redemption = get_object_or_404(
@@ -135,7 +137,7 @@ def redemption_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @manager_required
-def reward_manage(request: HttpRequest) -> HttpResponse:
+def reward_manage(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(selectors.rewards_for_manager(), MANAGE_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -167,7 +169,7 @@ def _save_reward(form: RewardForm, reward: Reward | None, by: User) -> Reward | 
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def reward_create(request: HttpRequest) -> HttpResponse:
+def reward_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = RewardForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         reward = _save_reward(form, None, request.user)
@@ -179,7 +181,7 @@ def reward_create(request: HttpRequest) -> HttpResponse:
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def reward_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def reward_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     reward = get_object_or_404(Reward, pk=pk)
     form = RewardForm(request.POST or None, request.FILES or None, instance=reward)
     if request.method == "POST" and form.is_valid():
@@ -192,7 +194,7 @@ def reward_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_required
 @require_POST
-def reward_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def reward_deactivate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     reward = get_object_or_404(Reward, pk=pk)
     if catalog.reward_deactivate(reward_id=reward.pk, by=request.user):
         messages.success(request, f"“{reward.name}” is hidden from the catalog.")
@@ -205,7 +207,7 @@ def reward_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @manager_required
-def fulfilment(request: HttpRequest) -> HttpResponse:
+def fulfilment(request: AuthenticatedHttpRequest) -> HttpResponse:
     filters = FulfilmentFilterForm(request.GET or None)
     status = filters.cleaned_data["status"] if filters.is_valid() else ""
     page = Paginator(selectors.fulfilment_queue(status=status), QUEUE_PAGE_SIZE).get_page(
@@ -227,7 +229,7 @@ def fulfilment(request: HttpRequest) -> HttpResponse:
 
 
 def _after_step(
-    request: HttpRequest, redemption: Redemption, message: str, *, ok: bool
+    request: AuthenticatedHttpRequest, redemption: Redemption, message: str, *, ok: bool
 ) -> HttpResponse:
     """htmx: the updated row; otherwise back to the queue with a message."""
     if request.htmx:
@@ -255,7 +257,7 @@ def _after_step(
 
 @manager_required
 @require_POST
-def redemption_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def redemption_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     get_object_or_404(Redemption, pk=pk)
     result = catalog.redemption_approve(redemption_id=pk, by=request.user)
     redemption = _reload(pk)
@@ -268,7 +270,7 @@ def redemption_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_required
 @require_POST
-def redemption_fulfil(request: HttpRequest, pk: int) -> HttpResponse:
+def redemption_fulfil(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     get_object_or_404(Redemption, pk=pk)
     form = FulfilForm(request.POST)
     if not form.is_valid():
@@ -289,7 +291,7 @@ def redemption_fulfil(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_required
 @require_POST
-def redemption_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def redemption_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     get_object_or_404(Redemption, pk=pk)
     form = CancelForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""

@@ -21,7 +21,7 @@ from challenges.models import Challenge, Submission
 from references.models import ReferenceRequest
 from referrals.models import Referral
 from rewards.models import LedgerEntry, PeriodPoints, Redemption, Reward
-from rewards.services import period_starts
+from rewards.services.ledger import period_starts
 
 NOW = "2026-03-04T12:00:00"
 

@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 
 from advocates.models import Advocate
-from challenges import progress
+from challenges.selectors import progress
 
 register = template.Library()
 

@@ -8,7 +8,7 @@ def setup(world: World) -> None:
 
 
 def _token(world: World) -> dict:
-    from advocates.services import invitation_token
+    from advocates.links import invitation_token
 
     return {"token": invitation_token(world["invitation"])}
 

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection
 from django.urls import reverse
 
-from advocates import services
+from advocates import links, services
 from advocates.models import Advocate, Invitation, User
 from rewards.models import LedgerEntry
 from tests import factories
@@ -23,7 +23,7 @@ PASSWORD = "a-long-and-unusual-passphrase"
 
 
 def _accept_url(invitation: Invitation) -> str:
-    return reverse("advocates:accept", kwargs={"token": services.invitation_token(invitation)})
+    return reverse("advocates:accept", kwargs={"token": links.invitation_token(invitation)})
 
 
 def _join(client, url: str, password: str = PASSWORD, repeat: str | None = None):
@@ -199,7 +199,7 @@ def test_an_existing_account_must_sign_in_first(client, invitation) -> None:
 
 
 def test_a_tampered_token_is_refused(client, invitation) -> None:
-    token = services.invitation_token(invitation)
+    token = links.invitation_token(invitation)
     for bad in (token[:-2] + ("AA" if not token.endswith("AA") else "BB"), "garbage", token + "x"):
         response = client.get(reverse("advocates:accept", kwargs={"token": bad}))
         assert response.status_code == 410
@@ -214,7 +214,7 @@ def test_a_token_signed_for_another_address_is_refused(client, invitation) -> No
 
     forged = signing.dumps(
         {"i": invitation.pk, "e": "mallory@example.com", "n": invitation.nonce},
-        salt=services.INVITATION_SALT,
+        salt=links.INVITATION_SALT,
     )
     response = _join(client, reverse("advocates:accept", kwargs={"token": forged}))
     assert response.status_code == 410
@@ -238,7 +238,7 @@ def test_an_expired_token_is_refused(client, invitation) -> None:
 
 
 def _token(invitation: Invitation) -> str:
-    return services.invitation_token(invitation)
+    return links.invitation_token(invitation)
 
 
 def test_the_expiry_follows_the_setting(client, invitation, settings) -> None:

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from advocates.admin import AdvocateAdmin
 from advocates.models import Advocate
-from rewards.services import points_award
+from rewards.services.ledger import points_award
 
 
 def test_admin_save_keeps_points_awarded_during_the_request(admin_user, advocate) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.test import Client
 from django.urls import reverse
 
-from rewards.services import points_award
+from rewards.services.ledger import points_award
 from tests import factories
 
 

@@ -2,7 +2,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from rewards.services import points_award
+from rewards.services.ledger import points_award
 
 
 def test_hub_shows_balance_and_recent_entries(advocate, advocate_client) -> None:

@@ -9,8 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from advocates import graph
+from advocates.graph import neighbour_ids
 from advocates.models import Person, Relationship
+from advocates.services import graph
 from tests.references.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,7 @@ No,Contact,,,X,Y,01 Jan 2024
 Known,Person,https://www.linkedin.com/in/known-person,known@example.com,Known Co,CTO,05 May 2022
 "Lee, Jr.",Sam,https://www.linkedin.com/in/sam-lee,,"Initech, Inc.",CTO,05 May 2022
 Short,Row
-"""
+"""  # noqa: E501 - lines as long as LinkedIn writes them
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def owner():
 
 def test_real_shaped_file_imports_good_rows_and_reports_bad_ones(owner) -> None:
     known = PersonFactory(full_name="Known Person", email="known@example.com")
-    result = graph.connections_import(owner=owner, text=CONNECTIONS_CSV)
+    result = graph.connections_import(owner=owner, source=CONNECTIONS_CSV)
 
     assert [line for line, _why in result.errors] == [8, 9, 10, 11, 14]
     reasons = " ".join(why for _line, why in result.errors)
@@ -68,9 +69,9 @@ def test_real_shaped_file_imports_good_rows_and_reports_bad_ones(owner) -> None:
 
 
 def test_importing_again_changes_nothing(owner) -> None:
-    graph.connections_import(owner=owner, text=CONNECTIONS_CSV)
+    graph.connections_import(owner=owner, source=CONNECTIONS_CSV)
     people, edges = Person.objects.count(), Relationship.objects.count()
-    again = graph.connections_import(owner=owner, text=CONNECTIONS_CSV)
+    again = graph.connections_import(owner=owner, source=CONNECTIONS_CSV)
     assert (again.edges_created, again.people_created) == (0, 0)
     assert again.edges_existing == 4
     assert (Person.objects.count(), Relationship.objects.count()) == (people, edges)
@@ -79,7 +80,7 @@ def test_importing_again_changes_nothing(owner) -> None:
 def test_an_edge_recorded_the_other_way_is_not_duplicated(owner) -> None:
     percy = PersonFactory(email="percy@acme.example")
     Relationship.objects.create(from_person=percy, to_person=owner, source="manual")
-    result = graph.connections_import(owner=owner, text=CONNECTIONS_CSV)
+    result = graph.connections_import(owner=owner, source=CONNECTIONS_CSV)
     assert result.edges_existing == 1
     assert Relationship.objects.filter(to_person=owner).count() == 1
 
@@ -89,13 +90,13 @@ def test_a_failure_part_way_leaves_nothing_half_imported(owner) -> None:
         mock.patch.object(Relationship.objects, "bulk_create", side_effect=RuntimeError("disk")),
         pytest.raises(RuntimeError),
     ):
-        graph.connections_import(owner=owner, text=CONNECTIONS_CSV)
+        graph.connections_import(owner=owner, source=CONNECTIONS_CSV)
     assert list(Person.objects.all()) == [owner]
     assert not Relationship.objects.exists()
 
 
 def test_a_file_without_the_linkedin_header_is_refused(owner) -> None:
-    result = graph.connections_import(owner=owner, text="name,email\nA,a@example.com\n")
+    result = graph.connections_import(owner=owner, source="name,email\nA,a@example.com\n")
     assert result.errors[0][1].startswith("No LinkedIn header found")
     assert list(Person.objects.all()) == [owner]
 
@@ -109,7 +110,7 @@ def test_command_imports_for_the_owner(tmp_path, rep, capsys) -> None:
     assert "line 9: “not-an-email” is not a valid email address." in err
     me = Person.objects.get(user=rep)  # the rep becomes a colleague node
     assert me.kind == Person.Kind.EMPLOYEE
-    assert len(graph.neighbour_ids(me.pk)) == 4
+    assert len(neighbour_ids(me.pk)) == 4
 
 
 def test_command_refuses_an_unknown_owner_or_file(tmp_path) -> None:

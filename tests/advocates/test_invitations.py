@@ -250,14 +250,15 @@ def test_a_csv_that_cannot_be_read_is_explained_and_creates_nothing(
     assert mail.outbox == []
 
 
-def test_a_csv_over_5_mb_is_refused_and_creates_nothing(manager_client) -> None:
+def test_a_csv_over_the_size_cap_is_refused_and_creates_nothing(manager_client, settings) -> None:
+    settings.CSV_UPLOAD_MAX_BYTES = 1024 * 1024
     header = b"email,first_name,last_name,company,title\n"
     row = b"someone@example.com,,,,\n"
-    content = header + row * (5 * 1024 * 1024 // len(row) + 1)
-    assert len(content) > 5 * 1024 * 1024
+    content = header + row * (1024 * 1024 // len(row) + 1)
+    assert len(content) > 1024 * 1024
     response = _upload(manager_client, content)
     assert response.status_code == 200
-    assert "The file is larger than 5 MB." in response.content.decode()
+    assert "The file is larger than 1 MB." in response.content.decode()
     assert not Invitation.objects.exists()
 
 
@@ -267,10 +268,8 @@ def test_csv_upload_without_a_file_is_a_form_error(manager_client) -> None:
     assert "This field is required." in response.content.decode()
 
 
-def test_a_csv_with_too_many_rows_is_refused_and_creates_nothing(
-    manager_client, monkeypatch
-) -> None:
-    monkeypatch.setattr(services, "CSV_MAX_ROWS", 3)
+def test_a_csv_with_too_many_rows_is_refused_and_creates_nothing(manager_client, settings) -> None:
+    settings.CSV_UPLOAD_MAX_ROWS = 3
     rows = "".join(f"p{n}@example.com,,,,\n" for n in range(4))
     response = _upload(manager_client, f"email,first_name,last_name,company,title\n{rows}".encode())
     assert response.status_code == 200

@@ -7,7 +7,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.test import RequestFactory
 from django.urls import reverse
 
-from advocates import services
+from advocates import links, services
 from advocates.adapters import AccountAdapter, SocialAccountAdapter
 from tests import factories
 
@@ -33,7 +33,7 @@ def test_linkedin_sign_up_needs_a_valid_invitation_in_the_session(invitation) ->
     adapter = SocialAccountAdapter()
     assert adapter.is_open_for_signup(_request(), None) is False
     assert adapter.is_open_for_signup(_request("tampered"), None) is False
-    token = services.invitation_token(invitation)
+    token = links.invitation_token(invitation)
     assert adapter.is_open_for_signup(_request(token), None) is True
     services.invitation_accept(token=token, password="a-long-unusual-passphrase")
     assert adapter.is_open_for_signup(_request(token), None) is False  # used up
@@ -43,7 +43,7 @@ def test_the_linkedin_button_remembers_the_invitation_and_hands_over(
     client, invitation, settings
 ) -> None:
     settings.LINKEDIN_CLIENT_ID = "client-id"
-    token = services.invitation_token(invitation)
+    token = links.invitation_token(invitation)
     assert (
         "Continue with LinkedIn"
         in client.get(reverse("advocates:accept", args=[token])).content.decode()
@@ -64,7 +64,7 @@ def test_the_linkedin_button_refuses_a_bad_link(client, invitation, settings) ->
 
 
 def test_without_linkedin_configured_the_button_is_hidden(client, invitation) -> None:
-    token = services.invitation_token(invitation)
+    token = links.invitation_token(invitation)
     assert "LinkedIn" not in client.get(reverse("advocates:accept", args=[token])).content.decode()
     response = client.post(reverse("advocates:accept_linkedin", args=[token]))
     assert response.status_code == 302

@@ -108,7 +108,7 @@ def test_saving_a_profile_never_overwrites_points_awarded_meanwhile(
 ) -> None:
     """The profile page loads the advocate, a challenge award lands, then the form saves."""
     from advocates import selectors
-    from rewards.services import points_award
+    from rewards.services.ledger import points_award
 
     stale = Advocate.objects.get(pk=advocate.pk)
     monkeypatch.setattr(selectors, "advocate_for_user", lambda user: stale)

@@ -138,10 +138,11 @@ def _people() -> dict[str, Any]:
 
 
 def _objects(people: dict[str, Any]) -> dict[str, Any]:
+    from advocates import links as advocate_links
     from advocates import services as advocate_services
     from campaigns.models import Campaign, Segment
+    from references.links import FEEDBACK_SALT, prospect_token
     from references.models import ReferenceRequest
-    from references.services import FEEDBACK_SALT, prospect_token
     from referrals.services import referral_link_for
     from tests.challenges.factories import ChallengeFactory, SubmissionFactory
     from tests.references.factories import CandidateFactory, ReferenceRequestFactory
@@ -180,7 +181,7 @@ def _objects(people: dict[str, Any]) -> dict[str, Any]:
         "request": request,
         "choice_token": prospect_token(request),
         "feedback_token": prospect_token(request, purpose=FEEDBACK_SALT),
-        "invitation_token": advocate_services.invitation_token(invitation),
+        "invitation_token": advocate_links.invitation_token(invitation),
         "link": referral_link_for(advocate_id=advocate.pk),
         "referral": ReferralFactory(advocate=advocate, owner_rep=rep),
         "segment": segment,

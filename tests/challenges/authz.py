@@ -90,8 +90,7 @@ CASES = [
     Case("challenges:nps", expect=MANAGER_ONLY),
 ]
 
-# --- Levels, badges, notifications, leaderboards (challenges.leaderboard_views) -------
-# Written by the challenges helper to keep the matrix whole; the progress area owns them.
+# --- Levels, badges, notifications, leaderboards ---------------------------------------
 CASES += [
     Case("challenges:leaderboard", expect=allowed(roles=(*ADVOCATES, *MANAGERS))),
     Case("challenges:leaderboard", htmx=True, expect=allowed(roles=(*ADVOCATES, *MANAGERS))),

@@ -11,9 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from challenges.leaderboards import Period, leaderboard
+from challenges.selectors.leaderboards import Period, leaderboard
 from rewards.models import LedgerEntry, PeriodPoints
-from rewards.services import points_award
+from rewards.services.ledger import points_award
 from tests import factories
 
 MONDAY = datetime(2026, 3, 9, 0, 1, tzinfo=UTC)  # a Monday, in March
@@ -142,7 +142,7 @@ def test_week_month_and_all_time_boundaries(db) -> None:
 
 
 def test_a_reversed_award_leaves_the_period_board(db) -> None:
-    from rewards.services import points_reverse
+    from rewards.services.ledger import points_reverse
 
     me = person("Me Myself")
     award(me, 40, at=MONDAY)

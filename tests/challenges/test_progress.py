@@ -12,7 +12,6 @@ from django.db import connection
 from django.urls import reverse
 
 from advocates.models import Notification
-from challenges import progress
 from challenges.models import (
     AdvocateBadge,
     Badge,
@@ -21,9 +20,12 @@ from challenges.models import (
     LevelAchievement,
     Submission,
 )
-from challenges.progress import BadgeRow, LevelRow, level_for, level_progress, on_activity
+from challenges.selectors import progress as progress_selectors
+from challenges.selectors.progress import level_for, level_progress
+from challenges.services import progress
+from challenges.services.progress import BadgeRow, LevelRow, on_activity
 from rewards.models import LedgerEntry
-from rewards.services import points_award
+from rewards.services.ledger import points_award
 from tests import factories
 from tests.concurrency import run_at_once
 
@@ -190,11 +192,11 @@ def test_streak_counts_consecutive_weeks_with_points(advocate) -> None:
     # Weeks of Mar 2, Mar 9 (twice), then a gap, then Mar 23 and Mar 30: runs of 2 and 2.
     for day, key in [(3, "a"), (10, "b"), (15, "c"), (25, "d"), (31, "e")]:
         award(advocate, 10, key, at=datetime(2026, 3, day, 12, tzinfo=UTC))
-    assert progress.longest_streak_weeks(advocate.pk) == 2
+    assert progress_selectors.longest_streak_weeks(advocate.pk) == 2
     assert on_activity(advocate_id=advocate.pk).badges == []
 
     award(advocate, 10, "f", at=datetime(2026, 4, 8, 12, tzinfo=UTC))  # week of Apr 6
-    assert progress.longest_streak_weeks(advocate.pk) == 3
+    assert progress_selectors.longest_streak_weeks(advocate.pk) == 3
     assert on_activity(advocate_id=advocate.pk).badges == [streak]
 
 
@@ -203,8 +205,8 @@ def test_referral_and_reference_badges_count_their_challenges_when_apps_have_not
 ) -> None:
     referral = badge(Badge.Rule.FIRST_REFERRAL)
     reference = badge(Badge.Rule.FIRST_REFERENCE)
-    assert progress.referrals_count(advocate.pk) == 0
-    assert progress.references_count(advocate.pk) == 0
+    assert progress_selectors.referrals_count(advocate.pk) == 0
+    assert progress_selectors.references_count(advocate.pk) == 0
     assert on_activity(advocate_id=advocate.pk).badges == []
 
     approved(advocate, Challenge.Kind.REFERRAL)
@@ -213,8 +215,8 @@ def test_referral_and_reference_badges_count_their_challenges_when_apps_have_not
 
 
 def test_counters_return_zero_for_a_missing_model_or_field(advocate) -> None:
-    assert progress._count_model("nope", "Nothing", advocate_id=advocate.pk) == 0
-    assert progress._count_model("challenges", "Badge", advocate_id=advocate.pk) == 0
+    assert progress_selectors._count_model("nope", "Nothing", advocate_id=advocate.pk) == 0
+    assert progress_selectors._count_model("challenges", "Badge", advocate_id=advocate.pk) == 0
 
 
 def test_on_activity_is_cheap_when_nothing_is_new(

@@ -8,7 +8,7 @@ from challenges import services
 from challenges.models import Submission
 from challenges.services import ReviewError
 from rewards.models import LedgerEntry
-from rewards.services import points_spend
+from rewards.services.ledger import points_spend
 from tests.challenges.factories import ChallengeFactory, SubmissionFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,11 +31,11 @@ def test_approve_awards_the_points_once_however_often_it_is_called(advocate, man
 def test_approve_runs_the_progress_hook_after_commit(
     advocate, manager, django_capture_on_commit_callbacks, monkeypatch
 ) -> None:
-    import challenges.progress
+    import challenges.services.progress
 
     seen: list[int] = []
     monkeypatch.setattr(
-        challenges.progress, "on_activity", lambda *, advocate_id: seen.append(advocate_id)
+        challenges.services.progress, "on_activity", lambda *, advocate_id: seen.append(advocate_id)
     )
     submission = SubmissionFactory(advocate=advocate)
     with django_capture_on_commit_callbacks(execute=True):

@@ -15,7 +15,7 @@ from challenges import services
 from challenges.models import Challenge, NPSResponse, Submission
 from challenges.services import SubmissionInput, SubmissionRefused, submission_create
 from rewards.models import LedgerEntry
-from rewards.services import points_award
+from rewards.services.ledger import points_award
 from tests.challenges.factories import ChallengeFactory, LevelFactory, SubmissionFactory
 from tests.factories import TagFactory
 

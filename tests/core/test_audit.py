@@ -14,13 +14,13 @@ from django.urls import reverse
 from advocates.services import invitation_create
 from challenges import services as challenge_services
 from challenges.models import Challenge
-from challenges.progress import LevelRow, levels_save
+from challenges.services.progress import LevelRow, levels_save
 from core.audit import audit_record
 from core.models import AuditEntry
 from references.services import weights_update
 from referrals.models import Stage
 from referrals.services import referral_advance
-from rewards import catalog
+from rewards.services import catalog
 from tests import factories
 from tests.challenges.factories import ChallengeFactory, SubmissionFactory
 from tests.referrals.factories import ReferralFactory

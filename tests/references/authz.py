@@ -12,8 +12,8 @@ STAFF_OWN_POST = allowed(302, roles=STAFF, overrides={"other_rep": 404})
 
 
 def setup(world: World) -> None:
+    from references.links import prospect_token
     from references.models import Ask, ReferenceRequest
-    from references.services import prospect_token
     from tests.references.factories import AskFactory, ReferenceRequestFactory
 
     request = ReferenceRequestFactory(
@@ -41,7 +41,7 @@ def _link(world: World) -> dict:
 
 
 def _feedback_link(world: World) -> dict:
-    from references.services import FEEDBACK_SALT, prospect_token
+    from references.links import FEEDBACK_SALT, prospect_token
 
     return {
         "pk": world["request"].pk,

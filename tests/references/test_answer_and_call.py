@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from advocates.models import Advocate
-from references import matching, selectors, services
+from references import links, selectors, services
+from references.matching import guard
 from references.models import Ask, ReferenceRequest
 from references.tasks import asks_expire_overdue
 from rewards.models import LedgerEntry
@@ -145,7 +146,7 @@ def test_call_done_awards_points_once_and_counts_toward_the_cap(
     assert advocate.balance == services.call_points()
     entry = LedgerEntry.objects.get(advocate=advocate)
     assert entry.idempotency_key == f"reference-call:{ask.pk}:completed"
-    assert matching.advocate_load(advocate.pk) == 1
+    assert guard.advocate_load(advocate.pk) == 1
     # Feedback requests went to both sides.
     assert {tuple(m.to) for m in mail.outbox} == {
         (request.prospect_email,),
@@ -156,11 +157,11 @@ def test_call_done_awards_points_once_and_counts_toward_the_cap(
 def test_a_no_show_gives_no_points_and_frees_the_slot(chosen, advocate) -> None:
     request, ask, *_ = chosen
     services.ask_answer(ask_id=ask.pk, advocate=advocate, accept=True)
-    assert matching.advocate_load(advocate.pk) == 1
+    assert guard.advocate_load(advocate.pk) == 1
     services.call_record(request=request, completed=False)
     advocate.refresh_from_db()
     assert advocate.balance == 0
-    assert matching.advocate_load(advocate.pk) == 0
+    assert guard.advocate_load(advocate.pk) == 0
 
 
 def test_feedback_from_both_sides_once(client, advocate_client, chosen, advocate) -> None:
@@ -173,7 +174,7 @@ def test_feedback_from_both_sides_once(client, advocate_client, chosen, advocate
     ask.refresh_from_db()
     assert (ask.advocate_rating, ask.advocate_feedback) == (5, "Great people")
 
-    token = services.prospect_token(request, purpose=services.FEEDBACK_SALT)
+    token = links.prospect_token(request, purpose=links.FEEDBACK_SALT)
     link = reverse("references:prospect_feedback", kwargs={"pk": request.pk, "token": token})
     assert client.post(link, {"rating": 4, "text": "Helpful"}).status_code == 302
     client.post(link, {"rating": 1})
@@ -223,7 +224,7 @@ def test_pausing_keeps_the_advocate_out_of_matching(advocate_client, advocate) -
     until = timezone.localdate() + timedelta(days=7)
     advocate_client.post(reverse("references:pause"), {"until": until})
     assert advocate.reference_pause.until == until
-    assert not matching.available_advocates().filter(pk=advocate.pk).exists()
+    assert not guard.available_advocates().filter(pk=advocate.pk).exists()
     response = advocate_client.post(
         reverse("references:pause"),
         {"until": timezone.localdate() - timedelta(days=1)},

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from references import matching, services
+from references import services
+from references.matching import guard
 from references.models import Ask
 from tests.concurrency import POSTGRES_RACE, run_each_at_once
 from tests.factories import AdvocateFactory, RepFactory
@@ -26,7 +27,7 @@ def test_two_reps_asking_the_same_advocate_at_once_cannot_pass_the_cap() -> None
     refused = [r for r in results if isinstance(r, services.ReferenceError)]
     assert len(asks) == 1, results
     assert len(refused) == 1, results
-    assert matching.advocate_load(advocate.pk) == 2
+    assert guard.advocate_load(advocate.pk) == 2
 
 
 def test_prospects_choosing_the_same_advocate_at_once_get_one_ask() -> None:
@@ -44,5 +45,5 @@ def test_prospects_choosing_the_same_advocate_at_once_get_one_ask() -> None:
     )
     assert sum(isinstance(r, Ask) for r in results) == 1, results
     assert all(isinstance(r, (Ask, services.ReferenceError)) for r in results), results
-    assert matching.advocate_load(advocate.pk) == 1
+    assert guard.advocate_load(advocate.pk) == 1
     assert Ask.objects.filter(advocate=advocate).count() == 1

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from advocates.models import Advocate, Company, Person
 from references import matching
+from references.matching import band
 from references.models import Ask, MatchingWeights, ReferencePause
 from tests.factories import AdvocateFactory, CompanyFactory, ProductFactory, RepFactory, TagFactory
 from tests.references.factories import (
@@ -205,7 +206,7 @@ def test_advocates_already_asked_for_this_request_are_not_suggested_again(world)
 
 def test_band_keeps_anyone_who_can_still_win(world, monkeypatch) -> None:
     # With a tiny prefetch, the best advocate by willingness is still found.
-    monkeypatch.setattr(matching, "CANDIDATES", 1)
+    monkeypatch.setattr(band, "CANDIDATES", 1)
     assert _names(matching.rank(world["request"]))[:2] == ["Veteran", "Alice"]
 
 
@@ -299,7 +300,7 @@ def test_new_weights_rank_afresh(world) -> None:
 def test_a_band_that_can_no_longer_prove_its_top_is_computed_again(world, monkeypatch) -> None:
     # A band of one: Veteran and Alice lead (perfect fits); Middle fits on industry,
     # seniority and size only, too far below them to be in it.
-    monkeypatch.setattr(matching, "CANDIDATES", 1)
+    monkeypatch.setattr(band, "CANDIDATES", 1)
     _advocate("Middle")
     assert _names(matching.rank(world["request"], limit=1)) == ["Veteran"]
     # Both leave without any service saying so (a raw edit): nobody left in the kept

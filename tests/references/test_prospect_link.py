@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 
-from references import services
+from references import links, services
 from references.models import Ask, ReferenceRequest
 from tests.factories import AdvocateFactory
 from tests.references.factories import CandidateFactory, ReferenceRequestFactory
@@ -33,7 +33,7 @@ def sent(rep, django_capture_on_commit_callbacks):
 
 
 def _url(request: ReferenceRequest, token: str | None = None) -> str:
-    token = token or services.prospect_token(request)
+    token = token or links.prospect_token(request)
     return reverse("references:prospect", kwargs={"pk": request.pk, "token": token})
 
 
@@ -59,20 +59,20 @@ def test_sending_emails_the_link_and_the_page_shows_only_the_shortlist(client, s
 def test_a_link_cannot_open_another_request(client, sent, rep) -> None:
     request, *_ = sent
     other = ReferenceRequestFactory(rep=rep, link_nonce=request.link_nonce)
-    response = client.get(_url(other, services.prospect_token(request)))
+    response = client.get(_url(other, links.prospect_token(request)))
     assert response.status_code == 404
     assert "not valid" in response.content.decode()
 
 
 def test_a_modified_token_is_refused(client, sent) -> None:
     request, *_ = sent
-    token = services.prospect_token(request)
+    token = links.prospect_token(request)
     forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
     response = client.get(_url(request, forged))
     assert response.status_code == 404
     assert "This link does not work" in response.content.decode()
     # Even a validly signed link of another purpose opens nothing here.
-    feedback = services.prospect_token(request, purpose=services.FEEDBACK_SALT)
+    feedback = links.prospect_token(request, purpose=links.FEEDBACK_SALT)
     assert client.get(_url(request, feedback)).status_code == 404
 
 
@@ -80,7 +80,7 @@ def test_an_expired_link_shows_the_expiry_page(client, sent) -> None:
     request, *_ = sent
     long_ago = time.time() - 15 * 24 * 3600  # the link works 14 days
     with mock.patch("django.core.signing.time.time", return_value=long_ago):
-        token = services.prospect_token(request)
+        token = links.prospect_token(request)
     response = client.get(_url(request, token))
     assert response.status_code == 410
     assert "This link has expired" in response.content.decode()

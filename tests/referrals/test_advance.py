@@ -11,7 +11,7 @@ from django.utils import timezone
 from referrals.models import ReferralReward, RewardRule, Stage
 from referrals.services import ReferralError, referral_advance
 from rewards.models import LedgerEntry
-from rewards.services import points_award, points_spend
+from rewards.services.ledger import points_award, points_spend
 from tests.referrals.factories import ReferralFactory, RewardRuleFactory
 
 pytestmark = pytest.mark.django_db
@@ -184,9 +184,9 @@ def test_won_sets_won_at_and_amount(referral):
 
 def test_won_tells_challenges_progress(referral, django_capture_on_commit_callbacks, monkeypatch):
     calls = []
-    import challenges.progress
+    import challenges.services.progress
 
-    monkeypatch.setattr(challenges.progress, "on_activity", lambda **kw: calls.append(kw))
+    monkeypatch.setattr(challenges.services.progress, "on_activity", lambda **kw: calls.append(kw))
     with django_capture_on_commit_callbacks(execute=True):
         referral_advance(referral_id=referral.pk, stage=Stage.WON)
     assert calls == [{"advocate_id": referral.advocate_id}]

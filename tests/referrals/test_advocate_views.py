@@ -41,7 +41,7 @@ def test_tracker_shows_my_referrals_stage_and_reward_but_no_deal_internals(
 
 
 def test_tracker_shows_owed_reversal(owned_advocate, advocate_client):
-    from rewards.services import points_spend
+    from rewards.services.ledger import points_spend
 
     RewardRuleFactory(fixed_points=100)
     r = ReferralFactory(advocate=owned_advocate, created_at=timezone.now() - timedelta(days=1))

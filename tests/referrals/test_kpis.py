@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from referrals.kpis import _top, referral_kpis
 from referrals.models import ReferralReward, Stage
-from rewards.services import points_award
+from rewards.services.ledger import points_award
 from tests.factories import AdvocateFactory
 from tests.referrals.factories import ReferralFactory
 

@@ -21,7 +21,7 @@ from referrals import kpis
 from referrals.kpis import _bounds, _top, referral_kpis, referral_kpis_cached
 from referrals.models import Method, Referral, ReferralReward, RejectionReason, Stage
 from referrals.services import ReferralError, referral_advance, referral_create
-from rewards.services import points_award
+from rewards.services.ledger import points_award
 from tests.factories import AdvocateFactory
 from tests.referrals.factories import ReferralFactory
 

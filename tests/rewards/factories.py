@@ -6,9 +6,9 @@ import uuid
 
 import factory
 
-from rewards.catalog import reward_redeem
 from rewards.models import Redemption, Reward
-from rewards.services import points_award
+from rewards.services.catalog import reward_redeem
+from rewards.services.ledger import points_award
 
 
 class RewardFactory(factory.django.DjangoModelFactory):

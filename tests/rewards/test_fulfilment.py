@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
-from rewards import catalog
 from rewards.emails import redemption_deliver
 from rewards.models import LedgerEntry, Redemption, Reward
+from rewards.services import catalog
 from tests.rewards.factories import RewardFactory, redeem
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from advocates.models import Advocate
 from rewards.models import LedgerEntry, PeriodPoints
-from rewards.services import (
+from rewards.services.ledger import (
     InsufficientPoints,
     LedgerError,
     period_starts,

@@ -13,7 +13,7 @@ import pytest
 
 from advocates.models import Advocate
 from rewards.models import LedgerEntry
-from rewards.services import InsufficientPoints, points_award, points_spend
+from rewards.services.ledger import InsufficientPoints, points_award, points_spend
 from tests import factories
 from tests.concurrency import POSTGRES_RACE, run_at_once
 

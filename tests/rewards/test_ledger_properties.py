@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from advocates.models import Advocate
 from rewards.models import LedgerEntry, PeriodPoints
-from rewards.services import (
+from rewards.services.ledger import (
     InsufficientPoints,
     LedgerError,
     period_starts,

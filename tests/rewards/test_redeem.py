@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 
 from advocates.models import Advocate
-from rewards import catalog
 from rewards.models import LedgerEntry, Redemption, Reward
-from rewards.services import InsufficientPoints
+from rewards.services import catalog
+from rewards.services.ledger import InsufficientPoints
 from tests.rewards.factories import RewardFactory, give_points
 
 

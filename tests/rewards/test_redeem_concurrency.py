@@ -10,8 +10,8 @@ from __future__ import annotations
 import uuid
 
 from advocates.models import Advocate
-from rewards import catalog
 from rewards.models import LedgerEntry, Redemption, Reward
+from rewards.services import catalog
 from tests import factories
 from tests.concurrency import POSTGRES_RACE, run_at_once
 from tests.rewards.factories import RewardFactory, give_points

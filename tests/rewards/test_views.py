@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from rewards import catalog
 from rewards.models import LedgerEntry, Redemption, Reward
+from rewards.services import catalog
 from tests.factories import AdvocateFactory
 from tests.rewards.factories import RewardFactory, give_points, redeem
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from advocates import graph
+from advocates.services import graph
 
 
 class Command(BaseCommand):
@@ -26,16 +26,15 @@ class Command(BaseCommand):
         if person is None:
             raise CommandError(f"No advocate, colleague or person has the email {owner}.")
         try:
-            raw = path.read_bytes()
+            file = path.open(encoding="utf-8-sig", newline="")
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error.strerror}.") from None
-        if len(raw) > graph.CSV_MAX_BYTES:
-            raise CommandError("The file is larger than 10 MB.")
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise CommandError("The file is not UTF-8 text.") from None
-        result = graph.connections_import(owner=person, text=text)
+        # Read as it is imported, with no row cap: the command line takes any size.
+        with file:
+            try:
+                result = graph.connections_import(owner=person, source=file, max_rows=None)
+            except UnicodeDecodeError:
+                raise CommandError("The file is not UTF-8 text.") from None
         for line, reason in result.errors:
             self.stderr.write(f"line {line}: {reason}" if line else reason)
         for line, reason in result.duplicates:

@@ -56,7 +56,7 @@ from referrals.models import (
     Stage,
 )
 from rewards.models import LedgerEntry, PeriodPoints, Redemption, Reward
-from rewards.services import period_starts
+from rewards.services.ledger import period_starts
 
 Row = tuple[Any, ...]
 BENCH_PASSWORD = "vouch-bench-2026"  # noqa: S105 - the bench logins' published password

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from advocates.models import Advocate, Company, Product, Tag, User
 from core.roles import MANAGERS_GROUP, REPS_GROUP
-from rewards.services import points_award
+from rewards.services.ledger import points_award
 
 DEMO_PASSWORD = "vouch-demo-2026"  # noqa: S105 - the demo logins' published password
 # The manager's authenticator app secret (managers must use two-factor authentication):

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from referrals.imports import ADVOCATE_COLUMNS, ImportReport, advocates_import
+from referrals.services.imports import ADVOCATE_COLUMNS, ImportReport, advocates_import
 
 
 class Command(BaseCommand):
@@ -21,18 +24,23 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, path: Path, invite: bool, **options: object) -> None:
-        text = _read(path)
-        report = advocates_import(text=text, invite=invite)
+        with csv_file(path) as file:
+            report = advocates_import(source=file, invite=invite, max_rows=None)
         _print(self, report, verb="invited" if invite else "created")
 
 
-def _read(path: Path) -> str:
+@contextmanager
+def csv_file(path: Path) -> Iterator[IO[str]]:
+    """The file opened as UTF-8 text and read while it is imported: no row cap."""
     try:
-        return path.read_text(encoding="utf-8-sig")
+        file = path.open(encoding="utf-8-sig", newline="")
     except FileNotFoundError:
         raise CommandError(f"No such file: {path}") from None
-    except UnicodeDecodeError:
-        raise CommandError(f"{path} is not UTF-8 text. Export it as “CSV UTF-8”.") from None
+    with file:
+        try:
+            yield file
+        except UnicodeDecodeError:
+            raise CommandError(f"{path} is not UTF-8 text. Export it as “CSV UTF-8”.") from None
 
 
 def _print(command: BaseCommand, report: ImportReport, *, verb: str) -> None:

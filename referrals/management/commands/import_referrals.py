@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from referrals.imports import REFERRAL_COLUMNS, referrals_import
-from referrals.management.commands.import_advocates import _print, _read
+from referrals.management.commands.import_advocates import _print, csv_file
+from referrals.services.imports import REFERRAL_COLUMNS, referrals_import
 
 
 class Command(BaseCommand):
@@ -18,4 +18,6 @@ class Command(BaseCommand):
         parser.add_argument("path", type=Path)
 
     def handle(self, *args: object, path: Path, **options: object) -> None:
-        _print(self, referrals_import(text=_read(path)), verb="imported")
+        with csv_file(path) as file:
+            report = referrals_import(source=file, max_rows=None)
+        _print(self, report, verb="imported")

@@ -1,4 +1,4 @@
-"""Writes for the reward catalog and redemptions (the ledger itself is rewards.services).
+"""Writes for the reward catalog and redemptions (the ledger itself is services.ledger).
 
 Lock order, everywhere in this module: the reward row first, then the advocate row.
 ``reward_redeem`` needs both (stock is on the reward, the balance on the advocate) and
@@ -14,7 +14,6 @@ cannot close a cycle either.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -26,9 +25,11 @@ from django.utils import timezone
 from advocates.models import Advocate, User
 from core.audit import audit_record
 from core.images import reencode_image
-from core.outbox import enqueue_after_commit
+from core.outbox import activity_after_commit, enqueue_after_commit
 from rewards.models import Redemption, Reward
-from rewards.services import InsufficientPoints, points_reverse, points_spend
+from rewards.selectors import redemptions_counted_for_limit
+from rewards.services.ledger import InsufficientPoints, points_reverse, points_spend
+from rewards.tasks import redemption_notify
 
 REWARD_IMAGE_SIDE = 800  # px
 
@@ -193,39 +194,7 @@ def reward_deactivate(*, reward_id: int, by: User | None = None) -> bool:
 # --- Redeeming ------------------------------------------------------------------------
 
 
-def limit_period_start(period: str, now: datetime) -> datetime | None:
-    """Start (UTC) of the calendar period holding ``now``; None for "ever"."""
-    day = now.astimezone(UTC).date()
-    if period == Reward.LimitPeriod.WEEK:
-        start = date.fromordinal(day.toordinal() - day.weekday())
-    elif period == Reward.LimitPeriod.MONTH:
-        start = day.replace(day=1)
-    elif period == Reward.LimitPeriod.QUARTER:
-        start = day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
-    elif period == Reward.LimitPeriod.YEAR:
-        start = day.replace(month=1, day=1)
-    else:
-        return None
-    return datetime(start.year, start.month, start.day, tzinfo=UTC)
-
-
-def redemptions_counted_for_limit(*, reward: Reward, advocate_id: int, now: datetime) -> int:
-    """Redemptions of ``reward`` by the advocate in the current limit period.
-
-    Cancelled ones do not count: their points and unit were given back.
-    """
-    redemptions = Redemption.objects.filter(reward=reward, advocate_id=advocate_id).exclude(
-        status=Redemption.Status.CANCELLED
-    )
-    start = limit_period_start(reward.limit_period, now)
-    if start is not None:
-        redemptions = redemptions.filter(created_at__gte=start)
-    return redemptions.count()
-
-
 def _queue_email(redemption_id: int, step: str) -> None:
-    from rewards.tasks import redemption_notify
-
     enqueue_after_commit(redemption_notify, redemption_id, step)
 
 
@@ -321,8 +290,6 @@ def reward_redeem(
             redemption.save(update_fields=["spend_entry"])
             _queue_email(redemption.pk, Redemption.Status.REQUESTED)
             # Redeeming is activity (last_active_at); levels and badges check cheaply.
-            from core.outbox import activity_after_commit
-
             activity_after_commit(advocate_id=advocate_id)
             return RedeemResult(redemption=redemption, created=True)
     except IntegrityError:
@@ -358,11 +325,12 @@ def _step(
     manager finds the status already moved and changes nothing.
     """
     now = timezone.now()
-    stamp = {
+    stamps: dict[str, str] = {
         Redemption.Status.APPROVED: "approved_at",
         Redemption.Status.FULFILLED: "fulfilled_at",
         Redemption.Status.CANCELLED: "cancelled_at",
-    }[to_status]
+    }
+    stamp = stamps[to_status]
     changed = Redemption.objects.filter(pk=redemption_id, status__in=from_statuses).update(
         status=to_status, handled_by=by, **{stamp: now}, **fields
     )
@@ -385,7 +353,7 @@ def _step(
     return StepResult(redemption=redemption, changed=bool(changed))
 
 
-_AUDIT_VERBS = {
+_AUDIT_VERBS: dict[str, str] = {
     Redemption.Status.APPROVED: "approve",
     Redemption.Status.FULFILLED: "fulfil",
     Redemption.Status.CANCELLED: "cancel",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -14,8 +14,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from advocates.models import Advocate
+from advocates.models import Advocate, User
 from challenges.models import Challenge, NPSResponse, Submission
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 COUNTED = ~Q(status=Submission.Status.REJECTED)  # a rejected try does not use up the limit
 
@@ -71,7 +74,11 @@ def challenges_open_to(advocate: Advocate, *, now: datetime | None = None) -> Qu
     )
 
 
-def challenge_for_advocate(advocate: Advocate, pk: int) -> Challenge:
+class WithMyCount(TypedDict):
+    my_count: int
+
+
+def challenge_for_advocate(advocate: Advocate, pk: int) -> WithAnnotations[Challenge, WithMyCount]:
     """A challenge an advocate may look at: anything but a draft (drafts are a 404).
 
     Whether they may *complete* it is the service's call, which explains why not.
@@ -98,6 +105,16 @@ def submission_of(advocate: Advocate, pk: int) -> Submission:
     return submissions_of(advocate).get(pk=pk)
 
 
+def challenge_for_manager(pk: int) -> Challenge:
+    """Any challenge, for the manager's pages; Challenge.DoesNotExist otherwise."""
+    return Challenge.objects.get(pk=pk)
+
+
+def advocate_id_for_user(user: User) -> int:
+    """The signed-in advocate's id, without loading the rest of their row."""
+    return Advocate.objects.only("id").get(user=user).pk
+
+
 def challenges_for_manager(*, status: str = "") -> QuerySet[Challenge]:
     """Challenges for the manager's list, newest first. No submission counts here: with a
     million submissions, counting them for every challenge (and again in the paginator's
@@ -119,8 +136,8 @@ class SubmissionCounts:
 # entry after commit (``submission_counts_forget``), so the next view recounts it. The
 # short lifetime bounds what the services do not see (the admin, a bulk load) and the
 # one race left: a view that counted just before a commit and stores its figure just
-# after the forget. Counting 25 challenges' submissions read ~62,000 rows on every
-# view at 100,000 advocates (36 ms warm, 170 ms cold; no index avoids the heap reads).
+# after the forget. Counting a page of challenges' submissions reads every one of their
+# submissions, and no index avoids those heap reads.
 COUNTS_CACHE_SECONDS = 60
 
 
@@ -164,8 +181,8 @@ def submission_counts_forget(challenge_id: int) -> None:
 
 
 # How far the review queue is counted. Beyond it the page and the console card say
-# "1,000+": the action is the same (review, oldest first), and counting an exact 93,000
-# pending rows (bench_data at 100,000 advocates) read the whole table, 30-80 ms per view.
+# "1,000+": the action is the same (review, oldest first), and counting every pending
+# row exactly reads the whole backlog on every view.
 REVIEW_COUNT_CAP = 1000
 
 
@@ -210,7 +227,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        capped = capped_count(self.object_list, self.cap)
+        # Built from a queryset (review_queue), whatever the base class declares.
+        capped = capped_count(cast(QuerySet[Any], self.object_list), self.cap)
         self.more = capped.more
         return capped.value
 

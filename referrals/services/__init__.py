@@ -31,7 +31,7 @@ from django.utils import timezone
 from advocates.models import Advocate, User
 from core.audit import audit_record
 from core.outbox import activity_after_commit, enqueue_after_commit
-from core.roles import MANAGERS_GROUP
+from core.roles import MANAGERS_GROUP, REPS_GROUP
 from referrals.kpis import kpis_changed
 from referrals.models import (
     OPEN_STAGES,
@@ -46,7 +46,8 @@ from referrals.models import (
     RewardRule,
     Stage,
 )
-from rewards.services import InsufficientPoints, points_award, points_reverse
+from referrals.tasks import crm_webhook_send, referral_message_send, referral_notify_rep
+from rewards.services.ledger import InsufficientPoints, points_award, points_reverse
 
 logger = logging.getLogger(__name__)
 
@@ -309,16 +310,12 @@ def referral_email_create(
         message = ReferralMessage.objects.create(
             referral=referral, subject=subject.strip()[:200], body=body.strip()[:5000]
         )
-        from referrals.tasks import referral_message_send
-
         enqueue_after_commit(referral_message_send, message.pk)
     return referral
 
 
 def referral_assign(*, referral_id: int, rep: User, actor: User) -> Referral:
     """A manager routes a referral (usually from the unassigned queue) to a rep."""
-    from core.roles import REPS_GROUP
-
     if not rep.is_active or not rep.groups.filter(name__in=[REPS_GROUP, MANAGERS_GROUP]).exists():
         raise ReferralError("Referrals can only be assigned to a sales rep.")
     with transaction.atomic():
@@ -337,8 +334,6 @@ def referral_assign(*, referral_id: int, rep: User, actor: User) -> Referral:
 
 
 def _on_commit_notify_new(referral_id: int) -> None:
-    from referrals.tasks import referral_notify_rep
-
     enqueue_after_commit(referral_notify_rep, referral_id)
 
 
@@ -346,8 +341,6 @@ def _on_commit_outbound(change: ReferralStageChange, *, source: str) -> None:
     # A change the CRM told us about is not echoed back to it.
     if not settings.CRM_WEBHOOK_URL or source == ReferralStageChange.Source.CRM:
         return
-    from referrals.tasks import crm_webhook_send
-
     enqueue_after_commit(crm_webhook_send, change.pk)
 
 

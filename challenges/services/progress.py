@@ -1,4 +1,5 @@
-"""Levels and badges: what an advocate has reached, and recognising it once.
+"""Writes for levels and badges: the manager's ladder and badge set, and recognising what
+an advocate has reached, once.
 
 ``on_activity`` is the one entry point other code calls after something that may move
 an advocate forward (a submission approved, a referral made, a call taken). It is
@@ -9,28 +10,20 @@ when two calls race, so a badge and its notification are created exactly once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any, TextIO
 
-from django.apps import apps
-from django.core.exceptions import FieldError, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, ProtectedError, Q
+from django.db.models import Exists, OuterRef, ProtectedError
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from advocates.models import Advocate, Notification
-from challenges.models import (
-    AdvocateBadge,
-    Badge,
-    Challenge,
-    Level,
-    LevelAchievement,
-    Submission,
-)
-from rewards.models import PeriodPoints
+from challenges.models import AdvocateBadge, Badge, Challenge, Level, LevelAchievement
+from challenges.selectors.progress import BadgeMeasures, badge_earned, levels_all
+from core.audit import audit_record
 
 DEFAULT_LEVELS: tuple[tuple[str, int], ...] = (
     ("Insider", 0),
@@ -51,49 +44,6 @@ DEFAULT_BADGES: tuple[tuple[str, str, str, int, str], ...] = (
 
 
 # --- Levels ----------------------------------------------------------------------------
-
-
-def levels_all() -> list[Level]:
-    return list(Level.objects.order_by("threshold"))
-
-
-def level_for(points: int, levels: Sequence[Level] | None = None) -> Level | None:
-    """The highest level whose threshold ``points`` reaches (None if none is configured)."""
-    current = None
-    for level in levels if levels is not None else levels_all():
-        if level.threshold <= points:
-            current = level
-        else:
-            break
-    return current
-
-
-@dataclass(frozen=True)
-class LevelProgress:
-    points: int
-    level: Level | None
-    next_level: Level | None
-
-    @property
-    def points_to_go(self) -> int:
-        return max(self.next_level.threshold - self.points, 0) if self.next_level else 0
-
-    @property
-    def percent(self) -> int:
-        """How far from this level's threshold to the next one (100 at the top level)."""
-        if self.next_level is None:
-            return 100
-        start = self.level.threshold if self.level else 0
-        span = self.next_level.threshold - start
-        return max(0, min(100, (self.points - start) * 100 // span)) if span > 0 else 100
-
-
-def level_progress(points: int, levels: Sequence[Level] | None = None) -> LevelProgress:
-    """The level for ``points``, the next one and the points still to go."""
-    ordered = sorted(levels if levels is not None else levels_all(), key=lambda lv: lv.threshold)
-    current = level_for(points, ordered)
-    upcoming = [level for level in ordered if level.threshold > points]
-    return LevelProgress(points=points, level=current, next_level=upcoming[0] if upcoming else None)
 
 
 @dataclass(frozen=True)
@@ -151,7 +101,13 @@ def levels_save(*, rows: Iterable[LevelRow], by: Any = None) -> list[Level]:
         try:
             Level.objects.filter(pk__in=to_delete).delete()
         except ProtectedError as error:
-            used = sorted({str(obj.audience_level) for obj in error.protected_objects})
+            used = sorted(
+                {
+                    str(obj.audience_level)
+                    for obj in error.protected_objects
+                    if isinstance(obj, Challenge)
+                }
+            )
             raise ValidationError(
                 f"{', '.join(used)} cannot be deleted: a challenge is open to that level. "
                 "Change the challenge's audience first."
@@ -160,24 +116,22 @@ def levels_save(*, rows: Iterable[LevelRow], by: Any = None) -> list[Level]:
         # "Champion" leaves 2000 would collide halfway: park the changed rows on values
         # nobody uses first, then write the final ones.
         changed = [
-            row
+            (row.id, row)
             for row in kept
             if row.id is not None
             and (existing[row.id].name, existing[row.id].threshold)
             != (row.name.strip(), row.threshold)
         ]
-        for index, row in enumerate(changed):
-            Level.objects.filter(pk=row.id).update(
-                name=f"~{row.id}~", threshold=2_000_000_000 + index
+        for index, (level_id, _row) in enumerate(changed):
+            Level.objects.filter(pk=level_id).update(
+                name=f"~{level_id}~", threshold=2_000_000_000 + index
             )
-        for row in changed:
-            Level.objects.filter(pk=row.id).update(name=row.name.strip(), threshold=row.threshold)
+        for level_id, row in changed:
+            Level.objects.filter(pk=level_id).update(name=row.name.strip(), threshold=row.threshold)
         for row in kept:
             if row.id is None:
                 Level.objects.create(name=row.name.strip(), threshold=row.threshold)
         if by is not None:
-            from core.audit import audit_record
-
             ladder = sorted((row.threshold, row.name.strip()) for row in kept)
             audit_record(
                 actor=by,
@@ -240,10 +194,9 @@ def badges_save(*, rows: Iterable[BadgeRow], by: Any = None) -> list[Badge]:
                 "Rename it or change its rule instead."
             )
         Badge.objects.filter(pk__in=to_delete).delete()
-        changed = [row for row in kept if row.id is not None]
         # Names are unique row by row: park renamed badges first (see levels_save).
-        for row in changed:
-            if existing[row.id].name != row.name.strip():
+        for row in kept:
+            if row.id is not None and existing[row.id].name != row.name.strip():
                 Badge.objects.filter(pk=row.id).update(name=f"~{row.id}~")
         for row in kept:
             values = {
@@ -258,8 +211,6 @@ def badges_save(*, rows: Iterable[BadgeRow], by: Any = None) -> list[Badge]:
             else:
                 Badge.objects.filter(pk=row.id).update(**values)
         if by is not None:
-            from core.audit import audit_record
-
             audit_record(
                 actor=by,
                 action="badges.save",
@@ -269,119 +220,6 @@ def badges_save(*, rows: Iterable[BadgeRow], by: Any = None) -> list[Badge]:
                 },
             )
     return list(Badge.objects.all())
-
-
-# What each rule measures. Each counter asks one small question and returns 0 when the
-# app that would hold the answer has no such data (yet), so badges for referrals and
-# references start working the day those apps land, with no change here.
-
-
-def _count_model(
-    app_label: str, model_name: str, *, exclude: dict[str, Any] | None = None, **filters: Any
-) -> int:
-    try:
-        model = apps.get_model(app_label, model_name)
-    except LookupError:
-        return 0
-    try:
-        return model._default_manager.filter(**filters).exclude(**(exclude or {})).count()
-    except FieldError:
-        return 0
-
-
-def _submission_counts(advocate_id: int) -> dict[str, int]:
-    return Submission.objects.filter(
-        advocate_id=advocate_id, status=Submission.Status.APPROVED
-    ).aggregate(
-        challenges=Count("id"),
-        reviews=Count("id", filter=Q(challenge__kind=Challenge.Kind.REVIEW)),
-        referral_challenges=Count("id", filter=Q(challenge__kind=Challenge.Kind.REFERRAL)),
-        reference_challenges=Count("id", filter=Q(challenge__kind=Challenge.Kind.REFERENCE)),
-    )
-
-
-def referrals_count(advocate_id: int) -> int:
-    """Referrals the advocate made that were not rejected (duplicate, self, invalid)."""
-    return _count_model(
-        "referrals", "Referral", advocate_id=advocate_id, exclude={"stage": "rejected"}
-    )
-
-
-def references_count(advocate_id: int) -> int:
-    """Reference calls the advocate took (asks marked done in the references app)."""
-    return _count_model("references", "Ask", advocate_id=advocate_id, status="completed")
-
-
-def longest_streak_weeks(advocate_id: int) -> int:
-    """The longest run of consecutive weeks in which the advocate earned points.
-
-    Reads the weekly rows the ledger keeps (one per active week), not the ledger itself.
-    """
-    weeks = list(
-        PeriodPoints.objects.filter(
-            advocate_id=advocate_id, period=PeriodPoints.Period.WEEK, points__gt=0
-        )
-        .order_by("starts_on")
-        .values_list("starts_on", flat=True)
-    )
-    best = run = 0
-    previous = None
-    for start in weeks:
-        run = run + 1 if previous is not None and start - previous == timedelta(weeks=1) else 1
-        best = max(best, run)
-        previous = start
-    return best
-
-
-class _Measures:
-    """Lazily computed measures for one advocate: each query runs at most once."""
-
-    def __init__(self, advocate_id: int) -> None:
-        self.advocate_id = advocate_id
-        self._cache: dict[str, int] = {}
-        self._submissions: dict[str, int] | None = None
-
-    def _sub(self, key: str) -> int:
-        if self._submissions is None:
-            self._submissions = _submission_counts(self.advocate_id)
-        return self._submissions[key] or 0
-
-    def _once(self, key: str, compute: Callable[[], int]) -> int:
-        if key not in self._cache:
-            self._cache[key] = compute()
-        return self._cache[key]
-
-    def value(self, rule: str) -> int:
-        if rule in (Badge.Rule.FIRST_CHALLENGE, Badge.Rule.CHALLENGES):
-            return self._sub("challenges")
-        if rule == Badge.Rule.REVIEWS:
-            return self._sub("reviews")
-        if rule == Badge.Rule.STREAK_WEEKS:
-            return self._once("streak", lambda: longest_streak_weeks(self.advocate_id))
-        if rule == Badge.Rule.FIRST_REFERRAL:
-            # A referral logged in the referrals app, or a "refer a colleague" challenge.
-            return max(
-                self._once("referrals", lambda: referrals_count(self.advocate_id)),
-                self._sub("referral_challenges"),
-            )
-        if rule == Badge.Rule.FIRST_REFERENCE:
-            return max(
-                self._once("references", lambda: references_count(self.advocate_id)),
-                self._sub("reference_challenges"),
-            )
-        return 0
-
-
-def badge_earned(badge: Badge, measures: _Measures) -> bool:
-    needed = 1 if badge.rule in _FIRST_RULES else max(badge.count, 1)
-    return measures.value(badge.rule) >= needed
-
-
-_FIRST_RULES = {
-    Badge.Rule.FIRST_CHALLENGE,
-    Badge.Rule.FIRST_REFERRAL,
-    Badge.Rule.FIRST_REFERENCE,
-}
 
 
 def _url(name: str) -> str:
@@ -425,7 +263,7 @@ def on_activity(*, advocate_id: int) -> ActivityResult:
         )
         if not badge.held
     ]
-    measures = _Measures(advocate_id)
+    measures = BadgeMeasures(advocate_id)
     earned = [badge for badge in badges if badge_earned(badge, measures)]
     due = [level for level in levels if level.threshold <= points and not level.reached]
     if not due and not earned:
@@ -459,30 +297,6 @@ def on_activity(*, advocate_id: int) -> ActivityResult:
                     url=_url("advocates:hub"),
                 )
     return ActivityResult(badges=new_badges, levels=new_levels)
-
-
-# --- Reads for the hub, the profile and the manager's view ------------------------------
-
-
-def badges_of(*, advocate_id: int) -> list[AdvocateBadge]:
-    return list(
-        AdvocateBadge.objects.filter(advocate_id=advocate_id)
-        .select_related("badge")
-        .order_by("awarded_at", "id")
-    )
-
-
-NOTIFICATIONS_SHOWN = 5
-
-
-def notifications_unread(*, advocate_id: int, limit: int = NOTIFICATIONS_SHOWN) -> list:
-    """Up to ``limit`` unread notifications, newest first (one more is fetched to say
-    whether there are more)."""
-    return list(
-        Notification.objects.filter(advocate_id=advocate_id, read_at__isnull=True).order_by(
-            "-created_at", "-id"
-        )[: limit + 1]
-    )
 
 
 def notifications_mark_read(*, advocate_id: int) -> int:

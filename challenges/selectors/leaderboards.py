@@ -1,6 +1,6 @@
 """Leaderboards: this week, this month and all time; overall or per tag.
 
-Built to stay live and fast at 100,000 advocates without a cache:
+Built to stay live without a cache, whatever the number of advocates:
 
 - week and month read ``rewards.PeriodPoints`` (one row per advocate and period, kept
   by the ledger in the award's transaction) through its index
@@ -25,9 +25,9 @@ from datetime import date
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from advocates.models import Advocate, Tag
+from advocates.models import Advocate, Tag, User
 from rewards.models import PeriodPoints
-from rewards.services import period_starts
+from rewards.services.ledger import period_starts
 
 TOP = 20
 
@@ -67,6 +67,20 @@ class Board:
     tag: Tag | None
     rows: list[Row]
     me: MyStanding | None
+
+
+def leaderboard_viewer(*, user: User) -> Advocate | None:
+    """The signed-in advocate, if any: a manager may have no advocate profile."""
+    return (
+        Advocate.objects.filter(user=user)
+        .only("id", "status", "leaderboard_opt_out", "lifetime_points")
+        .first()
+    )
+
+
+def leaderboard_tags() -> list[Tag]:
+    """The tags a board can be filtered by."""
+    return list(Tag.objects.order_by("name"))
 
 
 def public_name(advocate: Advocate) -> str:
@@ -127,20 +141,20 @@ def leaderboard(
     tag_id = tag.pk if tag is not None else None
     starts_on = None
     if period == Period.ALL:
-        queryset = (
+        advocates = (
             _all_time_rows(tag_id)
             .select_related("user", "company")
             .order_by("-lifetime_points", "id")[:top]
         )
-        entries = [(advocate, advocate.lifetime_points) for advocate in queryset]
+        entries = [(advocate, advocate.lifetime_points) for advocate in advocates]
     else:
         starts_on = period_starts(timezone.now())[period]
-        queryset = (
+        period_rows = (
             _period_rows(period, starts_on, tag_id)
             .select_related("advocate__user", "advocate__company")
             .order_by("-points", "advocate_id")[:top]
         )
-        entries = [(row.advocate, row.points) for row in queryset]
+        entries = [(row.advocate, row.points) for row in period_rows]
     rows = _ranked(entries, viewer.pk if viewer else None)
     me = _standing(period, starts_on, tag_id, viewer, rows) if viewer is not None else None
     label = dict(Period.CHOICES)[period]
@@ -152,7 +166,7 @@ def _standing(
 ) -> MyStanding:
     # Always the same queries, whether or not the viewer made the top: the page costs
     # the same for everyone.
-    if period == Period.ALL:
+    if period == Period.ALL or starts_on is None:
         points = viewer.lifetime_points
     else:
         points = (
@@ -165,7 +179,7 @@ def _standing(
     in_board = tag_id is None or viewer.tags.filter(pk=tag_id).exists()
     if hidden or not in_board:
         return MyStanding(points=points, rank=None, hidden=hidden, in_board=in_board, in_top=False)
-    if period == Period.ALL:
+    if period == Period.ALL or starts_on is None:
         above = _all_time_rows(tag_id).filter(lifetime_points__gt=points).count()
     else:
         above = _period_rows(period, starts_on, tag_id).filter(points__gt=points).count()

@@ -1,4 +1,4 @@
-"""CSV imports of advocates and referrals (management commands; the console could reuse them).
+"""CSV imports of advocates and referrals (the management commands and the console's upload).
 
 Every row is checked first; a bad row is reported with its line number and nothing is
 imported from it. Referrals are idempotent by ``external_id``: importing a file again
@@ -8,23 +8,26 @@ duplicating, and new referrals pass the same checks as every other path.
 
 from __future__ import annotations
 
-import csv
-import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from decimal import Decimal, InvalidOperation
+from typing import IO, Any
 
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from advocates.models import Advocate, Company, User
+from advocates.services import InvitationError, invitation_create
+from core.csv import CsvFileError, csv_read
 from core.roles import MANAGERS_GROUP, REPS_GROUP
-from referrals import services
 from referrals.models import Method, Referral, ReferralStageChange, Stage
+from referrals.services import ReferralError, referral_advance, referral_create
 
 ADVOCATE_COLUMNS = (
     "email",
@@ -50,9 +53,7 @@ REFERRAL_COLUMNS = (
 )
 
 
-# The same limit as campaign contact imports: each row is checked and written through
-# the services (dedupe, routing), so a longer file would hold the request for minutes.
-CSV_MAX_ROWS = 5000
+CsvSource = UploadedFile | IO[str] | str
 
 
 class RowError(Exception):
@@ -77,40 +78,16 @@ class ImportReport:
         }
 
 
-def _rows(text: str, columns: tuple[str, ...], report: ImportReport) -> list[tuple[int, dict]]:
-    if "\x00" in text:
-        # Binary data (a spreadsheet saved as .csv, ...); PostgreSQL refuses NUL in text.
-        binary = "The file is not a CSV text file (it holds NUL bytes). Export it as “CSV UTF-8”."
-        report.errors.append((0, binary))
-        return []
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    try:
-        header = [name.strip().lower() for name in (reader.fieldnames or [])]
-    except csv.Error as error:
-        report.errors.append((1, f"The file is not valid CSV: {error}."))
-        return []
-    missing = [c for c in columns if c not in header]
-    if missing:
-        report.errors.append(
-            (1, f"Missing column(s): {', '.join(missing)}. Expected: {','.join(columns)}.")
-        )
-        return []
-    reader.fieldnames = header
-    rows: list[tuple[int, dict]] = []
-    try:
-        # line_num counts physical lines, so a quoted newline does not shift the numbers.
-        for raw in reader:
-            if len(rows) >= CSV_MAX_ROWS:
-                too_many = f"The file has more than {CSV_MAX_ROWS:,} rows: split it."
-                report.errors.append((0, too_many))
-                return []
-            rows.append((reader.line_num, {k: (v or "").strip() for k, v in raw.items() if k}))
-    except csv.Error as error:
-        report.errors.append((reader.line_num, f"The file is not valid CSV: {error}."))
-        return []
-    if not rows:
-        report.errors.append((0, "The file has no rows."))
-    return rows
+def _rows(
+    source: CsvSource, columns: tuple[str, ...], max_rows: int | None
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """The file's data rows as (line, cells); CsvFileError when the file cannot be read.
+
+    A capped source (an upload) is read whole before the first row is handed on, so a
+    file over the cap or unreadable half-way imports nothing; the command line streams.
+    """
+    rows = ((row.line, row.cells) for row in csv_read(source, columns=columns, max_rows=max_rows))
+    return rows if max_rows is None else iter(list(rows))
 
 
 def _moment(value: str, name: str, *, default: datetime | None = None) -> datetime:
@@ -144,19 +121,27 @@ def _email(value: str, name: str) -> str:
 # --- Advocates --------------------------------------------------------------------------
 
 
-def advocates_import(*, text: str, invite: bool = False) -> ImportReport:
+def advocates_import(
+    *, source: CsvSource, invite: bool = False, max_rows: int | None = -1
+) -> ImportReport:
     """Create active advocates (no email), or with ``invite`` send each an invitation.
 
     With ``invite`` the person joins through the invitation link like any invitee:
-    title and company come from the file, the owner rep is the inviter.
+    title and company come from the file, the owner rep is the inviter. Every row is
+    checked before anything is written. ``max_rows``: as ``core.csv.csv_read``.
     """
-    from advocates.services import InvitationError, invitation_create
-
     report = ImportReport()
-    valid: list[tuple[int, dict]] = []
+    valid: list[tuple[int, dict[str, Any]]] = []
     seen: set[str] = set()
     reps: dict[str, User] = {}
-    for line, row in _rows(text, ADVOCATE_COLUMNS, report):
+    try:
+        rows = list(_rows(source, ADVOCATE_COLUMNS, max_rows))
+    except CsvFileError as error:
+        report.errors.append((error.line, str(error)))
+        return report
+    if not rows:
+        report.errors.append((0, "The file has no rows."))
+    for line, row in rows:
         try:
             email = _email(row["email"], "email")
             if email in seen:
@@ -189,16 +174,16 @@ def advocates_import(*, text: str, invite: bool = False) -> ImportReport:
         valid.append((line, row | {"email": email, "joined_at": joined_at, "rep": rep}))
 
     with transaction.atomic():
-        for line, row in valid:
+        for line, entry in valid:
             if invite:
                 try:
                     invitation_create(
-                        email=row["email"],
-                        invited_by=row["rep"],
-                        first_name=row["first_name"],
-                        last_name=row["last_name"],
-                        company_name=row["company"],
-                        title=row["title"],
+                        email=entry["email"],
+                        invited_by=entry["rep"],
+                        first_name=entry["first_name"],
+                        last_name=entry["last_name"],
+                        company_name=entry["company"],
+                        title=entry["title"],
                     )
                 except InvitationError as error:
                     report.errors.append((line, str(error)))
@@ -206,24 +191,24 @@ def advocates_import(*, text: str, invite: bool = False) -> ImportReport:
                 report.created += 1
                 continue
             user = User.objects.create_user(
-                email=row["email"],
+                email=entry["email"],
                 password=None,  # they set one with "forgot password" or join by invitation
-                first_name=row["first_name"][:150],
-                last_name=row["last_name"][:150],
+                first_name=entry["first_name"][:150],
+                last_name=entry["last_name"][:150],
             )
             EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
             company = None
-            if row["company"]:
-                company = Company.objects.filter(name__iexact=row["company"]).first()
-                company = company or Company.objects.create(name=row["company"][:200])
+            if entry["company"]:
+                company = Company.objects.filter(name__iexact=entry["company"]).first()
+                company = company or Company.objects.create(name=entry["company"][:200])
             Advocate.objects.create(
                 user=user,
                 company=company,
-                title=row["title"][:200],
-                industry=row["industry"][:100],
+                title=entry["title"][:200],
+                industry=entry["industry"][:100],
                 status=Advocate.Status.ACTIVE,
-                joined_at=row["joined_at"],
-                owner_rep=row["rep"],
+                joined_at=entry["joined_at"],
+                owner_rep=entry["rep"],
             )
             report.created += 1
     return report
@@ -294,29 +279,40 @@ def _referral_row(row: dict, seen: set[str]) -> _ReferralRow:
     )
 
 
-def referrals_import(*, text: str) -> ImportReport:
+def referrals_import(*, source: CsvSource, max_rows: int | None = -1) -> ImportReport:
+    """Import referrals row by row. ``max_rows``: as ``core.csv.csv_read``; without a cap
+    the file is streamed, and a file unreadable half-way keeps the rows before (importing
+    it again after the fix changes nothing for them)."""
     report = ImportReport()
     seen: set[str] = set()
-    for line, raw in _rows(text, REFERRAL_COLUMNS, report):
-        try:
-            row = _referral_row(raw, seen)
-        except RowError as error:
-            report.errors.append((line, str(error)))
-            continue
-        seen.add(row.external_id)
-        try:
-            # One savepoint per row: a row refused half-way leaves nothing behind.
-            with transaction.atomic():
-                _import_referral(row, line, report)
-        except services.ReferralError as error:
-            report.errors.append((line, str(error)))
+    count = 0
+    try:
+        for line, raw in _rows(source, REFERRAL_COLUMNS, max_rows):
+            count += 1
+            try:
+                row = _referral_row(raw, seen)
+            except RowError as error:
+                report.errors.append((line, str(error)))
+                continue
+            seen.add(row.external_id)
+            try:
+                # One savepoint per row: a row refused half-way leaves nothing behind.
+                with transaction.atomic():
+                    _import_referral(row, line, report)
+            except ReferralError as error:
+                report.errors.append((line, str(error)))
+    except CsvFileError as error:
+        report.errors.append((error.line, str(error)))
+        return report
+    if not count:
+        report.errors.append((0, "The file has no rows."))
     return report
 
 
 def _import_referral(row: _ReferralRow, line: int, report: ImportReport) -> None:
     existing = Referral.objects.filter(external_id=row.external_id).first()
     if existing is None:
-        referral = services.referral_create(
+        referral = referral_create(
             advocate_id=row.advocate.pk,
             method=row.method,
             referred_name=row.referred_name,
@@ -335,7 +331,7 @@ def _import_referral(row: _ReferralRow, line: int, report: ImportReport) -> None
             )
             return
         if row.stage != Stage.SUBMITTED or row.deal_amount is not None:
-            services.referral_advance(
+            referral_advance(
                 referral_id=referral.pk,
                 stage=row.stage,
                 amount=row.deal_amount,
@@ -344,13 +340,13 @@ def _import_referral(row: _ReferralRow, line: int, report: ImportReport) -> None
             )
         return
     if existing.advocate_id != row.advocate.pk:
-        raise services.ReferralError(
+        raise ReferralError(
             f"{row.external_id} belongs to another advocate; the import does not move it."
         )
     if existing.stage == Stage.REJECTED:
         report.unchanged += 1
         return
-    result = services.referral_advance(
+    result = referral_advance(
         referral_id=existing.pk,
         stage=row.stage,
         amount=row.deal_amount,

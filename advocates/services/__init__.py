@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,20 +18,20 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from advocates.forms import InvitationForm
+from advocates.links import INVITATION_SALT
 from advocates.models import Advocate, Company, Invitation, User
+from advocates.tasks import invitation_send
+from core.audit import audit_record
 from core.cache import ADVOCATES_GENERATION_KEY, cache_version_bump
-from core.csv import csv_upload_text
+from core.csv import CsvFileError, csv_read
 from core.images import process_avatar
 from core.outbox import enqueue_after_commit
 from core.roles import REPS_GROUP
 
-INVITATION_SALT = "vouch.invitation"
 # rewards.tasks.welcome_points_award
 WELCOME_POINTS_TASK = "rewards.tasks.welcome_points_award"
 CSV_COLUMNS = ("email", "first_name", "last_name", "company", "title")
-CSV_MAX_BYTES = 5 * 1024 * 1024
-# Each row is a few queries in one request: bigger lists are split by the user.
-CSV_MAX_ROWS = 2000
 INVALID_LINK = (
     "This invitation link is not valid. Open the whole link from the email, "
     "or ask the person who invited you for a new one."
@@ -60,8 +58,6 @@ class InvitationLinkUsed(InvitationError):
 
 
 def _queue_send(invitation: Invitation) -> None:
-    from advocates.tasks import invitation_send
-
     enqueue_after_commit(invitation_send, invitation.pk, invitation.send_count)
 
 
@@ -140,8 +136,6 @@ def invitation_create(
             invitation.save()
         if send:
             _queue_send(invitation)
-        from core.audit import audit_record
-
         audit_record(
             actor=invited_by,
             action="invitation.send" if invitation.send_count == 1 else "invitation.resend",
@@ -159,8 +153,6 @@ class ImportResult:
 
 def _csv_row_problem(row: dict[str, str]) -> str | None:
     """Why a CSV row cannot be invited (None when it can), with the form's own rules."""
-    from advocates.forms import InvitationForm
-
     form = InvitationForm(row)
     if form.is_valid():
         return None
@@ -178,43 +170,22 @@ def invitations_import_csv(*, file: UploadedFile, invited_by: User) -> ImportRes
     the good ones.
     """
     result = ImportResult()
+    rows: list[tuple[int, dict[str, str]]] = []
+    seen: set[str] = set()
     try:
-        text = csv_upload_text(file)
-    except ValueError as error:
-        result.errors.append((0, str(error)))
-        return result
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    try:
-        header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
-        missing = [column for column in CSV_COLUMNS if column not in header]
-        if missing:
-            result.errors.append(
-                (1, f"Missing column(s): {', '.join(missing)}. Expected: {','.join(CSV_COLUMNS)}.")
-            )
-            return result
-        reader.fieldnames = header
-
-        rows: list[tuple[int, dict[str, str]]] = []
-        seen: set[str] = set()
-        for number, raw in enumerate(reader, start=1):
-            if number > CSV_MAX_ROWS:
-                result.errors = [(0, f"The file has more than {CSV_MAX_ROWS:,} rows: split it.")]
-                return result
-            # The reader's own line number counts blank lines and quoted line breaks,
-            # so it matches what the user sees in their editor.
-            line = reader.line_num
-            row = {column: (raw.get(column) or "").strip() for column in CSV_COLUMNS}
+        for csv_row in csv_read(file, columns=CSV_COLUMNS):
+            row = {column: csv_row.cells.get(column, "") for column in CSV_COLUMNS}
             row["email"] = row["email"].lower()
             problem = _csv_row_problem(row)
             if problem is None and row["email"] in seen:
                 problem = f"{row['email']} appears more than once in the file."
             if problem is not None:
-                result.errors.append((line, problem))
+                result.errors.append((csv_row.line, problem))
                 continue
             seen.add(row["email"])
-            rows.append((line, row))
-    except csv.Error as error:
-        result.errors.append((reader.line_num, f"The file is not a valid CSV ({error})."))
+            rows.append((csv_row.line, row))
+    except CsvFileError as error:
+        result.errors = [(error.line, str(error))]
         return result
     if not rows and not result.errors:
         result.errors.append((0, "The file has no rows to invite."))
@@ -246,20 +217,6 @@ def invitations_import_csv(*, file: UploadedFile, invited_by: User) -> ImportRes
 
 
 # --- The link ---------------------------------------------------------------------------
-
-
-def invitation_token(invitation: Invitation) -> str:
-    return signing.dumps(
-        {"i": invitation.pk, "e": invitation.email, "n": invitation.nonce}, salt=INVITATION_SALT
-    )
-
-
-def invitation_url(invitation: Invitation) -> str:
-    from django.urls import reverse
-
-    return settings.SITE_URL + reverse(
-        "advocates:accept", kwargs={"token": invitation_token(invitation)}
-    )
 
 
 def invitation_from_token(token: str) -> Invitation:
@@ -417,4 +374,5 @@ def advocate_profile_update(
         raise
 
 
-SESSION_INVITATION_TOKEN = "vouch_invitation_token"
+# The session key under which a LinkedIn sign-up keeps the invitation it came from.
+SESSION_INVITATION_TOKEN = "vouch_invitation_token"  # noqa: S105 - a key name, not a secret

@@ -1,6 +1,6 @@
 """Explainable, deterministic matching of advocates to a reference request.
 
-How it stays fast at 100,000 advocates and 1,000,000 edges:
+How it stays fast however many advocates and relationships there are:
 
 1. SQL keeps only advocates who may be asked (the burnout guard: opted in, active, not
    paused, no pending ask, under their cap counting calls in flight) and gives each a
@@ -13,9 +13,8 @@ How it stays fast at 100,000 advocates and 1,000,000 edges:
    Relationship through the indexes on both endpoints.
 4. Python scores that bounded set with reasons, ties broken by advocate id.
 
-Step 1 reads every opted-in advocate (about 33,000 of 100,000 in bench_data: ~110 ms of
-PostgreSQL on this 2-core machine, and no index can narrow it: every criterion is a
-sum, none a filter). A rep opens a request page many times, the prospect's shortlist
+Step 1 reads every opted-in advocate, and no index can narrow it: every criterion is a
+sum, none a filter. A rep opens a request page many times, the prospect's shortlist
 and the "send" action rank it again, so the band of a saved request is kept in the
 cache (``MATCHING_BAND_SECONDS``, default 600) and the later ranks only re-check and
 re-score those few hundred advocates live: their availability, load, products, tags,
@@ -39,39 +38,31 @@ reference drives) and calls with an explicit ``now`` always compute afresh.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.conf import settings
-from django.core.cache import cache
-from django.db import connection
-from django.db.models import (
-    Count,
-    Exists,
-    F,
-    IntegerField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-)
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from advocates.graph import neighbour_ids
 from advocates.models import Advocate, Company, Person, Relationship
-from core.cache import ADVOCATES_GENERATION_KEY, cache_version, cache_version_bump
-from references.models import Ask, MatchingWeights, ReferencePause, ReferenceRequest
+from core.cache import cache_version
+from references.matching.band import (
+    GENERATION_KEY,
+    SENIORITY_ORDER,
+    SIZE_ORDER,
+    Band,
+    band_criteria,
+    band_keep,
+    band_kept,
+    prescore_band,
+)
+from references.matching.guard import available_advocates
+from references.models import Ask, MatchingWeights, ReferenceRequest
 
-CAP_WINDOW = timedelta(days=90)
 WILLINGNESS_WINDOW = timedelta(days=365)
-CANDIDATES = 100
-MAX_BAND = 300
 MAX_SECOND_DEGREE_EDGES = 5000
 
-SENIORITY_ORDER = [choice for choice, _label in Advocate.Seniority.choices]
-SIZE_ORDER = [choice for choice, _label in Company.SizeBand.choices]
 # Title words that tell a seniority when the rep left it blank.
 TITLE_SENIORITY = [
     (("chief", "ceo", "cto", "cio", "cfo", "coo", "ciso", "founder", "president"), "c_level"),
@@ -116,291 +107,15 @@ def _first_name(request: ReferenceRequest) -> str:
     return request.prospect_name.split()[0] if request.prospect_name.strip() else "the prospect"
 
 
-# --- The burnout guard ----------------------------------------------------------------
-
-
-def load_subquery(now=None) -> Subquery:
-    """Calls counting toward an advocate's cap: in flight, or done in the last 90 days."""
-    since = (now or timezone.now()) - CAP_WINDOW
-    return Subquery(
-        Ask.objects.filter(advocate=OuterRef("pk"))
-        .filter(
-            Q(status__in=Ask.IN_FLIGHT) | Q(status=Ask.Status.COMPLETED, completed_at__gte=since)
-        )
-        .order_by()
-        .values("advocate")
-        .annotate(n=Count("id"))
-        .values("n"),
-        output_field=IntegerField(),
-    )
-
-
-def available_advocates(now=None) -> QuerySet[Advocate]:
-    """Advocates who may be asked now, each annotated with ``load`` (calls toward cap)."""
-    now = now or timezone.now()
-    return (
-        Advocate.objects.filter(
-            status=Advocate.Status.ACTIVE,
-            reference_opt_in=True,
-            reference_max_calls_per_90d__gt=0,
-        )
-        .exclude(
-            Exists(ReferencePause.objects.filter(advocate=OuterRef("pk"), until__gte=now.date()))
-        )
-        .exclude(Exists(Ask.objects.filter(advocate=OuterRef("pk"), status=Ask.Status.PENDING)))
-        .annotate(load=Coalesce(load_subquery(now), 0))
-        .filter(load__lt=F("reference_max_calls_per_90d"))
-    )
-
-
-def advocate_load(advocate_id: int, now=None) -> int:
-    now = now or timezone.now()
-    return (
-        Ask.objects.filter(advocate_id=advocate_id)
-        .filter(
-            Q(status__in=Ask.IN_FLIGHT)
-            | Q(status=Ask.Status.COMPLETED, completed_at__gte=now - CAP_WINDOW)
-        )
-        .count()
-    )
-
-
-def unavailable_reason(advocate: Advocate, now=None) -> str:
-    """Why this advocate may not be asked now ("" when they may). Read under a lock."""
-    now = now or timezone.now()
-    if advocate.status != Advocate.Status.ACTIVE:
-        return f"{advocate.name} is not an active member."
-    if not advocate.reference_opt_in:
-        return f"{advocate.name} does not take reference calls."
-    if ReferencePause.objects.filter(advocate=advocate, until__gte=now.date()).exists():
-        return f"{advocate.name} is taking a break from reference calls."
-    if Ask.objects.filter(advocate=advocate, status=Ask.Status.PENDING).exists():
-        return f"{advocate.name} already has a request waiting for their answer."
-    if advocate_load(advocate.pk, now) >= advocate.reference_max_calls_per_90d:
-        cap = advocate.reference_max_calls_per_90d
-        return f"{advocate.name} has reached their {cap} calls this quarter."
-    return ""
-
-
 # --- Scoring ----------------------------------------------------------------------------
 
 
-def _near(value: str, target: str, order: list[str]) -> int:
+def _near(value: str | None, target: str, order: list[str]) -> int:
     """2 when equal, 1 when neighbours on the scale, else 0."""
     if not value or not target or value not in order or target not in order:
         return 0
     gap = abs(order.index(value) - order.index(target))
     return 2 if gap == 0 else 1 if gap == 1 else 0
-
-
-def _scale_sql(column: str, target: str, order: list[str], weight: int) -> tuple[str, list]:
-    if not target or target not in order:
-        return "0", []
-    index = order.index(target)
-    adjacent = [order[i] for i in (index - 1, index + 1) if 0 <= i < len(order)]
-    marks = ", ".join(["%s"] * len(adjacent))
-    return (
-        f"CASE WHEN {column} = %s THEN %s WHEN {column} IN ({marks}) THEN %s ELSE 0 END",
-        [target, weight, *adjacent, weight // 2],
-    )
-
-
-def _in(values: list) -> str:
-    return ", ".join(["%s"] * len(values))
-
-
-@dataclass(frozen=True)
-class Band:
-    """The advocates worth scoring in Python, with the prescore each had, and ``mark``:
-    the ``CANDIDATES``-th best prescore (None when fewer were available: then the band
-    held every available advocate)."""
-
-    prescores: dict[int, int]
-    mark: int | None
-
-    def proves(self, available: list[int], limit: int) -> bool:
-        """Whether the band still holds the true top ``limit`` (module docstring)."""
-        if self.mark is None:
-            return True
-        strong = sum(1 for pk in available if self.prescores.get(pk, self.mark - 1) >= self.mark)
-        return strong >= limit
-
-
-def _prescore_band(
-    request: ReferenceRequest,
-    weights: MatchingWeights,
-    product_ids: list[int],
-    tag_ids: list[int],
-    seniority: str,
-    now,
-) -> Band:
-    """The band (module docstring, step 2), in one SQL statement.
-
-    The guard and the profile criteria are computed set-wise (hash joins over the
-    advocate, product, tag and ask tables, each read once) rather than per advocate
-    with correlated subqueries, so 100,000 advocates are one pass. Shared products and
-    tags are one aggregate over both link tables, and the load and "blocked" flags one
-    aggregate over the asks that matter (in flight, recent, or for this request),
-    without joining the advocate table twice. Companies are one small materialised
-    set hash-joined to the advocates (PostgreSQL otherwise probes the company key once
-    per advocate: 29 of 125 ms), and the advocates and link tables are read from
-    indexes alone (advocates migration 0009). The band is every advocate within
-    ``accept_rate`` of the ``CANDIDATES``-th prescore: only accept rate, left to Python,
-    could lift them above it.
-    """
-    # Only table names from the models (quoted) and "%s" placeholders are formatted
-    # into the SQL; every value travels as a parameter.
-    q = connection.ops.quote_name
-    advocate = q(Advocate._meta.db_table)
-    company = q(Company._meta.db_table)
-    products = q(Advocate.products.through._meta.db_table)
-    tags = q(Advocate.tags.through._meta.db_table)
-    asks = q(Ask._meta.db_table)
-    pauses = q(ReferencePause._meta.db_table)
-    params: list = []
-
-    shared = []
-    for table, column, ids, weight in (
-        (products, "product_id", product_ids, weights.products),
-        (tags, "tag_id", tag_ids, weights.topics),
-    ):
-        if ids:
-            shared.append(
-                f"SELECT advocate_id, %s AS w FROM {table} WHERE {column} IN ({_in(ids)})"
-            )
-            params += [weight, *ids]
-    nothing = f"SELECT advocate_id, 0 AS w FROM {products} WHERE 1 = 0"
-    shared_sql = " UNION ALL ".join(shared) or nothing
-
-    # Dates and times in the form the backend stores them (SQLite: naive UTC text).
-    today = connection.ops.adapt_datefield_value(now.date())
-    since = connection.ops.adapt_datetimefield_value(now - CAP_WINDOW)
-    in_flight = list(Ask.IN_FLIGHT)
-    counts = f"(status IN ({_in(in_flight)}) OR (status = %s AND completed_at >= %s))"
-    load_sql = (
-        f"SELECT advocate_id, SUM(CASE WHEN {counts} THEN 1 ELSE 0 END) AS n, "
-        f"MAX(CASE WHEN status = %s OR request_id = %s THEN 1 ELSE 0 END) AS blocked "
-        f"FROM {asks} WHERE {counts} OR request_id = %s GROUP BY advocate_id"
-    )
-    load_params = [*in_flight, Ask.Status.COMPLETED, since]
-    params += [*load_params, Ask.Status.PENDING, request.pk, *load_params, request.pk]
-
-    industry = request.prospect_industry.strip().lower()
-    if industry:
-        industry_sql = (
-            "CASE WHEN LOWER(a.industry) = %s OR (a.industry = '' AND LOWER(c.industry) = %s) "
-            "THEN %s ELSE 0 END"
-        )
-        industry_params = [industry, industry, weights.industry]
-    else:
-        industry_sql, industry_params = "0", []
-    seniority_sql, seniority_params = _scale_sql(
-        "a.seniority", seniority, SENIORITY_ORDER, weights.seniority
-    )
-    size_sql, size_params = _scale_sql(
-        "c.size_band", request.prospect_company_size, SIZE_ORDER, weights.company_size
-    )
-    score_sql = f"({industry_sql}) + ({seniority_sql}) + ({size_sql}) + COALESCE(f.bonus, 0)"
-    params += [*industry_params, *seniority_params, *size_params]
-    params += [Advocate.Status.ACTIVE, True, today]
-    params += [CANDIDATES - 1, weights.accept_rate, MAX_BAND]
-    sql = f"""
-        WITH comp AS MATERIALIZED (SELECT id, industry, size_band FROM {company}),
-        feat AS (
-            SELECT advocate_id, SUM(w) AS bonus FROM ({shared_sql}) s GROUP BY advocate_id
-        ),
-        load AS ({load_sql}),
-        scored AS (
-            SELECT a.id AS id, {score_sql} AS prescore
-            FROM {advocate} a
-            LEFT JOIN comp c ON c.id = a.company_id
-            LEFT JOIN feat f ON f.advocate_id = a.id
-            LEFT JOIN load l ON l.advocate_id = a.id
-            WHERE a.status = %s AND a.reference_opt_in = %s
-              AND a.reference_max_calls_per_90d > COALESCE(l.n, 0)
-              AND COALESCE(l.blocked, 0) = 0
-              AND a.id NOT IN (SELECT advocate_id FROM {pauses} WHERE until >= %s)
-        ),
-        cut AS (SELECT prescore FROM scored ORDER BY prescore DESC, id LIMIT 1 OFFSET %s)
-        SELECT id, prescore, (SELECT prescore FROM cut) AS mark FROM scored
-        WHERE prescore >= COALESCE((SELECT prescore FROM cut), -1000000) - %s
-        ORDER BY prescore DESC, id
-        LIMIT %s
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    mark = rows[0][2] if rows else None
-    return Band(prescores={pk: prescore for pk, prescore, _ in rows}, mark=mark)
-
-
-# --- The kept band (module docstring) -----------------------------------------------------
-
-BAND_KEY = "references:matching:band:v1:{pk}"
-GENERATION_KEY = ADVOCATES_GENERATION_KEY
-
-
-def band_seconds() -> int:
-    return int(getattr(settings, "MATCHING_BAND_SECONDS", 600))
-
-
-def advocates_changed() -> None:
-    """Some advocate may have become askable, or a better fit: kept bands are stale.
-
-    Called inside the transaction of the service that made the change; the kept bands
-    are dropped once it commits (a new generation), so a rank right after sees it.
-    """
-    cache_version_bump(GENERATION_KEY)
-
-
-def _criteria(
-    request: ReferenceRequest,
-    weights: MatchingWeights,
-    product_ids: list[int],
-    tag_ids: list[int],
-    seniority: str,
-) -> list:
-    """Everything the band depends on besides the advocates themselves."""
-    return [
-        request.prospect_industry.strip().lower(),
-        seniority,
-        request.prospect_company_size,
-        product_ids,
-        tag_ids,
-        [weights.industry, weights.seniority, weights.company_size],
-        [weights.products, weights.topics, weights.accept_rate],
-        [CANDIDATES, MAX_BAND],
-    ]
-
-
-def _band_kept(request: ReferenceRequest, criteria: list, generation: str) -> Band | None:
-    if request.pk is None or band_seconds() <= 0:
-        return None
-    kept = cache.get(BAND_KEY.format(pk=request.pk))
-    if (
-        not isinstance(kept, dict)
-        or kept.get("criteria") != criteria
-        or kept.get("generation") != generation
-        or time.time() - kept.get("at", 0) > band_seconds()
-    ):
-        return None
-    return Band(prescores=dict(kept["prescores"]), mark=kept["mark"])
-
-
-def _band_keep(request: ReferenceRequest, criteria: list, generation: str, band: Band) -> None:
-    if request.pk is None or band_seconds() <= 0:
-        return
-    cache.set(
-        BAND_KEY.format(pk=request.pk),
-        {
-            "criteria": criteria,
-            "generation": generation,
-            "at": time.time(),
-            "prescores": list(band.prescores.items()),
-            "mark": band.mark,
-        },
-        band_seconds(),
-    )
 
 
 def _shared(through, name: str, advocate_ids: set[int], wanted: list[int]) -> dict[int, list[str]]:
@@ -549,14 +264,14 @@ def rank(
     seniority = request.prospect_seniority or seniority_from_title(request.prospect_title)
 
     def computed() -> Band:
-        band = _prescore_band(request, weights, product_ids, tag_ids, seniority, now)
+        band = prescore_band(request, weights, product_ids, tag_ids, seniority, now)
         if not fixed_now:
-            _band_keep(request, criteria, generation, band)
+            band_keep(request, criteria, generation, band)
         return band
 
-    criteria = _criteria(request, weights, product_ids, tag_ids, seniority)
+    criteria = band_criteria(request, weights, product_ids, tag_ids, seniority)
     generation = "" if fixed_now else cache_version(GENERATION_KEY)
-    kept = None if fixed_now else _band_kept(request, criteria, generation)
+    kept = None if fixed_now else band_kept(request, criteria, generation)
     band = kept or computed()
     paths = _paths(request, None)
     # By id: campaigns.kinds ranks for prospects that have no saved request (pk None).
@@ -667,9 +382,7 @@ def rank(
     )
     matches = []
     for score, profile, calls_left, reasons in best:
-        advocate = advocates[profile.pk]
-        advocate.load = profile.load  # as ``available_advocates`` annotates it
-        matches.append(
-            Match(advocate=advocate, score=score, calls_left=calls_left, reasons=reasons)
-        )
+        chosen = advocates[profile.pk]
+        chosen.load = profile.load  # type: ignore[attr-defined]  # as available_advocates annotates
+        matches.append(Match(advocate=chosen, score=score, calls_left=calls_left, reasons=reasons))
     return matches

@@ -23,8 +23,9 @@ from challenges.models import Challenge, NPSResponse, Submission
 from challenges.selectors import submission_counts_forget
 from core.audit import audit_record
 from core.images import reencode_image
+from core.outbox import activity_after_commit
 from rewards.models import LedgerEntry
-from rewards.services import InsufficientPoints, points_award, points_reverse
+from rewards.services.ledger import InsufficientPoints, points_award, points_reverse
 
 SUBMISSION_IMAGE_SIDE = 1600  # px: enough to read a screenshot, small enough to store
 
@@ -166,10 +167,10 @@ def challenge_refusal(
     ):
         return "This challenge is for another group of advocates."
     if challenge.audience == Challenge.Audience.LEVEL and not (
-        challenge.audience_level_id
+        challenge.audience_level is not None
         and challenge.audience_level.threshold <= advocate.lifetime_points
     ):
-        name = challenge.audience_level.name if challenge.audience_level_id else "a higher level"
+        name = challenge.audience_level.name if challenge.audience_level else "a higher level"
         return f"This challenge opens when you reach the {name} level."
     if done >= challenge.completion_limit:
         if challenge.completion_limit == 1:
@@ -274,8 +275,6 @@ def submission_create(
 
 
 def _queue_progress(advocate_id: int) -> None:
-    from core.outbox import activity_after_commit
-
     activity_after_commit(advocate_id=advocate_id)
 
 
