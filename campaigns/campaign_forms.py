@@ -69,8 +69,7 @@ class CampaignForm(forms.ModelForm):
         ).order_by("title", "id")
         kind = self.data.get("kind") or self.initial.get("kind") or Campaign.Kind.CHALLENGE
         allowed = ", ".join(
-            "{{ %s }}" % name
-            for name in sorted(placeholders.allowed_placeholders(kind))
+            "{{ %s }}" % name for name in sorted(placeholders.allowed_placeholders(kind))
         )
         self.fields["body"].help_text = (
             f"Plain text; a blank line starts a paragraph and links become clickable. "

@@ -20,9 +20,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from campaigns import sending
+from campaigns import segments, selectors
 from campaigns.campaign_forms import CampaignForm
 from campaigns.models import Campaign, CampaignMessage
+from campaigns.sending.render import render_message
+from campaigns.sending.tracking import token_read
+from campaigns.services import campaigns as campaign_services
 from core.models import ProgramSettings
 from core.roles import manager_required, public
 
@@ -77,10 +80,10 @@ def _save(request: HttpRequest, form: CampaignForm, *, created: bool) -> HttpRes
         campaign.save()
     try:
         if send == "now":
-            total = sending.campaign_start(campaign=campaign, actor=request.user)
+            total = campaign_services.campaign_start(campaign=campaign, actor=request.user)
             messages.success(request, f"Sending to {total} recipients.")
         elif send == "schedule":
-            sending.campaign_schedule(
+            campaign_services.campaign_schedule(
                 campaign=campaign, at=form.cleaned_data["scheduled_at"], actor=request.user
             )
             messages.success(
@@ -88,7 +91,7 @@ def _save(request: HttpRequest, form: CampaignForm, *, created: bool) -> HttpRes
             )
         else:
             messages.success(request, "Draft saved.")
-    except sending.CampaignStateError as error:
+    except campaign_services.CampaignStateError as error:
         messages.error(request, f"Saved as a draft, not sent: {error}")
     return redirect("campaigns:campaign_detail", pk=campaign.pk)
 
@@ -127,8 +130,8 @@ def _preview_recipients(campaign: Campaign) -> list[CampaignMessage]:
             CampaignMessage.objects.filter(campaign=campaign).order_by("id")[:PREVIEW_CHOICES]
         )
     try:
-        rows = list(islice(sending._recipient_rows(campaign), PREVIEW_CHOICES))
-    except sending._segment_error():
+        rows = list(islice(selectors.campaign_recipient_rows(campaign), PREVIEW_CHOICES))
+    except segments.SegmentFilterError:
         return []  # a broken filter: start_problems says so, the page still shows
     return [
         CampaignMessage(
@@ -153,11 +156,13 @@ def _campaign(pk: int) -> Campaign:
 @require_GET
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign(pk)
-    context = {"campaign": campaign, "progress": sending.campaign_progress(campaign.pk)}
+    context = {"campaign": campaign, "progress": selectors.campaign_progress(campaign.pk)}
     if request.htmx:
         return render(request, "campaigns/campaign_detail.html#progress", context)
     context["recipients"] = _preview_recipients(campaign)
-    context["problems"] = sending.start_problems(campaign) if campaign.status in EDITABLE else []
+    context["problems"] = (
+        campaign_services.start_problems(campaign) if campaign.status in EDITABLE else []
+    )
     return render(request, "campaigns/campaign_detail.html", context)
 
 
@@ -173,7 +178,7 @@ def campaign_preview(request: HttpRequest, pk: int) -> HttpResponse:
     rendered = None
     if message is not None:
         message.campaign = campaign
-        rendered = sending.render_message(
+        rendered = render_message(
             campaign=campaign, message=message, program=ProgramSettings.load(), track=False
         )
     context = {
@@ -187,10 +192,13 @@ def campaign_preview(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 _ACTIONS = {
-    "start": (sending.campaign_start, "Sending started."),
-    "pause": (sending.campaign_pause, "Paused: nothing more is sent until you resume."),
-    "resume": (sending.campaign_resume, "Sending resumed."),
-    "cancel": (sending.campaign_cancel, "Cancelled: the remaining recipients get nothing."),
+    "start": (campaign_services.campaign_start, "Sending started."),
+    "pause": (campaign_services.campaign_pause, "Paused: nothing more is sent until you resume."),
+    "resume": (campaign_services.campaign_resume, "Sending resumed."),
+    "cancel": (
+        campaign_services.campaign_cancel,
+        "Cancelled: the remaining recipients get nothing.",
+    ),
 }
 
 
@@ -200,7 +208,7 @@ def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     try:
         service(campaign=campaign, actor=request.user)
         messages.success(request, done)
-    except sending.CampaignStateError as error:
+    except campaign_services.CampaignStateError as error:
         messages.error(request, str(error))
     return redirect("campaigns:campaign_detail", pk=campaign.pk)
 
@@ -242,7 +250,7 @@ def _invalid(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET: confirm (a link scanner's GET must not unsubscribe anyone); POST: unsubscribe."""
-    found = sending.token_read("unsubscribe", token)
+    found = token_read("unsubscribe", token)
     message = (
         CampaignMessage.objects.select_related("campaign").filter(pk=found[0]).first()
         if found
@@ -251,7 +259,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if message is None:
         return _invalid(request)
     if request.method == "POST":
-        sending.message_unsubscribe(message_id=message.pk)
+        campaign_services.message_unsubscribe(message_id=message.pk)
         return render(request, "campaigns/unsubscribed.html", {"message": message})
     return render(request, "campaigns/unsubscribe.html", {"message": message, "token": token})
 
@@ -260,10 +268,10 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 @require_GET
 def track_open(request: HttpRequest, token: str) -> HttpResponse:
-    found = sending.token_read("open", token)
+    found = token_read("open", token)
     if found is None:
         return HttpResponse("Not found", status=404, content_type="text/plain")
-    sending.message_opened(message_id=found[0])
+    campaign_services.message_opened(message_id=found[0])
     return HttpResponse(PIXEL, content_type="image/gif")
 
 
@@ -272,9 +280,9 @@ def track_open(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def track_click(request: HttpRequest, token: str) -> HttpResponse:
     """Record the click, then go to the URL signed in the token — and only there."""
-    found = sending.token_read("click", token)
+    found = token_read("click", token)
     if found is None or not found[1].startswith(("https://", "http://")):
         return _invalid(request)
-    if not sending.message_clicked(message_id=found[0]):
+    if not campaign_services.message_clicked(message_id=found[0]):
         return _invalid(request)
     return HttpResponseRedirect(found[1])
