@@ -1,6 +1,6 @@
-"""What each kind of campaign adds (owned by the kinds/triggers work).
+"""What each kind of campaign adds.
 
-Contract used by sending (campaigns.sending):
+Contract used by sending (campaigns.sending) and the campaign services:
 
 - ``audience(campaign)`` → None when the campaign's recipients are its segment's
   advocates; otherwise an iterable of ``Recipient`` (invitation contacts, the advocates
@@ -24,7 +24,17 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
+from advocates.models import Invitation, User
+from advocates.services import InvitationError, invitation_create, invitation_url
 from campaigns.models import Campaign, CampaignContact, CampaignMessage, CampaignProspect
+from challenges.models import Challenge
+from referrals.models import ReferralLink
+from referrals.services import referral_link_for
+
+# A campaign whose recipients may still change.
+EDITABLE = (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED)
+# A referral drive advocates can still send from their hub.
+REFERRAL_DRIVE_ACTIVE = (Campaign.Status.SENDING, Campaign.Status.SENT)
 
 
 @dataclass(frozen=True)
@@ -89,9 +99,7 @@ def kind_problems(
     return problems
 
 
-def challenge_problems(challenge) -> list[str]:
-    from challenges.models import Challenge
-
+def challenge_problems(challenge: Challenge | None) -> list[str]:
     if challenge is None:
         return ["Choose the challenge to announce."]
     now = timezone.now()
@@ -116,8 +124,6 @@ def audience(campaign: Campaign) -> Iterable[Recipient] | None:
 
 
 def _invitation_audience(campaign: Campaign) -> Iterator[Recipient]:
-    from advocates.models import User
-
     # Someone who joined (or got an account) since the import is not invited again.
     contacts = (
         CampaignContact.objects.filter(campaign=campaign)
@@ -248,15 +254,11 @@ def messages_context(messages: list[CampaignMessage]) -> dict[int, dict[str, str
 
 def referral_links(advocate_ids: list[int]) -> dict[int, str]:
     """Each advocate's referral link, absolute: one query, plus one create per missing link."""
-    from referrals.models import ReferralLink
-
     wanted = set(advocate_ids)
     codes = dict(
         ReferralLink.objects.filter(advocate_id__in=wanted).values_list("advocate_id", "code")
     )
     for advocate_id in wanted - codes.keys():
-        from referrals.services import referral_link_for
-
         codes[advocate_id] = referral_link_for(advocate_id=advocate_id).code
     # reverse() once: the code is the only part that changes.
     prefix = settings.SITE_URL + reverse("referrals:landing", kwargs={"code": "CODE"})
@@ -268,8 +270,6 @@ def referral_link(advocate_id: int | None) -> str:
     """The advocate's own referral link (created on first use), absolute."""
     if advocate_id is None:
         return ""
-    from referrals.services import referral_link_for
-
     link = referral_link_for(advocate_id=advocate_id)
     return settings.SITE_URL + reverse("referrals:landing", kwargs={"code": link.code})
 
@@ -281,9 +281,6 @@ def invitation_link(message: CampaignMessage) -> str:
     invitation for the address is reused as it is (re-inviting would rotate its nonce
     and break a link already emailed). Someone who joined meanwhile gets the sign-in page.
     """
-    from advocates.models import Invitation
-    from advocates.services import InvitationError, invitation_create, invitation_url
-
     email = message.email.lower()
     contact = CampaignContact.objects.filter(campaign_id=message.campaign_id, email=email).first()
     invitation = (

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from advocates.models import Advocate
-from campaigns.kinds_forms import CsvUploadForm
+from campaigns.forms import CsvUploadForm
 from campaigns.models import Campaign
 from console import ams, charts, exports
 from console.exports import ExportWindowForm

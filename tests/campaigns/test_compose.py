@@ -147,8 +147,11 @@ def test_an_edit_saved_after_the_campaign_started_changes_nothing(
     factories.AdvocateFactory.create_batch(2)
     campaign = make_campaign(segment=segment, name="Original")
     stale = Campaign.objects.get(pk=campaign.pk)  # what the edit page loaded: a draft
-    campaign_services.campaign_start(campaign=campaign, actor=manager)  # the scheduler, meanwhile
-    monkeypatch.setattr("campaigns.campaign_views.get_object_or_404", lambda *args, **kwargs: stale)
+    # The scheduler, meanwhile:
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
+    monkeypatch.setattr(
+        "campaigns.views.campaigns.get_object_or_404", lambda *args, **kwargs: stale
+    )
 
     edit = reverse("campaigns:campaign_edit", args=[campaign.pk])
     response = manager_client.post(edit, _form(segment, name="Renamed"), follow=True)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from advocates.models import Advocate, Invitation, User
 from advocates.services import invitation_from_token
-from campaigns import kinds, kinds_services
+from campaigns import kinds
 from campaigns.models import (
     Campaign,
     CampaignContact,
@@ -23,6 +23,7 @@ from campaigns.models import (
     CampaignProspect,
     CampaignReferral,
 )
+from campaigns.services import kinds as kinds_services
 from campaigns.services.campaigns import campaign_start
 from referrals.models import Method, Referral
 from tests import factories

@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from advocates.models import Advocate
-from campaigns import kinds_services, tasks
+from campaigns import tasks
 from campaigns.models import Campaign, CampaignMessage, TriggerFire
+from campaigns.services import kinds as kinds_services
 from campaigns.services import triggers
 from challenges.models import LevelAchievement
 from referrals.models import Stage

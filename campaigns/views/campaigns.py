@@ -21,7 +21,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from campaigns import segments, selectors
-from campaigns.campaign_forms import CampaignForm
+from campaigns.forms import CampaignForm
+from campaigns.kinds import EDITABLE
 from campaigns.models import Campaign, CampaignMessage
 from campaigns.sending.render import render_message
 from campaigns.sending.tracking import token_read
@@ -31,7 +32,6 @@ from core.roles import manager_required, public
 
 PAGE_SIZE = 25
 PREVIEW_CHOICES = 25
-EDITABLE = (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED)
 # A transparent 1×1 GIF.
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 

@@ -12,19 +12,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from campaigns.forms_segments import SegmentFilterForm, SegmentForm
+from campaigns.forms import SegmentFilterForm, SegmentForm
 from campaigns.models import Segment
 from campaigns.segments import (
     LIST_COUNT_SECONDS,
     SegmentFilterError,
     SegmentFilters,
-    SegmentInUse,
     segment_advocates,
-    segment_delete,
     segment_describe,
-    segment_save,
     segments_count_recent,
 )
+from campaigns.services.segments import SegmentInUse, segment_delete, segment_save
 from core.csv import stream_csv
 from core.roles import manager_required
 

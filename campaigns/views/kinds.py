@@ -12,10 +12,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from advocates.selectors import advocate_for_user
-from campaigns import kinds_services as services
-from campaigns.kinds_forms import CsvUploadForm, DriveReferralForm, PairForm, TriggerForm
+from campaigns.forms import CsvUploadForm, DriveReferralForm, PairForm, TriggerForm
+from campaigns.kinds import EDITABLE, REFERRAL_DRIVE_ACTIVE
 from campaigns.models import Campaign, CampaignContact, CampaignProspect
+from campaigns.selectors import referral_drives_context
+from campaigns.services import kinds as services
 from core.roles import advocate_required, manager_required
+from referrals.models import Stage
+from referrals.services import ReferralError
 
 PAGE_SIZE = 50
 
@@ -55,7 +59,7 @@ def contacts(request: HttpRequest, pk: int) -> HttpResponse:
             "report": report,
             "page": page,
             "columns": ",".join(services.CONTACT_COLUMNS),
-            "editable": campaign.status in services.EDITABLE,
+            "editable": campaign.status in EDITABLE,
         },
     )
 
@@ -107,7 +111,7 @@ def prospects(request: HttpRequest, pk: int) -> HttpResponse:
             "counts": counts,
             "page": page,
             "columns": ",".join(services.PROSPECT_COLUMNS),
-            "editable": campaign.status in services.EDITABLE,
+            "editable": campaign.status in EDITABLE,
         },
     )
 
@@ -157,8 +161,8 @@ def trigger(request: HttpRequest, pk: int) -> HttpResponse:
             "campaign": campaign,
             "form": form,
             "fired": campaign.fires.count(),
-            "editable": campaign.status in services.EDITABLE,
-            "running": campaign.trigger and campaign.status in services.REFERRAL_DRIVE_ACTIVE,
+            "editable": campaign.status in EDITABLE,
+            "running": campaign.trigger and campaign.status in REFERRAL_DRIVE_ACTIVE,
         },
     )
 
@@ -173,10 +177,6 @@ def trigger(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def drive_refer(request: HttpRequest, pk: int) -> HttpResponse:
     """One click in the hub's "Your referral drives" panel: the edited message goes out."""
-    from campaigns.templatetags.campaigns_tags import drives_context
-    from referrals.models import Stage
-    from referrals.services import ReferralError
-
     advocate = advocate_for_user(request.user)
     # Only a drive this advocate received exists for them.
     get_object_or_404(
@@ -204,7 +204,7 @@ def drive_refer(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         error = " ".join(e for errors in form.errors.values() for e in errors)
     if request.htmx:
-        context = drives_context(advocate) | {
+        context = referral_drives_context(advocate) | {
             "sent_drive": pk,
             "error": error,
             "notice": notice,
