@@ -1,9 +1,9 @@
-"""CSV exports for the console, streamed so a 100,000-row export stays small in memory.
+"""CSV exports for the console, streamed so a large export stays small in memory.
 
 Each export is a ``values_list`` (tuples, never model instances; related names joined
 by the database) read with ``.iterator(chunk_size=2000)``: on PostgreSQL a server-side
 cursor fetching 2,000 rows at a time, on SQLite chunked fetches from one cursor. Rows
-go through ``campaigns.csv_safe`` (formula neutralisation) one line at a time.
+go through ``core.csv`` (formula neutralisation) one line at a time.
 
 Left out on purpose: redemption fulfilment notes (gift-card codes and tracking numbers
 are for the advocate only) and anything secret (tokens, nonces, link signatures).
