@@ -3,7 +3,7 @@ uploads, pairing and trigger settings, and the hub's referral-drive send."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -71,8 +71,10 @@ class CampaignForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["segment"].queryset = Segment.objects.order_by("name", "id")
-        self.fields["challenge"].queryset = Challenge.objects.filter(
+        cast(forms.ModelChoiceField, self.fields["segment"]).queryset = Segment.objects.order_by(
+            "name", "id"
+        )
+        cast(forms.ModelChoiceField, self.fields["challenge"]).queryset = Challenge.objects.filter(
             status=Challenge.Status.PUBLISHED
         ).order_by("title", "id")
         kind = self.data.get("kind") or self.initial.get("kind") or Campaign.Kind.CHALLENGE
@@ -87,8 +89,9 @@ class CampaignForm(forms.ModelForm):
         if self.instance.pk and self.instance.status == Campaign.Status.SCHEDULED:
             self.initial.setdefault("send", "schedule")
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         kind = data.get("kind") or Campaign.Kind.CHALLENGE
         for name in ("subject", "body", "suggested_message"):
             errors = placeholders.placeholder_errors(data.get(name, "") or "", kind=kind)
@@ -177,9 +180,9 @@ class SegmentFilterForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    level = forms.ModelChoiceField(
+    level: forms.ModelChoiceField[Level] = forms.ModelChoiceField(
         label="Level at least",
-        queryset=None,
+        queryset=Level.objects.order_by("threshold"),
         required=False,
         empty_label="Any level",
     )
@@ -215,11 +218,12 @@ class SegmentFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["level"].queryset = Level.objects.order_by("threshold")
         # The advocate's own industry (what the filter reads); ~20 distinct values, read
         # through the industry index (advocates.selectors.industries).
         industries = sorted(advocate_industries())
-        self.fields["industries"].choices = [(name, name) for name in industries]
+        cast(forms.ChoiceField, self.fields["industries"]).choices = [
+            (name, name) for name in industries
+        ]
         self._company_ids: tuple[int, ...] = ()
 
     @classmethod
@@ -281,7 +285,8 @@ class SegmentFilterForm(forms.Form):
     spec: SegmentFilters | None = None
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if set(self.errors) - self.NOT_FILTER:
             return data
         try:
@@ -340,19 +345,19 @@ class PairForm(forms.Form):
 
 class TriggerForm(forms.Form):
     trigger = forms.ChoiceField(choices=Campaign.Trigger.choices, required=False)
-    trigger_level = forms.ModelChoiceField(
-        label="Level", queryset=None, required=False, empty_label="Choose a level"
+    trigger_level: forms.ModelChoiceField[Level] = forms.ModelChoiceField(
+        label="Level",
+        queryset=Level.objects.order_by("threshold"),
+        required=False,
+        empty_label="Choose a level",
     )
     trigger_inactive_days = forms.IntegerField(
         label="Days without activity", min_value=1, max_value=730, required=False
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["trigger_level"].queryset = Level.objects.order_by("threshold")
-
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         trigger = data.get("trigger")
         if trigger == Campaign.Trigger.LEVEL_REACHED and not data.get("trigger_level"):
             self.add_error("trigger_level", "Choose the level that fires the campaign.")

@@ -24,7 +24,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
-from advocates.models import Invitation, User
+from advocates.models import Advocate, Invitation, User
 from advocates.services import InvitationError, invitation_create, invitation_url
 from campaigns.models import Campaign, CampaignContact, CampaignMessage, CampaignProspect
 from challenges.models import Challenge
@@ -163,10 +163,12 @@ def reference_drive_audience(campaign: Campaign) -> list[Recipient]:
         .order_by("id")
     )
     recipients: list[Recipient] = []
-    by_advocate: dict[int, list[CampaignProspect]] = {}
+    by_advocate: dict[int, tuple[Advocate, list[CampaignProspect]]] = {}
     for prospect in prospects:
         advocate = prospect.advocate
-        by_advocate.setdefault(advocate.pk, []).append(prospect)
+        if advocate is None:  # the query keeps paired prospects only
+            continue
+        by_advocate.setdefault(advocate.pk, (advocate, []))[1].append(prospect)
         first, _, last = prospect.name.partition(" ")
         recipients.append(
             Recipient(
@@ -185,8 +187,7 @@ def reference_drive_audience(campaign: Campaign) -> list[Recipient]:
                 },
             )
         )
-    for mine in by_advocate.values():
-        advocate = mine[0].advocate
+    for advocate, mine in by_advocate.values():
         reasons = [
             f"{p.name}: {public_reasons(p.reasons)}" if len(mine) > 1 else public_reasons(p.reasons)
             for p in mine
@@ -249,7 +250,10 @@ def messages_context(messages: list[CampaignMessage]) -> dict[int, dict[str, str
     if not messages or messages[0].campaign.kind != Campaign.Kind.REFERRAL_DRIVE:
         return {}
     links = referral_links([m.advocate_id for m in messages if m.advocate_id])
-    return {m.pk: {"referral_link": links.get(m.advocate_id, "")} for m in messages}
+    return {
+        m.pk: {"referral_link": links.get(m.advocate_id, "") if m.advocate_id else ""}
+        for m in messages
+    }
 
 
 def referral_links(advocate_ids: list[int]) -> dict[int, str]:
@@ -292,7 +296,8 @@ def invitation_link(message: CampaignMessage) -> str:
         try:
             invitation = invitation_create(
                 email=email,
-                invited_by=message.campaign.created_by,
+                # A deleted creator leaves None (SET_NULL), which invitations accept.
+                invited_by=message.campaign.created_by,  # type: ignore[arg-type]
                 first_name=contact.first_name if contact else message.first_name,
                 last_name=contact.last_name if contact else message.last_name,
                 company_name=contact.company_name if contact else "",

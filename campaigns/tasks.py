@@ -38,13 +38,13 @@ def campaign_send_batch(self: Any, campaign_id: int) -> int:
     return run.sent
 
 
-@shared_task(name="campaigns.sending.campaigns_dispatch_due", **RETRY)
+@shared_task(name="campaigns.sending.campaigns_dispatch_due", **RETRY)  # type: ignore[call-overload]  # RETRY is a plain dict in core.tasks
 def campaigns_dispatch_due() -> dict[str, int]:
     """Beat, every minute. Idempotent: a campaign starts once (conditional update)."""
     return campaign_dispatch()
 
 
-@shared_task(name="campaigns.triggers.triggers_evaluate", **RETRY)
+@shared_task(name="campaigns.triggers.triggers_evaluate", **RETRY)  # type: ignore[call-overload]  # RETRY is a plain dict in core.tasks
 def triggers_evaluate() -> int:
     """Beat, every 5 minutes: evaluate every active trigger campaign. Safe to run twice."""
     return triggers_evaluate_all()

@@ -431,8 +431,8 @@ def _write(changes: list[_Change]) -> None:
 def _apply_chunk(ids: list[int], now: datetime, weights: Mapping[str, int]) -> int:
     """Recompute one chunk; write only the advocates whose values changed. Returns how
     many were written."""
-    current = {
-        row["pk"]: row
+    current: dict[int, dict[str, Any]] = {
+        row["pk"]: dict(row)
         for row in Advocate.objects.filter(pk__in=ids).values(
             "pk", "ams", "ams_private", "ams_public", "nps_score", "last_active_at"
         )

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
@@ -39,8 +40,9 @@ class ExportWindowForm(forms.Form):
         label="To (included)", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end and end < start:
             raise forms.ValidationError("The end date is before the start date.")

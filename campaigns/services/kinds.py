@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -38,6 +39,7 @@ CONTACT_COLUMNS = ("email", "first_name", "last_name", "company", "title")
 CONTACT_REQUIRED = ("email",)
 PROSPECT_COLUMNS = ("name", "email", "company", "industry", "title", "product")
 PROSPECT_REQUIRED = ("name", "email", "company")
+Person = TypeVar("Person", CampaignContact, CampaignProspect)
 
 
 class KindError(Exception):
@@ -164,9 +166,9 @@ def campaign_contacts_import(*, campaign: Campaign, file: UploadedFile) -> CsvIm
 def _add_people(
     *,
     campaign: Campaign,
-    rows: list,
-    model: type[CampaignContact] | type[CampaignProspect],
-    build: Callable[[dict], CampaignContact | CampaignProspect],
+    rows: list[tuple[int, dict[str, str]]],
+    model: type[Person],
+    build: Callable[[dict[str, str]], Person],
     result: CsvImportResult,
 ) -> CsvImportResult:
     """The valid rows of a contacts or prospects CSV, added in one transaction.
@@ -180,7 +182,7 @@ def _add_people(
     with transaction.atomic():
         Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
         existing = set(model.objects.filter(campaign=campaign).values_list("email", flat=True))
-        new = []
+        new: list[Person] = []
         for _line, row in rows:
             if row["email"] in members:
                 result.skipped_members += 1
@@ -308,7 +310,9 @@ def campaign_prospects_pair(*, campaign: Campaign, max_per_advocate: int = 1) ->
                 topics=Tag.objects.none(),
             )
             chosen = None
-            for match in rank(profile, limit=10 + sum(uses.values()), now=now):
+            # rank() reads only the request fields a _ProspectProfile carries.
+            matches = rank(profile, limit=10 + sum(uses.values()), now=now)  # type: ignore[arg-type]
+            for match in matches:
                 if match.advocate.pk in unreachable:
                     continue
                 used = uses.get(match.advocate.pk, 0)

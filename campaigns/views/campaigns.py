@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 from itertools import islice
+from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -20,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from advocates.http import AuthenticatedHttpRequest
 from campaigns import segments, selectors
 from campaigns.forms import CampaignForm
 from campaigns.kinds import EDITABLE
@@ -54,13 +56,13 @@ def _campaigns_listed():
 
 @manager_required
 @require_GET
-def campaign_list(request: HttpRequest) -> HttpResponse:
+def campaign_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(_campaigns_listed(), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "campaigns/campaign_list.html", {"page": page})
 
 
-def _save(request: HttpRequest, form: CampaignForm, *, created: bool) -> HttpResponse | None:
-    """Save the form and act on "when"; None when the form must be shown again."""
+def _save(request: AuthenticatedHttpRequest, form: CampaignForm, *, created: bool) -> HttpResponse:
+    """Save the form and act on "when", then show the campaign's page."""
     campaign = form.save(commit=False)
     send = form.cleaned_data["send"]
     if created:
@@ -98,9 +100,11 @@ def _save(request: HttpRequest, form: CampaignForm, *, created: bool) -> HttpRes
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def campaign_new(request: HttpRequest) -> HttpResponse:
+def campaign_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     kind = request.GET.get("kind")
-    initial = {"kind": kind if kind in Campaign.Kind.values else Campaign.Kind.REFERRAL_DRIVE}
+    initial: dict[str, Any] = {
+        "kind": kind if kind in Campaign.Kind.values else Campaign.Kind.REFERRAL_DRIVE
+    }
     segment = request.GET.get("segment")
     if segment and segment.isdigit():
         initial["segment"] = int(segment)
@@ -112,7 +116,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
     if campaign.status not in EDITABLE:
         messages.error(request, "A campaign that has started cannot be edited.")
@@ -154,7 +158,7 @@ def _campaign(pk: int) -> Campaign:
 
 @manager_required
 @require_GET
-def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign(pk)
     context = {"campaign": campaign, "progress": selectors.campaign_progress(campaign.pk)}
     if request.htmx:
@@ -168,7 +172,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_required
 @require_GET
-def campaign_preview(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_preview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign(pk)
     recipients = _preview_recipients(campaign)
     chosen = request.GET.get("to", "").lower()
@@ -202,7 +206,7 @@ _ACTIONS = {
 }
 
 
-def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def _act(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
     campaign = _campaign(pk)
     service, done = _ACTIONS[action]
     try:
@@ -215,25 +219,25 @@ def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 @manager_required
 @require_POST
-def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "start")
 
 
 @manager_required
 @require_POST
-def campaign_pause(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_pause(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "pause")
 
 
 @manager_required
 @require_POST
-def campaign_resume(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_resume(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "resume")
 
 
 @manager_required
 @require_POST
-def campaign_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "cancel")
 
 

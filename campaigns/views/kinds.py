@@ -7,10 +7,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from advocates.http import AuthenticatedHttpRequest
 from advocates.selectors import advocate_for_user
 from campaigns.forms import CsvUploadForm, DriveReferralForm, PairForm, TriggerForm
 from campaigns.kinds import EDITABLE, REFERRAL_DRIVE_ACTIVE
@@ -36,7 +37,7 @@ def _campaign(pk: int, kind: str | None = None) -> Campaign:
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def contacts(request: HttpRequest, pk: int) -> HttpResponse:
+def contacts(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign(pk, Campaign.Kind.INVITATION)
     form = CsvUploadForm(request.POST or None, request.FILES or None)
     report = None
@@ -69,7 +70,7 @@ def contacts(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def prospects(request: HttpRequest, pk: int) -> HttpResponse:
+def prospects(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign(pk, Campaign.Kind.REFERENCE_DRIVE)
     action = request.POST.get("action", "")
     form = CsvUploadForm(
@@ -121,7 +122,7 @@ def prospects(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def trigger(request: HttpRequest, pk: int) -> HttpResponse:
+def trigger(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign(pk)
     action = request.POST.get("action", "save")
     form = TriggerForm(
@@ -175,7 +176,7 @@ def trigger(request: HttpRequest, pk: int) -> HttpResponse:
 
 @advocate_required
 @require_POST
-def drive_refer(request: HttpRequest, pk: int) -> HttpResponse:
+def drive_refer(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """One click in the hub's "Your referral drives" panel: the edited message goes out."""
     advocate = advocate_for_user(request.user)
     # Only a drive this advocate received exists for them.
@@ -202,7 +203,7 @@ def drive_refer(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 notice = f"Your email to {referral.referred_name} is on its way. Thank you!"
     else:
-        error = " ".join(e for errors in form.errors.values() for e in errors)
+        error = " ".join(str(e) for errors in form.errors.values() for e in errors)
     if request.htmx:
         context = referral_drives_context(advocate) | {
             "sent_drive": pk,

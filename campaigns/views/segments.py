@@ -7,11 +7,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from advocates.http import AuthenticatedHttpRequest
 from campaigns.forms import SegmentFilterForm, SegmentForm
 from campaigns.models import Segment
 from campaigns.segments import (
@@ -33,7 +34,7 @@ EXPORT_CHUNK = 2000
 
 @require_GET
 @manager_required
-def segment_list(request: HttpRequest) -> HttpResponse:
+def segment_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(Segment.objects.order_by("name", "id"), LIST_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -47,7 +48,7 @@ def segment_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _editor(request: HttpRequest, segment: Segment | None) -> HttpResponse:
+def _editor(request: AuthenticatedHttpRequest, segment: Segment | None) -> HttpResponse:
     """Create and edit: GET shows the form; GET with ``count`` (the "Count" button, or
     htmx on every change) counts the members of the filter as typed; POST saves."""
     counting = request.method == "GET" and ("count" in request.GET or bool(request.htmx))
@@ -78,7 +79,8 @@ def _editor(request: HttpRequest, segment: Segment | None) -> HttpResponse:
     else:
         form = SegmentForm()
 
-    if request.method == "POST" and form.is_valid():
+    # A valid form has its filter parsed (``spec``).
+    if request.method == "POST" and form.is_valid() and form.spec is not None:
         try:
             saved = segment_save(
                 name=form.cleaned_data["name"],
@@ -102,13 +104,13 @@ def _editor(request: HttpRequest, segment: Segment | None) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @manager_required
-def segment_create(request: HttpRequest) -> HttpResponse:
+def segment_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _editor(request, None)
 
 
 @require_http_methods(["GET", "POST"])
 @manager_required
-def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def segment_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _editor(request, get_object_or_404(Segment, pk=pk))
 
 
@@ -122,7 +124,7 @@ def _members(segment: Segment) -> Any:
 
 @require_GET
 @manager_required
-def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def segment_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     segment = get_object_or_404(Segment, pk=pk)
     try:
         describe = segment_describe(segment.filters)
@@ -138,7 +140,7 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @manager_required
-def segment_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+def segment_delete_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     segment = get_object_or_404(Segment, pk=pk)
     campaigns = list(segment.campaigns.order_by("-created_at")[:5])
     if request.method == "POST":
@@ -202,7 +204,9 @@ def _export_rows(segment: Segment) -> Iterator[list[Any]]:
 
 @require_GET
 @manager_required
-def segment_export(request: HttpRequest, pk: int) -> StreamingHttpResponse | HttpResponse:
+def segment_export(
+    request: AuthenticatedHttpRequest, pk: int
+) -> StreamingHttpResponse | HttpResponse:
     segment = get_object_or_404(Segment, pk=pk)
     try:
         SegmentFilters.from_dict(segment.filters)
