@@ -6,15 +6,16 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
 from advocates.models import Advocate
 from campaigns import kinds, segments
 from campaigns.kinds import REFERRAL_DRIVE_ACTIVE
-from campaigns.models import Campaign, CampaignMessage
+from campaigns.models import Campaign, CampaignMessage, CampaignProspect, Segment
 from core.models import ProgramSettings
 
 RECIPIENT_CHUNK = 2000
+SEGMENT_EXPORT_CHUNK = 2000
 
 
 def campaign_recipient_rows(
@@ -68,6 +69,103 @@ def campaign_progress(campaign_id: int) -> dict[str, int]:
     counts["done"] = done
     counts["percent"] = int(100 * done / counts["total"]) if counts["total"] else 0
     return counts
+
+
+# --- Lists ---------------------------------------------------------------------------------
+
+
+def campaigns_listed() -> QuerySet[Campaign]:
+    """Every campaign, newest first, with its message counts (one query per page)."""
+    S = CampaignMessage.Status
+    return (
+        Campaign.objects.select_related("segment")
+        .annotate(
+            n_total=Count("messages"),
+            n_sent=Count("messages", filter=Q(messages__status=S.SENT)),
+            n_skipped=Count("messages", filter=Q(messages__status=S.SKIPPED)),
+            n_failed=Count("messages", filter=Q(messages__status=S.FAILED)),
+            n_opened=Count("messages", filter=Q(messages__opened_at__isnull=False)),
+            n_clicked=Count("messages", filter=Q(messages__clicked_at__isnull=False)),
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def campaign_prospects(campaign: Campaign) -> QuerySet[CampaignProspect]:
+    """A reference drive's prospects in import order, with their paired advocate."""
+    return (
+        CampaignProspect.objects.filter(campaign=campaign)
+        .select_related("advocate__user", "advocate__company")
+        .order_by("id")
+    )
+
+
+def campaign_prospects_counts(campaign: Campaign) -> dict[str, int]:
+    """How many prospects, how many paired, with how many advocates (one query)."""
+    return CampaignProspect.objects.filter(campaign=campaign).aggregate(
+        total=Count("id"),
+        paired=Count("id", filter=Q(advocate__isnull=False)),
+        advocates=Count("advocate", distinct=True),
+    )
+
+
+# --- Segments ------------------------------------------------------------------------------
+
+
+def segment_members(segment: Segment) -> QuerySet[Advocate]:
+    """The segment's active advocates, by name (raises SegmentFilterError)."""
+    return (
+        segments.segment_advocates(segment.filters)
+        .select_related("user", "company")
+        .order_by("user__last_name", "user__first_name", "pk")
+    )
+
+
+SEGMENT_EXPORT_HEADER = [
+    "id",
+    "first_name",
+    "last_name",
+    "email",
+    "company",
+    "title",
+    "seniority",
+    "industry",
+    "lifetime_points",
+    "nps",
+    "ams",
+    "ams_private",
+    "ams_public",
+    "last_active_at",
+    "reference_opt_in",
+]
+
+
+def segment_export_rows(segment: Segment) -> Iterator[list[Any]]:
+    """The export's rows, streamed (``SEGMENT_EXPORT_HEADER`` names the columns)."""
+    queryset = (
+        segments.segment_advocates(segment.filters)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "user__first_name",
+            "user__last_name",
+            "user__email",
+            "company__name",
+            "title",
+            "seniority",
+            "industry",
+            "lifetime_points",
+            "nps_score",
+            "ams",
+            "ams_private",
+            "ams_public",
+            "last_active_at",
+            "reference_opt_in",
+        )
+    )
+    # A server-side cursor on PostgreSQL: rows arrive SEGMENT_EXPORT_CHUNK at a time.
+    for row in queryset.iterator(chunk_size=SEGMENT_EXPORT_CHUNK):
+        yield list(row)
 
 
 # --- The hub: referral drives -----------------------------------------------------------

@@ -19,6 +19,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from campaigns import kinds, placeholders, segments
+from campaigns.kinds import EDITABLE
 from campaigns.models import Campaign, CampaignMessage, Suppression
 from campaigns.selectors import campaign_recipient_rows
 from campaigns.sending import claim
@@ -98,6 +99,20 @@ def start_problems(campaign: Campaign) -> list[str]:
             except segments.SegmentFilterError as error:
                 problems.append(f"The segment's filter is not valid: {error}")
     return problems
+
+
+def campaign_save(*, campaign: Campaign, created: bool) -> bool:
+    """Save a composed campaign; False (nothing saved) when it has started since the
+    compose page loaded: saving then would put a sending campaign back to draft."""
+    with transaction.atomic():
+        if not created and not (
+            Campaign.objects.select_for_update()
+            .filter(pk=campaign.pk, status__in=EDITABLE)
+            .exists()
+        ):
+            return False
+        campaign.save()
+    return True
 
 
 def campaign_start(*, campaign: Campaign, actor: Any) -> int:

@@ -13,8 +13,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
@@ -38,26 +36,10 @@ PREVIEW_CHOICES = 25
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
 
-def _campaigns_listed():
-    S = CampaignMessage.Status
-    return (
-        Campaign.objects.select_related("segment")
-        .annotate(
-            n_total=Count("messages"),
-            n_sent=Count("messages", filter=Q(messages__status=S.SENT)),
-            n_skipped=Count("messages", filter=Q(messages__status=S.SKIPPED)),
-            n_failed=Count("messages", filter=Q(messages__status=S.FAILED)),
-            n_opened=Count("messages", filter=Q(messages__opened_at__isnull=False)),
-            n_clicked=Count("messages", filter=Q(messages__clicked_at__isnull=False)),
-        )
-        .order_by("-created_at", "-id")
-    )
-
-
 @manager_required
 @require_GET
 def campaign_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    page = Paginator(_campaigns_listed(), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.campaigns_listed(), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "campaigns/campaign_list.html", {"page": page})
 
 
@@ -69,17 +51,9 @@ def _save(request: AuthenticatedHttpRequest, form: CampaignForm, *, created: boo
         campaign.created_by = request.user
     if campaign.status == Campaign.Status.SCHEDULED and send != "schedule":
         campaign.status = Campaign.Status.DRAFT
-    with transaction.atomic():
-        # The page was checked when it loaded; the scheduler may have started the
-        # campaign since. Saving then would put a sending campaign back to draft.
-        if not created and not (
-            Campaign.objects.select_for_update()
-            .filter(pk=campaign.pk, status__in=EDITABLE)
-            .exists()
-        ):
-            messages.error(request, "This campaign started meanwhile: it can no longer be edited.")
-            return redirect("campaigns:campaign_detail", pk=campaign.pk)
-        campaign.save()
+    if not campaign_services.campaign_save(campaign=campaign, created=created):
+        messages.error(request, "This campaign started meanwhile: it can no longer be edited.")
+        return redirect("campaigns:campaign_detail", pk=campaign.pk)
     try:
         if send == "now":
             total = campaign_services.campaign_start(campaign=campaign, actor=request.user)

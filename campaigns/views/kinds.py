@@ -6,16 +6,16 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from advocates.http import AuthenticatedHttpRequest
 from advocates.selectors import advocate_for_user
+from campaigns import selectors
 from campaigns.forms import CsvUploadForm, DriveReferralForm, PairForm, TriggerForm
 from campaigns.kinds import EDITABLE, REFERRAL_DRIVE_ACTIVE
-from campaigns.models import Campaign, CampaignContact, CampaignProspect
+from campaigns.models import Campaign, CampaignContact
 from campaigns.selectors import referral_drives_context
 from campaigns.services import kinds as services
 from core.roles import advocate_required, manager_required
@@ -90,16 +90,10 @@ def prospects(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             )
     except services.KindError as error:
         (pair_form if action == "pair" else form).add_error(None, str(error))
-    prospects_qs = CampaignProspect.objects.filter(campaign=campaign)
-    counts = prospects_qs.aggregate(
-        total=Count("id"),
-        paired=Count("id", filter=Q(advocate__isnull=False)),
-        advocates=Count("advocate", distinct=True),
+    counts = selectors.campaign_prospects_counts(campaign)
+    page = Paginator(selectors.campaign_prospects(campaign), PAGE_SIZE).get_page(
+        request.GET.get("page")
     )
-    page = Paginator(
-        prospects_qs.select_related("advocate__user", "advocate__company").order_by("id"),
-        PAGE_SIZE,
-    ).get_page(request.GET.get("page"))
     return render(
         request,
         "campaigns/kinds_prospects.html",

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
@@ -13,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from advocates.http import AuthenticatedHttpRequest
+from campaigns import selectors
 from campaigns.forms import SegmentFilterForm, SegmentForm
 from campaigns.models import Segment
 from campaigns.segments import (
@@ -29,7 +27,6 @@ from core.roles import manager_required
 
 LIST_PAGE_SIZE = 25
 MEMBERS_PAGE_SIZE = 25
-EXPORT_CHUNK = 2000
 
 
 @require_GET
@@ -114,21 +111,15 @@ def segment_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _editor(request, get_object_or_404(Segment, pk=pk))
 
 
-def _members(segment: Segment) -> Any:
-    return (
-        segment_advocates(segment.filters)
-        .select_related("user", "company")
-        .order_by("user__last_name", "user__first_name", "pk")
-    )
-
-
 @require_GET
 @manager_required
 def segment_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     segment = get_object_or_404(Segment, pk=pk)
     try:
         describe = segment_describe(segment.filters)
-        page = Paginator(_members(segment), MEMBERS_PAGE_SIZE).get_page(request.GET.get("page"))
+        page = Paginator(selectors.segment_members(segment), MEMBERS_PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
     except SegmentFilterError as error:
         messages.error(request, f"This segment's filter cannot be read ({error}). Edit it.")
         return redirect("campaigns:segment_edit", pk=segment.pk)
@@ -156,52 +147,6 @@ def segment_delete_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
     )
 
 
-EXPORT_HEADER = [
-    "id",
-    "first_name",
-    "last_name",
-    "email",
-    "company",
-    "title",
-    "seniority",
-    "industry",
-    "lifetime_points",
-    "nps",
-    "ams",
-    "ams_private",
-    "ams_public",
-    "last_active_at",
-    "reference_opt_in",
-]
-
-
-def _export_rows(segment: Segment) -> Iterator[list[Any]]:
-    queryset = (
-        segment_advocates(segment.filters)
-        .order_by("pk")
-        .values_list(
-            "pk",
-            "user__first_name",
-            "user__last_name",
-            "user__email",
-            "company__name",
-            "title",
-            "seniority",
-            "industry",
-            "lifetime_points",
-            "nps_score",
-            "ams",
-            "ams_private",
-            "ams_public",
-            "last_active_at",
-            "reference_opt_in",
-        )
-    )
-    # A server-side cursor on PostgreSQL: rows arrive EXPORT_CHUNK at a time.
-    for row in queryset.iterator(chunk_size=EXPORT_CHUNK):
-        yield list(row)
-
-
 @require_GET
 @manager_required
 def segment_export(
@@ -214,4 +159,8 @@ def segment_export(
         messages.error(request, f"This segment's filter cannot be read ({error}). Edit it.")
         return redirect("campaigns:segment_edit", pk=segment.pk)
     stamp = timezone.localdate().isoformat()
-    return stream_csv(EXPORT_HEADER, _export_rows(segment), f"segment-{segment.pk}-{stamp}.csv")
+    return stream_csv(
+        selectors.SEGMENT_EXPORT_HEADER,
+        selectors.segment_export_rows(segment),
+        f"segment-{segment.pk}-{stamp}.csv",
+    )
