@@ -16,7 +16,7 @@ What it does (bench/README.md, "Campaign send"):
    "any of these companies";
 4. starts 2 Celery workers (``celery worker --pool=prefork --concurrency=1``, twice: two
    pool processes do the sending) on a queue of their own;
-5. starts the campaign through ``campaigns.sending.campaign_start`` (timed on its own:
+5. starts the campaign through ``campaigns.services.campaigns.campaign_start`` (timed on its own:
    that is the message-row creation), waits until the campaign is "sent", samples each
    pool process's RSS meanwhile, and prints the figures;
 6. deletes everything it created (campaign, messages, segment, temporary advocates,
@@ -340,7 +340,8 @@ def main() -> int:
     from django.utils import timezone
 
     from campaigns.models import Campaign, CampaignMessage, Segment
-    from campaigns.sending import campaign_progress, campaign_start
+    from campaigns.selectors import campaign_progress
+    from campaigns.services.campaigns import campaign_start
     from core.models import ProgramSettings
 
     redis.Redis.from_url(redis_url).flushdb()

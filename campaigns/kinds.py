@@ -1,6 +1,6 @@
-"""What each kind of campaign adds (owned by the kinds/triggers work).
+"""What each kind of campaign adds.
 
-Contract used by sending (campaigns.sending):
+Contract used by sending (campaigns.sending) and the campaign services:
 
 - ``audience(campaign)`` → None when the campaign's recipients are its segment's
   advocates; otherwise an iterable of ``Recipient`` (invitation contacts, the advocates
@@ -24,7 +24,18 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
+from advocates.links import invitation_url
+from advocates.models import Advocate, Invitation, User
+from advocates.services import InvitationError, invitation_create
 from campaigns.models import Campaign, CampaignContact, CampaignMessage, CampaignProspect
+from challenges.models import Challenge
+from referrals.models import ReferralLink
+from referrals.services import referral_link_for
+
+# A campaign whose recipients may still change.
+EDITABLE = (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED)
+# A referral drive advocates can still send from their hub.
+REFERRAL_DRIVE_ACTIVE = (Campaign.Status.SENDING, Campaign.Status.SENT)
 
 
 @dataclass(frozen=True)
@@ -89,9 +100,7 @@ def kind_problems(
     return problems
 
 
-def challenge_problems(challenge) -> list[str]:
-    from challenges.models import Challenge
-
+def challenge_problems(challenge: Challenge | None) -> list[str]:
     if challenge is None:
         return ["Choose the challenge to announce."]
     now = timezone.now()
@@ -116,8 +125,6 @@ def audience(campaign: Campaign) -> Iterable[Recipient] | None:
 
 
 def _invitation_audience(campaign: Campaign) -> Iterator[Recipient]:
-    from advocates.models import User
-
     # Someone who joined (or got an account) since the import is not invited again.
     contacts = (
         CampaignContact.objects.filter(campaign=campaign)
@@ -157,10 +164,12 @@ def reference_drive_audience(campaign: Campaign) -> list[Recipient]:
         .order_by("id")
     )
     recipients: list[Recipient] = []
-    by_advocate: dict[int, list[CampaignProspect]] = {}
+    by_advocate: dict[int, tuple[Advocate, list[CampaignProspect]]] = {}
     for prospect in prospects:
         advocate = prospect.advocate
-        by_advocate.setdefault(advocate.pk, []).append(prospect)
+        if advocate is None:  # the query keeps paired prospects only
+            continue
+        by_advocate.setdefault(advocate.pk, (advocate, []))[1].append(prospect)
         first, _, last = prospect.name.partition(" ")
         recipients.append(
             Recipient(
@@ -179,8 +188,7 @@ def reference_drive_audience(campaign: Campaign) -> list[Recipient]:
                 },
             )
         )
-    for mine in by_advocate.values():
-        advocate = mine[0].advocate
+    for advocate, mine in by_advocate.values():
         reasons = [
             f"{p.name}: {public_reasons(p.reasons)}" if len(mine) > 1 else public_reasons(p.reasons)
             for p in mine
@@ -243,20 +251,19 @@ def messages_context(messages: list[CampaignMessage]) -> dict[int, dict[str, str
     if not messages or messages[0].campaign.kind != Campaign.Kind.REFERRAL_DRIVE:
         return {}
     links = referral_links([m.advocate_id for m in messages if m.advocate_id])
-    return {m.pk: {"referral_link": links.get(m.advocate_id, "")} for m in messages}
+    return {
+        m.pk: {"referral_link": links.get(m.advocate_id, "") if m.advocate_id else ""}
+        for m in messages
+    }
 
 
 def referral_links(advocate_ids: list[int]) -> dict[int, str]:
     """Each advocate's referral link, absolute: one query, plus one create per missing link."""
-    from referrals.models import ReferralLink
-
     wanted = set(advocate_ids)
     codes = dict(
         ReferralLink.objects.filter(advocate_id__in=wanted).values_list("advocate_id", "code")
     )
     for advocate_id in wanted - codes.keys():
-        from referrals.services import referral_link_for
-
         codes[advocate_id] = referral_link_for(advocate_id=advocate_id).code
     # reverse() once: the code is the only part that changes.
     prefix = settings.SITE_URL + reverse("referrals:landing", kwargs={"code": "CODE"})
@@ -268,8 +275,6 @@ def referral_link(advocate_id: int | None) -> str:
     """The advocate's own referral link (created on first use), absolute."""
     if advocate_id is None:
         return ""
-    from referrals.services import referral_link_for
-
     link = referral_link_for(advocate_id=advocate_id)
     return settings.SITE_URL + reverse("referrals:landing", kwargs={"code": link.code})
 
@@ -281,10 +286,6 @@ def invitation_link(message: CampaignMessage) -> str:
     invitation for the address is reused as it is (re-inviting would rotate its nonce
     and break a link already emailed). Someone who joined meanwhile gets the sign-in page.
     """
-    from advocates.links import invitation_url
-    from advocates.models import Invitation
-    from advocates.services import InvitationError, invitation_create
-
     email = message.email.lower()
     contact = CampaignContact.objects.filter(campaign_id=message.campaign_id, email=email).first()
     invitation = (
@@ -296,7 +297,8 @@ def invitation_link(message: CampaignMessage) -> str:
         try:
             invitation = invitation_create(
                 email=email,
-                invited_by=message.campaign.created_by,
+                # A deleted creator leaves None (SET_NULL), which invitations accept.
+                invited_by=message.campaign.created_by,  # type: ignore[arg-type]
                 first_name=contact.first_name if contact else message.first_name,
                 last_name=contact.last_name if contact else message.last_name,
                 company_name=contact.company_name if contact else "",

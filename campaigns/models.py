@@ -190,7 +190,7 @@ class TriggerFire(models.Model):
         return f"{self.campaign} fired for {self.advocate_id}"
 
 
-# --- Added by campaigns.kinds / campaigns.triggers below this line ---------------------
+# --- Campaign kinds and triggers ---------------------------------------------------------
 
 
 class CampaignContact(models.Model):

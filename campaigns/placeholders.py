@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from campaigns import kinds
+
 BASE_PLACEHOLDERS = frozenset(
     {
         "first_name",
@@ -39,8 +41,6 @@ _TRAILING = ".,;:!?)]}'\""
 
 
 def allowed_placeholders(kind: str) -> frozenset[str]:
-    from campaigns import kinds
-
     return BASE_PLACEHOLDERS | frozenset(kinds.PLACEHOLDERS.get(kind, frozenset()))
 
 

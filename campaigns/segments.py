@@ -21,7 +21,7 @@ The stored dict (every key optional; an empty dict selects every active advocate
      "has_referred": true|false, "has_reference": true|false,
      "reference_available": true|false}
 
-Why the query stays fast at 100,000 advocates: every "has ..." criterion is an EXISTS
+Why the query stays fast on a large program: every "has ..." criterion is an EXISTS
 subquery on an index that starts with ``advocate_id`` (no join + DISTINCT, which would
 multiply rows and sort them away again); NPS, AMS and activity read columns kept on the
 advocate row (``nps_score``, ``ams``, ``last_active_at``, the last two indexed).
@@ -31,15 +31,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
 from django.core.cache import cache
-from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, ProtectedError, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from advocates.models import Advocate
+from advocates.models import Advocate, Company, Product, Tag
+from challenges.models import Level
+from references.matching.guard import available_advocates
+from references.models import Ask
+from referrals.models import Referral, Stage
 
 NPS_BANDS = {
     "promoter": ("Promoters (9–10)", Q(nps_score__gte=9)),
@@ -203,23 +207,17 @@ def _day_start(day: date) -> datetime:
 
 
 def has_referred_q() -> Q:
-    from referrals.models import Referral, Stage
-
     return Q(Exists(Referral.objects.filter(advocate=OuterRef("pk")).exclude(stage=Stage.REJECTED)))
 
 
 def has_reference_q() -> Q:
     # The same rule as challenges.progress.references_count: an ask marked completed.
-    from references.models import Ask
-
     return Q(Exists(Ask.objects.filter(advocate=OuterRef("pk"), status=Ask.Status.COMPLETED)))
 
 
 def reference_available_q(now: datetime | None = None) -> Q:
     # references.matching owns the rule (opted in, not paused, no pending ask, under
     # their own 90-day cap); an IN over its queryset keeps one definition of "available".
-    from references.matching.guard import available_advocates
-
     return Q(pk__in=available_advocates(now).values("pk"))
 
 
@@ -231,8 +229,6 @@ def _yes_no(q: Q, wanted: bool | None) -> Q:
 
 def segment_q(filters: Mapping[str, Any] | SegmentFilters | None, now: datetime | None = None) -> Q:
     """The filter as a Q over Advocate (active status not included)."""
-    from challenges.models import Level
-
     spec = parse(filters)
     q = Q()
     if spec.companies:
@@ -294,17 +290,13 @@ def segment_advocates(
     return Advocate.objects.filter(status=Advocate.Status.ACTIVE).filter(segment_q(filters, now))
 
 
-def segment_count(filters: Mapping[str, Any] | SegmentFilters | None) -> int:
-    return segment_advocates(filters).count()
-
-
 def segments_count(segments: Iterable[Any]) -> dict[int, int | None]:
     """Member counts of several segments in ONE statement: a ``UNION ALL`` of one
     ``COUNT(*)`` per segment.
 
     Each branch is planned on its own, so each gets the plan a lone count would
     (anti-joins for "has not referred", index scans for AMS and activity); one
-    conditional aggregate per segment over a single scan was 5× slower on PostgreSQL,
+    conditional aggregate per segment over a single scan is slower on PostgreSQL,
     because an EXISTS inside ``FILTER (WHERE ...)`` runs once per advocate row.
     A segment whose stored filter cannot be read counts as None (shown as "invalid").
     """
@@ -319,7 +311,7 @@ def segments_count(segments: Iterable[Any]) -> dict[int, int | None]:
             continue
         sql, branch_params = queryset.query.sql_with_params()
         # Django compiled the SQL; every value in it is a bound parameter.
-        parts.append(f"SELECT %s, COUNT(*) FROM ({sql}) AS segment_{len(parts)}")
+        parts.append(f"SELECT %s, COUNT(*) FROM ({sql}) AS segment_{len(parts)}")  # noqa: S608
         params.extend([segment.pk, *branch_params])
     if parts:
         with connection.cursor() as cursor:
@@ -331,8 +323,8 @@ def segments_count(segments: Iterable[Any]) -> dict[int, int | None]:
 
 # The segments list shows counts at most this old. Why a cache is right there and only
 # there: the list is an overview of audiences, and membership moves with every
-# advocate's activity (no write could invalidate it); counting six typical segments
-# live took ~600 ms at 100,000 advocates (a "has not referred" anti-join alone 200 ms).
+# advocate's activity (no write could invalidate it), while counting every segment live
+# on each visit is the list's whole cost (bench/results/ has the figures).
 # The key holds the segment's ``updated_at``, so an edited filter is counted afresh at
 # once; the segment's own page, the editor and a campaign's start count live.
 LIST_COUNT_SECONDS = 300
@@ -359,81 +351,11 @@ def segments_count_recent(segments: Iterable[Any]) -> dict[int, int | None]:
     return found
 
 
-def since_days(days: int) -> date:
-    """A date ``days`` ago (demo and tests)."""
-    return timezone.localdate() - timedelta(days=days)
-
-
-# --- Saving and deleting (services) ------------------------------------------------------
-
-
-class SegmentInUse(Exception):
-    """The segment is the audience of a campaign; the message names them."""
-
-
-def segment_save(
-    *,
-    name: str,
-    description: str = "",
-    filters: SegmentFilters,
-    by: Any = None,
-    segment_id: int | None = None,
-) -> Any:
-    """Create (``segment_id`` None) or update a segment with a validated filter."""
-    from campaigns.models import Segment
-
-    filters.validate()
-    name = name.strip()
-    if not name:
-        raise SegmentFilterError("Give the segment a name.")
-    with transaction.atomic():
-        if segment_id is None:
-            return Segment.objects.create(
-                name=name[:120],
-                description=description.strip()[:300],
-                filters=filters.to_dict(),
-                created_by=by,
-            )
-        segment = Segment.objects.select_for_update().get(pk=segment_id)
-        segment.name = name[:120]
-        segment.description = description.strip()[:300]
-        segment.filters = filters.to_dict()
-        segment.save(update_fields=["name", "description", "filters", "updated_at"])
-        return segment
-
-
-def segment_delete(*, segment_id: int) -> None:
-    """Delete a segment no campaign uses (SegmentInUse otherwise, nothing deleted)."""
-    from campaigns.models import Campaign, Segment
-
-    with transaction.atomic():
-        segment = Segment.objects.select_for_update().filter(pk=segment_id).first()
-        if segment is None:
-            return
-        users = list(Campaign.objects.filter(segment=segment).values_list("name", flat=True)[:4])
-        if users:
-            shown = ", ".join(f"“{name}”" for name in users[:3])
-            more = " and others" if len(users) > 3 else ""
-            raise SegmentInUse(
-                f"This segment is the audience of {shown}{more}. "
-                "Choose another audience for those campaigns first."
-            )
-        try:
-            segment.delete()
-        except ProtectedError:  # a campaign picked it between the check and the delete
-            raise SegmentInUse(
-                "A campaign now uses this segment; choose another audience for it first."
-            ) from None
-
-
 # --- Describing a filter to a person -----------------------------------------------------
 
 
 def segment_describe(filters: Mapping[str, Any] | SegmentFilters | None) -> list[str]:
     """One short line per criterion, e.g. "NPS: Promoters (9–10)" (a few small queries)."""
-    from advocates.models import Company, Product, Tag
-    from challenges.models import Level
-
     spec = parse(filters)
     lines = []
 

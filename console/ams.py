@@ -57,7 +57,7 @@ answer is recorded; the refreshes re-read it, so it heals if something wrote aro
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -68,6 +68,12 @@ from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Value, 
 from django.utils import timezone
 
 from advocates.models import Advocate, User
+from challenges.models import NPSResponse, Submission
+from core.models import ProgramSettings
+from core.outbox import enqueue_after_commit
+from references.models import Ask
+from referrals.models import Referral, Stage
+from rewards.models import Redemption
 
 WINDOW = timedelta(days=365)
 CHUNK = 2000  # advocates per step of the full recompute
@@ -152,8 +158,6 @@ def weights_clean(raw: Mapping[str, Any] | None) -> dict[str, int]:
 
 def weights_current() -> dict[str, int]:
     """The program's weights (defaults where none are set; defaults if unreadable)."""
-    from core.models import ProgramSettings
-
     try:
         return weights_clean(ProgramSettings.load().ams_weights)
     except ValidationError:
@@ -219,11 +223,6 @@ def _latest(*moments: datetime | None) -> datetime | None:
 
 def activity_of(advocate_id: int, now: datetime | None = None) -> Activity12m:
     """The counts behind one advocate's score, in a few aggregate queries."""
-    from challenges.models import NPSResponse, Submission
-    from references.models import Ask
-    from referrals.models import Referral, Stage
-    from rewards.models import Redemption
-
     since = (now or timezone.now()) - WINDOW
     counts = dict.fromkeys(ACTIVITY_KEYS, 0)
     calls = Ask.objects.filter(advocate_id=advocate_id, status=Ask.Status.COMPLETED).aggregate(
@@ -311,11 +310,6 @@ def _id_chunks(size: int) -> Iterator[list[int]]:
 def _activity_of_range(low: int, high: int, now: datetime) -> dict[int, Activity12m]:
     """The same counts as ``activity_of``, for every advocate with low <= id <= high,
     as one GROUP BY per source table (each reads its advocate-first index)."""
-    from challenges.models import NPSResponse, Submission
-    from references.models import Ask
-    from referrals.models import Referral, Stage
-    from rewards.models import Redemption
-
     since = now - WINDOW
     window = {"advocate_id__gte": low, "advocate_id__lte": high}
     rows: dict[int, Activity12m] = {}
@@ -401,9 +395,9 @@ def _write(changes: list[_Change]) -> None:
     """Write a chunk's changes with few, simple statements.
 
     Rows are grouped by the values they get: one UPDATE per (old scores, new scores)
-    pair, per new NPS value, and one per newer last activity. A CASE with a WHEN per
-    row was tried first: Django took ~1 s to compile 100 rows and PostgreSQL evaluates
-    the WHENs one by one for every row, so it grew with the square of the batch.
+    pair, per new NPS value, and one per newer last activity, rather than a CASE with a
+    WHEN per row: Django is slow to compile those and PostgreSQL evaluates the WHENs one
+    by one for every row, so the cost grows with the square of the batch.
     """
     by_scores: dict[tuple, list[int]] = {}
     by_nps: dict[int | None, list[int]] = {}
@@ -437,8 +431,8 @@ def _write(changes: list[_Change]) -> None:
 def _apply_chunk(ids: list[int], now: datetime, weights: Mapping[str, int]) -> int:
     """Recompute one chunk; write only the advocates whose values changed. Returns how
     many were written."""
-    current = {
-        row["pk"]: row
+    current: dict[int, dict[str, Any]] = {
+        row["pk"]: dict(row)
         for row in Advocate.objects.filter(pk__in=ids).values(
             "pk", "ams", "ams_private", "ams_public", "nps_score", "last_active_at"
         )
@@ -484,8 +478,6 @@ def ams_refresh_all(
 def ams_weights_save(*, weights: Mapping[str, int], by: User | None) -> dict[str, int]:
     """Store the weights (validated; only values that differ from the defaults are kept)
     and queue the full recompute after commit."""
-    from core.models import ProgramSettings
-
     cleaned = weights_clean(weights)
     stored = {key: value for key, value in cleaned.items() if DEFAULT_WEIGHTS[key] != value}
     with transaction.atomic():
@@ -495,8 +487,6 @@ def ams_weights_save(*, weights: Mapping[str, int], by: User | None) -> dict[str
         program.save(update_fields=["ams_weights", "updated_by", "updated_at"])
         # Through the outbox: with the broker down the recompute waits for it instead of
         # being lost (and the manager's save does not fail after its commit).
-        from core.outbox import enqueue_after_commit
-
         enqueue_after_commit(AMS_RECOMPUTE_ALL_TASK)
     return cleaned
 
@@ -513,7 +503,3 @@ def explain(score: AmsScore, counts: Mapping[str, int], weights: Mapping[str, in
         }
         for activity in ACTIVITIES
     ]
-
-
-def activities(component: str) -> Iterable[Activity]:
-    return [activity for activity in ACTIVITIES if activity.component == component]

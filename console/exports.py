@@ -1,9 +1,9 @@
-"""CSV exports for the console, streamed so a 100,000-row export stays small in memory.
+"""CSV exports for the console, streamed so a large export stays small in memory.
 
 Each export is a ``values_list`` (tuples, never model instances; related names joined
 by the database) read with ``.iterator(chunk_size=2000)``: on PostgreSQL a server-side
 cursor fetching 2,000 rows at a time, on SQLite chunked fetches from one cursor. Rows
-go through ``campaigns.csv_safe`` (formula neutralisation) one line at a time.
+go through ``core.csv`` (formula neutralisation) one line at a time.
 
 Left out on purpose: redemption fulfilment notes (gift-card codes and tracking numbers
 are for the advocate only) and anything secret (tokens, nonces, link signatures).
@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
@@ -39,8 +40,9 @@ class ExportWindowForm(forms.Form):
         label="To (included)", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end and end < start:
             raise forms.ValidationError("The end date is before the start date.")

@@ -9,8 +9,6 @@ the same file again, or twice at the same time, tells no one twice.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,9 +23,13 @@ from django.utils.dateparse import parse_date
 
 from advocates.models import User
 from console.models import ProspectEvent, ProspectEventSuggestion
+from core.csv import CsvFileError, csv_read
+from core.mail import send_templated
+from core.outbox import enqueue_after_commit
+from references.models import ReferenceRequest
+from referrals.models import OPEN_STAGES, Referral
 
 COLUMNS = ("domain", "event_type", "date")
-MAX_ROWS = 5000
 # console.tasks.prospect_event_suggestion_send, named so this module need not import tasks.
 SUGGESTION_TASK = "campaigns.prospect_events.prospect_event_suggestion_send"
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -51,28 +53,17 @@ def _clean_domain(value: str) -> str:
     return value
 
 
-def _parse_rows(text: str, result: EventImportResult) -> list[tuple[int, str, str, date]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+def _parse_rows(file: UploadedFile, result: EventImportResult) -> list[tuple[int, str, str, date]]:
+    """The rows of the file; a bad row, or a file-level problem, goes to ``result.errors``."""
     rows: list[tuple[int, str, str, date]] = []
     kinds = ", ".join(ProspectEvent.Kind.values)
     today = timezone.localdate()
     try:
-        header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
-        missing = [column for column in COLUMNS if column not in header]
-        if missing:
-            result.errors.append(
-                (1, f"Missing column(s): {', '.join(missing)}. Expected: {','.join(COLUMNS)}.")
-            )
-            return []
-        reader.fieldnames = header
-        for number, raw in enumerate(reader, start=1):
-            if number > MAX_ROWS:
-                result.errors[:] = [(0, f"The file has more than {MAX_ROWS:,} rows: split it.")]
-                return []
-            line = reader.line_num
-            domain = _clean_domain(raw.get("domain") or "")
-            kind = (raw.get("event_type") or "").strip().lower().replace(" ", "_").replace("-", "_")
-            when = (raw.get("date") or "").strip()
+        for row in csv_read(file, columns=COLUMNS):
+            line = row.line
+            domain = _clean_domain(row.cells.get("domain", ""))
+            kind = row.cells.get("event_type", "").lower().replace(" ", "_").replace("-", "_")
+            when = row.cells.get("date", "")
             if not _DOMAIN.match(domain):
                 result.errors.append((line, f"“{domain or '(empty)'}” is not a company domain."))
                 continue
@@ -92,8 +83,8 @@ def _parse_rows(text: str, result: EventImportResult) -> list[tuple[int, str, st
                 result.errors.append((line, f"{occurred} is in the future."))
                 continue
             rows.append((line, domain, kind, occurred))
-    except csv.Error as error:
-        result.errors.append((reader.line_num, f"The file is not a valid CSV ({error})."))
+    except CsvFileError as error:
+        result.errors[:] = [(error.line, str(error))]
         return []
     if not rows and not result.errors:
         result.errors.append((0, "The file has no rows."))
@@ -107,15 +98,8 @@ def prospect_events_import(*, file: UploadedFile, imported_by: User) -> EventImp
     event of the file is then matched, so a request opened since the last import of
     the same event is suggested now.
     """
-    from core.csv import csv_upload_text
-
     result = EventImportResult()
-    try:
-        text = csv_upload_text(file)
-    except ValueError as error:
-        result.errors.append((0, str(error)))
-        return result
-    rows = _parse_rows(text, result)
+    rows = _parse_rows(file, result)
     if result.errors:
         result.errors.sort()
         return result
@@ -145,9 +129,6 @@ def _domain_q(field_name: str, domain: str) -> Q:
 def suggestions_create(*, events: list[ProspectEvent]) -> int:
     """Record a suggestion for each (event, open request / open referral) pair not yet
     told, and email the reps after commit. Returns how many are new."""
-    from references.models import ReferenceRequest
-    from referrals.models import OPEN_STAGES, Referral
-
     new: list[int] = []
     for event in {e.pk: e for e in events}.values():
         requests = ReferenceRequest.objects.filter(
@@ -165,20 +146,20 @@ def suggestions_create(*, events: list[ProspectEvent]) -> int:
             suggestion = _suggest(event=event, rep_id=rep_id, referral_id=referral_id)
             if suggestion:
                 new.append(suggestion)
-    try:
-        # Survives a broker outage: the intent is written with the transaction.
-        from core.outbox import enqueue_after_commit
-    except ImportError:  # pragma: no cover - the outbox lands with the reliability work
-
-        def enqueue_after_commit(task, *args):
-            transaction.on_commit(lambda: task.delay(*args))
-
+    # Through the outbox: the intent is written with the transaction, so it survives a
+    # broker outage.
     for suggestion_id in new:
         enqueue_after_commit(SUGGESTION_TASK, suggestion_id)
     return len(new)
 
 
-def _suggest(*, event: ProspectEvent, rep_id: int, request_id=None, referral_id=None) -> int | None:
+def _suggest(
+    *,
+    event: ProspectEvent,
+    rep_id: int,
+    request_id: int | None = None,
+    referral_id: int | None = None,
+) -> int | None:
     try:
         with transaction.atomic():
             suggestion = ProspectEventSuggestion.objects.create(
@@ -199,8 +180,6 @@ def suggestion_url(suggestion: ProspectEventSuggestion) -> str:
 
 def suggestion_deliver(*, suggestion_id: int) -> str:
     """Email the rep once: ``emailed_at`` is claimed with a conditional update after send."""
-    from core.mail import send_templated
-
     suggestion = (
         ProspectEventSuggestion.objects.select_related("event", "request", "referral", "rep")
         .filter(pk=suggestion_id)
@@ -211,11 +190,12 @@ def suggestion_deliver(*, suggestion_id: int) -> str:
     if not suggestion.rep.is_active:
         return "skipped: rep inactive"
     target = suggestion.request or suggestion.referral
-    company = (
-        suggestion.request.prospect_company
-        if suggestion.request
-        else suggestion.referral.referred_company or suggestion.event.domain
-    )
+    if suggestion.request is not None:
+        company = suggestion.request.prospect_company
+    elif suggestion.referral is not None:
+        company = suggestion.referral.referred_company or suggestion.event.domain
+    else:
+        company = suggestion.event.domain
     send_templated(
         to=suggestion.rep.email,
         template="prospect_event_suggestion",

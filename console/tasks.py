@@ -16,7 +16,7 @@ from core.outbox import ACTIVITY_TASK
 from core.tasks import RETRY
 
 
-@shared_task(name=ACTIVITY_TASK, **RETRY)
+@shared_task(name=ACTIVITY_TASK, **RETRY)  # type: ignore[call-overload]  # RETRY is a plain dict in core.tasks
 def activity_refresh(advocate_id: int) -> None:
     """After an activity: levels and badges catch up (awarded once: safe to repeat), and
     the Advocate Mobilization Score and last_active_at move with it."""
@@ -24,13 +24,13 @@ def activity_refresh(advocate_id: int) -> None:
     ams.ams_refresh(advocate_id=advocate_id)
 
 
-@shared_task(name="campaigns.ams.ams_recompute_one", **RETRY)
+@shared_task(name="campaigns.ams.ams_recompute_one", **RETRY)  # type: ignore[call-overload]  # RETRY is a plain dict in core.tasks
 def ams_recompute_one(advocate_id: int) -> None:
     """Recompute one advocate's AMS (safe to repeat: it reads the records each time)."""
     ams.ams_refresh(advocate_id=advocate_id)
 
 
-@shared_task(name=ams.AMS_RECOMPUTE_ALL_TASK, **RETRY)
+@shared_task(name=ams.AMS_RECOMPUTE_ALL_TASK, **RETRY)  # type: ignore[call-overload]  # RETRY is a plain dict in core.tasks
 def ams_recompute_all() -> int:
     """The nightly full recompute (also after the weights change)."""
     return ams.ams_refresh_all()
@@ -47,6 +47,6 @@ def console_charts_refresh_task() -> None:
         cache.delete(home.CHARTS_LOCK_KEY)
 
 
-@shared_task(name=prospect_events.SUGGESTION_TASK, **RETRY)
+@shared_task(name=prospect_events.SUGGESTION_TASK, **RETRY)  # type: ignore[call-overload]  # RETRY is a plain dict in core.tasks
 def prospect_event_suggestion_send(suggestion_id: int) -> str:
     return prospect_events.suggestion_deliver(suggestion_id=suggestion_id)

@@ -10,14 +10,15 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.db.models.functions import Least
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from advocates.http import AuthenticatedHttpRequest
 from advocates.models import Advocate
-from campaigns.kinds_forms import CsvUploadForm
+from campaigns.forms import CsvUploadForm
 from campaigns.models import Campaign
 from console import ams, charts, exports
 from console.exports import ExportWindowForm
@@ -35,10 +36,10 @@ PROSPECT_EVENTS_PAGE_SIZE = 50
 
 @manager_required
 @require_GET
-def console_home(request: HttpRequest) -> HttpResponse:
+def console_home(request: AuthenticatedHttpRequest) -> HttpResponse:
     overview = console_overview()
     figures = overview.charts
-    context = {
+    context: dict[str, Any] = {
         "h": overview.health,
         "c": figures,
         "p": figures.program if figures else None,
@@ -69,7 +70,7 @@ def console_home(request: HttpRequest) -> HttpResponse:
 
 @manager_required
 @require_GET
-def analytics_page(request: HttpRequest) -> HttpResponse:
+def analytics_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     now = timezone.now()
     page = Paginator(analytics.promoters_not_acted(now=now), PROMOTERS_PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -101,7 +102,7 @@ def analytics_page(request: HttpRequest) -> HttpResponse:
 
 @manager_required
 @require_GET
-def exports_page(request: HttpRequest) -> HttpResponse:
+def exports_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ExportWindowForm(request.GET or None)
     window = form.is_valid() or not form.is_bound
     query = urlencode({k: v for k, v in request.GET.items() if k in ("start", "end") and v})
@@ -119,14 +120,16 @@ def exports_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _bad_window(request: HttpRequest, form: ExportWindowForm) -> HttpResponse:
+def _bad_window(request: AuthenticatedHttpRequest, form: ExportWindowForm) -> HttpResponse:
     messages.error(request, "Those dates do not make a range: nothing was exported.")
     return redirect(f"{reverse('console:exports')}?{request.GET.urlencode()}")
 
 
 @manager_required
 @require_GET
-def export_csv(request: HttpRequest, kind: str) -> StreamingHttpResponse | HttpResponse:
+def export_csv(
+    request: AuthenticatedHttpRequest, kind: str
+) -> StreamingHttpResponse | HttpResponse:
     export = exports.EXPORTS.get(kind)
     if export is None:
         raise Http404("No such export.")
@@ -138,14 +141,14 @@ def export_csv(request: HttpRequest, kind: str) -> StreamingHttpResponse | HttpR
 
 @manager_required
 @require_GET
-def campaign_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+def campaign_export(request: AuthenticatedHttpRequest, pk: int) -> StreamingHttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
     return exports.campaign_results_response(campaign)
 
 
 @require_http_methods(["GET", "POST"])
 @manager_required
-def ams_settings(request: HttpRequest) -> HttpResponse:
+def ams_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     current = ams.weights_current()
     if request.method == "POST" and "reset" in request.POST:
         ams.ams_weights_save(weights=ams.DEFAULT_WEIGHTS, by=request.user)
@@ -209,7 +212,7 @@ def _distribution() -> list[dict[str, Any]]:
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def prospect_events(request: HttpRequest) -> HttpResponse:
+def prospect_events(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = CsvUploadForm(request.POST or None, request.FILES or None)
     report = None
     if request.method == "POST" and form.is_valid():

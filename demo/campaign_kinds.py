@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from advocates.models import User
-from campaigns import kinds_services
 from campaigns.models import Campaign
+from campaigns.services import kinds as kinds_services
 from console.prospect_events import prospect_events_import
 
 DRIVE_NAME = "Reference drive: Q4 pipeline"

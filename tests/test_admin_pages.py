@@ -15,6 +15,10 @@ SERVICE_MADE = {
     ("rewards", "redemption"),
     ("referrals", "referral"),
     ("core", "auditentry"),  # written by core.audit only, never edited
+    ("campaigns", "segment"),
+    ("campaigns", "campaign"),
+    ("campaigns", "campaignmessage"),
+    ("campaigns", "suppression"),
 }
 
 

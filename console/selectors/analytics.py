@@ -1,6 +1,7 @@
 """Reads for the console's analytics: what advocates say (NPS) against what they do (AMS),
 the promoters who have not acted yet, how concentrated referrals and deals are, and
-what references gave. All aggregated by the database (designed for 100,000 advocates).
+what references gave. All aggregated by the database, so a large program costs the same
+few queries.
 
 "Promoters who have not acted yet" (the best people to ask next), the rule:
 an enrolled advocate (active or paused) whose latest NPS answer is 9 or 10 and who, in
@@ -32,7 +33,7 @@ from referrals.models import Referral, Stage
 ENROLLED = (Advocate.Status.ACTIVE, Advocate.Status.PAUSED)
 YEAR = timedelta(days=365)
 # Public advocacy that counts as having acted (surveys, RSVPs and uploads do not).
-# The same public kinds the AMS counts (campaigns.ams.KIND_ACTIVITY), plus the challenge
+# The same public kinds the AMS counts (console.ams.KIND_ACTIVITY), plus the challenge
 # forms of referring and taking a call.
 ADVOCACY_KINDS = (*KIND_ACTIVITY, Challenge.Kind.REFERRAL, Challenge.Kind.REFERENCE)
 NPS_COLUMNS = [str(score) for score in range(11)]
@@ -153,7 +154,7 @@ class Concentration:
 
 # Window functions rank in the database (SQLite ≥ 3.25 and PostgreSQL both have them):
 # referrals/kpis.py sorts every referring advocate in Python, which is fine for its
-# JSON but not for a page loaded on every visit at 100,000 advocates.
+# JSON but not for a page loaded on every visit of a large program.
 # The table name is ours, every value is a parameter (S608 is about user input).
 _CONCENTRATION_SQL = f"""
 WITH per AS (
@@ -176,7 +177,7 @@ SELECT COUNT(*), COALESCE(SUM(n), 0), COALESCE(SUM(won), 0),
        COALESCE(SUM(CASE WHEN position <= (10 * referring + 99) / 100 THEN n ELSE 0 END), 0),
        COALESCE(SUM(CASE WHEN position <= (10 * referring + 99) / 100 THEN won ELSE 0 END), 0)
 FROM ranked
-"""
+"""  # noqa: S608
 
 
 CONCENTRATION_CACHE_KEY = "campaigns:analytics:concentration:v1"
@@ -186,9 +187,8 @@ CONCENTRATION_CACHE_SECONDS = 300
 def concentration_last_year(*, now: datetime | None = None) -> Concentration:
     """The last 12 months' concentration, computed at most every few minutes.
 
-    Ranking every referring advocate is ~2 s of database time at 100,000 advocates
-    (bench_data: 450,000 referrals a year) on a busy machine; a year's figure does not
-    move in five minutes.
+    Ranking every referring advocate costs real database time on a large program
+    (bench/results/ has the figures), and a year's figure does not move in five minutes.
     """
     cached = cache.get(CONCENTRATION_CACHE_KEY)
     if cached is None:

@@ -1,9 +1,9 @@
 """Reads for the console home: program health, activity, funnels, level distribution.
 
-Every figure is one aggregate query whatever the number of advocates (designed for
-100,000 and more): counts are computed by the database, Python only sees a handful of
-rows (12 weeks, 6 methods, the levels). ``console_overview`` runs a fixed number of
-queries; tests/campaigns/test_console.py holds it to that at two sizes.
+Every figure is one aggregate query whatever the number of advocates: counts are
+computed by the database, Python only sees a handful of rows (12 weeks, 6 methods, the
+levels). ``console_overview`` runs a fixed number of queries; tests/console/test_console.py
+holds it to that at two sizes.
 
 "Active this month" is ``Advocate.last_active_at`` inside the calendar month (UTC).
 That column is the program's own definition of "took an action" (kept by the services
@@ -17,13 +17,13 @@ table) so a gap between the two is visible rather than hidden.
 The queue cards (pending reviews, pending redemptions, open reference requests) are
 counted on every visit: a manager who just reviewed a submission expects the number to
 drop. Each is an indexed count; pending reviews stops at 1,000 ("1,000+", see
-``challenges.selectors.pending_review_count``) because an exact count of a 93,000-row
-queue read the whole submissions table on every visit.
+``challenges.selectors.pending_review_count``) because an exact count of a long queue
+reads the whole submissions table on every visit.
 
 Everything else (the program cards: enrolled, active this month, new referrals; and
 the charts: a year of referrals, 90 days of submissions, every advocate's level) is a
-trend, not a queue, and costs 0.6-0.9 s of database time at 100,000 advocates
-(bench_data). It is computed off the request by ``console_charts_refresh_task`` (celery
+trend, not a queue, and costs real database time on a large program (bench/results/
+has the figures). It is computed off the request by ``console_charts_refresh_task`` (celery
 beat, every ``CHARTS_REFRESH_SECONDS``) into the cache (Redis in production, shared by
 every process), and the page says when it was computed. A view that finds the figures
 missing or older than ``CHARTS_STALE_SECONDS`` (beat not running) asks for a refresh,
@@ -264,7 +264,7 @@ def _referrals(now: datetime) -> tuple[dict[str, int], list[MethodRow]]:
         output_field=IntegerField(),
     )
     # One index lookup per *lost* referral, grouped by how far it got: joining the whole
-    # stage history instead read every change ever recorded (1.1M rows at 100k).
+    # stage history instead would read every change ever recorded.
     furthest = Subquery(
         ReferralStageChange.objects.filter(referral_id=OuterRef("pk"))
         .order_by()

@@ -6,8 +6,8 @@ from tests.authz import MANAGERS, Case, World, allowed, everyone
 
 
 def setup(world: World) -> None:
-    from campaigns import sending
     from campaigns.models import Campaign, CampaignMessage, Segment
+    from campaigns.sending import tracking
 
     segment = Segment.objects.create(name="Authz everyone", filters={})
 
@@ -31,9 +31,9 @@ def setup(world: World) -> None:
         email=world.advocate.user.email,
         status=CampaignMessage.Status.SENT,
     )
-    world.objects["unsubscribe_token"] = sending.token_make("unsubscribe", message.pk)
-    world.objects["open_token"] = sending.token_make("open", message.pk)
-    world.objects["click_token"] = sending.token_make("click", message.pk, "https://example.org/")
+    world.objects["unsubscribe_token"] = tracking.token_make("unsubscribe", message.pk)
+    world.objects["open_token"] = tracking.token_make("open", message.pk)
+    world.objects["click_token"] = tracking.token_make("click", message.pk, "https://example.org/")
 
 
 def _pk(key: str):

@@ -11,8 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns import placeholders, sending
+from campaigns import placeholders
 from campaigns.models import Campaign, CampaignMessage, Segment
+from campaigns.services import campaigns as campaign_services
 from tests import factories
 from tests.campaigns.test_sending import make_campaign, run
 
@@ -91,7 +92,7 @@ def test_user_content_is_escaped_in_the_html_email_and_plain_in_the_text(manager
         subject="Hi {{ first_name }}",
         body="Hello {{ first_name }} & <b>friends</b>\n\n<img src=x onerror=alert(1)>",
     )
-    sending.campaign_start(campaign=campaign, actor=manager)
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
     run(campaign)
     [email] = mail.outbox
     html = email.alternatives[0][0]
@@ -146,8 +147,11 @@ def test_an_edit_saved_after_the_campaign_started_changes_nothing(
     factories.AdvocateFactory.create_batch(2)
     campaign = make_campaign(segment=segment, name="Original")
     stale = Campaign.objects.get(pk=campaign.pk)  # what the edit page loaded: a draft
-    sending.campaign_start(campaign=campaign, actor=manager)  # the scheduler, meanwhile
-    monkeypatch.setattr("campaigns.campaign_views.get_object_or_404", lambda *args, **kwargs: stale)
+    # The scheduler, meanwhile:
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
+    monkeypatch.setattr(
+        "campaigns.views.campaigns.get_object_or_404", lambda *args, **kwargs: stale
+    )
 
     edit = reverse("campaigns:campaign_edit", args=[campaign.pk])
     response = manager_client.post(edit, _form(segment, name="Renamed"), follow=True)
@@ -211,7 +215,7 @@ def test_progress_partial_polls_while_sending_and_stops_when_done(
 ) -> None:
     factories.AdvocateFactory.create_batch(2)
     campaign = make_campaign(segment=segment)
-    sending.campaign_start(campaign=campaign, actor=manager)
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
     url = reverse("campaigns:campaign_detail", args=[campaign.pk])
 
     polling = manager_client.get(url, **htmx_headers).content.decode()
@@ -238,11 +242,11 @@ def test_campaign_list_queries_do_not_grow(manager_client, manager, segment) -> 
     url = reverse("campaigns:campaign_list")
     for n in range(2):
         campaign = make_campaign(name=f"c{n}", segment=segment)
-        sending.campaign_start(campaign=campaign, actor=manager)
+        campaign_services.campaign_start(campaign=campaign, actor=manager)
     few = _queries(manager_client, url)
     for n in range(2, 8):
         campaign = make_campaign(name=f"c{n}", segment=segment)
-        sending.campaign_start(campaign=campaign, actor=manager)
+        campaign_services.campaign_start(campaign=campaign, actor=manager)
         run(campaign)
     assert _queries(manager_client, url) == few
     page = manager_client.get(url).content.decode()
@@ -253,11 +257,11 @@ def test_campaign_list_queries_do_not_grow(manager_client, manager, segment) -> 
 def test_campaign_page_queries_do_not_grow(manager_client, manager, segment) -> None:
     factories.AdvocateFactory.create_batch(2)
     small = make_campaign(segment=segment)
-    sending.campaign_start(campaign=small, actor=manager)
+    campaign_services.campaign_start(campaign=small, actor=manager)
     run(small)
     factories.AdvocateFactory.create_batch(10)
     big = make_campaign(name="Big", segment=segment)
-    sending.campaign_start(campaign=big, actor=manager)
+    campaign_services.campaign_start(campaign=big, actor=manager)
     run(big)
     small_url = reverse("campaigns:campaign_detail", args=[small.pk])
     big_url = reverse("campaigns:campaign_detail", args=[big.pk])
@@ -272,6 +276,6 @@ def test_a_broken_segment_filter_is_a_message_not_an_error(manager_client, manag
     page = manager_client.get(reverse("campaigns:campaign_detail", args=[campaign.pk]))
     assert page.status_code == 200
     assert "The segment&#x27;s filter is not valid" in page.content.decode()
-    with pytest.raises(sending.CampaignStateError, match="filter is not valid"):
-        sending.campaign_start(campaign=campaign, actor=manager)
+    with pytest.raises(campaign_services.CampaignStateError, match="filter is not valid"):
+        campaign_services.campaign_start(campaign=campaign, actor=manager)
     assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.DRAFT

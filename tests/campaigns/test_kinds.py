@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from advocates.models import Advocate, Invitation, User
 from advocates.services import invitation_from_token
-from campaigns import kinds, kinds_services
+from campaigns import kinds
 from campaigns.models import (
     Campaign,
     CampaignContact,
@@ -23,6 +23,8 @@ from campaigns.models import (
     CampaignProspect,
     CampaignReferral,
 )
+from campaigns.services import kinds as kinds_services
+from campaigns.services.campaigns import campaign_start
 from referrals.models import Method, Referral
 from tests import factories
 from tests.challenges.factories import ChallengeFactory
@@ -449,8 +451,6 @@ def test_drive_without_a_prewritten_message_offers_a_default_with_the_link(
 def test_invitation_campaign_sends_a_working_link_through_sending(
     manager, client, mailoutbox, django_capture_on_commit_callbacks
 ):
-    from campaigns.sending import campaign_start
-
     campaign = _campaign(
         Campaign.Kind.INVITATION, manager, body="Hi {{ first_name }}, join: {{ invitation_link }}"
     )
@@ -476,8 +476,6 @@ def test_invitation_campaign_sends_a_working_link_through_sending(
 def test_reference_drive_emails_both_sides_through_sending(
     manager, pool, mailoutbox, django_capture_on_commit_callbacks
 ):
-    from campaigns.sending import campaign_start
-
     campaign = _campaign(
         Campaign.Kind.REFERENCE_DRIVE,
         manager,

@@ -18,12 +18,10 @@ from campaigns.models import Campaign, Segment
 from campaigns.segments import (
     SegmentFilterError,
     SegmentFilters,
-    SegmentInUse,
     segment_advocates,
-    segment_delete,
-    segment_save,
     segments_count,
 )
+from campaigns.services.segments import SegmentInUse, segment_delete, segment_save
 from references.models import Ask, ReferencePause
 from referrals.models import RejectionReason, Stage
 from tests.challenges.factories import LevelFactory

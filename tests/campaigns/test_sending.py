@@ -18,8 +18,10 @@ from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.utils import timezone
 
 from advocates.models import Advocate
-from campaigns import sending
+from campaigns import selectors
 from campaigns.models import Campaign, CampaignMessage, Segment, Suppression
+from campaigns.sending import batch, claim, render, smtp, tracking
+from campaigns.services import campaigns as campaign_services
 from core.models import AuditEntry, ProgramSettings
 from tests import factories
 
@@ -49,7 +51,7 @@ def run(campaign: Campaign, connection=None) -> int:
     """Send batches until nothing is left to claim (what the task chain does)."""
     sent = 0
     for _ in range(1000):
-        result = sending.campaign_send_next_batch(campaign_id=campaign.pk, connection=connection)
+        result = batch.campaign_send_next_batch(campaign_id=campaign.pk, connection=connection)
         sent += result.sent
         if result.stopped:
             return sent
@@ -69,7 +71,7 @@ def test_start_creates_one_message_per_active_advocate_and_sends_each_once(manag
     factories.AdvocateFactory(status=Advocate.Status.INVITED)  # not in the segment
     campaign = make_campaign()
 
-    total = sending.campaign_start(campaign=campaign, actor=manager)
+    total = campaign_services.campaign_start(campaign=campaign, actor=manager)
 
     assert total == 5
     assert status_of(campaign) == Campaign.Status.SENDING
@@ -90,9 +92,9 @@ def test_start_creates_one_message_per_active_advocate_and_sends_each_once(manag
 def test_starting_twice_starts_once(manager) -> None:
     advocates(2)
     campaign = make_campaign()
-    sending.campaign_start(campaign=campaign, actor=manager)
-    with pytest.raises(sending.CampaignStateError, match="already been started"):
-        sending.campaign_start(campaign=campaign, actor=manager)
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
+    with pytest.raises(campaign_services.CampaignStateError, match="already been started"):
+        campaign_services.campaign_start(campaign=campaign, actor=manager)
     assert CampaignMessage.objects.filter(campaign=campaign).count() == 2
 
 
@@ -100,7 +102,7 @@ def test_suppressed_addresses_are_skipped_as_unsubscribed(manager) -> None:
     people = advocates(3)
     Suppression.objects.create(email=people[0].user.email, reason=Suppression.Reason.UNSUBSCRIBED)
     campaign = make_campaign()
-    sending.campaign_start(campaign=campaign, actor=manager)
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
 
     run(campaign)
 
@@ -108,7 +110,7 @@ def test_suppressed_addresses_are_skipped_as_unsubscribed(manager) -> None:
     assert len(mail.outbox) == 2
     skipped = CampaignMessage.objects.get(email=people[0].user.email)
     assert (skipped.status, skipped.skip_reason) == ("skipped", "unsubscribed")
-    progress = sending.campaign_progress(campaign.pk)
+    progress = selectors.campaign_progress(campaign.pk)
     assert (progress["sent"], progress["skipped_unsubscribed"], progress["percent"]) == (2, 1, 100)
 
 
@@ -133,21 +135,21 @@ def test_fatigue_cap_skips_advocates_at_the_weekly_cap_and_counts_them(manager) 
     _sent_before(under_cap, days_ago=2, n=1)
     _sent_before(old_emails, days_ago=8, n=3)  # older than 7 days: no longer counts
     campaign = make_campaign()
-    sending.campaign_start(campaign=campaign, actor=manager)
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
 
     run(campaign)
 
     assert set(per_recipient()) == {under_cap.user.email, old_emails.user.email}
     skipped = CampaignMessage.objects.get(campaign=campaign, advocate=at_cap)
     assert skipped.skip_reason == CampaignMessage.SkipReason.FATIGUE
-    assert sending.campaign_progress(campaign.pk)["skipped_fatigue"] == 1
+    assert selectors.campaign_progress(campaign.pk)["skipped_fatigue"] == 1
     # This campaign now counts too: the one under the cap is at it for the next one.
     follow_up = make_campaign(name="Follow-up")
-    sending.campaign_start(campaign=follow_up, actor=manager)
+    campaign_services.campaign_start(campaign=follow_up, actor=manager)
     mail.outbox.clear()
     run(follow_up)
     assert set(per_recipient()) == {old_emails.user.email}
-    assert sending.campaign_progress(follow_up.pk)["skipped_fatigue"] == 2
+    assert selectors.campaign_progress(follow_up.pk)["skipped_fatigue"] == 2
 
 
 def test_claim_queries_do_not_grow_with_the_batch(manager) -> None:
@@ -161,9 +163,9 @@ def test_claim_queries_do_not_grow_with_the_batch(manager) -> None:
         people = advocates(size, tag=str(size))
         Suppression.objects.create(email=people[0].user.email, reason="unsubscribed")
         _sent_before(people[1], days_ago=1, n=2)
-        sending.campaign_start(campaign=campaign, actor=manager)
+        campaign_services.campaign_start(campaign=campaign, actor=manager)
         with CaptureQueriesContext(connection) as queries:
-            _, _claimed, seen = sending._claim(campaign.pk)
+            _, _claimed, seen = claim.claim_batch(campaign.pk)
         assert seen == Advocate.objects.filter(status=Advocate.Status.ACTIVE).count()
         counts.append(len(queries))
     assert counts[0] == counts[1]
@@ -172,31 +174,31 @@ def test_claim_queries_do_not_grow_with_the_batch(manager) -> None:
 def test_advocates_no_longer_active_are_skipped(manager) -> None:
     stays, leaves = advocates(2)
     campaign = make_campaign()
-    sending.campaign_start(campaign=campaign, actor=manager)
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
     Advocate.objects.filter(pk=leaves.pk).update(status=Advocate.Status.LEFT)
 
     run(campaign)
 
     assert set(per_recipient()) == {stays.user.email}
-    assert sending.campaign_progress(campaign.pk)["skipped_inactive"] == 1
+    assert selectors.campaign_progress(campaign.pk)["skipped_inactive"] == 1
 
 
 def test_pause_stops_sending_and_resume_sends_the_rest_once(manager, monkeypatch) -> None:
-    monkeypatch.setattr(sending, "BATCH_SIZE", 2)
+    monkeypatch.setattr(claim, "BATCH_SIZE", 2)
     people = advocates(5)
     campaign = make_campaign()
-    sending.campaign_start(campaign=campaign, actor=manager)
-    first = sending.campaign_send_next_batch(campaign_id=campaign.pk)
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
+    first = batch.campaign_send_next_batch(campaign_id=campaign.pk)
     assert first.sent == 2
 
-    sending.campaign_pause(campaign=campaign, actor=manager)
+    campaign_services.campaign_pause(campaign=campaign, actor=manager)
     assert run(campaign) == 0
     assert len(mail.outbox) == 2
-    assert sending.campaign_progress(campaign.pk)["pending"] == 3
-    with pytest.raises(sending.CampaignStateError):
-        sending.campaign_pause(campaign=campaign, actor=manager)
+    assert selectors.campaign_progress(campaign.pk)["pending"] == 3
+    with pytest.raises(campaign_services.CampaignStateError):
+        campaign_services.campaign_pause(campaign=campaign, actor=manager)
 
-    sending.campaign_resume(campaign=campaign, actor=manager)
+    campaign_services.campaign_resume(campaign=campaign, actor=manager)
     run(campaign)
     assert per_recipient() == Counter({a.user.email: 1 for a in people})
     assert status_of(campaign) == Campaign.Status.SENT
@@ -207,38 +209,38 @@ def test_pause_stops_sending_and_resume_sends_the_rest_once(manager, monkeypatch
 def test_a_worker_that_finds_its_campaign_paused_gives_its_claim_back(manager) -> None:
     advocates(3)
     campaign = make_campaign()
-    sending.campaign_start(campaign=campaign, actor=manager)
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
 
     class PausingBackend(LocmemBackend):
         def send_messages(self, messages):
             sent = super().send_messages(messages)
             if len(mail.outbox) == 1:
-                sending.campaign_pause(campaign=campaign, actor=manager)
+                campaign_services.campaign_pause(campaign=campaign, actor=manager)
             return sent
 
     run(campaign, connection=PausingBackend())
     assert len(mail.outbox) == 1
-    progress = sending.campaign_progress(campaign.pk)
+    progress = selectors.campaign_progress(campaign.pk)
     assert (progress["sent"], progress["pending"], progress["in_flight"]) == (1, 2, 0)
 
 
 def test_cancel_skips_what_was_not_sent(manager, monkeypatch) -> None:
-    monkeypatch.setattr(sending, "BATCH_SIZE", 2)
+    monkeypatch.setattr(claim, "BATCH_SIZE", 2)
     advocates(5)
     campaign = make_campaign()
-    sending.campaign_start(campaign=campaign, actor=manager)
-    sending.campaign_send_next_batch(campaign_id=campaign.pk)
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
+    batch.campaign_send_next_batch(campaign_id=campaign.pk)
 
-    skipped = sending.campaign_cancel(campaign=campaign, actor=manager)
+    skipped = campaign_services.campaign_cancel(campaign=campaign, actor=manager)
 
     assert skipped == 3
     assert run(campaign) == 0
     assert len(mail.outbox) == 2
-    progress = sending.campaign_progress(campaign.pk)
+    progress = selectors.campaign_progress(campaign.pk)
     assert (progress["sent"], progress["skipped_cancelled"]) == (2, 3)
     assert status_of(campaign) == Campaign.Status.CANCELLED
-    with pytest.raises(sending.CampaignStateError):
-        sending.campaign_resume(campaign=campaign, actor=manager)
+    with pytest.raises(campaign_services.CampaignStateError):
+        campaign_services.campaign_resume(campaign=campaign, actor=manager)
 
 
 class FlakyBackend(LocmemBackend):
@@ -261,9 +263,9 @@ def test_an_smtp_error_retries_the_message_and_it_arrives_exactly_once(manager) 
     flaky = people[1].user.email
     backend = FlakyBackend(flaky, failures=2)
     campaign = make_campaign()
-    sending.campaign_start(campaign=campaign, actor=manager)
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
 
-    first = sending.campaign_send_next_batch(campaign_id=campaign.pk, connection=backend)
+    first = batch.campaign_send_next_batch(campaign_id=campaign.pk, connection=backend)
     assert (first.sent, first.retry) == (2, 1)
     assert first.retry_in > 0  # the chain waits before the next batch (backoff)
     row = CampaignMessage.objects.get(email=flaky)
@@ -282,16 +284,16 @@ def test_a_message_that_keeps_failing_is_failed_after_max_attempts(manager) -> N
     (person,) = advocates(1)
     backend = FlakyBackend(person.user.email, failures=100, error=OSError("connection refused"))
     campaign = make_campaign()
-    sending.campaign_start(campaign=campaign, actor=manager)
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
 
-    for _ in range(sending.MAX_ATTEMPTS + 2):
-        sending.campaign_send_next_batch(campaign_id=campaign.pk, connection=backend)
+    for _ in range(claim.MAX_ATTEMPTS + 2):
+        batch.campaign_send_next_batch(campaign_id=campaign.pk, connection=backend)
 
     row = CampaignMessage.objects.get(campaign=campaign)
-    assert (row.status, row.attempts) == ("failed", sending.MAX_ATTEMPTS)
+    assert (row.status, row.attempts) == ("failed", claim.MAX_ATTEMPTS)
     assert mail.outbox == []
     assert status_of(campaign) == Campaign.Status.SENT  # finished: nothing left to try
-    assert sending.campaign_progress(campaign.pk)["failed"] == 1
+    assert selectors.campaign_progress(campaign.pk)["failed"] == 1
 
 
 def test_a_message_whose_email_cannot_be_built_fails_alone_and_the_rest_are_sent(
@@ -299,15 +301,15 @@ def test_a_message_whose_email_cannot_be_built_fails_alone_and_the_rest_are_sent
 ) -> None:
     broken, *others = advocates(3)
     campaign = make_campaign()
-    sending.campaign_start(campaign=campaign, actor=manager)
-    real = sending.build_email
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
+    real = render.build_email
 
     def build(*, campaign, message, program, **kwargs):
         if message.email == broken.user.email:
             raise RuntimeError("no referral link")
         return real(campaign=campaign, message=message, program=program, **kwargs)
 
-    monkeypatch.setattr(sending, "build_email", build)
+    monkeypatch.setattr(render, "build_email", build)
 
     run(campaign)
 
@@ -322,9 +324,9 @@ def test_a_dead_workers_claim_is_taken_over_only_once_it_is_stale(manager, setti
     settings.CAMPAIGN_CLAIM_STALE_SECONDS = 60
     people = advocates(3)
     campaign = make_campaign()
-    sending.campaign_start(campaign=campaign, actor=manager)
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
     # A worker claims the batch and dies before sending anything.
-    dead_claim, claimed, _ = sending._claim(campaign.pk)
+    dead_claim, claimed, _ = claim.claim_batch(campaign.pk)
     assert len(claimed) == 3
 
     # A live claim is not touched by another worker.
@@ -336,12 +338,9 @@ def test_a_dead_workers_claim_is_taken_over_only_once_it_is_stale(manager, setti
     )
     assert run(campaign) == 3
     assert per_recipient() == Counter({a.user.email: 1 for a in people})
-    # The "dead" worker coming back to life cannot send with its old claim.
-    message = CampaignMessage.objects.select_related("campaign").first()
-    outcome = sending._deliver(
-        LocmemBackend(), False, campaign, message, ProgramSettings.load(), dead_claim
-    )
-    assert outcome in ("skip", "stop")
+    # The "dead" worker coming back to life cannot hand a message over with its old claim.
+    message = CampaignMessage.objects.first()
+    assert claim.mark_sent([message.pk], dead_claim) == set()
     assert len(mail.outbox) == 3
 
 
@@ -359,31 +358,31 @@ def test_dispatch_due_starts_scheduled_campaigns_once_and_rekicks_stalled_ones(
         scheduled_at=timezone.now() + timedelta(hours=1),
     )
 
-    assert sending.campaign_dispatch()["started"] == 1
-    assert sending.campaign_dispatch()["started"] == 0
+    assert campaign_services.campaign_dispatch()["started"] == 1
+    assert campaign_services.campaign_dispatch()["started"] == 0
     assert status_of(due) == Campaign.Status.SENDING
     assert status_of(later) == Campaign.Status.SCHEDULED
     assert CampaignMessage.objects.filter(campaign=due).count() == 2
 
     # Claimed by a worker that died: once stale, dispatch kicks the campaign again.
-    sending._claim(due.pk)
-    assert sending.campaign_dispatch()["kicked"] == 0
+    claim.claim_batch(due.pk)
+    assert campaign_services.campaign_dispatch()["kicked"] == 0
     CampaignMessage.objects.update(claimed_at=timezone.now() - timedelta(minutes=5))
-    assert sending.campaign_dispatch()["kicked"] == 1
+    assert campaign_services.campaign_dispatch()["kicked"] == 1
     run(due)
     assert len(mail.outbox) == 2
     # Drained campaigns are marked sent by the next dispatch if no chain did it.
     Campaign.objects.filter(pk=due.pk).update(status=Campaign.Status.SENDING)
-    assert sending.campaign_dispatch()["finished"] == 1
+    assert campaign_services.campaign_dispatch()["finished"] == 1
 
 
 def test_progress_is_one_query(manager, django_assert_num_queries) -> None:
     advocates(4)
     campaign = make_campaign()
-    sending.campaign_start(campaign=campaign, actor=manager)
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
     run(campaign)
     with django_assert_num_queries(1):
-        progress = sending.campaign_progress(campaign.pk)
+        progress = selectors.campaign_progress(campaign.pk)
     assert (progress["total"], progress["sent"], progress["percent"]) == (4, 4, 100)
 
 
@@ -391,8 +390,8 @@ def test_a_segment_campaign_without_a_segment_cannot_start(manager) -> None:
     campaign = make_campaign()
     campaign.segment = None
     campaign.save()
-    with pytest.raises(sending.CampaignStateError, match="segment"):
-        sending.campaign_start(campaign=campaign, actor=manager)
+    with pytest.raises(campaign_services.CampaignStateError, match="segment"):
+        campaign_services.campaign_start(campaign=campaign, actor=manager)
     assert status_of(campaign) == Campaign.Status.DRAFT
 
 
@@ -412,7 +411,7 @@ def smtp_settings(settings, smtp_sink):
 def test_smtp_delivers_each_message_once_with_its_headers(manager, smtp_settings) -> None:
     people = advocates(3)
     campaign = make_campaign()
-    sending.campaign_start(campaign=campaign, actor=manager)
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
 
     assert run(campaign) == 3
 
@@ -432,7 +431,7 @@ def test_a_worker_dying_before_its_commit_sends_nothing_and_the_retry_sends_once
     settings.CAMPAIGN_CLAIM_STALE_SECONDS = 60
     (person,) = advocates(1)
     campaign = make_campaign()
-    sending.campaign_start(campaign=campaign, actor=manager)
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
     from django.core.mail import get_connection
 
     class Killed(BaseException):
@@ -446,9 +445,9 @@ def test_a_worker_dying_before_its_commit_sends_nothing_and_the_retry_sends_once
         raise Killed
 
     with monkeypatch.context() as patched:
-        patched.setattr(sending, "_mark_sent", die)
+        patched.setattr(claim, "mark_sent", die)
         with pytest.raises(Killed):
-            sending.campaign_send_next_batch(campaign_id=campaign.pk, connection=backend)
+            batch.campaign_send_next_batch(campaign_id=campaign.pk, connection=backend)
 
     import time
 
@@ -467,19 +466,19 @@ def test_a_worker_dying_before_its_commit_sends_nothing_and_the_retry_sends_once
 def test_a_refusal_at_the_end_of_data_puts_the_message_back(manager, smtp_settings, monkeypatch):
     (person,) = advocates(1)
     campaign = make_campaign()
-    sending.campaign_start(campaign=campaign, actor=manager)
-    real_end = sending._smtp_dot
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
+    real_end = smtp.smtp_dot
 
     def refuse(conn):
         conn.sock.shutdown(socket.SHUT_RDWR)  # no "." was sent: the server discards it
-        raise sending._Refused("end of data 452 mailbox full", permanent=False)
+        raise smtp.Refused("end of data 452 mailbox full", permanent=False)
 
-    monkeypatch.setattr(sending, "_smtp_dot", refuse)
-    sending.campaign_send_next_batch(campaign_id=campaign.pk)
+    monkeypatch.setattr(smtp, "smtp_dot", refuse)
+    batch.campaign_send_next_batch(campaign_id=campaign.pk)
     row = CampaignMessage.objects.get(campaign=campaign)
     assert (row.status, row.attempts, row.sent_at) == ("pending", 1, None)
 
-    monkeypatch.setattr(sending, "_smtp_dot", real_end)
+    monkeypatch.setattr(smtp, "smtp_dot", real_end)
     run(campaign)
     assert len(smtp_settings.wait_for(person.user.email)) == 1
 
@@ -501,9 +500,9 @@ def test_send_queries_do_not_grow_with_the_batch(manager, smtp_settings, setting
         people = advocates(size, tag=str(size))
         kinds.referral_links([a.pk for a in people])  # links exist, as they do for members
         campaign = make_campaign(name=f"size {size}")
-        total = sending.campaign_start(campaign=campaign, actor=manager)
+        total = campaign_services.campaign_start(campaign=campaign, actor=manager)
         with CaptureQueriesContext(connection) as queries:
-            result = sending.campaign_send_next_batch(campaign_id=campaign.pk)
+            result = batch.campaign_send_next_batch(campaign_id=campaign.pk)
         assert result.sent == total
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
@@ -513,19 +512,19 @@ def test_a_group_is_handed_over_in_one_commit(manager, smtp_settings, settings, 
     settings.CAMPAIGN_SMTP_CONNECTIONS = 5
     people = advocates(12)
     campaign = make_campaign()
-    sending.campaign_start(campaign=campaign, actor=manager)
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
     calls = []
-    real = sending._mark_sent
+    real = claim.mark_sent
 
     def spy(message_ids, claimed_at):
         calls.append(len(message_ids))
         return real(message_ids, claimed_at)
 
-    monkeypatch.setattr(sending, "_mark_sent", spy)
+    monkeypatch.setattr(claim, "mark_sent", spy)
     assert run(campaign) == 12
     assert calls == [5, 5, 2]
     assert len(smtp_settings.wait_for(people[-1].user.email)) == 1
-    assert sending.campaign_progress(campaign.pk)["sent"] == 12
+    assert selectors.campaign_progress(campaign.pk)["sent"] == 12
 
 
 def test_a_worker_dying_after_the_hand_over_never_sends_twice(
@@ -536,7 +535,7 @@ def test_a_worker_dying_after_the_hand_over_never_sends_twice(
     settings.CAMPAIGN_CLAIM_STALE_SECONDS = 60
     advocates(3)
     campaign = make_campaign()
-    sending.campaign_start(campaign=campaign, actor=manager)
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
 
     class Killed(BaseException):
         pass
@@ -546,15 +545,15 @@ def test_a_worker_dying_after_the_hand_over_never_sends_twice(
         raise Killed
 
     with monkeypatch.context() as patched:
-        patched.setattr(sending, "_smtp_dot", die)
+        patched.setattr(smtp, "smtp_dot", die)
         with pytest.raises(Killed):
-            sending.campaign_send_next_batch(campaign_id=campaign.pk)
+            batch.campaign_send_next_batch(campaign_id=campaign.pk)
     CampaignMessage.objects.update(claimed_at=timezone.now() - timedelta(minutes=5))
 
     assert run(campaign) == 0  # handed over: nobody claims them again
-    assert sending.campaign_dispatch()["finished"] == 1
+    assert campaign_services.campaign_dispatch()["finished"] == 1
     rows = CampaignMessage.objects.filter(campaign=campaign)
-    assert {(row.status, row.error) for row in rows} == {("sent", sending.IN_DOUBT)}
+    assert {(row.status, row.error) for row in rows} == {("sent", claim.IN_DOUBT)}
     import time
 
     time.sleep(0.2)
@@ -570,13 +569,13 @@ def test_the_batch_rendering_is_the_per_message_rendering(manager, monkeypatch) 
         body="Hi {{ first_name }} <b>&</b>\n\nShare {{ referral_link }} or read "
         "https://example.org/a?b=1&c=2.\n\nBye {{ unsubscribe_link }}"
     )
-    sending.campaign_start(campaign=campaign, actor=manager)
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
     program = ProgramSettings.load()
     messages = list(CampaignMessage.objects.filter(campaign=campaign).select_related("campaign"))
-    prepared = sending.prepare_batch(campaign=campaign, messages=messages, program=program)
+    prepared = render.prepare_batch(campaign=campaign, messages=messages, program=program)
     for message in messages:
-        alone = sending.render_message(campaign=campaign, message=message, program=program)
-        batched = sending.render_message(
+        alone = render.render_message(campaign=campaign, message=message, program=program)
+        batched = render.render_message(
             campaign=campaign, message=message, program=program, prepared=prepared
         )
         assert batched == alone
@@ -588,8 +587,8 @@ def test_links_joined_around_the_token_are_what_reverse_gives() -> None:
     from django.conf import settings as django_settings
     from django.urls import reverse
 
-    token = sending.token_make("click", 123, "https://example.org/x?y=1")
-    assert sending.click_url(123, "https://example.org/x?y=1") == (
+    token = tracking.token_make("click", 123, "https://example.org/x?y=1")
+    assert tracking.click_url(123, "https://example.org/x?y=1") == (
         django_settings.SITE_URL + reverse("campaigns:track_click", kwargs={"token": token})
     )
 
@@ -611,7 +610,7 @@ def test_the_smtp_bytes_carry_what_djangos_message_carries(subject) -> None:
         headers={"Message-ID": "<m@vouch>", "List-Unsubscribe": "<https://x/u/t/>"},
     )
     email.attach_alternative("<p>Héllo " + "b" * 1500 + "</p>\n<p>.dot</p>", "text/html")
-    raw = sending.email_bytes(email)
+    raw = render.email_bytes(email)
     assert b"\n" not in raw.replace(b"\r\n", b"")  # CRLF only
     assert max(len(line) for line in raw.split(b"\r\n")) <= 998
     ours = message_from_bytes(raw, policy=policy.default)
@@ -629,7 +628,7 @@ def test_a_failed_batch_lookup_falls_back_to_one_message_at_a_time(manager, monk
 
     people = advocates(3)
     campaign = make_campaign()
-    sending.campaign_start(campaign=campaign, actor=manager)
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
 
     def broken(messages):
         raise RuntimeError("database hiccup")

@@ -9,8 +9,10 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from campaigns import sending
+from campaigns import selectors
 from campaigns.models import CampaignMessage, Suppression
+from campaigns.sending import tracking
+from campaigns.services import campaigns as campaign_services
 from tests import factories
 from tests.campaigns.test_sending import make_campaign, run
 
@@ -26,7 +28,7 @@ def sent(manager) -> tuple:
         body="Hi {{ first_name }},\n\nRead https://example.org/guide?a=1&b=2 and share "
         "{{ referral_link }}.\n\nBye: {{ unsubscribe_link }}"
     )
-    sending.campaign_start(campaign=campaign, actor=manager)
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
     run(campaign)
     message = CampaignMessage.objects.get(campaign=campaign, advocate=ada)
     email = next(m for m in mail.outbox if m.to == ["ada@example.com"])
@@ -63,7 +65,7 @@ def test_unsubscribe_link_confirms_on_get_and_unsubscribes_on_post(sent) -> None
     client.post(_path(link))  # twice: still one suppression, the first time kept
     message.refresh_from_db()
     assert (Suppression.objects.count(), message.unsubscribed_at) == (1, first)
-    assert sending.campaign_progress(campaign.pk)["unsubscribed"] == 1
+    assert selectors.campaign_progress(campaign.pk)["unsubscribed"] == 1
 
 
 def test_one_click_post_from_a_mail_provider_needs_no_csrf_token(sent) -> None:
@@ -77,23 +79,23 @@ def test_one_click_post_from_a_mail_provider_needs_no_csrf_token(sent) -> None:
 
 def test_the_next_campaign_skips_an_unsubscribed_address(sent, manager) -> None:
     _, message, _ = sent
-    sending.message_unsubscribe(message_id=message.pk)
+    campaign_services.message_unsubscribe(message_id=message.pk)
     mail.outbox.clear()
     later = make_campaign(name="Later")
-    sending.campaign_start(campaign=later, actor=manager)
+    campaign_services.campaign_start(campaign=later, actor=manager)
     run(later)
     assert [m.to for m in mail.outbox] == [["bob@example.com"]]
-    assert sending.campaign_progress(later.pk)["skipped_unsubscribed"] == 1
+    assert selectors.campaign_progress(later.pk)["skipped_unsubscribed"] == 1
 
 
 @pytest.mark.parametrize("mangle", ["tampered", "truncated", "other-salt"])
 def test_a_forged_unsubscribe_token_is_refused_and_changes_nothing(sent, mangle) -> None:
     _, message, _ = sent
-    token = sending.token_make("unsubscribe", message.pk)
+    token = tracking.token_make("unsubscribe", message.pk)
     token = {
         "tampered": token[:-2] + ("AA" if not token.endswith("AA") else "BB"),
         "truncated": token[: len(token) // 2],
-        "other-salt": sending.token_make("open", message.pk),
+        "other-salt": tracking.token_make("open", message.pk),
     }[mangle]
     url = reverse("campaigns:unsubscribe", kwargs={"token": token})
     for method in ("get", "post"):
@@ -136,7 +138,7 @@ def test_click_redirects_to_the_signed_url_and_records_the_first_click(sent) -> 
     Client().get(_path(tracked[0].replace("&amp;", "&")))
     message.refresh_from_db()
     assert message.clicked_at == first
-    progress = sending.campaign_progress(campaign.pk)
+    progress = selectors.campaign_progress(campaign.pk)
     assert (progress["opened"], progress["clicked"]) == (1, 1)
     # The plain-text version carries tracked links as well.
     assert "/e/c/" in email.body
@@ -145,15 +147,15 @@ def test_click_redirects_to_the_signed_url_and_records_the_first_click(sent) -> 
 
 def test_a_click_token_cannot_be_pointed_somewhere_else(sent) -> None:
     _, message, _ = sent
-    good = sending.token_make("click", message.pk, "https://example.org/guide")
+    good = tracking.token_make("click", message.pk, "https://example.org/guide")
     _payload, _, signature = good.rpartition(":")
-    evil = sending.token_make("click", message.pk, "https://evil.example/")
+    evil = tracking.token_make("click", message.pk, "https://evil.example/")
     forged = evil.rpartition(":")[0] + ":" + signature  # another payload, the old signature
-    for token in (forged, "not-a-token", sending.token_make("open", message.pk)):
+    for token in (forged, "not-a-token", tracking.token_make("open", message.pk)):
         response = Client().get(reverse("campaigns:track_click", kwargs={"token": token}))
         assert response.status_code == 400
     # Only http(s): a signed javascript: URL (never produced by us) is refused anyway.
-    script = sending.token_make("click", message.pk, "javascript:alert(1)")
+    script = tracking.token_make("click", message.pk, "javascript:alert(1)")
     response = Client().get(reverse("campaigns:track_click", kwargs={"token": script}))
     assert response.status_code == 400
     message.refresh_from_db()

@@ -12,8 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from advocates.models import Advocate
-from campaigns import kinds_services, triggers
+from campaigns import tasks
 from campaigns.models import Campaign, CampaignMessage, TriggerFire
+from campaigns.services import kinds as kinds_services
+from campaigns.services import triggers
 from challenges.models import LevelAchievement
 from referrals.models import Stage
 from tests import factories
@@ -59,7 +61,7 @@ def test_nps_promoter_fires_once_per_advocate_even_when_evaluated_twice(
     NPSResponseFactory(advocate=other_advocate, score=8)  # a passive: no
     NPSResponseFactory(advocate=advocate, score=9)  # a second promoter answer
 
-    with mock.patch("campaigns.sending.campaign_send_batch.delay") as delay:
+    with mock.patch("campaigns.tasks.campaign_send_batch.delay") as delay:
         with django_capture_on_commit_callbacks(execute=True):
             fired = triggers.trigger_evaluate_campaign(campaign_id=campaign.pk, now=_later())
         assert fired == 1
@@ -95,7 +97,7 @@ def test_events_before_the_start_and_after_the_stop_do_not_fire(advocate, other_
 def test_a_draft_trigger_campaign_never_fires(advocate):
     campaign = _trigger_campaign(Campaign.Trigger.NPS_PROMOTER, start=False)
     NPSResponseFactory(advocate=advocate, score=10)
-    assert triggers.triggers_evaluate() == 0
+    assert tasks.triggers_evaluate() == 0
     assert not campaign.messages.exists()
 
 
@@ -204,7 +206,7 @@ def test_concurrent_evaluations_fire_each_advocate_once():
     advocates = [factories.AdvocateFactory() for _ in range(5)]
     for advocate in advocates:
         NPSResponseFactory(advocate=advocate, score=10)
-    with mock.patch("campaigns.sending.campaign_send_batch.delay"):
+    with mock.patch("campaigns.tasks.campaign_send_batch.delay"):
         outcomes = run_at_once(
             lambda i: triggers.trigger_evaluate_campaign(campaign_id=campaign.pk, now=_later()),
             threads=6,

@@ -20,8 +20,8 @@ def _assert_escaped(html: str) -> None:
 
 
 def test_campaign_email_escapes_subject_body_names_and_program_name(advocate, manager) -> None:
-    from campaigns import sending
     from campaigns.models import Campaign, CampaignMessage
+    from campaigns.sending import render
     from core.models import ProgramSettings
 
     tried("email renders")
@@ -38,7 +38,7 @@ def test_campaign_email_escapes_subject_body_names_and_program_name(advocate, ma
     message = CampaignMessage.objects.create(
         campaign=campaign, advocate=advocate, email=advocate.user.email, first_name=PAYLOAD
     )
-    rendered = sending.render_message(campaign=campaign, message=message, program=program)
+    rendered = render.render_message(campaign=campaign, message=message, program=program)
     _assert_escaped(rendered.html)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered.html  # shown, as text
 

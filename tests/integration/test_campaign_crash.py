@@ -23,7 +23,8 @@ from django.utils import timezone
 
 from advocates.models import Advocate, User
 from campaigns.models import Campaign, CampaignMessage, Segment, Suppression
-from campaigns.sending import campaign_start, campaigns_dispatch_due
+from campaigns.services.campaigns import campaign_start
+from campaigns.tasks import campaigns_dispatch_due
 from core.models import ProgramSettings
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]

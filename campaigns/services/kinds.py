@@ -4,36 +4,42 @@ pairing, referral-drive sends from the hub, and trigger settings.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Count
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from advocates.models import Advocate, Product, Tag, User
+from campaigns.kinds import EDITABLE, REFERRAL_DRIVE_ACTIVE, kind_problems
 from campaigns.models import (
     Campaign,
     CampaignContact,
     CampaignMessage,
     CampaignProspect,
     CampaignReferral,
+    Suppression,
     TriggerWatermark,
 )
+from core.csv import CsvFileError, csv_read
+from core.models import ProgramSettings
+from references.matching import rank
+from referrals.models import Referral, Stage
+from referrals.services import referral_email_create
 
-CSV_MAX_ROWS = 5000
 CONTACT_COLUMNS = ("email", "first_name", "last_name", "company", "title")
 CONTACT_REQUIRED = ("email",)
 PROSPECT_COLUMNS = ("name", "email", "company", "industry", "title", "product")
 PROSPECT_REQUIRED = ("name", "email", "company")
-EDITABLE = (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED)
+Person = TypeVar("Person", CampaignContact, CampaignProspect)
 
 
 class KindError(Exception):
@@ -56,32 +62,16 @@ def _read_csv(
     check: Callable[[dict[str, str]], str | None],
     result: CsvImportResult,
 ) -> list[tuple[int, dict[str, str]]]:
-    """The valid rows (line, row) of an uploaded CSV; bad rows go to ``result.errors``."""
-    from core.csv import csv_upload_text
+    """The valid rows (line, row) of an uploaded CSV; bad rows go to ``result.errors``.
 
-    try:
-        text = csv_upload_text(file)
-    except ValueError as error:
-        result.errors.append((0, str(error)))
-        return []
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    A file-level problem (not UTF-8, a required column missing, too many rows, not CSV)
+    leaves that one message and no rows: nothing of such a file is imported.
+    """
     rows: list[tuple[int, dict[str, str]]] = []
     seen: set[str] = set()
     try:
-        header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
-        missing = [column for column in required if column not in header]
-        if missing:
-            result.errors.append(
-                (1, f"Missing column(s): {', '.join(missing)}. Expected: {','.join(columns)}.")
-            )
-            return []
-        reader.fieldnames = header
-        for number, raw in enumerate(reader, start=1):
-            if number > CSV_MAX_ROWS:
-                result.errors[:] = [(0, f"The file has more than {CSV_MAX_ROWS:,} rows: split it.")]
-                return []
-            line = reader.line_num
-            row = {column: (raw.get(column) or "").strip() for column in columns}
+        for csv_row in csv_read(file, columns=required):
+            row = {column: csv_row.cells.get(column, "") for column in columns}
             row["email"] = row["email"].lower()
             problem = None
             for column in required:
@@ -98,12 +88,12 @@ def _read_csv(
             if problem is None and row["email"] in seen:
                 problem = f"{row['email']} appears more than once in the file."
             if problem is not None:
-                result.errors.append((line, problem))
+                result.errors.append((csv_row.line, problem))
                 continue
             seen.add(row["email"])
-            rows.append((line, row))
-    except csv.Error as error:
-        result.errors.append((reader.line_num, f"The file is not a valid CSV ({error})."))
+            rows.append((csv_row.line, row))
+    except CsvFileError as error:
+        result.errors[:] = [(error.line, str(error))]
         return []
     if not rows and not result.errors:
         result.errors.append((0, "The file has no rows."))
@@ -176,9 +166,9 @@ def campaign_contacts_import(*, campaign: Campaign, file: UploadedFile) -> CsvIm
 def _add_people(
     *,
     campaign: Campaign,
-    rows: list,
-    model: type[CampaignContact] | type[CampaignProspect],
-    build: Callable[[dict], CampaignContact | CampaignProspect],
+    rows: list[tuple[int, dict[str, str]]],
+    model: type[Person],
+    build: Callable[[dict[str, str]], Person],
     result: CsvImportResult,
 ) -> CsvImportResult:
     """The valid rows of a contacts or prospects CSV, added in one transaction.
@@ -192,7 +182,7 @@ def _add_people(
     with transaction.atomic():
         Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
         existing = set(model.objects.filter(campaign=campaign).values_list("email", flat=True))
-        new = []
+        new: list[Person] = []
         for _line, row in rows:
             if row["email"] in members:
                 result.skipped_members += 1
@@ -208,11 +198,6 @@ def _add_people(
 def _sorted(result: CsvImportResult) -> CsvImportResult:
     result.errors.sort()
     return result
-
-
-def campaign_contact_remove(*, campaign: Campaign, contact_id: int) -> None:
-    _editable(campaign, Campaign.Kind.INVITATION)
-    CampaignContact.objects.filter(campaign=campaign, pk=contact_id).delete()
 
 
 # --- Reference drives -------------------------------------------------------------------
@@ -261,14 +246,9 @@ class _ProspectProfile:
     pk: int | None = None
 
 
-def _unreachable_advocates(now) -> set[int]:
+def _unreachable_advocates(now: datetime) -> set[int]:
     """Advocates this drive's email would skip (unsubscribed, or at the weekly cap): the
     prospect must not be introduced to someone who will never hear of them."""
-    from django.db.models import Count
-
-    from campaigns.models import Suppression
-    from core.models import ProgramSettings
-
     cap = ProgramSettings.load().fatigue_cap_per_week
     capped = (
         CampaignMessage.objects.filter(
@@ -303,8 +283,6 @@ def campaign_prospects_pair(*, campaign: Campaign, max_per_advocate: int = 1) ->
     email would skip (unsubscribed, at the weekly campaign cap) are left out. Prospects are taken
     in import order, each getting its best remaining match; pairing again redoes it all.
     """
-    from references.matching import rank
-
     _editable(campaign, Campaign.Kind.REFERENCE_DRIVE)
     if not 1 <= max_per_advocate <= 10:
         raise KindError("Choose between 1 and 10 prospects per advocate.")
@@ -332,7 +310,9 @@ def campaign_prospects_pair(*, campaign: Campaign, max_per_advocate: int = 1) ->
                 topics=Tag.objects.none(),
             )
             chosen = None
-            for match in rank(profile, limit=10 + sum(uses.values()), now=now):
+            # rank() reads only the request fields a _ProspectProfile carries.
+            matches = rank(profile, limit=10 + sum(uses.values()), now=now)  # type: ignore[arg-type]
+            for match in matches:
                 if match.advocate.pk in unreachable:
                     continue
                 used = uses.get(match.advocate.pk, 0)
@@ -358,14 +338,7 @@ def campaign_prospects_pair(*, campaign: Campaign, max_per_advocate: int = 1) ->
     return result
 
 
-def campaign_prospect_remove(*, campaign: Campaign, prospect_id: int) -> None:
-    _editable(campaign, Campaign.Kind.REFERENCE_DRIVE)
-    CampaignProspect.objects.filter(campaign=campaign, pk=prospect_id).delete()
-
-
 # --- Referral drives: the advocate's one-click send from the hub ------------------------
-
-REFERRAL_DRIVE_ACTIVE = (Campaign.Status.SENDING, Campaign.Status.SENT)
 
 
 def campaign_referral_send(
@@ -376,16 +349,13 @@ def campaign_referral_send(
     referred_email: str,
     referred_company: str = "",
     body: str,
-):
+) -> Referral:
     """Send the drive's (edited) message to a colleague as an email referral.
 
     The referral is the referrals app's own (method email, the advocate's, routed and
     checked as any other) and the campaign is credited with it. Only an advocate who
     received the drive may use it. Raises KindError or referrals' ReferralError.
     """
-    from referrals.models import Stage
-    from referrals.services import referral_email_create
-
     campaign = Campaign.objects.filter(
         pk=campaign_id,
         kind=Campaign.Kind.REFERRAL_DRIVE,
@@ -442,8 +412,6 @@ def campaign_trigger_set(
 
 def campaign_trigger_start(*, campaign_id: int) -> Campaign:
     """Start listening: the trigger fires for events from now on (status "sending")."""
-    from campaigns.kinds import kind_problems
-
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
         if not campaign.trigger:

@@ -1,15 +1,142 @@
-"""The segment editor's form: a typed filter over advocates."""
+"""The campaigns app's forms: compose a campaign, edit a segment's filter, the kinds'
+uploads, pairing and trigger settings, and the hub's referral-drive send."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils import timezone
 
 from advocates.models import Advocate, Company, Product, Tag
 from advocates.selectors import industries as advocate_industries
+from campaigns import kinds, placeholders
+from campaigns.models import Campaign, Segment
 from campaigns.segments import NPS_BANDS, SegmentFilterError, SegmentFilters
+from challenges.models import Challenge, Level
+
+# --- Compose a campaign ---------------------------------------------------------------
+
+SEND_CHOICES = [
+    ("draft", "Save as a draft"),
+    ("now", "Send now"),
+    ("schedule", "Schedule for later"),
+]
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class CampaignForm(forms.ModelForm):
+    send = forms.ChoiceField(
+        label="When", choices=SEND_CHOICES, initial="draft", widget=forms.RadioSelect
+    )
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "name",
+            "kind",
+            "segment",
+            "challenge",
+            "subject",
+            "body",
+            "suggested_message",
+            "scheduled_at",
+        ]
+        labels = {
+            "segment": "Send to segment",
+            "challenge": "Challenge to announce",
+            "suggested_message": "Suggested referral message",
+            "scheduled_at": "Send at",
+        }
+        help_texts = {
+            "kind": "What the campaign asks for.",
+            "challenge": "Challenge announcements only.",
+            "suggested_message": "Referral drives only: the message advocates can edit and "
+            "send to a colleague from their hub in one click.",
+            "scheduled_at": "Only when scheduling (server time, UTC).",
+        }
+        widgets = {
+            "body": forms.Textarea(attrs={"rows": 12}),
+            "suggested_message": forms.Textarea(attrs={"rows": 5}),
+            "scheduled_at": DateTimeInput(),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["segment"]).queryset = Segment.objects.order_by(
+            "name", "id"
+        )
+        cast(forms.ModelChoiceField, self.fields["challenge"]).queryset = Challenge.objects.filter(
+            status=Challenge.Status.PUBLISHED
+        ).order_by("title", "id")
+        kind = self.data.get("kind") or self.initial.get("kind") or Campaign.Kind.CHALLENGE
+        allowed = ", ".join(
+            f"{{{{ {name} }}}}" for name in sorted(placeholders.allowed_placeholders(kind))
+        )
+        self.fields["body"].help_text = (
+            f"Plain text; a blank line starts a paragraph and links become clickable. "
+            f"Placeholders: {allowed}. An unsubscribe link is added to every email."
+        )
+        self.fields["subject"].help_text = "Placeholders work here too, e.g. {{ first_name }}."
+        if self.instance.pk and self.instance.status == Campaign.Status.SCHEDULED:
+            self.initial.setdefault("send", "schedule")
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        kind = data.get("kind") or Campaign.Kind.CHALLENGE
+        for name in ("subject", "body", "suggested_message"):
+            errors = placeholders.placeholder_errors(data.get(name, "") or "", kind=kind)
+            if errors:
+                self.add_error(name, errors)
+        if not self.errors:
+            for problem in kinds.kind_problems(
+                kind=kind,
+                body=data.get("body", ""),
+                subject=data.get("subject", ""),
+                challenge=data.get("challenge"),
+            ):
+                field = "challenge" if "challenge" in problem.lower() else "body"
+                self.add_error(field, problem)
+        send = data.get("send")
+        if kind != Campaign.Kind.CHALLENGE:
+            data["challenge"] = None
+        if (
+            send in ("now", "schedule")
+            and kind
+            in (
+                Campaign.Kind.CHALLENGE,
+                Campaign.Kind.REFERRAL_DRIVE,
+            )
+            and not data.get("segment")
+        ):
+            self.add_error("segment", "Choose who gets this campaign.")
+        if send == "schedule":
+            at = data.get("scheduled_at")
+            if at is None:
+                self.add_error("scheduled_at", "Give the date and time to send at.")
+            elif at <= timezone.now():
+                self.add_error("scheduled_at", "Pick a time in the future.")
+        elif "scheduled_at" in data:
+            data["scheduled_at"] = None
+        return data
+
+    def clean_suggested_message(self) -> str:
+        value = self.cleaned_data.get("suggested_message", "")
+        if len(value) > 5000:
+            raise ValidationError("Keep it under 5,000 characters.")
+        return value
+
+
+# --- Segments -------------------------------------------------------------------------
 
 YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
 MAX_COMPANIES = 200
@@ -53,9 +180,9 @@ class SegmentFilterForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    level = forms.ModelChoiceField(
+    level: forms.ModelChoiceField[Level] = forms.ModelChoiceField(
         label="Level at least",
-        queryset=None,
+        queryset=Level.objects.order_by("threshold"),
         required=False,
         empty_label="Any level",
     )
@@ -91,13 +218,12 @@ class SegmentFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from challenges.models import Level
-
-        self.fields["level"].queryset = Level.objects.order_by("threshold")
         # The advocate's own industry (what the filter reads); ~20 distinct values, read
         # through the industry index (advocates.selectors.industries).
         industries = sorted(advocate_industries())
-        self.fields["industries"].choices = [(name, name) for name in industries]
+        cast(forms.ChoiceField, self.fields["industries"]).choices = [
+            (name, name) for name in industries
+        ]
         self._company_ids: tuple[int, ...] = ()
 
     @classmethod
@@ -159,7 +285,8 @@ class SegmentFilterForm(forms.Form):
     spec: SegmentFilters | None = None
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if set(self.errors) - self.NOT_FILTER:
             return data
         try:
@@ -194,3 +321,55 @@ class SegmentForm(SegmentFilterForm):
     description = forms.CharField(max_length=300, required=False)
 
     field_order = ["name", "description"]
+
+
+# --- Campaign kinds ----------------------------------------------------------------------
+
+
+class CsvUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+
+class PairForm(forms.Form):
+    max_per_advocate = forms.IntegerField(
+        label="Prospects per advocate, at most",
+        min_value=1,
+        max_value=10,
+        initial=1,
+        help_text="Each advocate also keeps within their own reference-call cap.",
+    )
+
+
+class TriggerForm(forms.Form):
+    trigger = forms.ChoiceField(choices=Campaign.Trigger.choices, required=False)
+    trigger_level: forms.ModelChoiceField[Level] = forms.ModelChoiceField(
+        label="Level",
+        queryset=Level.objects.order_by("threshold"),
+        required=False,
+        empty_label="Choose a level",
+    )
+    trigger_inactive_days = forms.IntegerField(
+        label="Days without activity", min_value=1, max_value=730, required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        trigger = data.get("trigger")
+        if trigger == Campaign.Trigger.LEVEL_REACHED and not data.get("trigger_level"):
+            self.add_error("trigger_level", "Choose the level that fires the campaign.")
+        if trigger == Campaign.Trigger.INACTIVE and not data.get("trigger_inactive_days"):
+            self.add_error("trigger_inactive_days", "Say after how many days.")
+        return data
+
+
+class DriveReferralForm(forms.Form):
+    referred_name = forms.CharField(label="Colleague's name", max_length=200)
+    referred_email = forms.EmailField(label="Colleague's email")
+    referred_company = forms.CharField(label="Their company", max_length=200, required=False)
+    body = forms.CharField(
+        label="Message", max_length=5000, widget=forms.Textarea(attrs={"rows": 8})
+    )

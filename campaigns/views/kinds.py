@@ -6,16 +6,21 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from advocates.http import AuthenticatedHttpRequest
 from advocates.selectors import advocate_for_user
-from campaigns import kinds_services as services
-from campaigns.kinds_forms import CsvUploadForm, DriveReferralForm, PairForm, TriggerForm
-from campaigns.models import Campaign, CampaignContact, CampaignProspect
+from campaigns import selectors
+from campaigns.forms import CsvUploadForm, DriveReferralForm, PairForm, TriggerForm
+from campaigns.kinds import EDITABLE, REFERRAL_DRIVE_ACTIVE
+from campaigns.models import Campaign, CampaignContact
+from campaigns.selectors import referral_drives_context
+from campaigns.services import kinds as services
 from core.roles import advocate_required, manager_required
+from referrals.models import Stage
+from referrals.services import ReferralError
 
 PAGE_SIZE = 50
 
@@ -32,7 +37,7 @@ def _campaign(pk: int, kind: str | None = None) -> Campaign:
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def contacts(request: HttpRequest, pk: int) -> HttpResponse:
+def contacts(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign(pk, Campaign.Kind.INVITATION)
     form = CsvUploadForm(request.POST or None, request.FILES or None)
     report = None
@@ -55,7 +60,7 @@ def contacts(request: HttpRequest, pk: int) -> HttpResponse:
             "report": report,
             "page": page,
             "columns": ",".join(services.CONTACT_COLUMNS),
-            "editable": campaign.status in services.EDITABLE,
+            "editable": campaign.status in EDITABLE,
         },
     )
 
@@ -65,7 +70,7 @@ def contacts(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def prospects(request: HttpRequest, pk: int) -> HttpResponse:
+def prospects(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign(pk, Campaign.Kind.REFERENCE_DRIVE)
     action = request.POST.get("action", "")
     form = CsvUploadForm(
@@ -85,16 +90,10 @@ def prospects(request: HttpRequest, pk: int) -> HttpResponse:
             )
     except services.KindError as error:
         (pair_form if action == "pair" else form).add_error(None, str(error))
-    prospects_qs = CampaignProspect.objects.filter(campaign=campaign)
-    counts = prospects_qs.aggregate(
-        total=Count("id"),
-        paired=Count("id", filter=Q(advocate__isnull=False)),
-        advocates=Count("advocate", distinct=True),
+    counts = selectors.campaign_prospects_counts(campaign)
+    page = Paginator(selectors.campaign_prospects(campaign), PAGE_SIZE).get_page(
+        request.GET.get("page")
     )
-    page = Paginator(
-        prospects_qs.select_related("advocate__user", "advocate__company").order_by("id"),
-        PAGE_SIZE,
-    ).get_page(request.GET.get("page"))
     return render(
         request,
         "campaigns/kinds_prospects.html",
@@ -107,7 +106,7 @@ def prospects(request: HttpRequest, pk: int) -> HttpResponse:
             "counts": counts,
             "page": page,
             "columns": ",".join(services.PROSPECT_COLUMNS),
-            "editable": campaign.status in services.EDITABLE,
+            "editable": campaign.status in EDITABLE,
         },
     )
 
@@ -117,7 +116,7 @@ def prospects(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def trigger(request: HttpRequest, pk: int) -> HttpResponse:
+def trigger(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign(pk)
     action = request.POST.get("action", "save")
     form = TriggerForm(
@@ -157,8 +156,8 @@ def trigger(request: HttpRequest, pk: int) -> HttpResponse:
             "campaign": campaign,
             "form": form,
             "fired": campaign.fires.count(),
-            "editable": campaign.status in services.EDITABLE,
-            "running": campaign.trigger and campaign.status in services.REFERRAL_DRIVE_ACTIVE,
+            "editable": campaign.status in EDITABLE,
+            "running": campaign.trigger and campaign.status in REFERRAL_DRIVE_ACTIVE,
         },
     )
 
@@ -171,12 +170,8 @@ def trigger(request: HttpRequest, pk: int) -> HttpResponse:
 
 @advocate_required
 @require_POST
-def drive_refer(request: HttpRequest, pk: int) -> HttpResponse:
+def drive_refer(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """One click in the hub's "Your referral drives" panel: the edited message goes out."""
-    from campaigns.templatetags.campaigns_tags import drives_context
-    from referrals.models import Stage
-    from referrals.services import ReferralError
-
     advocate = advocate_for_user(request.user)
     # Only a drive this advocate received exists for them.
     get_object_or_404(
@@ -202,9 +197,9 @@ def drive_refer(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 notice = f"Your email to {referral.referred_name} is on its way. Thank you!"
     else:
-        error = " ".join(e for errors in form.errors.values() for e in errors)
+        error = " ".join(str(e) for errors in form.errors.values() for e in errors)
     if request.htmx:
-        context = drives_context(advocate) | {
+        context = referral_drives_context(advocate) | {
             "sent_drive": pk,
             "error": error,
             "notice": notice,

@@ -2,40 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from campaigns.forms_segments import SegmentFilterForm, SegmentForm
+from advocates.http import AuthenticatedHttpRequest
+from campaigns import selectors
+from campaigns.forms import SegmentFilterForm, SegmentForm
 from campaigns.models import Segment
 from campaigns.segments import (
     LIST_COUNT_SECONDS,
     SegmentFilterError,
     SegmentFilters,
-    SegmentInUse,
     segment_advocates,
-    segment_delete,
     segment_describe,
-    segment_save,
     segments_count_recent,
 )
+from campaigns.services.segments import SegmentInUse, segment_delete, segment_save
 from core.csv import stream_csv
 from core.roles import manager_required
 
 LIST_PAGE_SIZE = 25
 MEMBERS_PAGE_SIZE = 25
-EXPORT_CHUNK = 2000
 
 
 @require_GET
 @manager_required
-def segment_list(request: HttpRequest) -> HttpResponse:
+def segment_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(Segment.objects.order_by("name", "id"), LIST_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -49,7 +45,7 @@ def segment_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _editor(request: HttpRequest, segment: Segment | None) -> HttpResponse:
+def _editor(request: AuthenticatedHttpRequest, segment: Segment | None) -> HttpResponse:
     """Create and edit: GET shows the form; GET with ``count`` (the "Count" button, or
     htmx on every change) counts the members of the filter as typed; POST saves."""
     counting = request.method == "GET" and ("count" in request.GET or bool(request.htmx))
@@ -80,7 +76,8 @@ def _editor(request: HttpRequest, segment: Segment | None) -> HttpResponse:
     else:
         form = SegmentForm()
 
-    if request.method == "POST" and form.is_valid():
+    # A valid form has its filter parsed (``spec``).
+    if request.method == "POST" and form.is_valid() and form.spec is not None:
         try:
             saved = segment_save(
                 name=form.cleaned_data["name"],
@@ -104,31 +101,25 @@ def _editor(request: HttpRequest, segment: Segment | None) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @manager_required
-def segment_create(request: HttpRequest) -> HttpResponse:
+def segment_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _editor(request, None)
 
 
 @require_http_methods(["GET", "POST"])
 @manager_required
-def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def segment_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _editor(request, get_object_or_404(Segment, pk=pk))
-
-
-def _members(segment: Segment) -> Any:
-    return (
-        segment_advocates(segment.filters)
-        .select_related("user", "company")
-        .order_by("user__last_name", "user__first_name", "pk")
-    )
 
 
 @require_GET
 @manager_required
-def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def segment_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     segment = get_object_or_404(Segment, pk=pk)
     try:
         describe = segment_describe(segment.filters)
-        page = Paginator(_members(segment), MEMBERS_PAGE_SIZE).get_page(request.GET.get("page"))
+        page = Paginator(selectors.segment_members(segment), MEMBERS_PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
     except SegmentFilterError as error:
         messages.error(request, f"This segment's filter cannot be read ({error}). Edit it.")
         return redirect("campaigns:segment_edit", pk=segment.pk)
@@ -140,7 +131,7 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @manager_required
-def segment_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+def segment_delete_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     segment = get_object_or_404(Segment, pk=pk)
     campaigns = list(segment.campaigns.order_by("-created_at")[:5])
     if request.method == "POST":
@@ -156,55 +147,11 @@ def segment_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-EXPORT_HEADER = [
-    "id",
-    "first_name",
-    "last_name",
-    "email",
-    "company",
-    "title",
-    "seniority",
-    "industry",
-    "lifetime_points",
-    "nps",
-    "ams",
-    "ams_private",
-    "ams_public",
-    "last_active_at",
-    "reference_opt_in",
-]
-
-
-def _export_rows(segment: Segment) -> Iterator[list[Any]]:
-    queryset = (
-        segment_advocates(segment.filters)
-        .order_by("pk")
-        .values_list(
-            "pk",
-            "user__first_name",
-            "user__last_name",
-            "user__email",
-            "company__name",
-            "title",
-            "seniority",
-            "industry",
-            "lifetime_points",
-            "nps_score",
-            "ams",
-            "ams_private",
-            "ams_public",
-            "last_active_at",
-            "reference_opt_in",
-        )
-    )
-    # A server-side cursor on PostgreSQL: rows arrive EXPORT_CHUNK at a time.
-    for row in queryset.iterator(chunk_size=EXPORT_CHUNK):
-        yield list(row)
-
-
 @require_GET
 @manager_required
-def segment_export(request: HttpRequest, pk: int) -> StreamingHttpResponse | HttpResponse:
+def segment_export(
+    request: AuthenticatedHttpRequest, pk: int
+) -> StreamingHttpResponse | HttpResponse:
     segment = get_object_or_404(Segment, pk=pk)
     try:
         SegmentFilters.from_dict(segment.filters)
@@ -212,4 +159,8 @@ def segment_export(request: HttpRequest, pk: int) -> StreamingHttpResponse | Htt
         messages.error(request, f"This segment's filter cannot be read ({error}). Edit it.")
         return redirect("campaigns:segment_edit", pk=segment.pk)
     stamp = timezone.localdate().isoformat()
-    return stream_csv(EXPORT_HEADER, _export_rows(segment), f"segment-{segment.pk}-{stamp}.csv")
+    return stream_csv(
+        selectors.SEGMENT_EXPORT_HEADER,
+        selectors.segment_export_rows(segment),
+        f"segment-{segment.pk}-{stamp}.csv",
+    )

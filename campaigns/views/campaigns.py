@@ -9,78 +9,57 @@ from __future__ import annotations
 
 import base64
 from itertools import islice
+from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from campaigns import sending
-from campaigns.campaign_forms import CampaignForm
+from advocates.http import AuthenticatedHttpRequest
+from campaigns import segments, selectors
+from campaigns.forms import CampaignForm
+from campaigns.kinds import EDITABLE
 from campaigns.models import Campaign, CampaignMessage
+from campaigns.sending.render import render_message
+from campaigns.sending.tracking import token_read
+from campaigns.services import campaigns as campaign_services
 from core.models import ProgramSettings
 from core.roles import manager_required, public
 
 PAGE_SIZE = 25
 PREVIEW_CHOICES = 25
-EDITABLE = (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED)
 # A transparent 1×1 GIF.
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
 
-def _campaigns_listed():
-    S = CampaignMessage.Status
-    return (
-        Campaign.objects.select_related("segment")
-        .annotate(
-            n_total=Count("messages"),
-            n_sent=Count("messages", filter=Q(messages__status=S.SENT)),
-            n_skipped=Count("messages", filter=Q(messages__status=S.SKIPPED)),
-            n_failed=Count("messages", filter=Q(messages__status=S.FAILED)),
-            n_opened=Count("messages", filter=Q(messages__opened_at__isnull=False)),
-            n_clicked=Count("messages", filter=Q(messages__clicked_at__isnull=False)),
-        )
-        .order_by("-created_at", "-id")
-    )
-
-
 @manager_required
 @require_GET
-def campaign_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(_campaigns_listed(), PAGE_SIZE).get_page(request.GET.get("page"))
+def campaign_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    page = Paginator(selectors.campaigns_listed(), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "campaigns/campaign_list.html", {"page": page})
 
 
-def _save(request: HttpRequest, form: CampaignForm, *, created: bool) -> HttpResponse | None:
-    """Save the form and act on "when"; None when the form must be shown again."""
+def _save(request: AuthenticatedHttpRequest, form: CampaignForm, *, created: bool) -> HttpResponse:
+    """Save the form and act on "when", then show the campaign's page."""
     campaign = form.save(commit=False)
     send = form.cleaned_data["send"]
     if created:
         campaign.created_by = request.user
     if campaign.status == Campaign.Status.SCHEDULED and send != "schedule":
         campaign.status = Campaign.Status.DRAFT
-    with transaction.atomic():
-        # The page was checked when it loaded; the scheduler may have started the
-        # campaign since. Saving then would put a sending campaign back to draft.
-        if not created and not (
-            Campaign.objects.select_for_update()
-            .filter(pk=campaign.pk, status__in=EDITABLE)
-            .exists()
-        ):
-            messages.error(request, "This campaign started meanwhile: it can no longer be edited.")
-            return redirect("campaigns:campaign_detail", pk=campaign.pk)
-        campaign.save()
+    if not campaign_services.campaign_save(campaign=campaign, created=created):
+        messages.error(request, "This campaign started meanwhile: it can no longer be edited.")
+        return redirect("campaigns:campaign_detail", pk=campaign.pk)
     try:
         if send == "now":
-            total = sending.campaign_start(campaign=campaign, actor=request.user)
+            total = campaign_services.campaign_start(campaign=campaign, actor=request.user)
             messages.success(request, f"Sending to {total} recipients.")
         elif send == "schedule":
-            sending.campaign_schedule(
+            campaign_services.campaign_schedule(
                 campaign=campaign, at=form.cleaned_data["scheduled_at"], actor=request.user
             )
             messages.success(
@@ -88,16 +67,18 @@ def _save(request: HttpRequest, form: CampaignForm, *, created: bool) -> HttpRes
             )
         else:
             messages.success(request, "Draft saved.")
-    except sending.CampaignStateError as error:
+    except campaign_services.CampaignStateError as error:
         messages.error(request, f"Saved as a draft, not sent: {error}")
     return redirect("campaigns:campaign_detail", pk=campaign.pk)
 
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def campaign_new(request: HttpRequest) -> HttpResponse:
+def campaign_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     kind = request.GET.get("kind")
-    initial = {"kind": kind if kind in Campaign.Kind.values else Campaign.Kind.REFERRAL_DRIVE}
+    initial: dict[str, Any] = {
+        "kind": kind if kind in Campaign.Kind.values else Campaign.Kind.REFERRAL_DRIVE
+    }
     segment = request.GET.get("segment")
     if segment and segment.isdigit():
         initial["segment"] = int(segment)
@@ -109,7 +90,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
     if campaign.status not in EDITABLE:
         messages.error(request, "A campaign that has started cannot be edited.")
@@ -127,8 +108,8 @@ def _preview_recipients(campaign: Campaign) -> list[CampaignMessage]:
             CampaignMessage.objects.filter(campaign=campaign).order_by("id")[:PREVIEW_CHOICES]
         )
     try:
-        rows = list(islice(sending._recipient_rows(campaign), PREVIEW_CHOICES))
-    except sending._segment_error():
+        rows = list(islice(selectors.campaign_recipient_rows(campaign), PREVIEW_CHOICES))
+    except segments.SegmentFilterError:
         return []  # a broken filter: start_problems says so, the page still shows
     return [
         CampaignMessage(
@@ -151,19 +132,21 @@ def _campaign(pk: int) -> Campaign:
 
 @manager_required
 @require_GET
-def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign(pk)
-    context = {"campaign": campaign, "progress": sending.campaign_progress(campaign.pk)}
+    context = {"campaign": campaign, "progress": selectors.campaign_progress(campaign.pk)}
     if request.htmx:
         return render(request, "campaigns/campaign_detail.html#progress", context)
     context["recipients"] = _preview_recipients(campaign)
-    context["problems"] = sending.start_problems(campaign) if campaign.status in EDITABLE else []
+    context["problems"] = (
+        campaign_services.start_problems(campaign) if campaign.status in EDITABLE else []
+    )
     return render(request, "campaigns/campaign_detail.html", context)
 
 
 @manager_required
 @require_GET
-def campaign_preview(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_preview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign(pk)
     recipients = _preview_recipients(campaign)
     chosen = request.GET.get("to", "").lower()
@@ -173,7 +156,7 @@ def campaign_preview(request: HttpRequest, pk: int) -> HttpResponse:
     rendered = None
     if message is not None:
         message.campaign = campaign
-        rendered = sending.render_message(
+        rendered = render_message(
             campaign=campaign, message=message, program=ProgramSettings.load(), track=False
         )
     context = {
@@ -187,45 +170,48 @@ def campaign_preview(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 _ACTIONS = {
-    "start": (sending.campaign_start, "Sending started."),
-    "pause": (sending.campaign_pause, "Paused: nothing more is sent until you resume."),
-    "resume": (sending.campaign_resume, "Sending resumed."),
-    "cancel": (sending.campaign_cancel, "Cancelled: the remaining recipients get nothing."),
+    "start": (campaign_services.campaign_start, "Sending started."),
+    "pause": (campaign_services.campaign_pause, "Paused: nothing more is sent until you resume."),
+    "resume": (campaign_services.campaign_resume, "Sending resumed."),
+    "cancel": (
+        campaign_services.campaign_cancel,
+        "Cancelled: the remaining recipients get nothing.",
+    ),
 }
 
 
-def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def _act(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
     campaign = _campaign(pk)
     service, done = _ACTIONS[action]
     try:
         service(campaign=campaign, actor=request.user)
         messages.success(request, done)
-    except sending.CampaignStateError as error:
+    except campaign_services.CampaignStateError as error:
         messages.error(request, str(error))
     return redirect("campaigns:campaign_detail", pk=campaign.pk)
 
 
 @manager_required
 @require_POST
-def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "start")
 
 
 @manager_required
 @require_POST
-def campaign_pause(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_pause(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "pause")
 
 
 @manager_required
 @require_POST
-def campaign_resume(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_resume(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "resume")
 
 
 @manager_required
 @require_POST
-def campaign_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "cancel")
 
 
@@ -242,7 +228,7 @@ def _invalid(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET: confirm (a link scanner's GET must not unsubscribe anyone); POST: unsubscribe."""
-    found = sending.token_read("unsubscribe", token)
+    found = token_read("unsubscribe", token)
     message = (
         CampaignMessage.objects.select_related("campaign").filter(pk=found[0]).first()
         if found
@@ -251,7 +237,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if message is None:
         return _invalid(request)
     if request.method == "POST":
-        sending.message_unsubscribe(message_id=message.pk)
+        campaign_services.message_unsubscribe(message_id=message.pk)
         return render(request, "campaigns/unsubscribed.html", {"message": message})
     return render(request, "campaigns/unsubscribe.html", {"message": message, "token": token})
 
@@ -260,10 +246,10 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 @require_GET
 def track_open(request: HttpRequest, token: str) -> HttpResponse:
-    found = sending.token_read("open", token)
+    found = token_read("open", token)
     if found is None:
         return HttpResponse("Not found", status=404, content_type="text/plain")
-    sending.message_opened(message_id=found[0])
+    campaign_services.message_opened(message_id=found[0])
     return HttpResponse(PIXEL, content_type="image/gif")
 
 
@@ -272,9 +258,9 @@ def track_open(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def track_click(request: HttpRequest, token: str) -> HttpResponse:
     """Record the click, then go to the URL signed in the token — and only there."""
-    found = sending.token_read("click", token)
+    found = token_read("click", token)
     if found is None or not found[1].startswith(("https://", "http://")):
         return _invalid(request)
-    if not sending.message_clicked(message_id=found[0]):
+    if not campaign_services.message_clicked(message_id=found[0]):
         return _invalid(request)
     return HttpResponseRedirect(found[1])

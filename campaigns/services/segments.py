@@ -1,0 +1,65 @@
+"""Saving and deleting segments (``campaigns.segments`` reads and validates filters)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import ProtectedError
+
+from advocates.models import User
+from campaigns.models import Campaign, Segment
+from campaigns.segments import SegmentFilterError, SegmentFilters
+
+
+class SegmentInUse(Exception):
+    """The segment is the audience of a campaign; the message names them."""
+
+
+def segment_save(
+    *,
+    name: str,
+    description: str = "",
+    filters: SegmentFilters,
+    by: User | None = None,
+    segment_id: int | None = None,
+) -> Segment:
+    """Create (``segment_id`` None) or update a segment with a validated filter."""
+    filters.validate()
+    name = name.strip()
+    if not name:
+        raise SegmentFilterError("Give the segment a name.")
+    with transaction.atomic():
+        if segment_id is None:
+            return Segment.objects.create(
+                name=name[:120],
+                description=description.strip()[:300],
+                filters=filters.to_dict(),
+                created_by=by,
+            )
+        segment = Segment.objects.select_for_update().get(pk=segment_id)
+        segment.name = name[:120]
+        segment.description = description.strip()[:300]
+        segment.filters = filters.to_dict()
+        segment.save(update_fields=["name", "description", "filters", "updated_at"])
+        return segment
+
+
+def segment_delete(*, segment_id: int) -> None:
+    """Delete a segment no campaign uses (SegmentInUse otherwise, nothing deleted)."""
+    with transaction.atomic():
+        segment = Segment.objects.select_for_update().filter(pk=segment_id).first()
+        if segment is None:
+            return
+        users = list(Campaign.objects.filter(segment=segment).values_list("name", flat=True)[:4])
+        if users:
+            shown = ", ".join(f"“{name}”" for name in users[:3])
+            more = " and others" if len(users) > 3 else ""
+            raise SegmentInUse(
+                f"This segment is the audience of {shown}{more}. "
+                "Choose another audience for those campaigns first."
+            )
+        try:
+            segment.delete()
+        except ProtectedError:  # a campaign picked it between the check and the delete
+            raise SegmentInUse(
+                "A campaign now uses this segment; choose another audience for it first."
+            ) from None

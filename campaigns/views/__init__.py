@@ -1,0 +1,1 @@
+"""The campaigns app's views: ``campaigns`` (compose, send, track), ``kinds``, ``segments``."""
