@@ -390,9 +390,12 @@ def test_rejecting_a_submission_asks_first(browser, browser_env) -> None:
             dialog.accept() if accept else dialog.dismiss()
 
         decisions: list[str] = []  # every POST the page sends (a decision)
-        page.on(
-            "request", lambda request: request.method == "POST" and decisions.append(request.url)
-        )
+
+        def record(request: Any) -> None:
+            if request.method == "POST":
+                decisions.append(request.url)
+
+        page.on("request", record)
 
         item.get_by_label("Reason for rejecting").fill("The link does not open.")
         page.once("dialog", lambda dialog: answer(dialog, False))

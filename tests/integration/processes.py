@@ -28,6 +28,8 @@ import requests
 from django.conf import settings
 from django.db import connection
 from django.test import Client
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 REDIS_SERVER = shutil.which("redis-server")
 
@@ -110,7 +112,7 @@ class RedisServer:
     def client(self) -> redis.Redis:
         # No retries: redis-py's default retries a refused connection for seconds, and
         # "not answering" is what start() and stop() wait on.
-        return redis.Redis(port=self.port, socket_connect_timeout=0.5, retry=None)
+        return redis.Redis(port=self.port, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
 
     def ping(self) -> bool:
         try:
