@@ -146,6 +146,7 @@ def main() -> None:
         try:
             wait_for_server(url, server)
             prefix = Path(tmp) / "locust"
+            result = Path(tmp) / "result.json"
             started = time.monotonic()
             subprocess.run(
                 [
@@ -154,10 +155,11 @@ def main() -> None:
                     "--stop-timeout", "15", "--host", url, "--csv", str(prefix),
                     "--only-summary", "--loglevel", "WARNING",
                 ],
-                env=env | {"VOUCH_LOAD_PLAN": str(plan)},
+                env=env | {"VOUCH_LOAD_PLAN": str(plan), "VOUCH_LOAD_RESULT": str(result)},
                 check=False,  # exit 1 when a request failed: the figures say how many
             )  # fmt: skip
             elapsed = time.monotonic() - started
+            counts = json.loads(result.read_text())  # final; the CSV may miss the last second
             with open(f"{prefix}_stats.csv", newline="") as stats_file:
                 total = {row["Name"]: row for row in csv.DictReader(stats_file)}["Aggregated"]
         finally:
@@ -169,8 +171,8 @@ def main() -> None:
                 "users": args.users,
                 "gunicorn": f"{args.workers} workers x {args.threads} threads",
                 "seconds": round(elapsed),
-                "requests": int(total["Request Count"]),
-                "failures": int(total["Failure Count"]),
+                "requests": counts["requests"],
+                "failures": counts["failures"],
                 "requests_per_s": round(float(total["Requests/s"]), 1),
                 "median_ms": float(total["Median Response Time"]),
                 "p95_ms": float(total["95%"]),

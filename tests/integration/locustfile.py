@@ -14,7 +14,9 @@ user to the sign-in page (a lost session would otherwise look like a 200).
 
 VOUCH_LOAD_REQUESTS (optional) ends the run once that many requests were answered (the
 users finish the task in hand); VOUCH_LOAD_THINK="MIN,MAX" sets each user's pause
-between tasks in seconds (default 0.5,2.0, a person's pace).
+between tasks in seconds (default 0.5,2.0, a person's pace); VOUCH_LOAD_RESULT names a
+JSON file for the final counts and errors (locust's CSV files are written every second
+or so, and may miss the last requests).
 """
 
 from __future__ import annotations
@@ -89,8 +91,11 @@ class Advocate(SignedIn):
             allow_redirects=False,
             catch_response=True,
         ) as response:
-            # 302: redeemed; 200: the form again saying why not (stock, points).
-            if response.status_code not in (200, 302):
+            # 302: redeemed; 200: the form again; 409: refused, the form again saying why
+            # (the stock or the points went between the form and the post).
+            if response.status_code in (200, 302, 409):
+                response.success()  # a 409 would count as a failure otherwise
+            else:
                 response.failure(f"HTTP {response.status_code}")
 
 
@@ -161,3 +166,20 @@ def _stop_after_enough_requests(environment: Environment, **_: object) -> None:
         if _answered == REQUESTS and environment.runner is not None:
             # From a greenlet of its own: quitting stops the user making this request.
             gevent.spawn(environment.runner.quit)
+
+
+@events.quitting.add_listener
+def _write_result(environment: Environment, **_: object) -> None:
+    path = os.environ.get("VOUCH_LOAD_RESULT")
+    if not path:
+        return
+    total = environment.stats.total
+    errors = [
+        f"{error['occurrences']} x {error['method']} {error['name']}: {error['error']}"
+        for error in environment.stats.serialize_errors().values()
+    ]
+    with open(path, "w") as result_file:
+        json.dump(
+            {"requests": total.num_requests, "failures": total.num_failures, "errors": errors},
+            result_file,
+        )
