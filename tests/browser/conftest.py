@@ -8,6 +8,7 @@ journeys cannot silently stop running there.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
@@ -147,14 +148,21 @@ def format_violations(violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+@functools.cache
+def axe_source() -> str:
+    return AXE.read_text() + "\n;0"
+
+
 def check_a11y(page: Any) -> list[dict[str, Any]]:
     """Run axe-core on the page; fail on any serious or critical violation.
 
     Returns the minor and moderate ones, which are reported but do not fail.
     """
     # Evaluated, not added as a <script> tag: the page's Content-Security-Policy blocks
-    # inline script, and Playwright's evaluate is not subject to it.
-    page.evaluate(AXE.read_text() + "\n;0")
+    # inline script, and Playwright's evaluate is not subject to it. Once per document:
+    # after an htmx swap the page still has it.
+    if page.evaluate("() => typeof axe === 'undefined'"):
+        page.evaluate(axe_source())
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     violations = result["violations"]
     blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]

@@ -9,8 +9,9 @@ POST action, a download, a redirect); a parameterised URL in neither fails the t
 
 Each role first sees its pages with an empty program (a fresh advocate with nothing,
 no challenges, no rewards): the empty states are pages too. Then one of each object is
-made and the pages that show one object are visited. Screenshots:
-``artifacts/screenshots/mobile/<role>/<width>/``.
+made and the pages that show one object are visited; a page whose state did not change
+since it was checked (same DOM, same width) is not checked again. A page with a problem
+is screenshotted in ``artifacts/screenshots/mobile/<role>/<width>/``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from playwright.sync_api import expect
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE, DESKTOP = 375, 1280
+AXE_SOURCE = AXE.read_text() + "\n;0"
 FOREIGN = ("allauth.",)
 # Names that are not pages to look at, with the reason (parameterised ones must be here
 # or in PAGE_KWARGS; parameterless ones answering 405 or non-HTML are skipped anyway).
@@ -244,6 +246,19 @@ def sign_in(page: Any, user: Any) -> None:
 # --- Visiting -----------------------------------------------------------------------------
 
 
+# The page as laid out, minus what differs between two responses of the same page (the
+# CSRF token, the CSP nonce): two visits with the same state need one check.
+STATE_JS = """() => {
+  const copy = document.documentElement.cloneNode(true);
+  for (const el of copy.querySelectorAll("[nonce]")) el.removeAttribute("nonce");
+  for (const el of copy.querySelectorAll("[hx-headers]")) el.removeAttribute("hx-headers");
+  for (const el of copy.querySelectorAll("input[name=csrfmiddlewaretoken]")) {
+    el.removeAttribute("value");
+  }
+  return copy.outerHTML;
+}"""
+
+
 class Visit:
     def __init__(self, browser: Any, base_url: str, role: str, width: int) -> None:
         self.role, self.width = role, width
@@ -263,6 +278,8 @@ class Visit:
         self.page = self.context.new_page()
         self.problems: list[str] = []
         self.seen: list[str] = []
+        self.is_page: dict[str, bool] = {}  # url -> answers with an HTML page
+        self.checked: dict[str, str] = {}  # url -> the state last checked
         self.page.on("pageerror", lambda error: self.problems.append(f"JS error: {error}"))
         self.page.on("console", self._console)
 
@@ -270,36 +287,52 @@ class Visit:
         if message.type == "error" and "Refused to" in message.text:
             self.problems.append(f"{self.page.url}: CSP: {message.text}")
 
-    def check(self, url: str, label: str) -> None:
+    def _answers_with_a_page(self, url: str) -> bool:
         # Asked first with the context's cookies: Chromium refuses to show an empty 405.
-        probe = self.page.request.get(url)
-        if probe.status == 405 or "text/html" not in probe.headers.get("content-type", ""):
+        # Whether a URL is a page depends on its view, not on the data: asked once.
+        if url not in self.is_page:
+            probe = self.page.request.get(url)
+            self.is_page[url] = probe.status != 405 and "text/html" in probe.headers.get(
+                "content-type", ""
+            )
+        return self.is_page[url]
+
+    def check(self, url: str, label: str) -> None:
+        if not self._answers_with_a_page(url):
             return  # an action or a download, not a page
         response = self.page.goto(url)
         self.page.wait_for_load_state("load")
         assert response is not None
         self.seen.append(url)
         shot = self.folder / f"{len(self.seen):02d}-{re.sub(r'[^a-z0-9]+', '-', label)}.png"
-        self.page.screenshot(path=str(shot), full_page=True)
         where = f"{label} ({url}) as {self.role} at {self.width}px, see {shot}"
-        if response.status != 200:
-            self.problems.append(f"{where}: HTTP {response.status}")
-            return
-        sideways = self.page.evaluate(
-            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        if sideways > 0:
-            culprits = "; ".join(overflowing_elements(self.page, self.width))
-            self.problems.append(f"{where}: scrolls sideways by {sideways}px ({culprits})")
-        # Evaluated rather than added as a <script>: the Content-Security-Policy allows
-        # no inline script, and DevTools evaluation is not subject to it.
-        self.page.evaluate(AXE.read_text() + "\n;0")
-        result = self.page.evaluate(
-            "async () => await axe.run(document, {resultTypes: ['violations']})"
-        )
-        blocking = [v for v in result["violations"] if v["impact"] in BLOCKING_IMPACTS]
-        if blocking:
-            self.problems.append(f"{where}: axe-core\n{format_violations(blocking)}")
+        problems = len(self.problems)
+        try:
+            if response.status != 200:
+                self.problems.append(f"{where}: HTTP {response.status}")
+                return
+            state = self.page.evaluate(STATE_JS)
+            if self.checked.get(url) == state:
+                return  # laid out exactly as when it was checked: the same result
+            self.checked[url] = state
+            sideways = self.page.evaluate(
+                "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            if sideways > 0:
+                culprits = "; ".join(overflowing_elements(self.page, self.width))
+                self.problems.append(f"{where}: scrolls sideways by {sideways}px ({culprits})")
+            # Evaluated rather than added as a <script>: the Content-Security-Policy allows
+            # no inline script, and DevTools evaluation is not subject to it.
+            self.page.evaluate(AXE_SOURCE)
+            result = self.page.evaluate(
+                "async () => await axe.run(document, {resultTypes: ['violations']})"
+            )
+            blocking = [v for v in result["violations"] if v["impact"] in BLOCKING_IMPACTS]
+            if blocking:
+                self.problems.append(f"{where}: axe-core\n{format_violations(blocking)}")
+        finally:
+            if len(self.problems) > problems:  # a screenshot of each page with a problem
+                self.page.screenshot(path=str(shot), full_page=True)
 
 
 def _visit_all(browser: Any, live_server: Any, role: str, width: int) -> None:
@@ -357,10 +390,17 @@ def test_rejecting_a_submission_asks_first(browser, browser_env) -> None:
             questions.append(dialog.message)
             dialog.accept() if accept else dialog.dismiss()
 
+        decisions: list[str] = []  # every POST the page sends (a decision)
+
+        def record(request: Any) -> None:
+            if request.method == "POST":
+                decisions.append(request.url)
+
+        page.on("request", record)
+
         item.get_by_label("Reason for rejecting").fill("The link does not open.")
         page.once("dialog", lambda dialog: answer(dialog, False))
         item.get_by_role("button", name="Reject", exact=True).click()
-        page.wait_for_timeout(300)
         submission.refresh_from_db()
         assert submission.status == Submission.Status.PENDING, "cancelled, nothing happened"
         assert questions
@@ -371,5 +411,8 @@ def test_rejecting_a_submission_asks_first(browser, browser_env) -> None:
         expect(page.get_by_text("Rejected.")).to_be_visible()
         submission.refresh_from_db()
         assert submission.status == Submission.Status.REJECTED
+        # The page sent the second click's request only: the cancelled one sent none (it
+        # would have gone out first, so it is recorded by now).
+        assert len(decisions) == 1, decisions
     finally:
         visit.context.close()

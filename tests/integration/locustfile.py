@@ -11,6 +11,12 @@ VOUCH_LOAD_PLAN; each simulated user takes the next session of its role:
 
 A response is an error when its status is 400 or more, or a signed-in page sends the
 user to the sign-in page (a lost session would otherwise look like a 200).
+
+VOUCH_LOAD_REQUESTS (optional) ends the run once that many requests were answered (the
+users finish the task in hand); VOUCH_LOAD_THINK="MIN,MAX" sets each user's pause
+between tasks in seconds (default 0.5,2.0, a person's pace); VOUCH_LOAD_RESULT names a
+JSON file for the final counts and errors (locust's CSV files are written every second
+or so, and may miss the last requests).
 """
 
 from __future__ import annotations
@@ -21,9 +27,14 @@ import os
 import random
 import re
 
-from locust import HttpUser, between, task
+import gevent
+from locust import HttpUser, between, events, task
+from locust.env import Environment
 
-PLAN = json.loads(open(os.environ["VOUCH_LOAD_PLAN"]).read())
+with open(os.environ["VOUCH_LOAD_PLAN"]) as plan_file:
+    PLAN = json.load(plan_file)
+REQUESTS = int(os.environ.get("VOUCH_LOAD_REQUESTS", "0"))
+THINK = between(*(float(s) for s in os.environ.get("VOUCH_LOAD_THINK", "0.5,2.0").split(",")))
 _next = {role: itertools.cycle(PLAN[role]) for role in ("advocates", "reps", "managers")}
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 TOKEN = re.compile(r'name="token" value="([^"]+)"')
@@ -32,7 +43,7 @@ TOKEN = re.compile(r'name="token" value="([^"]+)"')
 class SignedIn(HttpUser):
     abstract = True
     role = ""
-    wait_time = between(0.5, 2.0)
+    wait_time = THINK
 
     def on_start(self) -> None:
         self.client.cookies.set(PLAN["session_cookie_name"], next(_next[self.role]))
@@ -80,8 +91,11 @@ class Advocate(SignedIn):
             allow_redirects=False,
             catch_response=True,
         ) as response:
-            # 302: redeemed; 200: the form again saying why not (stock, points).
-            if response.status_code not in (200, 302):
+            # 302: redeemed; 200: the form again; 409: refused, the form again saying why
+            # (the stock or the points went between the form and the post).
+            if response.status_code in (200, 302, 409):
+                response.success()  # a 409 would count as a failure otherwise
+            else:
                 response.failure(f"HTTP {response.status_code}")
 
 
@@ -121,7 +135,7 @@ class Manager(SignedIn):
 
 class Visitor(HttpUser):
     weight = 2
-    wait_time = between(0.5, 2.0)
+    wait_time = THINK
 
     @task(3)
     def landing(self) -> None:
@@ -135,3 +149,37 @@ class Visitor(HttpUser):
         with self.client.get("/accounts/login/", catch_response=True) as response:
             if response.status_code != 200:
                 response.failure(f"HTTP {response.status_code}")
+
+
+_answered = 0
+
+
+@events.init.add_listener
+def _stop_after_enough_requests(environment: Environment, **_: object) -> None:
+    if not REQUESTS:
+        return
+
+    @environment.events.request.add_listener
+    def count(**_: object) -> None:
+        global _answered
+        _answered += 1
+        if _answered == REQUESTS and environment.runner is not None:
+            # From a greenlet of its own: quitting stops the user making this request.
+            gevent.spawn(environment.runner.quit)
+
+
+@events.quitting.add_listener
+def _write_result(environment: Environment, **_: object) -> None:
+    path = os.environ.get("VOUCH_LOAD_RESULT")
+    if not path:
+        return
+    total = environment.stats.total
+    errors = [
+        f"{error['occurrences']} x {error['method']} {error['name']}: {error['error']}"
+        for error in environment.stats.serialize_errors().values()
+    ]
+    with open(path, "w") as result_file:
+        json.dump(
+            {"requests": total.num_requests, "failures": total.num_failures, "errors": errors},
+            result_file,
+        )

@@ -10,6 +10,7 @@ from source, a 10 s visibility timeout) and stopped by the test that started it.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -27,6 +28,8 @@ import requests
 from django.conf import settings
 from django.db import connection
 from django.test import Client
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 REDIS_SERVER = shutil.which("redis-server")
 
@@ -106,9 +109,14 @@ class RedisServer:
     def url(self, db: int = 0) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
 
+    def client(self) -> redis.Redis:
+        # No retries: redis-py's default retries a refused connection for seconds, and
+        # "not answering" is what start() and stop() wait on.
+        return redis.Redis(port=self.port, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
+
     def ping(self) -> bool:
         try:
-            return bool(redis.Redis(port=self.port, socket_connect_timeout=0.5).ping())
+            return bool(self.client().ping())
         except redis.exceptions.ConnectionError:
             return False
 
@@ -147,6 +155,11 @@ class Worker:
         return self.log_dir / f"worker-{self.starts}.log"
 
     def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the process; ``wait_ready()`` waits for it (start others meanwhile)."""
         self.starts += 1
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
@@ -162,6 +175,9 @@ class Worker:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )  # fmt: skip
+
+    def wait_ready(self) -> None:
+        assert self.process is not None
         _wait(
             lambda: (
                 " ready." in self.log.read_text(errors="replace") or self.process.poll() is not None
@@ -182,11 +198,45 @@ class Worker:
         if self.process is not None:
             stop_process(self.process)
 
+    def idle(self) -> bool:
+        """Every task this process received has finished (succeeded, failed or retried)."""
+        text = self.log.read_text(errors="replace")
+        return len(RECEIVED.findall(text)) == len(FINISHED.findall(text))
+
+    def wait_settled(self, broker: redis.Redis, *, timeout: float) -> None:
+        """Until no task is left to run: none queued, none held unacknowledged (so none
+        can be handed out again), none running. Seen twice in a row: a message popped
+        from the queue is in nobody's hands for an instant before it counts as unacked.
+        """
+
+        def settled() -> bool:
+            return broker.llen(self.queue) == 0 and broker.hlen("unacked") == 0 and self.idle()
+
+        def settled_twice() -> bool:
+            if not settled():
+                return False
+            time.sleep(0.1)
+            return settled()
+
+        _wait(
+            settled_twice,
+            timeout=timeout,
+            what="the queue did not settle (tasks queued, unacknowledged or running)",
+            log=self.log,
+        )
+
     def logs(self) -> str:
         return "\n".join(
             f"--- {path.name} ---\n" + path.read_text(errors="replace")[-6000:]
             for path in sorted(self.log_dir.glob("worker-*.log"))
         )
+
+
+RECEIVED = re.compile(r"Task \S+\[[0-9a-f-]+\] received")
+# celery.app.trace's log lines for a task that ended, one way or another.
+FINISHED = re.compile(
+    r"Task \S+\[[0-9a-f-]+\] (?:succeeded|raised|retry|ignored|INTERNAL ERROR|Reject)"
+)
 
 
 def make_worker(env: dict[str, str], log_dir: Path) -> Worker:
@@ -218,6 +268,11 @@ class Gunicorn:
         return True
 
     def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the process; ``wait_ready()`` waits for it (start others meanwhile)."""
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
                 [
@@ -233,6 +288,9 @@ class Gunicorn:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )  # fmt: skip
+
+    def wait_ready(self) -> None:
+        assert self.process is not None
         _wait(
             lambda: self._answers() or self.process.poll() is not None,
             timeout=60,
