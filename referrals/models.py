@@ -47,7 +47,7 @@ class Referral(models.Model):
     advocate = models.ForeignKey(
         "advocates.Advocate", on_delete=models.PROTECT, related_name="referrals"
     )
-    method = models.CharField(max_length=20, choices=Method.choices)
+    method = models.CharField(max_length=20, choices=Method)
     referred_name = models.CharField(max_length=200)
     # Stored lower-cased by referral_create, so duplicate checks compare exactly.
     referred_email = models.EmailField()
@@ -56,8 +56,8 @@ class Referral(models.Model):
     note = models.TextField(blank=True, max_length=2000)
     # The email's domain, or "" for free mail providers (gmail.com is not a company).
     referred_domain = models.CharField(max_length=253, blank=True)
-    stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.SUBMITTED)
-    rejection_reason = models.CharField(max_length=12, choices=RejectionReason.choices, blank=True)
+    stage = models.CharField(max_length=12, choices=Stage, default=Stage.SUBMITTED)
+    rejection_reason = models.CharField(max_length=12, choices=RejectionReason, blank=True)
     duplicate_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="duplicates"
     )
@@ -146,8 +146,8 @@ class ReferralStageChange(models.Model):
         IMPORT = "import", "Import"
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="changes")
-    from_stage = models.CharField(max_length=12, choices=Stage.choices, blank=True)
-    to_stage = models.CharField(max_length=12, choices=Stage.choices)
+    from_stage = models.CharField(max_length=12, choices=Stage, blank=True)
+    to_stage = models.CharField(max_length=12, choices=Stage)
     occurred_at = models.DateTimeField()
     recorded_at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(

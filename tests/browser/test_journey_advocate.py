@@ -18,7 +18,7 @@ from tests.challenges.factories import ChallengeFactory
 from tests.rewards.factories import RewardFactory
 
 require_browser(module_level=True)
-from playwright.sync_api import expect
+from playwright.sync_api import expect  # noqa: E402  (only once it is known to exist)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

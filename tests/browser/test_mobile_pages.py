@@ -37,7 +37,7 @@ from tests.browser.conftest import (
 )
 
 require_browser(module_level=True)
-from playwright.sync_api import expect
+from playwright.sync_api import expect  # noqa: E402  (only once it is known to exist)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -7,4 +7,4 @@ tests/conftest.py imports (see there why).
 from __future__ import annotations
 
 # The authorization matrix's world: every persona and one object of each kind.
-from tests.test_authorization import world
+from tests.test_authorization import world  # noqa: F401

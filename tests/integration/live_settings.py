@@ -10,7 +10,7 @@ only a test needs:
   limit shrinks with it.
 """
 
-from config.settings import *
+from config.settings import *  # noqa: F403
 from config.settings import CELERY_BROKER_TRANSPORT_OPTIONS, STORAGES
 
 STORAGES = STORAGES | {

@@ -16,10 +16,10 @@ from advocates.models import Advocate, Company, Product, Tag, User
 from core.roles import MANAGERS_GROUP, REPS_GROUP
 from rewards.services.ledger import points_award
 
-DEMO_PASSWORD = "vouch-demo-2026"  # noqa: S105 - the demo logins' published password
+DEMO_PASSWORD = "vouch-demo-2026"  # noqa: S105 - printed for the demo on purpose  # noqa: S105 - the demo logins' published password
 # The manager's authenticator app secret (managers must use two-factor authentication):
 # add it to an authenticator app, or print the current code with `manage.py demo_totp`.
-DEMO_TOTP_SECRET = "VOUCHDEMOVOUCHDEMOVOUCHDEMOVOUCH"  # noqa: S105 - published, see above
+DEMO_TOTP_SECRET = "VOUCHDEMOVOUCHDEMOVOUCHDEMOVOUCH"  # noqa: S105 - documented demo secret  # noqa: S105 - published, see above
 
 PEOPLE = [
     # email, first, last, role, company, title
