@@ -8,6 +8,7 @@ from django.contrib.auth.password_validation import password_validators_help_tex
 from django.core.exceptions import ValidationError
 
 from advocates.models import Advocate
+from core.csv import upload_limits_text
 from core.images import decode_image
 
 
@@ -71,10 +72,16 @@ class InvitationForm(forms.Form):
 class InvitationCSVForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
-        help_text="Columns: email, first_name, last_name, company, title "
-        "(UTF-8, up to 5 MB and 2,000 rows).",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields[
+            "file"
+        ].help_text = (
+            f"Columns: email, first_name, last_name, company, title ({upload_limits_text()})."
+        )
 
 
 class AcceptInvitationForm(forms.Form):

@@ -211,7 +211,7 @@ def has_referred_q() -> Q:
 
 
 def has_reference_q() -> Q:
-    # The same rule as challenges.progress.references_count: an ask marked completed.
+    # The same rule as challenges.selectors.progress.references_count: an ask marked completed.
     return Q(Exists(Ask.objects.filter(advocate=OuterRef("pk"), status=Ask.Status.COMPLETED)))
 
 

@@ -41,7 +41,7 @@ When it is computed:
 
 - **Incrementally** (``ams_refresh(advocate_id=...)``) by ``challenges.tasks.
   progress_refresh``, the worker task every activity already queues after commit
-  (``challenges.progress.activity_after_commit``): a submission approved or rejected,
+  (``core.outbox.activity_after_commit``, run by ``console.tasks.activity_refresh``): a submission approved or rejected,
   a reference call marked done, a referral made, won, un-won or rejected, a redemption.
 - **Nightly** (``ams_recompute_all``): every advocate, set-based and chunked. Activity
   ages out of the 12-month window only here. Full and incremental use the same

@@ -100,6 +100,12 @@ def stream_csv(
     return response
 
 
+def upload_limits_text() -> str:
+    """What every CSV upload form says about its limits ("UTF-8, up to 10 MB and 10,000 rows")."""
+    megabytes = settings.CSV_UPLOAD_MAX_BYTES // (1024 * 1024)
+    return f"UTF-8, up to {megabytes} MB and {settings.CSV_UPLOAD_MAX_ROWS:,} rows"
+
+
 class CsvFileError(ValueError):
     """The file as a whole cannot be imported; ``line`` says where (0: the whole file)."""
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from advocates.models import Advocate, Company, Product, Tag
+from core.csv import upload_limits_text
 from references.models import MatchingWeights, ReferenceRequest
 
 
@@ -151,10 +151,9 @@ class ConnectionsImportForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        megabytes = settings.CSV_UPLOAD_MAX_BYTES // (1024 * 1024)
         self.fields["file"].help_text = (
             "LinkedIn: Settings → Data privacy → Get a copy of your data → Connections. "
-            f"UTF-8, up to {megabytes} MB and {settings.CSV_UPLOAD_MAX_ROWS:,} rows."
+            f"{upload_limits_text()}."
         )
 
 

@@ -12,7 +12,16 @@ from django.test import Client
 
 from tests.authz import World
 
-PROJECT_APPS = ("advocates", "challenges", "rewards", "references", "referrals", "campaigns")
+PROJECT_APPS = (
+    "core",
+    "advocates",
+    "challenges",
+    "rewards",
+    "references",
+    "referrals",
+    "campaigns",
+    "console",
+)
 
 
 def _models() -> list:
@@ -48,7 +57,7 @@ def table_counts() -> dict[str, int]:
 
 
 # Rows any request may write: a singleton created on first read.
-INCIDENTAL = {"campaigns.ProgramSettings"}
+INCIDENTAL = {"core.ProgramSettings"}
 
 
 def changed(before: dict[str, int], after: dict[str, int]) -> dict[str, tuple[int, int]]:

@@ -6,7 +6,7 @@ are still unsent: asserted), then a fresh worker starts and beat's
 ``campaigns_dispatch_due`` runs as it would every minute. Once the campaign is sent and
 the worker has nothing left to run, every eligible recipient has exactly one email in
 the SMTP sink; the unsubscribed and capped ones have none.
-Why it holds: campaigns/sending.py, module docstring, and README "Celery".
+Why it holds: campaigns/sending/__init__.py, the package docstring, and README "Celery".
 
 Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/vouch_send \
      REDIS_URL=redis://127.0.0.1:6379/8 .venv/bin/python -m pytest -p no:randomly -n 0 \
