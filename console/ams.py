@@ -39,9 +39,9 @@ Default weights and why (managers change them at /console/ams/):
 
 When it is computed:
 
-- **Incrementally** (``ams_refresh(advocate_id=...)``) by ``challenges.tasks.
-  progress_refresh``, the worker task every activity already queues after commit
-  (``core.outbox.activity_after_commit``, run by ``console.tasks.activity_refresh``): a submission approved or rejected,
+- **Incrementally** (``ams_refresh(advocate_id=...)``) by ``console.tasks.
+  activity_refresh``, the worker task every activity queues after commit
+  (``core.outbox.activity_after_commit``): a submission approved or rejected,
   a reference call marked done, a referral made, won, un-won or rejected, a redemption.
 - **Nightly** (``ams_recompute_all``): every advocate, set-based and chunked. Activity
   ages out of the 12-month window only here. Full and incremental use the same
