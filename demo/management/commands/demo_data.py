@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
@@ -14,12 +12,22 @@ from django.utils import timezone
 
 from advocates.models import Advocate, Company, Product, Tag, User
 from core.roles import MANAGERS_GROUP, REPS_GROUP
+from demo import (
+    ams,
+    campaign_kinds,
+    campaigns,
+    challenges,
+    references,
+    referrals,
+    rewards,
+    segments,
+)
 from rewards.services.ledger import points_award
 
-DEMO_PASSWORD = "vouch-demo-2026"  # noqa: S105 - printed for the demo on purpose  # noqa: S105 - the demo logins' published password
+DEMO_PASSWORD = "vouch-demo-2026"  # noqa: S105 - the demo logins' published password
 # The manager's authenticator app secret (managers must use two-factor authentication):
 # add it to an authenticator app, or print the current code with `manage.py demo_totp`.
-DEMO_TOTP_SECRET = "VOUCHDEMOVOUCHDEMOVOUCHDEMOVOUCH"  # noqa: S105 - documented demo secret  # noqa: S105 - published, see above
+DEMO_TOTP_SECRET = "VOUCHDEMOVOUCHDEMOVOUCHDEMOVOUCH"  # noqa: S105 - published, see above
 
 PEOPLE = [
     # email, first, last, role, company, title
@@ -107,15 +115,17 @@ class Command(BaseCommand):
                     reason="Welcome to the community",
                     idempotency_key=f"welcome:{advocate.pk}",
                 )
-        # Each app adds its own demo content in <app>/demo.py: load(stdout) -> None,
-        # idempotent like the rest of this command.
-        for app in ("challenges", "rewards", "references", "referrals", "campaigns"):
-            try:
-                module = importlib.import_module(f"{app}.demo")
-            except ModuleNotFoundError as error:
-                if error.name != f"{app}.demo":
-                    raise
-                continue
+        # Each app's demo content, in the order it builds on: idempotent like the rest.
+        for module in (
+            challenges,
+            rewards,
+            references,
+            referrals,
+            ams,
+            segments,
+            campaigns,
+            campaign_kinds,
+        ):
             module.load(self.stdout)
 
     def _print_logins(self) -> None:

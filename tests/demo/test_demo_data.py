@@ -1,0 +1,44 @@
+"""`manage.py demo_data` (what `make run` loads): every app's demo content, once."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from campaigns.models import Campaign, Segment
+from challenges.models import Challenge, Level
+from references.models import ReferenceRequest
+from referrals.models import Referral
+from rewards.models import LedgerEntry, Reward
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts() -> dict[str, int]:
+    return {
+        model.__name__: model.objects.count()
+        for model in (
+            Challenge,
+            Level,
+            Reward,
+            ReferenceRequest,
+            Referral,
+            Segment,
+            Campaign,
+            LedgerEntry,
+        )
+    }
+
+
+def test_the_demo_has_something_in_every_area_and_loading_it_again_changes_nothing(
+    django_capture_on_commit_callbacks,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("demo_data", stdout=io.StringIO())
+    first = _counts()
+    assert all(first.values()), f"an area of the demo is empty: {first}"
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("demo_data", stdout=io.StringIO())
+    assert _counts() == first
