@@ -8,6 +8,6 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from core import mfa  # noqa: PLC0415 - signal receivers connect once the registry is ready  # noqa: PLC0415 - signal wiring waits for the app registry
+        from core import mfa  # noqa: PLC0415 - signal wiring waits for the app registry
 
         mfa.connect_signals()

@@ -99,7 +99,7 @@ def deliver(*, change_id: int) -> str:
     if change is None:
         return "skipped: gone"
     body = json.dumps(event_payload(change), separators=(",", ":")).encode()
-    request = urllib.request.Request(  # noqa: S310 - an https URL set by the operator  # noqa: S310 - see urlopen below
+    request = urllib.request.Request(  # noqa: S310 - an https URL set by the operator
         url,
         data=body,
         method="POST",

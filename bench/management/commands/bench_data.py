@@ -59,10 +59,10 @@ from rewards.models import LedgerEntry, PeriodPoints, Redemption, Reward
 from rewards.services.ledger import period_starts
 
 Row = tuple[Any, ...]
-BENCH_PASSWORD = "vouch-bench-2026"  # noqa: S105 - printed for the benchmark on purpose  # noqa: S105 - the bench logins' published password
+BENCH_PASSWORD = "vouch-bench-2026"  # noqa: S105 - printed for the benchmark on purpose
 # Managers must use two-factor authentication (core.mfa): the bench manager's
 # authenticator app has this fixed secret, so a load test can compute its codes.
-BENCH_TOTP_SECRET = "VOUCHBENCHVOUCHBENCHVOUCHBENCH23"  # noqa: S105 - documented bench secret  # noqa: S105 - published, see above
+BENCH_TOTP_SECRET = "VOUCHBENCHVOUCHBENCHVOUCHBENCH23"  # noqa: S105 - documented bench secret
 MANAGER_EMAIL = "bench-manager@bench.vouch"
 REP_EMAIL = "bench-rep@bench.vouch"
 ADVOCATE_EMAIL = "bench-advocate@bench.vouch"
@@ -372,7 +372,7 @@ class Generator:
                 email, first, last, password = MANAGER_EMAIL, "Mia", "Manager", self.hashed
             else:
                 email, first, last = f"user{uid}@bench.example", rng.choice(FIRST), rng.choice(LAST)
-                password = "!bench"  # noqa: S105 - unusable: only the bench logins sign in  # noqa: S105 - an unusable hash: no login
+                password = "!bench"  # noqa: S105 - unusable: only the bench logins sign in
             user_rows.append(
                 (uid, email, first, last, password, uid == self.manager_id, True, joined_base)
             )
