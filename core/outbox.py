@@ -19,6 +19,7 @@ the task simply runs after commit, as before.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -48,10 +49,18 @@ PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 
 ACTIVITY_TASK = "challenges.tasks.progress_refresh"
 
 
+# Celery's autodiscovery returns at once, having imported nothing, to a thread that calls
+# it while another thread is inside it: the first parallel requests of a fresh threaded
+# server would find the task unregistered. One thread imports; the others wait for it.
+_IMPORT_LOCK = threading.Lock()
+
+
 def task_named(name: str) -> Task:
     """The registered task called ``name``; every app's ``tasks`` module is imported first."""
     if name not in current_app.tasks:
-        current_app.loader.import_default_modules()
+        with _IMPORT_LOCK:
+            if name not in current_app.tasks:
+                current_app.loader.import_default_modules()
     return current_app.tasks[name]
 
 
