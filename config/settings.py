@@ -148,6 +148,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env
     "DB_JIT", default=False
 ):
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# SQLite (the embedded mode) takes one writer at a time, while runserver and gunicorn's
+# threads serve a browser's parallel requests. A transaction that began as a reader and
+# then writes cannot wait for the writer ahead of it: SQLite refuses it at once with
+# "database is locked". So every transaction takes the write lock when it begins
+# (IMMEDIATE) and waits up to `timeout` seconds for it (Python's sqlite3 sets SQLite's
+# busy timeout from it); WAL lets reads go on beside the writer, and NORMAL syncs it at
+# checkpoints rather than at every commit (Django's documented setup for concurrency).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery: Redis when REDIS_URL is set, in-process otherwise ---------------
