@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator, validate_email
 
-from advocates.models import Person, Relationship
+from advocates.models import Advocate, Person, Relationship, User
 from core.csv import CsvFileError, csv_read, csv_upload_text
 
 LINKEDIN_COLUMNS = (
@@ -62,6 +62,25 @@ def find_person(*, email: str, linkedin_url: str) -> Person | None:
     if linkedin_url:
         return Person.objects.filter(linkedin_url=linkedin_url).first()
     return None
+
+
+def find_person_for_user(user: User) -> Person | None:
+    """The user's node if the graph has one, looked up the way
+    ``services.graph.person_for_user`` would link it, but never created: pages that only
+    show the graph run this on GET."""
+    advocate = Advocate.objects.filter(user=user).first()
+    if advocate is not None:
+        person = Person.objects.filter(advocate=advocate).first()
+        if person is not None:
+            return person
+    else:
+        person = Person.objects.filter(user=user).first()
+        if person is not None:
+            return person
+    return find_person(
+        email=user.email.strip().lower(),
+        linkedin_url=normalize_linkedin_url(advocate.linkedin_url) if advocate else "",
+    )
 
 
 # --- Edges ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from advocates.graph import neighbour_ids
+from advocates.graph import find_person_for_user, neighbour_ids
 from advocates.http import AuthenticatedHttpRequest
 from advocates.selectors import advocate_for_user
 from advocates.services import graph
@@ -242,7 +242,8 @@ def graph_page(request: AuthenticatedHttpRequest) -> HttpResponse:
                 verb = "now knows" if created else "already knew"
                 messages.success(request, f"{who} {verb} {other}.")
                 return redirect("references:graph")
-    me = graph.person_for_user(request.user)
+    # The rep's node is made by the first import or edge that needs it, not by a visit.
+    me = find_person_for_user(request.user)
     return render(
         request,
         "references/graph.html",
@@ -251,7 +252,7 @@ def graph_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "edge_form": edge_form,
             "result": result,
             "me": me,
-            "my_connections": len(neighbour_ids(me.pk)),
+            "my_connections": len(neighbour_ids(me.pk)) if me is not None else 0,
         },
     )
 

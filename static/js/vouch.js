@@ -25,7 +25,48 @@
     if (target.closest("[data-print]")) {
       window.print();
     }
+    // <button data-copy="#field">: copy the field's value, said in the box's
+    // [data-copy-status] live region.
+    var copy = target.closest("[data-copy]");
+    if (copy) {
+      copyField(copy);
+    }
   });
+
+  // Copy buttons ship hidden: without JavaScript, or where the page may not write to the
+  // clipboard (plain http), the readonly field beside them is the way to copy.
+  function showCopyButtons() {
+    if (!(navigator.clipboard && window.isSecureContext)) {
+      return;
+    }
+    document.querySelectorAll("button[data-copy][hidden]").forEach(function (button) {
+      button.hidden = false;
+    });
+  }
+  showCopyButtons();
+  document.addEventListener("htmx:afterSettle", showCopyButtons);
+
+  function copyField(button) {
+    var field = document.querySelector(button.getAttribute("data-copy"));
+    var box = button.closest("section, .card, form") || document.body;
+    var status = box.querySelector("[data-copy-status]");
+    if (!field) {
+      return;
+    }
+    function say(text) {
+      if (status) {
+        status.textContent = text;
+      }
+    }
+    navigator.clipboard.writeText(field.value).then(
+      function () { say("Copied"); },
+      function () {
+        // Refused (permissions): leave the link selected for Ctrl+C instead.
+        field.select();
+        say("Could not copy: the link is selected, copy it from there");
+      }
+    );
+  }
 
   // <button data-once> in a form: a second click while the first submit is on its way
   // sends nothing new (the server is idempotent anyway; this saves the round trip).

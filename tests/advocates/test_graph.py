@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from advocates.graph import neighbour_ids
@@ -88,3 +90,26 @@ def test_bad_manual_edges_are_refused_and_nothing_changes(rep_client, data, mess
     assert message in response.content.decode()
     assert not Relationship.objects.exists()
     assert not Person.objects.exclude(kind=Person.Kind.EMPLOYEE).exists()
+
+
+def test_opening_the_graph_page_writes_nothing(rep_client) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        response = rep_client.get(reverse("references:graph"))
+    assert response.status_code == 200
+    writes = [
+        query["sql"]
+        for query in queries
+        if query["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
+    assert writes == []
+    assert not Person.objects.exists()
+    assert "You know 0 people." in response.content.decode()
+
+
+def test_the_graph_page_counts_the_connections_of_the_reps_existing_node(rep_client, rep) -> None:
+    # Imported by a colleague before the rep ever had a node: the same human, so their
+    # connections are the rep's.
+    node = PersonFactory(email=rep.email.upper())
+    graph.relationship_add(from_person=node, to_person=PersonFactory())
+    response = rep_client.get(reverse("references:graph"))
+    assert "You know 1 person." in response.content.decode()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from html.parser import HTMLParser
 
 import pytest
 from django.core import mail
@@ -186,3 +187,31 @@ def test_email_sender_name_with_comma_stays_one_address(
         )
     message = next(m for m in mail.outbox if m.to == ["cole@buyer.example"])
     assert message.message()["From"].startswith('"Ada, PhD Lovelace via')
+
+
+class _Elements(HTMLParser):
+    """Every start tag's attributes, in page order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+@pytest.mark.parametrize("page", ["referrals:tracker", "referrals:share", "advocates:hub"])
+def test_personal_link_has_a_copy_button_for_its_readonly_field(
+    owned_advocate, advocate_client, page
+):
+    link = referral_link_for(advocate_id=owned_advocate.pk)
+    parser = _Elements()
+    parser.feed(advocate_client.get(reverse(page)).content.decode())
+    fields = {attrs.get("id"): attrs for tag, attrs in parser.tags if tag == "input"}
+    buttons = [attrs for tag, attrs in parser.tags if tag == "button" and "data-copy" in attrs]
+    targets = [fields[button["data-copy"].removeprefix("#")] for button in buttons]
+    assert [field["value"] for field in targets] == [f"http://testserver/r/{link.code}/"]
+    # Without JavaScript the field is still there to select; the button is not.
+    assert "readonly" in targets[0]
+    assert buttons[0]["type"] == "button"
+    assert "hidden" in buttons[0]
