@@ -22,7 +22,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # The embedded mode: SQLite, Celery tasks in-process, email printed to this console.
+# SITE_URL follows HOST and PORT so the links in emails and on pages reach this server;
+# one set by the user (a tunnel, a proxy) wins.
 run: export DEBUG ?= true
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo_data

@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Paginator
 from django.forms import BaseFormSet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -309,23 +309,25 @@ def archive(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 # --- Managers: the review queue ---------------------------------------------------------
 
 
-def _queue_page(request: HttpRequest) -> Page:
-    return selectors.CappedPaginator(
-        selectors.review_queue(), REVIEW_PAGE_SIZE, cap=selectors.REVIEW_COUNT_CAP
-    ).get_page(request.GET.get("page"))
-
-
 @manager_required
 def review(request: AuthenticatedHttpRequest) -> HttpResponse:
+    paginator = selectors.CappedPaginator(
+        selectors.review_queue(), REVIEW_PAGE_SIZE, cap=selectors.REVIEW_COUNT_CAP
+    )
+    page = paginator.get_page(request.GET.get("page"))
+    # get_page has counted, so `more` is known.
+    waiting = selectors.CappedCount(value=paginator.count, more=paginator.more)
     return render(
-        request, "challenges/review.html", {"page": _queue_page(request), "querystring": ""}
+        request,
+        "challenges/review.html",
+        {"page": page, "waiting": waiting, "oob": False, "querystring": ""},
     )
 
 
 @manager_required
 @require_POST
 def review_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """Approve or reject one submission; htmx swaps its row for the outcome."""
+    """Approve or reject one submission; htmx swaps its row for the outcome and the count."""
     action = request.POST.get("action")
     if action not in ("approve", "reject"):
         return HttpResponse("Choose approve or reject.", status=400)
@@ -346,7 +348,13 @@ def review_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     submission = selectors.submission_for_review(pk)
     if request.htmx:
         return render(
-            request, "challenges/review.html#row", {"submission": submission, "error": error}
+            request,
+            "challenges/review.html#decided",
+            {
+                "submission": submission,
+                "error": error,
+                "waiting": selectors.pending_review_count(),
+            },
         )
     if error:
         messages.error(request, error)

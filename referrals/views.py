@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -13,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.crypto import salted_hmac
 from django.utils.http import http_date, url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -45,6 +47,10 @@ from referrals.services import imports
 
 PAGE_SIZE = 20
 LANDING_WINDOW_SECONDS = 600
+# The landing page tells visitors apart by a random id in a signed first-party cookie.
+VISITOR_COOKIE = "vouch_visitor"
+VISITOR_SALT = "referrals.visitor"
+VISITOR_MAX_AGE = 365 * 24 * 60 * 60
 
 
 def _link_urls(link) -> dict[str, str]:
@@ -202,6 +208,24 @@ def _client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+def _visitor(request: HttpRequest) -> tuple[list[str], str]:
+    """The ids a landing-page visitor goes by, and the cookie id to give them if new.
+
+    Signed, so a script inventing a cookie per request is not a new visitor each time.
+    Without a valid cookie the visitor is their address and browser (kept only as a
+    keyed hash), and the cookie they are given is remembered with it: one visitor, not
+    two. Two people behind one address with the same browser count once a day until
+    their cookies tell them apart; undercounting is the lesser error.
+    """
+    known = request.get_signed_cookie(VISITOR_COOKIE, default="", salt=VISITOR_SALT)
+    if known:
+        return [f"cookie:{known}"], ""
+    given = secrets.token_urlsafe(16)
+    agent = request.headers.get("user-agent", "")
+    address = salted_hmac(VISITOR_SALT, f"{_client_ip(request)}\n{agent}").hexdigest()
+    return [f"address:{address}", f"cookie:{given}"], given
+
+
 def _throttled(request: HttpRequest) -> bool:
     key = f"referrals:landing:{_client_ip(request)}"
     cache.add(key, 0, timeout=LANDING_WINDOW_SECONDS)
@@ -221,8 +245,10 @@ def landing(request: HttpRequest, code: str = "") -> HttpResponse:
     if code and link is None:
         raise Http404("Unknown referral link.")
     via = request.GET.get("via", "") or request.POST.get("via", "")
+    given_cookie = ""
     if request.method == "GET" and link is not None and "sent" not in request.GET:
-        services.referral_link_visit(link_id=link.pk)
+        visitor_ids, given_cookie = _visitor(request)
+        services.referral_link_visit(link_id=link.pk, visitor_ids=visitor_ids)
     initial = {"code": code, "via": "social" if via == "social" else ""}
     if not code and request.GET.get("card"):
         initial["card_code"] = request.GET["card"][:8]
@@ -230,7 +256,19 @@ def landing(request: HttpRequest, code: str = "") -> HttpResponse:
     context = {"form": form, "link": link, "is_card": is_card, "code": code}
     if request.method == "GET":
         context["sent"] = "sent" in request.GET
-        return render(request, "referrals/landing.html", context)
+        response = render(request, "referrals/landing.html", context)
+        if given_cookie:
+            response.set_signed_cookie(
+                VISITOR_COOKIE,
+                given_cookie,
+                salt=VISITOR_SALT,
+                max_age=VISITOR_MAX_AGE,
+                path=reverse("referrals:card_landing"),
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
 
     if _throttled(request):
         context["throttled"] = True

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from math import ceil
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
@@ -116,9 +119,28 @@ def referral_link_for(*, advocate_id: int) -> ReferralLink:
     raise RuntimeError("Could not generate a unique referral code.")
 
 
-def referral_link_visit(*, link_id: int) -> None:
+def referral_link_visit(*, link_id: int, visitor_ids: Sequence[str]) -> bool:
+    """Count a visit to the link once per visitor per UTC day; True if this one counted.
+
+    A visitor may go by several ids at once (the cookie just given and the address it
+    came from): the visit counts only if none of them was seen on this link today, and
+    all of them are remembered.
+    """
+    now = timezone.now()
+    today = now.astimezone(UTC).date()
+    midnight = datetime.combine(today + timedelta(days=1), time.min, tzinfo=UTC)
+    until_midnight = max(1, ceil((midnight - now).total_seconds()))
+    # cache.add is atomic (SET NX on Redis, a lock in process memory): of two reloads
+    # racing, one counts. Every id is added, none skipped, so each is remembered.
+    unseen = [
+        cache.add(f"referrals:visit:{link_id}:{today}:{visitor}", 1, timeout=until_midnight)
+        for visitor in visitor_ids
+    ]
+    if not all(unseen):
+        return False
     # F(): concurrent visits never lose a count.
     ReferralLink.objects.filter(pk=link_id).update(visits=F("visits") + 1)
+    return True
 
 
 # --- Creating ---------------------------------------------------------------------------

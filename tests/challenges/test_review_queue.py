@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -68,6 +69,35 @@ def test_approve_with_htmx_swaps_the_row_and_awards_once(
     advocate.refresh_from_db()
     assert advocate.balance == 60
     assert LedgerEntry.objects.count() == 1
+
+
+def _waiting_header(html: str) -> str:
+    found = re.search(r'<p [^>]*id="review-waiting"[^>]*>.*?</p>', html, re.DOTALL)
+    assert found, "no review-waiting header in the response"
+    return found[0]
+
+
+def test_an_inline_decision_updates_the_waiting_count_in_the_header(
+    manager_client, htmx_headers
+) -> None:
+    first, second, third = SubmissionFactory.create_batch(3)
+    decide = [reverse("challenges:review_decide", args=[s.pk]) for s in (first, second, third)]
+
+    html = manager_client.post(decide[0], {"action": "approve"}, **htmx_headers).content.decode()
+    assert f'id="submission-{first.pk}"' in html  # the row, swapped in place
+    header = _waiting_header(html)
+    assert 'hx-swap-oob="true"' in header
+    assert "2 submissions waiting" in header
+    html = manager_client.post(
+        decide[1], {"action": "reject", "reason": "No link"}, **htmx_headers
+    ).content.decode()
+    assert "1 submission waiting" in _waiting_header(html)
+    html = manager_client.post(decide[2], {"action": "approve"}, **htmx_headers).content.decode()
+    assert "0 submissions waiting" in _waiting_header(html)
+    # The page carries the element the out-of-band swap replaces.
+    SubmissionFactory()
+    page = manager_client.get(reverse("challenges:review")).content.decode()
+    assert "1 submission waiting" in _waiting_header(page)
 
 
 def test_reject_without_javascript_redirects_and_the_advocate_sees_the_reason(

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from referrals.models import Method, Referral, ReferralLink, Stage
 from referrals.services import referral_link_for
+from referrals.views import VISITOR_COOKIE
 from tests.factories import AdvocateFactory
 
 pytestmark = pytest.mark.django_db
@@ -107,12 +111,69 @@ def test_unknown_or_missing_card_code_is_a_clear_error(link):
 
 def test_visits_are_counted_on_views_not_on_thanks(link):
     url = reverse("referrals:landing", kwargs={"code": link.code})
-    client = Client()
-    client.get(url)
-    client.get(url + "?via=social")
-    client.get(url + "?sent=1")
+    Client(REMOTE_ADDR="10.0.0.1").get(url)
+    Client(REMOTE_ADDR="10.0.0.2").get(url + "?via=social")
+    Client(REMOTE_ADDR="10.0.0.3").get(url + "?sent=1")
     link.refresh_from_db()
     assert link.visits == 2
+
+
+def _visits(link: ReferralLink) -> int:
+    link.refresh_from_db()
+    return link.visits
+
+
+def test_a_visitor_counts_once_a_day_however_often_they_reload(link):
+    url = reverse("referrals:landing", kwargs={"code": link.code})
+    first = Client(REMOTE_ADDR="10.0.0.1")
+    for _ in range(50):
+        assert first.get(url).status_code == 200
+    assert _visits(link) == 1
+    # Off the office network onto the phone's: the cookie still says who it is.
+    first.defaults["REMOTE_ADDR"] = "192.0.2.7"
+    first.get(url)
+    assert _visits(link) == 1
+    second = Client(REMOTE_ADDR="10.0.0.2")
+    second.get(url)
+    second.get(url + "?via=social")
+    assert _visits(link) == 2
+
+    tomorrow = timezone.now() + timedelta(days=1)
+    with mock.patch("django.utils.timezone.now", return_value=tomorrow):
+        for _ in range(3):
+            first.get(url)
+            second.get(url)
+    assert _visits(link) == 4
+
+
+def test_a_visitor_without_cookies_is_known_by_address_and_browser(link):
+    url = reverse("referrals:landing", kwargs={"code": link.code})
+    client = Client(REMOTE_ADDR="10.0.0.1", HTTP_USER_AGENT="Firefox")
+    for _ in range(10):
+        client.cookies.clear()
+        client.get(url)
+    # A forged visitor cookie is not a new visitor either.
+    client.cookies[VISITOR_COOKIE] = "forged"
+    client.get(url)
+    assert _visits(link) == 1
+    # The cookie given on the first visit keeps that visitor counted once.
+    client.cookies.clear()
+    client.get(url)
+    client.get(url)
+    assert _visits(link) == 1
+    Client(REMOTE_ADDR="10.0.0.1", HTTP_USER_AGENT="Safari").get(url)
+    assert _visits(link) == 2
+
+
+def test_the_visitor_cookie_is_first_party_http_only_and_kept_a_year(link):
+    url = reverse("referrals:landing", kwargs={"code": link.code})
+    client = Client()
+    cookie = client.get(url, secure=True).cookies[VISITOR_COOKIE]
+    assert cookie["httponly"] is True
+    assert cookie["secure"] is True
+    assert cookie["samesite"] == "Lax"
+    assert cookie["max-age"] == 365 * 24 * 60 * 60
+    assert VISITOR_COOKIE not in client.get(url).cookies  # set once, not on every view
 
 
 def test_unknown_code_404(db):
