@@ -71,6 +71,24 @@ def campaign_progress(campaign_id: int) -> dict[str, int]:
     return counts
 
 
+# Why recipients got nothing, in the order the summary names them.
+OUTCOME_SKIPS = (
+    ("skipped_fatigue", "skipped by the weekly cap"),
+    ("skipped_unsubscribed", "skipped as unsubscribed"),
+    ("skipped_inactive", "skipped as no longer active"),
+    ("skipped_cancelled", "not sent (cancelled)"),
+)
+
+
+def campaign_outcome(progress: dict[str, int]) -> str:
+    """What a finished campaign did, e.g. "0 sent, 3 skipped by the weekly cap"."""
+    parts = [f"{progress['sent']:,} sent"]
+    parts += [f"{progress[key]:,} {label}" for key, label in OUTCOME_SKIPS if progress[key]]
+    if progress["failed"]:
+        parts.append(f"{progress['failed']:,} failed")
+    return ", ".join(parts)
+
+
 # --- Lists ---------------------------------------------------------------------------------
 
 

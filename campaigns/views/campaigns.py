@@ -56,8 +56,9 @@ def _save(request: AuthenticatedHttpRequest, form: CampaignForm, *, created: boo
         return redirect("campaigns:campaign_detail", pk=campaign.pk)
     try:
         if send == "now":
-            total = campaign_services.campaign_start(campaign=campaign, actor=request.user)
-            messages.success(request, f"Sending to {total} recipients.")
+            # The progress section says "Sending to N recipients." while it sends: a flash
+            # would stay above the bar after it finished.
+            campaign_services.campaign_start(campaign=campaign, actor=request.user)
         elif send == "schedule":
             campaign_services.campaign_schedule(
                 campaign=campaign, at=form.cleaned_data["scheduled_at"], actor=request.user
@@ -134,7 +135,12 @@ def _campaign(pk: int) -> Campaign:
 @require_GET
 def campaign_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign(pk)
-    context = {"campaign": campaign, "progress": selectors.campaign_progress(campaign.pk)}
+    progress = selectors.campaign_progress(campaign.pk)
+    context = {
+        "campaign": campaign,
+        "progress": progress,
+        "outcome": selectors.campaign_outcome(progress),
+    }
     if request.htmx:
         return render(request, "campaigns/campaign_detail.html#progress", context)
     context["recipients"] = _preview_recipients(campaign)
@@ -170,9 +176,11 @@ def campaign_preview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 
 
 _ACTIONS = {
-    "start": (campaign_services.campaign_start, "Sending started."),
+    # Starting and resuming need no flash: the progress section says it is sending, and
+    # stops saying so when it is done.
+    "start": (campaign_services.campaign_start, None),
     "pause": (campaign_services.campaign_pause, "Paused: nothing more is sent until you resume."),
-    "resume": (campaign_services.campaign_resume, "Sending resumed."),
+    "resume": (campaign_services.campaign_resume, None),
     "cancel": (
         campaign_services.campaign_cancel,
         "Cancelled: the remaining recipients get nothing.",
@@ -185,7 +193,8 @@ def _act(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpRespons
     service, done = _ACTIONS[action]
     try:
         service(campaign=campaign, actor=request.user)
-        messages.success(request, done)
+        if done:
+            messages.success(request, done)
     except campaign_services.CampaignStateError as error:
         messages.error(request, str(error))
     return redirect("campaigns:campaign_detail", pk=campaign.pk)

@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns import placeholders
-from campaigns.models import Campaign, CampaignMessage, Segment
+from campaigns.models import Campaign, CampaignMessage, Segment, Suppression
 from campaigns.services import campaigns as campaign_services
+from core.models import ProgramSettings
 from tests import factories
 from tests.campaigns.test_sending import make_campaign, run
 
@@ -229,6 +230,75 @@ def test_progress_partial_polls_while_sending_and_stops_when_done(
     assert "hx-trigger" not in done
     assert 'value="2"' in done
     assert "(100%)" in done
+
+
+def test_a_campaign_all_skipped_by_the_weekly_cap_says_so_and_does_not_claim_success(
+    manager_client, manager, htmx_headers, segment
+) -> None:
+    settings_row = ProgramSettings.load()
+    settings_row.fatigue_cap_per_week = 1
+    settings_row.save()
+    capped = factories.AdvocateFactory.create_batch(3)
+    earlier = make_campaign(segment=segment, name="Earlier")
+    for advocate in capped:
+        CampaignMessage.objects.create(
+            campaign=earlier,
+            advocate=advocate,
+            email=advocate.user.email,
+            status=CampaignMessage.Status.SENT,
+            sent_at=timezone.now() - timedelta(days=1),
+        )
+    campaign = make_campaign(segment=segment)
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
+    run(campaign)
+    url = reverse("campaigns:campaign_detail", args=[campaign.pk])
+
+    done = manager_client.get(url, **htmx_headers).content.decode()
+
+    assert "Finished: 0 sent, 3 skipped by the weekly cap" in done
+    assert ">Sent</span>" not in done
+
+
+def test_a_finished_campaign_lists_what_was_sent_and_why_the_rest_was_not(
+    manager_client, manager, htmx_headers, segment
+) -> None:
+    _kept, unsubscribed = factories.AdvocateFactory.create_batch(2)
+    Suppression.objects.create(email=unsubscribed.user.email.lower())
+    campaign = make_campaign(segment=segment)
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
+    run(campaign)
+    url = reverse("campaigns:campaign_detail", args=[campaign.pk])
+
+    done = manager_client.get(url, **htmx_headers).content.decode()
+
+    assert "Finished: 1 sent, 1 skipped as unsubscribed" in done
+    assert ">Sent</span>" in done
+
+
+def _progress_section(page: str) -> str:
+    start = page.index('id="progress"')
+    return page[start : page.index("</section>", start)]
+
+
+def test_sending_to_n_recipients_shows_only_while_sending(
+    manager_client, manager, htmx_headers, segment
+) -> None:
+    factories.AdvocateFactory.create_batch(2)
+    response = manager_client.post(
+        reverse("campaigns:campaign_new"), _form(segment, send="now"), follow=True
+    )
+    campaign = Campaign.objects.get()
+    # Part of the polled progress section, not a flash above it that outlives the sending.
+    assert "Sending to 2 recipients." in _progress_section(response.content.decode())
+    assert not [m.message for m in response.context["messages"]]
+    url = reverse("campaigns:campaign_detail", args=[campaign.pk])
+    assert "Sending to 2 recipients." in manager_client.get(url, **htmx_headers).content.decode()
+
+    run(campaign)
+
+    # The page as it stands after the last poll: the whole page, then the swapped partial.
+    assert "Sending to" not in manager_client.get(url).content.decode()
+    assert "Sending to" not in manager_client.get(url, **htmx_headers).content.decode()
 
 
 def _queries(client, url: str) -> int:
