@@ -14,10 +14,16 @@ from django.utils import timezone
 from advocates.models import User
 from campaigns.models import Campaign
 from campaigns.services import kinds as kinds_services
+from campaigns.services import triggers as trigger_services
+from campaigns.services.campaigns import SEND_BATCH_TASK
+from campaigns.triggers import trigger_candidates
 from console.prospect_events import prospect_events_import
+from core.outbox import enqueue_after_commit
 
 DRIVE_NAME = "Reference drive: Q4 pipeline"
 PROMOTER_NAME = "Thanks, promoter"
+# How far back the demo's NPS answers of 9–10 fire "Thanks, promoter".
+PROMOTER_LOOKBACK = timedelta(days=365)
 PROSPECTS_CSV = """name,email,company,industry,title,product
 Priya Patel,priya@northwind-health.example,Northwind Health,Healthcare,VP Operations,Analytics
 Marco Rossi,marco@contoso-bank.example,Contoso Bank,Financial services,Head of IT,Automation
@@ -46,6 +52,18 @@ Worth a look: {{ referral_link }}
 
 {{ first_name }}
 """
+
+
+def _fire_for_demo_promoters(promoter: Campaign) -> None:
+    """Fire the trigger for the promoters the demo already has, and send to them.
+
+    Listening alone leaves it "sending" to nobody; the demo's NPS answers predate its
+    start, so evaluating the trigger would never reach them.
+    """
+    now = timezone.now()
+    advocate_ids = list(trigger_candidates(promoter, since=now - PROMOTER_LOOKBACK, until=now))
+    if trigger_services.trigger_fire(campaign=promoter, advocate_ids=advocate_ids, now=now):
+        enqueue_after_commit(SEND_BATCH_TASK, promoter.pk)
 
 
 @transaction.atomic
@@ -86,7 +104,9 @@ def load(stdout: TextIO) -> None:
             campaign=promoter, trigger=Campaign.Trigger.NPS_PROMOTER
         )
     if promoter.status == Campaign.Status.DRAFT:
-        kinds_services.campaign_trigger_start(campaign_id=promoter.pk)
+        promoter = kinds_services.campaign_trigger_start(campaign_id=promoter.pk)
+    if promoter.status == Campaign.Status.SENDING and not promoter.messages.exists():
+        _fire_for_demo_promoters(promoter)
     # Percy's open request (references demo) is at northwind.example: its rep hears of it.
     day = (timezone.localdate() - timedelta(days=2)).isoformat()
     prospect_events_import(

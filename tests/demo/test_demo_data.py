@@ -6,6 +6,7 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Count
 
 from campaigns.models import Campaign, Segment
 from challenges.models import Challenge, Level
@@ -42,3 +43,12 @@ def test_the_demo_has_something_in_every_area_and_loading_it_again_changes_nothi
     with django_capture_on_commit_callbacks(execute=True):
         call_command("demo_data", stdout=io.StringIO())
     assert _counts() == first
+
+
+def test_no_demo_campaign_is_left_sending_to_nobody(django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("demo_data", stdout=io.StringIO())
+    stuck = Campaign.objects.annotate(recipients=Count("messages")).filter(
+        status=Campaign.Status.SENDING, recipients=0
+    )
+    assert not list(stuck.values_list("name", flat=True))
