@@ -103,6 +103,8 @@ class RedeemForm(forms.Form):
     """The confirmation step. ``token`` is a one-time key: a double submit redeems once."""
 
     token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    # Sent only by the "Yes, redeem again" form shown beside a recent redemption.
+    again = forms.BooleanField(required=False, widget=forms.HiddenInput)
     shipping_name = forms.CharField(label="Full name", max_length=200, required=False)
     shipping_address = forms.CharField(
         label="Shipping address",

@@ -64,6 +64,24 @@ def redemptions_counted_for_limit(*, reward: Reward, advocate_id: int, now: date
     return redemptions.count()
 
 
+def redemption_recent_repeat(
+    *, reward_id: int, advocate_id: int, since: datetime
+) -> Redemption | None:
+    """The advocate's latest redemption of the reward made at or after ``since``.
+
+    Cancelled ones are left out: the advocate got the points back, so redeeming again
+    is no repeat.
+    """
+    return (
+        Redemption.objects.filter(
+            reward_id=reward_id, advocate_id=advocate_id, created_at__gte=since
+        )
+        .exclude(status=Redemption.Status.CANCELLED)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
 class CatalogRank:
     """How the catalog sorts a reward for one advocate (lower first)."""
 

@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -64,11 +66,17 @@ def reward_catalog(request: AuthenticatedHttpRequest) -> HttpResponse:
 @advocate_required
 @require_http_methods(["GET", "POST"])
 def reward_redeem(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """GET: the confirmation step (cost, balance after, shipping). POST: redeem."""
+    """GET: the confirmation step (cost, balance after, shipping). POST: redeem.
+
+    When the advocate redeemed this reward minutes ago, the page says so and redeeming
+    again takes the "Yes, redeem again" form (``again=1``); a POST without it creates
+    nothing and shows the page with that question.
+    """
     advocate = advocate_for_user(request.user)
     reward = get_object_or_404(Reward, pk=pk)
     form = RedeemForm(request.POST or None, reward=reward)
     error = ""
+    recent: Redemption | None = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -79,7 +87,10 @@ def reward_redeem(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 shipping_name=data.get("shipping_name", ""),
                 shipping_address=data.get("shipping_address", ""),
                 shipping_phone=data.get("shipping_phone", ""),
+                repeat_confirmed=data["again"],
             )
+        except catalog.RepeatNotConfirmed as unconfirmed:
+            recent = unconfirmed.recent
         except catalog.RedemptionError as refused:
             error = str(refused)
             reward.refresh_from_db()
@@ -96,7 +107,13 @@ def reward_redeem(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         error = f"“{reward.name}” is not available right now."
     elif not error and reward.out_of_stock:
         error = f"“{reward.name}” is out of stock."
-    return render(
+    if recent is None and not error:
+        recent = selectors.redemption_recent_repeat(
+            reward_id=reward.pk,
+            advocate_id=advocate.pk,
+            since=catalog.repeat_window_start(timezone.now()),
+        )
+    response = render(
         request,
         "rewards/redeem.html",
         {
@@ -104,11 +121,16 @@ def reward_redeem(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "advocate": advocate,
             "form": form,
             "error": error,
+            "recent": recent,
             "can_afford": advocate.balance >= reward.points_cost,
             "balance_after": advocate.balance - reward.points_cost,
         },
-        status=409 if error and request.method == "POST" else 200,
+        status=409 if (error or recent) and request.method == "POST" else 200,
     )
+    # Back after redeeming must ask the server again (and so see the redemption just
+    # made) rather than show this page, with its old token, from the browser's cache.
+    add_never_cache_headers(response)
+    return response
 
 
 @advocate_required

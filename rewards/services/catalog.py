@@ -14,6 +14,7 @@ cannot close a cycle either.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -27,11 +28,15 @@ from core.audit import audit_record
 from core.images import reencode_image
 from core.outbox import activity_after_commit, enqueue_after_commit
 from rewards.models import Redemption, Reward
-from rewards.selectors import redemptions_counted_for_limit
+from rewards.selectors import redemption_recent_repeat, redemptions_counted_for_limit
 from rewards.services.ledger import InsufficientPoints, points_reverse, points_spend
 from rewards.tasks import redemption_notify
 
 REWARD_IMAGE_SIDE = 800  # px
+
+# A second redemption of the same reward this soon after the first is more likely a
+# Back button and a second click than a wish for two, so the advocate is asked again.
+REPEAT_WARNING_MINUTES = 10
 
 
 class RedemptionError(Exception):
@@ -64,6 +69,18 @@ class TokenAlreadyUsed(RedemptionError):
 
 class FulfilmentNoteRequired(RedemptionError):
     pass
+
+
+class RepeatNotConfirmed(RedemptionError):
+    """The advocate redeemed this reward moments ago and has not said they want another."""
+
+    def __init__(self, recent: Redemption) -> None:
+        super().__init__("You redeemed this a moment ago. Redeem it again?")
+        self.recent = recent
+
+
+def repeat_window_start(now: datetime) -> datetime:
+    return now - timedelta(minutes=REPEAT_WARNING_MINUTES)
 
 
 @dataclass(frozen=True)
@@ -206,12 +223,18 @@ def reward_redeem(
     shipping_name: str = "",
     shipping_address: str = "",
     shipping_phone: str = "",
+    repeat_confirmed: bool = True,
 ) -> RedeemResult:
     """Redeem one unit of a reward for its points, in one transaction.
 
     ``idempotency_key`` is the confirmation form's one-time token: submitting it again
     returns the first redemption and changes nothing. Every refusal raises a
     RedemptionError before anything is written.
+
+    ``repeat_confirmed=False`` (what the confirmation page passes until the advocate
+    says yes) refuses with RepeatNotConfirmed when the advocate redeemed this reward in
+    the last ``REPEAT_WARNING_MINUTES``: a fresh token from a page reached with Back is
+    a new token, so the idempotency key alone does not catch it.
     """
     idempotency_key = idempotency_key.strip()
     if not idempotency_key:
@@ -238,6 +261,13 @@ def reward_redeem(
             now = timezone.now()
             if advocate.status != Advocate.Status.ACTIVE:
                 raise RedemptionError("Only active members can redeem rewards.")
+            if not repeat_confirmed:
+                # Checked under the advocate lock, so two tabs cannot both pass it.
+                recent = redemption_recent_repeat(
+                    reward_id=reward.pk, advocate_id=advocate_id, since=repeat_window_start(now)
+                )
+                if recent is not None:
+                    raise RepeatNotConfirmed(recent)
             if not reward.is_available(now):
                 raise RewardUnavailable(f"“{reward.name}” is not available right now.")
             if reward.out_of_stock:

@@ -27,8 +27,9 @@ def _redemption(world: World) -> dict:
 
 
 def _fresh_token(world: World) -> dict:
-    # A new one-time token per request, as each confirmation page would carry.
-    return {"token": uuid.uuid4().hex}
+    # A new one-time token per request, as each confirmation page would carry; the
+    # repeat confirmed, since ``advocate`` redeemed this reward moments ago in setup.
+    return {"token": uuid.uuid4().hex, "again": "1"}
 
 
 CASES = [

@@ -86,10 +86,15 @@ def test_parallel_redeems_from_one_advocate_all_succeed(
     sessions = [_redeem_page(base, advocate, reward) for _ in range(THREADS)]
 
     # Distinct tokens: ten confirmed redemptions, each one a write to the same rows.
+    # ``again`` confirms the repeat, as the second and later ones come within minutes.
     responses = run_at_once(
         lambda i: sessions[i].post(
             f"{base}/rewards/{reward.pk}/redeem/",
-            data={"token": uuid.uuid4().hex, "csrfmiddlewaretoken": csrf_token(sessions[i])},
+            data={
+                "token": uuid.uuid4().hex,
+                "again": "1",
+                "csrfmiddlewaretoken": csrf_token(sessions[i]),
+            },
             allow_redirects=False,
             timeout=60,
         ),

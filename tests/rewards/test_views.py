@@ -189,6 +189,84 @@ def test_a_forged_token_is_refused(advocate, advocate_client) -> None:
     assert Redemption.objects.count() == 0
 
 
+# --- Redeeming the same reward again soon ----------------------------------------------
+
+
+def _redeemed_minutes_ago(advocate, reward, minutes: int) -> Redemption:
+    redemption = redeem(advocate, reward)
+    Redemption.objects.filter(pk=redemption.pk).update(
+        created_at=timezone.now() - timedelta(minutes=minutes, seconds=5)
+    )
+    return redemption
+
+
+def test_the_first_redemption_takes_one_post_and_no_warning(advocate, advocate_client) -> None:
+    give_points(advocate, 500)
+    reward = RewardFactory(points_cost=100)
+    url = reverse("rewards:redeem", args=[reward.pk])
+    page = advocate_client.get(url)
+    assert "You redeemed this" not in page.content.decode()
+    assert "no-store" in page["Cache-Control"]
+    token = re.search(r'name="token" value="([0-9a-f]{32})"', page.content.decode()).group(1)
+    response = advocate_client.post(url, {"token": token})
+    assert response.status_code == 302
+    assert Redemption.objects.count() == 1
+
+
+def test_coming_back_to_the_confirmation_says_i_just_redeemed_it(advocate, advocate_client) -> None:
+    give_points(advocate, 500)
+    reward = RewardFactory(points_cost=100)
+    _redeemed_minutes_ago(advocate, reward, 1)
+    body = advocate_client.get(reverse("rewards:redeem", args=[reward.pk])).content.decode()
+    assert "You redeemed this a minute ago." in body
+    assert "Yes, redeem again for 100 points" in body
+    assert 'name="again" value="1"' in body
+
+
+def test_a_fresh_token_without_confirming_the_repeat_redeems_nothing(
+    advocate, advocate_client
+) -> None:
+    give_points(advocate, 500)
+    reward = RewardFactory(points_cost=100)
+    _redeemed_minutes_ago(advocate, reward, 3)
+    response = advocate_client.post(
+        reverse("rewards:redeem", args=[reward.pk]), {"token": uuid.uuid4().hex}
+    )
+    assert response.status_code == 409
+    # naturaltime joins the number and the unit with a no-break space.
+    body = response.content.decode().replace("\xa0", " ")
+    assert "You redeemed this 3 minutes ago." in body
+    assert 'name="again" value="1"' in body
+    assert Redemption.objects.count() == 1
+    advocate.refresh_from_db()
+    assert advocate.balance == 500
+
+
+def test_confirming_the_repeat_redeems_again(advocate, advocate_client) -> None:
+    give_points(advocate, 500)
+    reward = RewardFactory(points_cost=100)
+    _redeemed_minutes_ago(advocate, reward, 1)
+    url = reverse("rewards:redeem", args=[reward.pk])
+    warned = advocate_client.post(url, {"token": uuid.uuid4().hex}).content.decode()
+    token = re.search(r'name="token" value="([0-9a-f]{32})"', warned).group(1)
+    assert 'name="again" value="1"' in warned
+    response = advocate_client.post(url, {"token": token, "again": "1"})
+    assert response.status_code == 302
+    assert Redemption.objects.count() == 2
+    advocate.refresh_from_db()
+    assert advocate.balance == 400
+
+
+def test_an_older_or_cancelled_redemption_does_not_ask_again(advocate, advocate_client) -> None:
+    give_points(advocate, 500)
+    reward = RewardFactory(points_cost=100)
+    _redeemed_minutes_ago(advocate, reward, catalog.REPEAT_WARNING_MINUTES)
+    catalog.redemption_cancel(redemption_id=redeem(advocate, reward).pk)
+    url = reverse("rewards:redeem", args=[reward.pk])
+    assert "You redeemed this" not in advocate_client.get(url).content.decode()
+    assert advocate_client.post(url, {"token": uuid.uuid4().hex}).status_code == 302
+
+
 # --- My redemptions and the gift-card code --------------------------------------------
 
 
