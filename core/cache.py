@@ -125,6 +125,13 @@ class ResilientRedisCache(RedisCache):
 # each request's scored band under this version (references.matching).
 ADVOCATES_GENERATION_KEY = "references:matching:generation:v1"
 
+# Bumped by every service that changes who is invited or enrolled (an invitation sent,
+# an invitation accepted, advocates imported): the console home keeps its program
+# cards and charts under this version (console.selectors.home), and figures computed
+# under an older one are recomputed on the next visit instead of waiting for the beat.
+# Defined here, not in the console, so that the apps below it can bump it.
+CONSOLE_FIGURES_VERSION_KEY = "console:figures:version"
+
 
 def cache_version(key: str) -> str:
     """The current version stored under ``key`` (started when missing).

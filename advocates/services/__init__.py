@@ -23,7 +23,7 @@ from advocates.links import INVITATION_SALT
 from advocates.models import Advocate, Company, Invitation, User
 from advocates.tasks import invitation_send
 from core.audit import audit_record
-from core.cache import ADVOCATES_GENERATION_KEY, cache_version_bump
+from core.cache import ADVOCATES_GENERATION_KEY, CONSOLE_FIGURES_VERSION_KEY, cache_version_bump
 from core.csv import CsvFileError, csv_read
 from core.images import process_avatar
 from core.outbox import enqueue_after_commit
@@ -136,6 +136,8 @@ def invitation_create(
             invitation.save()
         if send:
             _queue_send(invitation)
+        # A new invitation (or a re-sent one, whose expiry restarts) is waiting to join.
+        cache_version_bump(CONSOLE_FIGURES_VERSION_KEY)
         audit_record(
             actor=invited_by,
             action="invitation.send" if invitation.send_count == 1 else "invitation.resend",
@@ -308,6 +310,8 @@ def invitation_accept(
         # Named columns only: a returning advocate's balance belongs to the ledger.
         advocate.save(update_fields=["status", "joined_at", "title", "company", "owner_rep"])
         Invitation.objects.filter(pk=invitation.pk).update(accepted_by=user)
+        # One invited fewer, one enrolled more on the console home.
+        cache_version_bump(CONSOLE_FIGURES_VERSION_KEY)
         if settings.WELCOME_POINTS > 0:
             # The ledger is a floor above: its task is named, and it runs right after
             # this commit (keyed "welcome:<advocate>", so a repeat awards nothing).

@@ -31,6 +31,13 @@ once per ``CHARTS_LOCK_SECONDS`` across processes, and renders the queue cards w
 "being computed" in place of the figures rather than making the manager wait. Without
 a broker (the embedded mode, tests) the figures are computed in the request instead,
 as they would be by the task.
+
+The cached figures carry the version of ``core.cache.CONSOLE_FIGURES_VERSION_KEY`` they
+were computed under; the services that change who is invited or enrolled bump it on
+commit. A visit that finds figures from an older version recomputes them in the
+request (one request across processes; the others serve the previous figures
+meanwhile): the manager who just invited someone, or whose invitee just joined,
+expects the card to show it, not the figures of up to a beat ago.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from celery import current_app
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import (
     Case,
@@ -56,9 +64,10 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from advocates.models import Advocate
+from advocates.models import Advocate, Invitation
 from challenges.models import Level, Submission
 from challenges.selectors import pending_review_count
+from core.cache import CONSOLE_FIGURES_VERSION_KEY, cache_version
 from core.outbox import PUBLISH_RETRY_POLICY
 from references.models import ReferenceRequest
 from referrals.models import Method, Referral, ReferralStageChange, Stage
@@ -156,6 +165,7 @@ class Charts:
     referral_lost: int
     methods: list[MethodRow]
     levels: list[LevelCount]
+    version: str = ""  # CONSOLE_FIGURES_VERSION_KEY when they were computed
 
 
 @dataclass(frozen=True)
@@ -166,13 +176,12 @@ class Overview:
 
 
 def _advocate_counts(now: datetime) -> tuple[dict[str, int], list[LevelCount]]:
-    """Enrolled, invited and active advocates, and how many sit at each level: one
-    conditional count each, in one pass over the advocates."""
+    """Enrolled and active advocates, and how many sit at each level: one conditional
+    count each, in one pass over the advocates."""
     levels = list(Level.objects.order_by("threshold"))
     enrolled = Q(status__in=ENROLLED)
     counts = {
         "enrolled": Count("id", filter=enrolled),
-        "invited": Count("id", filter=Q(status=Advocate.Status.INVITED)),
         "active": Count("id", filter=enrolled & Q(last_active_at__gte=month_start(now))),
     }
     thresholds = [level.threshold for level in levels]
@@ -322,10 +331,20 @@ def _health() -> Health:
     )
 
 
+def _invited(now: datetime) -> int:
+    """Open invitations whose link still works. Invitations, not advocates: an invited
+    contact has no advocate until they accept (``advocates.services.invitation_accept``);
+    a re-send restarts the expiry from ``created_at``."""
+    return Invitation.objects.filter(
+        accepted_at__isnull=True,
+        created_at__gt=now - timedelta(days=settings.INVITATION_MAX_AGE_DAYS),
+    ).count()
+
+
 def _program(now: datetime, advocates: dict[str, int]) -> Program:
     return Program(
         enrolled=advocates["enrolled"],
-        invited=advocates["invited"],
+        invited=_invited(now),
         active_this_month=advocates["active"],
         earned_this_month=PeriodPoints.objects.filter(
             period=PeriodPoints.Period.MONTH, starts_on=month_start(now).date(), points__gt=0
@@ -338,12 +357,13 @@ def _program(now: datetime, advocates: dict[str, int]) -> Program:
     )
 
 
-def _charts(now: datetime) -> Charts:
+def _charts(now: datetime, version: str) -> Charts:
     advocates, levels = _advocate_counts(now)
     enrolled = advocates["enrolled"]
     challenges = _challenge_counts(now)
     referrals, methods = _referrals(now)
     return Charts(
+        version=version,
         computed_at=now,
         program=_program(now, advocates),
         weeks=_weeks(now),
@@ -369,7 +389,10 @@ def _charts(now: datetime) -> Charts:
 
 def console_charts_refresh(*, now: datetime | None = None) -> Charts:
     """Compute the charts and the program cards and store them for every process."""
-    charts = _charts(now or timezone.now())
+    # The version is read before computing: a write committing meanwhile bumps it, and
+    # the next visit recomputes what this call stores.
+    version = cache_version(CONSOLE_FIGURES_VERSION_KEY)
+    charts = _charts(now or timezone.now(), version)
     cache.set(CHARTS_CACHE_KEY, charts, CHARTS_CACHE_SECONDS)
     return charts
 
@@ -407,12 +430,25 @@ def _ask_for_refresh(*, inline: bool) -> Charts | None:
     return None
 
 
+def _recompute_after_write(charts: Charts) -> Charts:
+    """Figures a write made out of date: recomputed here, once across processes; a
+    request that finds another one at it serves the previous figures meanwhile."""
+    if not cache.add(CHARTS_LOCK_KEY, 1, CHARTS_LOCK_SECONDS):
+        return charts
+    try:
+        return console_charts_refresh()
+    finally:
+        cache.delete(CHARTS_LOCK_KEY)
+
+
 def console_charts(*, now: datetime | None = None) -> Charts | None:
     """The figures from the cache (None while the first ones are being computed)."""
     now = now or timezone.now()
     charts = cache.get(CHARTS_CACHE_KEY)
     if charts is None:
         return _ask_for_refresh(inline=True)
+    if charts.version != cache_version(CONSOLE_FIGURES_VERSION_KEY):
+        return _recompute_after_write(charts)
     if charts.computed_at < now - timedelta(seconds=CHARTS_STALE_SECONDS):
         _ask_for_refresh(inline=False)  # serve these meanwhile
     return charts

@@ -24,6 +24,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from advocates.models import Advocate, Company, User
 from advocates.services import InvitationError, invitation_create
+from core.cache import CONSOLE_FIGURES_VERSION_KEY, cache_version_bump
 from core.csv import CsvFileError, csv_read
 from core.roles import MANAGERS_GROUP, REPS_GROUP
 from referrals.models import Method, Referral, ReferralStageChange, Stage
@@ -174,6 +175,9 @@ def advocates_import(
         valid.append((line, row | {"email": email, "joined_at": joined_at, "rep": rep}))
 
     with transaction.atomic():
+        if valid and not invite:
+            # Advocates enrolled without an invitation: the console home's cards count them.
+            cache_version_bump(CONSOLE_FIGURES_VERSION_KEY)
         for line, entry in valid:
             if invite:
                 try:

@@ -47,8 +47,8 @@ def test_inviting_one_contact_queues_exactly_one_email_after_commit(
     assert response.status_code == 302
     # Nothing is mailed while the transaction is open: the send waits for the commit.
     assert mail.outbox == []
-    assert len(callbacks) == 1
-    callbacks[0]()
+    for callback in callbacks:  # the send, and the console home's figures dropped
+        callback()
 
     assert len(mail.outbox) == 1
     invitation = Invitation.objects.get()

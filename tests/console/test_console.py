@@ -6,20 +6,24 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from advocates.links import invitation_token
 from advocates.models import Advocate
+from advocates.services import invitation_accept, invitation_create
 from challenges.models import Challenge, Submission
 from console import charts
 from console.selectors.home import CHARTS_CACHE_KEY, console_overview, month_start
+from core.cache import CONSOLE_FIGURES_VERSION_KEY
 from referrals.models import Method, ReferralStageChange, RejectionReason, Stage
 from rewards.models import PeriodPoints, Redemption
 from tests.challenges.factories import ChallengeFactory, LevelFactory, SubmissionFactory
-from tests.factories import AdvocateFactory
+from tests.factories import AdvocateFactory, InvitationFactory
 from tests.references.factories import ReferenceRequestFactory
 from tests.referrals.factories import ReferralFactory
 from tests.rewards.factories import RewardFactory, give_points
@@ -33,7 +37,8 @@ def _monday(day):
 
 @pytest.fixture
 def program():
-    """Four enrolled advocates (three active, one paused), one invited, one who left."""
+    """Four enrolled advocates (three active, one paused), one invited (and one
+    advocate half-way through joining), one who left."""
     now = timezone.now()
     LevelFactory(name="Insider", threshold=0)
     LevelFactory(name="Advocate", threshold=500)
@@ -43,6 +48,7 @@ def program():
     a3 = AdvocateFactory(last_active_at=None)
     a4 = AdvocateFactory(status=Advocate.Status.PAUSED, last_active_at=now)
     AdvocateFactory(status=Advocate.Status.INVITED, joined_at=None, last_active_at=now)
+    InvitationFactory()  # the invited contact: no advocate until they accept
     AdvocateFactory(status=Advocate.Status.LEFT, last_active_at=now)
     # Lifetime points through the ledger: Insider a1 (0) and a4 (100), Advocate a2 (600),
     # Champion a3 (2,500). Each award also lands in this week's and month's points.
@@ -289,6 +295,50 @@ def test_cards_are_live_while_the_charts_come_from_the_cache(manager_client) -> 
     cache.delete(CHARTS_CACHE_KEY)
     third = manager_client.get(url)
     assert third.context["c"].challenge_submissions["pending"] == 1
+
+
+def test_an_invitation_and_a_join_show_on_the_cached_cards_at_once(
+    manager, manager_client, django_capture_on_commit_callbacks
+) -> None:
+    AdvocateFactory()
+    url = reverse("console:home")
+    before = manager_client.get(url).context["p"]
+    assert (before.enrolled, before.invited) == (1, 0)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation = invitation_create(email="new@example.com", invited_by=manager, send=False)
+    invited = manager_client.get(url)
+    assert (invited.context["p"].enrolled, invited.context["p"].invited) == (1, 1)
+    assert "1 invited, not joined yet" in invited.content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation_accept(token=invitation_token(invitation), password="a-Long-pass-1234")
+    joined = manager_client.get(url).context["p"]
+    assert (joined.enrolled, joined.invited) == (2, 0)
+
+
+def test_expired_and_accepted_invitations_are_not_waiting_to_join(manager) -> None:
+    now = timezone.now()
+    InvitationFactory(invited_by=manager)
+    InvitationFactory(created_at=now - timedelta(days=settings.INVITATION_MAX_AGE_DAYS, hours=1))
+    InvitationFactory(accepted_at=now)
+
+    assert console_overview().charts.program.invited == 1
+
+
+def test_figures_dropped_by_a_write_are_recomputed_once_across_processes(monkeypatch) -> None:
+    from console.selectors import home as console
+
+    AdvocateFactory()
+    old = console.console_charts()
+    monkeypatch.setattr(console, "_without_broker", lambda: False)
+    AdvocateFactory()
+    cache.set(CONSOLE_FIGURES_VERSION_KEY, "after-a-write", timeout=None)
+    cache.add(console.CHARTS_LOCK_KEY, 1)  # another request is recomputing them
+
+    assert console.console_charts() == old  # served meanwhile, not "being computed"
+    cache.delete(console.CHARTS_LOCK_KEY)
+    assert console.console_charts().program.enrolled == 2
 
 
 def test_a_refresh_replaces_the_cached_figures() -> None:
