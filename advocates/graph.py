@@ -108,6 +108,7 @@ class ConnectionsImportResult:
     edges_existing: int = 0
     duplicates: list[tuple[int, str]] = field(default_factory=list)  # (line, why)
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line, why)
+    owner: Person | None = None  # whose connections they are, once something is imported
 
     @property
     def imported(self) -> int:

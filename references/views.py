@@ -200,11 +200,7 @@ def graph_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     if importing and import_form.is_valid():
         upload = import_form.cleaned_data["file"]
         owner_email = import_form.cleaned_data["owner_email"]
-        owner = (
-            graph.person_for_email(owner_email)
-            if owner_email
-            else graph.person_for_user(request.user)
-        )
+        owner = graph.person_for_email(owner_email) if owner_email else request.user
         if owner is None:
             import_form.add_error("owner_email", "No advocate, colleague or person has this email.")
         else:
@@ -212,7 +208,7 @@ def graph_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             if result.imported:
                 messages.success(
                     request,
-                    f"{result.edges_created} new connection(s) for {owner}, "
+                    f"{result.edges_created} new connection(s) for {result.owner}, "
                     f"{result.edges_existing} already known.",
                 )
     if adding and edge_form.is_valid():

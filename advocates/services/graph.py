@@ -178,7 +178,7 @@ def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
 
 def connections_import(
     *,
-    owner: Person,
+    owner: Person | User,
     source: CsvSource,
     created_by: User | None = None,
     max_rows: int | None = -1,
@@ -187,13 +187,18 @@ def connections_import(
 
     Bad rows are reported with their line and nothing is written for them; the good
     rows go in one transaction, so a failure part-way leaves nothing half-imported.
-    Lookups are batched (a few queries per 500 rows), so a long export is fine.
+    Lookups are batched (a few queries per 500 rows), so a long export is fine. A user
+    as the owner is their graph node, made only once there is something to import: a
+    refused file writes nothing at all.
     """
     result = ConnectionsImportResult()
     rows = parse_connections_csv(source, result, max_rows=max_rows)
     if not rows:
         return result
     with transaction.atomic():
+        if isinstance(owner, User):
+            owner = person_for_user(owner)
+        result.owner = owner
         by_email: dict[str, Person] = {}
         by_url: dict[str, Person] = {}
         emails = [row.email for row in rows if row.email]
