@@ -163,6 +163,12 @@ def check_a11y(page: Any) -> list[dict[str, Any]]:
     # after an htmx swap the page still has it.
     if page.evaluate("() => typeof axe === 'undefined'"):
         page.evaluate(axe_source())
+    # The page as it rests, not mid-request: htmx dims what it is refreshing (a segment's
+    # count fades to 60 % while it is recounted), and a check that lands in that moment
+    # would judge the faded text. Awaited, not slept: htmx removes these classes when done.
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+    )
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     violations = result["violations"]
     blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
