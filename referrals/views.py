@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -14,7 +13,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.crypto import salted_hmac
 from django.utils.http import http_date, url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,7 +28,7 @@ from core.roles import (
     public,
     staff_required,
 )
-from referrals import selectors, services
+from referrals import selectors, services, visitors
 from referrals.forms import (
     AdvanceForm,
     AssignForm,
@@ -47,10 +45,6 @@ from referrals.services import imports
 
 PAGE_SIZE = 20
 LANDING_WINDOW_SECONDS = 600
-# The landing page tells visitors apart by a random id in a signed first-party cookie.
-VISITOR_COOKIE = "vouch_visitor"
-VISITOR_SALT = "referrals.visitor"
-VISITOR_MAX_AGE = 365 * 24 * 60 * 60
 
 
 def _link_urls(link) -> dict[str, str]:
@@ -202,32 +196,8 @@ def card(request: AuthenticatedHttpRequest) -> HttpResponse:
 # --- The public landing page ------------------------------------------------------------
 
 
-def _client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is set by anyone unless a trusted proxy rewrites
-    # it, and trusting it would let a flood pick a new "IP" per request.
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
-def _visitor(request: HttpRequest) -> tuple[list[str], str]:
-    """The ids a landing-page visitor goes by, and the cookie id to give them if new.
-
-    Signed, so a script inventing a cookie per request is not a new visitor each time.
-    Without a valid cookie the visitor is their address and browser (kept only as a
-    keyed hash), and the cookie they are given is remembered with it: one visitor, not
-    two. Two people behind one address with the same browser count once a day until
-    their cookies tell them apart; undercounting is the lesser error.
-    """
-    known = request.get_signed_cookie(VISITOR_COOKIE, default="", salt=VISITOR_SALT)
-    if known:
-        return [f"cookie:{known}"], ""
-    given = secrets.token_urlsafe(16)
-    agent = request.headers.get("user-agent", "")
-    address = salted_hmac(VISITOR_SALT, f"{_client_ip(request)}\n{agent}").hexdigest()
-    return [f"address:{address}", f"cookie:{given}"], given
-
-
 def _throttled(request: HttpRequest) -> bool:
-    key = f"referrals:landing:{_client_ip(request)}"
+    key = f"referrals:landing:{visitors.client_ip(request)}"
     cache.add(key, 0, timeout=LANDING_WINDOW_SECONDS)
     try:
         count = cache.incr(key)
@@ -247,7 +217,7 @@ def landing(request: HttpRequest, code: str = "") -> HttpResponse:
     via = request.GET.get("via", "") or request.POST.get("via", "")
     given_cookie = ""
     if request.method == "GET" and link is not None and "sent" not in request.GET:
-        visitor_ids, given_cookie = _visitor(request)
+        visitor_ids, given_cookie = visitors.visitor_ids(request)
         services.referral_link_visit(link_id=link.pk, visitor_ids=visitor_ids)
     initial = {"code": code, "via": "social" if via == "social" else ""}
     if not code and request.GET.get("card"):
@@ -258,16 +228,7 @@ def landing(request: HttpRequest, code: str = "") -> HttpResponse:
         context["sent"] = "sent" in request.GET
         response = render(request, "referrals/landing.html", context)
         if given_cookie:
-            response.set_signed_cookie(
-                VISITOR_COOKIE,
-                given_cookie,
-                salt=VISITOR_SALT,
-                max_age=VISITOR_MAX_AGE,
-                path=reverse("referrals:card_landing"),
-                secure=settings.SESSION_COOKIE_SECURE,
-                httponly=True,
-                samesite="Lax",
-            )
+            visitors.visitor_cookie_set(response, given_cookie)
         return response
 
     if _throttled(request):

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from referrals.models import Method, Referral, ReferralLink, Stage
 from referrals.services import referral_link_for
-from referrals.views import VISITOR_COOKIE
+from referrals.visitors import VISITOR_COOKIE
 from tests.factories import AdvocateFactory
 
 pytestmark = pytest.mark.django_db
