@@ -12,7 +12,7 @@ from django.core.cache import cache
 from challenges.services import progress
 from console import ams, prospect_events
 from console.selectors import home
-from core.outbox import ACTIVITY_TASK
+from core.outbox import ACTIVITY_MANY_TASK, ACTIVITY_TASK
 from core.tasks import RETRY
 
 
@@ -22,6 +22,13 @@ def activity_refresh(advocate_id: int) -> None:
     the Advocate Mobilization Score and last_active_at move with it."""
     progress.on_activity(advocate_id=advocate_id)
     ams.ams_refresh(advocate_id=advocate_id)
+
+
+@shared_task(name=ACTIVITY_MANY_TASK, **RETRY)  # type: ignore[call-overload]  # RETRY is a plain dict in core.tasks
+def activity_refresh_many(advocate_ids: list[int]) -> None:
+    """``activity_refresh`` for each advocate of a batch (a bulk import); safe to repeat."""
+    for advocate_id in advocate_ids:
+        activity_refresh(advocate_id)
 
 
 @shared_task(name="campaigns.ams.ams_recompute_one", **RETRY)  # type: ignore[call-overload]  # RETRY is a plain dict in core.tasks

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -47,6 +48,10 @@ PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 
 # levels, badges and the AMS catch up. It lives on the top floor (console.tasks), so the
 # apps below name it rather than import it. The name predates that move.
 ACTIVITY_TASK = "challenges.tasks.progress_refresh"
+# The same for many advocates at once (a bulk import), ACTIVITY_BATCH ids per task: a
+# few messages instead of one per advocate, still spread over the workers.
+ACTIVITY_MANY_TASK = "console.tasks.activity_refresh_many"
+ACTIVITY_BATCH = 200
 
 
 # Celery's autodiscovery returns at once, having imported nothing, to a thread that calls
@@ -87,6 +92,13 @@ def activity_after_commit(*, advocate_id: int) -> None:
     activity itself, and the work runs in a worker.
     """
     enqueue_after_commit(ACTIVITY_TASK, advocate_id)
+
+
+def activities_after_commit(*, advocate_ids: Iterable[int]) -> None:
+    """``activity_after_commit`` for each of ``advocate_ids`` (once each), in batches."""
+    ids = sorted(set(advocate_ids))
+    for start in range(0, len(ids), ACTIVITY_BATCH):
+        enqueue_after_commit(ACTIVITY_MANY_TASK, ids[start : start + ACTIVITY_BATCH])
 
 
 def _publish(name: str, args: list, kwargs: dict) -> None:

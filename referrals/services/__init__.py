@@ -11,6 +11,11 @@ company domain with an *open* referral within 180 days, is created as ``rejected
 the advocate sees what happened to it and the rep sees the attempt; it never counts in
 KPIs and never earns points. Self-referral (the advocate's own address, or their own
 company's domain) and the daily limit are refused: nothing is created.
+
+The CSV import creates referrals set-wise (``referrals.services.imports``) with the same
+policy and the same messages (``self_referral_check``, ``NO_ACTIVE_ADVOCATE``,
+``DUPLICATE_WINDOW``); while an import chunk writes, ``referral_create`` waits for it
+(``creation_lock``).
 """
 
 from __future__ import annotations
@@ -78,6 +83,9 @@ FREE_EMAIL_DOMAINS = frozenset(
 )
 # Link codes: unambiguous characters only, so a code read off paper types correctly.
 _CARD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+NO_ACTIVE_ADVOCATE = "This referral link belongs to no active advocate."
 
 
 class ReferralError(Exception):
@@ -158,6 +166,37 @@ def _same_company(domain: str, company_domain: str) -> bool:
     )
 
 
+# One key for "referrals are being created": every referral_create holds it shared (they
+# run side by side), an import chunk holds it exclusive, so the chunk's duplicate checks
+# see every referral made before it and none is made while it writes.
+_CREATION_LOCK_KEY = "referral:creation"
+
+
+def creation_lock(*, exclusive: bool) -> None:
+    """Take the creation lock (PostgreSQL, until the transaction ends; see above).
+
+    Taken first in the transaction, before any row lock, so a creator waiting for it
+    holds nothing that the import chunk could be waiting for.
+    """
+    if connection.vendor != "postgresql":
+        return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(hashtext(%s))", [_CREATION_LOCK_KEY])
+
+
+def self_referral_check(*, own_email: str, company_domain: str, referred_email: str) -> None:
+    """Raise SelfReferral if ``referred_email`` is the advocate or at their own company."""
+    own_email = own_email.lower()
+    if referred_email == own_email:
+        raise SelfReferral("You cannot refer yourself.")
+    domain = _domain_of(referred_email)
+    if _same_company(domain, company_domain) or (domain and domain == _domain_of(own_email)):
+        raise SelfReferral(
+            "Referrals must be for another company: this address is at your own company."
+        )
+
+
 def _lock_duplicate_keys(email: str, domain: str) -> None:
     """Serialise referrals of one email or one company domain, across advocates.
 
@@ -226,6 +265,7 @@ def referral_create(
     domain = _domain_of(referred_email)
 
     with transaction.atomic():
+        creation_lock(exclusive=False)
         # The advocate's row lock serialises this advocate's referrals, so the daily
         # limit cannot be overrun by parallel submissions.
         advocate = (
@@ -235,15 +275,12 @@ def referral_create(
             .first()
         )
         if advocate is None or advocate.status != Advocate.Status.ACTIVE:
-            raise ReferralError("This referral link belongs to no active advocate.")
-        own_email = advocate.user.email.lower()
-        if referred_email == own_email:
-            raise SelfReferral("You cannot refer yourself.")
-        company_domain = advocate.company.domain if advocate.company else ""
-        if _same_company(domain, company_domain) or (domain and domain == _domain_of(own_email)):
-            raise SelfReferral(
-                "Referrals must be for another company: this address is at your own company."
-            )
+            raise ReferralError(NO_ACTIVE_ADVOCATE)
+        self_referral_check(
+            own_email=advocate.user.email,
+            company_domain=advocate.company.domain if advocate.company else "",
+            referred_email=referred_email,
+        )
         _lock_duplicate_keys(referred_email, domain)
         # "Now" is read after the locks: a referral that waited for another one must
         # not look older than it, or the duplicate check below would miss it.
@@ -360,8 +397,12 @@ def _on_commit_notify_new(referral_id: int) -> None:
 
 
 def _on_commit_outbound(change: ReferralStageChange, *, source: str) -> None:
-    # A change the CRM told us about is not echoed back to it.
-    if not settings.CRM_WEBHOOK_URL or source == ReferralStageChange.Source.CRM:
+    # A change the CRM told us about is not echoed back to it, nor one imported from a
+    # CSV: that file is an export of the system of record (the CRM) too.
+    if not settings.CRM_WEBHOOK_URL or source in (
+        ReferralStageChange.Source.CRM,
+        ReferralStageChange.Source.IMPORT,
+    ):
         return
     enqueue_after_commit(crm_webhook_send, change.pk)
 
@@ -385,6 +426,7 @@ def referral_advance(
     occurred_at: datetime | None = None,
     reason: str = "",
     source: str = ReferralStageChange.Source.REP,
+    refresh_activity: bool = True,
 ) -> AdvanceResult:
     """Move a referral to ``stage`` as of ``occurred_at`` (default now).
 
@@ -392,7 +434,9 @@ def referral_advance(
     but a change older than the referral's latest change is ignored ("stale"), so a
     late event never moves a referral back. ``rejected`` needs a reason and closes the
     referral for good. Rewards follow: paid on reaching won (and qualified, if the rule
-    says so), reversed when a won referral moves back.
+    says so), reversed when a won referral moves back. ``refresh_activity`` False
+    leaves the advocate's progress refresh to the caller (an import asks once per
+    advocate at its end, not once per row).
     """
     if stage not in Stage.values:
         raise ReferralError(f"Unknown stage “{stage}”.")
@@ -475,11 +519,11 @@ def referral_advance(
             _pay_qualified(referral, rule)
         if stage == Stage.WON:
             _pay_won(referral, rule)
-            activity_after_commit(advocate_id=referral.advocate_id)
         elif old == Stage.WON:
             _reverse_won(referral)
-        if stage != Stage.WON and (old == Stage.WON or stage == Stage.REJECTED):
-            # The AMS counts referrals made and won: undoing either changes it.
+        if refresh_activity and (Stage.WON in (stage, old) or stage == Stage.REJECTED):
+            # Won, or no longer counted (the AMS counts referrals made and won): badges,
+            # the AMS and last_active_at catch up in a worker.
             activity_after_commit(advocate_id=referral.advocate_id)
         _on_commit_outbound(change, source=source)
     return AdvanceResult(referral=referral, applied=True)

@@ -388,3 +388,20 @@ def test_advocate_detail_shows_the_score(db, manager_client) -> None:
     body = manager_client.get(reverse("advocates:detail", args=[advocate.pk])).content.decode()
     assert "<strong>76</strong> / 100" in body
     assert "private 60 · public 16" in body
+
+
+def test_an_imported_referral_is_activity(db, django_capture_on_commit_callbacks) -> None:
+    from referrals.services.imports import referrals_import
+    from tests.referrals.test_imports import REF_HEADER
+
+    advocate = AdvocateFactory()
+    email = advocate.user.email
+    text = REF_HEADER + (
+        f"SF-1,{email},Lena,lena@prospect-co.example,,lead_form,2026-01-05,,,\n"
+        f"SF-2,{email},Max,max@other-co.example,,lead_form,2026-01-06,,,\n"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        referrals_import(source=text, chunk_rows=1)
+    advocate.refresh_from_db()
+    assert advocate.ams > 0
+    assert advocate.last_active_at is not None

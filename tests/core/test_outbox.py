@@ -171,3 +171,16 @@ def test_the_drain_task_reports_what_it_did(broker) -> None:
     OutboxTask.objects.create(task=invitation_send.name, args=[1, 1])
     _age(60)
     assert outbox_drain.apply().get() == "sent 1, failed 0, waiting 0"
+
+
+def test_activities_are_enqueued_once_per_advocate_in_batches(monkeypatch) -> None:
+    from core import outbox
+
+    calls: list[tuple] = []
+    monkeypatch.setattr(outbox, "ACTIVITY_BATCH", 2)
+    monkeypatch.setattr(outbox, "enqueue_after_commit", lambda *args: calls.append(args))
+    outbox.activities_after_commit(advocate_ids=[3, 1, 2, 3, 5])
+    assert calls == [
+        (outbox.ACTIVITY_MANY_TASK, [1, 2]),
+        (outbox.ACTIVITY_MANY_TASK, [3, 5]),
+    ]

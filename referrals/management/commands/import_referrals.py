@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from referrals.management.commands.import_advocates import _print, csv_file
+from referrals.management.commands.import_advocates import ProgressLine, _print, csv_file
 from referrals.services.imports import REFERRAL_COLUMNS, referrals_import
 
 
@@ -18,6 +18,8 @@ class Command(BaseCommand):
         parser.add_argument("path", type=Path)
 
     def handle(self, *args: object, path: Path, **options: object) -> None:
+        progress = ProgressLine(self.stderr)
         with csv_file(path) as file:
-            report = referrals_import(source=file, max_rows=None)
+            report = referrals_import(source=file, max_rows=None, progress=progress)
+        progress.end()
         _print(self, report, verb="imported")
