@@ -94,6 +94,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz from loopback or a private network, before the HTTPS redirect
+    # and the allowed-hosts check (core/probes.py).
+    "core.probes.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -375,6 +378,12 @@ USE_TZ = True
 
 # --- Security -------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies in front of the web processes append to X-Forwarded-For
+# (nginx alone: 1; a cloud load balancer in front of nginx: 2). Every rate limit keys on
+# the client address this gives (core.http.client_ip), allauth's included; 0 (no proxy)
+# uses the peer address. Too low and all visitors share the proxy's address (one
+# visitor's mistakes lock everyone out); too high and a client can pick its own key.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -14,6 +14,7 @@ admin.site.site_header = f"{settings.PROGRAM_NAME} administration"
 urlpatterns = [
     path("", advocate_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("core.urls")),

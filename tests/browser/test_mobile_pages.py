@@ -49,6 +49,7 @@ FOREIGN = ("allauth.",)
 NOT_PAGES = {
     "home": "redirects to the role's start page",
     "healthz": "JSON",
+    "readyz": "JSON",
     "core:brand_css": "a stylesheet",
     "advocates:accept_linkedin": "redirects to LinkedIn",
     "challenges:submit": "POST",
