@@ -36,7 +36,7 @@ def sign_in(page, email: str, password: str) -> None:
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])
 def test_share_visit_qualify_won_by_crm_reward(browser, journey, settings, width: str) -> None:
-    settings.CRM_WEBHOOK_SECRET = SECRET
+    settings.CRM_INBOUND_SECRET = SECRET
     RewardRule.objects.create(
         name="2% of the deal, up to 1,000 points",
         kind=RewardRule.Kind.PERCENT,
