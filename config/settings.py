@@ -8,11 +8,14 @@ executed in-process, email printed to the console) and refuses to run without
 from __future__ import annotations
 
 import os
+from importlib.metadata import version as package_version
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+
+from core.observability import logging_config, sentry_init
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -94,6 +97,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Each request's id, on its log lines and in its X-Request-ID response header.
+    "core.observability.RequestIdMiddleware",
     # /healthz and /readyz from loopback or a private network, before the HTTPS redirect
     # and the allowed-hosts check (core/probes.py).
     "core.probes.ProbeMiddleware",
@@ -464,12 +469,19 @@ MFA_TOTP_ISSUER = PROGRAM_NAME
 MFA_TOTP_TOLERANCE = 1
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-}
+# One line per record on stderr with time, level, logger and the request id
+# (core.observability); LOG_FORMAT=json for a log collector.
+LOGGING = logging_config(level=env_str("LOG_LEVEL", "INFO"), fmt=env_str("LOG_FORMAT", "text"))
+# Errors of web requests and Celery tasks to Sentry (or a Sentry-compatible service such
+# as GlitchTip), only when a DSN is set; no personal data is sent.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        release=f"vouch@{package_version('vouch')}",
+        traces_sample_rate=float(env_str("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )
 
 # --- CSV imports ---------------------------------------------------------------------------
 # One cap for every web upload (invitations, connections, campaign contacts, prospects,
