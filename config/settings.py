@@ -102,6 +102,8 @@ MIDDLEWARE = [
     # /healthz and /readyz from loopback or a private network, before the HTTPS redirect
     # and the allowed-hosts check (core/probes.py).
     "core.probes.ProbeMiddleware",
+    # Request counts and latency for /metrics (core.metrics).
+    "core.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -474,6 +476,9 @@ SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
 LOGGING = logging_config(level=env_str("LOG_LEVEL", "INFO"), fmt=env_str("LOG_FORMAT", "text"))
 # Errors of web requests and Celery tasks to Sentry (or a Sentry-compatible service such
 # as GlitchTip), only when a DSN is set; no personal data is sent.
+# GET /metrics for Prometheus (core.metrics), off until a token is set; the scraper
+# sends "Authorization: Bearer <METRICS_TOKEN>".
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
 if SENTRY_DSN:
     sentry_init(

@@ -50,6 +50,7 @@ NOT_PAGES = {
     "home": "redirects to the role's start page",
     "healthz": "JSON",
     "readyz": "JSON",
+    "metrics": "Prometheus text",
     "core:brand_css": "a stylesheet",
     "advocates:accept_linkedin": "redirects to LinkedIn",
     "challenges:submit": "POST",
