@@ -14,8 +14,10 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from core.observability import logging_config, sentry_init
+from core.queues import bulk_queue_for
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -194,6 +196,14 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "vouch")
+# Two queues (core/queues.py): the default one for what a person waits for, and
+# "<default>-bulk" for campaigns, recomputations and imports. A worker without -Q
+# consumes both; `-Q vouch` and `-Q vouch-bulk` split them across workers.
+CELERY_TASK_QUEUES = (
+    Queue(CELERY_TASK_DEFAULT_QUEUE),
+    Queue(bulk_queue_for(CELERY_TASK_DEFAULT_QUEUE)),
+)
+CELERY_TASK_ROUTES = ("core.queues.route_task",)
 # Delivery guarantees (README, "Celery"): a task is acknowledged only after it ran, a
 # worker killed mid-task hands the message back, and each process holds one message.
 CELERY_TASK_ACKS_LATE = True

@@ -4,7 +4,8 @@
   ``vouch_http_request_duration_seconds{method,view}`` (by URL name, so the label set
   stays small however many ids the paths carry).
 - **Queues:** ``vouch_celery_queue_length{queue}``: messages waiting in Redis for a
-  worker. A queue that only grows is a stuck or missing worker.
+  worker, on the transactional and the bulk queue (core.queues). A queue that only
+  grows is a stuck or missing worker.
 - **Outbox:** ``vouch_outbox_backlog`` and ``vouch_outbox_oldest_age_seconds``: tasks
   written while Redis could not take them (``core.outbox``), waiting for the drain.
 - Any app can add its own figures with ``register`` (campaigns adds its send rate).
@@ -46,6 +47,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from core.queues import bulk_queue_for
 from core.roles import public
 
 REQUESTS = Counter(
@@ -98,7 +100,7 @@ class _Sources(Collector):
 
 
 def celery_queues() -> list[str]:
-    return [settings.CELERY_TASK_DEFAULT_QUEUE]
+    return [settings.CELERY_TASK_DEFAULT_QUEUE, bulk_queue_for(settings.CELERY_TASK_DEFAULT_QUEUE)]
 
 
 @register
