@@ -54,6 +54,7 @@ from referrals.services.rewards import (
     pay_qualified,
     pay_won,
     reverse_won,
+    won_amount_changed,
 )
 from referrals.tasks import crm_webhook_send, referral_message_send, referral_notify_rep
 
@@ -440,13 +441,17 @@ def referral_advance(
         old = referral.stage
         if stage == old:
             if amount is not None and amount != referral.deal_amount:
+                previous = referral.deal_amount
                 Referral.objects.filter(pk=referral.pk).update(deal_amount=amount)
                 referral.deal_amount = amount
                 kpis_changed()  # revenue, and maybe a won reward paid below
                 if stage == Stage.WON:
-                    # Won without an amount earned nothing under a percent or tier rule;
-                    # the amount arriving later pays it then (a paid reward is kept).
-                    pay_won(referral, RewardRule.objects.filter(is_active=True).first())
+                    # Won without an amount earned nothing under a percent or tier rule:
+                    # the amount arriving later pays it then. A paid reward that the new
+                    # amount changes is corrected (reversed, paid again).
+                    won_amount_changed(
+                        referral, RewardRule.objects.filter(is_active=True).first(), old=previous
+                    )
                 if actor is not None:
                     audit_record(
                         actor=actor,

@@ -1,5 +1,5 @@
 """A referral's rewards: paid when it reaches qualified and won, reversed when it stops
-being won.
+being won, corrected when the deal amount of a won referral changes.
 
 Called by ``referral_advance`` only, inside its transaction and under the referral's row
 lock, so two events for one referral never pay or correct at the same time. Points move
@@ -117,3 +117,37 @@ def reverse_won(referral: Referral) -> None:
     ).first()
     if latest is not None:
         _reverse(latest, reason=f"Referral no longer won: {referral.referred_name}")
+
+
+def won_amount_changed(referral: Referral, rule: RewardRule | None, *, old: Decimal | None) -> None:
+    """The deal amount of a won referral changed (now ``referral.deal_amount``).
+
+    If the paid reward no longer matches what the active rule pays on the new amount,
+    it is reversed (or the reversal is owed, if the points were spent) and a new round
+    is paid on the new amount: two entries the advocate sees in their points history.
+    A fixed rule pays the same whatever the amount, so nothing changes under it; a
+    won referral not yet paid (no amount until now) is paid now.
+    """
+    latest = _latest_won(referral)
+    if latest is not None and latest.status == ReferralReward.Status.OWED:
+        # A correction to no points whose reversal is still owed: as when won again,
+        # nothing is owed any more; the new amount is then checked like any other.
+        pay_won(referral, rule)
+        latest.refresh_from_db()
+    if latest is None or latest.status != ReferralReward.Status.PAID:
+        pay_won(referral, rule)
+        return
+    if rule is None or not rule.depends_on_amount:
+        return
+    points = rule.won_points(referral.deal_amount)
+    if points == latest.points:
+        return
+    change = f"Deal amount changed from {money(old)} to {money(referral.deal_amount)}"
+    _reverse(latest, reason=f"{change}: reward for {referral.referred_name} corrected"[:255])
+    _pay_round(
+        referral,
+        points=points,
+        round_=latest.round + 1,
+        reason=f"Referral won: {referral.referred_name}, on the corrected deal amount of "
+        f"{money(referral.deal_amount)}",
+    )

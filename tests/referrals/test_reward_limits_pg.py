@@ -1,4 +1,5 @@
-"""On PostgreSQL (32-bit points columns): a huge amount is a 400, never an overflow."""
+"""On PostgreSQL (32-bit points columns, real row locks): a huge amount is a 400, never
+an overflow; amount corrections racing for one won referral leave one paid round."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from django.test import Client
 from django.utils import timezone
 
 from core.models import MAX_DEAL_AMOUNT_CEILING, MAX_POINTS_PER_EVENT_CEILING, ProgramSettings
-from referrals.models import CrmEvent, RewardRule
+from referrals.models import CrmEvent, ReferralReward, RewardRule, Stage
+from referrals.services import referral_advance
 from referrals.webhooks import sign
 from rewards.models import LedgerEntry
-from tests.concurrency import POSTGRES_RACE
+from tests.concurrency import POSTGRES_RACE, run_at_once, run_each_at_once
+from tests.conftest import ledger_violations
 from tests.referrals.factories import ReferralFactory
 
 pytestmark = POSTGRES_RACE
@@ -58,3 +61,32 @@ def test_the_highest_limits_a_program_may_set_still_fit_32_bits(referral):
     assert status == 200
     referral.advocate.refresh_from_db()
     assert referral.advocate.balance == MAX_POINTS_PER_EVENT_CEILING  # not 2 % of a billion
+
+
+def test_racing_amount_corrections_leave_one_paid_round(referral):
+    referral_advance(referral_id=referral.pk, stage=Stage.WON, amount=Decimal("10000"))
+    results = run_each_at_once(
+        [
+            lambda: _post({"id": "evt_a", "referral": str(referral.pk), "amount": "12500.00"}),
+            lambda: _post({"id": "evt_b", "referral": str(referral.pk), "amount": "15000.00"}),
+        ]
+    )
+    assert all(not isinstance(r, Exception) and r[0] == 200 for r in results), results
+    referral.refresh_from_db()
+    paid = ReferralReward.objects.filter(referral=referral, status="paid")
+    assert paid.count() == 1
+    assert paid.get().points == int(referral.deal_amount * 2 / 100)
+    referral.advocate.refresh_from_db()
+    assert referral.advocate.balance == paid.get().points
+    assert ledger_violations() == []
+
+
+def test_ten_identical_corrections_apply_once(referral):
+    referral_advance(referral_id=referral.pk, stage=Stage.WON, amount=Decimal("10000"))
+    results = run_at_once(
+        lambda i: _post({"id": f"evt_{i}", "referral": str(referral.pk), "amount": "12500.00"})
+    )
+    assert all(not isinstance(r, Exception) and r[0] == 200 for r in results), results
+    assert LedgerEntry.objects.count() == 3  # paid, reversed, paid again
+    referral.advocate.refresh_from_db()
+    assert referral.advocate.balance == 250
