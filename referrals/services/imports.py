@@ -268,11 +268,12 @@ def _referral_row(row: dict, seen: set[str]) -> _ReferralRow:
             raise RowError(f"deal_amount “{row['deal_amount']}” is not a number.") from None
         if not amount.is_finite() or amount < 0:
             raise RowError("deal_amount must be zero or more.")
-        amount = amount.quantize(Decimal("0.01"))
         try:
+            # Before quantize, which raises on an amount of more than 28 digits (1e40).
             deal_amount_check(amount)
         except ReferralError as error:
             raise RowError(f"deal_amount: {error}") from None
+        amount = amount.quantize(Decimal("0.01"))
     return _ReferralRow(
         external_id=external_id,
         advocate=advocate,

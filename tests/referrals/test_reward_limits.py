@@ -165,6 +165,7 @@ def test_the_csv_import_reports_a_huge_amount_as_a_bad_row(owned_advocate, perce
     text = REF_HEADER + (
         f"SF-9,{email},Big Deal,big@bigco.example,BigCo,lead_form,2026-01-05,won,,{HUGE}\n"
         f"SF-10,{email},Fine Deal,fine@fineco.example,FineCo,lead_form,2026-01-05,won,,10000\n"
+        f"SF-11,{email},Odd Deal,odd@oddco.example,OddCo,lead_form,2026-01-05,won,,1e40\n"
     )
     report = referrals_import(source=text)
     assert report.created == 1
@@ -174,9 +175,15 @@ def test_the_csv_import_reports_a_huge_amount_as_a_bad_row(owned_advocate, perce
             "deal_amount: The deal amount 999,999,999,999.99 is above the program's maximum "
             "deal amount of 100,000,000: check it, or ask a manager to raise the limit in "
             "the program settings.",
-        )
+        ),
+        (
+            4,
+            "deal_amount: The deal amount 10,000,000,000,000,000,000,000,000,000,000,000,000,000 "
+            "is above the program's maximum deal amount of 100,000,000: check it, or ask a "
+            "manager to raise the limit in the program settings.",
+        ),
     ]
-    assert not Referral.objects.filter(external_id="SF-9").exists()
+    assert not Referral.objects.filter(external_id__in=["SF-9", "SF-11"]).exists()
     owned_advocate.refresh_from_db()
     assert owned_advocate.balance == 200
 
