@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import UploadedFile
 
 from core import branding
 from core.images import decode_image
+from core.models import MAX_DEAL_AMOUNT_CEILING, MAX_POINTS_PER_EVENT_CEILING
 
 
 class ColourInput(forms.TextInput):
@@ -41,6 +42,23 @@ class ProgramSettingsForm(forms.Form):
         max_value=50,
         help_text="Campaigns skip advocates who already got this many emails in the last "
         "7 days. 0 stops campaign email to advocates.",
+    )
+    max_deal_amount = forms.DecimalField(
+        label="Maximum deal amount",
+        min_value=1,
+        max_value=MAX_DEAL_AMOUNT_CEILING,
+        max_digits=14,
+        decimal_places=2,
+        help_text="A referral's deal amount above this is refused, from a rep, the CRM or "
+        "an import: a mistyped amount never pays a fortune. "
+        f"At most {MAX_DEAL_AMOUNT_CEILING:,.0f}.",
+    )
+    max_points_per_event = forms.IntegerField(
+        label="Maximum points per event",
+        min_value=1,
+        max_value=MAX_POINTS_PER_EVENT_CEILING,
+        help_text="No single award pays more: a reward rule pays at most this, and awards "
+        f"above it are refused. At most {MAX_POINTS_PER_EVENT_CEILING:,}.",
     )
 
     def clean_primary_color(self) -> str:

@@ -74,6 +74,8 @@ def program_settings(request: HttpRequest) -> HttpResponse:
         "name": program.name,
         "primary_color": program.primary_color,
         "fatigue_cap_per_week": program.fatigue_cap_per_week,
+        "max_deal_amount": program.max_deal_amount,
+        "max_points_per_event": program.max_points_per_event,
     }
     form = ProgramSettingsForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -86,6 +88,8 @@ def program_settings(request: HttpRequest) -> HttpResponse:
                 fatigue_cap_per_week=data["fatigue_cap_per_week"],
                 logo=data.get("logo_upload"),
                 remove_logo=data.get("remove_logo", False),
+                max_deal_amount=data["max_deal_amount"],
+                max_points_per_event=data["max_points_per_event"],
             )
         except ValidationError as error:
             if hasattr(error, "error_dict"):

@@ -28,7 +28,7 @@ from core.cache import CONSOLE_FIGURES_VERSION_KEY, cache_version_bump
 from core.csv import CsvFileError, csv_read
 from core.roles import MANAGERS_GROUP, REPS_GROUP
 from referrals.models import Method, Referral, ReferralStageChange, Stage
-from referrals.services import ReferralError, referral_advance, referral_create
+from referrals.services import ReferralError, deal_amount_check, referral_advance, referral_create
 
 ADVOCATE_COLUMNS = (
     "email",
@@ -268,6 +268,11 @@ def _referral_row(row: dict, seen: set[str]) -> _ReferralRow:
             raise RowError(f"deal_amount “{row['deal_amount']}” is not a number.") from None
         if not amount.is_finite() or amount < 0:
             raise RowError("deal_amount must be zero or more.")
+        try:
+            # Before quantize, which raises on an amount of more than 28 digits (1e40).
+            deal_amount_check(amount)
+        except ReferralError as error:
+            raise RowError(f"deal_amount: {error}") from None
         amount = amount.quantize(Decimal("0.01"))
     return _ReferralRow(
         external_id=external_id,

@@ -17,6 +17,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F
 
 from advocates.models import Advocate, Invitation
+from core.models import ProgramSettings
 from rewards.models import LedgerEntry, PeriodPoints
 
 
@@ -26,6 +27,10 @@ class LedgerError(Exception):
 
 class InsufficientPoints(LedgerError):
     pass
+
+
+class AwardTooLarge(LedgerError):
+    """An award above the program's maximum points per event (core.ProgramSettings)."""
 
 
 @dataclass(frozen=True)
@@ -145,9 +150,20 @@ def points_award(
     idempotency_key: str,
     source: models.Model | None = None,
 ) -> LedgerResult:
-    """Give points (they count toward lifetime points and levels)."""
+    """Give points (they count toward lifetime points and levels).
+
+    Refused (AwardTooLarge) above the program's maximum points per event, whatever
+    asks: a challenge, a reference call, a referral, a manager. Keeps every points
+    column far from the 32-bit limit (see core.models).
+    """
     if amount <= 0:
         raise LedgerError("An award must be a positive number of points.")
+    limit = ProgramSettings.load().max_points_per_event
+    if amount > limit:
+        raise AwardTooLarge(
+            f"An award of {amount:,} points is above the program's maximum of {limit:,} "
+            "points per event (a manager can change it in the program settings)."
+        )
     return _apply(
         advocate_id=advocate_id,
         amount=amount,

@@ -101,22 +101,25 @@ def test_share_visit_qualify_won_by_crm_reward(browser, journey, settings, width
     j.step(console, "qualified")
 
     # The CRM reports the deal won, signed with the shared secret.
-    body = json.dumps(
-        {
-            "id": f"evt_{uuid.uuid4().hex}",
-            "type": "referral.stage_changed",
-            "referral": str(referral.pk),
-            "stage": "won",
-            "amount": "30000.00",
-        }
-    ).encode()
-    response = visitor.context.request.post(
-        "/api/crm/events",
-        data=body,
-        headers={"Content-Type": "application/json", HEADER: sign(body, secret=SECRET)},
-    )
-    assert response.ok, response.text()
-    assert response.json()["stage"] == "won"
+    def crm_won(amount: str) -> None:
+        body = json.dumps(
+            {
+                "id": f"evt_{uuid.uuid4().hex}",
+                "type": "referral.stage_changed",
+                "referral": str(referral.pk),
+                "stage": "won",
+                "amount": amount,
+            }
+        ).encode()
+        response = visitor.context.request.post(
+            "/api/crm/events",
+            data=body,
+            headers={"Content-Type": "application/json", HEADER: sign(body, secret=SECRET)},
+        )
+        assert response.ok, response.text()
+        assert response.json()["stage"] == "won"
+
+    crm_won("30000.00")
 
     # Sam sees the stage and the reward: 50 for qualified, 2% of 30,000 for won.
     advocate_page.goto("/referrals/")
@@ -127,3 +130,21 @@ def test_share_visit_qualify_won_by_crm_reward(browser, journey, settings, width
     j.step(advocate_page, "advocate sees won and reward", **phone)
     assert Referral.objects.get(pk=referral.pk).stage == Stage.WON
     assert Advocate.objects.get(pk=sam.pk).balance == 650
+
+    # The CRM corrects the amount: the 600 is taken back and 2% of 40,000 paid instead,
+    # both entries in Sam's recent points.
+    crm_won("40000.00")
+    advocate_page.goto("/referrals/")
+    row = advocate_page.get_by_role("row", name="Lena Berg")
+    expect(row).to_contain_text("reversed")
+    expect(row).to_contain_text("+800")
+    advocate_page.goto("/hub/")
+    recent = advocate_page.get_by_role("region", name="Recent points")
+    expect(recent).to_contain_text(
+        "Deal amount changed from 30,000 to 40,000: reward for Lena Berg corrected"
+    )
+    expect(recent).to_contain_text(
+        "Referral won: Lena Berg, on the corrected deal amount of 40,000"
+    )
+    j.step(advocate_page, "advocate sees the corrected reward", **phone)
+    assert Advocate.objects.get(pk=sam.pk).balance == 850
