@@ -4,10 +4,25 @@
 (function () {
   "use strict";
 
-  // On a phone the nav scrolls sideways: bring the current page's link into view.
-  var current = document.querySelector('.nav [aria-current="page"]');
-  if (current) {
-    current.scrollIntoView({ block: "nearest", inline: "center" });
+  // <button data-nav-toggle aria-controls="…">: on a phone, "Menu" opens and closes the
+  // navigation (CSS shows it while aria-expanded is "true"); Escape closes it and gives
+  // the focus back to the button.
+  var navToggle = document.querySelector("[data-nav-toggle]");
+  var nav = navToggle && document.getElementById(navToggle.getAttribute("aria-controls"));
+  function setNavOpen(open) {
+    navToggle.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  if (navToggle && nav) {
+    navToggle.addEventListener("click", function () {
+      setNavOpen(navToggle.getAttribute("aria-expanded") !== "true");
+    });
+    document.addEventListener("keydown", function (event) {
+      var inMenu = nav.contains(document.activeElement) || document.activeElement === navToggle;
+      if (event.key === "Escape" && inMenu && navToggle.getAttribute("aria-expanded") === "true") {
+        setNavOpen(false);
+        navToggle.focus();
+      }
+    });
   }
 
   // Delegated, so elements htmx swaps in later work too.
