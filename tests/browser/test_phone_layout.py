@@ -1,4 +1,5 @@
-"""At a phone's 375 px: the navigation opens from a "Menu" button.
+"""At a phone's 375 px: tables show their key column without scrolling, and the navigation
+opens from a "Menu" button.
 
 Every page state is a journey step: screenshotted, checked with axe-core, and failed if
 the page scrolls sideways."""
@@ -12,6 +13,8 @@ from django.urls import reverse
 
 from tests import factories
 from tests.browser.conftest import require_browser
+from tests.referrals.factories import ReferralFactory
+from tests.rewards.factories import give_points
 
 require_browser(module_level=True)
 from playwright.sync_api import expect  # noqa: E402  (only once it is known to exist)
@@ -54,6 +57,33 @@ def advocate() -> Any:
     return factories.AdvocateFactory(
         user__first_name="Maximilian", user__last_name=LONG_SURNAME, user__email="max@example.com"
     )
+
+
+def test_tables_show_their_key_column_on_a_phone(browser, journey, advocate) -> None:
+    give_points(advocate, 1250)
+    for n, points in enumerate([900, 400], start=1):
+        give_points(factories.AdvocateFactory(user__last_name=f"Other{n}"), points)
+    ReferralFactory(advocate=advocate, referred_name=f"Johanna {LONG_SURNAME}")
+    j = journey("phone-tables", "phone")
+    page = j.new_page(browser)
+    sign_in(page, advocate.user.email)
+
+    page.goto(reverse("challenges:leaderboard"))
+    board = page.locator(".board-table")
+    expect(board).to_contain_text(LONG_SURNAME)
+    j.step(page, "leaderboard", no_sideways_scroll=True)
+    for row in board.locator("tbody tr").all():
+        shown_whole(page, row.locator("td").last)  # Points
+    mine = board.locator("tr.is-me td").last
+    expect(mine).to_contain_text("1,250")
+
+    page.goto(reverse("referrals:tracker"))
+    referrals = page.get_by_role("region", name="Referrals")
+    expect(referrals).to_contain_text(LONG_SURNAME)
+    j.step(page, "my referrals", no_sideways_scroll=True)
+    row = referrals.locator("tbody tr").first
+    shown_whole(page, row.locator("td").last)  # My reward
+    shown_whole(page, row.locator(".badge").first)  # the stage
 
 
 def test_the_menu_button_opens_the_navigation_on_a_phone(browser, journey, advocate) -> None:
