@@ -83,6 +83,28 @@
     );
   }
 
+  // <details data-one-open="group">: opening one closes the others of its group (the
+  // challenges' forms). "toggle" does not bubble: listened to while it is captured.
+  document.addEventListener(
+    "toggle",
+    function (event) {
+      var opened = event.target;
+      if (!(opened instanceof HTMLDetailsElement) || !opened.open) {
+        return;
+      }
+      var group = opened.getAttribute("data-one-open");
+      if (!group) {
+        return;
+      }
+      document.querySelectorAll("details[open][data-one-open]").forEach(function (other) {
+        if (other !== opened && other.getAttribute("data-one-open") === group) {
+          other.open = false;
+        }
+      });
+    },
+    true
+  );
+
   // <button data-once> in a form: a second click while the first submit is on its way
   // sends nothing new (the server is idempotent anyway; this saves the round trip).
   document.addEventListener("submit", function (event) {

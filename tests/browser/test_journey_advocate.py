@@ -136,6 +136,7 @@ def test_invite_join_earn_redeem_fulfil(browser, journey, width: str) -> None:
     card = advocate_page.get_by_role("article", name=challenge.title)
     expect(card).to_be_visible()
     j.step(advocate_page, "challenges", **phone)
+    card.get_by_text("Take part").click()  # the card's form is folded until asked for
     card.get_by_label("Your answer").fill(
         "We onboard every new customer with it; our churn halved in a year."
     )

@@ -1,5 +1,5 @@
-"""At a phone's 375 px: tables show their key column without scrolling, and the navigation
-opens from a "Menu" button.
+"""At a phone's 375 px: tables show their key column without scrolling, the navigation
+opens from a "Menu" button, and the challenges page opens one form at a time.
 
 Every page state is a journey step: screenshotted, checked with axe-core, and failed if
 the page scrolls sideways."""
@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from tests import factories
 from tests.browser.conftest import require_browser
+from tests.challenges.factories import ChallengeFactory
 from tests.referrals.factories import ReferralFactory
 from tests.rewards.factories import give_points
 
@@ -153,3 +154,42 @@ def test_the_navigation_is_unchanged_on_a_desktop(browser, journey, advocate) ->
     tops = {round(link.bounding_box()["y"]) for link in links.all()}
     assert len(tops) == 1, f"the desktop nav is not one row: {tops}"
     j.step(page, "desktop nav")
+
+
+def test_the_challenges_page_opens_one_form_at_a_time(browser, journey, advocate) -> None:
+    challenges = [
+        ChallengeFactory(title=f"Tell us story {n}", description="Two or three sentences.")
+        for n in range(1, 7)
+    ]
+    j = journey("phone-challenges", "phone")
+    page = j.new_page(browser)
+    sign_in(page, advocate.user.email)
+    page.goto(reverse("challenges:list"))
+    answers = page.get_by_label("Your answer")
+    expect(answers).to_have_count(6)
+    for answer in answers.all():
+        expect(answer).to_be_hidden()
+    height = page.evaluate("() => document.documentElement.scrollHeight")
+    # Six cards with their forms open made the page over 3,000 px tall.
+    assert height < 2500, f"the challenges page is {height}px tall"
+    j.step(page, "challenges folded", no_sideways_scroll=True)
+
+    first = page.get_by_role("article", name=challenges[0].title)
+    second = page.get_by_role("article", name=challenges[1].title)
+    first.get_by_text("Take part").click()
+    expect(first.get_by_label("Your answer")).to_be_visible()
+    j.step(page, "one challenge open", no_sideways_scroll=True)
+
+    # From the keyboard, the second one: it opens and the first one closes.
+    second.get_by_text("Take part").focus()
+    page.keyboard.press("Enter")
+    expect(second.get_by_label("Your answer")).to_be_visible()
+    expect(first.get_by_label("Your answer")).to_be_hidden()
+    assert len([a for a in answers.all() if a.is_visible()]) == 1
+
+    # Sent empty, it comes back with its error, still open.
+    second.get_by_role("button", name="Submit").click()
+    second = page.get_by_role("article", name=challenges[1].title)
+    expect(second.locator(".errorlist")).to_be_visible()
+    expect(second.get_by_label("Your answer")).to_be_visible()
+    j.step(page, "a form with an error stays open", no_sideways_scroll=True)
