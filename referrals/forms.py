@@ -11,13 +11,14 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from core.csv import CsvFileError, csv_upload_text
+from core.forms import OptionalMarkedForm
 from core.models import ProgramSettings
 from core.roles import REPS_GROUP
 from referrals.models import RejectionReason, RewardRule, Stage
 from referrals.services import ReferralError, deal_amount_check
 
 
-class LeadForm(forms.Form):
+class LeadForm(OptionalMarkedForm):
     """The hub's lead form: who the advocate refers."""
 
     referred_name = forms.CharField(label="Their name", max_length=200)
@@ -32,7 +33,7 @@ class LeadForm(forms.Form):
     )
 
 
-class EmailReferralForm(forms.Form):
+class EmailReferralForm(OptionalMarkedForm):
     referred_name = forms.CharField(label="Colleague's name", max_length=200)
     referred_email = forms.EmailField(label="Colleague's email")
     referred_company = forms.CharField(label="Their company", max_length=200, required=False)
@@ -75,7 +76,7 @@ class LandingForm(forms.Form):
     )
 
 
-class VerbalForm(forms.Form):
+class VerbalForm(OptionalMarkedForm):
     advocate_email = forms.EmailField(
         label="Advocate's email", help_text="The customer who made the referral gets the credit."
     )

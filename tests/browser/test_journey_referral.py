@@ -16,7 +16,7 @@ from advocates.models import Advocate
 from referrals.models import Referral, RewardRule, Stage
 from referrals.webhooks import HEADER, sign
 from tests import factories
-from tests.browser.conftest import require_browser
+from tests.browser.conftest import nav_link, require_browser
 
 require_browser(module_level=True)
 from playwright.sync_api import expect  # noqa: E402  (only once it is known to exist)
@@ -57,9 +57,7 @@ def test_share_visit_qualify_won_by_crm_reward(browser, journey, settings, width
     # Sam signs in and copies their personal link.
     advocate_page = j.new_page(browser)
     sign_in(advocate_page, sam.user.email, factories.PASSWORD)
-    advocate_page.get_by_role("navigation", name="Main").get_by_role(
-        "link", name="Referrals"
-    ).click()
+    nav_link(advocate_page, "Referrals").click()
     expect(advocate_page.get_by_role("heading", name="My referrals")).to_be_visible()
     j.step(advocate_page, "my referrals, empty", **phone)
     advocate_page.get_by_role("navigation", name="Ways to refer").get_by_role(
@@ -90,7 +88,7 @@ def test_share_visit_qualify_won_by_crm_reward(browser, journey, settings, width
     # Ravi, Sam's rep, qualifies the lead.
     console = j.new_page(browser)
     sign_in(console, rep.email, factories.PASSWORD)
-    console.get_by_role("navigation", name="Main").get_by_role("link", name="Referrals").click()
+    nav_link(console, "Referrals").click()
     j.step(console, "rep pipeline")
     console.get_by_role("link", name="Lena Berg").click()
     expect(console.get_by_role("heading", name="Move the referral")).to_be_visible()
