@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from importlib.metadata import version as package_version
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -390,8 +391,53 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Uploads (avatars, reward images, challenge evidence, the logo): on this machine's disk
+# (MEDIA_STORAGE=file, one web host or a shared disk) or in an S3-compatible bucket
+# (MEDIA_STORAGE=s3: AWS S3, MinIO, Cloudflare R2, ...), which several web hosts share.
+# Bucket URLs are signed and expire (evidence is not public) unless S3_CUSTOM_DOMAIN
+# puts a CDN in front; the page's CSP allows images from the bucket's origin.
+MEDIA_STORAGE = env_str("MEDIA_STORAGE", "file")
+MEDIA_ORIGINS: list[str] = []
+if MEDIA_STORAGE == "file":
+    _MEDIA_BACKEND: dict = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif MEDIA_STORAGE == "s3":
+    _S3_BUCKET = env_str("S3_BUCKET", None)
+    _S3_ENDPOINT = os.environ.get("S3_ENDPOINT_URL", "")  # empty: AWS itself
+    _S3_REGION = os.environ.get("S3_REGION", "")
+    _S3_DOMAIN = os.environ.get("S3_CUSTOM_DOMAIN", "")
+    _MEDIA_BACKEND = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _S3_BUCKET,
+            "endpoint_url": _S3_ENDPOINT or None,
+            "region_name": _S3_REGION or None,
+            # Unset: boto3's own chain (instance role, AWS_* variables, ~/.aws).
+            "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+            "location": os.environ.get("S3_PREFIX", "media"),
+            "custom_domain": _S3_DOMAIN or None,
+            "querystring_auth": not _S3_DOMAIN,
+            "querystring_expire": env_int("S3_URL_EXPIRE_SECONDS", 3600),
+            "file_overwrite": False,
+            "default_acl": None,
+            "signature_version": "s3v4",
+            # S3-compatible servers address buckets by path; AWS by host name.
+            "addressing_style": "path" if _S3_ENDPOINT else "virtual",
+        },
+    }
+    if _S3_DOMAIN:
+        MEDIA_ORIGINS = [f"https://{_S3_DOMAIN}"]
+    elif _S3_ENDPOINT:
+        _endpoint = urlsplit(_S3_ENDPOINT)
+        MEDIA_ORIGINS = [f"{_endpoint.scheme}://{_endpoint.netloc}"]
+    else:
+        MEDIA_ORIGINS = [f"https://{_S3_BUCKET}.s3.amazonaws.com"] + (
+            [f"https://{_S3_BUCKET}.s3.{_S3_REGION}.amazonaws.com"] if _S3_REGION else []
+        )
+else:
+    raise ImproperlyConfigured(f"MEDIA_STORAGE={MEDIA_STORAGE!r}: use file or s3.")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _MEDIA_BACKEND,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -453,7 +499,7 @@ _CSP_DIRECTIVES: dict[str, list[str] | str] = {
     "style-src": ["'self'", "'unsafe-inline'"],
     "style-src-elem": ["'self'"],
     "style-src-attr": ["'unsafe-inline'"],
-    "img-src": ["'self'", "data:"],
+    "img-src": ["'self'", "data:", *MEDIA_ORIGINS],
     "font-src": ["'self'"],
     "connect-src": ["'self'"],
     "object-src": ["'none'"],
