@@ -11,13 +11,28 @@ PORT ?= 8000
 # TEST_WORKERS=0 runs the suite in this one process.
 TEST_WORKERS ?= auto
 
-.PHONY: run test test-fast install lint format worker beat clean totp
+.PHONY: run test test-fast install lint format worker beat clean totp lock wheel
 
-$(STAMP): pyproject.toml
+# The exact versions CI tested (requirements/dev.txt, from `make lock`), then Vouch itself.
+$(STAMP): pyproject.toml requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Pin every dependency again after changing pyproject.toml: requirements/prod.txt is what
+# a production install uses (`pip install -r requirements/prod.txt dist/vouch-*.whl`),
+# requirements/dev.txt adds the tools and is what `make install` and CI use.
+lock: $(STAMP)
+	$(VENV)/bin/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+	  -o requirements/prod.txt pyproject.toml
+	$(VENV)/bin/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+	  --extra dev -o requirements/dev.txt pyproject.toml
+
+# The installable package: templates, static files and migrations included.
+wheel: $(STAMP)
+	$(PY) -m pip wheel --quiet --no-deps -w dist .
 
 install: $(STAMP)
 
@@ -70,4 +85,4 @@ beat: $(STAMP)
 	$(VENV)/bin/celery -A config beat --loglevel=INFO
 
 clean:
-	rm -rf $(VENV) db.sqlite3 media staticfiles
+	rm -rf $(VENV) db.sqlite3 media staticfiles dist build

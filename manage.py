@@ -1,14 +1,7 @@
 #!/usr/bin/env python
-import os
-import sys
+"""The checkout's entry point; an installed Vouch has the same as the ``vouch`` command."""
 
-from django.core.management import execute_from_command_line
-
-
-def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    execute_from_command_line(sys.argv)
-
+from config.cli import main
 
 if __name__ == "__main__":
     main()

@@ -8,11 +8,17 @@ from allauth.socialaccount.models import SocialLogin
 from django.http import HttpRequest
 
 from advocates import services
+from core.http import client_ip
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # The address our own limiters use, so one setting (TRUSTED_PROXY_COUNT) makes
+        # allauth's login and password-reset limits per visitor behind a proxy too.
+        return client_ip(request)
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 
 from advocates.models import Advocate
 from core.csv import upload_limits_text
+from core.forms import OptionalMarkedForm
 from core.images import decode_image
 
 
@@ -61,7 +62,7 @@ class ProfileForm(forms.ModelForm):
         return upload
 
 
-class InvitationForm(forms.Form):
+class InvitationForm(OptionalMarkedForm):
     email = forms.EmailField(max_length=254)
     first_name = forms.CharField(max_length=150, required=False)
     last_name = forms.CharField(max_length=150, required=False)

@@ -38,6 +38,8 @@ import time
 import uuid
 from pathlib import Path
 
+from core.queues import bulk_queue_for
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/vouch_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"
@@ -137,7 +139,8 @@ class Workers:
             self.logs.append(log)
             command = [
                 sys.executable, "-m", "celery", "-A", "config", "worker",
-                "--pool=prefork", "--concurrency=1", "-Q", self.queue,
+                "--pool=prefork", "--concurrency=1",
+                "-Q", f"{self.queue},{bulk_queue_for(self.queue)}",
                 "-n", f"{self.queue}-{n}@%h",
                 "--without-gossip", "--without-mingle", "--without-heartbeat",
                 "--loglevel=WARNING",

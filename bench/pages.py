@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from bench.management.commands.bench_data import ADVOCATE_EMAIL, MANAGER_EMAIL, REP_EMAIL
+from bench.generate import ADVOCATE_EMAIL, MANAGER_EMAIL, REP_EMAIL
 
 ROLES = {"advocate": ADVOCATE_EMAIL, "rep": REP_EMAIL, "manager": MANAGER_EMAIL}
 SEGMENT_COUNT_INDUSTRIES = ("Software", "Retail")

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from campaigns import metrics  # noqa: F401 - adds the campaign figures to /metrics
+
 
 class CampaignsConfig(AppConfig):
     name = "campaigns"

@@ -11,6 +11,7 @@ from celery import shared_task
 from campaigns.sending.batch import campaign_send_batches
 from campaigns.services.campaigns import campaign_dispatch
 from campaigns.services.triggers import triggers_evaluate_all
+from core.queues import BulkTask
 from core.tasks import RETRY
 
 
@@ -18,6 +19,7 @@ from core.tasks import RETRY
 @shared_task(
     bind=True,
     name="campaigns.sending.campaign_send_batch",
+    base=BulkTask,  # the bulk queue (core.queues): never ahead of an invitation
     autoretry_for=(smtplib.SMTPException, OSError),
     retry_backoff=5,
     retry_backoff_max=600,
@@ -38,13 +40,13 @@ def campaign_send_batch(self: Any, campaign_id: int) -> int:
     return run.sent
 
 
-@shared_task(name="campaigns.sending.campaigns_dispatch_due", **RETRY)  # type: ignore[call-overload]  # RETRY is a plain dict in core.tasks
+@shared_task(name="campaigns.sending.campaigns_dispatch_due", base=BulkTask, **RETRY)  # type: ignore[call-overload]  # RETRY is a plain dict in core.tasks
 def campaigns_dispatch_due() -> dict[str, int]:
     """Beat, every minute. Idempotent: a campaign starts once (conditional update)."""
     return campaign_dispatch()
 
 
-@shared_task(name="campaigns.triggers.triggers_evaluate", **RETRY)  # type: ignore[call-overload]  # RETRY is a plain dict in core.tasks
+@shared_task(name="campaigns.triggers.triggers_evaluate", base=BulkTask, **RETRY)  # type: ignore[call-overload]  # RETRY is a plain dict in core.tasks
 def triggers_evaluate() -> int:
     """Beat, every 5 minutes: evaluate every active trigger campaign. Safe to run twice."""
     return triggers_evaluate_all()

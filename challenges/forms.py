@@ -4,12 +4,14 @@ from datetime import date
 from typing import Any, cast
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 
 from advocates.models import Tag
 from challenges.models import Badge, Challenge, Level
 from challenges.selectors.leaderboards import Period
 from challenges.services import SubmissionInput
+from core.models import ProgramSettings
 
 NPS_QUESTION = "How likely are you to recommend us to a friend or colleague?"
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -105,6 +107,16 @@ class ChallengeForm(forms.ModelForm):
                 q["label"] for q in questions if q.get("kind") == "text"
             )
             self.initial["include_nps"] = any(q.get("kind") == "nps" for q in questions)
+
+    def clean_points(self) -> int:
+        points = self.cleaned_data["points"]
+        limit = ProgramSettings.load().max_points_per_event
+        if points > limit:
+            raise ValidationError(
+                f"{points:,} points is above the program's maximum of {limit:,} points per "
+                "event (set in the program settings)."
+            )
+        return points
 
     def clean(self) -> dict[str, Any]:
         super().clean()

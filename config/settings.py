@@ -8,11 +8,17 @@ executed in-process, email printed to the console) and refuses to run without
 from __future__ import annotations
 
 import os
+from importlib.metadata import version as package_version
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
+
+from core.observability import logging_config, sentry_init
+from core.queues import bulk_queue_for
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -94,6 +100,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Each request's id, on its log lines and in its X-Request-ID response header.
+    "core.observability.RequestIdMiddleware",
+    # /healthz and /readyz from loopback or a private network, before the HTTPS redirect
+    # and the allowed-hosts check (core/probes.py).
+    "core.probes.ProbeMiddleware",
+    # Request counts and latency for /metrics (core.metrics).
+    "core.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -184,6 +197,14 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "vouch")
+# Two queues (core/queues.py): the default one for what a person waits for, and
+# "<default>-bulk" for campaigns, recomputations and imports. A worker without -Q
+# consumes both; `-Q vouch` and `-Q vouch-bulk` split them across workers.
+CELERY_TASK_QUEUES = (
+    Queue(CELERY_TASK_DEFAULT_QUEUE),
+    Queue(bulk_queue_for(CELERY_TASK_DEFAULT_QUEUE)),
+)
+CELERY_TASK_ROUTES = ("core.queues.route_task",)
 # Delivery guarantees (README, "Celery"): a task is acknowledged only after it ran, a
 # worker killed mid-task hands the message back, and each process holds one message.
 CELERY_TASK_ACKS_LATE = True
@@ -337,9 +358,27 @@ INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 14)
 WELCOME_POINTS = env_int("WELCOME_POINTS", 100)
 
 # --- Referrals (README: "CRM API") -----------------------------------------------------
-# Shared secret signing the CRM API in both directions; empty disables the API (503).
-# The embedded mode has a known secret so the README's curl example works on `make run`.
-CRM_WEBHOOK_SECRET = os.environ.get("CRM_WEBHOOK_SECRET", "dev-crm-secret" if DEBUG else "")
+# Two secrets, one per direction: whoever receives Vouch's outbound events (and so
+# knows the secret that signs them) must not be able to sign inbound "won" events that
+# pay rewards. CRM_INBOUND_SECRET verifies POST /api/crm/events (empty disables the API:
+# 503); CRM_OUTBOUND_SECRET signs what Vouch posts to CRM_WEBHOOK_URL. The embedded mode
+# has known secrets so the README's curl example works on `make run`.
+if os.environ.get("CRM_WEBHOOK_SECRET"):
+    raise ImproperlyConfigured(
+        "CRM_WEBHOOK_SECRET signed the CRM API in both directions and is replaced by two "
+        "secrets: set CRM_INBOUND_SECRET (events the CRM sends to Vouch) and "
+        "CRM_OUTBOUND_SECRET (events Vouch sends to CRM_WEBHOOK_URL) to different values, "
+        "then unset CRM_WEBHOOK_SECRET (README: CRM API)."
+    )
+CRM_INBOUND_SECRET = os.environ.get("CRM_INBOUND_SECRET", "dev-crm-secret" if DEBUG else "")
+CRM_OUTBOUND_SECRET = os.environ.get(
+    "CRM_OUTBOUND_SECRET", "dev-crm-outbound-secret" if DEBUG else ""
+)
+if CRM_INBOUND_SECRET and CRM_INBOUND_SECRET == CRM_OUTBOUND_SECRET:
+    raise ImproperlyConfigured(
+        "CRM_INBOUND_SECRET and CRM_OUTBOUND_SECRET must differ: whoever receives Vouch's "
+        "events could otherwise sign events that pay rewards."
+    )
 # Where Vouch posts signed referral events (created, stage changed); empty: not sent.
 CRM_WEBHOOK_URL = os.environ.get("CRM_WEBHOOK_URL", "")
 REFERRAL_DAILY_LIMIT = env_int("REFERRAL_DAILY_LIMIT", 10)
@@ -348,12 +387,57 @@ REFERRAL_LANDING_MAX_POSTS = env_int("REFERRAL_LANDING_MAX_POSTS", 5)
 
 # --- Files ----------------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Uploads (avatars, reward images, challenge evidence, the logo): on this machine's disk
+# (MEDIA_STORAGE=file, one web host or a shared disk) or in an S3-compatible bucket
+# (MEDIA_STORAGE=s3: AWS S3, MinIO, Cloudflare R2, ...), which several web hosts share.
+# Bucket URLs are signed and expire (evidence is not public) unless S3_CUSTOM_DOMAIN
+# puts a CDN in front; the page's CSP allows images from the bucket's origin.
+MEDIA_STORAGE = env_str("MEDIA_STORAGE", "file")
+MEDIA_ORIGINS: list[str] = []
+if MEDIA_STORAGE == "file":
+    _MEDIA_BACKEND: dict = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif MEDIA_STORAGE == "s3":
+    _S3_BUCKET = env_str("S3_BUCKET", None)
+    _S3_ENDPOINT = os.environ.get("S3_ENDPOINT_URL", "")  # empty: AWS itself
+    _S3_REGION = os.environ.get("S3_REGION", "")
+    _S3_DOMAIN = os.environ.get("S3_CUSTOM_DOMAIN", "")
+    _MEDIA_BACKEND = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _S3_BUCKET,
+            "endpoint_url": _S3_ENDPOINT or None,
+            "region_name": _S3_REGION or None,
+            # Unset: boto3's own chain (instance role, AWS_* variables, ~/.aws).
+            "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+            "location": os.environ.get("S3_PREFIX", "media"),
+            "custom_domain": _S3_DOMAIN or None,
+            "querystring_auth": not _S3_DOMAIN,
+            "querystring_expire": env_int("S3_URL_EXPIRE_SECONDS", 3600),
+            "file_overwrite": False,
+            "default_acl": None,
+            "signature_version": "s3v4",
+            # S3-compatible servers address buckets by path; AWS by host name.
+            "addressing_style": "path" if _S3_ENDPOINT else "virtual",
+        },
+    }
+    if _S3_DOMAIN:
+        MEDIA_ORIGINS = [f"https://{_S3_DOMAIN}"]
+    elif _S3_ENDPOINT:
+        _endpoint = urlsplit(_S3_ENDPOINT)
+        MEDIA_ORIGINS = [f"{_endpoint.scheme}://{_endpoint.netloc}"]
+    else:
+        MEDIA_ORIGINS = [f"https://{_S3_BUCKET}.s3.amazonaws.com"] + (
+            [f"https://{_S3_BUCKET}.s3.{_S3_REGION}.amazonaws.com"] if _S3_REGION else []
+        )
+else:
+    raise ImproperlyConfigured(f"MEDIA_STORAGE={MEDIA_STORAGE!r}: use file or s3.")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _MEDIA_BACKEND,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -375,6 +459,12 @@ USE_TZ = True
 
 # --- Security -------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies in front of the web processes append to X-Forwarded-For
+# (nginx alone: 1; a cloud load balancer in front of nginx: 2). Every rate limit keys on
+# the client address this gives (core.http.client_ip), allauth's included; 0 (no proxy)
+# uses the peer address. Too low and all visitors share the proxy's address (one
+# visitor's mistakes lock everyone out); too high and a client can pick its own key.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -409,7 +499,7 @@ _CSP_DIRECTIVES: dict[str, list[str] | str] = {
     "style-src": ["'self'", "'unsafe-inline'"],
     "style-src-elem": ["'self'"],
     "style-src-attr": ["'unsafe-inline'"],
-    "img-src": ["'self'", "data:"],
+    "img-src": ["'self'", "data:", *MEDIA_ORIGINS],
     "font-src": ["'self'"],
     "connect-src": ["'self'"],
     "object-src": ["'none'"],
@@ -437,12 +527,22 @@ MFA_TOTP_ISSUER = PROGRAM_NAME
 MFA_TOTP_TOLERANCE = 1
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-}
+# One line per record on stderr with time, level, logger and the request id
+# (core.observability); LOG_FORMAT=json for a log collector.
+LOGGING = logging_config(level=env_str("LOG_LEVEL", "INFO"), fmt=env_str("LOG_FORMAT", "text"))
+# Errors of web requests and Celery tasks to Sentry (or a Sentry-compatible service such
+# as GlitchTip), only when a DSN is set; no personal data is sent.
+# GET /metrics for Prometheus (core.metrics), off until a token is set; the scraper
+# sends "Authorization: Bearer <METRICS_TOKEN>".
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        release=f"vouch@{package_version('vouch')}",
+        traces_sample_rate=float(env_str("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )
 
 # --- CSV imports ---------------------------------------------------------------------------
 # One cap for every web upload (invitations, connections, campaign contacts, prospects,

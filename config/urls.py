@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from advocates import views as advocate_views
+from core import metrics as core_metrics
 from core import views as core_views
 
 # The admin signs in through allauth (rate limits, no enumeration), not its own form:
@@ -14,6 +15,8 @@ admin.site.site_header = f"{settings.PROGRAM_NAME} administration"
 urlpatterns = [
     path("", advocate_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", core_metrics.metrics, name="metrics"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("core.urls")),

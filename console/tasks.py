@@ -13,6 +13,7 @@ from challenges.services import progress
 from console import ams, prospect_events
 from console.selectors import home
 from core.outbox import ACTIVITY_MANY_TASK, ACTIVITY_TASK
+from core.queues import BulkTask
 from core.tasks import RETRY
 
 
@@ -24,7 +25,7 @@ def activity_refresh(advocate_id: int) -> None:
     ams.ams_refresh(advocate_id=advocate_id)
 
 
-@shared_task(name=ACTIVITY_MANY_TASK, **RETRY)  # type: ignore[call-overload]  # RETRY is a plain dict in core.tasks
+@shared_task(name=ACTIVITY_MANY_TASK, base=BulkTask, **RETRY)  # type: ignore[call-overload]  # RETRY is a plain dict in core.tasks
 def activity_refresh_many(advocate_ids: list[int]) -> None:
     """``activity_refresh`` for each advocate of a batch (a bulk import); safe to repeat."""
     for advocate_id in advocate_ids:
@@ -37,13 +38,15 @@ def ams_recompute_one(advocate_id: int) -> None:
     ams.ams_refresh(advocate_id=advocate_id)
 
 
-@shared_task(name=ams.AMS_RECOMPUTE_ALL_TASK, **RETRY)  # type: ignore[call-overload]  # RETRY is a plain dict in core.tasks
+@shared_task(name=ams.AMS_RECOMPUTE_ALL_TASK, base=BulkTask, **RETRY)  # type: ignore[call-overload]  # RETRY is a plain dict in core.tasks
 def ams_recompute_all() -> int:
     """The nightly full recompute (also after the weights change)."""
     return ams.ams_refresh_all()
 
 
-@shared_task(name=home.CHARTS_TASK, ignore_result=True, expires=home.CHARTS_LOCK_SECONDS)
+@shared_task(
+    name=home.CHARTS_TASK, base=BulkTask, ignore_result=True, expires=home.CHARTS_LOCK_SECONDS
+)
 def console_charts_refresh_task() -> None:
     """Beat, every ``CHARTS_REFRESH_SECONDS``; also asked for by a view that found the
     figures missing or stale. Safe to run twice: the later result simply replaces the

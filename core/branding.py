@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -30,7 +31,12 @@ from django.db import transaction
 
 from core.audit import audit_record
 from core.images import reencode_image
-from core.models import PROGRAM_SETTINGS_CACHE_KEY, ProgramSettings
+from core.models import (
+    MAX_DEAL_AMOUNT_CEILING,
+    MAX_POINTS_PER_EVENT_CEILING,
+    PROGRAM_SETTINGS_CACHE_KEY,
+    ProgramSettings,
+)
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 WHITE = "#ffffff"
@@ -170,7 +176,13 @@ def email_context() -> dict[str, Any]:
 
 # --- Writes ----------------------------------------------------------------------------
 
-EDITABLE_FIELDS = ("name", "primary_color", "fatigue_cap_per_week")
+EDITABLE_FIELDS = (
+    "name",
+    "primary_color",
+    "fatigue_cap_per_week",
+    "max_deal_amount",
+    "max_points_per_event",
+)
 
 
 def program_settings_update(
@@ -181,24 +193,39 @@ def program_settings_update(
     fatigue_cap_per_week: int,
     logo: UploadedFile | None = None,
     remove_logo: bool = False,
+    max_deal_amount: Decimal | None = None,
+    max_points_per_event: int | None = None,
 ) -> ProgramSettings:
     """Save the program settings and audit what changed: all or nothing.
 
     A new logo is decoded and re-encoded (raster only, no metadata, size and pixel
     limits) before anything is written, so a bad file raises ValidationError and
-    changes nothing. Returns the saved row.
+    changes nothing. The two reward limits stay as they are when not given. Returns the
+    saved row.
     """
     colour = (primary_color or "").strip()
     if not HEX_COLOUR.match(colour):
         raise ValidationError({"primary_color": "Use a hex colour such as #4338ca."})
     if not 0 <= fatigue_cap_per_week <= 50:
         raise ValidationError({"fatigue_cap_per_week": "Choose between 0 and 50 emails."})
-    encoded = reencode_image(logo, max_side=LOGO_MAX_SIDE) if logo is not None else None
-    new_values = {
+    new_values: dict[str, Any] = {
         "name": (name or "").strip(),
         "primary_color": colour.lower(),
         "fatigue_cap_per_week": fatigue_cap_per_week,
     }
+    if max_deal_amount is not None:
+        if not (max_deal_amount.is_finite() and 1 <= max_deal_amount <= MAX_DEAL_AMOUNT_CEILING):
+            raise ValidationError(
+                {"max_deal_amount": f"Choose between 1 and {MAX_DEAL_AMOUNT_CEILING:,.2f}."}
+            )
+        new_values["max_deal_amount"] = max_deal_amount.quantize(Decimal("0.01"))
+    if max_points_per_event is not None:
+        if not 1 <= max_points_per_event <= MAX_POINTS_PER_EVENT_CEILING:
+            raise ValidationError(
+                {"max_points_per_event": f"Choose between 1 and {MAX_POINTS_PER_EVENT_CEILING:,}."}
+            )
+        new_values["max_points_per_event"] = max_points_per_event
+    encoded = reencode_image(logo, max_side=LOGO_MAX_SIDE) if logo is not None else None
     written: str | None = None
     with transaction.atomic():
         ProgramSettings.load()  # the row exists from here on
@@ -208,7 +235,7 @@ def program_settings_update(
         changed: dict[str, dict[str, Any]] = {}
         for field, value in new_values.items():
             if getattr(program, field) != value:
-                changed[field] = {"from": getattr(program, field), "to": value}
+                changed[field] = {"from": _plain(getattr(program, field)), "to": _plain(value)}
                 setattr(program, field, value)
         try:
             if encoded is not None:
@@ -231,6 +258,11 @@ def program_settings_update(
         if "logo" in changed and old_logo:
             transaction.on_commit(lambda: storage.delete(old_logo))
     return program
+
+
+def _plain(value: Any) -> Any:
+    """A value the audit log's JSON can hold (a Decimal as its exact text)."""
+    return str(value) if isinstance(value, Decimal) else value
 
 
 def stamp(moment: datetime | None) -> str:

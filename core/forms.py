@@ -1,14 +1,43 @@
-"""Forms of the shared pages: the program settings."""
+"""Forms of the shared pages (the program settings), and the base of forms that mark
+their optional fields."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.forms.utils import pretty_name
+from django.utils.html import format_html
 
 from core import branding
 from core.images import decode_image
+from core.models import MAX_DEAL_AMOUNT_CEILING, MAX_POINTS_PER_EVENT_CEILING
+
+OPTIONAL = "(optional)"
+
+
+class OptionalMarkedForm(forms.Form):
+    """A form that mixes required and optional fields says which are which before it is
+    sent: each optional field's label ends with "(optional)"; the required ones carry
+    the ``required`` attribute Django renders (browsers and screen readers announce it).
+
+    Per form, not site-wide: on a form whose fields are all required a marker on every
+    label is noise. Checkboxes are left alone (ticking one is never required)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if field.required or field.widget.is_hidden or isinstance(field, forms.BooleanField):
+                continue
+            label = field.label if field.label is not None else pretty_name(name)
+            if OPTIONAL not in str(label):
+                # Escaped here, kept as markup by the label: "(optional)" reads quieter.
+                field.label = format_html(
+                    '{} <span class="field-optional">{}</span>', label, OPTIONAL
+                )
 
 
 class ColourInput(forms.TextInput):
@@ -41,6 +70,23 @@ class ProgramSettingsForm(forms.Form):
         max_value=50,
         help_text="Campaigns skip advocates who already got this many emails in the last "
         "7 days. 0 stops campaign email to advocates.",
+    )
+    max_deal_amount = forms.DecimalField(
+        label="Maximum deal amount",
+        min_value=1,
+        max_value=MAX_DEAL_AMOUNT_CEILING,
+        max_digits=14,
+        decimal_places=2,
+        help_text="A referral's deal amount above this is refused, from a rep, the CRM or "
+        "an import: a mistyped amount never pays a fortune. "
+        f"At most {MAX_DEAL_AMOUNT_CEILING:,.0f}.",
+    )
+    max_points_per_event = forms.IntegerField(
+        label="Maximum points per event",
+        min_value=1,
+        max_value=MAX_POINTS_PER_EVENT_CEILING,
+        help_text="No single award pays more: a reward rule pays at most this, and awards "
+        f"above it are refused. At most {MAX_POINTS_PER_EVENT_CEILING:,}.",
     )
 
     def clean_primary_color(self) -> str:

@@ -34,7 +34,7 @@ MESSAGE = (
 # Views a manager without an authenticator can still reach: their account pages
 # (setting up the authenticator needs them) and sign-out.
 EXEMPT_MODULE_PREFIXES = ("allauth.",)
-EXEMPT_URL_NAMES = {"admin:logout", "healthz"}
+EXEMPT_URL_NAMES = {"admin:logout", "healthz", "readyz"}
 
 
 def mfa_required(user: Any) -> bool:

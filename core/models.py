@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.cache import cache
-from django.core.validators import MaxValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.utils import timezone
 
 PROGRAM_SETTINGS_CACHE_KEY = "campaigns:program-settings:v1"
+
+# Limits on what one event may pay. Every points column (LedgerEntry.amount, the
+# advocate's balance and lifetime points, PeriodPoints.points, RewardRule's points,
+# ReferralReward.points, Challenge.points) is a 32-bit integer on PostgreSQL: at most
+# 2**31-1, about 2.1 billion. A million points per event (and ten million at most, if
+# a program raises it) keeps any single award at 0.05 % (0.5 %) of that, so it takes
+# thousands of maximal awards to one advocate before a balance comes near it. A hundred
+# million per deal is far beyond a B2B deal, yet far below what Referral.deal_amount
+# (14 digits) holds; a billion at most, so a mistyped extra digit or three is refused.
+MAX_POINTS_PER_EVENT_DEFAULT = 1_000_000
+MAX_POINTS_PER_EVENT_CEILING = 10_000_000
+MAX_DEAL_AMOUNT_DEFAULT = Decimal("100000000.00")
+MAX_DEAL_AMOUNT_CEILING = Decimal("1000000000.00")
 
 
 class ProgramSettings(models.Model):
@@ -28,6 +43,21 @@ class ProgramSettings(models.Model):
         "campaign emails per advocate per 7 days",
         default=2,
         validators=[MaxValueValidator(50)],
+    )
+    max_deal_amount = models.DecimalField(
+        "maximum deal amount",
+        max_digits=14,
+        decimal_places=2,
+        default=MAX_DEAL_AMOUNT_DEFAULT,
+        validators=[MinValueValidator(Decimal(1)), MaxValueValidator(MAX_DEAL_AMOUNT_CEILING)],
+        help_text="A referral's deal amount above this is refused (rep form, CRM, import).",
+    )
+    max_points_per_event = models.PositiveIntegerField(
+        "maximum points per event",
+        default=MAX_POINTS_PER_EVENT_DEFAULT,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_POINTS_PER_EVENT_CEILING)],
+        help_text="No single award pays more: reward rules are clamped to it, awards above "
+        "it are refused.",
     )
     # Interpreted (and defaulted, and validated) by campaigns.ams; {} means the defaults.
     ams_weights = models.JSONField(default=dict, blank=True)

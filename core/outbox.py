@@ -19,7 +19,6 @@ the task simply runs after commit, as before.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,6 +30,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.models import OutboxTask
+from core.queues import task_named
 
 logger = logging.getLogger(__name__)
 
@@ -52,21 +52,6 @@ ACTIVITY_TASK = "challenges.tasks.progress_refresh"
 # few messages instead of one per advocate, still spread over the workers.
 ACTIVITY_MANY_TASK = "console.tasks.activity_refresh_many"
 ACTIVITY_BATCH = 200
-
-
-# Celery's autodiscovery returns at once, having imported nothing, to a thread that calls
-# it while another thread is inside it: the first parallel requests of a fresh threaded
-# server would find the task unregistered. One thread imports; the others wait for it.
-_IMPORT_LOCK = threading.Lock()
-
-
-def task_named(name: str) -> Task:
-    """The registered task called ``name``; every app's ``tasks`` module is imported first."""
-    if name not in current_app.tasks:
-        with _IMPORT_LOCK:
-            if name not in current_app.tasks:
-                current_app.loader.import_default_modules()
-    return current_app.tasks[name]
 
 
 def enqueue_after_commit(task: Task | str, *args: Any, **kwargs: Any) -> None:

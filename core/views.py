@@ -1,4 +1,5 @@
-"""Pages every role shares: health, the program settings, the brand stylesheet, the audit log."""
+"""Pages every role shares: health and readiness, the program settings, the brand
+stylesheet, the audit log."""
 
 from __future__ import annotations
 
@@ -29,7 +30,18 @@ AUDIT_PAGE_SIZE = 50
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database (and Redis, when configured) answer; 503 otherwise."""
+    """Liveness: 200 whenever this process answers. It checks nothing else, so an outage
+    of the database or Redis never makes an orchestrator restart healthy processes."""
+    return JsonResponse({"status": "ok"})
+
+
+@public
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: 503 without the database (nothing works without it); Redis down is
+    "degraded" with 200, because pages keep serving without it (docs/reliability.md), so
+    a load balancer must not take every host out for it."""
     checks: dict[str, str] = {}
     try:
         with connection.cursor() as cursor:
@@ -45,10 +57,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
             checks["redis"] = "ok"
         except Exception as error:
             checks["redis"] = f"error: {type(error).__name__}"
-    healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
-    )
+    if checks["database"] != "ok":
+        status, code = "error", 503
+    elif all(value == "ok" for value in checks.values()):
+        status, code = "ok", 200
+    else:
+        status, code = "degraded", 200
+    return JsonResponse({"status": status, **checks}, status=code)
 
 
 @manager_required
@@ -59,6 +74,8 @@ def program_settings(request: HttpRequest) -> HttpResponse:
         "name": program.name,
         "primary_color": program.primary_color,
         "fatigue_cap_per_week": program.fatigue_cap_per_week,
+        "max_deal_amount": program.max_deal_amount,
+        "max_points_per_event": program.max_points_per_event,
     }
     form = ProgramSettingsForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -71,6 +88,8 @@ def program_settings(request: HttpRequest) -> HttpResponse:
                 fatigue_cap_per_week=data["fatigue_cap_per_week"],
                 logo=data.get("logo_upload"),
                 remove_logo=data.get("remove_logo", False),
+                max_deal_amount=data["max_deal_amount"],
+                max_points_per_event=data["max_points_per_event"],
             )
         except ValidationError as error:
             if hasattr(error, "error_dict"):

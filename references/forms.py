@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from advocates.models import Advocate, Company, Product, Tag
 from core.csv import upload_limits_text
+from core.forms import OptionalMarkedForm
 from references.models import MatchingWeights, ReferenceRequest
 
 
@@ -15,7 +16,7 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class ReferenceRequestForm(forms.Form):
+class ReferenceRequestForm(OptionalMarkedForm):
     prospect_name = forms.CharField(label="Prospect's name", max_length=200)
     prospect_email = forms.EmailField(label="Prospect's email")
     prospect_title = forms.CharField(label="Their title", max_length=200, required=False)
@@ -30,8 +31,14 @@ class ReferenceRequestForm(forms.Form):
         label="Company size", choices=[("", "Unknown"), *Company.SizeBand.choices], required=False
     )
     opportunity_name = forms.CharField(label="Opportunity", max_length=200)
+    # Required: a rep asks for a reference on an opportunity their CRM already values,
+    # and the amount is what "revenue influenced by references" adds up.
     opportunity_amount = forms.DecimalField(
-        label="Amount", min_value=0, max_digits=12, decimal_places=2
+        label="Amount",
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        help_text="The opportunity's value in dollars, as in your CRM.",
     )
     opportunity_stage = forms.ChoiceField(label="Stage", choices=ReferenceRequest.Stage.choices)
     products = forms.ModelMultipleChoiceField(

@@ -34,7 +34,7 @@ from references.models import (
     ReferencePause,
     ReferenceRequest,
 )
-from rewards.services.ledger import points_award
+from rewards.services.ledger import LedgerError, points_award
 
 FEEDBACK_LINK_DAYS = 30
 DEFAULT_CALL_POINTS = 250
@@ -404,13 +404,16 @@ def call_record(*, request: ReferenceRequest, completed: bool) -> Ask:
         if completed:
             points = call_points()
             if points > 0:
-                points_award(
-                    advocate_id=ask.advocate_id,
-                    amount=points,
-                    reason=f"Reference call with {request.prospect_company}",
-                    idempotency_key=f"reference-call:{ask.pk}:completed",
-                    source=ask,
-                )
+                try:
+                    points_award(
+                        advocate_id=ask.advocate_id,
+                        amount=points,
+                        reason=f"Reference call with {request.prospect_company}",
+                        idempotency_key=f"reference-call:{ask.pk}:completed",
+                        source=ask,
+                    )
+                except LedgerError as error:  # above the maximum points per event
+                    raise ReferenceError(str(error)) from None
             # After commit, in a worker: a badge problem must not undo the call's points.
             activity_after_commit(advocate_id=ask.advocate_id)
             enqueue_after_commit("references.tasks.feedback_request_send", ask.pk)

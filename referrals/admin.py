@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from referrals.forms import RewardRuleForm
 from referrals.kpis import kpis_changed
 from referrals.models import (
     CrmEvent,
@@ -73,6 +74,7 @@ class ReferralLinkAdmin(admin.ModelAdmin):
 
 @admin.register(RewardRule)
 class RewardRuleAdmin(admin.ModelAdmin):
+    form = RewardRuleForm
     list_display = [
         "name",
         "kind",

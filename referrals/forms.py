@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
 from django import forms
@@ -10,11 +11,14 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from core.csv import CsvFileError, csv_upload_text
+from core.forms import OptionalMarkedForm
+from core.models import ProgramSettings
 from core.roles import REPS_GROUP
-from referrals.models import RejectionReason, Stage
+from referrals.models import RejectionReason, RewardRule, Stage
+from referrals.services import ReferralError, deal_amount_check
 
 
-class LeadForm(forms.Form):
+class LeadForm(OptionalMarkedForm):
     """The hub's lead form: who the advocate refers."""
 
     referred_name = forms.CharField(label="Their name", max_length=200)
@@ -29,7 +33,7 @@ class LeadForm(forms.Form):
     )
 
 
-class EmailReferralForm(forms.Form):
+class EmailReferralForm(OptionalMarkedForm):
     referred_name = forms.CharField(label="Colleague's name", max_length=200)
     referred_email = forms.EmailField(label="Colleague's email")
     referred_company = forms.CharField(label="Their company", max_length=200, required=False)
@@ -72,7 +76,7 @@ class LandingForm(forms.Form):
     )
 
 
-class VerbalForm(forms.Form):
+class VerbalForm(OptionalMarkedForm):
     advocate_email = forms.EmailField(
         label="Advocate's email", help_text="The customer who made the referral gets the credit."
     )
@@ -99,12 +103,86 @@ class AdvanceForm(forms.Form):
         required=False,
     )
 
+    def clean_amount(self) -> Decimal | None:
+        amount = self.cleaned_data.get("amount")
+        try:
+            deal_amount_check(amount)
+        except ReferralError as error:
+            raise ValidationError(str(error)) from None
+        return amount
+
     def clean(self) -> dict:
         super().clean()
         data = self.cleaned_data
         if data.get("stage") == Stage.REJECTED and not data.get("reason"):
             self.add_error("reason", "Say why the referral is rejected.")
         return data
+
+
+class RewardRuleForm(forms.ModelForm):
+    """The admin's reward rule: no points field above the program's maximum points per
+    event (RewardRule.won_points clamps to it anyway), a sane percent, well-formed tiers."""
+
+    class Meta:
+        model = RewardRule
+        fields = [
+            "name",
+            "is_active",
+            "kind",
+            "fixed_points",
+            "percent",
+            "tiers",
+            "cap_points",
+            "qualified_points",
+        ]
+
+    def _too_many(self, points: int, limit: int) -> str:
+        return (
+            f"{points:,} points is above the program's maximum of {limit:,} points per event "
+            "(set in the program settings)."
+        )
+
+    def clean(self) -> dict:
+        super().clean()
+        data = self.cleaned_data
+        limit = ProgramSettings.load().max_points_per_event
+        for name in ("fixed_points", "qualified_points", "cap_points"):
+            points = data.get(name)
+            if points is not None and points > limit:
+                self.add_error(name, self._too_many(points, limit))
+        percent = data.get("percent")
+        if percent is not None and not 0 <= percent <= 100:
+            self.add_error("percent", "Give a percent from 0 to 100.")
+        if "tiers" in data:
+            try:
+                data["tiers"] = self._tiers(data["tiers"], limit)
+            except ValidationError as error:
+                self.add_error("tiers", error)
+        return data
+
+    def _tiers(self, tiers: object, limit: int) -> list[dict[str, Any]]:
+        example = 'a list like [{"min_amount": "0", "points": 100}]'
+        if tiers in (None, ""):
+            return []
+        if not isinstance(tiers, list):
+            raise ValidationError(f"Tiers must be {example}.")
+        clean = []
+        for number, tier in enumerate(tiers, start=1):
+            if not isinstance(tier, dict) or set(tier) != {"min_amount", "points"}:
+                raise ValidationError(f"Tier {number}: each tier must be {example[7:]}.")
+            try:
+                min_amount = Decimal(str(tier["min_amount"]))
+            except InvalidOperation:
+                min_amount = Decimal("NaN")
+            if not min_amount.is_finite() or min_amount < 0:
+                raise ValidationError(f"Tier {number}: min_amount must be an amount of 0 or more.")
+            points = tier["points"]
+            if isinstance(points, bool) or not isinstance(points, int) or points < 0:
+                raise ValidationError(f"Tier {number}: points must be a whole number of 0 or more.")
+            if points > limit:
+                raise ValidationError(f"Tier {number}: {self._too_many(points, limit)}")
+            clean.append({"min_amount": str(min_amount), "points": points})
+        return clean
 
 
 class AssignForm(forms.Form):

@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.models import ProgramSettings
+
 
 class Method(models.TextChoices):
     LEAD_FORM = "lead_form", "Lead form"
@@ -229,6 +231,9 @@ class RewardRule(models.Model):
         return self.name
 
     def won_points(self, amount: Decimal | None) -> int:
+        """Points for a won deal of ``amount``: never more than the program's maximum
+        points per event, so a rule without a cap (or one written before the limit, or
+        above it) cannot pay a fortune on a huge or mistyped amount."""
         if self.kind == self.Kind.FIXED:
             points = self.fixed_points
         elif amount is None:
@@ -242,7 +247,19 @@ class RewardRule(models.Model):
                 points = int(max(reached, key=lambda t: Decimal(str(t["min_amount"])))["points"])
         if self.cap_points is not None:
             points = min(points, self.cap_points)
-        return max(points, 0)
+        return _bounded(points)
+
+    def qualified_reward_points(self) -> int:
+        """``qualified_points``, within the program's maximum points per event."""
+        return _bounded(self.qualified_points)
+
+    @property
+    def depends_on_amount(self) -> bool:
+        return self.kind != self.Kind.FIXED
+
+
+def _bounded(points: int) -> int:
+    return max(0, min(points, ProgramSettings.load().max_points_per_event))
 
 
 class ReferralReward(models.Model):

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from advocates.http import AuthenticatedHttpRequest
 from advocates.selectors import advocate_for_user
 from core.audit import audit_record
+from core.http import client_ip
 from core.roles import (
     Role,
     advocate_required,
@@ -197,7 +198,7 @@ def card(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _throttled(request: HttpRequest) -> bool:
-    key = f"referrals:landing:{visitors.client_ip(request)}"
+    key = f"referrals:landing:{client_ip(request)}"
     cache.add(key, 0, timeout=LANDING_WINDOW_SECONDS)
     try:
         count = cache.incr(key)

@@ -13,16 +13,12 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
+from core.http import client_ip
+
 # The landing page tells visitors apart by a random id in a signed first-party cookie.
 VISITOR_COOKIE = "vouch_visitor"
 VISITOR_SALT = "referrals.visitor"
 VISITOR_MAX_AGE = 365 * 24 * 60 * 60
-
-
-def client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is set by anyone unless a trusted proxy rewrites
-    # it, and trusting it would let a flood pick a new "IP" per request.
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
 def visitor_ids(request: HttpRequest) -> tuple[list[str], str]:

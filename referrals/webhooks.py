@@ -1,8 +1,9 @@
 """Signing of CRM events, both directions (Stripe's scheme).
 
 Header ``Vouch-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">``
-with the shared secret ``CRM_WEBHOOK_SECRET``. Several ``v1`` values may be sent while
-a secret is rotated; one matching is enough.
+with a shared secret: ``CRM_INBOUND_SECRET`` for events the CRM sends us,
+``CRM_OUTBOUND_SECRET`` for the ones we send. Several ``v1`` values may be sent while a
+secret is rotated; one matching is enough.
 """
 
 from __future__ import annotations
@@ -88,9 +89,9 @@ def event_payload(change: ReferralStageChange) -> dict:
 
 
 def deliver(*, change_id: int) -> str:
-    url, secret = settings.CRM_WEBHOOK_URL, settings.CRM_WEBHOOK_SECRET
+    url, secret = settings.CRM_WEBHOOK_URL, settings.CRM_OUTBOUND_SECRET
     if not url or not secret:
-        return "skipped: no CRM_WEBHOOK_URL or secret"
+        return "skipped: no CRM_WEBHOOK_URL or CRM_OUTBOUND_SECRET"
     change = (
         ReferralStageChange.objects.select_related("referral__advocate__user")
         .filter(pk=change_id)

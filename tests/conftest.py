@@ -25,6 +25,7 @@ from django.db.models import F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.test import Client
 
+from core.queues import bulk_queue_for
 from tests import factories
 
 # The totals of the hostile-input suite (tests/hostile), printed at the end of the run:
@@ -404,7 +405,8 @@ def _celery_worker(
     log = tmp_path_factory.mktemp("celery") / "worker.log"
     command = [
         sys.executable, "-m", "celery", "-A", "config", "worker",
-        "--pool=solo", "--concurrency=1", "-Q", queue, "-n", f"{queue}@%h",
+        "--pool=solo", "--concurrency=1", "-Q", f"{queue},{bulk_queue_for(queue)}",
+        "-n", f"{queue}@%h",
         "--without-gossip", "--without-mingle", "--without-heartbeat",
         "--loglevel=INFO",
     ]  # fmt: skip

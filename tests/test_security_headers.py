@@ -85,6 +85,9 @@ def _settings_in_subprocess(*args: str, **env: str) -> subprocess.CompletedProce
         "ALLOWED_HOSTS": "vouch.example.com",
         "SITE_URL": "https://vouch.example.com",
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        # Production has a broker and workers (vouch.E001); nothing here connects to it.
+        "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
     }
     return subprocess.run(
         [sys.executable, *args],

@@ -48,3 +48,21 @@ def test_a_bad_boolean_is_an_error_not_a_guess() -> None:
     result = _load(DEBUG="maybe")
     assert result.returncode != 0
     assert "DEBUG='maybe' is not a boolean" in result.stderr
+
+
+PRODUCTION = {"DEBUG": "false", "SECRET_KEY": "x" * 50, "SITE_URL": "https://vouch.example.com"}
+
+
+def test_the_single_crm_secret_is_refused_with_what_to_do_instead() -> None:
+    result = _load(**PRODUCTION, CRM_WEBHOOK_SECRET="shared")
+    assert result.returncode != 0
+    assert "set CRM_INBOUND_SECRET" in result.stderr
+    assert "CRM_OUTBOUND_SECRET" in result.stderr
+
+
+def test_one_value_for_both_crm_secrets_is_refused() -> None:
+    result = _load(**PRODUCTION, CRM_INBOUND_SECRET="same", CRM_OUTBOUND_SECRET="same")
+    assert result.returncode != 0
+    assert "CRM_INBOUND_SECRET and CRM_OUTBOUND_SECRET must differ" in result.stderr
+    ok = _load(**PRODUCTION, CRM_INBOUND_SECRET="in-secret", CRM_OUTBOUND_SECRET="out-secret")
+    assert ok.returncode == 0, ok.stderr

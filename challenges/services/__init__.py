@@ -25,7 +25,7 @@ from core.audit import audit_record
 from core.images import reencode_image
 from core.outbox import activity_after_commit
 from rewards.models import LedgerEntry
-from rewards.services.ledger import InsufficientPoints, points_award, points_reverse
+from rewards.services.ledger import InsufficientPoints, LedgerError, points_award, points_reverse
 
 SUBMISSION_IMAGE_SIDE = 1600  # px: enough to read a screenshot, small enough to store
 
@@ -266,7 +266,13 @@ def submission_create(
             # The latest answer, kept on the advocate for segments and the console.
             Advocate.objects.filter(pk=advocate.pk).update(nps_score=data.nps_score)
         if challenge.auto_approve:
-            _approve(submission=submission, reviewer=None)
+            try:
+                with transaction.atomic():
+                    _approve(submission=submission, reviewer=None)
+            except ReviewError:
+                # Its points are above the program's maximum per event (lowered since
+                # the challenge was made): it waits for a manager, who sees why.
+                pass
             submission.refresh_from_db()
     return submission
 
@@ -291,13 +297,16 @@ def _approve(*, submission: Submission, reviewer: User | None) -> bool:
         return False
     submission_counts_forget(submission.challenge_id)
     challenge = submission.challenge
-    points_award(
-        advocate_id=submission.advocate_id,
-        amount=challenge.points,
-        reason=f"Challenge: {challenge.title}"[:255],
-        idempotency_key=approval_key(submission.pk),
-        source=submission,
-    )
+    try:
+        points_award(
+            advocate_id=submission.advocate_id,
+            amount=challenge.points,
+            reason=f"Challenge: {challenge.title}"[:255],
+            idempotency_key=approval_key(submission.pk),
+            source=submission,
+        )
+    except LedgerError as error:  # e.g. above the maximum points per event
+        raise ReviewError(str(error)) from None
     _queue_progress(submission.advocate_id)
     return True
 

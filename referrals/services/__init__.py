@@ -38,6 +38,7 @@ from django.utils import timezone
 
 from advocates.models import Advocate, User
 from core.audit import audit_record
+from core.models import ProgramSettings
 from core.outbox import activity_after_commit, enqueue_after_commit
 from core.roles import MANAGERS_GROUP, REPS_GROUP
 from referrals.kpis import kpis_changed
@@ -48,14 +49,19 @@ from referrals.models import (
     Referral,
     ReferralLink,
     ReferralMessage,
-    ReferralReward,
     ReferralStageChange,
     RejectionReason,
     RewardRule,
     Stage,
 )
+from referrals.services.rewards import (
+    money,
+    pay_qualified,
+    pay_won,
+    reverse_won,
+    won_amount_changed,
+)
 from referrals.tasks import crm_webhook_send, referral_message_send, referral_notify_rep
-from rewards.services.ledger import InsufficientPoints, points_award, points_reverse
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +104,28 @@ class SelfReferral(ReferralError):
 
 class DailyLimitReached(ReferralError):
     pass
+
+
+def deal_amount_check(amount: Decimal | None) -> None:
+    """Refuse (ReferralError, with the message to show) a deal amount that is not a
+    number, is negative, or is above the program's maximum deal amount.
+
+    Every path that takes a deal amount calls it before writing anything: the rep's
+    stage form, the CRM API, the CSV import, and ``referral_advance`` itself.
+    """
+    if amount is None:
+        return
+    if not amount.is_finite():
+        raise ReferralError("The deal amount must be a number.")
+    if amount < 0:
+        raise ReferralError("The deal amount cannot be negative.")
+    limit = ProgramSettings.load().max_deal_amount
+    if amount > limit:
+        raise ReferralError(
+            f"The deal amount {money(amount)} is above the program's maximum deal amount "
+            f"of {money(limit)}: check it, or ask a manager to raise the limit in the "
+            "program settings."
+        )
 
 
 # --- Links ------------------------------------------------------------------------------
@@ -442,8 +470,7 @@ def referral_advance(
         raise ReferralError(f"Unknown stage “{stage}”.")
     if stage == Stage.REJECTED and reason not in RejectionReason.values:
         raise ReferralError("Say why the referral is rejected.")
-    if amount is not None and amount < 0:
-        raise ReferralError("The deal amount cannot be negative.")
+    deal_amount_check(amount)
     occurred_at = occurred_at or timezone.now()
     with transaction.atomic():
         # The row lock orders concurrent changes of one referral (a rep's click and a
@@ -458,13 +485,17 @@ def referral_advance(
         old = referral.stage
         if stage == old:
             if amount is not None and amount != referral.deal_amount:
+                previous = referral.deal_amount
                 Referral.objects.filter(pk=referral.pk).update(deal_amount=amount)
                 referral.deal_amount = amount
                 kpis_changed()  # revenue, and maybe a won reward paid below
                 if stage == Stage.WON:
-                    # Won without an amount earned nothing under a percent or tier rule;
-                    # the amount arriving later pays it then (a paid reward is kept).
-                    _pay_won(referral, RewardRule.objects.filter(is_active=True).first())
+                    # Won without an amount earned nothing under a percent or tier rule:
+                    # the amount arriving later pays it then. A paid reward that the new
+                    # amount changes is corrected (reversed, paid again).
+                    won_amount_changed(
+                        referral, RewardRule.objects.filter(is_active=True).first(), old=previous
+                    )
                 if actor is not None:
                     audit_record(
                         actor=actor,
@@ -515,93 +546,15 @@ def referral_advance(
                 },
             )
         rule = RewardRule.objects.filter(is_active=True).first()
-        if stage in QUALIFIED_OR_LATER and rule is not None and rule.qualified_points:
-            _pay_qualified(referral, rule)
+        if stage in QUALIFIED_OR_LATER and rule is not None:
+            pay_qualified(referral, rule)
         if stage == Stage.WON:
-            _pay_won(referral, rule)
+            pay_won(referral, rule)
         elif old == Stage.WON:
-            _reverse_won(referral)
+            reverse_won(referral)
         if refresh_activity and (Stage.WON in (stage, old) or stage == Stage.REJECTED):
             # Won, or no longer counted (the AMS counts referrals made and won): badges,
             # the AMS and last_active_at catch up in a worker.
             activity_after_commit(advocate_id=referral.advocate_id)
         _on_commit_outbound(change, source=source)
     return AdvanceResult(referral=referral, applied=True)
-
-
-def _pay_qualified(referral: Referral, rule: RewardRule) -> None:
-    if referral.rewards.filter(kind=ReferralReward.Kind.QUALIFIED).exists():
-        return
-    result = points_award(
-        advocate_id=referral.advocate_id,
-        amount=rule.qualified_points,
-        reason=f"Referral qualified: {referral.referred_name}",
-        idempotency_key=f"referral:{referral.pk}:qualified-reward",
-        source=referral,
-    )
-    ReferralReward.objects.create(
-        referral=referral,
-        kind=ReferralReward.Kind.QUALIFIED,
-        points=rule.qualified_points,
-        ledger_entry=result.entry,
-    )
-
-
-def _won_key(referral_id: int, round_: int) -> str:
-    base = f"referral:{referral_id}:won-reward"
-    return base if round_ == 1 else f"{base}:{round_}"
-
-
-def _pay_won(referral: Referral, rule: RewardRule | None) -> None:
-    latest = referral.rewards.filter(kind=ReferralReward.Kind.WON).order_by("-round").first()
-    if latest is not None and latest.status == ReferralReward.Status.PAID:
-        return
-    if latest is not None and latest.status == ReferralReward.Status.OWED:
-        # Won again while the reversal was still owed: the advocate keeps the points
-        # they already have, and nothing is owed any more.
-        latest.status = ReferralReward.Status.PAID
-        latest.updated_at = timezone.now()
-        latest.save(update_fields=["status", "updated_at"])
-        return
-    points = rule.won_points(referral.deal_amount) if rule is not None else 0
-    if points <= 0:
-        return
-    round_ = latest.round + 1 if latest is not None else 1
-    result = points_award(
-        advocate_id=referral.advocate_id,
-        amount=points,
-        reason=f"Referral won: {referral.referred_name}",
-        idempotency_key=_won_key(referral.pk, round_),
-        source=referral,
-    )
-    ReferralReward.objects.create(
-        referral=referral,
-        kind=ReferralReward.Kind.WON,
-        round=round_,
-        points=result.entry.amount,
-        ledger_entry=result.entry,
-    )
-
-
-def _reverse_won(referral: Referral) -> None:
-    latest = referral.rewards.filter(
-        kind=ReferralReward.Kind.WON, status=ReferralReward.Status.PAID
-    ).first()
-    if latest is None:
-        return
-    try:
-        with transaction.atomic():
-            result = points_reverse(
-                entry_id=latest.ledger_entry_id,
-                reason=f"Referral no longer won: {referral.referred_name}",
-                idempotency_key=f"{_won_key(referral.pk, latest.round)}:reversed",
-            )
-    except InsufficientPoints:
-        # The points were spent: the ledger never goes negative, so the reversal is
-        # recorded as owed (shown to the advocate and in the admin) instead.
-        latest.status = ReferralReward.Status.OWED
-    else:
-        latest.status = ReferralReward.Status.REVERSED
-        latest.reversal_entry = result.entry
-    latest.updated_at = timezone.now()
-    latest.save(update_fields=["status", "reversal_entry", "updated_at"])

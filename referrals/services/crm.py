@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_datetime
 
 from advocates.models import Advocate
 from referrals.models import CrmEvent, Method, Referral, ReferralStageChange, Stage
-from referrals.services import ReferralError, referral_advance, referral_create
+from referrals.services import ReferralError, deal_amount_check, referral_advance, referral_create
 
 MAX_BODY_BYTES = 64 * 1024
 TYPES = ("referral.stage_changed", "referral.created")
@@ -93,7 +93,14 @@ def _amount(event: dict) -> Decimal | None:
         raise EventError(400, '“amount” must be a decimal string like "12000.00".') from None
     if not amount.is_finite() or amount < 0 or amount >= Decimal("1e12"):
         raise EventError(400, "“amount” must be a non-negative amount.")
-    return amount.quantize(Decimal("0.01"))
+    amount = amount.quantize(Decimal("0.01"))
+    try:
+        # Refused before anything is written, as a bad body is: nothing is stored, and
+        # the CRM may resend the id with the amount fixed.
+        deal_amount_check(amount)
+    except ReferralError as error:
+        raise EventError(400, str(error)) from None
+    return amount
 
 
 def _find_referral(ref: str) -> Referral:

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from advocates.models import Advocate, Invitation
 from core.bulk import bulk_insert
+from core.models import ProgramSettings
 from rewards.models import LedgerEntry, PeriodPoints
 
 
@@ -30,6 +31,10 @@ class LedgerError(Exception):
 
 class InsufficientPoints(LedgerError):
     pass
+
+
+class AwardTooLarge(LedgerError):
+    """An award above the program's maximum points per event (core.ProgramSettings)."""
 
 
 @dataclass(frozen=True)
@@ -149,9 +154,20 @@ def points_award(
     idempotency_key: str,
     source: models.Model | None = None,
 ) -> LedgerResult:
-    """Give points (they count toward lifetime points and levels)."""
+    """Give points (they count toward lifetime points and levels).
+
+    Refused (AwardTooLarge) above the program's maximum points per event, whatever
+    asks: a challenge, a reference call, a referral, a manager. Keeps every points
+    column far from the 32-bit limit (see core.models).
+    """
     if amount <= 0:
         raise LedgerError("An award must be a positive number of points.")
+    limit = ProgramSettings.load().max_points_per_event
+    if amount > limit:
+        raise AwardTooLarge(
+            f"An award of {amount:,} points is above the program's maximum of {limit:,} "
+            "points per event (a manager can change it in the program settings)."
+        )
     return _apply(
         advocate_id=advocate_id,
         amount=amount,
@@ -182,7 +198,8 @@ def points_award_many(*, awards: Sequence[Award]) -> list[LedgerResult]:
     """``points_award`` for many awards at once (a bulk import), in one transaction.
 
     The same contract: each key pays once (a key already in the ledger is a replay and
-    changes nothing), balance, lifetime points and period points move with the entries.
+    changes nothing), balance, lifetime points and period points move with the entries,
+    and an award above the program's maximum points per event refuses the whole batch.
     The advocates' rows are locked in id order, so two batches, or a batch and a single
     award, wait for each other instead of deadlocking; the entries are written with one
     bulk insert and each advocate's totals with one statement per few hundred advocates,
@@ -197,6 +214,13 @@ def points_award_many(*, awards: Sequence[Award]) -> list[LedgerResult]:
         raise LedgerError("A ledger entry needs an idempotency key.")
     if len(set(keys)) != len(keys):
         raise LedgerError("Each award in a batch needs its own idempotency key.")
+    limit = ProgramSettings.load().max_points_per_event
+    too_large = next((award for award in awards if award.amount > limit), None)
+    if too_large is not None:
+        raise AwardTooLarge(
+            f"An award of {too_large.amount:,} points is above the program's maximum of "
+            f"{limit:,} points per event (a manager can change it in the program settings)."
+        )
     advocate_ids = sorted({award.advocate_id for award in awards})
     with transaction.atomic():
         locked = list(

@@ -4,10 +4,25 @@
 (function () {
   "use strict";
 
-  // On a phone the nav scrolls sideways: bring the current page's link into view.
-  var current = document.querySelector('.nav [aria-current="page"]');
-  if (current) {
-    current.scrollIntoView({ block: "nearest", inline: "center" });
+  // <button data-nav-toggle aria-controls="…">: on a phone, "Menu" opens and closes the
+  // navigation (CSS shows it while aria-expanded is "true"); Escape closes it and gives
+  // the focus back to the button.
+  var navToggle = document.querySelector("[data-nav-toggle]");
+  var nav = navToggle && document.getElementById(navToggle.getAttribute("aria-controls"));
+  function setNavOpen(open) {
+    navToggle.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  if (navToggle && nav) {
+    navToggle.addEventListener("click", function () {
+      setNavOpen(navToggle.getAttribute("aria-expanded") !== "true");
+    });
+    document.addEventListener("keydown", function (event) {
+      var inMenu = nav.contains(document.activeElement) || document.activeElement === navToggle;
+      if (event.key === "Escape" && inMenu && navToggle.getAttribute("aria-expanded") === "true") {
+        setNavOpen(false);
+        navToggle.focus();
+      }
+    });
   }
 
   // Delegated, so elements htmx swaps in later work too.
@@ -67,6 +82,28 @@
       }
     );
   }
+
+  // <details data-one-open="group">: opening one closes the others of its group (the
+  // challenges' forms). "toggle" does not bubble: listened to while it is captured.
+  document.addEventListener(
+    "toggle",
+    function (event) {
+      var opened = event.target;
+      if (!(opened instanceof HTMLDetailsElement) || !opened.open) {
+        return;
+      }
+      var group = opened.getAttribute("data-one-open");
+      if (!group) {
+        return;
+      }
+      document.querySelectorAll("details[open][data-one-open]").forEach(function (other) {
+        if (other !== opened && other.getAttribute("data-one-open") === group) {
+          other.open = false;
+        }
+      });
+    },
+    true
+  );
 
   // <button data-once> in a form: a second click while the first submit is on its way
   // sends nothing new (the server is idempotent anyway; this saves the round trip).

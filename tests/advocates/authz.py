@@ -16,6 +16,8 @@ def _token(world: World) -> dict:
 CASES = [
     Case("home", expect=allowed(302, roles=ADVOCATES + STAFF, overrides={"admin": 302})),
     Case("healthz", expect=everyone(200)),
+    Case("readyz", expect=everyone(200)),
+    Case("metrics", expect=everyone(404)),  # off without METRICS_TOKEN (tests/core)
     Case("advocates:hub", expect=allowed(roles=ADVOCATES)),
     Case("advocates:profile", expect=allowed(roles=ADVOCATES)),
     Case("advocates:directory", expect=allowed(roles=STAFF)),

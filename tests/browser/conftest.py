@@ -350,3 +350,15 @@ def journey(
         if one.notes:
             print(f"\nReported, not failing ({one.name}, {one.width}px):")
             print("\n".join(f"  {note}" for note in one.notes))
+
+
+# --- The top bar --------------------------------------------------------------------------
+
+
+def nav_link(page: Any, name: str) -> Any:
+    """A link of the main navigation, reachable: on a phone the links are folded behind
+    the "Menu" button, which is opened first."""
+    menu = page.get_by_role("button", name="Menu")
+    if menu.is_visible() and menu.get_attribute("aria-expanded") != "true":
+        menu.click()
+    return page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True)

@@ -13,7 +13,7 @@ from django.core import mail
 from advocates.models import Advocate
 from rewards.models import Reward
 from tests import factories
-from tests.browser.conftest import require_browser
+from tests.browser.conftest import nav_link, require_browser
 from tests.challenges.factories import ChallengeFactory
 from tests.rewards.factories import RewardFactory
 
@@ -35,20 +35,24 @@ def sign_in(page, email: str, password: str) -> None:
 
 def open_console_page(page, name: str) -> None:
     """A manager's page: "Console" in the top bar, then the console's own navigation."""
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Console").click()
+    nav_link(page, "Console").click()
     page.get_by_role("navigation", name="Console").get_by_role(
         "link", name=name, exact=True
     ).click()
 
 
 def top_bar_fits_one_row(page, *, phone_layout: bool) -> None:
-    """ "Sign out" sits on the brand's row; on a desktop the advocate's nav does too."""
+    """ "Sign out" sits on the brand's row; on a desktop the advocate's nav does too, on a
+    phone the "Menu" button that opens it."""
     brand = page.locator(".topbar .brand").bounding_box()
     sign_out = page.get_by_role("button", name="Sign out").bounding_box()
-    nav = page.get_by_role("navigation", name="Main").bounding_box()
     middle = brand["y"] + brand["height"] / 2
     assert abs(sign_out["y"] + sign_out["height"] / 2 - middle) < 8, (brand, sign_out)
-    if not phone_layout:
+    if phone_layout:
+        menu = page.get_by_role("button", name="Menu").bounding_box()
+        assert abs(menu["y"] + menu["height"] / 2 - middle) < 8, (brand, menu)
+    else:
+        nav = page.get_by_role("navigation", name="Main").bounding_box()
         assert nav["height"] < 2 * sign_out["height"], f"the nav wraps: {nav}"
         assert abs(nav["y"] + nav["height"] / 2 - middle) < 8, (brand, nav)
 
@@ -96,7 +100,7 @@ def test_invite_join_earn_redeem_fulfil(browser, journey, width: str) -> None:
     j.step(console, "manager two-factor code")
     console.get_by_label("Code").fill(factories.totp_code())
     console.get_by_role("button", name="Sign in").click()
-    console.get_by_role("navigation", name="Main").get_by_role("link", name="Invitations").click()
+    nav_link(console, "Invitations").click()
     expect(console.get_by_role("heading", name="Invite advocates")).to_be_visible()
     j.step(console, "invite form")
     invite = console.locator("form", has=console.get_by_role("button", name="Send invitation"))
@@ -128,12 +132,11 @@ def test_invite_join_earn_redeem_fulfil(browser, journey, width: str) -> None:
     skip_link_works(advocate_page)
 
     # They complete a challenge that a manager reviews.
-    advocate_page.get_by_role("navigation", name="Main").get_by_role(
-        "link", name="Challenges"
-    ).click()
+    nav_link(advocate_page, "Challenges").click()
     card = advocate_page.get_by_role("article", name=challenge.title)
     expect(card).to_be_visible()
     j.step(advocate_page, "challenges", **phone)
+    card.get_by_text("Take part").click()  # the card's form is folded until asked for
     card.get_by_label("Your answer").fill(
         "We onboard every new customer with it; our churn halved in a year."
     )
@@ -152,7 +155,7 @@ def test_invite_join_earn_redeem_fulfil(browser, journey, width: str) -> None:
     j.step(console, "submission approved")
 
     # With 200 points, the advocate redeems the gift card, after a confirmation step.
-    advocate_page.get_by_role("navigation", name="Main").get_by_role("link", name="Rewards").click()
+    nav_link(advocate_page, "Rewards").click()
     expect(advocate_page.get_by_role("main")).to_contain_text("You have 200 points to spend")
     j.step(advocate_page, "reward catalog", **phone)
     advocate_page.get_by_role("link", name=f"Redeem {reward.name}").click()

@@ -16,7 +16,7 @@ from advocates.models import Advocate
 from references.models import ReferenceRequest
 from references.services import call_points
 from tests import factories
-from tests.browser.conftest import require_browser
+from tests.browser.conftest import nav_link, require_browser
 
 require_browser(module_level=True)
 from playwright.sync_api import expect  # noqa: E402  (only once it is known to exist)
@@ -56,9 +56,7 @@ def test_request_pick_accept_introduce_call_done(browser, journey, width: str) -
     # The rep signs in and requests a reference call for their prospect.
     console = j.new_page(browser)
     sign_in(console, rep.email, factories.PASSWORD)
-    console.get_by_role("navigation", name="Main").get_by_role(
-        "link", name="Reference requests"
-    ).click()
+    nav_link(console, "Reference requests").click()
     expect(console.get_by_role("heading", name="Reference requests")).to_be_visible()
     j.step(console, "rep requests")
     console.get_by_role("link", name="New request").click()
@@ -95,9 +93,7 @@ def test_request_pick_accept_introduce_call_done(browser, journey, width: str) -
     assert any(hana.user.email in m.to for m in mail.outbox)
     advocate_page = j.new_page(browser)
     sign_in(advocate_page, hana.user.email, factories.PASSWORD)
-    advocate_page.get_by_role("navigation", name="Main").get_by_role(
-        "link", name="References"
-    ).click()
+    nav_link(advocate_page, "References").click()
     ask = advocate_page.locator(".ask-card", has_text="Percy Prospect")
     expect(ask).to_contain_text("Acme Clinics")
     j.step(advocate_page, "advocate is asked", **phone)

@@ -16,7 +16,7 @@ from advocates.models import Advocate
 from referrals.models import Referral, RewardRule, Stage
 from referrals.webhooks import HEADER, sign
 from tests import factories
-from tests.browser.conftest import require_browser
+from tests.browser.conftest import nav_link, require_browser
 
 require_browser(module_level=True)
 from playwright.sync_api import expect  # noqa: E402  (only once it is known to exist)
@@ -36,7 +36,7 @@ def sign_in(page, email: str, password: str) -> None:
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])
 def test_share_visit_qualify_won_by_crm_reward(browser, journey, settings, width: str) -> None:
-    settings.CRM_WEBHOOK_SECRET = SECRET
+    settings.CRM_INBOUND_SECRET = SECRET
     RewardRule.objects.create(
         name="2% of the deal, up to 1,000 points",
         kind=RewardRule.Kind.PERCENT,
@@ -57,9 +57,7 @@ def test_share_visit_qualify_won_by_crm_reward(browser, journey, settings, width
     # Sam signs in and copies their personal link.
     advocate_page = j.new_page(browser)
     sign_in(advocate_page, sam.user.email, factories.PASSWORD)
-    advocate_page.get_by_role("navigation", name="Main").get_by_role(
-        "link", name="Referrals"
-    ).click()
+    nav_link(advocate_page, "Referrals").click()
     expect(advocate_page.get_by_role("heading", name="My referrals")).to_be_visible()
     j.step(advocate_page, "my referrals, empty", **phone)
     advocate_page.get_by_role("navigation", name="Ways to refer").get_by_role(
@@ -90,7 +88,7 @@ def test_share_visit_qualify_won_by_crm_reward(browser, journey, settings, width
     # Ravi, Sam's rep, qualifies the lead.
     console = j.new_page(browser)
     sign_in(console, rep.email, factories.PASSWORD)
-    console.get_by_role("navigation", name="Main").get_by_role("link", name="Referrals").click()
+    nav_link(console, "Referrals").click()
     j.step(console, "rep pipeline")
     console.get_by_role("link", name="Lena Berg").click()
     expect(console.get_by_role("heading", name="Move the referral")).to_be_visible()
@@ -101,22 +99,25 @@ def test_share_visit_qualify_won_by_crm_reward(browser, journey, settings, width
     j.step(console, "qualified")
 
     # The CRM reports the deal won, signed with the shared secret.
-    body = json.dumps(
-        {
-            "id": f"evt_{uuid.uuid4().hex}",
-            "type": "referral.stage_changed",
-            "referral": str(referral.pk),
-            "stage": "won",
-            "amount": "30000.00",
-        }
-    ).encode()
-    response = visitor.context.request.post(
-        "/api/crm/events",
-        data=body,
-        headers={"Content-Type": "application/json", HEADER: sign(body, secret=SECRET)},
-    )
-    assert response.ok, response.text()
-    assert response.json()["stage"] == "won"
+    def crm_won(amount: str) -> None:
+        body = json.dumps(
+            {
+                "id": f"evt_{uuid.uuid4().hex}",
+                "type": "referral.stage_changed",
+                "referral": str(referral.pk),
+                "stage": "won",
+                "amount": amount,
+            }
+        ).encode()
+        response = visitor.context.request.post(
+            "/api/crm/events",
+            data=body,
+            headers={"Content-Type": "application/json", HEADER: sign(body, secret=SECRET)},
+        )
+        assert response.ok, response.text()
+        assert response.json()["stage"] == "won"
+
+    crm_won("30000.00")
 
     # Sam sees the stage and the reward: 50 for qualified, 2% of 30,000 for won.
     advocate_page.goto("/referrals/")
@@ -127,3 +128,21 @@ def test_share_visit_qualify_won_by_crm_reward(browser, journey, settings, width
     j.step(advocate_page, "advocate sees won and reward", **phone)
     assert Referral.objects.get(pk=referral.pk).stage == Stage.WON
     assert Advocate.objects.get(pk=sam.pk).balance == 650
+
+    # The CRM corrects the amount: the 600 is taken back and 2% of 40,000 paid instead,
+    # both entries in Sam's recent points.
+    crm_won("40000.00")
+    advocate_page.goto("/referrals/")
+    row = advocate_page.get_by_role("row", name="Lena Berg")
+    expect(row).to_contain_text("reversed")
+    expect(row).to_contain_text("+800")
+    advocate_page.goto("/hub/")
+    recent = advocate_page.get_by_role("region", name="Recent points")
+    expect(recent).to_contain_text(
+        "Deal amount changed from 30,000 to 40,000: reward for Lena Berg corrected"
+    )
+    expect(recent).to_contain_text(
+        "Referral won: Lena Berg, on the corrected deal amount of 40,000"
+    )
+    j.step(advocate_page, "advocate sees the corrected reward", **phone)
+    assert Advocate.objects.get(pk=sam.pk).balance == 850

@@ -49,6 +49,8 @@ FOREIGN = ("allauth.",)
 NOT_PAGES = {
     "home": "redirects to the role's start page",
     "healthz": "JSON",
+    "readyz": "JSON",
+    "metrics": "Prometheus text",
     "core:brand_css": "a stylesheet",
     "advocates:accept_linkedin": "redirects to LinkedIn",
     "challenges:submit": "POST",

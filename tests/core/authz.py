@@ -16,7 +16,13 @@ CASES = [
     Case(
         "core:settings",
         method="post",
-        data={"name": "Authz", "primary_color": "#0f766e", "fatigue_cap_per_week": "2"},
+        data={
+            "name": "Authz",
+            "primary_color": "#0f766e",
+            "fatigue_cap_per_week": "2",
+            "max_deal_amount": "100000000",
+            "max_points_per_event": "1000000",
+        },
         expect=allowed(302, roles=MANAGERS),
     ),
     # Every page links it, the sign-in and prospect pages included.

@@ -7,12 +7,14 @@ import io
 import re
 import struct
 import zlib
+from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -59,9 +61,13 @@ def _png_declaring(width: int, height: int) -> bytes:
 
 
 def _data(**extra: object) -> dict:
-    return {"name": "Acme Champions", "primary_color": "#0f766e", "fatigue_cap_per_week": "3"} | (
-        extra
-    )
+    return {
+        "name": "Acme Champions",
+        "primary_color": "#0f766e",
+        "fatigue_cap_per_week": "3",
+        "max_deal_amount": "100000000.00",
+        "max_points_per_event": "1000000",
+    } | extra
 
 
 def _stored_files() -> list[Path]:
@@ -143,6 +149,57 @@ def test_a_bad_fatigue_cap_is_a_form_error(manager_client, cap: str) -> None:
     assert response.status_code == 200
     assert 'class="errorlist' in response.content.decode()
     assert ProgramSettings.load().fatigue_cap_per_week == 2
+
+
+def test_a_manager_sets_the_reward_limits(manager_client) -> None:
+    body = manager_client.get(URL).content.decode()
+    assert "Maximum deal amount" in body
+    assert "Maximum points per event" in body
+    response = manager_client.post(
+        URL, _data(max_deal_amount="2500000.50", max_points_per_event="5000")
+    )
+    assert response.status_code == 302
+    program = ProgramSettings.load()
+    assert (program.max_deal_amount, program.max_points_per_event) == (Decimal("2500000.50"), 5000)
+    change = AuditEntry.objects.get(action="settings.change").detail
+    assert change["max_deal_amount"] == {"from": "100000000.00", "to": "2500000.50"}
+    assert change["max_points_per_event"] == {"from": 1000000, "to": 5000}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("max_deal_amount", "0", "Ensure this value is greater than or equal to 1."),
+        ("max_deal_amount", "1000000000.01", "less than or equal to 1000000000.00"),
+        ("max_deal_amount", "lots", "Enter a number."),
+        ("max_deal_amount", "", "This field is required."),
+        ("max_points_per_event", "0", "Ensure this value is greater than or equal to 1."),
+        ("max_points_per_event", "10000001", "less than or equal to 10000000"),
+        ("max_points_per_event", "1.5", "Enter a whole number."),
+    ],
+)
+def test_a_bad_reward_limit_is_a_form_error_and_changes_nothing(
+    manager_client, field: str, value: str, message: str
+) -> None:
+    response = manager_client.post(URL, _data(**{field: value}))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    program = ProgramSettings.load()
+    assert (program.max_deal_amount, program.max_points_per_event) == (
+        Decimal("100000000.00"),
+        1_000_000,
+    )
+    assert program.name == ""
+    assert not AuditEntry.objects.exists()
+
+
+def test_the_service_refuses_bad_reward_limits_even_without_the_form(manager) -> None:
+    for limits in ({"max_deal_amount": Decimal("NaN")}, {"max_points_per_event": 2**31}):
+        with pytest.raises(ValidationError):
+            branding.program_settings_update(
+                actor=manager, name="x", primary_color="#0f766e", fatigue_cap_per_week=2, **limits
+            )
+    assert ProgramSettings.load().name == ""
 
 
 def test_the_service_refuses_a_bad_colour_even_without_the_form(manager) -> None:

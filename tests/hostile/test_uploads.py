@@ -74,7 +74,13 @@ UPLOADS = {
         "manager",
         lambda ctx: reverse("core:settings"),
         "logo_upload",
-        lambda ctx: {"name": "Vouch", "primary_color": "#4338ca", "fatigue_cap_per_week": "3"},
+        lambda ctx: {
+            "name": "Vouch",
+            "primary_color": "#4338ca",
+            "fatigue_cap_per_week": "3",
+            "max_deal_amount": "100000000",
+            "max_points_per_event": "1000000",
+        },
     ),
 }
 

@@ -31,7 +31,7 @@ URL = "/api/crm/events"
 
 @pytest.fixture(autouse=True)
 def _crm(settings) -> None:
-    settings.CRM_WEBHOOK_SECRET = SECRET
+    settings.CRM_INBOUND_SECRET = SECRET
     settings.CRM_WEBHOOK_URL = ""
 
 

@@ -31,6 +31,8 @@ from django.test import Client
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from core.queues import bulk_queue_for
+
 REDIS_SERVER = shutil.which("redis-server")
 
 
@@ -165,7 +167,8 @@ class Worker:
             self.process = subprocess.Popen(
                 [
                     sys.executable, "-m", "celery", "-A", "config", "worker",
-                    "--pool=solo", "--concurrency=1", "-Q", self.queue,
+                    "--pool=solo", "--concurrency=1",
+                    "-Q", f"{self.queue},{bulk_queue_for(self.queue)}",
                     "-n", f"{self.queue}-{self.starts}@%h",
                     "--without-gossip", "--without-mingle", "--without-heartbeat",
                     "--loglevel=INFO",
@@ -210,7 +213,8 @@ class Worker:
         """
 
         def settled() -> bool:
-            return broker.llen(self.queue) == 0 and broker.hlen("unacked") == 0 and self.idle()
+            queued = broker.llen(self.queue) + broker.llen(bulk_queue_for(self.queue))
+            return queued == 0 and broker.hlen("unacked") == 0 and self.idle()
 
         def settled_twice() -> bool:
             if not settled():

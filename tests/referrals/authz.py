@@ -77,7 +77,7 @@ CASES = [
         data={"kind": "referrals"},
         expect=allowed(roles=MANAGERS),
     ),
-    # Signed by the CRM, no session: disabled (503) while CRM_WEBHOOK_SECRET is empty.
+    # Signed by the CRM, no session: disabled (503) while CRM_INBOUND_SECRET is empty.
     Case("referrals:crm_events", method="post", expect=everyone(503)),
     Case("referrals:crm_events", expect=everyone(405)),
 ]

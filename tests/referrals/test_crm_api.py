@@ -161,10 +161,26 @@ def test_future_timestamp_refused(referral):
 
 
 def test_api_disabled_without_secret(referral, settings):
-    settings.CRM_WEBHOOK_SECRET = ""
+    settings.CRM_INBOUND_SECRET = ""
     response = _post(_event(referral))
     assert response.status_code == 503
     assert "not enabled" in response.json()["error"]
+
+
+def test_an_event_signed_with_the_outbound_secret_is_refused(referral, settings):
+    # Whoever receives our events knows the outbound secret: it must not sign inbound ones.
+    body = _event(referral, stage="won", amount="5000.00")
+    header = sign(body, secret=settings.CRM_OUTBOUND_SECRET)
+    response = _post(body, header=header)
+    assert response.status_code == 400
+    referral.refresh_from_db()
+    assert referral.stage != Stage.WON
+    assert (
+        not LedgerEntry.objects.filter(advocate_id=referral.advocate_id)
+        .exclude(reason__startswith="Welcome")
+        .exists()
+    )
+    assert not CrmEvent.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -279,7 +295,11 @@ def test_outbound_webhook_is_signed_and_sent_after_commit(
     payload = json.loads(request.data)
     assert payload["type"] == "referral.created"
     assert payload["referral"] == str(referral.pk)
-    verify(request.get_header("Vouch-signature"), request.data, secret=SECRET)
+    signature = request.get_header("Vouch-signature")
+    verify(signature, request.data, secret="whsec_outbound_test")  # raises if no v1 matches
+    # Signed with the outbound secret only: what we send could never pass as inbound.
+    with pytest.raises(SignatureError):
+        verify(signature, request.data, secret=SECRET)
 
 
 def test_outbound_webhook_retries_on_server_error(owned_advocate, settings):

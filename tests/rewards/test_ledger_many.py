@@ -106,3 +106,16 @@ def test_queries_do_not_grow_with_the_awards() -> None:
         return len(captured)
 
     assert queries(100) == queries(10)
+
+
+def test_an_award_above_the_programs_maximum_refuses_the_batch(advocate) -> None:
+    from core.models import ProgramSettings
+    from rewards.services.ledger import AwardTooLarge
+
+    limit = ProgramSettings.load().max_points_per_event
+    with pytest.raises(AwardTooLarge, match="above the program's maximum"):
+        points_award_many(
+            awards=[Award(advocate.pk, 5, "fine", "f:1"), Award(advocate.pk, limit + 1, "x", "x:1")]
+        )
+    assert LedgerEntry.objects.count() == 0
+    assert _points(advocate.pk) == (0, 0)

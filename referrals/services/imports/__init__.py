@@ -9,7 +9,7 @@ duplicating, and new referrals pass the same checks as every other path.
 one transaction with a handful of queries whatever its size: one lookup each of the
 advocates, reps, accounts, companies and referrals it names, bulk inserts of what it
 creates, and the ledger's ``points_award_many`` for the rewards of referrals that
-arrive qualified or won (with ``_pay_qualified``'s and ``_pay_won``'s keys, so a later
+arrive qualified or won (with ``pay_qualified``'s and ``pay_won``'s keys, so a later
 import or CRM event never pays them again). Memory stays flat: only the chunk is held,
 plus the file's external ids or emails seen so far (a repeated one is a bad row) and
 the ids of the advocates touched. A row already imported that would change nothing

@@ -35,8 +35,8 @@ from referrals.services import (
     NO_ACTIVE_ADVOCATE,
     ReferralError,
     _domain_of,
-    _won_key,
     creation_lock,
+    deal_amount_check,
     referral_advance,
     self_referral_check,
 )
@@ -52,6 +52,7 @@ from referrals.services.imports.common import (
     email,
     moment,
 )
+from referrals.services.rewards import won_key
 from rewards.services.ledger import Award, points_award_many
 
 IMPORT = ReferralStageChange.Source.IMPORT
@@ -167,6 +168,11 @@ def _referral_row(
             raise RowError(f"deal_amount “{row['deal_amount']}” is not a number.") from None
         if not amount.is_finite() or amount < 0:
             raise RowError("deal_amount must be zero or more.")
+        try:
+            # Before quantize, which raises on an amount of more than 28 digits (1e40).
+            deal_amount_check(amount)
+        except ReferralError as error:
+            raise RowError(f"deal_amount: {error}") from None
         amount = amount.quantize(Decimal("0.01"))
     return _ReferralRow(
         external_id=external_id,
@@ -434,17 +440,20 @@ def _referral(row: _ReferralRow, domain: str, *, duplicate: bool) -> Referral:
 
 
 def _pay(referrals: list[Referral]) -> None:
-    """The rewards of referrals that arrive qualified or won: ``_pay_qualified`` and
-    ``_pay_won``'s first round, with their idempotency keys, through the ledger at once."""
+    """The rewards of referrals that arrive qualified or won: ``pay_qualified`` and
+    ``pay_won``'s first round (referrals.services.rewards), with their idempotency keys
+    and the rule's points (within the program's maximum per event), through the ledger
+    at once."""
     rule = RewardRule.objects.filter(is_active=True).first()
     if rule is None:
         return
     awards: list[tuple[Referral, str, Award]] = []
+    qualified_points = rule.qualified_reward_points()
     for referral in referrals:
-        if referral.stage in QUALIFIED_OR_LATER and rule.qualified_points:
+        if referral.stage in QUALIFIED_OR_LATER and qualified_points > 0:
             award = Award(
                 advocate_id=referral.advocate_id,
-                amount=rule.qualified_points,
+                amount=qualified_points,
                 reason=f"Referral qualified: {referral.referred_name}",
                 idempotency_key=f"referral:{referral.pk}:qualified-reward",
                 source=referral,
@@ -456,7 +465,7 @@ def _pay(referrals: list[Referral]) -> None:
                 advocate_id=referral.advocate_id,
                 amount=points,
                 reason=f"Referral won: {referral.referred_name}",
-                idempotency_key=_won_key(referral.pk, 1),
+                idempotency_key=won_key(referral.pk, 1),
                 source=referral,
             )
             awards.append((referral, ReferralReward.Kind.WON, award))
