@@ -230,10 +230,11 @@ class RewardRule(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def won_points(self, amount: Decimal | None) -> int:
+    def won_points(self, amount: Decimal | None, *, limit: int | None = None) -> int:
         """Points for a won deal of ``amount``: never more than the program's maximum
         points per event, so a rule without a cap (or one written before the limit, or
-        above it) cannot pay a fortune on a huge or mistyped amount."""
+        above it) cannot pay a fortune on a huge or mistyped amount. ``limit``: that
+        maximum, when the caller has read it already (an import pays thousands)."""
         if self.kind == self.Kind.FIXED:
             points = self.fixed_points
         elif amount is None:
@@ -247,7 +248,7 @@ class RewardRule(models.Model):
                 points = int(max(reached, key=lambda t: Decimal(str(t["min_amount"])))["points"])
         if self.cap_points is not None:
             points = min(points, self.cap_points)
-        return _bounded(points)
+        return _bounded(points, limit)
 
     def qualified_reward_points(self) -> int:
         """``qualified_points``, within the program's maximum points per event."""
@@ -258,8 +259,10 @@ class RewardRule(models.Model):
         return self.kind != self.Kind.FIXED
 
 
-def _bounded(points: int) -> int:
-    return max(0, min(points, ProgramSettings.load().max_points_per_event))
+def _bounded(points: int, limit: int | None = None) -> int:
+    if limit is None:
+        limit = ProgramSettings.load().max_points_per_event
+    return max(0, min(points, limit))
 
 
 class ReferralReward(models.Model):

@@ -106,12 +106,13 @@ class DailyLimitReached(ReferralError):
     pass
 
 
-def deal_amount_check(amount: Decimal | None) -> None:
+def deal_amount_check(amount: Decimal | None, *, limit: Decimal | None = None) -> None:
     """Refuse (ReferralError, with the message to show) a deal amount that is not a
     number, is negative, or is above the program's maximum deal amount.
 
     Every path that takes a deal amount calls it before writing anything: the rep's
-    stage form, the CRM API, the CSV import, and ``referral_advance`` itself.
+    stage form, the CRM API, the CSV import, and ``referral_advance`` itself. ``limit``:
+    that maximum, when the caller has read it already (the import checks every row).
     """
     if amount is None:
         return
@@ -119,7 +120,8 @@ def deal_amount_check(amount: Decimal | None) -> None:
         raise ReferralError("The deal amount must be a number.")
     if amount < 0:
         raise ReferralError("The deal amount cannot be negative.")
-    limit = ProgramSettings.load().max_deal_amount
+    if limit is None:
+        limit = ProgramSettings.load().max_deal_amount
     if amount > limit:
         raise ReferralError(
             f"The deal amount {money(amount)} is above the program's maximum deal amount "

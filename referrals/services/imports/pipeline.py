@@ -17,6 +17,7 @@ from django.utils import timezone
 from advocates.models import Advocate
 from core.bulk import bulk_insert
 from core.csv import CsvFileError
+from core.models import ProgramSettings
 from core.outbox import activities_after_commit
 from referrals.kpis import kpis_changed
 from referrals.models import (
@@ -134,7 +135,10 @@ def _advocates(emails: set[str]) -> dict[str, _Advocate]:
 
 
 def _referral_row(
-    row: dict[str, str], seen: set[str], advocates: dict[str, _Advocate]
+    row: dict[str, str],
+    seen: set[str],
+    advocates: dict[str, _Advocate],
+    program: ProgramSettings,
 ) -> _ReferralRow:
     external_id = row["external_id"]
     if not external_id:
@@ -170,7 +174,7 @@ def _referral_row(
             raise RowError("deal_amount must be zero or more.")
         try:
             # Before quantize, which raises on an amount of more than 28 digits (1e40).
-            deal_amount_check(amount)
+            deal_amount_check(amount, limit=program.max_deal_amount)
         except ReferralError as error:
             raise RowError(f"deal_amount: {error}") from None
         amount = amount.quantize(Decimal("0.01"))
@@ -197,11 +201,12 @@ Moved = dict[int, tuple[int, str, str]]
 def _chunk_import(chunk: list[Row], seen: set[str], touched: set[int]) -> ImportReport:
     report = ImportReport()
     creation_lock(exclusive=True)
+    program = ProgramSettings.load()  # its limits, read once for the chunk
     advocates = _advocates({row["advocate_email"].lower() for _, row in chunk})
     rows: list[tuple[int, _ReferralRow]] = []
     for line, raw in chunk:
         try:
-            row = _referral_row(raw, seen, advocates)
+            row = _referral_row(raw, seen, advocates, program)
         except RowError as error:
             report.errors.append((line, str(error)))
             continue
@@ -223,7 +228,7 @@ def _chunk_import(chunk: list[Row], seen: set[str], touched: set[int]) -> Import
         else:
             new.append((line, row))
     if new:
-        _create(new, report, moved, touched)
+        _create(new, report, moved, touched, program)
     return report
 
 
@@ -343,7 +348,11 @@ class _Candidates:
 
 
 def _create(
-    new: list[tuple[int, _ReferralRow]], report: ImportReport, moved: Moved, touched: set[int]
+    new: list[tuple[int, _ReferralRow]],
+    report: ImportReport,
+    moved: Moved,
+    touched: set[int],
+    program: ProgramSettings,
 ) -> None:
     """New referrals: ``referral_create``'s checks, then stage and rewards, all set-wise.
 
@@ -410,7 +419,7 @@ def _create(
             )
     bulk_insert(ReferralStageChange, changes)
     originals = [referral for _, _, referral, first in made if first is None]
-    _pay(originals)
+    _pay(originals, limit=program.max_points_per_event)
     touched.update(referral.advocate_id for referral in originals)
     kpis_changed()
 
@@ -439,7 +448,7 @@ def _referral(row: _ReferralRow, domain: str, *, duplicate: bool) -> Referral:
     )
 
 
-def _pay(referrals: list[Referral]) -> None:
+def _pay(referrals: list[Referral], *, limit: int) -> None:
     """The rewards of referrals that arrive qualified or won: ``pay_qualified`` and
     ``pay_won``'s first round (referrals.services.rewards), with their idempotency keys
     and the rule's points (within the program's maximum per event), through the ledger
@@ -459,7 +468,8 @@ def _pay(referrals: list[Referral]) -> None:
                 source=referral,
             )
             awards.append((referral, ReferralReward.Kind.QUALIFIED, award))
-        points = rule.won_points(referral.deal_amount) if referral.stage == Stage.WON else 0
+        won = referral.stage == Stage.WON
+        points = rule.won_points(referral.deal_amount, limit=limit) if won else 0
         if points > 0:
             award = Award(
                 advocate_id=referral.advocate_id,
