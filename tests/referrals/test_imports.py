@@ -11,6 +11,7 @@ from django.core.management import call_command
 
 from advocates.models import Advocate, Invitation
 from referrals.models import Referral, ReferralStageChange, Stage
+from referrals.services import imports
 from rewards.models import LedgerEntry
 from tests.referrals.factories import RewardRuleFactory
 
@@ -21,6 +22,14 @@ REF_HEADER = (
     "external_id,advocate_email,referred_name,referred_email,referred_company,method,"
     "created_at,stage,stage_changed_at,deal_amount\n"
 )
+
+
+def referral_rows(email: str, count: int) -> str:
+    """``count`` good rows of new referrals by ``email``'s advocate (SF-0, SF-1, ...)."""
+    return "".join(
+        f"SF-{i},{email},Lead {i},lead{i}@prospect{i}.example,,lead_form,2026-01-05,,,\n"
+        for i in range(count)
+    )
 
 
 def _run(command: str, tmp_path, text: str, *args: str) -> tuple[dict, str]:
@@ -195,3 +204,24 @@ def test_line_numbers_count_quoted_newlines(tmp_path):
     text = ADV_HEADER + '"not an email",A,"two\nlines",C,T,I,,\nalso-bad,B,C,D,T,I,,\n'
     report, _ = _run("import_advocates", tmp_path, text)
     assert [error["line"] for error in report["errors"]] == [3, 4]
+
+
+def test_the_progress_callback_is_told_growing_row_counts(owned_advocate, settings):
+    settings.REFERRAL_DAILY_LIMIT = 10_000  # historic rows, all on one day
+    email = owned_advocate.user.email
+    calls: list[tuple[int, int, int]] = []
+
+    def progress(report: imports.ImportReport, rows: int) -> None:
+        calls.append((rows, report.created, len(report.errors)))
+
+    text = REF_HEADER + referral_rows(email, 1100) + "SF-x,ghost@x.example,G,g@g.example,,,,,,\n"
+    report = imports.referrals_import(source=text, max_rows=None, progress=progress)
+    assert (report.created, len(report.errors)) == (1100, 1)
+    assert calls == [(500, 500, 0), (1000, 1000, 0), (1101, 1100, 1)]
+
+    calls.clear()
+    rows = "".join(f"p{i}@cust.example,P,{i},,,,,\n" for i in range(600))
+    imports.advocates_import(source=ADV_HEADER + rows, progress=progress)
+    assert [rows for rows, _, _ in calls] == [500, 600]
+    assert calls[-1][1] == 600
+    assert Advocate.objects.filter(user__email__endswith="@cust.example").count() == 600
