@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from core.tasks import RETRY
 from referrals import emails, webhooks
+from referrals.services import import_jobs
 
 # celery's stubs refuse a dict[str, object] as keyword arguments.
 RETRY_OPTIONS: dict[str, Any] = RETRY
@@ -36,3 +37,22 @@ def referral_message_send(message_id: int) -> str:
 def crm_webhook_send(change_id: int) -> str:
     """POST one signed referral event to CRM_WEBHOOK_URL (the event id makes it idempotent)."""
     return webhooks.deliver(change_id=change_id)
+
+
+@shared_task(bind=True, name="referrals.tasks.import_job_run", **RETRY_OPTIONS)
+def import_job_run(self: Task, job_id: int) -> str:
+    """Run a console CSV import (safe to repeat: see referrals.services.import_jobs)."""
+    try:
+        return import_jobs.import_job_run(job_id=job_id)
+    except OSError as error:
+        if self.request.retries >= (self.max_retries or 0):  # the last try: say so on the page
+            import_jobs.import_job_fail(
+                job_id=job_id, message=f"The import could not read its file ({error})."
+            )
+        raise
+
+
+@shared_task(name="referrals.tasks.import_jobs_fail_stalled")
+def import_jobs_fail_stalled() -> str:
+    """Beat: mark failed the import jobs whose task was killed (the time limit)."""
+    return f"{import_jobs.import_jobs_fail_stalled()} stalled import jobs failed"

@@ -49,7 +49,6 @@ from referrals.models import (
     RewardRule,
     Stage,
 )
-from referrals.tasks import crm_webhook_send, referral_message_send, referral_notify_rep
 from rewards.services.ledger import InsufficientPoints, points_award, points_reverse
 
 logger = logging.getLogger(__name__)
@@ -332,7 +331,7 @@ def referral_email_create(
         message = ReferralMessage.objects.create(
             referral=referral, subject=subject.strip()[:200], body=body.strip()[:5000]
         )
-        enqueue_after_commit(referral_message_send, message.pk)
+        enqueue_after_commit("referrals.tasks.referral_message_send", message.pk)
     return referral
 
 
@@ -356,14 +355,14 @@ def referral_assign(*, referral_id: int, rep: User, actor: User) -> Referral:
 
 
 def _on_commit_notify_new(referral_id: int) -> None:
-    enqueue_after_commit(referral_notify_rep, referral_id)
+    enqueue_after_commit("referrals.tasks.referral_notify_rep", referral_id)
 
 
 def _on_commit_outbound(change: ReferralStageChange, *, source: str) -> None:
     # A change the CRM told us about is not echoed back to it.
     if not settings.CRM_WEBHOOK_URL or source == ReferralStageChange.Source.CRM:
         return
-    enqueue_after_commit(crm_webhook_send, change.pk)
+    enqueue_after_commit("referrals.tasks.crm_webhook_send", change.pk)
 
 
 # --- Moving through the pipeline --------------------------------------------------------

@@ -161,38 +161,6 @@ def test_import_referrals_bad_rows_self_and_duplicates(tmp_path, owned_advocate)
     }
 
 
-def test_console_upload_imports_referrals_and_lists_bad_rows(manager_client, owned_advocate):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.urls import reverse
-
-    email = owned_advocate.user.email
-    text = REF_HEADER + (
-        f"SF-1,{email},Pat,pat@buyer.example,,lead_form,2026-01-05,qualified,2026-01-06,\n"
-        f"SF-2,{email},Me,{email},,lead_form,2026-01-05,,,\n"
-    )
-    upload = SimpleUploadedFile("r.csv", text.encode(), content_type="text/csv")
-    response = manager_client.post(
-        reverse("referrals:import"), {"kind": "referrals", "referrals-file": upload}
-    )
-    body = response.content.decode()
-    assert response.status_code == 200
-    assert "1 created" in body
-    assert "Line 3: You cannot refer yourself." in body
-    assert list(Referral.objects.values_list("external_id", "stage")) == [("SF-1", "qualified")]
-
-
-def test_console_upload_refuses_non_utf8(manager_client):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.urls import reverse
-
-    upload = SimpleUploadedFile("a.csv", "email\nzoë@x.example\n".encode("latin-1"))
-    response = manager_client.post(
-        reverse("referrals:import"), {"kind": "advocates", "advocates-file": upload}
-    )
-    assert "not UTF-8" in response.content.decode()
-    assert Advocate.objects.count() == 0
-
-
 def test_import_with_an_unreadable_csv_field_is_reported_not_a_crash(tmp_path):
     huge = "x" * 200_000  # larger than the csv module's field limit: csv.Error
     report, _ = _run("import_advocates", tmp_path, ADV_HEADER + f'"{huge}",A,B,C,T,I,,\n')
