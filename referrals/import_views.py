@@ -71,9 +71,7 @@ def import_job(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         raise Http404("No such import.") from None
     context = {
         "job": job,
-        "stalled_message": import_jobs.STALLED_MESSAGE.format(
-            minutes=import_jobs.stall_minutes()
-        ),
+        "stalled_message": import_jobs.STALLED_MESSAGE.format(minutes=import_jobs.stall_minutes()),
     }
     template = "referrals/import_job.html"
     return render(request, f"{template}#progress" if request.htmx else template, context)

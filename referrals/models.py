@@ -381,11 +381,21 @@ class ImportJob(models.Model):
             return 100 if self.finished else 0
         return min(100, self.rows_read * 100 // self.rows_total)
 
+    @staticmethod
+    def time_limit() -> int:
+        """Seconds an import's task may run before Celery kills it.
+
+        A 10,000-row upload can outrun the shared task time limit, so an import may run
+        as long as the broker keeps its message from other workers (the visibility
+        timeout), less ten minutes: a running import is never handed to a second worker.
+        """
+        visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
+        return max(int(settings.CELERY_TASK_TIME_LIMIT), int(visibility) - 600)
+
     @property
     def stalled(self) -> bool:
-        """Started longer ago than any task may run (CELERY_TASK_TIME_LIMIT kills it):
-        its worker is gone. ``import_jobs_fail_stalled`` marks it failed."""
+        """Started longer ago than its task may run (the time limit kills it): its worker
+        is gone. ``import_jobs_fail_stalled`` marks it failed."""
         if self.status != self.Status.RUNNING or self.started_at is None:
             return False
-        age = (timezone.now() - self.started_at).total_seconds()
-        return age > settings.CELERY_TASK_TIME_LIMIT
+        return (timezone.now() - self.started_at).total_seconds() > self.time_limit()

@@ -8,6 +8,7 @@ from celery import Task, shared_task
 
 from core.tasks import RETRY
 from referrals import emails, webhooks
+from referrals.models import ImportJob
 from referrals.services import import_jobs
 
 # celery's stubs refuse a dict[str, object] as keyword arguments.
@@ -39,7 +40,12 @@ def crm_webhook_send(change_id: int) -> str:
     return webhooks.deliver(change_id=change_id)
 
 
-@shared_task(bind=True, name="referrals.tasks.import_job_run", **RETRY_OPTIONS)
+@shared_task(
+    bind=True,
+    name="referrals.tasks.import_job_run",
+    time_limit=ImportJob.time_limit(),
+    **RETRY_OPTIONS,
+)
 def import_job_run(self: Task, job_id: int) -> str:
     """Run a console CSV import (safe to repeat: see referrals.services.import_jobs)."""
     try:

@@ -11,8 +11,9 @@ worker lost) imports the file again from the top: referrals are matched by
 ``external_id`` and advocates by email, so rows already imported come out unchanged (an
 ``invite`` import re-sends the open invitations of a run that committed but died before
 its job was marked done). A job already done or failed is never run again. A job whose
-task was killed (the time limit) stays "running" until ``import_jobs_fail_stalled``
-marks it failed; its page says so as soon as it is older than the time limit.
+task was killed (``ImportJob.time_limit``) stays "running" until
+``import_jobs_fail_stalled`` marks it failed; its page says so as soon as it is older
+than the time limit.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import secrets
 import time
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -182,12 +182,12 @@ def import_job_fail(*, job_id: int, message: str) -> bool:
 
 
 def stall_minutes() -> int:
-    return int(settings.CELERY_TASK_TIME_LIMIT) // 60
+    return ImportJob.time_limit() // 60
 
 
 def import_jobs_fail_stalled() -> int:
-    """Mark failed the running jobs started longer ago than a task may run."""
-    cutoff = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    """Mark failed the running jobs started longer ago than their task may run."""
+    cutoff = timezone.now() - timedelta(seconds=ImportJob.time_limit())
     stalled = ImportJob.objects.filter(
         status=ImportJob.Status.RUNNING, started_at__lt=cutoff
     ).values_list("pk", flat=True)
