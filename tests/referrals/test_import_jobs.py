@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.files.storage import default_storage
+from celery.exceptions import Retry
+from django.core.files.storage import FileSystemStorage, Storage, default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -229,3 +230,21 @@ def test_the_upload_page_lists_the_last_ten_imports_in_constant_queries(manager_
     body = manager_client.get(reverse("referrals:import")).content.decode()
     assert body.count("Referrals: crm-export-") == 10
     assert "first.csv" not in body  # the oldest of twelve
+
+
+def test_a_file_that_cannot_be_read_is_retried_then_the_job_fails(manager, monkeypatch):
+    job = _queued_job(manager, REF_HEADER + referral_rows("ada@example.com", 1))
+
+    def unreachable(storage: Storage, name: str, mode: str = "rb") -> None:
+        raise ConnectionError("storage unreachable")
+
+    monkeypatch.setattr(FileSystemStorage, "open", unreachable)
+    with pytest.raises(Retry):  # the first try: Celery retries it, the job waits
+        import_job_run.apply(args=[job.pk])
+    job.refresh_from_db()
+    assert (job.status, job.message) == ("running", "")
+    with pytest.raises(ConnectionError):  # the last try: the page says why it stopped
+        import_job_run.apply(args=[job.pk], retries=import_job_run.max_retries)
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert job.message == "The import could not read its file (storage unreachable)."
