@@ -53,12 +53,14 @@ def import_job_run(self: Task, job_id: int) -> str:
     except OSError as error:
         if self.request.retries >= (self.max_retries or 0):  # the last try: say so on the page
             import_jobs.import_job_fail(
-                job_id=job_id, message=f"The import could not read its file ({error})."
+                job_id=job_id,
+                message=f"The import stopped on a storage or network error ({error}). "
+                "Importing the same file again is safe.",
             )
         raise
 
 
 @shared_task(name="referrals.tasks.import_jobs_fail_stalled")
 def import_jobs_fail_stalled() -> str:
-    """Beat: mark failed the import jobs whose task was killed (the time limit)."""
+    """Beat: mark failed the import jobs whose task was killed (its time limit)."""
     return f"{import_jobs.import_jobs_fail_stalled()} stalled import jobs failed"

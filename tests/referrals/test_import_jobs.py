@@ -247,4 +247,4 @@ def test_a_file_that_cannot_be_read_is_retried_then_the_job_fails(manager, monke
         import_job_run.apply(args=[job.pk], retries=import_job_run.max_retries)
     job.refresh_from_db()
     assert job.status == "failed"
-    assert job.message == "The import could not read its file (storage unreachable)."
+    assert job.message.startswith("The import stopped on a storage or network error (storage")
