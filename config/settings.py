@@ -253,6 +253,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300,
         "options": {"expires": 240},
     },
+    # Console imports whose task was killed (the time limit) are marked failed.
+    "referrals-import-jobs-stalled": {
+        "task": "referrals.tasks.import_jobs_fail_stalled",
+        "schedule": 300,
+        "options": {"expires": 240},
+    },
     # Work a Redis outage left in the database outbox (core.outbox).
     "outbox-drain": {
         "task": "advocates.tasks.outbox_drain",

@@ -8,7 +8,7 @@ duplicating, and new referrals pass the same checks as every other path.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -55,6 +55,10 @@ REFERRAL_COLUMNS = (
 
 
 CsvSource = UploadedFile | IO[str] | str
+# Told the report so far and how many data rows have been read, every PROGRESS_EVERY rows
+# and once at the end (the console's import job shows it as a progress bar).
+Progress = Callable[["ImportReport", int], None]
+PROGRESS_EVERY = 500
 
 
 class RowError(Exception):
@@ -123,7 +127,11 @@ def _email(value: str, name: str) -> str:
 
 
 def advocates_import(
-    *, source: CsvSource, invite: bool = False, max_rows: int | None = -1
+    *,
+    source: CsvSource,
+    invite: bool = False,
+    max_rows: int | None = -1,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Create active advocates (no email), or with ``invite`` send each an invitation.
 
@@ -142,7 +150,9 @@ def advocates_import(
         return report
     if not rows:
         report.errors.append((0, "The file has no rows."))
-    for line, row in rows:
+    for done, (line, row) in enumerate(rows):
+        if progress is not None and done and done % PROGRESS_EVERY == 0:
+            progress(report, done)
         try:
             email = _email(row["email"], "email")
             if email in seen:
@@ -215,6 +225,8 @@ def advocates_import(
                 owner_rep=entry["rep"],
             )
             report.created += 1
+    if progress is not None:
+        progress(report, len(rows))
     return report
 
 
@@ -288,7 +300,9 @@ def _referral_row(row: dict, seen: set[str]) -> _ReferralRow:
     )
 
 
-def referrals_import(*, source: CsvSource, max_rows: int | None = -1) -> ImportReport:
+def referrals_import(
+    *, source: CsvSource, max_rows: int | None = -1, progress: Progress | None = None
+) -> ImportReport:
     """Import referrals row by row. ``max_rows``: as ``core.csv.csv_read``; without a cap
     the file is streamed, and a file unreadable half-way keeps the rows before (importing
     it again after the fix changes nothing for them)."""
@@ -297,6 +311,8 @@ def referrals_import(*, source: CsvSource, max_rows: int | None = -1) -> ImportR
     count = 0
     try:
         for line, raw in _rows(source, REFERRAL_COLUMNS, max_rows):
+            if progress is not None and count and count % PROGRESS_EVERY == 0:
+                progress(report, count)
             count += 1
             try:
                 row = _referral_row(raw, seen)
@@ -315,6 +331,8 @@ def referrals_import(*, source: CsvSource, max_rows: int | None = -1) -> ImportR
         return report
     if not count:
         report.errors.append((0, "The file has no rows."))
+    if progress is not None:
+        progress(report, count)
     return report
 
 
