@@ -51,6 +51,8 @@ NOT_PAGES = {
     "healthz": "JSON",
     "readyz": "JSON",
     "metrics": "Prometheus text",
+    "campaigns:email_events": "the email provider's webhook (POST, JSON)",
+    "campaigns:suppression_delete": "POST",
     "core:brand_css": "a stylesheet",
     "advocates:accept_linkedin": "redirects to LinkedIn",
     "challenges:submit": "POST",
