@@ -373,3 +373,13 @@ class DriveReferralForm(forms.Form):
     body = forms.CharField(
         label="Message", max_length=5000, widget=forms.Textarea(attrs={"rows": 8})
     )
+
+
+# --- The suppression list ---------------------------------------------------------------
+
+
+class SuppressionAddForm(forms.Form):
+    email = forms.EmailField(label="Email address", max_length=254)
+    detail = forms.CharField(
+        label="Note", max_length=300, required=False, help_text="Why, for the next manager."
+    )

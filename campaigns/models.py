@@ -154,15 +154,19 @@ class CampaignMessage(models.Model):
 
 
 class Suppression(models.Model):
-    """An address that asked for no more campaign email (honoured from then on)."""
+    """An address no campaign email goes to any more: it unsubscribed, bounced hard,
+    complained of spam, or a manager added it (honoured from then on)."""
 
     class Reason(models.TextChoices):
         UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
         BOUNCED = "bounced", "Bounced"
+        COMPLAINED = "complained", "Marked as spam"
         MANUAL = "manual", "Added by a manager"
 
     email = models.EmailField(unique=True, help_text="Stored lower-case.")
     reason = models.CharField(max_length=15, choices=Reason.choices)
+    # What the email provider or the manager said (the bounce's SMTP reply, a note).
+    detail = models.CharField(max_length=300, blank=True)
     campaign = models.ForeignKey(
         Campaign, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from campaigns.views import campaigns, kinds, segments
+from campaigns.views import campaigns, email_events, kinds, segments, suppressions
 
 app_name = "campaigns"
 
@@ -37,6 +37,18 @@ urlpatterns = [
     path("console/campaigns/<int:pk>/resume/", campaigns.campaign_resume, name="campaign_resume"),
     path("console/campaigns/<int:pk>/cancel/", campaigns.campaign_cancel, name="campaign_cancel"),
     # The links in every campaign email
+    path("console/suppressions/", suppressions.suppression_list, name="suppression_list"),
+    path(
+        "console/suppressions/export.csv",
+        suppressions.suppression_export,
+        name="suppression_export",
+    ),
+    path(
+        "console/suppressions/<int:pk>/remove/",
+        suppressions.suppression_delete,
+        name="suppression_delete",
+    ),
+    path("email/events/<str:provider>/", email_events.email_events, name="email_events"),
     path("u/<str:token>/", campaigns.unsubscribe, name="unsubscribe"),
     path("e/o/<str:token>.gif", campaigns.track_open, name="track_open"),
     path("e/c/<str:token>/", campaigns.track_click, name="track_click"),

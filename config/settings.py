@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "csp",
     "template_partials",
     "django_celery_beat",
+    "anymail",
     # The floors, lowest first (docs/architecture.md): an app imports only from below.
     "core",
     "advocates",
@@ -253,6 +254,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300,
         "options": {"expires": 240},
     },
+    # Console imports whose task was killed (the time limit) are marked failed.
+    "referrals-import-jobs-stalled": {
+        "task": "referrals.tasks.import_jobs_fail_stalled",
+        "schedule": 300,
+        "options": {"expires": 240},
+    },
     # Work a Redis outage left in the database outbox (core.outbox).
     "outbox-drain": {
         "task": "advocates.tasks.outbox_drain",
@@ -280,6 +287,32 @@ if EMAIL_HOST:
     EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# An email provider's HTTP API instead (django-anymail), for every email, campaigns
+# included; its tracking webhook (POST /email/events/<provider>/, HTTP basic auth with
+# EMAIL_WEBHOOK_SECRET "user:password") turns hard bounces, complaints and the
+# provider's own rejections into campaign suppressions (campaigns/views/email_events.py).
+EMAIL_PROVIDER = env_str("EMAIL_PROVIDER", "smtp")
+EMAIL_PROVIDERS = {
+    "ses": "amazon_ses",
+    "postmark": "postmark",
+    "mailgun": "mailgun",
+}
+if EMAIL_PROVIDER in EMAIL_PROVIDERS:
+    EMAIL_BACKEND = f"anymail.backends.{EMAIL_PROVIDERS[EMAIL_PROVIDER]}.EmailBackend"
+elif EMAIL_PROVIDER != "smtp":
+    raise ImproperlyConfigured(
+        f"EMAIL_PROVIDER={EMAIL_PROVIDER!r}: use smtp, {', '.join(EMAIL_PROVIDERS)}."
+    )
+ANYMAIL = {
+    "POSTMARK_SERVER_TOKEN": os.environ.get("POSTMARK_SERVER_TOKEN", ""),
+    "MAILGUN_API_KEY": os.environ.get("MAILGUN_API_KEY", ""),
+    "MAILGUN_SENDER_DOMAIN": os.environ.get("MAILGUN_SENDER_DOMAIN", ""),
+    "MAILGUN_WEBHOOK_SIGNING_KEY": os.environ.get("MAILGUN_WEBHOOK_SIGNING_KEY", ""),
+    # SES: credentials from boto3's chain (instance role, AWS_* variables).
+    "AMAZON_SES_CLIENT_PARAMS": {"region_name": os.environ.get("AWS_SES_REGION") or None},
+    # "user:password" for the webhook's basic auth; several, comma-separated, to rotate.
+    "WEBHOOK_SECRET": env_list("EMAIL_WEBHOOK_SECRET"),
+}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Vouch <vouch@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -6,6 +6,7 @@ from referrals.forms import RewardRuleForm
 from referrals.kpis import kpis_changed
 from referrals.models import (
     CrmEvent,
+    ImportJob,
     Referral,
     ReferralLink,
     ReferralReward,
@@ -102,3 +103,21 @@ class CrmEventAdmin(admin.ModelAdmin):
     list_display = ["event_id", "type", "referral", "status_code", "received_at"]
     search_fields = ["event_id"]
     raw_id_fields = ["referral"]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    # Jobs are made by the console's upload and moved only by their task.
+    list_display = ["id", "kind", "filename", "status", "rows_total", "created_by", "created_at"]
+    list_filter = ["kind", "status"]
+    list_select_related = ["created_by"]
+    readonly_fields = [field.name for field in ImportJob._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

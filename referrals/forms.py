@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
@@ -10,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from core.csv import CsvFileError, csv_upload_text
+from core.csv import CsvFileError, csv_read, csv_upload_text
 from core.forms import OptionalMarkedForm
 from core.models import ProgramSettings
 from core.roles import REPS_GROUP
@@ -226,16 +227,25 @@ class ImportForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, columns: Sequence[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.columns = columns
+        self.rows = 0
         megabytes = settings.CSV_UPLOAD_MAX_BYTES // (1024 * 1024)
         self.fields[
             "file"
         ].help_text = f"UTF-8, up to {megabytes} MB and {settings.CSV_UPLOAD_MAX_ROWS:,} rows."
 
     def clean_file(self) -> str:
-        """The file's text; its size and encoding are checked as every upload's are."""
+        """The file's text, read whole here so that a file the import would refuse as a
+        whole (size, encoding, header, row cap, malformed CSV, no rows) is refused before
+        a job is queued; ``rows`` is its number of data rows, the progress bar's end."""
         try:
-            return csv_upload_text(self.cleaned_data["file"])
+            text = csv_upload_text(self.cleaned_data["file"])
+            self.rows = sum(1 for _ in csv_read(text, columns=self.columns))
         except CsvFileError as error:
-            raise ValidationError(str(error)) from None
+            message = f"Line {error.line}: {error}" if error.line else str(error)
+            raise ValidationError(message) from None
+        if not self.rows:
+            raise ValidationError("The file has no rows.")
+        return text

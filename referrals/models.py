@@ -326,3 +326,96 @@ class CrmEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} ({self.status_code})"
+
+
+class ImportJob(models.Model):
+    """One CSV upload from the console, imported by a Celery task (referrals.import_jobs).
+
+    The file waits in the default storage (object storage in production) under a random
+    name until the task has read it. Counts move while the task runs; the first
+    ``REPORT_CAP`` errors and flagged rows are kept with their totals.
+    """
+
+    REPORT_CAP = 500
+
+    class Kind(models.TextChoices):
+        ADVOCATES = "advocates", "Advocates"
+        REFERRALS = "referrals", "Referrals"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    invite = models.BooleanField(default=False)
+    file = models.FileField(max_length=255, blank=True)
+    filename = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_read = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    flagged_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)  # [{"line": 3, "reason": "..."}]
+    flagged = models.JSONField(default=list, blank=True)
+    message = models.TextField(blank=True)  # why a failed job stopped
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "failed"]),
+                name="referrals_importjob_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["advocates", "referrals"]),
+                name="referrals_importjob_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} import #{self.pk} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if not self.rows_total:
+            return 100 if self.finished else 0
+        return min(100, self.rows_read * 100 // self.rows_total)
+
+    @staticmethod
+    def time_limit() -> int:
+        """Seconds an import's task may run before Celery kills it.
+
+        A 10,000-row upload can outrun the shared task time limit, so an import may run
+        as long as the broker keeps its message from other workers (the visibility
+        timeout), less ten minutes: a running import is never handed to a second worker.
+        """
+        visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
+        return max(int(settings.CELERY_TASK_TIME_LIMIT), int(visibility) - 600)
+
+    @property
+    def stalled(self) -> bool:
+        """Started longer ago than its task may run (the time limit kills it): its worker
+        is gone. ``import_jobs_fail_stalled`` marks it failed."""
+        if self.status != self.Status.RUNNING or self.started_at is None:
+            return False
+        return (timezone.now() - self.started_at).total_seconds() > self.time_limit()

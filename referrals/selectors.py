@@ -6,7 +6,7 @@ from django.db.models import Prefetch, QuerySet
 
 from advocates.models import Advocate, User
 from core.roles import REPS_GROUP
-from referrals.models import Referral, ReferralLink, ReferralReward, Stage
+from referrals.models import ImportJob, Referral, ReferralLink, ReferralReward, Stage
 
 
 def referrals_for_advocate(*, advocate_id: int) -> QuerySet[Referral]:
@@ -96,3 +96,18 @@ def referrals_unassigned_count() -> int:
 def advocate_active_by_email(email: str) -> Advocate | None:
     """The active advocate a rep names by email (a verbal referral)."""
     return Advocate.objects.filter(user__email__iexact=email, status=Advocate.Status.ACTIVE).first()
+
+
+# --- Console imports --------------------------------------------------------------------
+
+RECENT_IMPORT_JOBS = 10
+
+
+def import_jobs_recent(*, limit: int = RECENT_IMPORT_JOBS) -> QuerySet[ImportJob]:
+    """The latest console imports, newest first (every manager sees the program's)."""
+    return ImportJob.objects.select_related("created_by").defer("errors", "flagged")[:limit]
+
+
+def import_job_for_manager(*, job_id: int) -> ImportJob:
+    """One import job for the console (the view is manager-only); DoesNotExist otherwise."""
+    return ImportJob.objects.select_related("created_by").get(pk=job_id)

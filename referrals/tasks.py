@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 
+from core.queues import BulkTask
 from core.tasks import RETRY
 from referrals import emails, webhooks
+from referrals.models import ImportJob
+from referrals.services import import_jobs
 
 # celery's stubs refuse a dict[str, object] as keyword arguments.
 RETRY_OPTIONS: dict[str, Any] = RETRY
@@ -36,3 +39,30 @@ def referral_message_send(message_id: int) -> str:
 def crm_webhook_send(change_id: int) -> str:
     """POST one signed referral event to CRM_WEBHOOK_URL (the event id makes it idempotent)."""
     return webhooks.deliver(change_id=change_id)
+
+
+@shared_task(
+    bind=True,
+    name="referrals.tasks.import_job_run",
+    base=BulkTask,  # the bulk queue (core.queues): a big file never delays an invitation
+    time_limit=ImportJob.time_limit(),
+    **RETRY_OPTIONS,
+)
+def import_job_run(self: Task, job_id: int) -> str:
+    """Run a console CSV import (safe to repeat: see referrals.services.import_jobs)."""
+    try:
+        return import_jobs.import_job_run(job_id=job_id)
+    except OSError as error:
+        if self.request.retries >= (self.max_retries or 0):  # the last try: say so on the page
+            import_jobs.import_job_fail(
+                job_id=job_id,
+                message=f"The import stopped on a storage or network error ({error}). "
+                "Importing the same file again is safe.",
+            )
+        raise
+
+
+@shared_task(name="referrals.tasks.import_jobs_fail_stalled")
+def import_jobs_fail_stalled() -> str:
+    """Beat: mark failed the import jobs whose task was killed (its time limit)."""
+    return f"{import_jobs.import_jobs_fail_stalled()} stalled import jobs failed"

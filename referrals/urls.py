@@ -1,6 +1,6 @@
 from django.urls import path
 
-from referrals import api, views
+from referrals import api, import_views, views
 
 app_name = "referrals"
 
@@ -23,7 +23,8 @@ urlpatterns = [
     # Console (managers)
     path("console/referrals/", views.kpis, name="kpis"),
     path("console/referrals/kpis.json", views.kpis_json, name="kpis_json"),
-    path("console/referrals/import/", views.import_upload, name="import"),
+    path("console/referrals/import/", import_views.import_upload, name="import"),
+    path("console/referrals/import/<int:pk>/", import_views.import_job, name="import_job"),
     # CRM API (signed, no session)
     path("api/crm/events", api.crm_events, name="crm_events"),
 ]

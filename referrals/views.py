@@ -19,7 +19,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from advocates.http import AuthenticatedHttpRequest
 from advocates.selectors import advocate_for_user
-from core.audit import audit_record
 from core.http import client_ip
 from core.roles import (
     Role,
@@ -34,7 +33,6 @@ from referrals.forms import (
     AdvanceForm,
     AssignForm,
     EmailReferralForm,
-    ImportForm,
     KpiWindowForm,
     LandingForm,
     LeadForm,
@@ -42,7 +40,6 @@ from referrals.forms import (
 )
 from referrals.kpis import BENCHMARKS, referral_kpis_cached
 from referrals.models import Method, Referral, RejectionReason, Stage
-from referrals.services import imports
 
 PAGE_SIZE = 20
 LANDING_WINDOW_SECONDS = 600
@@ -514,54 +511,3 @@ def kpis_json(request: AuthenticatedHttpRequest) -> JsonResponse:
     # without adding a key to the documented JSON.
     response["Last-Modified"] = http_date(computed_at.timestamp())
     return response
-
-
-# --- Console: CSV imports ---------------------------------------------------------------
-
-
-@manager_required
-@require_http_methods(["GET", "POST"])
-def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The console's uploads for the same imports as the management commands."""
-    kind = request.POST.get("kind", "")
-    advocates_form = ImportForm(
-        request.POST if kind == "advocates" else None,
-        request.FILES if kind == "advocates" else None,
-        prefix="advocates",
-    )
-    referrals_form = ImportForm(
-        request.POST if kind == "referrals" else None,
-        request.FILES if kind == "referrals" else None,
-        prefix="referrals",
-    )
-    report = None
-    if kind == "advocates" and advocates_form.is_valid():
-        report = imports.advocates_import(
-            source=advocates_form.cleaned_data["file"],
-            invite=advocates_form.cleaned_data["invite"],
-        )
-    elif kind == "referrals" and referrals_form.is_valid():
-        report = imports.referrals_import(source=referrals_form.cleaned_data["file"])
-    if report is not None:
-        audit_record(
-            actor=request.user,
-            action=f"import.{kind}",
-            detail={
-                "created": report.created,
-                "updated": report.updated,
-                "unchanged": report.unchanged,
-                "errors": len(report.errors),
-            },
-        )
-    return render(
-        request,
-        "referrals/import.html",
-        {
-            "advocates_form": advocates_form,
-            "referrals_form": referrals_form,
-            "report": report,
-            "kind": kind,
-            "advocate_columns": ",".join(imports.ADVOCATE_COLUMNS),
-            "referral_columns": ",".join(imports.REFERRAL_COLUMNS),
-        },
-    )

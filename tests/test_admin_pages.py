@@ -14,6 +14,7 @@ SERVICE_MADE = {
     ("rewards", "ledgerentry"),
     ("rewards", "redemption"),
     ("referrals", "referral"),
+    ("referrals", "importjob"),  # made by the console upload, moved by its task
     ("core", "auditentry"),  # written by core.audit only, never edited
     ("campaigns", "segment"),
     ("campaigns", "campaign"),

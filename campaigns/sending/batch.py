@@ -9,11 +9,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import requests
+from anymail.exceptions import AnymailError, AnymailRecipientsRefused
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 
-from campaigns.models import Campaign, CampaignMessage
+from campaigns.models import Campaign, CampaignMessage, Suppression
 from campaigns.sending import claim, render, smtp
+from campaigns.services.suppressions import suppression_add
 from core.models import ProgramSettings
 
 logger = logging.getLogger(__name__)
@@ -207,6 +210,8 @@ def _deliver_group(
         try:
             backend.send_messages([email])
             outcomes[message.pk] = "sent"
+        except AnymailError as error:
+            outcomes[message.pk] = _provider_refused(message, claimed_at, error, campaign)
         except (smtplib.SMTPException, OSError) as error:
             claim.record_failure(
                 message.pk, claimed_at, f"{type(error).__name__}: {error}", permanent=False
@@ -222,6 +227,49 @@ def _refused(
     attempts = claim.record_failure(message.pk, claimed_at, str(error), permanent=error.permanent)
     logger.warning("campaign %s message %s refused: %s", campaign.pk, message.pk, error)
     return "failed" if error.permanent or attempts >= claim.MAX_ATTEMPTS else "retry"
+
+
+def _provider_refused(
+    message: CampaignMessage, claimed_at: datetime, error: AnymailError, campaign: Campaign
+) -> str:
+    """An email provider's HTTP API (``EMAIL_PROVIDER``) did not take the message.
+
+    There is no final "." to hold back: the row was handed over (COMMITTED) before the
+    request, so a provider that answered with an error did not accept the message, and
+    it is retried (429, 5xx) or failed (any other answer: the request itself is wrong).
+    A refused recipient fails and is suppressed. A request that got no answer may have
+    been accepted: like an SMTP connection cut after the ".", it stays sent, marked in
+    doubt, and is never sent again (providers' APIs have no idempotency key, so a
+    resend could reach the person twice). Only a connection that never opened is
+    retried, since nothing reached the provider.
+    """
+    if isinstance(error, AnymailRecipientsRefused):
+        claim.record_failure(
+            message.pk, claimed_at, f"refused by the provider: {error}", permanent=True
+        )
+        suppression_add(
+            email=message.email, reason=Suppression.Reason.BOUNCED, detail=str(error)[:300]
+        )
+        return "failed"
+    status = getattr(error, "status_code", None)
+    cause = error.__cause__
+    never_connected = isinstance(cause, requests.ConnectTimeout) or (
+        isinstance(cause, requests.ConnectionError)
+        and "NewConnectionError" in repr(cause)  # refused or unresolvable: nothing sent
+    )
+    if status is None and not never_connected:
+        CampaignMessage.objects.filter(pk=message.pk).update(
+            error=f"in doubt, no answer from the provider: {error}"[:300]
+        )
+        return "sent"
+    permanent = status is not None and status != 429 and status < 500
+    attempts = claim.record_failure(
+        message.pk, claimed_at, f"provider: {error}"[:300], permanent=permanent
+    )
+    logger.warning(
+        "campaign %s message %s refused by the provider: %s", campaign.pk, message.pk, error
+    )
+    return "failed" if permanent or attempts >= claim.MAX_ATTEMPTS else "retry"
 
 
 def _in_doubt(message: CampaignMessage, backend: Any, error: Exception) -> str:

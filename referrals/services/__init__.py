@@ -61,7 +61,6 @@ from referrals.services.rewards import (
     reverse_won,
     won_amount_changed,
 )
-from referrals.tasks import crm_webhook_send, referral_message_send, referral_notify_rep
 
 logger = logging.getLogger(__name__)
 
@@ -399,7 +398,7 @@ def referral_email_create(
         message = ReferralMessage.objects.create(
             referral=referral, subject=subject.strip()[:200], body=body.strip()[:5000]
         )
-        enqueue_after_commit(referral_message_send, message.pk)
+        enqueue_after_commit("referrals.tasks.referral_message_send", message.pk)
     return referral
 
 
@@ -423,7 +422,7 @@ def referral_assign(*, referral_id: int, rep: User, actor: User) -> Referral:
 
 
 def _on_commit_notify_new(referral_id: int) -> None:
-    enqueue_after_commit(referral_notify_rep, referral_id)
+    enqueue_after_commit("referrals.tasks.referral_notify_rep", referral_id)
 
 
 def _on_commit_outbound(change: ReferralStageChange, *, source: str) -> None:
@@ -434,7 +433,7 @@ def _on_commit_outbound(change: ReferralStageChange, *, source: str) -> None:
         ReferralStageChange.Source.IMPORT,
     ):
         return
-    enqueue_after_commit(crm_webhook_send, change.pk)
+    enqueue_after_commit("referrals.tasks.crm_webhook_send", change.pk)
 
 
 # --- Moving through the pipeline --------------------------------------------------------

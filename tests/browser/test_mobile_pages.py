@@ -51,6 +51,8 @@ NOT_PAGES = {
     "healthz": "JSON",
     "readyz": "JSON",
     "metrics": "Prometheus text",
+    "campaigns:email_events": "the email provider's webhook (POST, JSON)",
+    "campaigns:suppression_delete": "POST",
     "core:brand_css": "a stylesheet",
     "advocates:accept_linkedin": "redirects to LinkedIn",
     "challenges:submit": "POST",
@@ -150,7 +152,7 @@ def _objects(people: dict[str, Any]) -> dict[str, Any]:
     from referrals.services import referral_link_for
     from tests.challenges.factories import ChallengeFactory, SubmissionFactory
     from tests.references.factories import CandidateFactory, ReferenceRequestFactory
-    from tests.referrals.factories import ReferralFactory
+    from tests.referrals.factories import ImportJobFactory, ReferralFactory
     from tests.rewards.factories import RewardFactory, give_points, redeem
 
     advocate, rep, manager = people["advocate"], people["rep"], people["manager"]
@@ -188,6 +190,10 @@ def _objects(people: dict[str, Any]) -> dict[str, Any]:
         "invitation_token": advocate_links.invitation_token(invitation),
         "link": referral_link_for(advocate_id=advocate.pk),
         "referral": ReferralFactory(advocate=advocate, owner_rep=rep),
+        # Mid-way, so the progress bar (and its polling) is what the phone shows.
+        "import_job": ImportJobFactory(
+            status="running", started_at=timezone.now(), rows_read=400, created=380
+        ),
         "segment": segment,
         "campaign": campaign,
     }
@@ -211,6 +217,7 @@ PAGE_KWARGS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     },
     "referrals:landing": lambda o: {"code": o["link"].code},
     "referrals:rep_detail": lambda o: {"pk": o["referral"].pk},
+    "referrals:import_job": lambda o: {"pk": o["import_job"].pk},
     "campaigns:segment_detail": lambda o: {"pk": o["segment"].pk},
     "campaigns:segment_edit": lambda o: {"pk": o["segment"].pk},
     "campaigns:segment_delete": lambda o: {"pk": o["segment"].pk},

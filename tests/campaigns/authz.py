@@ -10,7 +10,7 @@ import importlib
 
 from tests.authz import World
 
-AREAS = ("segments", "sending", "kinds")
+AREAS = ("segments", "sending", "kinds", "suppressions")
 
 _modules = []
 for _area in AREAS:

@@ -17,6 +17,7 @@ BULK = [
     "campaigns.triggers.triggers_evaluate",
     "campaigns.ams.ams_recompute_all",
     "campaigns.console.console_charts_refresh_task",
+    "referrals.tasks.import_job_run",
 ]
 TRANSACTIONAL = [
     "advocates.tasks.invitation_send",

@@ -3,10 +3,11 @@ from tests.authz import ADVOCATES, MANAGERS, STAFF, Case, World, allowed, everyo
 
 def setup(world: World) -> None:
     from referrals.services import referral_link_for
-    from tests.referrals.factories import ReferralFactory
+    from tests.referrals.factories import ImportJobFactory, ReferralFactory
 
     world.objects["referral"] = ReferralFactory(advocate=world.advocate, owner_rep=world.rep)
     world.objects["link"] = referral_link_for(advocate_id=world.advocate.pk)
+    world.objects["import_job"] = ImportJobFactory(created_by=world.manager)
 
 
 def _referral(world: World) -> dict:
@@ -77,6 +78,19 @@ CASES = [
         data={"kind": "referrals"},
         expect=allowed(roles=MANAGERS),
     ),
+    # An import's page: managers only (every manager sees the program's imports).
+    Case(
+        "referrals:import_job",
+        kwargs=lambda w: {"pk": w["import_job"].pk},
+        expect=allowed(roles=MANAGERS),
+    ),
+    Case(
+        "referrals:import_job",
+        kwargs=lambda w: {"pk": w["import_job"].pk},
+        htmx=True,
+        expect=allowed(roles=MANAGERS),
+    ),
+    Case("referrals:import_job", kwargs={"pk": 999999}, expect=allowed(404, roles=MANAGERS)),
     # Signed by the CRM, no session: disabled (503) while CRM_INBOUND_SECRET is empty.
     Case("referrals:crm_events", method="post", expect=everyone(503)),
     Case("referrals:crm_events", expect=everyone(405)),

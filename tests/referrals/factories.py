@@ -3,7 +3,7 @@ from __future__ import annotations
 import factory
 from django.utils import timezone
 
-from referrals.models import Method, Referral, RewardRule, Stage
+from referrals.models import ImportJob, Method, Referral, RewardRule, Stage
 from tests.factories import AdvocateFactory
 
 
@@ -32,3 +32,16 @@ class RewardRuleFactory(factory.django.DjangoModelFactory):
     name = "Program rule"
     kind = RewardRule.Kind.FIXED
     fixed_points = 500
+
+
+class ImportJobFactory(factory.django.DjangoModelFactory):
+    """A console import job as its task leaves it (no file: it has been read)."""
+
+    class Meta:
+        model = ImportJob
+
+    kind = ImportJob.Kind.REFERRALS
+    filename = factory.Sequence(lambda n: f"crm-export-{n}.csv")
+    status = ImportJob.Status.DONE
+    rows_total = 1000
+    rows_read = 1000

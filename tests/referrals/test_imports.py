@@ -11,6 +11,7 @@ from django.core.management import call_command
 
 from advocates.models import Advocate, Invitation
 from referrals.models import Referral, ReferralStageChange, Stage
+from referrals.services import imports
 from rewards.models import LedgerEntry
 from tests.referrals.factories import RewardRuleFactory
 
@@ -21,6 +22,14 @@ REF_HEADER = (
     "external_id,advocate_email,referred_name,referred_email,referred_company,method,"
     "created_at,stage,stage_changed_at,deal_amount\n"
 )
+
+
+def referral_rows(email: str, count: int) -> str:
+    """``count`` good rows of new referrals by ``email``'s advocate (SF-0, SF-1, ...)."""
+    return "".join(
+        f"SF-{i},{email},Lead {i},lead{i}@prospect{i}.example,,lead_form,2026-01-05,,,\n"
+        for i in range(count)
+    )
 
 
 def _run(command: str, tmp_path, text: str, *args: str) -> tuple[dict, str]:
@@ -152,38 +161,6 @@ def test_import_referrals_bad_rows_self_and_duplicates(tmp_path, owned_advocate)
     }
 
 
-def test_console_upload_imports_referrals_and_lists_bad_rows(manager_client, owned_advocate):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.urls import reverse
-
-    email = owned_advocate.user.email
-    text = REF_HEADER + (
-        f"SF-1,{email},Pat,pat@buyer.example,,lead_form,2026-01-05,qualified,2026-01-06,\n"
-        f"SF-2,{email},Me,{email},,lead_form,2026-01-05,,,\n"
-    )
-    upload = SimpleUploadedFile("r.csv", text.encode(), content_type="text/csv")
-    response = manager_client.post(
-        reverse("referrals:import"), {"kind": "referrals", "referrals-file": upload}
-    )
-    body = response.content.decode()
-    assert response.status_code == 200
-    assert "1 created" in body
-    assert "Line 3: You cannot refer yourself." in body
-    assert list(Referral.objects.values_list("external_id", "stage")) == [("SF-1", "qualified")]
-
-
-def test_console_upload_refuses_non_utf8(manager_client):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.urls import reverse
-
-    upload = SimpleUploadedFile("a.csv", "email\nzoë@x.example\n".encode("latin-1"))
-    response = manager_client.post(
-        reverse("referrals:import"), {"kind": "advocates", "advocates-file": upload}
-    )
-    assert "not UTF-8" in response.content.decode()
-    assert Advocate.objects.count() == 0
-
-
 def test_import_with_an_unreadable_csv_field_is_reported_not_a_crash(tmp_path):
     huge = "x" * 200_000  # larger than the csv module's field limit: csv.Error
     report, _ = _run("import_advocates", tmp_path, ADV_HEADER + f'"{huge}",A,B,C,T,I,,\n')
@@ -195,3 +172,25 @@ def test_line_numbers_count_quoted_newlines(tmp_path):
     text = ADV_HEADER + '"not an email",A,"two\nlines",C,T,I,,\nalso-bad,B,C,D,T,I,,\n'
     report, _ = _run("import_advocates", tmp_path, text)
     assert [error["line"] for error in report["errors"]] == [3, 4]
+
+
+def test_the_progress_callback_is_told_growing_row_counts(owned_advocate, settings):
+    settings.REFERRAL_DAILY_LIMIT = 10_000  # historic rows, all on one day
+    email = owned_advocate.user.email
+    calls: list[tuple[int, int, int]] = []
+
+    def progress(report: imports.ImportReport, rows: int) -> None:
+        calls.append((rows, report.created, len(report.errors)))
+
+    text = REF_HEADER + referral_rows(email, 1100) + "SF-x,ghost@x.example,G,g@g.example,,,,,,\n"
+    # Told after each chunk (CHUNK_ROWS rows; 500 here), the last time with every row.
+    report = imports.referrals_import(source=text, max_rows=None, progress=progress, chunk_rows=500)
+    assert (report.created, len(report.errors)) == (1100, 1)
+    assert calls == [(500, 500, 0), (1000, 1000, 0), (1101, 1100, 1)]
+
+    calls.clear()
+    rows = "".join(f"p{i}@cust.example,P,{i},,,,,\n" for i in range(600))
+    imports.advocates_import(source=ADV_HEADER + rows, progress=progress, chunk_rows=500)
+    assert [rows for rows, _, _ in calls] == [500, 600]
+    assert calls[-1][1] == 600
+    assert Advocate.objects.filter(user__email__endswith="@cust.example").count() == 600

@@ -66,6 +66,8 @@ def advocates_import(
         return report
     if not count:
         report.errors.append((0, "The file has no rows."))
+        if progress is not None:
+            progress(report, 0)
     return report
 
 

@@ -75,7 +75,8 @@ class ImportReport:
 
 
 # Called after each chunk with the report so far and the number of data rows read so
-# far (the command line prints it; the web upload's task shows it as a progress bar).
+# far, so the last call has every row (an empty file: one call with 0). The command line
+# prints it; the console's import job (referrals.services.import_jobs) shows a bar.
 Progress = Callable[[ImportReport, int], None]
 
 Row = tuple[int, dict[str, str]]

@@ -109,6 +109,8 @@ def referrals_import(
     else:
         if not count:
             report.errors.append((0, "The file has no rows."))
+            if progress is not None:
+                progress(report, 0)
     # Once per advocate for the whole file, not per row: levels, badges and the AMS.
     activities_after_commit(advocate_ids=touched)
     return report
