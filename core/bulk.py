@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 
 M = TypeVar("M", bound=models.Model)
 
@@ -22,12 +22,16 @@ M = TypeVar("M", bound=models.Model)
 def bulk_insert(model: type[M], objs: Sequence[M]) -> list[M]:
     """Insert ``objs`` (new instances of ``model``) and set their primary keys."""
     objs = list(objs)
+    # The connection itself, not django.db.connection's proxy: values are prepared
+    # hundreds of thousands of times, and each proxy lookup goes through a thread local.
+    connection = connections[DEFAULT_DB_ALIAS]
     if connection.vendor != "postgresql" or not objs:
         return model._default_manager.bulk_create(objs)
     meta = model._meta
     pk = meta.pk
     assert pk is not None  # a concrete model always has one
     fields = [field for field in meta.concrete_fields if field is not pk]
+    prepare = [(field.pre_save, field.get_db_prep_save) for field in fields]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(column) for column in [pk.column, *(f.column for f in fields)])
     with connection.cursor() as cursor:
@@ -47,7 +51,7 @@ def bulk_insert(model: type[M], objs: Sequence[M]) -> list[M]:
                 copy.write_row(
                     [
                         getattr(obj, pk.attname),
-                        *(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields),
+                        *(prep(pre(obj, True), connection) for pre, prep in prepare),
                     ]
                 )
     for obj in objs:

@@ -57,6 +57,8 @@ from referrals.services.rewards import won_key
 from rewards.services.ledger import Award, points_award_many
 
 IMPORT = ReferralStageChange.Source.IMPORT
+METHODS = frozenset(Method.values)
+ROW_STAGES = frozenset(Stage.values) - {Stage.REJECTED}  # an import cannot reject
 
 
 @dataclass(frozen=True)
@@ -154,10 +156,10 @@ def _referral_row(
     if advocate is None:
         raise RowError(f"No advocate with the email {advocate_email}.")
     method = row["method"] or Method.LEAD_FORM
-    if method not in Method.values:
+    if method not in METHODS:
         raise RowError(f"method “{method}” is not one of {', '.join(Method.values)}.")
     stage = row["stage"] or Stage.SUBMITTED
-    if stage not in Stage.values or stage == Stage.REJECTED:
+    if stage not in ROW_STAGES:
         pipeline = ", ".join(s for s in Stage.values if s != Stage.REJECTED)
         raise RowError(f"stage “{stage}” is not one of {pipeline}.")
     if not row["referred_name"]:
