@@ -229,7 +229,9 @@ if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIM
     )
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database schedule behind a lease in Redis: a second beat waits
+# instead of firing everything twice (core/beat.py).
+CELERY_BEAT_SCHEDULER = "core.beat:SingleBeatScheduler"
 CELERY_TIMEZONE = "UTC"
 # Campaign sending (campaigns.sending): a claimed message whose worker has not sent it
 # within this many seconds is taken over by another worker (a worker keeps a claim for
