@@ -13,6 +13,7 @@ mode, tasks in-process) there is nothing to share and it is the plain scheduler.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import uuid
@@ -70,10 +71,8 @@ class BeatLease:
         return leading
 
     def release(self) -> None:
-        try:
+        with contextlib.suppress(redis.RedisError):  # else it expires by itself
             self.client.eval(self._RELEASE, 1, self.key, self.token)
-        except redis.RedisError:
-            pass  # it expires by itself
         self.leading = False
 
 
