@@ -162,6 +162,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env
     "DB_JIT", default=False
 ):
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# Behind PgBouncer in transaction pooling mode (DB_PGBOUNCER=true) each transaction may
+# get another server connection, so a cursor kept open across transactions (Django's
+# server-side cursors, used by .iterator() in the CSV exports) could vanish half-way:
+# they are turned off. The cost: psycopg then receives an export's whole result at once,
+# so a 100,000-row export holds it in the web process's memory (bench/export_memory.py
+# measures the streamed case). Django already leaves psycopg's prepared statements off,
+# which poolers also forbid. Persistent connections stay on: they are to PgBouncer.
+if env_bool("DB_PGBOUNCER", default=False):
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 # SQLite (the embedded mode) takes one writer at a time, while runserver and gunicorn's
 # threads serve a browser's parallel requests. A transaction that began as a reader and
 # then writes cannot wait for the writer ahead of it: SQLite refuses it at once with
@@ -229,7 +238,9 @@ if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIM
     )
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database schedule behind a lease in Redis: a second beat waits
+# instead of firing everything twice (core/beat.py).
+CELERY_BEAT_SCHEDULER = "core.beat:SingleBeatScheduler"
 CELERY_TIMEZONE = "UTC"
 # Campaign sending (campaigns.sending): a claimed message whose worker has not sent it
 # within this many seconds is taken over by another worker (a worker keeps a claim for

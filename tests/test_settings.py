@@ -66,3 +66,24 @@ def test_one_value_for_both_crm_secrets_is_refused() -> None:
     assert "CRM_INBOUND_SECRET and CRM_OUTBOUND_SECRET must differ" in result.stderr
     ok = _load(**PRODUCTION, CRM_INBOUND_SECRET="in-secret", CRM_OUTBOUND_SECRET="out-secret")
     assert ok.returncode == 0, ok.stderr
+
+
+def test_behind_pgbouncer_no_cursor_outlives_its_transaction() -> None:
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DATABASES['default'].get('DISABLE_SERVER_SIDE_CURSORS', False))"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG",)}
+    env |= {"DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "true"}
+    for flag, expected in (("true", "True"), ("false", "False")):
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            env=env | {"DB_PGBOUNCER": flag, "DATABASE_URL": "postgres://u@pgbouncer:6432/vouch"},
+            cwd=settings.BASE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == expected
