@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 
 import pytest
-from django.conf import settings
 
-LOAD = "import django; django.setup(); from django.conf import settings; print(settings.SITE_URL)"
+from tests.settings_process import settings_process
+
+LOAD = "from django.conf import settings; print(settings.SITE_URL)"
 
 
 def _load(**env: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "SITE_URL", "DEBUG")}
-    return subprocess.run(
-        [sys.executable, "-c", LOAD],
-        env=base | {"DJANGO_SETTINGS_MODULE": "config.settings"} | env,
-        cwd=settings.BASE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return settings_process(LOAD, **env)
 
 
 @pytest.mark.parametrize(
@@ -70,20 +60,11 @@ def test_one_value_for_both_crm_secrets_is_refused() -> None:
 
 def test_behind_pgbouncer_no_cursor_outlives_its_transaction() -> None:
     code = (
-        "import django; django.setup(); from django.conf import settings as s; "
+        "from django.conf import settings as s; "
         "print(s.DATABASES['default'].get('DISABLE_SERVER_SIDE_CURSORS', False))"
     )
-    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG",)}
-    env |= {"DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "true"}
+    url = "postgres://u@pgbouncer:6432/vouch"
     for flag, expected in (("true", "True"), ("false", "False")):
-        result = subprocess.run(
-            [sys.executable, "-c", code],
-            env=env | {"DB_PGBOUNCER": flag, "DATABASE_URL": "postgres://u@pgbouncer:6432/vouch"},
-            cwd=settings.BASE_DIR,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        result = settings_process(code, DEBUG="true", DB_PGBOUNCER=flag, DATABASE_URL=url)
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == expected

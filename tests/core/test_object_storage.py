@@ -9,10 +9,7 @@ from __future__ import annotations
 import html
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 import urllib.request
 
 import boto3
@@ -24,6 +21,7 @@ from moto.server import ThreadedMotoServer
 from PIL import Image
 
 from tests.integration.processes import free_port
+from tests.settings_process import settings_process
 
 BUCKET = "vouch-media-test"
 KEY_ID, SECRET = "test-key-id", "test-secret-key"
@@ -121,16 +119,7 @@ def test_an_avatar_is_stored_in_the_bucket_and_served_from_it(
 
 
 def _settings_value(code: str, **env: str) -> str:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("S3_", "MEDIA_"))}
-    result = subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        env=base | {"DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "true"} | env,
-        cwd=django_settings.BASE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = settings_process(code, DEBUG="true", **env)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
@@ -156,17 +145,6 @@ def test_pages_may_show_images_from_the_bucket_and_nowhere_else(env, origins) ->
 
 
 def test_an_unknown_media_storage_is_refused() -> None:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("S3_", "MEDIA_"))}
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        env=base
-        | {"DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "true"}
-        | {"MEDIA_STORAGE": "ftp"},
-        cwd=django_settings.BASE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = settings_process("", DEBUG="true", MEDIA_STORAGE="ftp")
     assert result.returncode != 0
     assert "MEDIA_STORAGE='ftp': use file or s3." in result.stderr

@@ -6,28 +6,20 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from referrals.models import CrmEvent, Referral, ReferralReward, ReferralStageChange, Stage
 from referrals.services import ReferralError, referral_create
-from referrals.webhooks import sign
 from rewards.models import LedgerEntry
 from tests.concurrency import POSTGRES_RACE, run_at_once
+from tests.referrals.crm import post_event
 from tests.referrals.factories import ReferralFactory, RewardRuleFactory
 
 pytestmark = POSTGRES_RACE
 
 
 def _post(event: dict) -> tuple[int, dict]:
-    body = json.dumps(event).encode()
-    response = Client().post(
-        "/api/crm/events",
-        data=body,
-        content_type="application/json",
-        HTTP_VOUCH_SIGNATURE=sign(body, secret="whsec_test"),
-    )
-    return response.status_code, response.json()
+    return post_event(event)
 
 
 @pytest.fixture

@@ -3,35 +3,26 @@ an overflow; amount corrections racing for one won referral leave one paid round
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from core.models import MAX_DEAL_AMOUNT_CEILING, MAX_POINTS_PER_EVENT_CEILING, ProgramSettings
 from referrals.models import CrmEvent, ReferralReward, RewardRule, Stage
 from referrals.services import referral_advance
-from referrals.webhooks import sign
 from rewards.models import LedgerEntry
 from tests.concurrency import POSTGRES_RACE, run_at_once, run_each_at_once
 from tests.conftest import ledger_violations
+from tests.referrals.crm import post_event
 from tests.referrals.factories import ReferralFactory
 
 pytestmark = POSTGRES_RACE
 
 
 def _post(event: dict) -> tuple[int, dict]:
-    body = json.dumps({"type": "referral.stage_changed", "stage": "won"} | event).encode()
-    response = Client().post(
-        "/api/crm/events",
-        data=body,
-        content_type="application/json",
-        HTTP_VOUCH_SIGNATURE=sign(body, secret="whsec_test"),
-    )
-    return response.status_code, response.json()
+    return post_event({"type": "referral.stage_changed", "stage": "won"} | event)
 
 
 @pytest.fixture
