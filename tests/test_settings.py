@@ -66,3 +66,37 @@ def test_one_value_for_both_crm_secrets_is_refused() -> None:
     assert "CRM_INBOUND_SECRET and CRM_OUTBOUND_SECRET must differ" in result.stderr
     ok = _load(**PRODUCTION, CRM_INBOUND_SECRET="in-secret", CRM_OUTBOUND_SECRET="out-secret")
     assert ok.returncode == 0, ok.stderr
+
+
+SIGN = (
+    "import django; django.setup(); from django.core import signing; "
+    "print(signing.dumps({'i': 1}, salt='vouch.invitation'))"
+)
+VERIFY = (
+    "import sys, django; django.setup(); from django.core import signing; "
+    "print(signing.loads(sys.argv[1], salt='vouch.invitation'))"
+)
+
+
+def _python(code: str, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        env=os.environ | {"DJANGO_SETTINGS_MODULE": "config.settings"} | PRODUCTION | env,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_links_signed_before_a_key_rotation_work_while_the_old_key_is_a_fallback() -> None:
+    old, new = "o" * 50, "n" * 50
+    token = _python(SIGN, SECRET_KEY=old).stdout.strip()
+    assert token
+    kept = _python(VERIFY, token, SECRET_KEY=new, SECRET_KEY_FALLBACKS=f"{'x' * 50},{old}")
+    assert kept.returncode == 0, kept.stderr
+    assert kept.stdout.strip() == "{'i': 1}"
+    dropped = _python(VERIFY, token, SECRET_KEY=new)
+    assert dropped.returncode != 0
+    assert "BadSignature" in dropped.stderr
