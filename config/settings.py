@@ -62,6 +62,10 @@ def env_list(name: str, default: str = "") -> list[str]:
 DEBUG = env_bool("DEBUG", default=False)
 # A fixed key is acceptable only for the embedded development mode (`make run`).
 SECRET_KEY = env_str("SECRET_KEY", "insecure-dev-only-key" if DEBUG else None)
+# Rotation: the previous key(s), comma-separated, still verify what they signed (sessions,
+# invitation and unsubscribe links, password resets) while new signatures use SECRET_KEY;
+# drop them once those have expired (docs/operations.md).
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Links in emails are built from it: production must say where it lives.

@@ -68,3 +68,25 @@ def test_behind_pgbouncer_no_cursor_outlives_its_transaction() -> None:
         result = settings_process(code, DEBUG="true", DB_PGBOUNCER=flag, DATABASE_URL=url)
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == expected
+
+
+SIGN = "from django.core import signing; print(signing.dumps({'i': 1}, salt='vouch.invitation'))"
+
+
+def _verify(token: str, **env: str):
+    code = (
+        f"from django.core import signing; print(signing.loads({token!r}, salt='vouch.invitation'))"
+    )
+    return settings_process(code, **PRODUCTION | env)
+
+
+def test_links_signed_before_a_key_rotation_work_while_the_old_key_is_a_fallback() -> None:
+    old, new = "o" * 50, "n" * 50
+    token = settings_process(SIGN, **PRODUCTION | {"SECRET_KEY": old}).stdout.strip()
+    assert token
+    kept = _verify(token, SECRET_KEY=new, SECRET_KEY_FALLBACKS=f"{'x' * 50},{old}")
+    assert kept.returncode == 0, kept.stderr
+    assert kept.stdout.strip() == "{'i': 1}"
+    dropped = _verify(token, SECRET_KEY=new)
+    assert dropped.returncode != 0
+    assert "BadSignature" in dropped.stderr

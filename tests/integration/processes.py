@@ -36,6 +36,34 @@ from core.queues import bulk_queue_for
 REDIS_SERVER = shutil.which("redis-server")
 
 
+def run(*args: str | Path, **kwargs) -> subprocess.CompletedProcess:
+    """Run a command to completion; fail with the end of its output if it failed."""
+    result = subprocess.run(
+        [str(a) for a in args], capture_output=True, text=True, timeout=600, **kwargs
+    )
+    assert result.returncode == 0, f"{args}:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}"
+    return result
+
+
+def build_wheel(into: Path) -> Path:
+    """``make wheel``: the checkout built into ``into/vouch-*.whl``."""
+    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", into,
+        settings.BASE_DIR)  # fmt: skip
+    (wheel,) = into.glob("vouch-*.whl")
+    return wheel
+
+
+def install_site(wheel: Path, venv: Path) -> Path:
+    """A fresh virtualenv at ``venv`` (outside the checkout) with the pinned production
+    dependencies (requirements/prod.txt) and the wheel, as README "Production" installs
+    it; returns its ``bin`` folder (``vouch``, ``gunicorn``, ``celery``)."""
+    run(sys.executable, "-m", "venv", venv)
+    pip = venv / "bin" / "pip"
+    run(pip, "install", "--quiet", "-r", Path(settings.BASE_DIR) / "requirements" / "prod.txt")
+    run(pip, "install", "--quiet", "--no-deps", wheel)
+    return venv / "bin"
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -151,6 +179,11 @@ class Worker:
     log_dir: Path
     process: subprocess.Popen | None = None
     starts: int = 0
+    # Which queues it consumes (-Q): both of ``queue`` unless given.
+    queues: str | None = None
+    # The celery program and where it runs: this checkout's, unless an installed site's.
+    program: tuple[str, ...] = (sys.executable, "-m", "celery")
+    cwd: Path = field(default_factory=lambda: Path(settings.BASE_DIR))
 
     @property
     def log(self) -> Path:
@@ -166,14 +199,14 @@ class Worker:
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
                 [
-                    sys.executable, "-m", "celery", "-A", "config", "worker",
+                    *self.program, "-A", "config", "worker",
                     "--pool=solo", "--concurrency=1",
-                    "-Q", f"{self.queue},{bulk_queue_for(self.queue)}",
-                    "-n", f"{self.queue}-{self.starts}@%h",
+                    "-Q", self.queues or f"{self.queue},{bulk_queue_for(self.queue)}",
+                    "-n", f"{self.queues or self.queue}-{self.starts}@%h",
                     "--without-gossip", "--without-mingle", "--without-heartbeat",
                     "--loglevel=INFO",
                 ],
-                cwd=settings.BASE_DIR,
+                cwd=self.cwd,
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -259,6 +292,8 @@ class Gunicorn:
     threads: int = 4
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    program: tuple[str, ...] = (sys.executable, "-m", "gunicorn")
+    cwd: Path = field(default_factory=lambda: Path(settings.BASE_DIR))
 
     @property
     def url(self) -> str:
@@ -280,14 +315,14 @@ class Gunicorn:
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
                 [
-                    sys.executable, "-m", "gunicorn", "config.wsgi:application",
+                    *self.program, "config.wsgi:application",
                     "--bind", f"127.0.0.1:{self.port}",
                     "--workers", str(self.workers), "--worker-class", "gthread",
                     "--threads", str(self.threads), "--timeout", "60",
                     # One shared control socket path would clash between test processes.
                     "--no-control-socket",
                 ],
-                cwd=settings.BASE_DIR,
+                cwd=self.cwd,
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
-import sys
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -18,27 +17,24 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.integration.processes import _wait, free_port, stop_process
+from tests.integration.processes import (
+    _wait,
+    build_wheel,
+    free_port,
+    install_site,
+    run,
+    stop_process,
+)
 
 pytestmark = pytest.mark.worker  # needs Redis (a production process has a broker)
 
 ROOT = Path(settings.BASE_DIR)
 
 
-def _run(*args: str | Path, **kwargs) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [str(a) for a in args], capture_output=True, text=True, timeout=600, **kwargs
-    )
-    assert result.returncode == 0, f"{args}:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}"
-    return result
-
-
 def test_the_wheel_installs_and_serves_outside_the_checkout(tmp_path: Path) -> None:
     if not settings.REDIS_URL:
         pytest.skip("needs Redis: set REDIS_URL to run it")
-    dist = tmp_path / "dist"
-    _run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", dist, ROOT)
-    (wheel,) = dist.glob("vouch-*.whl")
+    wheel = build_wheel(tmp_path / "dist")
     names = set(zipfile.ZipFile(wheel).namelist())
     # Every template and static file of the checkout, and every app's migrations.
     for folder in ("templates", "static"):
@@ -49,11 +45,7 @@ def test_the_wheel_installs_and_serves_outside_the_checkout(tmp_path: Path) -> N
 
     site = tmp_path / "site"  # outside the checkout: nothing can be read from it
     site.mkdir()
-    venv = site / "venv"
-    _run(sys.executable, "-m", "venv", venv)
-    pip = venv / "bin" / "pip"
-    _run(pip, "install", "--quiet", "-r", ROOT / "requirements" / "prod.txt")
-    _run(pip, "install", "--quiet", "--no-deps", wheel)
+    bin_ = install_site(wheel, site / "venv")
 
     env = {
         "PATH": os.environ["PATH"],
@@ -69,12 +61,12 @@ def test_the_wheel_installs_and_serves_outside_the_checkout(tmp_path: Path) -> N
     }
     port = free_port()
     env["SITE_URL"] = f"http://127.0.0.1:{port}"
-    vouch = venv / "bin" / "vouch"
-    _run(vouch, "migrate", "--noinput", "-v0", cwd=site, env=env)
-    _run(vouch, "collectstatic", "--noinput", "-v0", cwd=site, env=env)
-    _run(vouch, "check", cwd=site, env=env)
+    vouch = bin_ / "vouch"
+    run(vouch, "migrate", "--noinput", "-v0", cwd=site, env=env)
+    run(vouch, "collectstatic", "--noinput", "-v0", cwd=site, env=env)
+    run(vouch, "check", cwd=site, env=env)
     server = subprocess.Popen(
-        [venv / "bin" / "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2"],
+        [bin_ / "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2"],
         cwd=site,
         env=env,
         stdout=subprocess.DEVNULL,
