@@ -65,7 +65,13 @@ ANYMAIL = ANYMAIL | {"POSTMARK_API_URL": os.environ["SMOKE_POSTMARK_API_URL"]}
 
 
 @dataclass
-class FakePostmark:
+class PostmarkReplay:
+    """Postmark's ``POST /email`` on loopback, answering every message with the answer
+    Postmark documents for a success (recorded in django-anymail's
+    tests/test_postmark_backend.py, release 15.1; tests/campaigns/test_email_provider.py
+    replays the error answers). Here the provider only has to take mail: what is tested
+    is the stack around it (queues, hosts, proxy, webhook)."""
+
     sent: list[tuple[float, str, str]] = field(default_factory=list)  # (time, to, subject)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -85,8 +91,8 @@ class FakePostmark:
                 body = json.dumps(
                     {
                         "To": payload["To"],
-                        "SubmittedAt": "2026-01-01T00:00:00Z",
-                        "MessageID": str(uuid.uuid4()),
+                        "SubmittedAt": "2016-03-12T15:27:50.4468803-05:00",
+                        "MessageID": str(uuid.uuid4()),  # one per message, as Postmark
                         "ErrorCode": 0,
                         "Message": "OK",
                     }
@@ -165,7 +171,7 @@ class Stack:
     redis: RedisServer
     broker_queue: str
     beat_log: Path
-    api: FakePostmark
+    api: PostmarkReplay
     s3_endpoint: str
     workers: dict[str, Worker]
     sessions: list[requests.Session] = field(default_factory=list)
@@ -226,7 +232,7 @@ def production_stack(tmp_path: Path) -> Iterator[Stack]:
         aws_access_key_id=KEY_ID,
         aws_secret_access_key=KEY_SECRET,
     ).create_bucket(Bucket=BUCKET)
-    api = FakePostmark()
+    api = PostmarkReplay()
     api_server = api.start()
     redis = RedisServer()
     redis.start()
