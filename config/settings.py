@@ -281,6 +281,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30,
         "options": {"expires": 25},
     },
+    # Webhook deliveries whose retry has come due (core.webhooks).
+    "webhook-retries": {
+        "task": "core.tasks.webhook_retries_send",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
     "ams-nightly-recompute": {
         "task": "campaigns.ams.ams_recompute_all",
         "schedule": crontab(hour=3, minute=15),

@@ -101,3 +101,26 @@ class ProgramSettingsForm(forms.Form):
             decode_image(upload, max_bytes=settings.AVATAR_MAX_BYTES)  # a clear error early
             upload.seek(0)
         return upload or None
+
+
+class WebhookEndpointForm(forms.Form):
+    url = forms.URLField(
+        label="URL",
+        max_length=500,
+        assume_scheme="https",
+        help_text="Vouch POSTs each event here, signed per Standard Webhooks.",
+    )
+    description = forms.CharField(max_length=200, required=False)
+    event_types = forms.MultipleChoiceField(
+        label="Events",
+        required=False,
+        choices=[],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every event, including ones added later.",
+    )
+
+    def __init__(self, *args: Any, event_types: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["event_types"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(name, f"{name} — {meaning}") for name, meaning in event_types.items()]

@@ -154,3 +154,73 @@ class OutboxTask(models.Model):
     def __str__(self) -> str:
         state = "sent" if self.sent_at else f"unsent ({self.attempts} attempts)"
         return f"{self.task} {state}"
+
+
+class WebhookEndpoint(models.Model):
+    """A receiver of the program's domain events (core.events), signed per Standard Webhooks."""
+
+    url = models.URLField("URL", max_length=500)
+    description = models.CharField(max_length=200, blank=True)
+    # "whsec_" + base64 of random bytes (the Standard Webhooks secret format). Kept in
+    # clear: signing needs it. Shown to the manager once, when the endpoint is created.
+    secret = models.CharField(max_length=100)
+    # Event types this endpoint receives; empty means every type.
+    event_types = models.JSONField(default=list, blank=True)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def wants(self, event_type: str) -> bool:
+        return not self.event_types or event_type in self.event_types
+
+
+class WebhookDelivery(models.Model):
+    """One event to one endpoint: sent after commit, retried with backoff until delivered."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    # The Standard Webhooks message id (header webhook-id): the same on every retry and
+    # resend of one event, so a receiver can drop what it has already processed.
+    event_id = models.CharField(max_length=40, db_index=True)
+    event_type = models.CharField(max_length=60)
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            # The retry sweep reads only pending rows that are due: a small partial index.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="webhook_delivery_due_idx",
+            ),
+            # The delivery log of one endpoint, newest first.
+            models.Index(
+                fields=["endpoint", "-created_at", "-id"], name="webhook_delivery_log_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id} to {self.endpoint_id}: {self.status}"

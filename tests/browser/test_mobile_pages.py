@@ -25,6 +25,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from core.models import WebhookEndpoint
 from core.roles import Role
 from tests import factories
 from tests.browser.conftest import (
@@ -54,6 +55,10 @@ NOT_PAGES = {
     "campaigns:email_events": "the email provider's webhook (POST, JSON)",
     "campaigns:suppression_delete": "POST",
     "core:brand_css": "a stylesheet",
+    "core:webhook_active": "POST",
+    "core:webhook_delete": "POST",
+    "core:webhook_test": "POST",
+    "core:webhook_resend": "POST",
     "advocates:accept_linkedin": "redirects to LinkedIn",
     "challenges:submit": "POST",
     "challenges:publish": "POST",
@@ -190,6 +195,9 @@ def _objects(people: dict[str, Any]) -> dict[str, Any]:
         "invitation_token": advocate_links.invitation_token(invitation),
         "link": referral_link_for(advocate_id=advocate.pk),
         "referral": ReferralFactory(advocate=advocate, owner_rep=rep),
+        "webhook": WebhookEndpoint.objects.create(
+            url="http://127.0.0.1:9/hook", secret="whsec_dGVzdA=="
+        ),
         # Mid-way, so the progress bar (and its polling) is what the phone shows.
         "import_job": ImportJobFactory(
             status="running", started_at=timezone.now(), rows_read=400, created=380
@@ -224,6 +232,7 @@ PAGE_KWARGS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "campaigns:campaign_detail": lambda o: {"pk": o["campaign"].pk},
     "campaigns:campaign_edit": lambda o: {"pk": o["campaign"].pk},
     "campaigns:campaign_preview": lambda o: {"pk": o["campaign"].pk},
+    "core:webhook": lambda o: {"pk": o["webhook"].pk},
 }
 
 

@@ -1,8 +1,30 @@
-"""Authorization cases for the program settings page and the public brand stylesheet."""
+"""Authorization cases for the program settings page, the public brand stylesheet and
+the webhook pages."""
 
 from __future__ import annotations
 
-from tests.authz import MANAGERS, Case, allowed, everyone
+from core.models import WebhookDelivery, WebhookEndpoint
+from tests.authz import MANAGERS, Case, World, allowed, everyone
+
+
+def setup(world: World) -> None:
+    # A closed local port: were a resend or test event sent, it would be refused at once.
+    endpoint = WebhookEndpoint.objects.create(
+        url="http://127.0.0.1:9/hook", secret="whsec_dGVzdA=="
+    )
+    world.objects["webhook"] = endpoint
+    world.objects["webhook_delivery"] = WebhookDelivery.objects.create(
+        endpoint=endpoint, event_id="evt_authz", event_type="webhook.test", payload={}
+    )
+
+
+def _webhook(world: World) -> dict:
+    return {"pk": world["webhook"].pk}
+
+
+def _delivery(world: World) -> dict:
+    return {"pk": world["webhook"].pk, "delivery_pk": world["webhook_delivery"].pk}
+
 
 CASES = [
     Case("core:settings", expect=allowed(roles=MANAGERS)),
@@ -28,4 +50,27 @@ CASES = [
     # Every page links it, the sign-in and prospect pages included.
     Case("core:brand_css", expect=everyone(200)),
     Case("core:brand_css", method="post", expect=everyone(405)),
+    Case("core:webhooks", expect=allowed(roles=MANAGERS)),
+    # Invalid (no URL): the form comes back with its errors, nothing created.
+    Case("core:webhooks", method="post", data={"url": ""}, expect=allowed(roles=MANAGERS)),
+    Case("core:webhook", kwargs=_webhook, expect=allowed(roles=MANAGERS)),
+    Case("core:webhook", method="post", kwargs=_webhook, expect=allowed(405, roles=MANAGERS)),
+    Case("core:webhook_test", kwargs=_webhook, expect=allowed(405, roles=MANAGERS)),
+    Case("core:webhook_test", method="post", kwargs=_webhook, expect=allowed(302, roles=MANAGERS)),
+    Case("core:webhook_resend", kwargs=_delivery, expect=allowed(405, roles=MANAGERS)),
+    Case(
+        "core:webhook_resend", method="post", kwargs=_delivery, expect=allowed(302, roles=MANAGERS)
+    ),
+    Case(
+        "core:webhook_active",
+        method="post",
+        kwargs=_webhook,
+        data={"active": "1"},
+        expect=allowed(302, roles=MANAGERS),
+    ),
+    Case("core:webhook_active", kwargs=_webhook, expect=allowed(405, roles=MANAGERS)),
+    Case("core:webhook_delete", kwargs=_webhook, expect=allowed(405, roles=MANAGERS)),
+    Case(
+        "core:webhook_delete", method="post", kwargs=_webhook, expect=allowed(302, roles=MANAGERS)
+    ),
 ]

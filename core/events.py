@@ -1,0 +1,113 @@
+"""Domain events for outbound webhooks: ``emit`` inside the service's transaction.
+
+``emit("referral.created", {...})`` writes one ``WebhookDelivery`` row per active
+endpoint subscribed to the type, in the caller's transaction, and names the send task
+through the outbox: a write that rolls back sends nothing, one that commits is sent
+(and retried with backoff, core.webhooks) until the receiver answers 2xx.
+
+Payloads are small: ids and the facts a receiver acts on, the advocate's email at most;
+never a secret or a token.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from core.models import WebhookDelivery, WebhookEndpoint
+from core.outbox import enqueue_after_commit
+
+SEND_TASK = "core.tasks.webhook_deliveries_send"
+SEND_BATCH = 100
+ENDPOINTS_CACHE_KEY = "core:webhook-endpoints:v1"
+
+# Every event a service emits, with what it means (shown in the console).
+EVENT_TYPES: dict[str, str] = {
+    "advocate.joined": "An invited contact accepted and joined the program",
+    "submission.approved": "A challenge submission was approved",
+    "points.changed": "An advocate's points changed (award, spend or reversal)",
+    "reward.redeemed": "An advocate redeemed a reward",
+    "reward.fulfilled": "A redemption was fulfilled",
+    "referral.created": "A referral was recorded",
+    "referral.stage_changed": "A referral moved to another pipeline stage",
+    "reference.ask_accepted": "An advocate accepted a reference ask",
+    "reference.call_completed": "A reference call took place",
+    "campaign.sent": "A campaign finished sending",
+}
+TEST_EVENT = "webhook.test"
+
+
+def new_event_id() -> str:
+    return f"evt_{uuid.uuid4().hex}"
+
+
+def _subscribers() -> list[tuple[int, list[str]]]:
+    """(id, event types) of the active endpoints, cached: most programs have none, and
+    every ledger change asks."""
+    rows = cache.get(ENDPOINTS_CACHE_KEY)
+    if rows is None:
+        rows = list(WebhookEndpoint.objects.filter(active=True).values_list("id", "event_types"))
+        cache.set(ENDPOINTS_CACHE_KEY, rows, 300)
+    return rows
+
+
+def wanted(event_type: str) -> bool:
+    """Whether an active endpoint receives ``event_type`` (skip building a costly payload)."""
+    return any(not types or event_type in types for _pk, types in _subscribers())
+
+
+def endpoints_changed() -> None:
+    """Call when an endpoint is created, enabled, disabled or deleted."""
+    cache.delete(ENDPOINTS_CACHE_KEY)
+    # Again after commit: a reader between the write and the commit would cache the old rows.
+    transaction.on_commit(lambda: cache.delete(ENDPOINTS_CACHE_KEY))
+
+
+def envelope(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The body every receiver gets (Standard Webhooks' recommended shape)."""
+    return {"type": event_type, "timestamp": timezone.now().isoformat(), "data": data}
+
+
+def emit(event_type: str, data: dict[str, Any]) -> int:
+    """One event; returns how many deliveries it made."""
+    return emit_many(event_type, [data])
+
+
+def emit_many(event_type: str, items: Iterable[dict[str, Any]]) -> int:
+    """One event of ``event_type`` per item in ``items``, written set-wise."""
+    endpoint_ids = [pk for pk, types in _subscribers() if not types or event_type in types]
+    if not endpoint_ids:
+        return 0
+    events = [(new_event_id(), envelope(event_type, data)) for data in items]
+    return deliveries_create(
+        [
+            WebhookDelivery(
+                endpoint_id=endpoint_id,
+                event_id=event_id,
+                event_type=event_type,
+                payload=payload,
+            )
+            for event_id, payload in events
+            for endpoint_id in endpoint_ids
+        ]
+    )
+
+
+def deliveries_create(rows: Sequence[WebhookDelivery]) -> int:
+    """Write the rows and send them once the caller's transaction commits."""
+    if not rows:
+        return 0
+    now = timezone.now()
+    for row in rows:
+        row.created_at = row.next_attempt_at = now
+    created = WebhookDelivery.objects.bulk_create(rows)
+    # PostgreSQL and SQLite both return the new ids from a bulk insert.
+    ids = [row.pk for row in created]
+    for start in range(0, len(ids), SEND_BATCH):
+        enqueue_after_commit(SEND_TASK, ids[start : start + SEND_BATCH])
+    return len(ids)

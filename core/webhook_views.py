@@ -1,0 +1,103 @@
+"""The console's webhook pages (managers): endpoints, their delivery log, resend, test."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from core import events, webhooks
+from core.forms import WebhookEndpointForm
+from core.models import WebhookDelivery, WebhookEndpoint
+from core.roles import manager_required
+
+DELIVERIES_PAGE_SIZE = 50
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def webhook_list(request: HttpRequest) -> HttpResponse:
+    form = WebhookEndpointForm(request.POST or None, event_types=events.EVENT_TYPES)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            endpoint = webhooks.endpoint_create(
+                url=data["url"],
+                description=data["description"],
+                event_types=data["event_types"],
+                by=request.user,
+            )
+        except webhooks.WebhookError as error:
+            form.add_error("url", str(error))
+        else:
+            # Rendered, not redirected: the secret is on this response and no other.
+            return render(request, "core/webhook_created.html", {"endpoint": endpoint})
+    endpoints = list(webhooks.endpoints_list())
+    counts = webhooks.endpoint_counts()
+    for endpoint in endpoints:
+        have = counts.get(endpoint.pk, {})
+        endpoint.counts = {  # type: ignore[attr-defined]
+            status: have.get(status, 0) for status in WebhookDelivery.Status.values
+        }
+    return render(request, "core/webhooks.html", {"form": form, "endpoints": endpoints})
+
+
+@manager_required
+@require_http_methods(["GET"])
+def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
+    page = Paginator(webhooks.endpoint_deliveries(endpoint), DELIVERIES_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "core/webhook_detail.html",
+        {"endpoint": endpoint, "page": page, "querystring": ""},
+    )
+
+
+@manager_required
+@require_POST
+def webhook_active(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
+    active = request.POST.get("active") == "1"
+    webhooks.endpoint_active_set(endpoint_id=endpoint.pk, active=active, by=request.user)
+    messages.success(request, f"{endpoint.url} {'enabled' if active else 'disabled'}.")
+    return redirect("core:webhook", pk=endpoint.pk)
+
+
+@manager_required
+@require_POST
+def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
+    webhooks.endpoint_delete(endpoint_id=endpoint.pk, by=request.user)
+    messages.success(request, f"{endpoint.url} deleted, with its delivery log.")
+    return redirect("core:webhooks")
+
+
+@manager_required
+@require_POST
+def webhook_test(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
+    try:
+        webhooks.endpoint_test_send(endpoint_id=endpoint.pk, by=request.user)
+    except webhooks.WebhookError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Test event sent: its delivery is at the top of the log.")
+    return redirect("core:webhook", pk=endpoint.pk)
+
+
+@manager_required
+@require_POST
+def webhook_resend(request: HttpRequest, pk: int, delivery_pk: int) -> HttpResponse:
+    delivery = get_object_or_404(WebhookDelivery, pk=delivery_pk, endpoint_id=pk)
+    try:
+        webhooks.delivery_resend(delivery_id=delivery.pk, endpoint_id=pk, by=request.user)
+    except webhooks.WebhookError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Event {delivery.event_id} sent again (same id).")
+    return redirect("core:webhook", pk=pk)

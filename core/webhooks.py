@@ -1,0 +1,301 @@
+"""Outbound webhooks: signing (Standard Webhooks), sending with backoff, and the console's
+services for endpoints and deliveries.
+
+A delivery is sent by the task named in core.events right after its event commits, and
+again by the ``webhook_retries_send`` beat task while it is due: 2xx delivers it; any
+other answer (or none) schedules the next attempt after ``BACKOFF``, and after the last
+one it is failed. Every attempt of one event carries the same ``webhook-id``, so a
+receiver dedupes by it.
+
+Claims: a delivery is taken by pushing its ``next_attempt_at`` past the HTTP timeout
+(``LEASE``) in one statement, rows locked with SKIP LOCKED, so two workers never send it
+at once; the POST itself runs outside any transaction. A worker that dies mid-send leaves
+the row to be retried once the lease runs out (at least once, never in parallel).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import secrets
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+from standardwebhooks.webhooks import Webhook
+
+from core import events
+from core.audit import audit_record
+from core.models import WebhookDelivery, WebhookEndpoint
+
+logger = logging.getLogger(__name__)
+
+TIMEOUT_SECONDS = 5
+# Longer than the timeout, so a claim outlives the POST it covers.
+LEASE = timedelta(seconds=60)
+# Waits after the 1st, 2nd... failed attempt: 30 s, 2 min, 10 min, 1 h, 3 h, 6 h, 12 h
+# (about 22 hours in all); the attempt after the last wait is the last one.
+BACKOFF = [
+    timedelta(seconds=30),
+    timedelta(minutes=2),
+    timedelta(minutes=10),
+    timedelta(hours=1),
+    timedelta(hours=3),
+    timedelta(hours=6),
+    timedelta(hours=12),
+]
+MAX_ATTEMPTS = len(BACKOFF) + 1
+SWEEP_BATCH = 100
+USER_AGENT = "Vouch-Webhooks/1"
+
+Actor = AbstractBaseUser | AnonymousUser | None
+
+
+class WebhookError(Exception):
+    """A refused console action; the message is fit to show the manager."""
+
+
+# --- Signing ------------------------------------------------------------------------------
+
+
+def secret_new() -> str:
+    """A Standard Webhooks secret: ``whsec_`` and base64 of 24 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def body_bytes(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+
+
+def signed_headers(*, secret: str, event_id: str, body: bytes, at: float) -> dict[str, str]:
+    """The three Standard Webhooks headers for ``body``, signed at unix time ``at``."""
+    stamp = int(at)
+    signature = Webhook(secret).sign(
+        msg_id=event_id, timestamp=datetime.fromtimestamp(stamp, tz=UTC), data=body.decode()
+    )
+    return {"webhook-id": event_id, "webhook-timestamp": str(stamp), "webhook-signature": signature}
+
+
+# --- Sending --------------------------------------------------------------------------------
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    # A redirected POST would become a GET without the body: report the 3xx instead.
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def _post(delivery: WebhookDelivery) -> tuple[int | None, str]:
+    """POST one delivery: (HTTP status or None, error text or "")."""
+    endpoint = delivery.endpoint
+    body = body_bytes(delivery.payload)
+    # The signing time is the wall clock of this attempt: receivers check it against theirs.
+    headers = signed_headers(
+        secret=endpoint.secret, event_id=delivery.event_id, body=body, at=time.time()
+    )
+    request = urllib.request.Request(  # noqa: S310 - http(s) only, checked on create
+        endpoint.url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers},
+    )
+    try:
+        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
+            return response.status, ""
+    except urllib.error.HTTPError as error:
+        return error.code, f"HTTP {error.code}"
+    except (OSError, ValueError) as error:  # refused, timed out, DNS, TLS
+        return None, f"{type(error).__name__}: {error}"[:500]
+
+
+def _record(delivery: WebhookDelivery, code: int | None, error: str) -> str:
+    now = timezone.now()
+    attempts = delivery.attempts + 1
+    fields: dict[str, Any] = {"attempts": attempts, "last_status_code": code, "last_error": error}
+    if code is not None and 200 <= code < 300:
+        fields.update(status=WebhookDelivery.Status.DELIVERED, delivered_at=now, last_error="")
+    elif attempts >= MAX_ATTEMPTS:
+        fields["status"] = WebhookDelivery.Status.FAILED
+    else:
+        fields["next_attempt_at"] = now + BACKOFF[attempts - 1]
+    # Only a pending row is written: a manager's disable in the meantime wins.
+    WebhookDelivery.objects.filter(pk=delivery.pk, status=WebhookDelivery.Status.PENDING).update(
+        **fields
+    )
+    return str(fields.get("status", "retry"))
+
+
+def _claim(rows: QuerySet[WebhookDelivery], limit: int) -> list[WebhookDelivery]:
+    """Take the due pending deliveries among ``rows`` for this worker (see the module doc)."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            # of=self: the endpoint's row, joined for its "active", must stay unlocked,
+            # or every other sweep would skip all of that endpoint's deliveries.
+            rows.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                status=WebhookDelivery.Status.PENDING,
+                next_attempt_at__lte=now,
+                endpoint__active=True,
+            )
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        WebhookDelivery.objects.filter(pk__in=ids).update(next_attempt_at=now + LEASE)
+    return list(
+        WebhookDelivery.objects.select_related("endpoint").filter(pk__in=ids).order_by("pk")
+    )
+
+
+def _send(claimed: list[WebhookDelivery]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for delivery in claimed:
+        code, error = _post(delivery)
+        outcome = _record(delivery, code, error)
+        counts[outcome] = counts.get(outcome, 0) + 1
+        if outcome != WebhookDelivery.Status.DELIVERED:
+            logger.info("Webhook %s to %s: %s", delivery.event_id, delivery.endpoint.url, error)
+    return counts
+
+
+def deliveries_send(*, delivery_ids: Sequence[int]) -> dict[str, int]:
+    """Send these deliveries now if they are still pending and due (the after-commit task)."""
+    rows = WebhookDelivery.objects.filter(pk__in=list(delivery_ids))
+    return _send(_claim(rows, len(delivery_ids)))
+
+
+def deliveries_send_due(*, limit: int = SWEEP_BATCH) -> dict[str, int]:
+    """Send the retries that have come due (the beat task, every minute)."""
+    return _send(_claim(WebhookDelivery.objects.all(), limit))
+
+
+# --- Console services -----------------------------------------------------------------------
+
+
+def _check_url(url: str) -> None:
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise WebhookError("Enter an http:// or https:// URL.") from None
+
+
+def endpoint_create(
+    *, url: str, description: str = "", event_types: Sequence[str] = (), by: Actor
+) -> WebhookEndpoint:
+    _check_url(url)
+    unknown = sorted(set(event_types) - set(events.EVENT_TYPES))
+    if unknown:
+        raise WebhookError(f"Unknown event type: {', '.join(unknown)}.")
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.create(
+            url=url,
+            description=description,
+            event_types=sorted(set(event_types)),
+            secret=secret_new(),
+            created_by_id=by.pk if by is not None and by.is_authenticated else None,
+        )
+        audit_record(actor=by, action="webhook.create", target=endpoint)
+        events.endpoints_changed()
+    return endpoint
+
+
+def endpoint_active_set(*, endpoint_id: int, active: bool, by: Actor) -> WebhookEndpoint:
+    """Enable or disable an endpoint; disabling fails what it still had pending."""
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint_id)
+        if endpoint.active == active:
+            return endpoint
+        endpoint.active = active
+        endpoint.save(update_fields=["active"])
+        if not active:
+            endpoint.deliveries.filter(status=WebhookDelivery.Status.PENDING).update(
+                status=WebhookDelivery.Status.FAILED, last_error="Endpoint disabled"
+            )
+        audit_record(
+            actor=by, action="webhook.enable" if active else "webhook.disable", target=endpoint
+        )
+        events.endpoints_changed()
+    return endpoint
+
+
+def endpoint_delete(*, endpoint_id: int, by: Actor) -> None:
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.get(pk=endpoint_id)
+        audit_record(
+            actor=by, action="webhook.delete", target=endpoint, detail={"url": endpoint.url}
+        )
+        endpoint.delete()
+        events.endpoints_changed()
+
+
+def delivery_resend(*, delivery_id: int, endpoint_id: int, by: Actor) -> WebhookDelivery:
+    """A new delivery of the same event (same id and body) to the same endpoint."""
+    with transaction.atomic():
+        original = WebhookDelivery.objects.select_related("endpoint").get(
+            pk=delivery_id, endpoint_id=endpoint_id
+        )
+        if not original.endpoint.active:
+            raise WebhookError("This endpoint is disabled: enable it before resending.")
+        copy = WebhookDelivery(
+            endpoint_id=original.endpoint_id,
+            event_id=original.event_id,
+            event_type=original.event_type,
+            payload=original.payload,
+        )
+        events.deliveries_create([copy])
+        audit_record(
+            actor=by,
+            action="webhook.resend",
+            target=original.endpoint,
+            detail={"event": original.event_id},
+        )
+    return copy
+
+
+def endpoint_test_send(*, endpoint_id: int, by: Actor) -> WebhookDelivery:
+    """A ``webhook.test`` event to this endpoint only."""
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.get(pk=endpoint_id)
+        if not endpoint.active:
+            raise WebhookError("This endpoint is disabled: enable it before testing.")
+        delivery = WebhookDelivery(
+            endpoint=endpoint,
+            event_id=events.new_event_id(),
+            event_type=events.TEST_EVENT,
+            payload=events.envelope(events.TEST_EVENT, {"endpoint": endpoint.pk}),
+        )
+        events.deliveries_create([delivery])
+    return delivery
+
+
+# --- Selectors ------------------------------------------------------------------------------
+
+
+def endpoints_list() -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.order_by("-created_at", "-id")
+
+
+def endpoint_deliveries(endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
+    return endpoint.deliveries.order_by("-created_at", "-id").defer("payload")
+
+
+def endpoint_counts() -> dict[int, dict[str, int]]:
+    """Per endpoint: its deliveries by status (one query for the list page)."""
+    counts: dict[int, dict[str, int]] = {}
+    rows = WebhookDelivery.objects.values("endpoint_id", "status").annotate(n=Count("id"))
+    for row in rows.order_by():
+        counts.setdefault(row["endpoint_id"], {})[row["status"]] = row["n"]
+    return counts
