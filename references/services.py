@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from advocates.models import Advocate, Person, Product, Tag, User
 from advocates.services.graph import person_get_or_create
+from core import events
 from core.audit import audit_record
 from core.outbox import activity_after_commit, enqueue_after_commit
 from references import matching
@@ -349,6 +350,18 @@ def ask_answer(*, ask_id: int, advocate: Advocate, accept: bool, reason: str = "
             request.accepted_at = now
             request.save(update_fields=["status", "accepted_at"])
             enqueue_after_commit("references.tasks.intro_send", ask.pk)
+            events.emit(
+                "reference.ask_accepted",
+                {
+                    "ask": ask.pk,
+                    "request": request.pk,
+                    "advocate": advocate.pk,
+                    "advocate_email": advocate.user.email,
+                    "rep": request.rep_id,
+                    "prospect_company": request.prospect_company,
+                    "accepted_at": now.isoformat(),
+                },
+            )
     if not accept:
         _advance(ask.request_id)
     ask.refresh_from_db()
@@ -417,6 +430,18 @@ def call_record(*, request: ReferenceRequest, completed: bool) -> Ask:
             # After commit, in a worker: a badge problem must not undo the call's points.
             activity_after_commit(advocate_id=ask.advocate_id)
             enqueue_after_commit("references.tasks.feedback_request_send", ask.pk)
+            events.emit(
+                "reference.call_completed",
+                {
+                    "ask": ask.pk,
+                    "request": request.pk,
+                    "advocate": ask.advocate_id,
+                    "advocate_email": ask.advocate.user.email,
+                    "rep": request.rep_id,
+                    "prospect_company": request.prospect_company,
+                    "completed_at": now.isoformat(),
+                },
+            )
     ask.refresh_from_db()
     return ask
 

@@ -22,6 +22,7 @@ from advocates.forms import InvitationForm
 from advocates.links import INVITATION_SALT
 from advocates.models import Advocate, Company, Invitation, User
 from advocates.tasks import invitation_send
+from core import events
 from core.audit import audit_record
 from core.cache import ADVOCATES_GENERATION_KEY, CONSOLE_FIGURES_VERSION_KEY, cache_version_bump
 from core.csv import CsvFileError, csv_read
@@ -310,6 +311,16 @@ def invitation_accept(
         # Named columns only: a returning advocate's balance belongs to the ledger.
         advocate.save(update_fields=["status", "joined_at", "title", "company", "owner_rep"])
         Invitation.objects.filter(pk=invitation.pk).update(accepted_by=user)
+        events.emit(
+            "advocate.joined",
+            {
+                "advocate": advocate.pk,
+                "email": user.email,
+                "company": advocate.company.name if advocate.company else "",
+                "invitation": invitation.pk,
+                "joined_at": advocate.joined_at.isoformat(),
+            },
+        )
         # One invited fewer, one enrolled more on the console home.
         cache_version_bump(CONSOLE_FIGURES_VERSION_KEY)
         if settings.WELCOME_POINTS > 0:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from advocates.models import Advocate
 from campaigns.models import Campaign, CampaignMessage, Suppression
+from core import events
 from core.models import ProgramSettings
 
 BATCH_SIZE = 100
@@ -193,6 +194,11 @@ def settle_handed_over(rows: Any, stale: datetime) -> int:
     ).update(status=CampaignMessage.Status.SENT, error=IN_DOUBT)
 
 
+CAMPAIGN_SENT_EVENT = "campaign.sent"
+# The counts a campaign.sent event reports (CampaignMessage.Status once nothing is left).
+FINAL_STATUSES = ("sent", "failed", "skipped")
+
+
 def finish_if_done(campaign_id: int) -> bool:
     """Mark a (non-trigger) sending campaign sent once no row is pending or in flight."""
     if CampaignMessage.objects.filter(
@@ -201,9 +207,30 @@ def finish_if_done(campaign_id: int) -> bool:
     ).exists():
         return False
     now = timezone.now()
-    # A trigger campaign stays "sending" until a manager stops it (campaigns.triggers).
-    return bool(
-        Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING, trigger="").update(
-            status=Campaign.Status.SENT, finished_at=now, updated_at=now
-        )
-    )
+    with transaction.atomic():
+        # A trigger campaign stays "sending" until a manager stops it (campaigns.triggers).
+        # The row count decides which of two finishing batches announces it.
+        if not Campaign.objects.filter(
+            pk=campaign_id, status=Campaign.Status.SENDING, trigger=""
+        ).update(status=Campaign.Status.SENT, finished_at=now, updated_at=now):
+            return False
+        if events.wanted(CAMPAIGN_SENT_EVENT):
+            counts = dict(
+                CampaignMessage.objects.filter(campaign_id=campaign_id)
+                .values("status")
+                .annotate(n=Count("id"))
+                .order_by()
+                .values_list("status", "n")
+            )
+            campaign = Campaign.objects.only("name", "kind").get(pk=campaign_id)
+            events.emit(
+                CAMPAIGN_SENT_EVENT,
+                {
+                    "campaign": campaign_id,
+                    "name": campaign.name,
+                    "kind": campaign.kind,
+                    "finished_at": now.isoformat(),
+                    "messages": {status: counts.get(status, 0) for status in FINAL_STATUSES},
+                },
+            )
+    return True

@@ -21,6 +21,7 @@ from django.utils.formats import date_format
 from advocates.models import Advocate, User
 from challenges.models import Challenge, NPSResponse, Submission
 from challenges.selectors import submission_counts_forget
+from core import events
 from core.audit import audit_record
 from core.images import reencode_image
 from core.outbox import activity_after_commit
@@ -307,6 +308,17 @@ def _approve(*, submission: Submission, reviewer: User | None) -> bool:
         )
     except LedgerError as error:  # e.g. above the maximum points per event
         raise ReviewError(str(error)) from None
+    events.emit(
+        "submission.approved",
+        {
+            "submission": submission.pk,
+            "challenge": challenge.pk,
+            "challenge_title": challenge.title,
+            "advocate": submission.advocate_id,
+            "points": challenge.points,
+            "auto_approved": reviewer is None,
+        },
+    )
     _queue_progress(submission.advocate_id)
     return True
 

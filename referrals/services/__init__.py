@@ -37,6 +37,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from advocates.models import Advocate, User
+from core import events
 from core.audit import audit_record
 from core.models import ProgramSettings
 from core.outbox import activity_after_commit, enqueue_after_commit
@@ -369,7 +370,29 @@ def referral_create(
             # A referral made: badges, the AMS and last_active_at catch up in a worker.
             activity_after_commit(advocate_id=advocate.pk)
         _on_commit_outbound(change, source=source)
+        events.emit(
+            "referral.created",
+            {**_event_data(referral, change), "advocate_email": advocate.user.email},
+        )
     return referral
+
+
+def _event_data(referral: Referral, change: ReferralStageChange) -> dict[str, object]:
+    # The referred person's name and email stay in Vouch: a receiver that needs them
+    # reads the referral through an authorised channel.
+    return {
+        "referral": referral.pk,
+        "external_id": referral.external_id,
+        "advocate": referral.advocate_id,
+        "method": referral.method,
+        "referred_company": referral.referred_company,
+        "owner_rep": referral.owner_rep_id,
+        "stage": change.to_stage,
+        "previous_stage": change.from_stage,
+        "deal_amount": None if change.deal_amount is None else f"{change.deal_amount:.2f}",
+        "source": change.source,
+        "occurred_at": change.occurred_at.isoformat(),
+    }
 
 
 def referral_email_create(
@@ -558,4 +581,5 @@ def referral_advance(
             # the AMS and last_active_at catch up in a worker.
             activity_after_commit(advocate_id=referral.advocate_id)
         _on_commit_outbound(change, source=source)
+        events.emit("referral.stage_changed", _event_data(referral, change))
     return AdvanceResult(referral=referral, applied=True)

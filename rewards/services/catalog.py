@@ -24,6 +24,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from advocates.models import Advocate, User
+from core import events
 from core.audit import audit_record
 from core.images import reencode_image
 from core.outbox import activity_after_commit, enqueue_after_commit
@@ -319,6 +320,16 @@ def reward_redeem(
             redemption.spend_entry = spend.entry
             redemption.save(update_fields=["spend_entry"])
             _queue_email(redemption.pk, Redemption.Status.REQUESTED)
+            events.emit(
+                "reward.redeemed",
+                {
+                    "redemption": redemption.pk,
+                    "reward": reward.pk,
+                    "reward_name": reward.name,
+                    "advocate": advocate_id,
+                    "points": redemption.points,
+                },
+            )
             # Redeeming is activity (last_active_at); levels and badges check cheaply.
             activity_after_commit(advocate_id=advocate_id)
             return RedeemResult(redemption=redemption, created=True)
@@ -410,13 +421,25 @@ def redemption_fulfil(*, redemption_id: int, note: str = "", by: User | None = N
     if redemption.reward.kind == Reward.Kind.GIFT_CARD and not note and redemption.is_open:
         raise FulfilmentNoteRequired("Enter the gift-card code (or a link to it) for the advocate.")
     with transaction.atomic():
-        return _step(
+        result = _step(
             redemption_id=redemption_id,
             from_statuses=Redemption.OPEN_STATUSES,
             to_status=Redemption.Status.FULFILLED,
             by=by,
             fulfilment_note=note[:1000],
         )
+        if result.changed:
+            # Not the fulfilment note: it may hold a gift-card code.
+            events.emit(
+                "reward.fulfilled",
+                {
+                    "redemption": redemption_id,
+                    "reward": redemption.reward_id,
+                    "advocate": redemption.advocate_id,
+                    "points": redemption.points,
+                },
+            )
+        return result
 
 
 def redemption_cancel(

@@ -10,7 +10,7 @@ and changes nothing (a retried task, a double click, a replayed webhook).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -20,9 +20,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from advocates.models import Advocate, Invitation
+from core import events
 from core.bulk import bulk_insert
 from core.models import ProgramSettings
 from rewards.models import LedgerEntry, PeriodPoints
+
+POINTS_EVENT = "points.changed"
 
 
 class LedgerError(Exception):
@@ -102,6 +105,17 @@ def _apply(
                 # A reversal takes the points out of the period that earned them.
                 earned_at = reverses.created_at if reverses is not None else entry.created_at
                 _add_period_points(advocate_id, lifetime_delta, earned_at)
+            events.emit(
+                POINTS_EVENT,
+                {
+                    "advocate": advocate_id,
+                    "amount": amount,
+                    "balance": advocate.balance + amount,
+                    "kind": kind,
+                    "reason": entry.reason,
+                    "entries": [entry.pk],
+                },
+            )
             return LedgerResult(entry=entry, created=True)
     except IntegrityError:
         # Two callers with one key on an advocate row that did not exist to lock yet,
@@ -254,6 +268,7 @@ def points_award_many(*, awards: Sequence[Award]) -> list[LedgerResult]:
         for entry in created.values():
             totals[entry.advocate_id] += entry.amount
         _add_points_many(totals, now)
+        _emit_many(created.values())
         return [
             LedgerResult(entry=created[award.idempotency_key], created=True)
             if award.idempotency_key in created
@@ -264,6 +279,30 @@ def points_award_many(*, awards: Sequence[Award]) -> list[LedgerResult]:
             )
             for award in awards
         ]
+
+
+def _emit_many(entries: Iterable[LedgerEntry]) -> None:
+    # One event per advocate of the batch (its total and entries), not one per entry.
+    if not events.wanted(POINTS_EVENT):
+        return
+    by_advocate: dict[int, list[LedgerEntry]] = defaultdict(list)
+    for entry in entries:
+        by_advocate[entry.advocate_id].append(entry)
+    balances = dict(Advocate.objects.filter(pk__in=by_advocate).values_list("pk", "balance"))
+    events.emit_many(
+        POINTS_EVENT,
+        [
+            {
+                "advocate": advocate_id,
+                "amount": sum(entry.amount for entry in rows),
+                "balance": balances[advocate_id],
+                "kind": LedgerEntry.Kind.AWARD.value,
+                "reason": rows[0].reason if len(rows) == 1 else f"{len(rows)} awards",
+                "entries": [entry.pk for entry in rows],
+            }
+            for advocate_id, rows in sorted(by_advocate.items())
+        ],
+    )
 
 
 def _add_points_many(totals: dict[int, int], moment: datetime) -> None:

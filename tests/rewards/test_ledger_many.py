@@ -105,6 +105,7 @@ def test_queries_do_not_grow_with_the_awards() -> None:
             points_award_many(awards=awards)
         return len(captured)
 
+    queries(1)  # the first change reads the webhook endpoints once (core.events caches them)
     assert queries(100) == queries(10)
 
 
