@@ -372,12 +372,12 @@ def referral_create(
         _on_commit_outbound(change, source=source)
         events.emit(
             "referral.created",
-            {**_event_data(referral, change), "advocate_email": advocate.user.email},
+            {**referral_event_data(referral, change), "advocate_email": advocate.user.email},
         )
     return referral
 
 
-def _event_data(referral: Referral, change: ReferralStageChange) -> dict[str, object]:
+def referral_event_data(referral: Referral, change: ReferralStageChange) -> dict[str, object]:
     # The referred person's name and email stay in Vouch: a receiver that needs them
     # reads the referral through an authorised channel.
     return {
@@ -581,5 +581,5 @@ def referral_advance(
             # the AMS and last_active_at catch up in a worker.
             activity_after_commit(advocate_id=referral.advocate_id)
         _on_commit_outbound(change, source=source)
-        events.emit("referral.stage_changed", _event_data(referral, change))
+        events.emit("referral.stage_changed", referral_event_data(referral, change))
     return AdvanceResult(referral=referral, applied=True)

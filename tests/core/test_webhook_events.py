@@ -4,8 +4,10 @@ a payload of ids and facts (emitted by the services, in their transactions)."""
 from __future__ import annotations
 
 from collections import Counter
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 
 from advocates import links as advocate_links
 from advocates import services as advocate_services
@@ -134,3 +136,32 @@ def test_no_endpoint_no_delivery_rows(manager, django_capture_on_commit_callback
     with django_capture_on_commit_callbacks(execute=True):
         submission_approve(submission_id=submission.pk, reviewer=manager)
     assert not WebhookDelivery.objects.exists()
+
+
+def test_a_referral_import_emits_set_wise_and_a_second_run_emits_nothing(
+    tmp_path, manager, advocate, django_capture_on_commit_callbacks
+) -> None:
+    text = (
+        "external_id,advocate_email,referred_name,referred_email,referred_company,method,"
+        "created_at,stage,stage_changed_at,deal_amount\n"
+        f"SF-1,{advocate.user.email},Lead 1,lead1@p1.example,P1,lead_form,2026-01-05,,,\n"
+        f"SF-2,{advocate.user.email},Lead 2,lead2@p2.example,P2,lead_form,2026-01-05,"
+        "qualified,2026-01-06,\n"
+    )
+    path = tmp_path / "referrals.csv"
+    path.write_text(text, encoding="utf-8")
+    with receiver() as hook, django_capture_on_commit_callbacks(execute=True):
+        endpoint = webhooks.endpoint_create(
+            url=hook.url, event_types=["referral.created", "referral.stage_changed"], by=manager
+        )
+        call_command("import_referrals", str(path), stdout=StringIO(), stderr=StringIO())
+        call_command("import_referrals", str(path), stdout=StringIO(), stderr=StringIO())
+    bodies = hook.verified(endpoint.secret)
+    assert sorted(
+        (body["type"], body["data"]["external_id"], body["data"]["stage"]) for body in bodies
+    ) == [
+        ("referral.created", "SF-1", "submitted"),
+        ("referral.created", "SF-2", "submitted"),
+        ("referral.stage_changed", "SF-2", "qualified"),
+    ]
+    assert {body["data"]["source"] for body in bodies} == {"import"}

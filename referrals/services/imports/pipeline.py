@@ -15,6 +15,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from advocates.models import Advocate
+from core import events
 from core.bulk import bulk_insert
 from core.csv import CsvFileError
 from core.models import ProgramSettings
@@ -39,6 +40,7 @@ from referrals.services import (
     creation_lock,
     deal_amount_check,
     referral_advance,
+    referral_event_data,
     self_referral_check,
 )
 from referrals.services.imports.common import (
@@ -422,10 +424,31 @@ def _create(
                 )
             )
     bulk_insert(ReferralStageChange, changes)
+    _emit(made, changes)
     originals = [referral for _, _, referral, first in made if first is None]
     _pay(originals, limit=program.max_points_per_event)
     touched.update(referral.advocate_id for referral in originals)
     kpis_changed()
+
+
+def _emit(
+    made: list[tuple[int, _ReferralRow, Referral, _Candidate | None]],
+    changes: list[ReferralStageChange],
+) -> None:
+    # Set-wise, as referral_create and referral_advance would have emitted them one by one.
+    emails = {referral.pk: row.advocate.email for _, row, referral, _ in made}
+    events.emit_many(
+        "referral.created",
+        [
+            {**referral_event_data(c.referral, c), "advocate_email": emails[c.referral.pk]}
+            for c in changes
+            if not c.from_stage
+        ],
+    )
+    events.emit_many(
+        "referral.stage_changed",
+        [referral_event_data(c.referral, c) for c in changes if c.from_stage],
+    )
 
 
 def _referral(row: _ReferralRow, domain: str, *, duplicate: bool) -> Referral:
