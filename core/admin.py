@@ -4,7 +4,7 @@ from typing import Any
 
 from django.contrib import admin
 
-from core.models import AuditEntry
+from core.models import AuditEntry, WebhookDelivery, WebhookEndpoint
 
 
 @admin.register(AuditEntry)
@@ -25,3 +25,28 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         return False
+
+
+class ServiceMadeAdmin(admin.ModelAdmin):
+    """Made and changed by core.webhooks only (the console's pages): admin only reads."""
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(ServiceMadeAdmin):
+    list_display = ("url", "active", "event_types", "created_at")
+    list_filter = ("active",)
+    exclude = ("secret",)  # shown once, to the manager who added it
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ServiceMadeAdmin):
+    list_display = ("created_at", "event_type", "event_id", "endpoint", "status", "attempts")
+    list_filter = ("status", "event_type")
+    search_fields = ("event_id",)
+    list_select_related = ("endpoint",)

@@ -16,6 +16,8 @@ SERVICE_MADE = {
     ("referrals", "referral"),
     ("referrals", "importjob"),  # made by the console upload, moved by its task
     ("core", "auditentry"),  # written by core.audit only, never edited
+    ("core", "webhookendpoint"),  # the console's webhook pages (core.webhooks)
+    ("core", "webhookdelivery"),
     ("campaigns", "segment"),
     ("campaigns", "campaign"),
     ("campaigns", "campaignmessage"),
