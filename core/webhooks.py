@@ -162,8 +162,18 @@ def _claim(rows: QuerySet[WebhookDelivery], limit: int) -> list[WebhookDelivery]
 
 def _send(claimed: list[WebhookDelivery]) -> dict[str, int]:
     counts: dict[str, int] = {}
+    # Endpoints that did not answer at all in this run (refused, timed out): their other
+    # deliveries are not tried again now, so one dead receiver costs one timeout per run,
+    # not one per delivery, and the other endpoints' deliveries are not held up behind it.
+    unreachable: dict[int, str] = {}
     for delivery in claimed:
-        code, error = _post(delivery)
+        if delivery.endpoint_id in unreachable:
+            why = unreachable[delivery.endpoint_id]
+            code, error = None, f"Not sent: the endpoint did not answer just before ({why})"[:500]
+        else:
+            code, error = _post(delivery)
+            if code is None:
+                unreachable[delivery.endpoint_id] = error
         outcome = _record(delivery, code, error)
         counts[outcome] = counts.get(outcome, 0) + 1
         if outcome != WebhookDelivery.Status.DELIVERED:

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from core import events, webhooks
 from core.models import WebhookDelivery, WebhookEndpoint
-from tests.core.webhook_receiver import receiver
+from tests.core.webhook_receiver import hanging, receiver
 
 pytestmark = pytest.mark.django_db
 
@@ -121,6 +121,22 @@ def test_a_delivery_that_never_succeeds_fails_after_about_a_day(
     assert delivery.status == WebhookDelivery.Status.FAILED
     assert delivery.attempts == webhooks.MAX_ATTEMPTS == len(hook.requests)
     assert timedelta(hours=20) < moment - start < timedelta(hours=25)
+
+
+def test_a_receiver_that_hangs_costs_one_timeout_and_holds_up_no_other_endpoint(
+    django_capture_on_commit_callbacks,
+) -> None:
+    with hanging() as dead, receiver() as live, mock.patch.object(webhooks, "TIMEOUT_SECONDS", 0.3):
+        _endpoint(dead.url)
+        _endpoint(live.url)
+        with transaction.atomic():  # the sweep sends them, not the after-commit task
+            events.emit_many("points.changed", [{"i": i} for i in range(4)])
+        webhooks.deliveries_send_due()
+        assert len(dead.requests) == 1  # tried once; its other three wait for the retry
+        assert len(live.requests) == 4
+    stuck = WebhookDelivery.objects.filter(endpoint__url=dead.url)
+    assert set(stuck.values_list("status", "attempts")) == {("pending", 1)}
+    assert stuck.filter(last_error__startswith="Not sent").count() == 3
 
 
 def test_a_rolled_back_write_sends_nothing(django_capture_on_commit_callbacks) -> None:

@@ -65,3 +65,31 @@ def receiver() -> Iterator[Receiver]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def hanging() -> Iterator[Receiver]:
+    """A receiver that takes each request and never answers (until the block ends)."""
+    state = Receiver(url="")
+    release = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            with state.lock:
+                state.requests.append(Received(dict(self.headers.items()), b""))
+            release.wait(timeout=30)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
