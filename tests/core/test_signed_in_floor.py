@@ -105,3 +105,11 @@ def test_a_renamed_program_shows_its_new_name_on_the_next_page(bench_urls, advoc
     program.name = "Acme Champions"
     program.save()
     assert "Acme Champions" in advocate_client.get(FLOOR).content.decode()
+
+
+def test_the_current_page_is_marked_in_the_navigation(advocate_client, manager_client) -> None:
+    nav = _nav(advocate_client.get(reverse("challenges:list")))
+    assert f'<a href="{reverse("challenges:list")}" aria-current="page">Challenges</a>' in nav
+    assert f'<a href="{reverse("advocates:hub")}">Hub</a>' in nav
+    nav = _nav(manager_client.get(reverse("console:home")))
+    assert f'<a href="{reverse("console:home")}" aria-current="page">Console</a>' in nav
