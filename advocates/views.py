@@ -184,7 +184,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
                 advocate = services.invitation_accept(
                     token=token, password=form.cleaned_data["password1"]
                 )
-                login(request, advocate.user, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, advocate.user, backend="core.auth_backends.ModelBackend")
         except ValidationError as error:
             form.add_error("password1", error)
         except services.InvitationError as error:

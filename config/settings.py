@@ -303,9 +303,12 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Accounts (django-allauth) ---------------------------------------------------------
 AUTH_USER_MODEL = "advocates.User"
+# Django's and allauth's backends, reading the signed-in user with their roles in one
+# query (core/auth_backends.py). Sessions signed in before this change named the
+# originals: they sign in again once.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "core.auth_backends.ModelBackend",
+    "core.auth_backends.AuthenticationBackend",
 ]
 # New passwords get the first; the others still verify older hashes, which Django then
 # re-hashes with the first at their owner's next sign-in. Argon2id is memory-hard: a
@@ -460,7 +463,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "core.staticfiles.StaticFilesStorage"
         )
     },
 }
@@ -495,6 +498,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+# Read from the cache (Redis in production), written to the database too: nothing is
+# lost when Redis restarts (core/sessions.py).
+SESSION_ENGINE = "core.sessions"
 SESSION_COOKIE_SAMESITE = "Lax"
 # No script reads the CSRF cookie: htmx gets the token from <body hx-headers>.
 CSRF_COOKIE_HTTPONLY = True

@@ -1,11 +1,34 @@
-from functools import cache
+from functools import cache, lru_cache
 
+from django.conf import settings
 from django.http import HttpRequest
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.functional import lazy
 
 from core.branding import brand_version, logo_url
 from core.models import ProgramSettings
 from core.roles import Role, user_roles
+
+# The main navigation per role: (URL name, label). A link shows once its page exists.
+# The console's own pages are in its navigation (templates/campaigns/_console_nav.html).
+ADVOCATE_NAV = (
+    ("advocates:hub", "Hub"),
+    ("challenges:list", "Challenges"),
+    ("challenges:leaderboard", "Leaderboard"),
+    ("rewards:catalog", "Rewards"),
+    ("referrals:tracker", "Referrals"),
+    ("references:my_requests", "References"),
+    ("advocates:profile", "Profile"),
+)
+STAFF_NAV = (
+    ("advocates:directory", "People"),
+    ("advocates:invite", "Invitations"),
+    ("referrals:rep_list", "Referrals"),
+    ("references:requests", "Reference requests"),
+)
+MANAGER_NAV = (("console:home", "Console"),)
+# Pages that mark the "Console" link as the current one besides those under /console/.
+CONSOLE_VIEWS = {"references:console"}
 
 
 def roles(request: HttpRequest) -> dict:
@@ -15,7 +38,48 @@ def roles(request: HttpRequest) -> dict:
         "is_advocate": Role.ADVOCATE in current,
         "is_rep": Role.REP in current,
         "is_manager": Role.MANAGER in current,
+        "nav_links": _nav(request, current) if current else [],
     }
+
+
+def _nav(request: HttpRequest, current: frozenset[Role]) -> list[dict]:
+    """The links of the main navigation for ``current`` roles, the page's own marked."""
+    match = getattr(request, "resolver_match", None)
+    here = match.view_name if match is not None else ""
+    in_console = request.path.startswith("/console/") or here in CONSOLE_VIEWS
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    return [
+        {
+            "url": url,
+            "label": label,
+            "current": name == here or (name == "console:home" and in_console),
+        }
+        for name, label, url in _links(urlconf, get_script_prefix(), current)
+    ]
+
+
+@lru_cache(maxsize=64)
+def _links(urlconf: str, prefix: str, current: frozenset[Role]) -> tuple[tuple[str, str, str], ...]:
+    """(name, label, URL) of every link ``current`` roles see: reversed once per process
+    (the URLs are fixed while it runs), not on every page."""
+    names: list[tuple[str, str]] = []
+    if Role.ADVOCATE in current:
+        names += ADVOCATE_NAV
+    if Role.MANAGER in current or Role.REP in current:
+        names += STAFF_NAV
+    if Role.MANAGER in current:
+        names += MANAGER_NAV
+    links = []
+    for name, label in names:
+        try:
+            links.append((name, label, reverse(name, urlconf=urlconf)))
+        except NoReverseMatch:
+            continue  # not built yet
+    return tuple(links)
+
+
+# Made once: django.utils.functional.lazy builds a proxy class on every call.
+_lazy_str = lazy(lambda read, program: read(program()), str)
 
 
 def _branding() -> dict:
@@ -23,8 +87,8 @@ def _branding() -> dict:
     uses them: htmx fragments and polled progress bars never touch the cache for them."""
     program = cache(ProgramSettings.load)
     return {
-        "program_name": lazy(lambda: program().display_name, str)(),
-        "program_logo_url": lazy(lambda: logo_url(program()), str)(),
-        "brand_color": lazy(lambda: program().primary_color, str)(),
-        "brand_version": lazy(lambda: brand_version(program()), str)(),
+        "program_name": _lazy_str(lambda row: row.display_name, program),
+        "program_logo_url": _lazy_str(logo_url, program),
+        "brand_color": _lazy_str(lambda row: row.primary_color, program),
+        "brand_version": _lazy_str(brand_version, program),
     }

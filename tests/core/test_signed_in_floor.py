@@ -1,0 +1,115 @@
+"""The floor every signed-in page pays (issue 20): the session from the cache, the user
+and their roles in one query, the navigation reversed once per process. Each cache is
+checked the way a user meets it: change something, then the next page shows it."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+
+from advocates.models import Advocate
+from core.models import ProgramSettings
+from core.roles import MANAGERS_GROUP, REPS_GROUP
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+FLOOR = "/bench/signed-in"
+
+
+@pytest.fixture
+def bench_urls(settings) -> None:
+    settings.ROOT_URLCONF = "bench.urls"
+
+
+def _nav(response) -> str:
+    html = response.content.decode()
+    return html[html.index('<nav class="nav"') : html.index("</nav>")]
+
+
+@pytest.mark.parametrize(
+    ("persona", "link"),
+    [
+        ("advocate_client", "Hub"),
+        ("rep_client", "Reference requests"),
+        ("manager_client", "Console"),
+    ],
+)
+def test_floor_page_runs_one_query_once_the_session_is_cached(
+    bench_urls, request, persona, link, django_assert_num_queries
+) -> None:
+    client = request.getfixturevalue(persona)
+    assert client.get(FLOOR).status_code == 200  # warms the session's cache entry
+    # The user and their roles, in one query: no session read, no roles query (the
+    # two-factor check of a manager included).
+    with django_assert_num_queries(1):
+        response = client.get(FLOOR)
+    assert response.status_code == 200
+    assert link in _nav(response)
+
+
+def test_the_session_survives_an_emptied_cache(bench_urls, advocate_client) -> None:
+    advocate_client.get(FLOOR)
+    cache.clear()  # Redis restarted
+    response = advocate_client.get(FLOOR)
+    assert response.status_code == 200
+    assert "Hub" in _nav(response)
+
+
+def test_signing_out_ends_the_cached_session(bench_urls, advocate_client) -> None:
+    assert advocate_client.get(FLOOR).status_code == 200
+    cookie = advocate_client.cookies["sessionid"].value
+    advocate_client.post(reverse("account_logout"))
+    replay = Client()
+    replay.cookies["sessionid"] = cookie
+    response = replay.get(FLOOR)
+    assert response.status_code == 302
+    assert reverse("account_login") in response["Location"]
+
+
+def test_a_new_manager_sees_the_console_on_the_next_page(bench_urls, advocate) -> None:
+    factories.totp_activate(advocate.user)  # managers need two-factor (core.mfa)
+    client = Client()
+    client.force_login(advocate.user)
+    assert "Console" not in _nav(client.get(FLOOR))
+    advocate.user.groups.add(Group.objects.get_or_create(name=MANAGERS_GROUP)[0])
+    nav = _nav(client.get(FLOOR))
+    assert "Console" in nav
+    assert "Hub" in nav
+    assert client.get(reverse("console:home")).status_code == 200
+
+
+def test_a_removed_rep_loses_the_pages_at_once(rep, rep_client) -> None:
+    page = reverse("references:requests")
+    assert rep_client.get(page).status_code == 200
+    Group.objects.get(name=REPS_GROUP).user_set.remove(rep)
+    assert rep_client.get(page).status_code == 403
+    assert "Reference requests" not in _nav(rep_client.get(reverse("mfa_index")))
+
+
+def test_a_paused_advocate_loses_the_advocate_pages_at_once(advocate, advocate_client) -> None:
+    hub = reverse("advocates:hub")
+    assert advocate_client.get(hub).status_code == 200
+    advocate.status = Advocate.Status.PAUSED
+    advocate.save(update_fields=["status"])
+    assert advocate_client.get(hub).status_code == 403
+    assert "Hub" not in _nav(advocate_client.get(reverse("mfa_index")))
+
+
+def test_a_renamed_program_shows_its_new_name_on_the_next_page(bench_urls, advocate_client) -> None:
+    assert advocate_client.get(FLOOR).status_code == 200
+    program = ProgramSettings.load()
+    program.name = "Acme Champions"
+    program.save()
+    assert "Acme Champions" in advocate_client.get(FLOOR).content.decode()
+
+
+def test_the_current_page_is_marked_in_the_navigation(advocate_client, manager_client) -> None:
+    nav = _nav(advocate_client.get(reverse("challenges:list")))
+    assert f'<a href="{reverse("challenges:list")}" aria-current="page">Challenges</a>' in nav
+    assert f'<a href="{reverse("advocates:hub")}">Hub</a>' in nav
+    nav = _nav(manager_client.get(reverse("console:home")))
+    assert f'<a href="{reverse("console:home")}" aria-current="page">Console</a>' in nav
