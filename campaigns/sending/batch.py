@@ -13,6 +13,7 @@ import requests
 from anymail.exceptions import AnymailError, AnymailRecipientsRefused
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from urllib3.exceptions import NewConnectionError
 
 from campaigns.models import Campaign, CampaignMessage, Suppression
 from campaigns.sending import claim, render, smtp
@@ -253,9 +254,11 @@ def _provider_refused(
         return "failed"
     status = getattr(error, "status_code", None)
     cause = error.__cause__
+    # requests wraps urllib3's MaxRetryError, whose reason says what happened: a
+    # connection refused or unresolvable never sent a byte.
+    reason = getattr(cause.args[0], "reason", None) if cause and cause.args else None
     never_connected = isinstance(cause, requests.ConnectTimeout) or (
-        isinstance(cause, requests.ConnectionError)
-        and "NewConnectionError" in repr(cause)  # refused or unresolvable: nothing sent
+        isinstance(cause, requests.ConnectionError) and isinstance(reason, NewConnectionError)
     )
     if status is None and not never_connected:
         CampaignMessage.objects.filter(pk=message.pk).update(

@@ -23,6 +23,7 @@ from campaigns.kinds import EDITABLE
 from campaigns.models import Campaign, CampaignMessage, Suppression
 from campaigns.selectors import campaign_recipient_rows
 from campaigns.sending import claim
+from campaigns.services.suppressions import suppression_add
 from core.audit import audit_record
 from core.outbox import enqueue_after_commit
 
@@ -268,15 +269,11 @@ def message_unsubscribe(*, message_id: int) -> CampaignMessage | None:
         message = CampaignMessage.objects.select_for_update().filter(pk=message_id).first()
         if message is None:
             return None
-        Suppression.objects.bulk_create(
-            [
-                Suppression(
-                    email=message.email.lower(),
-                    reason=Suppression.Reason.UNSUBSCRIBED,
-                    campaign_id=message.campaign_id,
-                )
-            ],
-            ignore_conflicts=True,  # unsubscribing twice is one suppression
+        # Unsubscribing twice is one suppression (an address keeps its first reason).
+        suppression_add(
+            email=message.email,
+            reason=Suppression.Reason.UNSUBSCRIBED,
+            campaign_id=message.campaign_id,
         )
         if message.unsubscribed_at is None:
             message.unsubscribed_at = timezone.now()

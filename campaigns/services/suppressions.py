@@ -31,7 +31,12 @@ class SuppressionError(Exception):
 
 
 def suppression_add(
-    *, email: str, reason: str, detail: str = "", actor: User | None = None
+    *,
+    email: str,
+    reason: str,
+    detail: str = "",
+    actor: User | None = None,
+    campaign_id: int | None = None,
 ) -> tuple[Suppression, bool]:
     """Suppress ``email`` (stored lower-case); (the row, whether it is new). An address
     already suppressed keeps its first reason."""
@@ -42,7 +47,8 @@ def suppression_add(
         raise SuppressionError(f"“{email or '(empty)'}” is not a valid email address.") from None
     with transaction.atomic():
         row, created = Suppression.objects.get_or_create(
-            email=email, defaults={"reason": reason, "detail": detail.strip()[:300]}
+            email=email,
+            defaults={"reason": reason, "detail": detail.strip()[:300], "campaign_id": campaign_id},
         )
         if created and actor is not None:
             audit_record(actor=actor, action="suppression.add", target=row, detail={"email": email})

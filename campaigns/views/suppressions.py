@@ -7,6 +7,8 @@ reaches it again) and export the list as CSV.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -66,7 +68,7 @@ def suppression_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": query,
-            "querystring": f"q={query}" if query else "",
+            "querystring": urlencode({"q": query}) if query else "",
             "total": Suppression.objects.count(),
         },
     )

@@ -96,3 +96,13 @@ def test_search_and_export(manager_client) -> None:
 def test_advocates_and_reps_cannot_see_the_list(advocate_client, rep_client) -> None:
     assert advocate_client.get(URL).status_code == 403
     assert rep_client.get(URL).status_code == 403
+
+
+def test_the_next_page_keeps_the_search(manager_client) -> None:
+    Suppression.objects.bulk_create(
+        Suppression(email=f"s{i}@a-b.example", reason="manual") for i in range(60)
+    )
+    page = manager_client.get(URL, {"q": "@a-b.example&x"})  # a search with an "&" in it
+    assert page.context["querystring"] == "q=%40a-b.example%26x"
+    page = manager_client.get(URL, {"q": "a-b.example"}).content.decode()
+    assert "?q=a-b.example&amp;page=2" in page
