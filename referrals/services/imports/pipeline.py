@@ -55,7 +55,7 @@ from referrals.services.imports.common import (
     email,
     moment,
 )
-from referrals.services.rewards import won_key
+from referrals.services.rewards import qualified_key, qualified_reason, won_key, won_reason
 from rewards.services.ledger import Award, points_award_many
 
 IMPORT = ReferralStageChange.Source.IMPORT
@@ -490,8 +490,8 @@ def _pay(referrals: list[Referral], *, limit: int) -> None:
             award = Award(
                 advocate_id=referral.advocate_id,
                 amount=qualified_points,
-                reason=f"Referral qualified: {referral.referred_name}",
-                idempotency_key=f"referral:{referral.pk}:qualified-reward",
+                reason=qualified_reason(referral),
+                idempotency_key=qualified_key(referral.pk),
                 source=referral,
             )
             awards.append((referral, ReferralReward.Kind.QUALIFIED, award))
@@ -501,7 +501,7 @@ def _pay(referrals: list[Referral], *, limit: int) -> None:
             award = Award(
                 advocate_id=referral.advocate_id,
                 amount=points,
-                reason=f"Referral won: {referral.referred_name}",
+                reason=won_reason(referral),
                 idempotency_key=won_key(referral.pk, 1),
                 source=referral,
             )
