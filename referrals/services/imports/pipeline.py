@@ -176,10 +176,9 @@ def _referral_row(
             amount = Decimal(row["deal_amount"].replace(",", ""))
         except InvalidOperation:
             raise RowError(f"deal_amount “{row['deal_amount']}” is not a number.") from None
-        if not amount.is_finite() or amount < 0:
-            raise RowError("deal_amount must be zero or more.")
         try:
-            # Before quantize, which raises on an amount of more than 28 digits (1e40).
+            # The one rule of every path (not a number, negative, above the maximum), and
+            # before quantize, which raises on an amount of more than 28 digits (1e40).
             deal_amount_check(amount, limit=program.max_deal_amount)
         except ReferralError as error:
             raise RowError(f"deal_amount: {error}") from None
