@@ -36,9 +36,9 @@ from referrals.services import (
     DUPLICATE_WINDOW,
     NO_ACTIVE_ADVOCATE,
     ReferralError,
-    _domain_of,
     creation_lock,
     deal_amount_check,
+    email_domain,
     referral_advance,
     referral_event_data,
     self_referral_check,
@@ -377,7 +377,7 @@ def _create(
         except ReferralError as error:
             report.errors.append((line, str(error)))
             continue
-        accepted.append((line, row, _domain_of(row.referred_email)))
+        accepted.append((line, row, email_domain(row.referred_email)))
     if not accepted:
         return
     candidates = _Candidates(accepted, moved)
