@@ -17,7 +17,6 @@ from django.utils import timezone
 from advocates.models import Advocate
 from core import events
 from core.bulk import bulk_insert
-from core.csv import CsvFileError
 from core.models import ProgramSettings
 from core.outbox import activities_after_commit
 from referrals.kpis import kpis_changed
@@ -44,14 +43,13 @@ from referrals.services import (
     self_referral_check,
 )
 from referrals.services.imports.common import (
-    CHUNK_ROWS,
     REFERRAL_COLUMNS,
     CsvSource,
     ImportReport,
     Progress,
     Row,
     RowError,
-    chunks,
+    chunks_import,
     email,
     moment,
 )
@@ -97,24 +95,21 @@ def referrals_import(
     a cap the file is streamed, and a file unreadable half-way keeps the chunks before
     (importing it again after the fix changes nothing for them). ``progress``: called
     after each chunk (see ``Progress``)."""
-    report = ImportReport()
     seen: set[str] = set()  # the file's external ids so far: a repeated one is a bad row
     touched: set[int] = set()  # advocates whose progress to refresh at the end
-    count = 0
-    try:
-        for chunk in chunks(source, REFERRAL_COLUMNS, max_rows, chunk_rows or CHUNK_ROWS):
-            count += len(chunk)
-            with transaction.atomic():
-                report.add(_chunk_import(chunk, seen, touched))
-            if progress is not None:
-                progress(report, count)
-    except CsvFileError as error:
-        report.errors.append((error.line, str(error)))
-    else:
-        if not count:
-            report.errors.append((0, "The file has no rows."))
-            if progress is not None:
-                progress(report, 0)
+
+    def import_chunk(chunk: list[Row]) -> ImportReport:
+        with transaction.atomic():
+            return _chunk_import(chunk, seen, touched)
+
+    report = chunks_import(
+        source,
+        REFERRAL_COLUMNS,
+        import_chunk,
+        max_rows=max_rows,
+        chunk_rows=chunk_rows,
+        progress=progress,
+    )
     # Once per advocate for the whole file, not per row: levels, badges and the AMS.
     activities_after_commit(advocate_ids=touched)
     return report
