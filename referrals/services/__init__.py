@@ -184,7 +184,8 @@ def referral_link_visit(*, link_id: int, visitor_ids: Sequence[str]) -> bool:
 # --- Creating ---------------------------------------------------------------------------
 
 
-def _domain_of(email: str) -> str:
+def email_domain(email: str) -> str:
+    """The company domain of an address (Referral.referred_domain); "" for a free mailbox."""
     domain = email.rsplit("@", 1)[-1].lower()
     return "" if domain in FREE_EMAIL_DOMAINS else domain
 
@@ -220,8 +221,8 @@ def self_referral_check(*, own_email: str, company_domain: str, referred_email: 
     own_email = own_email.lower()
     if referred_email == own_email:
         raise SelfReferral("You cannot refer yourself.")
-    domain = _domain_of(referred_email)
-    if _same_company(domain, company_domain) or (domain and domain == _domain_of(own_email)):
+    domain = email_domain(referred_email)
+    if _same_company(domain, company_domain) or (domain and domain == email_domain(own_email)):
         raise SelfReferral(
             "Referrals must be for another company: this address is at your own company."
         )
@@ -292,7 +293,7 @@ def referral_create(
     if not referred_name:
         raise ReferralError("The referred person's name is required.")
     external_id = external_id.strip()
-    domain = _domain_of(referred_email)
+    domain = email_domain(referred_email)
 
     with transaction.atomic():
         creation_lock(exclusive=False)

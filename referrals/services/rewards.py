@@ -25,6 +25,19 @@ def money(amount: Decimal | None) -> str:
     return f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
 
 
+def qualified_key(referral_id: int) -> str:
+    """The qualified reward's idempotency key (the CSV import pays with it too)."""
+    return f"referral:{referral_id}:qualified-reward"
+
+
+def qualified_reason(referral: Referral) -> str:
+    return f"Referral qualified: {referral.referred_name}"
+
+
+def won_reason(referral: Referral) -> str:
+    return f"Referral won: {referral.referred_name}"
+
+
 def pay_qualified(referral: Referral, rule: RewardRule) -> None:
     points = rule.qualified_reward_points()
     if points <= 0 or referral.rewards.filter(kind=ReferralReward.Kind.QUALIFIED).exists():
@@ -32,8 +45,8 @@ def pay_qualified(referral: Referral, rule: RewardRule) -> None:
     result = points_award(
         advocate_id=referral.advocate_id,
         amount=points,
-        reason=f"Referral qualified: {referral.referred_name}",
-        idempotency_key=f"referral:{referral.pk}:qualified-reward",
+        reason=qualified_reason(referral),
+        idempotency_key=qualified_key(referral.pk),
         source=referral,
     )
     ReferralReward.objects.create(
@@ -45,6 +58,7 @@ def pay_qualified(referral: Referral, rule: RewardRule) -> None:
 
 
 def won_key(referral_id: int, round_: int) -> str:
+    """The won reward's idempotency key for ``round_`` (the CSV import pays round 1)."""
     base = f"referral:{referral_id}:won-reward"
     return base if round_ == 1 else f"{base}:{round_}"
 
@@ -69,7 +83,7 @@ def pay_won(referral: Referral, rule: RewardRule | None) -> None:
         referral,
         points=points,
         round_=latest.round + 1 if latest is not None else 1,
-        reason=f"Referral won: {referral.referred_name}",
+        reason=won_reason(referral),
     )
 
 

@@ -176,12 +176,7 @@ def points_award(
     """
     if amount <= 0:
         raise LedgerError("An award must be a positive number of points.")
-    limit = ProgramSettings.load().max_points_per_event
-    if amount > limit:
-        raise AwardTooLarge(
-            f"An award of {amount:,} points is above the program's maximum of {limit:,} "
-            "points per event (a manager can change it in the program settings)."
-        )
+    _award_limit_check([amount])
     return _apply(
         advocate_id=advocate_id,
         amount=amount,
@@ -191,6 +186,17 @@ def points_award(
         source=source,
         counts_toward_lifetime=True,
     )
+
+
+def _award_limit_check(amounts: Iterable[int]) -> None:
+    """Refuse (AwardTooLarge) the first amount above the program's maximum per event."""
+    limit = ProgramSettings.load().max_points_per_event
+    too_large = next((amount for amount in amounts if amount > limit), None)
+    if too_large is not None:
+        raise AwardTooLarge(
+            f"An award of {too_large:,} points is above the program's maximum of {limit:,} "
+            "points per event (a manager can change it in the program settings)."
+        )
 
 
 @dataclass(frozen=True)
@@ -228,13 +234,7 @@ def points_award_many(*, awards: Sequence[Award]) -> list[LedgerResult]:
         raise LedgerError("A ledger entry needs an idempotency key.")
     if len(set(keys)) != len(keys):
         raise LedgerError("Each award in a batch needs its own idempotency key.")
-    limit = ProgramSettings.load().max_points_per_event
-    too_large = next((award for award in awards if award.amount > limit), None)
-    if too_large is not None:
-        raise AwardTooLarge(
-            f"An award of {too_large.amount:,} points is above the program's maximum of "
-            f"{limit:,} points per event (a manager can change it in the program settings)."
-        )
+    _award_limit_check([award.amount for award in awards])
     advocate_ids = sorted({award.advocate_id for award in awards})
     with transaction.atomic():
         locked = list(

@@ -225,7 +225,6 @@ class _Terminal(StringIO):
 @pytest.mark.parametrize("terminal", [False, True])
 def test_the_command_prints_progress_to_stderr(tmp_path, owned_advocate, monkeypatch, terminal):
     monkeypatch.setattr(common, "CHUNK_ROWS", 2)
-    monkeypatch.setattr("referrals.services.imports.pipeline.CHUNK_ROWS", 2)
     path = tmp_path / "r.csv"
     path.write_text(_referral_file(owned_advocate, 4) + "bad,row\n", encoding="utf-8")
     out, err = StringIO(), _Terminal() if terminal else StringIO()

@@ -188,6 +188,25 @@ def test_the_csv_import_reports_a_huge_amount_as_a_bad_row(owned_advocate, perce
     assert owned_advocate.balance == 200
 
 
+def test_the_csv_import_refuses_a_negative_or_infinite_amount_as_every_path_does(
+    owned_advocate,
+):
+    email = owned_advocate.user.email
+    text = REF_HEADER + (
+        f"SF-12,{email},Minus,minus@minusco.example,MinusCo,lead_form,2026-01-05,won,,-5\n"
+        f"SF-13,{email},Inf,inf@infco.example,InfCo,lead_form,2026-01-05,won,,Infinity\n"
+        f"SF-14,{email},NaN,nan@nanco.example,NanCo,lead_form,2026-01-05,won,,NaN\n"
+    )
+    report = referrals_import(source=text)
+    assert report.errors == [
+        (2, "deal_amount: The deal amount cannot be negative."),
+        (3, "deal_amount: The deal amount must be a number."),
+        (4, "deal_amount: The deal amount must be a number."),
+    ]
+    assert report.created == 0
+    assert not Referral.objects.exists()
+
+
 # --- Points per event -------------------------------------------------------------------
 
 

@@ -114,7 +114,7 @@ def test_an_award_above_the_programs_maximum_refuses_the_batch(advocate) -> None
     from rewards.services.ledger import AwardTooLarge
 
     limit = ProgramSettings.load().max_points_per_event
-    with pytest.raises(AwardTooLarge, match="above the program's maximum"):
+    with pytest.raises(AwardTooLarge, match=f"An award of {limit + 1:,} points is above"):
         points_award_many(
             awards=[Award(advocate.pk, 5, "fine", "f:1"), Award(advocate.pk, limit + 1, "x", "x:1")]
         )

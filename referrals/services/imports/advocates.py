@@ -13,17 +13,15 @@ from advocates.models import Advocate, Company, User
 from advocates.services import InvitationError, invitation_create
 from core.bulk import bulk_insert
 from core.cache import CONSOLE_FIGURES_VERSION_KEY, cache_version_bump
-from core.csv import CsvFileError
 from core.roles import MANAGERS_GROUP, REPS_GROUP
 from referrals.services.imports.common import (
     ADVOCATE_COLUMNS,
-    CHUNK_ROWS,
     CsvSource,
     ImportReport,
     Progress,
     Row,
     RowError,
-    chunks,
+    chunks_import,
     email,
     moment,
 )
@@ -44,31 +42,27 @@ def advocates_import(
     chunk are all checked before the chunk is written. ``max_rows``: as
     ``core.csv.csv_read``; ``progress``: called after each chunk (see ``Progress``).
     """
-    report = ImportReport()
     seen: set[str] = set()  # the file's emails so far: a repeated one is a bad row
     reps: dict[str, User] = {}
-    count = 0
-    try:
-        for chunk in chunks(source, ADVOCATE_COLUMNS, max_rows, chunk_rows or CHUNK_ROWS):
-            count += len(chunk)
-            try:
-                part, new_seen = _chunk_import(chunk, seen, reps, invite=invite)
-            except IntegrityError:
-                # Someone signed up with one of the chunk's emails between its lookups
-                # and its writes: read them again (that row is now "not an advocate").
-                part, new_seen = _chunk_import(chunk, seen, reps, invite=invite)
-            report.add(part)
-            seen |= new_seen
-            if progress is not None:
-                progress(report, count)
-    except CsvFileError as error:
-        report.errors.append((error.line, str(error)))
-        return report
-    if not count:
-        report.errors.append((0, "The file has no rows."))
-        if progress is not None:
-            progress(report, 0)
-    return report
+
+    def import_chunk(chunk: list[Row]) -> ImportReport:
+        try:
+            part, new_seen = _chunk_import(chunk, seen, reps, invite=invite)
+        except IntegrityError:
+            # Someone signed up with one of the chunk's emails between its lookups
+            # and its writes: read them again (that row is now "not an advocate").
+            part, new_seen = _chunk_import(chunk, seen, reps, invite=invite)
+        seen.update(new_seen)
+        return part
+
+    return chunks_import(
+        source,
+        ADVOCATE_COLUMNS,
+        import_chunk,
+        max_rows=max_rows,
+        chunk_rows=chunk_rows,
+        progress=progress,
+    )
 
 
 def _chunk_import(

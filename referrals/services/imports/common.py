@@ -112,6 +112,36 @@ def chunks(
         yield chunk
 
 
+def chunks_import(
+    source: CsvSource,
+    columns: tuple[str, ...],
+    import_chunk: Callable[[list[Row]], ImportReport],
+    *,
+    max_rows: int | None,
+    chunk_rows: int | None,
+    progress: Progress | None,
+) -> ImportReport:
+    """Both imports' loop: ``import_chunk`` (one transaction) on each chunk of the file,
+    its report counted in, ``progress`` told after each. A file that cannot be read is
+    one error (the chunks before it are kept, see ``chunks``); a file without rows too."""
+    report = ImportReport()
+    count = 0
+    try:
+        for chunk in chunks(source, columns, max_rows, chunk_rows or CHUNK_ROWS):
+            count += len(chunk)
+            report.add(import_chunk(chunk))
+            if progress is not None:
+                progress(report, count)
+    except CsvFileError as error:
+        report.errors.append((error.line, str(error)))
+        return report
+    if not count:
+        report.errors.append((0, "The file has no rows."))
+        if progress is not None:
+            progress(report, 0)
+    return report
+
+
 def moment(value: str, name: str, *, default: datetime | None = None) -> datetime:
     if not value:
         if default is None:

@@ -17,7 +17,6 @@ from django.utils import timezone
 from advocates.models import Advocate
 from core import events
 from core.bulk import bulk_insert
-from core.csv import CsvFileError
 from core.models import ProgramSettings
 from core.outbox import activities_after_commit
 from referrals.kpis import kpis_changed
@@ -36,26 +35,25 @@ from referrals.services import (
     DUPLICATE_WINDOW,
     NO_ACTIVE_ADVOCATE,
     ReferralError,
-    _domain_of,
     creation_lock,
     deal_amount_check,
+    email_domain,
     referral_advance,
     referral_event_data,
     self_referral_check,
 )
 from referrals.services.imports.common import (
-    CHUNK_ROWS,
     REFERRAL_COLUMNS,
     CsvSource,
     ImportReport,
     Progress,
     Row,
     RowError,
-    chunks,
+    chunks_import,
     email,
     moment,
 )
-from referrals.services.rewards import won_key
+from referrals.services.rewards import qualified_key, qualified_reason, won_key, won_reason
 from rewards.services.ledger import Award, points_award_many
 
 IMPORT = ReferralStageChange.Source.IMPORT
@@ -97,24 +95,21 @@ def referrals_import(
     a cap the file is streamed, and a file unreadable half-way keeps the chunks before
     (importing it again after the fix changes nothing for them). ``progress``: called
     after each chunk (see ``Progress``)."""
-    report = ImportReport()
     seen: set[str] = set()  # the file's external ids so far: a repeated one is a bad row
     touched: set[int] = set()  # advocates whose progress to refresh at the end
-    count = 0
-    try:
-        for chunk in chunks(source, REFERRAL_COLUMNS, max_rows, chunk_rows or CHUNK_ROWS):
-            count += len(chunk)
-            with transaction.atomic():
-                report.add(_chunk_import(chunk, seen, touched))
-            if progress is not None:
-                progress(report, count)
-    except CsvFileError as error:
-        report.errors.append((error.line, str(error)))
-    else:
-        if not count:
-            report.errors.append((0, "The file has no rows."))
-            if progress is not None:
-                progress(report, 0)
+
+    def import_chunk(chunk: list[Row]) -> ImportReport:
+        with transaction.atomic():
+            return _chunk_import(chunk, seen, touched)
+
+    report = chunks_import(
+        source,
+        REFERRAL_COLUMNS,
+        import_chunk,
+        max_rows=max_rows,
+        chunk_rows=chunk_rows,
+        progress=progress,
+    )
     # Once per advocate for the whole file, not per row: levels, badges and the AMS.
     activities_after_commit(advocate_ids=touched)
     return report
@@ -176,10 +171,9 @@ def _referral_row(
             amount = Decimal(row["deal_amount"].replace(",", ""))
         except InvalidOperation:
             raise RowError(f"deal_amount “{row['deal_amount']}” is not a number.") from None
-        if not amount.is_finite() or amount < 0:
-            raise RowError("deal_amount must be zero or more.")
         try:
-            # Before quantize, which raises on an amount of more than 28 digits (1e40).
+            # The one rule of every path (not a number, negative, above the maximum), and
+            # before quantize, which raises on an amount of more than 28 digits (1e40).
             deal_amount_check(amount, limit=program.max_deal_amount)
         except ReferralError as error:
             raise RowError(f"deal_amount: {error}") from None
@@ -378,7 +372,7 @@ def _create(
         except ReferralError as error:
             report.errors.append((line, str(error)))
             continue
-        accepted.append((line, row, _domain_of(row.referred_email)))
+        accepted.append((line, row, email_domain(row.referred_email)))
     if not accepted:
         return
     candidates = _Candidates(accepted, moved)
@@ -490,8 +484,8 @@ def _pay(referrals: list[Referral], *, limit: int) -> None:
             award = Award(
                 advocate_id=referral.advocate_id,
                 amount=qualified_points,
-                reason=f"Referral qualified: {referral.referred_name}",
-                idempotency_key=f"referral:{referral.pk}:qualified-reward",
+                reason=qualified_reason(referral),
+                idempotency_key=qualified_key(referral.pk),
                 source=referral,
             )
             awards.append((referral, ReferralReward.Kind.QUALIFIED, award))
@@ -501,7 +495,7 @@ def _pay(referrals: list[Referral], *, limit: int) -> None:
             award = Award(
                 advocate_id=referral.advocate_id,
                 amount=points,
-                reason=f"Referral won: {referral.referred_name}",
+                reason=won_reason(referral),
                 idempotency_key=won_key(referral.pk, 1),
                 source=referral,
             )
