@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core import events, webhooks
-from core.models import WebhookDelivery, WebhookEndpoint
+from core.models import AuditEntry, WebhookDelivery, WebhookEndpoint
 from tests.core.webhook_receiver import hanging, receiver
 
 pytestmark = pytest.mark.django_db
@@ -275,3 +275,27 @@ def test_deleting_an_endpoint_removes_it_and_its_log(manager_client) -> None:
     manager_client.post(reverse("core:webhook_delete", kwargs={"pk": endpoint.pk}))
     assert not WebhookEndpoint.objects.exists()
     assert not WebhookDelivery.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["", "yes", "true"])
+def test_an_unclear_enable_or_disable_is_refused_and_changes_nothing(
+    manager_client, value: str
+) -> None:
+    endpoint = _endpoint("https://example.com/hook")
+    url = reverse("core:webhook_active", kwargs={"pk": endpoint.pk})
+    response = manager_client.post(url, {"active": value}, follow=True)
+    assert "Choose to enable (1) or disable (0)" in response.content.decode()
+    endpoint.refresh_from_db()
+    assert endpoint.active
+    assert not AuditEntry.objects.filter(action="webhook.disable").exists()
+
+
+def test_a_manager_disables_then_enables_an_endpoint(manager_client) -> None:
+    endpoint = _endpoint("https://example.com/hook")
+    url = reverse("core:webhook_active", kwargs={"pk": endpoint.pk})
+    manager_client.post(url, {"active": "0"})
+    endpoint.refresh_from_db()
+    assert not endpoint.active
+    manager_client.post(url, {"active": "1"})
+    endpoint.refresh_from_db()
+    assert endpoint.active
