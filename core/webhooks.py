@@ -288,6 +288,9 @@ def endpoint_test_send(*, endpoint_id: int, by: Actor) -> WebhookDelivery:
             payload=events.envelope(events.TEST_EVENT, {"endpoint": endpoint.pk}),
         )
         events.deliveries_create([delivery])
+        audit_record(
+            actor=by, action="webhook.test", target=endpoint, detail={"event": delivery.event_id}
+        )
     return delivery
 
 

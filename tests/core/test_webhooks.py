@@ -218,6 +218,9 @@ def test_send_test_event_reaches_only_that_endpoint(
             manager_client.post(reverse("core:webhook_test", kwargs={"pk": endpoint.pk}))
         assert hook.types() == ["webhook.test"]
         assert other.requests == []
+    # Like every other console action on an endpoint, the test send is in the audit log.
+    test_entry = AuditEntry.objects.get(action="webhook.test")
+    assert test_entry.detail == {"event": hook.ids()[0]}
 
 
 def test_a_manager_adds_an_endpoint_and_sees_its_secret_once(manager_client) -> None:
