@@ -34,13 +34,7 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
         else:
             # Rendered, not redirected: the secret is on this response and no other.
             return render(request, "core/webhook_created.html", {"endpoint": endpoint})
-    endpoints = list(webhooks.endpoints_list())
-    counts = webhooks.endpoint_counts()
-    for endpoint in endpoints:
-        have = counts.get(endpoint.pk, {})
-        endpoint.counts = {  # type: ignore[attr-defined]
-            status: have.get(status, 0) for status in WebhookDelivery.Status.values
-        }
+    endpoints = webhooks.endpoints_list()
     return render(request, "core/webhooks.html", {"form": form, "endpoints": endpoints})
 
 

@@ -30,7 +30,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
@@ -298,17 +298,15 @@ def endpoint_test_send(*, endpoint_id: int, by: Actor) -> WebhookDelivery:
 
 
 def endpoints_list() -> QuerySet[WebhookEndpoint]:
-    return WebhookEndpoint.objects.order_by("-created_at", "-id")
+    """The endpoints, newest first, each with its deliveries counted by status
+    (``n_pending``, ``n_delivered``, ``n_failed``) in the same query."""
+    return WebhookEndpoint.objects.annotate(
+        **{
+            f"n_{status}": Count("deliveries", filter=Q(deliveries__status=status))
+            for status in WebhookDelivery.Status.values
+        }
+    ).order_by("-created_at", "-id")
 
 
 def endpoint_deliveries(endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
     return endpoint.deliveries.order_by("-created_at", "-id").defer("payload")
-
-
-def endpoint_counts() -> dict[int, dict[str, int]]:
-    """Per endpoint: its deliveries by status (one query for the list page)."""
-    counts: dict[int, dict[str, int]] = {}
-    rows = WebhookDelivery.objects.values("endpoint_id", "status").annotate(n=Count("id"))
-    for row in rows.order_by():
-        counts.setdefault(row["endpoint_id"], {})[row["status"]] = row["n"]
-    return counts

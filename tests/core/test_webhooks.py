@@ -302,3 +302,26 @@ def test_a_manager_disables_then_enables_an_endpoint(manager_client) -> None:
     manager_client.post(url, {"active": "1"})
     endpoint.refresh_from_db()
     assert endpoint.active
+
+
+def test_the_endpoint_list_counts_each_endpoints_deliveries_by_status(
+    manager_client, django_assert_max_num_queries
+) -> None:
+    busy = _endpoint("https://example.com/busy")
+    quiet = _endpoint("https://example.com/quiet")
+    statuses = ["delivered", "delivered", "pending", "failed", "failed", "failed"]
+    WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(endpoint=busy, event_id=f"evt_{i}", event_type="x", payload={}, status=s)
+        for i, s in enumerate(statuses)
+    )
+    manager_client.get(reverse("core:webhooks"))  # session and roles warm
+    with django_assert_max_num_queries(8):
+        page = manager_client.get(reverse("core:webhooks")).content.decode()
+    rows = {
+        endpoint.url: re.search(
+            re.escape(endpoint.url) + r".*?(\d+ delivered · \d+ pending · \d+ failed)", page, re.S
+        )
+        for endpoint in (busy, quiet)
+    }
+    assert rows[busy.url].group(1) == "2 delivered · 1 pending · 3 failed"
+    assert rows[quiet.url].group(1) == "0 delivered · 0 pending · 0 failed"
