@@ -325,3 +325,40 @@ def test_the_endpoint_list_counts_each_endpoints_deliveries_by_status(
     }
     assert rows[busy.url].group(1) == "2 delivered · 1 pending · 3 failed"
     assert rows[quiet.url].group(1) == "0 delivered · 0 pending · 0 failed"
+
+
+def test_a_batch_slower_than_its_claim_sends_each_delivery_once() -> None:
+    # Three slow answers in one batch outlast the lease the batch was claimed with; a
+    # retry sweep that runs meanwhile must not send what the batch is still to send.
+    start = timezone.now()
+    clock = [start]
+    nested = []
+    real_post = webhooks._post
+
+    def slow_post(delivery: WebhookDelivery):
+        if clock[0] - start > webhooks.LEASE and not nested:
+            nested.append(webhooks.deliveries_send_due())  # another worker's sweep
+        answer = real_post(delivery)
+        clock[0] += webhooks.LEASE * 0.6  # a stand-in for several slow answers
+        return answer
+
+    with (
+        receiver() as hook,
+        mock.patch.object(webhooks, "_post", side_effect=slow_post),
+        mock.patch("django.utils.timezone.now", side_effect=lambda: clock[0]),
+    ):
+        endpoint = _endpoint(hook.url)
+        WebhookDelivery.objects.bulk_create(
+            WebhookDelivery(
+                endpoint=endpoint,
+                event_id=f"evt_{i}",
+                event_type="x",
+                payload={},
+                next_attempt_at=start,
+            )
+            for i in range(3)
+        )
+        assert webhooks.deliveries_send_due() == {"delivered": 3}
+    assert sorted(hook.ids()) == ["evt_0", "evt_1", "evt_2"]
+    assert nested == [{}]  # the sweep ran, and found nothing of the batch's to send
+    assert set(WebhookDelivery.objects.values_list("status", "attempts")) == {("delivered", 1)}
