@@ -56,9 +56,15 @@ def _subscribers() -> list[tuple[int, list[str]]]:
     return rows
 
 
+def _subscribed(event_type: str) -> list[int]:
+    """The active endpoints that receive ``event_type``: those that chose it, and those
+    that chose nothing (every type)."""
+    return [pk for pk, types in _subscribers() if not types or event_type in types]
+
+
 def wanted(event_type: str) -> bool:
     """Whether an active endpoint receives ``event_type`` (skip building a costly payload)."""
-    return any(not types or event_type in types for _pk, types in _subscribers())
+    return bool(_subscribed(event_type))
 
 
 def endpoints_changed() -> None:
@@ -80,7 +86,7 @@ def emit(event_type: str, data: dict[str, Any]) -> int:
 
 def emit_many(event_type: str, items: Iterable[dict[str, Any]]) -> int:
     """One event of ``event_type`` per item in ``items``, written set-wise."""
-    endpoint_ids = [pk for pk, types in _subscribers() if not types or event_type in types]
+    endpoint_ids = _subscribed(event_type)
     if not endpoint_ids:
         return 0
     events = [(new_event_id(), envelope(event_type, data)) for data in items]

@@ -178,9 +178,6 @@ class WebhookEndpoint(models.Model):
     def __str__(self) -> str:
         return self.url
 
-    def wants(self, event_type: str) -> bool:
-        return not self.event_types or event_type in self.event_types
-
 
 class WebhookDelivery(models.Model):
     """One event to one endpoint: sent after commit, retried with backoff until delivered."""

@@ -34,13 +34,7 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
         else:
             # Rendered, not redirected: the secret is on this response and no other.
             return render(request, "core/webhook_created.html", {"endpoint": endpoint})
-    endpoints = list(webhooks.endpoints_list())
-    counts = webhooks.endpoint_counts()
-    for endpoint in endpoints:
-        have = counts.get(endpoint.pk, {})
-        endpoint.counts = {  # type: ignore[attr-defined]
-            status: have.get(status, 0) for status in WebhookDelivery.Status.values
-        }
+    endpoints = webhooks.endpoints_list()
     return render(request, "core/webhooks.html", {"form": form, "endpoints": endpoints})
 
 
@@ -62,7 +56,12 @@ def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def webhook_active(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
-    active = request.POST.get("active") == "1"
+    choice = request.POST.get("active")
+    if choice not in ("0", "1"):
+        # Anything but the form's own values would otherwise read as "disable".
+        messages.error(request, "Choose to enable (1) or disable (0) the endpoint.")
+        return redirect("core:webhook", pk=endpoint.pk)
+    active = choice == "1"
     webhooks.endpoint_active_set(endpoint_id=endpoint.pk, active=active, by=request.user)
     messages.success(request, f"{endpoint.url} {'enabled' if active else 'disabled'}.")
     return redirect("core:webhook", pk=endpoint.pk)

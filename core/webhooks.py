@@ -9,7 +9,9 @@ receiver dedupes by it.
 
 Claims: a delivery is taken by pushing its ``next_attempt_at`` past the HTTP timeout
 (``LEASE``) in one statement, rows locked with SKIP LOCKED, so two workers never send it
-at once; the POST itself runs outside any transaction. A worker that dies mid-send leaves
+at once; the POST itself runs outside any transaction. Each row's lease is renewed just
+before its POST, with the claimed lease's end as the token, so a batch slower than its
+lease skips the rows another worker has taken since. A worker that dies mid-send leaves
 the row to be retried once the lease runs out (at least once, never in parallel).
 """
 
@@ -30,7 +32,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
@@ -160,6 +162,18 @@ def _claim(rows: QuerySet[WebhookDelivery], limit: int) -> list[WebhookDelivery]
     )
 
 
+def _still_ours(delivery: WebhookDelivery) -> bool:
+    """Renew this worker's lease on ``delivery`` just before its POST: a batch of slow
+    answers can outlast the lease taken for the whole batch at claim time. The lease's
+    end, as claimed, is the token: a sweep that took the row since then has moved it."""
+    renewed = WebhookDelivery.objects.filter(
+        pk=delivery.pk,
+        status=WebhookDelivery.Status.PENDING,
+        next_attempt_at=delivery.next_attempt_at,
+    ).update(next_attempt_at=timezone.now() + LEASE)
+    return renewed == 1
+
+
 def _send(claimed: list[WebhookDelivery]) -> dict[str, int]:
     counts: dict[str, int] = {}
     # Endpoints that did not answer at all in this run (refused, timed out): their other
@@ -167,6 +181,8 @@ def _send(claimed: list[WebhookDelivery]) -> dict[str, int]:
     # not one per delivery, and the other endpoints' deliveries are not held up behind it.
     unreachable: dict[int, str] = {}
     for delivery in claimed:
+        if not _still_ours(delivery):
+            continue  # the batch outlasted its lease and another worker took this one
         if delivery.endpoint_id in unreachable:
             why = unreachable[delivery.endpoint_id]
             code, error = None, f"Not sent: the endpoint did not answer just before ({why})"[:500]
@@ -288,6 +304,9 @@ def endpoint_test_send(*, endpoint_id: int, by: Actor) -> WebhookDelivery:
             payload=events.envelope(events.TEST_EVENT, {"endpoint": endpoint.pk}),
         )
         events.deliveries_create([delivery])
+        audit_record(
+            actor=by, action="webhook.test", target=endpoint, detail={"event": delivery.event_id}
+        )
     return delivery
 
 
@@ -295,17 +314,15 @@ def endpoint_test_send(*, endpoint_id: int, by: Actor) -> WebhookDelivery:
 
 
 def endpoints_list() -> QuerySet[WebhookEndpoint]:
-    return WebhookEndpoint.objects.order_by("-created_at", "-id")
+    """The endpoints, newest first, each with its deliveries counted by status
+    (``n_pending``, ``n_delivered``, ``n_failed``) in the same query."""
+    return WebhookEndpoint.objects.annotate(
+        **{
+            f"n_{status}": Count("deliveries", filter=Q(deliveries__status=status))
+            for status in WebhookDelivery.Status.values
+        }
+    ).order_by("-created_at", "-id")
 
 
 def endpoint_deliveries(endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
     return endpoint.deliveries.order_by("-created_at", "-id").defer("payload")
-
-
-def endpoint_counts() -> dict[int, dict[str, int]]:
-    """Per endpoint: its deliveries by status (one query for the list page)."""
-    counts: dict[int, dict[str, int]] = {}
-    rows = WebhookDelivery.objects.values("endpoint_id", "status").annotate(n=Count("id"))
-    for row in rows.order_by():
-        counts.setdefault(row["endpoint_id"], {})[row["status"]] = row["n"]
-    return counts

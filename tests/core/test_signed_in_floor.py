@@ -4,13 +4,18 @@ checked the way a user meets it: change something, then the next page shows it."
 
 from __future__ import annotations
 
+import time
+from unittest import mock
+
 import pytest
 from django.contrib.auth.models import Group
+from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
 from advocates.models import Advocate
+from core import sessions
 from core.models import ProgramSettings
 from core.roles import MANAGERS_GROUP, REPS_GROUP
 from tests import factories
@@ -113,3 +118,18 @@ def test_the_current_page_is_marked_in_the_navigation(advocate_client, manager_c
     assert f'<a href="{reverse("advocates:hub")}">Hub</a>' in nav
     nav = _nav(manager_client.get(reverse("console:home")))
     assert f'<a href="{reverse("console:home")}" aria-current="page">Console</a>' in nav
+
+
+def test_a_session_ended_where_the_cache_was_not_told_stops_working_within_minutes(
+    bench_urls, advocate_client
+) -> None:
+    # A sign-out by a process that could not reach Redis leaves the cached copy behind:
+    # it signs the browser in for CACHE_SECONDS at most, not the session's two weeks.
+    assert advocate_client.get(FLOOR).status_code == 200
+    Session.objects.filter(session_key=advocate_client.cookies["sessionid"].value).delete()
+    assert advocate_client.get(FLOOR).status_code == 200  # still the cached copy
+    later = time.time() + sessions.CACHE_SECONDS + 1
+    with mock.patch("time.time", return_value=later):
+        response = advocate_client.get(FLOOR)
+    assert response.status_code == 302
+    assert reverse("account_login") in response["Location"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from io import StringIO
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -19,7 +20,7 @@ from core import webhooks
 from core.models import WebhookDelivery
 from references import services as reference_services
 from references.models import ReferenceRequest
-from referrals.models import Method, Stage
+from referrals.models import Method, Referral, Stage
 from referrals.services import referral_advance, referral_create
 from rewards.services.catalog import redemption_fulfil, reward_redeem
 from rewards.services.ledger import Award, points_award_many
@@ -165,3 +166,21 @@ def test_a_referral_import_emits_set_wise_and_a_second_run_emits_nothing(
         ("referral.stage_changed", "SF-2", "qualified"),
     ]
     assert {body["data"]["source"] for body in bodies} == {"import"}
+
+
+def test_an_import_without_endpoints_builds_no_event_payloads(tmp_path, advocate) -> None:
+    text = (
+        "external_id,advocate_email,referred_name,referred_email,referred_company,method,"
+        "created_at,stage,stage_changed_at,deal_amount\n"
+        f"SF-1,{advocate.user.email},Lead 1,lead1@p1.example,P1,lead_form,2026-01-05,"
+        "qualified,2026-01-06,\n"
+    )
+    path = tmp_path / "referrals.csv"
+    path.write_text(text, encoding="utf-8")
+    with mock.patch(
+        "referrals.services.imports.pipeline.referral_event_data", side_effect=AssertionError
+    ) as built:
+        call_command("import_referrals", str(path), stdout=StringIO(), stderr=StringIO())
+    assert built.call_count == 0
+    assert not WebhookDelivery.objects.exists()
+    assert Referral.objects.filter(external_id="SF-1").exists()

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core import events, webhooks
-from core.models import WebhookDelivery, WebhookEndpoint
+from core.models import AuditEntry, WebhookDelivery, WebhookEndpoint
 from tests.core.webhook_receiver import hanging, receiver
 
 pytestmark = pytest.mark.django_db
@@ -218,6 +218,9 @@ def test_send_test_event_reaches_only_that_endpoint(
             manager_client.post(reverse("core:webhook_test", kwargs={"pk": endpoint.pk}))
         assert hook.types() == ["webhook.test"]
         assert other.requests == []
+    # Like every other console action on an endpoint, the test send is in the audit log.
+    test_entry = AuditEntry.objects.get(action="webhook.test")
+    assert test_entry.detail == {"event": hook.ids()[0]}
 
 
 def test_a_manager_adds_an_endpoint_and_sees_its_secret_once(manager_client) -> None:
@@ -275,3 +278,87 @@ def test_deleting_an_endpoint_removes_it_and_its_log(manager_client) -> None:
     manager_client.post(reverse("core:webhook_delete", kwargs={"pk": endpoint.pk}))
     assert not WebhookEndpoint.objects.exists()
     assert not WebhookDelivery.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["", "yes", "true"])
+def test_an_unclear_enable_or_disable_is_refused_and_changes_nothing(
+    manager_client, value: str
+) -> None:
+    endpoint = _endpoint("https://example.com/hook")
+    url = reverse("core:webhook_active", kwargs={"pk": endpoint.pk})
+    response = manager_client.post(url, {"active": value}, follow=True)
+    assert "Choose to enable (1) or disable (0)" in response.content.decode()
+    endpoint.refresh_from_db()
+    assert endpoint.active
+    assert not AuditEntry.objects.filter(action="webhook.disable").exists()
+
+
+def test_a_manager_disables_then_enables_an_endpoint(manager_client) -> None:
+    endpoint = _endpoint("https://example.com/hook")
+    url = reverse("core:webhook_active", kwargs={"pk": endpoint.pk})
+    manager_client.post(url, {"active": "0"})
+    endpoint.refresh_from_db()
+    assert not endpoint.active
+    manager_client.post(url, {"active": "1"})
+    endpoint.refresh_from_db()
+    assert endpoint.active
+
+
+def test_the_endpoint_list_counts_each_endpoints_deliveries_by_status(
+    manager_client, django_assert_max_num_queries
+) -> None:
+    busy = _endpoint("https://example.com/busy")
+    quiet = _endpoint("https://example.com/quiet")
+    statuses = ["delivered", "delivered", "pending", "failed", "failed", "failed"]
+    WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(endpoint=busy, event_id=f"evt_{i}", event_type="x", payload={}, status=s)
+        for i, s in enumerate(statuses)
+    )
+    manager_client.get(reverse("core:webhooks"))  # session and roles warm
+    with django_assert_max_num_queries(8):
+        page = manager_client.get(reverse("core:webhooks")).content.decode()
+    rows = {
+        endpoint.url: re.search(
+            re.escape(endpoint.url) + r".*?(\d+ delivered · \d+ pending · \d+ failed)", page, re.S
+        )
+        for endpoint in (busy, quiet)
+    }
+    assert rows[busy.url].group(1) == "2 delivered · 1 pending · 3 failed"
+    assert rows[quiet.url].group(1) == "0 delivered · 0 pending · 0 failed"
+
+
+def test_a_batch_slower_than_its_claim_sends_each_delivery_once() -> None:
+    # Three slow answers in one batch outlast the lease the batch was claimed with; a
+    # retry sweep that runs meanwhile must not send what the batch is still to send.
+    start = timezone.now()
+    clock = [start]
+    nested = []
+    real_post = webhooks._post
+
+    def slow_post(delivery: WebhookDelivery):
+        if clock[0] - start > webhooks.LEASE and not nested:
+            nested.append(webhooks.deliveries_send_due())  # another worker's sweep
+        answer = real_post(delivery)
+        clock[0] += webhooks.LEASE * 0.6  # a stand-in for several slow answers
+        return answer
+
+    with (
+        receiver() as hook,
+        mock.patch.object(webhooks, "_post", side_effect=slow_post),
+        mock.patch("django.utils.timezone.now", side_effect=lambda: clock[0]),
+    ):
+        endpoint = _endpoint(hook.url)
+        WebhookDelivery.objects.bulk_create(
+            WebhookDelivery(
+                endpoint=endpoint,
+                event_id=f"evt_{i}",
+                event_type="x",
+                payload={},
+                next_attempt_at=start,
+            )
+            for i in range(3)
+        )
+        assert webhooks.deliveries_send_due() == {"delivered": 3}
+    assert sorted(hook.ids()) == ["evt_0", "evt_1", "evt_2"]
+    assert nested == [{}]  # the sweep ran, and found nothing of the batch's to send
+    assert set(WebhookDelivery.objects.values_list("status", "attempts")) == {("delivered", 1)}

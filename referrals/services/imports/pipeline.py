@@ -430,18 +430,19 @@ def _emit(
     changes: list[ReferralStageChange],
 ) -> None:
     # Set-wise, as referral_create and referral_advance would have emitted them one by one.
+    # Generators: emit_many builds no payload when no endpoint receives the type.
     emails = {referral.pk: row.advocate.email for _, row, referral, _ in made}
     events.emit_many(
         "referral.created",
-        [
+        (
             {**referral_event_data(c.referral, c), "advocate_email": emails[c.referral.pk]}
             for c in changes
             if not c.from_stage
-        ],
+        ),
     )
     events.emit_many(
         "referral.stage_changed",
-        [referral_event_data(c.referral, c) for c in changes if c.from_stage],
+        (referral_event_data(c.referral, c) for c in changes if c.from_stage),
     )
 
 
