@@ -257,14 +257,16 @@ def endpoint_active_set(*, endpoint_id: int, active: bool, by: Actor) -> Webhook
     return endpoint
 
 
-def endpoint_delete(*, endpoint_id: int, by: Actor) -> None:
+def endpoint_delete(*, endpoint_id: int, by: Actor) -> str:
+    """Delete an endpoint with its delivery log; returns its URL for the message."""
     with transaction.atomic():
-        endpoint = WebhookEndpoint.objects.get(pk=endpoint_id)
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint_id)
         audit_record(
             actor=by, action="webhook.delete", target=endpoint, detail={"url": endpoint.url}
         )
         endpoint.delete()
         events.endpoints_changed()
+    return endpoint.url
 
 
 def delivery_resend(*, delivery_id: int, endpoint_id: int, by: Actor) -> WebhookDelivery:
