@@ -245,6 +245,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30,
         "options": {"expires": 25},
     },
+    # The delivery log of outbound webhooks, kept WEBHOOK_LOG_DAYS (core.webhooks).
+    "webhook-log-purge": {"task": "core.tasks.webhook_log_purge", "schedule": crontab(minute=17)},
     # Webhook deliveries whose retry has come due (core.webhooks).
     "webhook-retries": {
         "task": "core.tasks.webhook_retries_send",
@@ -373,6 +375,14 @@ if LINKEDIN_CLIENT_ID:
             }
         ],
     }
+
+# --- Outbound webhooks (core.webhooks; README: Webhooks) -------------------------------
+# Endpoints are URLs a manager types: Vouch refuses to send to loopback, private,
+# link-local (cloud metadata) and other non-public addresses unless this is on, for a
+# receiver inside your own network. The embedded mode allows them (receivers on localhost).
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=DEBUG)
+# Delivered and failed deliveries older than this many days leave the log (hourly).
+WEBHOOK_LOG_DAYS = env_int("WEBHOOK_LOG_DAYS", 30)
 
 # --- Program rules --------------------------------------------------------------------
 INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 14)
