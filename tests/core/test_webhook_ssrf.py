@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
         ("192.168.1.1", False),
         ("169.254.169.254", False),  # cloud metadata
         ("100.64.0.1", False),  # carrier-grade NAT
-        ("0.0.0.0", False),
+        ("0.0.0.0", False),  # noqa: S104 - an address checked, not bound
         ("224.0.0.1", False),
         ("::1", False),
         ("fd00::1", False),
