@@ -16,7 +16,17 @@ when ``ZOOM_ACCOUNT_ID``, ``ZOOM_CLIENT_ID``, ``ZOOM_CLIENT_SECRET`` and
   advocate. ``retryable`` errors (429, 5xx, no answer) carry ``retry_after`` seconds for
   a Celery task's ``self.retry(countdown=...)``; the others will fail the same way again.
   ``ZoomError`` is not an ``OSError``, so ``core.tasks.RETRY``'s autoretry leaves the
-  choice to the task.
+  choice to the task::
+
+      except ZoomError as error:
+          if not error.retryable:
+              ...  # record str(error) on the call; the advocate enters a link by hand
+          raise self.retry(countdown=min(error.retry_after, 1800))  # capped: below
+
+  ``retry_after`` can be hours (a daily limit resets at 00:00 UTC). A countdown longer
+  than ``CELERY_VISIBILITY_TIMEOUT`` makes Redis hand the waiting task to a second
+  worker (README, "Celery delivery guarantees"): cap it, or leave the call without a
+  link and let a periodic sweep try again.
 - Zoom's create endpoint has no idempotency key: a create that timed out may have made a
   meeting nobody holds the id of. It stays in the host's list; deleting it is harmless.
 
