@@ -260,12 +260,7 @@ def test_a_second_refusal_stops_with_what_to_check(api) -> None:
 
 
 def test_credentials_zoom_refuses_say_which_settings_to_check(api) -> None:
-    api.add(
-        "POST",
-        TOKEN_URL,
-        status=400,
-        json={"reason": "Invalid client_id or client_secret", "error": "invalid_client"},
-    )
+    replay(api, "POST", TOKEN_URL, "token_400_invalid_client")
 
     with pytest.raises(ZoomError) as caught:
         zoom.meeting_delete(meeting_id="91538056781")
