@@ -4,15 +4,17 @@
 (function () {
   "use strict";
 
-  // <button data-nav-toggle aria-controls="…">: on a phone, "Menu" opens and closes the
-  // navigation (CSS shows it while aria-expanded is "true"); Escape closes it and gives
-  // the focus back to the button.
-  var navToggle = document.querySelector("[data-nav-toggle]");
-  var nav = navToggle && document.getElementById(navToggle.getAttribute("aria-controls"));
-  function setNavOpen(open) {
-    navToggle.setAttribute("aria-expanded", open ? "true" : "false");
-  }
-  if (navToggle && nav) {
+  // <button data-nav-toggle aria-controls="…">: on a phone, "Menu" (and the console's
+  // "Console pages") opens and closes its navigation (CSS shows it while aria-expanded is
+  // "true"); Escape closes it and gives the focus back to the button.
+  document.querySelectorAll("[data-nav-toggle]").forEach(function (navToggle) {
+    var nav = document.getElementById(navToggle.getAttribute("aria-controls"));
+    if (!nav) {
+      return;
+    }
+    function setNavOpen(open) {
+      navToggle.setAttribute("aria-expanded", open ? "true" : "false");
+    }
     navToggle.addEventListener("click", function () {
       setNavOpen(navToggle.getAttribute("aria-expanded") !== "true");
     });
@@ -23,7 +25,7 @@
         navToggle.focus();
       }
     });
-  }
+  });
 
   // Delegated, so elements htmx swaps in later work too.
   document.addEventListener("click", function (event) {

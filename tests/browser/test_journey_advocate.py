@@ -36,9 +36,11 @@ def sign_in(page, email: str, password: str) -> None:
 def open_console_page(page, name: str) -> None:
     """A manager's page: "Console" in the top bar, then the console's own navigation."""
     nav_link(page, "Console").click()
-    page.get_by_role("navigation", name="Console").get_by_role(
-        "link", name=name, exact=True
-    ).click()
+    nav = page.get_by_role("navigation", name="Console")
+    menu = nav.get_by_role("button", name="Console pages")
+    if menu.is_visible():  # a phone: the console's pages fold behind it
+        menu.click()
+    nav.get_by_role("link", name=name, exact=True).click()
 
 
 def top_bar_fits_one_row(page, *, phone_layout: bool) -> None:

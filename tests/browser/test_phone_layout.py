@@ -1,11 +1,13 @@
 """At a phone's 375 px: tables show their key column without scrolling, the navigation
-opens from a "Menu" button, and the challenges page opens one form at a time.
+(and the console's) opens from a menu button, and the challenges page opens one form at a
+time.
 
 Every page state is a journey step: screenshotted, checked with axe-core, and failed if
 the page scrolls sideways."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -123,6 +125,45 @@ def test_the_menu_button_opens_the_navigation_on_a_phone(browser, journey, advoc
     menu.click()
     referrals.click()
     expect(page.get_by_role("heading", name="My referrals")).to_be_visible()
+
+
+def test_the_console_menu_opens_the_consoles_pages_on_a_phone(browser, journey) -> None:
+    j = journey("phone-console-menu", "phone")
+    page = j.new_page(browser)
+    manager = factories.ManagerFactory()
+    page.goto(reverse("account_login"))
+    page.get_by_label("Email").fill(manager.email)
+    page.get_by_label("Password").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    code = page.get_by_label("Code")
+    if code.count():
+        code.fill(factories.totp_code())
+        page.get_by_role("button", name="Sign in").click()
+    page.goto(reverse("console:home"))
+    nav = page.get_by_role("navigation", name="Console")
+    menu = nav.get_by_role("button", name="Console pages")
+    rewards = nav.get_by_role("link", name="Rewards", exact=True)
+
+    # Folded: one button, not a strip of links running off the screen.
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(rewards).to_be_hidden()
+    j.step(page, "console menu closed", no_sideways_scroll=True)
+
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    j.step(page, "console menu open", no_sideways_scroll=True)
+    links = nav.get_by_role("link")
+    assert links.count() > 12
+    for index in range(links.count()):
+        shown_whole(page, links.nth(index))  # every page reachable without scrolling sideways
+        assert links.nth(index).bounding_box()["height"] >= 44  # a tap target
+    page.keyboard.press("Escape")
+    expect(menu).to_be_focused()
+    expect(rewards).to_be_hidden()
+
+    menu.click()
+    rewards.click()
+    expect(page).to_have_url(re.compile(re.escape(reverse("rewards:manage")) + "$"))
 
 
 def test_without_javascript_the_links_show_wrapped(browser, browser_env, advocate) -> None:
