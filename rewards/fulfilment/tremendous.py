@@ -182,8 +182,10 @@ class Tremendous:
         if response.status_code in (200, 201):
             return self._order(response)
         if response.status_code == 402:
+            said = _error_text(response)
             raise OrderRefused(
-                f"Not enough funds in the Tremendous account ({_error_text(response)})."
+                f"Not enough funds in the Tremendous account (Tremendous: “{said}”). "
+                "Top it up, then order again."
             )
         if response.status_code == 409:
             raise OrderConflict(

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from advocates.models import User
 from core.audit import audit_record
 from core.outbox import enqueue_after_commit
 from rewards.fulfilment import (
@@ -47,6 +48,9 @@ LEASE = timedelta(minutes=2)
 # The poll looks at in-flight orders untouched for this long (webhooks come first).
 POLL_AFTER = timedelta(minutes=5)
 POLL_BATCH = 100
+# Attempts without an answer (the task's retries, then the poll's restarts) before the
+# redemption goes back to a manager, told to check Tremendous before fulfilling by hand.
+MAX_ATTEMPTS = 12
 
 State = ProviderOrder.State
 
@@ -111,10 +115,18 @@ def provider_order_place(*, redemption_id: int) -> str:
                     raise OrderRefused(
                         f"{conflict} It was sent to someone else: order this one by hand."
                     ) from conflict
-    except ProviderUnavailable:
+    except ProviderUnavailable as unavailable:
         ProviderOrder.objects.filter(pk=order.pk, state=State.ORDERING).update(
             in_doubt=True, lease_until=None, updated_at=timezone.now()
         )
+        if order.attempts + 1 >= MAX_ATTEMPTS:
+            _fail(
+                order.pk,
+                f"No answer from {provider.label} after {MAX_ATTEMPTS} attempts ({unavailable}). "
+                f"It may have been ordered: look for order {order.external_id} in the "
+                f"{provider.label} dashboard before fulfilling it by hand.",
+            )
+            return "failed: no answer"
         raise
     except ProviderError as refused:
         _fail(order.pk, str(refused))
@@ -198,7 +210,7 @@ def _fail(order_pk: int, reason: str) -> bool:
 # --- A manager tries the provider again -----------------------------------------------
 
 
-def provider_order_retry(*, redemption_id: int, by: object = None) -> bool:
+def provider_order_retry(*, redemption_id: int, by: User | None = None) -> bool:
     """Order a failed one again (after topping up the balance, say); True if queued.
 
     It may have reached the provider after all (a delivery that failed was paid), so
@@ -222,7 +234,7 @@ def provider_order_retry(*, redemption_id: int, by: object = None) -> bool:
                 redemption_id=redemption_id
             )
             audit_record(
-                actor=by,  # type: ignore[arg-type]
+                actor=by,
                 action="redemption.provider_retry",
                 target=order.redemption,
                 detail={"provider": order.provider},

@@ -290,6 +290,23 @@ def test_a_server_error_is_retried_not_failed(
     assert ProviderOrder.objects.get(redemption=redemption).state == ProviderOrder.State.ORDERING
 
 
+def test_no_answer_for_too_long_goes_back_to_a_manager_told_to_check_tremendous(
+    advocate, manager, gift_card, api, django_capture_on_commit_callbacks
+) -> None:
+    redemption = redeem(advocate, gift_card)
+    with django_capture_on_commit_callbacks(execute=False):
+        catalog.redemption_approve(redemption_id=redemption.pk, by=manager)
+    ProviderOrder.objects.filter(redemption=redemption).update(
+        in_doubt=True, attempts=fulfilment.MAX_ATTEMPTS - 1
+    )
+    api.get(f"{BASE}/orders/vouch-redemption-{redemption.pk}", status=502, body="")
+    assert provider_order_place(redemption.pk) == "failed: no answer"
+    order = ProviderOrder.objects.get(redemption=redemption)
+    assert order.state == ProviderOrder.State.FAILED
+    assert f"look for order vouch-redemption-{redemption.pk}" in order.failure_reason
+    assert orders_posted(api) == 0
+
+
 def test_a_lease_held_by_another_attempt_is_left_alone(
     recipient, manager, gift_card, api, django_capture_on_commit_callbacks
 ) -> None:
