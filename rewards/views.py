@@ -300,7 +300,9 @@ def redemption_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     result = catalog.redemption_approve(redemption_id=pk, by=request.user)
     redemption = _reload(pk)
     if result.changed:
-        return _after_step(request, redemption, f"Approved #{pk}.", ok=True)
+        order = redemption.provider_order_or_none
+        sent = f" Sent to {order.provider.title()}: its status is above." if order else ""
+        return _after_step(request, redemption, f"Approved #{pk}.{sent}", ok=True)
     return _after_step(
         request, redemption, f"#{pk} is {redemption.get_status_display().lower()}.", ok=False
     )
