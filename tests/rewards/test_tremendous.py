@@ -389,6 +389,8 @@ def test_a_signed_delivery_webhook_fulfils_it_and_the_advocate_sees_it(
     redemption = Redemption.objects.get(pk=ordered.pk)
     assert redemption.status == Redemption.Status.FULFILLED
     assert [message.to for message in mail.outbox] == [[RECORDED_RECIPIENT]]
+    assert "has emailed it to you: open the email from Tremendous" in mail.outbox[0].body
+    assert "gift-card code" not in mail.outbox[0].body
 
     # The same event again (Tremendous retries deliveries) changes nothing.
     again = client.post(
