@@ -529,3 +529,34 @@ def test_the_queue_reads_provider_orders_in_its_own_query(
     few = queue_queries()
     add(8)
     assert queue_queries() == few
+
+
+# --- Marking a reward provider-backed -------------------------------------------------
+
+
+def test_a_manager_marks_a_reward_for_tremendous_with_clear_errors(manager_client) -> None:
+    from tests.rewards.test_console import VALID
+
+    url = reverse("rewards:create")
+    response = manager_client.post(url, VALID | {"fulfilment_provider": "tremendous"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Give the value to send, e.g. 25.00." in page
+    assert "Give product ids or a campaign id." in page
+    assert not Reward.objects.exists()
+
+    response = manager_client.post(
+        url,
+        VALID
+        | {
+            "fulfilment_provider": "tremendous",
+            "provider_denomination": "25.00",
+            "provider_currency": "usd",
+            "provider_products": "Q24BD9EZ332JT, VW9JLMPRL9N7",
+        },
+    )
+    assert response.status_code == 302
+    reward = Reward.objects.get()
+    assert reward.provider_denomination == Decimal("25.00")
+    assert reward.provider_currency == "USD"
+    assert reward.provider_product_ids == ["Q24BD9EZ332JT", "VW9JLMPRL9N7"]
