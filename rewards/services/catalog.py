@@ -491,14 +491,18 @@ def _refuse_if_provider_in_flight(redemption_id: int) -> None:
         )
 
 
-def redemption_fulfil(*, redemption_id: int, note: str = "", by: User | None = None) -> StepResult:
+def redemption_fulfil(
+    *, redemption_id: int, note: str = "", by: User | None = None, provider: str = ""
+) -> StepResult:
     """Mark it fulfilled with a note for the advocate (tracking number, gift-card code).
 
-    A gift card needs its note: the code is the reward.
+    A gift card needs its note (the code is the reward), unless ``provider`` delivered it
+    (rewards.services.fulfilment): then the provider's own email carries it.
     """
     note = note.strip()
     redemption = Redemption.objects.select_related("reward").get(pk=redemption_id)
-    if redemption.reward.kind == Reward.Kind.GIFT_CARD and not note and redemption.is_open:
+    needs_note = redemption.reward.kind == Reward.Kind.GIFT_CARD and not provider
+    if needs_note and not note and redemption.is_open:
         raise FulfilmentNoteRequired("Enter the gift-card code (or a link to it) for the advocate.")
     with transaction.atomic():
         _refuse_if_provider_in_flight(redemption_id)

@@ -177,10 +177,8 @@ def _deliver(order: ProviderOrder) -> None:
     ProviderOrder.objects.filter(pk=order.pk, state__in=ProviderOrder.IN_FLIGHT).update(
         state=State.DELIVERED, delivery_status="SUCCEEDED", delivered_at=now, updated_at=now
     )
-    catalog.redemption_fulfil(
-        redemption_id=order.redemption_id,
-        note=f"Sent by {order.provider.title()} to your email address (reward {order.reward_id}).",
-    )
+    # No note: the pages and the email say the provider emailed it (no code is stored).
+    catalog.redemption_fulfil(redemption_id=order.redemption_id, provider=order.provider)
 
 
 def _fail(order_pk: int, reason: str) -> bool:

@@ -405,6 +405,10 @@ def test_a_signed_delivery_webhook_fulfils_it_and_the_advocate_sees_it(
     page = client.get(reverse("rewards:redemption", args=[ordered.pk])).content.decode()
     assert "Delivered" in page
     assert "Tremendous delivered it to" in page
+    listing = client.get(reverse("rewards:my_redemptions")).content.decode()
+    assert "Delivered by Tremendous to your email" in listing
+    assert "Gift-card code" not in listing  # no code is stored, none is pretended
+    assert redemption.fulfilment_note == ""
 
 
 @pytest.mark.parametrize(
