@@ -253,6 +253,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expires": 55},
     },
+    # Provider orders still in flight (a lost webhook, a retry that ran out) and the
+    # provider's funding balance (rewards.fulfilment).
+    "provider-orders-poll": {
+        "task": "rewards.tasks.provider_orders_poll",
+        "schedule": 600,
+        "options": {"expires": 540},
+    },
+    "provider-balance-refresh": {
+        "task": "rewards.tasks.provider_balance_refresh",
+        "schedule": 900,
+        "options": {"expires": 840},
+    },
     "ams-nightly-recompute": {
         "task": "campaigns.ams.ams_recompute_all",
         "schedule": crontab(hour=3, minute=15),
@@ -419,6 +431,33 @@ REFERRAL_LANDING_MAX_POSTS = env_int("REFERRAL_LANDING_MAX_POSTS", 5)
 # or none; none: advocates enter the link themselves.
 _ZOOM = env_all_or_none("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET", "ZOOM_HOST_USER")
 ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET, ZOOM_HOST_USER = _ZOOM.values()
+
+# --- Reward fulfilment by a provider (rewards.fulfilment) -------------------------------
+# With TREMENDOUS_API_KEY set, approving a redemption of a reward marked "fulfilled by
+# Tremendous" orders it there (gift cards, charity donations, prepaid cards, sent by
+# Tremendous's email); without it every reward is fulfilled by hand, as before.
+TREMENDOUS_API_KEY = os.environ.get("TREMENDOUS_API_KEY", "")
+TREMENDOUS_ENVIRONMENT = env_str("TREMENDOUS_ENVIRONMENT", "sandbox")
+TREMENDOUS_BASE_URLS = {
+    "sandbox": "https://testflight.tremendous.com/api/v2",
+    # The official SDKs' production host (tremendous-python configuration.py, node
+    # environments.ts); www.tremendous.com/api/v2 is the older address of the same API.
+    "production": "https://api.tremendous.com/api/v2",
+}
+if TREMENDOUS_ENVIRONMENT not in TREMENDOUS_BASE_URLS:
+    raise ImproperlyConfigured(
+        f"TREMENDOUS_ENVIRONMENT={TREMENDOUS_ENVIRONMENT!r} is not sandbox or production."
+    )
+# Which funding source pays: "balance" (the prepaid Tremendous balance) or a source id.
+TREMENDOUS_FUNDING_SOURCE = env_str("TREMENDOUS_FUNDING_SOURCE", "balance")
+# Optional default campaign (products, message, look) for rewards that name none.
+TREMENDOUS_CAMPAIGN_ID = os.environ.get("TREMENDOUS_CAMPAIGN_ID", "")
+# The webhook's private key (Tremendous dashboard, Developers > Webhooks): events are
+# refused (401) without a valid Tremendous-Webhook-Signature made with it.
+TREMENDOUS_WEBHOOK_SECRET = os.environ.get("TREMENDOUS_WEBHOOK_SECRET", "")
+# The console warns when the funding balance is under this many whole units (USD).
+TREMENDOUS_BALANCE_WARNING = env_int("TREMENDOUS_BALANCE_WARNING", 100)
+TREMENDOUS_TIMEOUT_SECONDS = env_int("TREMENDOUS_TIMEOUT_SECONDS", 20)
 
 # --- Files ----------------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TextIO
 
 from django.db import transaction
@@ -19,12 +20,17 @@ REWARDS = [
     },
     {
         "name": "$25 coffee gift card",
-        "description": "A digital gift card for your favourite coffee place; the code arrives "
-        "by email and in your redemptions.",
+        "description": "A digital gift card for your favourite coffee place; it arrives by email.",
         "kind": Reward.Kind.GIFT_CARD,
         "points_cost": 250,
         "limit_count": 1,
         "limit_period": Reward.LimitPeriod.MONTH,
+        # Ordered through Tremendous once TREMENDOUS_API_KEY (and a default campaign,
+        # TREMENDOUS_CAMPAIGN_ID) are set; the demo has neither, so it stays manual and
+        # the fulfilment page says so.
+        "fulfilment_provider": "tremendous",
+        "provider_denomination": Decimal("25.00"),
+        "provider_currency": "USD",
     },
     {
         "name": "Plant 10 trees",

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from rewards.models import LedgerEntry, Redemption, Reward
+from rewards.models import LedgerEntry, ProviderBalance, ProviderOrder, Redemption, Reward
 
 
 @admin.register(LedgerEntry)
@@ -47,4 +47,33 @@ class RedemptionAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProviderOrder)
+class ProviderOrderAdmin(admin.ModelAdmin):
+    """Read-only: moved by rewards.services.fulfilment (the provider and the queue)."""
+
+    list_display = ["external_id", "provider", "state", "order_id", "delivery_status", "updated_at"]
+    list_filter = ["provider", "state"]
+    search_fields = ["external_id", "order_id", "reward_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProviderBalance)
+class ProviderBalanceAdmin(admin.ModelAdmin):
+    list_display = ["provider", "available_cents", "pending_cents", "fetched_at", "error"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import UploadedFile
 
 from core.forms import OptionalMarkedModelForm
 from core.images import decode_image
+from rewards.fulfilment import provider_for
 from rewards.models import Redemption, Reward
 
 
@@ -42,6 +43,11 @@ class RewardForm(OptionalMarkedModelForm):
             "ends_at",
             "needs_shipping",
             "is_active",
+            "fulfilment_provider",
+            "provider_denomination",
+            "provider_currency",
+            "provider_products",
+            "provider_campaign_id",
         ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 4}),
@@ -64,6 +70,10 @@ class RewardForm(OptionalMarkedModelForm):
             ("", "—"),
             *Reward.LimitPeriod.choices,
         ]
+        self.fields["provider_denomination"].widget.attrs.update({"min": "0.01", "step": "0.01"})
+        self.fields["provider_currency"].widget.attrs.update(
+            {"maxlength": 3, "size": 3, "autocapitalize": "characters"}
+        )
 
     def clean_image_upload(self) -> UploadedFile | None:
         upload = self.cleaned_data.get("image_upload")
@@ -89,6 +99,17 @@ class RewardForm(OptionalMarkedModelForm):
         starts, ends = data.get("starts_at"), data.get("ends_at")
         if starts and ends and ends <= starts:
             self.add_error("ends_at", "The end must be after the start.")
+        if data.get("fulfilment_provider"):
+            value = data.get("provider_denomination")
+            if value is None or value <= 0:
+                self.add_error("provider_denomination", "Give the value to send, e.g. 25.00.")
+            if (
+                provider_for(data["fulfilment_provider"]) is not None
+                and not data.get("provider_products", "").strip()
+                and not data.get("provider_campaign_id")
+                and not settings.TREMENDOUS_CAMPAIGN_ID
+            ):
+                self.add_error("provider_products", "Give product ids or a campaign id.")
         return data
 
     def _post_clean(self) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -133,6 +134,37 @@ class Reward(models.Model):
     needs_shipping = models.BooleanField(
         default=False, help_text="Ask the advocate for a shipping address when redeeming."
     )
+    # Fulfilment through a provider (rewards.fulfilment): when set and the provider is
+    # configured, approving a redemption orders it there; otherwise it stays manual.
+    fulfilment_provider = models.CharField(
+        "fulfilled by",
+        max_length=20,
+        choices=[("", "A manager (by hand)"), ("tremendous", "Tremendous")],
+        blank=True,
+        default="",
+    )
+    provider_products = models.CharField(
+        "provider product ids",
+        max_length=500,
+        blank=True,
+        help_text="Comma-separated Tremendous product ids the advocate may choose from.",
+    )
+    provider_campaign_id = models.CharField(
+        "provider campaign id",
+        max_length=64,
+        blank=True,
+        help_text="A Tremendous campaign (its products, message and look). Empty: the "
+        "site's default campaign, if any.",
+    )
+    provider_denomination = models.DecimalField(
+        "value",
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="What the provider sends, e.g. 25.00.",
+    )
+    provider_currency = models.CharField("currency", max_length=3, blank=True, default="USD")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -158,6 +190,13 @@ class Reward(models.Model):
                 | models.Q(ends_at__gt=models.F("starts_at")),
                 name="reward_window_ordered",
             ),
+            # A provider-backed reward says what value to order (its products or campaign
+            # may come from the site's default campaign, TREMENDOUS_CAMPAIGN_ID).
+            models.CheckConstraint(
+                condition=models.Q(fulfilment_provider="")
+                | models.Q(provider_denomination__gt=Decimal(0)),
+                name="reward_provider_value",
+            ),
         ]
         indexes = [
             # The advocate's catalog reads active rewards by cost.
@@ -179,6 +218,10 @@ class Reward(models.Model):
     @property
     def out_of_stock(self) -> bool:
         return self.stock is not None and self.stock <= 0
+
+    @property
+    def provider_product_ids(self) -> list[str]:
+        return [part.strip() for part in self.provider_products.split(",") if part.strip()]
 
     @property
     def limit_label(self) -> str:
@@ -272,3 +315,102 @@ class Redemption(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def provider_order_or_none(self) -> ProviderOrder | None:
+        """Its provider order, if a provider was asked (select_related keeps it one query)."""
+        try:
+            return self.provider_order
+        except ProviderOrder.DoesNotExist:
+            return None
+
+    @property
+    def manual_actions(self) -> bool:
+        """Open, and no provider is ordering or delivering it (fulfil or cancel by hand)."""
+        order = self.provider_order_or_none
+        return self.is_open and (order is None or not order.in_flight)
+
+
+class ProviderOrder(models.Model):
+    """A redemption ordered through a fulfilment provider (Tremendous), one per redemption.
+
+    ``state`` is the row's state machine, moved only by conditional updates
+    (rewards.services.fulfilment):
+
+    - ``ordering``: to be ordered, or an attempt is under way (``lease_until``) or ended
+      in doubt (``in_doubt``: a timeout or a 5xx, so the order may exist at the provider;
+      the next attempt looks it up by ``external_id`` before ordering again);
+    - ``ordered``: the provider accepted the order and is delivering it (its email);
+    - ``delivered``: the provider confirmed delivery; the redemption is fulfilled;
+    - ``failed``: refused or failed (``failure_reason``); the redemption is back in the
+      manual queue, still approved, for a manager to fulfil by hand or cancel.
+
+    ``external_id`` (``vouch-redemption-<id>``) is the provider's idempotency key: a
+    second order with it returns the first one. No reward link or code is stored: the
+    provider emails it to the advocate.
+    """
+
+    class State(models.TextChoices):
+        ORDERING = "ordering", "Ordering"
+        ORDERED = "ordered", "Ordered, being delivered"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed: back to manual"
+
+    IN_FLIGHT = (State.ORDERING, State.ORDERED)
+
+    redemption = models.OneToOneField(
+        Redemption, on_delete=models.PROTECT, related_name="provider_order"
+    )
+    provider = models.CharField(max_length=20)
+    external_id = models.CharField(max_length=64)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.ORDERING)
+    in_doubt = models.BooleanField(default=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    order_id = models.CharField(max_length=64, blank=True)
+    reward_id = models.CharField(max_length=64, blank=True)
+    order_status = models.CharField(max_length=40, blank=True)
+    delivery_status = models.CharField(max_length=20, blank=True)
+    delivery_method = models.CharField(max_length=10, blank=True)
+    failure_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    ordered_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "external_id"], name="provider_order_external_id_unique"
+            ),
+        ]
+        indexes = [
+            # The periodic poll: orders still in flight, stalest first.
+            models.Index(fields=["state", "updated_at"], name="provider_order_in_flight"),
+            # Webhooks name the provider's reward or order.
+            models.Index(fields=["provider", "reward_id"], name="provider_order_reward"),
+            models.Index(fields=["provider", "order_id"], name="provider_order_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.external_id} ({self.state})"
+
+    @property
+    def in_flight(self) -> bool:
+        return self.state in self.IN_FLIGHT
+
+
+class ProviderBalance(models.Model):
+    """The provider's funding balance as last fetched (beat), for the console's warning."""
+
+    provider = models.CharField(max_length=20, unique=True)
+    available_cents = models.BigIntegerField(null=True, blank=True)
+    pending_cents = models.BigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3, default="USD")
+    error = models.CharField(max_length=255, blank=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.provider}: {self.available_cents}"

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, TypedDict
 
+from django.conf import settings
 from django.db.models import (
     Case,
     Count,
@@ -19,7 +21,8 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from advocates.models import Advocate
-from rewards.models import LedgerEntry, Redemption, Reward
+from rewards.fulfilment import PROVIDER_LABELS, configured_providers
+from rewards.models import LedgerEntry, ProviderBalance, Redemption, Reward
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -179,7 +182,7 @@ def redemptions_for_advocate(*, advocate_id: int) -> QuerySet[Redemption]:
     """An advocate's own redemptions (the only place their fulfilment notes show)."""
     return (
         Redemption.objects.filter(advocate_id=advocate_id)
-        .select_related("reward")
+        .select_related("reward", "provider_order")
         .order_by("-created_at", "-id")
     )
 
@@ -195,7 +198,7 @@ def redemptions_open_for_advocate(*, advocate_id: int, limit: int = 5) -> list[R
 def fulfilment_queue(*, status: str = "") -> QuerySet[Redemption]:
     """Redemptions for managers, oldest first; open ones (requested, approved) by default."""
     redemptions = Redemption.objects.select_related(
-        "reward", "advocate__user", "advocate__company"
+        "reward", "advocate__user", "advocate__company", "provider_order"
     ).order_by("created_at", "id")
     if status:
         return redemptions.filter(status=status)
@@ -212,6 +215,53 @@ def rewards_for_manager() -> QuerySet[Reward]:
 
 
 def fulfilment_queue_item(*, pk: int) -> Redemption:
-    return Redemption.objects.select_related("reward", "advocate__user", "advocate__company").get(
-        pk=pk
+    return Redemption.objects.select_related(
+        "reward", "advocate__user", "advocate__company", "provider_order"
+    ).get(pk=pk)
+
+
+@dataclass(frozen=True)
+class ProviderStatus:
+    """A fulfilment provider as the console shows it: configured or not, and its balance."""
+
+    name: str
+    label: str
+    configured: bool
+    balance: ProviderBalance | None
+    warning_below: int
+    provider_backed_rewards: int
+
+    @property
+    def available(self) -> float | None:
+        if self.balance is None or self.balance.available_cents is None:
+            return None
+        return self.balance.available_cents / 100
+
+    @property
+    def low(self) -> bool:
+        return self.available is not None and self.available < self.warning_below
+
+
+def provider_statuses() -> list[ProviderStatus]:
+    """Every provider some reward names, or that is configured (two queries)."""
+    configured = set(configured_providers())
+    backed = dict(
+        Reward.objects.exclude(fulfilment_provider="")
+        .filter(is_active=True)
+        .values_list("fulfilment_provider")
+        .annotate(n=Count("id"))
+        .order_by()
     )
+    names = sorted(configured | set(backed))
+    balances = {row.provider: row for row in ProviderBalance.objects.filter(provider__in=names)}
+    return [
+        ProviderStatus(
+            name=name,
+            label=PROVIDER_LABELS.get(name, name.title()),
+            configured=name in configured,
+            balance=balances.get(name),
+            warning_below=settings.TREMENDOUS_BALANCE_WARNING,
+            provider_backed_rewards=backed.get(name, 0),
+        )
+        for name in names
+    ]

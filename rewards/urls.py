@@ -19,4 +19,11 @@ urlpatterns = [
     path("console/fulfilment/<int:pk>/approve/", views.redemption_approve, name="approve"),
     path("console/fulfilment/<int:pk>/fulfil/", views.redemption_fulfil, name="fulfil"),
     path("console/fulfilment/<int:pk>/cancel/", views.redemption_cancel, name="cancel"),
+    path(
+        "console/fulfilment/<int:pk>/provider-retry/",
+        views.redemption_provider_retry,
+        name="provider_retry",
+    ),
+    # The fulfilment provider (signed by Tremendous; rewards.fulfilment)
+    path("webhooks/tremendous/", views.tremendous_webhook, name="tremendous_webhook"),
 ]

@@ -1,19 +1,23 @@
 from __future__ import annotations
 
+import json
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from advocates.http import AuthenticatedHttpRequest
 from advocates.models import User
 from advocates.selectors import advocate_for_user
-from core.roles import advocate_required, manager_required
+from core.roles import advocate_required, manager_required, public
 from rewards import selectors
 from rewards.forms import (
     CancelForm,
@@ -23,8 +27,11 @@ from rewards.forms import (
     RedeemForm,
     RewardForm,
 )
+from rewards.fulfilment import configured_providers, provider_for
+from rewards.fulfilment.tremendous import SIGNATURE_HEADER
 from rewards.models import Redemption, Reward
 from rewards.services import catalog
+from rewards.services import fulfilment as provider_fulfilment
 
 CATALOG_PAGE_SIZE = 24
 MANAGE_PAGE_SIZE = 25
@@ -198,7 +205,11 @@ def reward_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         if reward is not None:
             messages.success(request, f"“{reward.name}” is in the catalog.")
             return redirect("rewards:manage")
-    return render(request, "rewards/reward_form.html", {"form": form, "reward": None})
+    return render(
+        request,
+        "rewards/reward_form.html",
+        {"form": form, "reward": None, "provider_configured": bool(configured_providers())},
+    )
 
 
 @manager_required
@@ -211,7 +222,11 @@ def reward_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         if saved is not None:
             messages.success(request, f"“{saved.name}” is saved.")
             return redirect("rewards:manage")
-    return render(request, "rewards/reward_form.html", {"form": form, "reward": reward})
+    return render(
+        request,
+        "rewards/reward_form.html",
+        {"form": form, "reward": reward, "provider_configured": bool(configured_providers())},
+    )
 
 
 @manager_required
@@ -243,6 +258,7 @@ def fulfilment(request: AuthenticatedHttpRequest) -> HttpResponse:
         "statuses": Redemption.Status.choices,
         "fulfil_form": FulfilForm(),
         "cancel_form": CancelForm(),
+        "providers": selectors.provider_statuses(),
     }
     template = "rewards/fulfilment.html"
     if request.htmx:
@@ -284,7 +300,9 @@ def redemption_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     result = catalog.redemption_approve(redemption_id=pk, by=request.user)
     redemption = _reload(pk)
     if result.changed:
-        return _after_step(request, redemption, f"Approved #{pk}.", ok=True)
+        order = redemption.provider_order_or_none
+        sent = f" Sent to {order.provider.title()}: its status is above." if order else ""
+        return _after_step(request, redemption, f"Approved #{pk}.{sent}", ok=True)
     return _after_step(
         request, redemption, f"#{pk} is {redemption.get_status_display().lower()}.", ok=False
     )
@@ -317,7 +335,10 @@ def redemption_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     get_object_or_404(Redemption, pk=pk)
     form = CancelForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    result = catalog.redemption_cancel(redemption_id=pk, reason=reason, by=request.user)
+    try:
+        result = catalog.redemption_cancel(redemption_id=pk, reason=reason, by=request.user)
+    except catalog.RedemptionError as refused:
+        return _after_step(request, _reload(pk), str(refused), ok=False)
     redemption = _reload(pk)
     if result.changed:
         return _after_step(
@@ -333,3 +354,44 @@ def redemption_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 
 def _reload(pk: int) -> Redemption:
     return selectors.fulfilment_queue_item(pk=pk)
+
+
+@manager_required
+@require_POST
+def redemption_provider_retry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Order a redemption whose provider order failed again (after a top-up, say)."""
+    get_object_or_404(Redemption, pk=pk)
+    if provider_fulfilment.provider_order_retry(redemption_id=pk, by=request.user):
+        return _after_step(request, _reload(pk), f"Ordering #{pk} again.", ok=True)
+    return _after_step(request, _reload(pk), f"#{pk} has no failed order to retry.", ok=False)
+
+
+# --- The provider's webhook -----------------------------------------------------------
+
+
+@public
+@csrf_exempt
+@require_POST
+def tremendous_webhook(request: HttpRequest) -> HttpResponse:
+    """Tremendous's events (delivery succeeded or failed, reward or order canceled).
+
+    404 until Tremendous is configured with a webhook secret; 401 for a missing or wrong
+    signature and 400 for a body that is not an event, changing nothing either way.
+    """
+    provider = provider_for("tremendous")
+    if provider is None or not settings.TREMENDOUS_WEBHOOK_SECRET:
+        raise Http404("Tremendous is not configured.")
+    if not provider.webhook_verify(
+        body=request.body, signature=request.headers.get(SIGNATURE_HEADER, "")
+    ):
+        return HttpResponse("Bad or missing signature.", status=401, content_type="text/plain")
+    try:
+        data = json.loads(request.body)
+        event = str(data["event"])
+        resource_id = str(data["payload"]["resource"]["id"])
+    except (ValueError, KeyError, TypeError):
+        return HttpResponse("Not a Tremendous event.", status=400, content_type="text/plain")
+    result = provider_fulfilment.provider_event_apply(
+        provider="tremendous", event=event, resource_id=resource_id
+    )
+    return JsonResponse({"result": result})

@@ -13,6 +13,8 @@ REGISTERED = sorted(
 SERVICE_MADE = {
     ("rewards", "ledgerentry"),
     ("rewards", "redemption"),
+    ("rewards", "providerorder"),  # rewards.services.fulfilment
+    ("rewards", "providerbalance"),  # fetched by the beat task
     ("referrals", "referral"),
     ("referrals", "importjob"),  # made by the console upload, moved by its task
     ("core", "auditentry"),  # written by core.audit only, never edited

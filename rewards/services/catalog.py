@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -28,10 +29,10 @@ from core import events
 from core.audit import audit_record
 from core.images import reencode_image
 from core.outbox import activity_after_commit, enqueue_after_commit
-from rewards.models import Redemption, Reward
+from rewards.fulfilment import provider_for
+from rewards.models import ProviderOrder, Redemption, Reward
 from rewards.selectors import redemption_recent_repeat, redemptions_counted_for_limit
 from rewards.services.ledger import InsufficientPoints, points_reverse, points_spend
-from rewards.tasks import redemption_notify
 
 REWARD_IMAGE_SIDE = 800  # px
 
@@ -70,6 +71,10 @@ class TokenAlreadyUsed(RedemptionError):
 
 class FulfilmentNoteRequired(RedemptionError):
     pass
+
+
+class ProviderOrderInFlight(RedemptionError):
+    """A provider is ordering or delivering it: fulfilling or refunding by hand would pay twice."""
 
 
 class RepeatNotConfirmed(RedemptionError):
@@ -120,7 +125,19 @@ REWARD_FIELDS = (
     "ends_at",
     "is_active",
     "needs_shipping",
+    "fulfilment_provider",
+    "provider_products",
+    "provider_campaign_id",
+    "provider_denomination",
+    "provider_currency",
 )
+
+PROVIDER_ORDER_TASK = "rewards.tasks.provider_order_place"
+
+
+def provider_external_id(redemption_id: int) -> str:
+    """The provider's idempotency key for a redemption: one order per redemption, ever."""
+    return f"vouch-redemption-{redemption_id}"
 
 
 def _validate_reward(reward: Reward) -> None:
@@ -138,6 +155,26 @@ def _validate_reward(reward: Reward) -> None:
         raise ValidationError({"limit_count": "The limit must be at least 1."})
     if reward.starts_at and reward.ends_at and reward.ends_at <= reward.starts_at:
         raise ValidationError({"ends_at": "The end must be after the start."})
+    if reward.fulfilment_provider:
+        if reward.provider_denomination is None or reward.provider_denomination <= 0:
+            raise ValidationError(
+                {"provider_denomination": "Give the value the provider sends, e.g. 25.00."}
+            )
+        # Checked once the provider is configured (until then nothing is ordered, and
+        # the demo's reward can be edited); without them Tremendous would refuse.
+        if (
+            provider_for(reward.fulfilment_provider) is not None
+            and not reward.provider_product_ids
+            and not reward.provider_campaign_id.strip()
+            and not settings.TREMENDOUS_CAMPAIGN_ID
+        ):
+            raise ValidationError(
+                {"provider_products": "Give the provider's product ids or a campaign id."}
+            )
+        currency = (reward.provider_currency or "").strip().upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise ValidationError({"provider_currency": "A three-letter code, e.g. USD."})
+        reward.provider_currency = currency
 
 
 def reward_create(
@@ -212,8 +249,12 @@ def reward_deactivate(*, reward_id: int, by: User | None = None) -> bool:
 # --- Redeeming ------------------------------------------------------------------------
 
 
+# By name: rewards.tasks imports the services, so the services do not import it back.
+REDEMPTION_NOTIFY_TASK = "rewards.tasks.redemption_notify"
+
+
 def _queue_email(redemption_id: int, step: str) -> None:
-    enqueue_after_commit(redemption_notify, redemption_id, step)
+    enqueue_after_commit(REDEMPTION_NOTIFY_TASK, redemption_id, step)
 
 
 def reward_redeem(
@@ -402,25 +443,69 @@ _AUDIT_VERBS: dict[str, str] = {
 
 
 def redemption_approve(*, redemption_id: int, by: User | None = None) -> StepResult:
+    """Approve a requested redemption; a provider-backed reward is then ordered there.
+
+    The provider order row commits with the approval, and the task that places it runs
+    after the commit (rewards.services.fulfilment): a reward whose provider is not
+    configured stays in the manual queue, approved.
+    """
     with transaction.atomic():
-        return _step(
+        result = _step(
             redemption_id=redemption_id,
             from_statuses=(Redemption.Status.REQUESTED,),
             to_status=Redemption.Status.APPROVED,
             by=by,
         )
+        if result.changed:
+            _provider_order_open(result.redemption)
+        return result
 
 
-def redemption_fulfil(*, redemption_id: int, note: str = "", by: User | None = None) -> StepResult:
+def _provider_order_open(redemption: Redemption) -> ProviderOrder | None:
+    reward = Reward.objects.only("id", "fulfilment_provider").get(pk=redemption.reward_id)
+    if not reward.fulfilment_provider or provider_for(reward.fulfilment_provider) is None:
+        return None
+    order, created = ProviderOrder.objects.get_or_create(
+        redemption=redemption,
+        defaults={
+            "provider": reward.fulfilment_provider,
+            "external_id": provider_external_id(redemption.pk),
+        },
+    )
+    if created:
+        enqueue_after_commit(PROVIDER_ORDER_TASK, redemption.pk)
+    return order
+
+
+def _refuse_if_provider_in_flight(redemption_id: int) -> None:
+    """Under the provider order's row lock, so a provider step cannot land in between."""
+    order = (
+        ProviderOrder.objects.select_for_update()
+        .filter(redemption_id=redemption_id, state__in=ProviderOrder.IN_FLIGHT)
+        .first()
+    )
+    if order is not None:
+        raise ProviderOrderInFlight(
+            f"#{redemption_id} is being ordered through {order.provider.title()} "
+            f"({order.get_state_display().lower()}); it comes back here if that fails."
+        )
+
+
+def redemption_fulfil(
+    *, redemption_id: int, note: str = "", by: User | None = None, provider: str = ""
+) -> StepResult:
     """Mark it fulfilled with a note for the advocate (tracking number, gift-card code).
 
-    A gift card needs its note: the code is the reward.
+    A gift card needs its note (the code is the reward), unless ``provider`` delivered it
+    (rewards.services.fulfilment): then the provider's own email carries it.
     """
     note = note.strip()
     redemption = Redemption.objects.select_related("reward").get(pk=redemption_id)
-    if redemption.reward.kind == Reward.Kind.GIFT_CARD and not note and redemption.is_open:
+    needs_note = redemption.reward.kind == Reward.Kind.GIFT_CARD and not provider
+    if needs_note and not note and redemption.is_open:
         raise FulfilmentNoteRequired("Enter the gift-card code (or a link to it) for the advocate.")
     with transaction.atomic():
+        _refuse_if_provider_in_flight(redemption_id)
         result = _step(
             redemption_id=redemption_id,
             from_statuses=Redemption.OPEN_STATUSES,
@@ -445,11 +530,15 @@ def redemption_fulfil(*, redemption_id: int, note: str = "", by: User | None = N
 def redemption_cancel(
     *, redemption_id: int, reason: str = "", by: User | None = None
 ) -> StepResult:
-    """Cancel an open redemption: refund its points and give its unit back, once."""
+    """Cancel an open redemption: refund its points and give its unit back, once.
+
+    Refused (ProviderOrderInFlight) while a provider is ordering or delivering it.
+    """
     reward_id = Redemption.objects.values_list("reward_id", flat=True).get(pk=redemption_id)
     with transaction.atomic():
         # Reward first (module docstring): the ledger locks the advocate in the refund.
         reward = Reward.objects.select_for_update().only("id", "stock").get(pk=reward_id)
+        _refuse_if_provider_in_flight(redemption_id)
         result = _step(
             redemption_id=redemption_id,
             from_statuses=Redemption.OPEN_STATUSES,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.authz import ADVOCATES, MANAGERS, Case, World, allowed
+from tests.authz import ADVOCATES, MANAGERS, Case, World, allowed, everyone
 
 
 def setup(world: World) -> None:
@@ -78,4 +78,15 @@ CASES = [
         expect=allowed(302, roles=MANAGERS),
     ),
     Case("rewards:cancel", method="post", kwargs=_redemption, expect=allowed(302, roles=MANAGERS)),
+    # No provider order to retry: back to the queue with a message.
+    Case(
+        "rewards:provider_retry",
+        method="post",
+        kwargs=_redemption,
+        expect=allowed(302, roles=MANAGERS),
+    ),
+    # Signed by Tremendous, not a user: 404 until it is configured (tests/rewards/
+    # test_tremendous.py covers signatures); POST only.
+    Case("rewards:tremendous_webhook", method="post", expect=everyone(404)),
+    Case("rewards:tremendous_webhook", expect=everyone(405)),
 ]
