@@ -203,9 +203,7 @@ class StaffOIDCProvider(OpenIDConnectProvider):
             id_token = response.get("id_token") or {}
             userinfo = response.get("userinfo") or {}
             claim = settings.VOUCH_SSO_OIDC_GROUPS_CLAIM
-            login.account.extra_data[GROUPS_KEY] = _values(
-                id_token.get(claim, userinfo.get(claim))
-            )
+            login.account.extra_data[GROUPS_KEY] = _values(id_token.get(claim, userinfo.get(claim)))
             login.account.extra_data[IDP_MFA_KEY] = oidc_mfa(id_token)
         return login
 
@@ -231,9 +229,7 @@ class StaffOIDCAdapter(OpenIDConnectOAuth2Adapter):
 def oidc_callback(request: HttpRequest) -> HttpResponse:
     """The company IdP's OpenID Connect callback (allauth's, with StaffOIDCAdapter)."""
     try:
-        view = OAuth2CallbackView.adapter_view(
-            StaffOIDCAdapter(request, settings.VOUCH_SSO_SLUG)
-        )
+        view = OAuth2CallbackView.adapter_view(StaffOIDCAdapter(request, settings.VOUCH_SSO_SLUG))
         return view(request)
     except SocialApp.DoesNotExist:
         raise Http404("Single sign-on through OpenID Connect is not configured.") from None

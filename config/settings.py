@@ -466,6 +466,8 @@ if VOUCH_SSO_OIDC_SERVER_URL:
             "secret": env_str("VOUCH_SSO_OIDC_CLIENT_SECRET"),
             "settings": {
                 "server_url": VOUCH_SSO_OIDC_SERVER_URL,
+                # Claims (email, names, groups, amr) from the signed ID token alone.
+                "fetch_userinfo": False,
                 "scope": env_list("VOUCH_SSO_OIDC_SCOPES", "openid,email,profile"),
             },
         }

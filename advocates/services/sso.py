@@ -18,9 +18,7 @@ def staff_groups_sync(*, user: User, roles: frozenset[Role], provider: str) -> d
     and the admin flags are left alone (the Django admin stays an operator's decision)."""
     wanted = {ROLE_GROUPS[role] for role in roles if role in ROLE_GROUPS}
     with transaction.atomic():
-        held = set(
-            user.groups.filter(name__in=ROLE_GROUPS.values()).values_list("name", flat=True)
-        )
+        held = set(user.groups.filter(name__in=ROLE_GROUPS.values()).values_list("name", flat=True))
         added = sorted(wanted - held)
         removed = sorted(held - wanted)
         if added:

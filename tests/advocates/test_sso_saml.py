@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
-from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
@@ -23,9 +22,9 @@ from core.models import AuditEntry
 from core.roles import MANAGERS_GROUP, REPS_GROUP
 from tests import factories
 from tests.advocates.saml_idp import (
+    HOST,
     IDP_ENTITY_ID,
     IDP_SSO_URL,
-    HOST,
     MFA_CONTEXT,
     SP_ENTITY_ID,
     Assertion,
