@@ -66,7 +66,10 @@ def enabled() -> dict[str, bool]:
     }
 
 
-def is_staff_sso(sociallogin: SocialLogin) -> bool:
+def is_staff_sso(sociallogin: SocialLogin | None) -> bool:
+    """Is this a sign-in through the company's IdP (not LinkedIn)?"""
+    if sociallogin is None:
+        return False
     return sociallogin.account.provider in {SAML, settings.VOUCH_SSO_SLUG}
 
 

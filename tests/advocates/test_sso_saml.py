@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
+from django.core import mail
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
@@ -399,3 +400,30 @@ def test_the_same_response_posted_again_is_refused(client):
         assert "Nobody was signed in" in response.content.decode() or sso.REPLAYED in (
             response.content.decode()
         )
+
+
+def test_a_new_sso_manager_without_a_password_can_still_set_up_the_authenticator(client):
+    """No password to re-enter before adding an authenticator: allauth sends a code to the
+    address the IdP vouched for instead."""
+    _post(
+        client,
+        Assertion(email="new@corp.example", in_response_to=_start(client), groups=[MANAGERS]),
+    )
+    page = client.get(reverse("mfa_activate_totp"), follow=True)
+    assert page.redirect_chain[-1][0].startswith(reverse("account_request_reauthentication_code"))
+    sent = client.post(
+        reverse("account_request_reauthentication_code"),
+        {"recipient": "new@corp.example", "next": reverse("mfa_activate_totp")},
+        follow=True,
+    )
+    assert sent.status_code == 200
+    (message,) = mail.outbox
+    assert message.to == ["new@corp.example"]
+    code = re.search(r"^([A-Z0-9]{4}-[A-Z0-9]{4})$", message.body, re.MULTILINE).group(1)
+    confirmed = client.post(
+        reverse("account_confirm_reauthentication_code"),
+        {"code": code, "next": reverse("mfa_activate_totp")},
+        follow=True,
+    )
+    assert confirmed.redirect_chain[-1][0] == reverse("mfa_activate_totp")
+    assert 'src="data:image/svg+xml;base64,' in confirmed.content.decode()  # the QR code
