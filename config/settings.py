@@ -616,6 +616,16 @@ _CSP_FORM_ACTION = ["'self'"]
 if LINKEDIN_CLIENT_ID:
     # Chrome checks form-action on the redirect after "Continue with LinkedIn" (a POST).
     _CSP_FORM_ACTION.append("https://www.linkedin.com")
+# ... and on the redirect after "Sign in with your company account": the IdP's origin.
+for _sso_url in (
+    os.environ.get("VOUCH_SSO_SAML_IDP_SSO_URL", "") if VOUCH_SSO_SAML_IDP_ENTITY_ID else "",
+    os.environ.get("VOUCH_SSO_SAML_IDP_METADATA_URL", "") if VOUCH_SSO_SAML_IDP_ENTITY_ID else "",
+    VOUCH_SSO_OIDC_SERVER_URL,
+):
+    if _sso_url:
+        _parts = urlsplit(_sso_url)
+        _CSP_FORM_ACTION.append(f"{_parts.scheme}://{_parts.netloc}")
+_CSP_FORM_ACTION.extend(env_list("VOUCH_SSO_FORM_ACTION_ORIGINS"))
 _CSP_DIRECTIVES: dict[str, list[str] | str] = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],

@@ -80,6 +80,7 @@ class Assertion:
     first_name: str = "Sam"
     last_name: str = "Staff"
     audience: str = SP_ENTITY_ID
+    acs_url: str = ACS_URL
     issued: datetime | None = None
     lifetime: timedelta = timedelta(minutes=5)
     assertion_id: str = field(default_factory=lambda: f"_a{uuid.uuid4().hex}")
@@ -92,7 +93,7 @@ class Assertion:
         root = copy.deepcopy(etree.parse(str(RECORDED)).getroot())
         root.set("ID", f"_r{uuid.uuid4().hex}")
         root.set("IssueInstant", _time(issued))
-        root.set("Destination", ACS_URL)
+        root.set("Destination", self.acs_url)
         root.set("InResponseTo", self.in_response_to)
         for issuer in root.iterfind(".//saml:Issuer", NS):
             issuer.text = IDP_ENTITY_ID
@@ -101,10 +102,10 @@ class Assertion:
         assertion.set("IssueInstant", _time(issued))
         name_id = assertion.find("saml:Subject/saml:NameID", NS)
         name_id.text = self.email
-        name_id.set("SPNameQualifier", SP_ENTITY_ID)
+        name_id.set("SPNameQualifier", self.audience)
         confirmation = assertion.find(".//saml:SubjectConfirmationData", NS)
         confirmation.set("NotOnOrAfter", _time(expires))
-        confirmation.set("Recipient", ACS_URL)
+        confirmation.set("Recipient", self.acs_url)
         confirmation.set("InResponseTo", self.in_response_to)
         conditions = assertion.find("saml:Conditions", NS)
         conditions.set("NotBefore", _time(issued - timedelta(seconds=30)))
@@ -146,3 +147,39 @@ class Assertion:
 
     def response(self) -> str:
         return base64.b64encode(self.xml()).decode()
+
+
+def configure(
+    settings, *, manager_groups: list[str], rep_groups: list[str], **advanced: object
+) -> None:
+    """Staff SSO through this IdP, as VOUCH_SSO_SAML_* make it (config/settings.py)."""
+    settings.VOUCH_SSO_SAML_IDP_ENTITY_ID = IDP_ENTITY_ID
+    settings.VOUCH_SSO_MANAGER_GROUPS = manager_groups
+    settings.VOUCH_SSO_REP_GROUPS = rep_groups
+    providers = copy.deepcopy(settings.SOCIALACCOUNT_PROVIDERS)
+    providers["saml"]["APPS"] = [
+        {
+            "name": "your company account",
+            "client_id": "company",
+            "settings": {
+                "idp": {
+                    "entity_id": IDP_ENTITY_ID,
+                    "sso_url": IDP_SSO_URL,
+                    "x509cert": idp_keys().cert_pem,
+                },
+                "attribute_mapping": {
+                    "uid": [],
+                    "email": ["email"],
+                    "first_name": ["firstName"],
+                    "last_name": ["lastName"],
+                },
+                "advanced": {
+                    "strict": True,
+                    "want_assertion_signed": True,
+                    "reject_idp_initiated_sso": True,
+                    **advanced,
+                },
+            },
+        }
+    ]
+    settings.SOCIALACCOUNT_PROVIDERS = providers

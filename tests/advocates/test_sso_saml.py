@@ -24,11 +24,11 @@ from core.roles import MANAGERS_GROUP, REPS_GROUP
 from tests import factories
 from tests.advocates.saml_idp import (
     HOST,
-    IDP_ENTITY_ID,
     IDP_SSO_URL,
     MFA_CONTEXT,
     SP_ENTITY_ID,
     Assertion,
+    configure,
     idp_keys,
 )
 
@@ -53,35 +53,7 @@ def client() -> Client:
 def saml(settings):
     """SSO configured as VOUCH_SSO_SAML_* would (config/settings.py builds the same app)."""
     settings.ALLOWED_HOSTS = [HOST]
-    settings.VOUCH_SSO_SAML_IDP_ENTITY_ID = IDP_ENTITY_ID
-    settings.VOUCH_SSO_MANAGER_GROUPS = [MANAGERS]
-    settings.VOUCH_SSO_REP_GROUPS = [REPS]
-    providers = copy.deepcopy(settings.SOCIALACCOUNT_PROVIDERS)
-    providers["saml"]["APPS"] = [
-        {
-            "name": "your company account",
-            "client_id": "company",
-            "settings": {
-                "idp": {
-                    "entity_id": IDP_ENTITY_ID,
-                    "sso_url": IDP_SSO_URL,
-                    "x509cert": idp_keys().cert_pem,
-                },
-                "attribute_mapping": {
-                    "uid": [],
-                    "email": ["email"],
-                    "first_name": ["firstName"],
-                    "last_name": ["lastName"],
-                },
-                "advanced": {
-                    "strict": True,
-                    "want_assertion_signed": True,
-                    "reject_idp_initiated_sso": True,
-                },
-            },
-        }
-    ]
-    settings.SOCIALACCOUNT_PROVIDERS = providers
+    configure(settings, manager_groups=[MANAGERS], rep_groups=[REPS])
     cache.clear()
     yield
     cache.clear()

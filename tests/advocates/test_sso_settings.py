@@ -66,3 +66,14 @@ def test_saml_without_a_certificate_or_metadata_refuses_to_start() -> None:
     result = settings_process(DUMP, DEBUG="true", **env)
     assert result.returncode != 0
     assert "VOUCH_SSO_SAML_IDP_X509_CERT" in result.stderr
+
+
+def test_the_idp_origin_may_receive_the_sign_in_form() -> None:
+    """Chrome checks CSP form-action on the redirect that follows the button's POST."""
+    code = (
+        "from django.conf import settings; "
+        "print(' '.join(settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action']))"
+    )
+    result = settings_process(code, DEBUG="true", **SAML)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["'self'", "https://corp.okta.com"]
