@@ -27,6 +27,7 @@ from typing import Any
 
 from allauth.account.internal.decorators import login_not_required
 from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount.adapter import get_adapter as get_social_adapter
 from allauth.socialaccount.internal import jwtkit
 from allauth.socialaccount.models import SocialApp, SocialLogin
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView
@@ -37,6 +38,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from advocates.models import Advocate, User
 from core.mfa import IDP_MFA_KEY
@@ -59,11 +61,20 @@ NO_EMAIL = "Your identity provider did not send an email address. Ask your admin
 REPLAYED = "This sign-in response was already used. Start again from the sign-in page."
 
 
-def enabled() -> dict[str, bool]:
-    return {
-        "saml": bool(settings.VOUCH_SSO_SAML_IDP_ENTITY_ID),
-        "oidc": bool(settings.VOUCH_SSO_OIDC_SERVER_URL),
-    }
+def login_url(request: HttpRequest | None) -> str:
+    """Where "Sign in with your company account" posts, or "" when no company IdP is set
+    up: from the environment (settings) or as a social application in the admin
+    (provider SAML with client id ``company``, or OpenID Connect with provider id
+    ``company``). SAML first when both are."""
+    adapter = get_social_adapter()
+    slug = settings.VOUCH_SSO_SLUG
+    if adapter.list_apps(request, provider=SAML, client_id=slug):
+        url = reverse("saml_login", kwargs={"organization_slug": slug})
+    elif adapter.list_apps(request, provider=slug):
+        url = reverse("openid_connect_login", kwargs={"provider_id": slug})
+    else:
+        return ""
+    return f"{url}?process=login"
 
 
 def is_staff_sso(sociallogin: SocialLogin | None) -> bool:

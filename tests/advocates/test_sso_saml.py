@@ -399,3 +399,30 @@ def test_a_new_sso_manager_without_a_password_can_still_set_up_the_authenticator
     )
     assert confirmed.redirect_chain[-1][0] == reverse("mfa_activate_totp")
     assert 'src="data:image/svg+xml;base64,' in confirmed.content.decode()  # the QR code
+
+
+def test_the_idp_may_be_set_up_in_the_admin_instead(client, settings):
+    """A SAML social application with client id "company" (Django admin → Social
+    applications) does what the VOUCH_SSO_SAML_IDP_* variables do."""
+    from allauth.socialaccount.models import SocialApp
+
+    configured = settings.SOCIALACCOUNT_PROVIDERS["saml"]["APPS"][0]
+    providers = copy.deepcopy(settings.SOCIALACCOUNT_PROVIDERS)
+    providers["saml"]["APPS"] = []
+    settings.SOCIALACCOUNT_PROVIDERS = providers
+    settings.VOUCH_SSO_SAML_IDP_ENTITY_ID = ""
+    assert "company account" not in client.get(reverse("account_login")).content.decode()
+
+    SocialApp.objects.create(
+        provider="saml",
+        name="Corp",
+        client_id="company",
+        settings=configured["settings"],
+    )
+    assert "company account" in client.get(reverse("account_login")).content.decode()
+    factories.RepFactory(email="pat@corp.example")
+    _post(
+        client,
+        Assertion(email="pat@corp.example", in_response_to=_start(client), groups=[REPS]),
+    )
+    assert _signed_in(client)
