@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     "django_htmx",
     "csp",
     "template_partials",
@@ -368,25 +369,123 @@ SOCIALACCOUNT_ONLY = False
 
 LINKEDIN_CLIENT_ID = os.environ.get("LINKEDIN_CLIENT_ID", "")
 LINKEDIN_CLIENT_SECRET = os.environ.get("LINKEDIN_CLIENT_SECRET", "")
-SOCIALACCOUNT_PROVIDERS: dict = {}
+# allauth's OpenID Connect and SAML providers with Vouch's additions for the company's
+# identity provider (advocates/sso.py); each gets apps below when configured.
+SOCIALACCOUNT_PROVIDERS: dict = {
+    "openid_connect": {
+        "provider_class": "advocates.sso.StaffOIDCProvider",
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [],
+    },
+    "saml": {"provider_class": "advocates.sso.StaffSAMLProvider", "APPS": []},
+}
 if LINKEDIN_CLIENT_ID:
     if not LINKEDIN_CLIENT_SECRET:
         raise ImproperlyConfigured("LINKEDIN_CLIENT_ID is set: set LINKEDIN_CLIENT_SECRET too.")
-    SOCIALACCOUNT_PROVIDERS["openid_connect"] = {
-        "OAUTH_PKCE_ENABLED": True,
-        "APPS": [
-            {
-                "provider_id": "linkedin",
-                "name": "LinkedIn",
-                "client_id": LINKEDIN_CLIENT_ID,
-                "secret": LINKEDIN_CLIENT_SECRET,
-                "settings": {
-                    "server_url": "https://www.linkedin.com/oauth",
-                    "token_auth_method": "client_secret_post",
+    SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"].append(
+        {
+            "provider_id": "linkedin",
+            "name": "LinkedIn",
+            "client_id": LINKEDIN_CLIENT_ID,
+            "secret": LINKEDIN_CLIENT_SECRET,
+            "settings": {
+                "server_url": "https://www.linkedin.com/oauth",
+                "token_auth_method": "client_secret_post",
+            },
+        }
+    )
+
+# --- Staff single sign-on (SAML 2.0 and/or OpenID Connect) ---------------------------
+# Community managers and sales reps may sign in through the company's identity provider
+# (advocates/sso.py; README "Staff single sign-on"). Advocates keep invitations, email
+# and LinkedIn. Each protocol is on when its first variable is set.
+VOUCH_SSO_SLUG = "company"  # /accounts/saml/company/... and /accounts/oidc/company/...
+VOUCH_SSO_MANAGER_GROUPS = env_list("VOUCH_SSO_MANAGER_GROUPS")
+VOUCH_SSO_REP_GROUPS = env_list("VOUCH_SSO_REP_GROUPS")
+# The IdP's word that it checked a second factor stands in for our TOTP (core/mfa.py).
+VOUCH_SSO_TRUST_IDP_MFA = env_bool("VOUCH_SSO_TRUST_IDP_MFA", default=True)
+VOUCH_SSO_SAML_IDP_ENTITY_ID = os.environ.get("VOUCH_SSO_SAML_IDP_ENTITY_ID", "")
+VOUCH_SSO_SAML_GROUPS_ATTRIBUTE = env_str("VOUCH_SSO_SAML_GROUPS_ATTRIBUTE", "groups")
+VOUCH_SSO_SAML_MFA_CONTEXTS = env_list(
+    "VOUCH_SSO_SAML_MFA_CONTEXTS",
+    "https://refeds.org/profile/mfa,"
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:MultiFactor,"
+    "http://schemas.microsoft.com/claims/multipleauthn",
+)
+# Entra ID says "MFA happened" in this attribute, not in the AuthnContextClassRef.
+VOUCH_SSO_SAML_MFA_ATTRIBUTE = env_str(
+    "VOUCH_SSO_SAML_MFA_ATTRIBUTE", "http://schemas.microsoft.com/claims/authnmethodsreferences"
+)
+VOUCH_SSO_OIDC_SERVER_URL = os.environ.get("VOUCH_SSO_OIDC_SERVER_URL", "")
+VOUCH_SSO_OIDC_GROUPS_CLAIM = env_str("VOUCH_SSO_OIDC_GROUPS_CLAIM", "groups")
+VOUCH_SSO_OIDC_MFA_AMR = env_list("VOUCH_SSO_OIDC_MFA_AMR", "mfa,otp,hwk")
+if (VOUCH_SSO_SAML_IDP_ENTITY_ID or VOUCH_SSO_OIDC_SERVER_URL) and not (
+    VOUCH_SSO_MANAGER_GROUPS or VOUCH_SSO_REP_GROUPS
+):
+    raise ImproperlyConfigured(
+        "Staff SSO is on: set VOUCH_SSO_MANAGER_GROUPS and/or VOUCH_SSO_REP_GROUPS "
+        "(the IdP group values that make someone a manager or a rep)."
+    )
+if VOUCH_SSO_SAML_IDP_ENTITY_ID:
+    _saml_idp: dict = {"entity_id": VOUCH_SSO_SAML_IDP_ENTITY_ID}
+    if os.environ.get("VOUCH_SSO_SAML_IDP_METADATA_URL"):
+        _saml_idp["metadata_url"] = os.environ["VOUCH_SSO_SAML_IDP_METADATA_URL"]
+    else:
+        _saml_idp["sso_url"] = env_str("VOUCH_SSO_SAML_IDP_SSO_URL")
+        _saml_idp["x509cert"] = env_str("VOUCH_SSO_SAML_IDP_X509_CERT")
+    SOCIALACCOUNT_PROVIDERS["saml"]["APPS"] = [
+        {
+            "name": "your company account",
+            "client_id": VOUCH_SSO_SLUG,
+            "settings": {
+                "idp": _saml_idp,
+                "sp": {"entity_id": os.environ.get("VOUCH_SSO_SAML_SP_ENTITY_ID", "")},
+                "attribute_mapping": {
+                    "uid": env_list("VOUCH_SSO_SAML_ATTRIBUTE_UID"),
+                    "email": env_list(
+                        "VOUCH_SSO_SAML_ATTRIBUTE_EMAIL",
+                        "email,urn:oid:0.9.2342.19200300.100.1.3,"
+                        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+                    ),
+                    "first_name": env_list(
+                        "VOUCH_SSO_SAML_ATTRIBUTE_FIRST_NAME",
+                        "firstName,urn:oid:2.5.4.42,"
+                        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname",
+                    ),
+                    "last_name": env_list(
+                        "VOUCH_SSO_SAML_ATTRIBUTE_LAST_NAME",
+                        "lastName,urn:oid:2.5.4.4,"
+                        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname",
+                    ),
                 },
-            }
-        ],
-    }
+                "use_nameid_for_email": env_bool("VOUCH_SSO_SAML_NAMEID_IS_EMAIL", default=False),
+                "advanced": {
+                    "strict": True,
+                    # The assertion itself must carry the IdP's signature (a signed
+                    # envelope around an unsigned assertion is refused).
+                    "want_assertion_signed": True,
+                    "reject_idp_initiated_sso": not env_bool(
+                        "VOUCH_SSO_SAML_ALLOW_IDP_INITIATED", default=False
+                    ),
+                },
+            },
+        }
+    ]
+if VOUCH_SSO_OIDC_SERVER_URL:
+    SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"].append(
+        {
+            "provider_id": VOUCH_SSO_SLUG,
+            "name": "your company account",
+            "client_id": env_str("VOUCH_SSO_OIDC_CLIENT_ID"),
+            "secret": env_str("VOUCH_SSO_OIDC_CLIENT_SECRET"),
+            "settings": {
+                "server_url": VOUCH_SSO_OIDC_SERVER_URL,
+                # Claims (email, names, groups, amr) from the signed ID token alone.
+                "fetch_userinfo": False,
+                "scope": env_list("VOUCH_SSO_OIDC_SCOPES", "openid,email,profile"),
+            },
+        }
+    )
 
 # --- Outbound webhooks (core.webhooks; README: Webhooks) -------------------------------
 # Endpoints are URLs a manager types: Vouch refuses to send to loopback, private,
@@ -570,6 +669,16 @@ _CSP_FORM_ACTION = ["'self'"]
 if LINKEDIN_CLIENT_ID:
     # Chrome checks form-action on the redirect after "Continue with LinkedIn" (a POST).
     _CSP_FORM_ACTION.append("https://www.linkedin.com")
+# ... and on the redirect after "Sign in with your company account": the IdP's origin.
+for _sso_url in (
+    os.environ.get("VOUCH_SSO_SAML_IDP_SSO_URL", "") if VOUCH_SSO_SAML_IDP_ENTITY_ID else "",
+    os.environ.get("VOUCH_SSO_SAML_IDP_METADATA_URL", "") if VOUCH_SSO_SAML_IDP_ENTITY_ID else "",
+    VOUCH_SSO_OIDC_SERVER_URL,
+):
+    if _sso_url:
+        _parts = urlsplit(_sso_url)
+        _CSP_FORM_ACTION.append(f"{_parts.scheme}://{_parts.netloc}")
+_CSP_FORM_ACTION.extend(env_list("VOUCH_SSO_FORM_ACTION_ORIGINS"))
 _CSP_DIRECTIVES: dict[str, list[str] | str] = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],

@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from advocates import sso
 from advocates import views as advocate_views
 from core import metrics as core_metrics
 from core import views as core_views
@@ -17,6 +18,13 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("metrics", core_metrics.metrics, name="metrics"),
+    # The company IdP's OpenID Connect callback, ahead of allauth's own for the same path:
+    # it also checks the ID token's signature (advocates.sso.StaffOIDCAdapter).
+    path(
+        f"accounts/oidc/{settings.VOUCH_SSO_SLUG}/login/callback/",
+        sso.oidc_callback,
+        name="sso_oidc_callback",
+    ),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("core.urls")),

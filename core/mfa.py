@@ -8,6 +8,12 @@ sends them to the authenticator setup (``VOUCH_MFA_REQUIRED_FOR_MANAGERS``, defa
 Whether the signed-in user has an authenticator is remembered in the session when they
 sign in or add/remove one, so the check costs no query per request. A user who has one
 passed its code at sign-in: allauth asks for it before it logs anyone in.
+
+Staff single sign-on (advocates/sso.py): when the company's identity provider says it
+checked a second factor (``IDP_MFA_KEY`` set on the social login), that sign-in counts
+as two-factor: allauth's code step is skipped (``AuthenticateStage``) and the session is
+marked as having passed, so no setup is forced. Without that claim the rule above
+applies to an SSO sign-in as to a password one.
 """
 
 from __future__ import annotations
@@ -15,8 +21,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from allauth.account.signals import user_logged_in as allauth_user_logged_in
 from allauth.mfa.models import Authenticator
 from allauth.mfa.signals import authenticator_added, authenticator_removed
+from allauth.mfa.stages import AuthenticateStage as AllauthAuthenticateStage
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.signals import user_logged_in
@@ -26,7 +34,10 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from core.roles import Role, has_role
 
-SESSION_KEY = "vouch_mfa_user"  # the pk of the session's user, when they have an authenticator
+# The pk of the session's user, when they have an authenticator or their IdP did MFA.
+SESSION_KEY = "vouch_mfa_user"
+# Set (True/False) by the staff SSO providers on the social login's extra data.
+IDP_MFA_KEY = "vouch_idp_mfa"
 MESSAGE = (
     "Your role can change the program and see every advocate, so it needs two-factor "
     "authentication: set up an authenticator app to continue."
@@ -62,6 +73,27 @@ def _on_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
     _remember(request, user)
 
 
+def idp_did_mfa(sociallogin: Any) -> bool:
+    """Did the identity provider of this social login say it checked a second factor?"""
+    account = getattr(sociallogin, "account", None)
+    return account is not None and (account.extra_data or {}).get(IDP_MFA_KEY) is True
+
+
+def _on_allauth_login(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    # Sent after Django's user_logged_in (_on_login above), with the social login if any.
+    if idp_did_mfa(kwargs.get("sociallogin")):
+        request.session[SESSION_KEY] = user.pk
+
+
+class AuthenticateStage(AllauthAuthenticateStage):
+    """allauth's "enter your code" step, skipped when the IdP already did MFA."""
+
+    def _should_handle(self, request: HttpRequest) -> bool:
+        if idp_did_mfa((self.login.signal_kwargs or {}).get("sociallogin")):
+            return False
+        return super()._should_handle(request)
+
+
 def _on_authenticator_change(
     sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
 ) -> None:
@@ -70,6 +102,7 @@ def _on_authenticator_change(
 
 def connect_signals() -> None:
     user_logged_in.connect(_on_login, dispatch_uid="vouch-mfa-login")
+    allauth_user_logged_in.connect(_on_allauth_login, dispatch_uid="vouch-mfa-idp")
     authenticator_added.connect(_on_authenticator_change, dispatch_uid="vouch-mfa-added")
     authenticator_removed.connect(_on_authenticator_change, dispatch_uid="vouch-mfa-removed")
 

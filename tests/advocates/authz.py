@@ -18,6 +18,9 @@ CASES = [
     Case("healthz", expect=everyone(200)),
     Case("readyz", expect=everyone(200)),
     Case("metrics", expect=everyone(404)),  # off without METRICS_TOKEN (tests/core)
+    # The company IdP's OpenID Connect callback: 404 while SSO is not configured
+    # (tests/advocates/test_sso_oidc.py signs in through it).
+    Case("sso_oidc_callback", expect=everyone(404)),
     Case("advocates:hub", expect=allowed(roles=ADVOCATES)),
     Case("advocates:profile", expect=allowed(roles=ADVOCATES)),
     Case("advocates:directory", expect=allowed(roles=STAFF)),
