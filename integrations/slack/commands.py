@@ -74,6 +74,11 @@ HELP = (
 )
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one: a payload is read, not trusted."""
+    return value if isinstance(value, dict) else {}
+
+
 # --- Who is asking ----------------------------------------------------------------------
 
 
@@ -83,9 +88,11 @@ class NotAllowed(Exception):
 
 def staff_user(web: WebClient, slack_user_id: str) -> User:
     """The active rep or manager whose email is this Slack user's, or NotAllowed."""
+    if not slack_user_id:
+        raise NotAllowed
     response = web.users_info(user=slack_user_id)
-    user = response.data.get("user") or {} if isinstance(response.data, dict) else {}
-    email = (user.get("profile") or {}).get("email") or ""
+    user = _dict(_dict(response.data).get("user"))
+    email = str(_dict(user.get("profile")).get("email") or "")
     if not email or user.get("deleted") or user.get("is_bot"):
         raise NotAllowed
     vouch_user = User.objects.filter(email__iexact=email, is_active=True).first()
@@ -121,7 +128,7 @@ NOT_CONNECTED = (
 
 def slash_command(form: Mapping[str, str]) -> dict[str, Any] | None:
     """Answer ``/vouch ...``: a JSON body for Slack, or None (empty 200: a modal opened)."""
-    words = (form.get("text") or "").split()
+    words = str(form.get("text") or "").split()
     sub = words[0].lower() if words else "help"
     if sub == "help":
         return ephemeral(HELP)
@@ -221,14 +228,14 @@ def _values(state: Mapping[str, Any]) -> dict[str, str]:
     """The modal's answers as the web form's POST data."""
     data: dict[str, str] = {}
     for name in MODAL_FIELDS:
-        action = (state.get(name) or {}).get(ACTION_ID) or {}
+        action = _dict(_dict(state.get(name)).get(ACTION_ID))
         if "selected_option" in action:
-            value = (action.get("selected_option") or {}).get("value")
+            value = _dict(action.get("selected_option")).get("value")
         elif "selected_date" in action:
             value = action.get("selected_date")
         else:
             value = action.get("value")
-        data[name] = "" if value is None else str(value)
+        data[name] = value if isinstance(value, str) else ""
     return data
 
 
@@ -239,13 +246,12 @@ def _errors(errors: Mapping[str, str]) -> dict[str, Any]:
 
 def view_submission(payload: Mapping[str, Any]) -> dict[str, Any] | None:
     """The modal was submitted: create the request as the mapped rep, or say what to fix."""
-    view = payload.get("view") or {}
+    view = _dict(payload.get("view"))
     if view.get("callback_id") != CALLBACK_ID:
         return None
-    team_id = (payload.get("team") or {}).get("id") or (payload.get("user") or {}).get(
-        "team_id", ""
-    )
-    slack_user_id = (payload.get("user") or {}).get("id", "")
+    slack_user = _dict(payload.get("user"))
+    team_id = str(_dict(payload.get("team")).get("id") or slack_user.get("team_id") or "")
+    slack_user_id = str(slack_user.get("id") or "")
     first = MODAL_FIELDS[0]
     installation = _installation(team_id)
     if installation is None:
@@ -259,7 +265,7 @@ def view_submission(payload: Mapping[str, Any]) -> dict[str, Any] | None:
         if isinstance(problem, api.TokenRefused):
             services.installation_mark_broken(installation_id=installation.pk, reason=problem.error)
         return _errors({first: "Slack could not tell Vouch who you are just now: try again."})
-    form = ReferenceRequestForm(_values((view.get("state") or {}).get("values") or {}))
+    form = ReferenceRequestForm(_values(_dict(_dict(view.get("state")).get("values"))))
     if not form.is_valid():
         errors: dict[str, str] = {}
         for name, messages in form.errors.items():

@@ -36,9 +36,13 @@ def test_a_committed_emit_is_heard_with_its_items(listener) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_rolled_back_emit_is_not_heard(listener) -> None:
-    with pytest.raises(RuntimeError), transaction.atomic():
-        events.emit("referral.created", {"referral": 1})
-        raise RuntimeError
+    def write_then_fail() -> None:
+        with transaction.atomic():
+            events.emit("referral.created", {"referral": 1})
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        write_then_fail()
     assert not HEARD
 
 
