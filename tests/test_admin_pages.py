@@ -22,6 +22,7 @@ SERVICE_MADE = {
     ("campaigns", "campaign"),
     ("campaigns", "campaignmessage"),
     ("campaigns", "suppression"),
+    ("integrations", "slackinstallation"),  # Slack's OAuth install (console → Slack)
 }
 
 

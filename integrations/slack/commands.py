@@ -90,7 +90,12 @@ def staff_user(web: WebClient, slack_user_id: str) -> User:
     """The active rep or manager whose email is this Slack user's, or NotAllowed."""
     if not slack_user_id:
         raise NotAllowed
-    response = web.users_info(user=slack_user_id)
+    try:
+        response = web.users_info(user=slack_user_id)
+    except SlackApiError as error:
+        if api.error_code(error) in ("user_not_found", "user_not_visible"):
+            raise NotAllowed from None
+        raise
     user = _dict(_dict(response.data).get("user"))
     email = str(_dict(user.get("profile")).get("email") or "")
     if not email or user.get("deleted") or user.get("is_bot"):
