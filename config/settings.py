@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "referrals",
     "campaigns",
     "console",
+    "integrations",
     "demo",
     "bench",
 ]
@@ -269,6 +270,13 @@ CELERY_BEAT_SCHEDULE = {
     "ams-nightly-recompute": {
         "task": "campaigns.ams.ams_recompute_all",
         "schedule": crontab(hour=3, minute=15),
+    },
+    # The pending-reviews digest to each Slack workspace's channel (integrations.slack);
+    # sent once a day per workspace however many beats fire (a dated conditional update).
+    "slack-review-digest": {
+        "task": "integrations.tasks.slack_digest_send",
+        "schedule": crontab(hour=env_int("SLACK_DIGEST_HOUR", 9), minute=0),
+        "options": {"expires": 3000},
     },
 }
 
@@ -557,6 +565,19 @@ TREMENDOUS_WEBHOOK_SECRET = os.environ.get("TREMENDOUS_WEBHOOK_SECRET", "")
 # The console warns when the funding balance is under this many whole units (USD).
 TREMENDOUS_BALANCE_WARNING = env_int("TREMENDOUS_BALANCE_WARNING", 100)
 TREMENDOUS_TIMEOUT_SECONDS = env_int("TREMENDOUS_TIMEOUT_SECONDS", 20)
+
+# --- Slack (integrations.slack; docs/operations.md, deploy/slack-app-manifest.yml) -------
+# The Slack app's credentials (api.slack.com/apps → Basic Information). Without all three
+# the console's Slack page explains what to set and Slack's requests are refused (503).
+SLACK_CLIENT_ID = os.environ.get("SLACK_CLIENT_ID", "")
+SLACK_CLIENT_SECRET = os.environ.get("SLACK_CLIENT_SECRET", "")
+SLACK_SIGNING_SECRET = os.environ.get("SLACK_SIGNING_SECRET", "")
+# The Fernet key that encrypts bot tokens at rest (`python -c "from cryptography.fernet
+# import Fernet; print(Fernet.generate_key().decode())"`); empty: derived from SECRET_KEY
+# (rotating SECRET_KEY then means reinstalling Slack).
+SLACK_TOKEN_KEY = os.environ.get("SLACK_TOKEN_KEY", "")
+# Slack's Web API; the tests point it at a loopback server replaying recorded answers.
+SLACK_API_URL = env_str("SLACK_API_URL", "https://slack.com/api/")
 
 # --- Files ----------------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -35,6 +35,7 @@ urlpatterns = [
     path("", include("referrals.urls")),
     path("", include("campaigns.urls")),
     path("", include("console.urls")),
+    path("", include("integrations.urls")),
 ]
 
 if settings.DEBUG:

@@ -1,9 +1,17 @@
-"""Domain events for outbound webhooks: ``emit`` inside the service's transaction.
+"""Domain events for outbound webhooks and in-process listeners: ``emit`` inside the
+service's transaction.
 
 ``emit("referral.created", {...})`` writes one ``WebhookDelivery`` row per active
 endpoint subscribed to the type, in the caller's transaction, and names the send task
 through the outbox: a write that rolls back sends nothing, one that commits is sent
 (and retried with backoff, core.webhooks) until the receiver answers 2xx.
+
+A higher floor (an integration such as Slack) hears the same events without this app
+importing it: at start-up it calls ``listen(event_type, task=..., active=...)`` with the
+*name* of a task, and every emit of that type, while ``active()`` says so, enqueues the
+task through the outbox with ``(event_type, [data, ...])`` after the caller commits. So
+every path that emits (a form, the CRM API, a CSV import) notifies, and a rolled-back
+write notifies no one.
 
 Payloads are small: ids and the facts a receiver acts on, the advocate's email at most;
 never a secret or a token.
@@ -12,7 +20,8 @@ never a secret or a token.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
@@ -46,6 +55,28 @@ def new_event_id() -> str:
     return f"evt_{uuid.uuid4().hex}"
 
 
+@dataclass(frozen=True)
+class Listener:
+    task: str  # the registered name of a task taking (event_type, items)
+    active: Callable[[], bool]  # cheap (cached): whether to enqueue at all
+
+
+_LISTENERS: dict[str, list[Listener]] = {}
+
+
+def listen(event_type: str, *, task: str, active: Callable[[], bool]) -> None:
+    """Enqueue ``task`` after each commit that emitted ``event_type`` (once per task)."""
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"Unknown event type: {event_type}")
+    listeners = _LISTENERS.setdefault(event_type, [])
+    if all(listener.task != task for listener in listeners):
+        listeners.append(Listener(task=task, active=active))
+
+
+def _listening(event_type: str) -> list[str]:
+    return [listener.task for listener in _LISTENERS.get(event_type, ()) if listener.active()]
+
+
 def _subscribers() -> list[tuple[int, list[str]]]:
     """(id, event types) of the active endpoints, cached: most programs have none, and
     every ledger change asks."""
@@ -63,8 +94,9 @@ def _subscribed(event_type: str) -> list[int]:
 
 
 def wanted(event_type: str) -> bool:
-    """Whether an active endpoint receives ``event_type`` (skip building a costly payload)."""
-    return bool(_subscribed(event_type))
+    """Whether an active endpoint or listener receives ``event_type`` (skip building a
+    costly payload)."""
+    return bool(_subscribed(event_type)) or bool(_listening(event_type))
 
 
 def endpoints_changed() -> None:
@@ -85,8 +117,16 @@ def emit(event_type: str, data: dict[str, Any]) -> int:
 
 
 def emit_many(event_type: str, items: Iterable[dict[str, Any]]) -> int:
-    """One event of ``event_type`` per item in ``items``, written set-wise."""
+    """One event of ``event_type`` per item in ``items``, written set-wise; returns how
+    many webhook deliveries it made."""
     endpoint_ids = _subscribed(event_type)
+    tasks = _listening(event_type)
+    if not endpoint_ids and not tasks:
+        return 0
+    items = list(items)
+    for task in tasks:
+        for start in range(0, len(items), SEND_BATCH):
+            enqueue_after_commit(task, event_type, items[start : start + SEND_BATCH])
     if not endpoint_ids:
         return 0
     events = [(new_event_id(), envelope(event_type, data)) for data in items]

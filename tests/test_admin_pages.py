@@ -24,6 +24,7 @@ SERVICE_MADE = {
     ("campaigns", "campaign"),
     ("campaigns", "campaignmessage"),
     ("campaigns", "suppression"),
+    ("integrations", "slackinstallation"),  # Slack's OAuth install (console → Slack)
 }
 
 

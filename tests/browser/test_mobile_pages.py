@@ -90,6 +90,12 @@ NOT_PAGES = {
     "campaigns:kinds_prospects": "only for reference drives (journey d)",
     "campaigns:kinds_trigger": "only for trigger campaigns (journey d)",
     "campaigns:unsubscribe": "journey (d) visits it with a real message token",
+    "integrations:slack_install": "redirects to Slack",
+    "integrations:slack_oauth_callback": "Slack's redirect back (a state from the install)",
+    "integrations:slack_channel": "POST",
+    "integrations:slack_uninstall": "POST",
+    "integrations:slack_commands": "Slack's signed POST",
+    "integrations:slack_interactivity": "Slack's signed POST",
 }
 
 
@@ -152,6 +158,8 @@ def _objects(people: dict[str, Any]) -> dict[str, Any]:
     from advocates import links as advocate_links
     from advocates import services as advocate_services
     from campaigns.models import Campaign, Segment
+    from integrations.slack.crypto import token_encrypt
+    from integrations.slack.models import SlackInstallation
     from references.links import FEEDBACK_SALT, prospect_token
     from references.models import ReferenceRequest
     from referrals.services import referral_link_for
@@ -204,6 +212,17 @@ def _objects(people: dict[str, Any]) -> dict[str, Any]:
         ),
         "segment": segment,
         "campaign": campaign,
+        # Connected, so the Slack page shows its channel form (Slack's API is unreachable
+        # in the tests: the form falls back to a channel ID).
+        "slack": SlackInstallation.objects.create(
+            team_id="T9TK3CUKW",
+            team_name="Acme Sales",
+            bot_token_encrypted=token_encrypt("xoxb-browser"),
+            channel_id="C0123ABCD",
+            channel_name="customer-references",
+            installed_by=manager,
+            installed_at=timezone.now(),
+        ),
     }
 
 
