@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "template_partials",
     "django_celery_beat",
     "anymail",
+    # django-ninja: the API's OpenAPI docs page and its Swagger UI files (served locally).
+    "ninja",
     # The floors, lowest first (docs/architecture.md): an app imports only from below.
     "core",
     "advocates",
@@ -64,6 +66,7 @@ INSTALLED_APPS = [
     "referrals",
     "campaigns",
     "console",
+    "api",
     "demo",
     "bench",
 ]
@@ -405,6 +408,8 @@ CRM_WEBHOOK_URL = os.environ.get("CRM_WEBHOOK_URL", "")
 REFERRAL_DAILY_LIMIT = env_int("REFERRAL_DAILY_LIMIT", 10)
 # Public landing form: at most this many submissions per IP address per 10 minutes.
 REFERRAL_LANDING_MAX_POSTS = env_int("REFERRAL_LANDING_MAX_POSTS", 5)
+# The REST API (api/): requests a minute per API key, counted in the shared cache.
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 600)
 
 # --- Files ----------------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from advocates import views as advocate_views
+from api import v1 as api_v1
 from core import metrics as core_metrics
 from core import views as core_views
 
@@ -27,6 +28,8 @@ urlpatterns = [
     path("", include("referrals.urls")),
     path("", include("campaigns.urls")),
     path("", include("console.urls")),
+    path("", include("api.urls")),
+    path("api/v1/", api_v1.urls()),
 ]
 
 if settings.DEBUG:

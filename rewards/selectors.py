@@ -215,3 +215,18 @@ def fulfilment_queue_item(*, pk: int) -> Redemption:
     return Redemption.objects.select_related("reward", "advocate__user", "advocate__company").get(
         pk=pk
     )
+
+
+# --- The public API (api/): every row, program-wide; the API orders and pages them ---
+
+
+def rewards_for_api() -> QuerySet[Reward]:
+    return Reward.objects.all()
+
+
+def redemptions_for_api() -> QuerySet[Redemption]:
+    return Redemption.objects.all()
+
+
+def ledger_for_api() -> QuerySet[LedgerEntry]:
+    return LedgerEntry.objects.all()

@@ -20,6 +20,7 @@ APPS = (
     "referrals",
     "campaigns",
     "console",
+    "api",
 )
 # Third-party URL sets are protected by their own code and tests (allauth, Django admin).
 FOREIGN_NAMESPACES = {"admin"}
