@@ -410,6 +410,10 @@ REFERRAL_DAILY_LIMIT = env_int("REFERRAL_DAILY_LIMIT", 10)
 REFERRAL_LANDING_MAX_POSTS = env_int("REFERRAL_LANDING_MAX_POSTS", 5)
 # The REST API (api/): requests a minute per API key, counted in the shared cache.
 API_RATE_LIMIT = env_int("API_RATE_LIMIT", 600)
+if API_RATE_LIMIT < 1:
+    raise ImproperlyConfigured(
+        f"API_RATE_LIMIT={API_RATE_LIMIT} must be at least 1 request a minute."
+    )
 
 # --- Files ----------------------------------------------------------------------------
 STATIC_URL = "static/"
