@@ -65,10 +65,17 @@ class Company(models.Model):
     domain = models.CharField(max_length=253, blank=True, help_text="e.g. acme.com")
     industry = models.CharField(max_length=100, blank=True)
     size_band = models.CharField(max_length=10, choices=SizeBand.choices, blank=True)
+    # Moved by every change the API shows (its updated_since filter and cursor read it):
+    # auto_now on save(), and set by hand by the services' .update() calls.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name_plural = "companies"
         ordering = ["name"]
+        indexes = [
+            # The API lists changes in this order (api/, cursor pagination, updated_since).
+            models.Index(fields=["updated_at", "id"], name="company_updated"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 Lower("domain"), condition=~models.Q(domain=""), name="company_domain_ci_unique"
@@ -167,6 +174,9 @@ class Advocate(models.Model):
     )
     ams_private = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
     ams_public = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
+    # Moved by every change the API shows (its updated_since filter and cursor read it):
+    # auto_now on save(), and set by hand by the services' .update() calls.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
@@ -179,6 +189,8 @@ class Advocate(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "joined_at"], name="advocate_status_joined"),
+            # The API lists changes in this order (api/, cursor pagination, updated_since).
+            models.Index(fields=["updated_at", "id"], name="advocate_updated"),
             # The all-time leaderboard reads advocates by lifetime points, highest first.
             models.Index(fields=["-lifetime_points", "id"], name="advocate_lifetime_rank"),
             # "My rank" counts the visible advocates above me; indexing only them keeps

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import connection
 from django.db.models import Q, QuerySet
 
-from advocates.models import Advocate, Invitation, User
+from advocates.models import Advocate, Company, Invitation, User
 
 
 def advocate_for_user(user: User) -> Advocate:
@@ -78,3 +78,14 @@ def industries() -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(sql)
         return [row[0] for row in cursor.fetchall()]
+
+
+# --- The public API (api/): every row, program-wide; the API orders and pages them ---
+
+
+def advocates_for_api() -> QuerySet[Advocate]:
+    return Advocate.objects.select_related("user", "company", "owner_rep")
+
+
+def companies_for_api() -> QuerySet[Company]:
+    return Company.objects.all()

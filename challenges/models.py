@@ -71,11 +71,16 @@ class Challenge(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Moved by every change the API shows (its updated_since filter and cursor read it):
+    # auto_now on save(), and set by hand by the services' .update() calls.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-starts_at", "-id"]
         indexes = [
             models.Index(fields=["status", "starts_at", "ends_at"], name="challenge_open"),
+            # The API lists changes in this order (api/, cursor pagination, updated_since).
+            models.Index(fields=["updated_at", "id"], name="challenge_updated"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -116,12 +121,17 @@ class Submission(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     rejection_reason = models.CharField(max_length=500, blank=True)
+    # Moved by every change the API shows (its updated_since filter and cursor read it):
+    # auto_now on save(), and set by hand by the services' .update() calls.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["advocate", "challenge"], name="submission_advocate_challenge"),
             models.Index(fields=["status", "created_at"], name="submission_review_queue"),
+            # The API lists changes in this order (api/, cursor pagination, updated_since).
+            models.Index(fields=["updated_at", "id"], name="submission_updated"),
         ]
 
     def __str__(self) -> str:

@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "template_partials",
     "django_celery_beat",
     "anymail",
+    # django-ninja: the API's OpenAPI docs page and its Swagger UI files (served locally).
+    "ninja",
     # The floors, lowest first (docs/architecture.md): an app imports only from below.
     "core",
     "advocates",
@@ -66,6 +68,7 @@ INSTALLED_APPS = [
     "campaigns",
     "console",
     "integrations",
+    "api",
     "demo",
     "bench",
 ]
@@ -578,6 +581,12 @@ SLACK_SIGNING_SECRET = os.environ.get("SLACK_SIGNING_SECRET", "")
 SLACK_TOKEN_KEY = os.environ.get("SLACK_TOKEN_KEY", "")
 # Slack's Web API; the tests point it at a loopback server replaying recorded answers.
 SLACK_API_URL = env_str("SLACK_API_URL", "https://slack.com/api/")
+# The REST API (api/): requests a minute per API key, counted in the shared cache.
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 600)
+if API_RATE_LIMIT < 1:
+    raise ImproperlyConfigured(
+        f"API_RATE_LIMIT={API_RATE_LIMIT} must be at least 1 request a minute."
+    )
 
 # --- Files ----------------------------------------------------------------------------
 STATIC_URL = "static/"

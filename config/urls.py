@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from advocates import sso
 from advocates import views as advocate_views
+from api import v1 as api_v1
 from core import metrics as core_metrics
 from core import views as core_views
 
@@ -36,6 +37,8 @@ urlpatterns = [
     path("", include("campaigns.urls")),
     path("", include("console.urls")),
     path("", include("integrations.urls")),
+    path("", include("api.urls")),
+    path("api/v1/", api_v1.urls()),
 ]
 
 if settings.DEBUG:

@@ -286,8 +286,22 @@ def ams_refresh(
         "ams_public": score.public,
         "nps_score": activity.nps_score,
     }
+    unchanged = Q(
+        ams=score.total,
+        ams_private=score.private,
+        ams_public=score.public,
+        nps_score=activity.nps_score,
+    )
     if activity.last_active_at is not None:
         values["last_active_at"] = _forward_only(activity.last_active_at)
+        unchanged &= Q(last_active_at__gte=activity.last_active_at)
+    # Moved only when a value changed: the API's updated_since would otherwise list
+    # every advocate whose activity was refreshed to the same figures.
+    values["updated_at"] = Case(
+        When(unchanged, then=F("updated_at")),
+        default=Value(timezone.now()),
+        output_field=_field("updated_at"),
+    )
     updated = Advocate.objects.filter(pk=advocate_id).update(**values)
     return score if updated else None
 
@@ -399,6 +413,7 @@ def _write(changes: list[_Change]) -> None:
     WHEN per row: Django is slow to compile those and PostgreSQL evaluates the WHENs one
     by one for every row, so the cost grows with the square of the batch.
     """
+    now = timezone.now()  # updated_at: .update() skips auto_now, and the API reads it
     by_scores: dict[tuple, list[int]] = {}
     by_nps: dict[int | None, list[int]] = {}
     for change in changes:
@@ -416,16 +431,16 @@ def _write(changes: list[_Change]) -> None:
         # ones meanwhile, this older reading leaves them alone.
         Advocate.objects.filter(
             pk__in=pks, ams=old_total, ams_private=old_private, ams_public=old_public
-        ).update(ams=total, ams_private=private, ams_public=public)
+        ).update(ams=total, ams_private=private, ams_public=public, updated_at=now)
     for nps, pks in by_nps.items():
-        Advocate.objects.filter(pk__in=pks).update(nps_score=nps)
+        Advocate.objects.filter(pk__in=pks).update(nps_score=nps, updated_at=now)
     for change in changes:
         if change.last_active_at is not None:
             last = change.last_active_at
             # Only forward: a refresh that landed meanwhile with a later time wins.
             Advocate.objects.filter(
                 Q(pk=change.pk), Q(last_active_at__isnull=True) | Q(last_active_at__lt=last)
-            ).update(last_active_at=last)
+            ).update(last_active_at=last, updated_at=now)
 
 
 def _apply_chunk(ids: list[int], now: datetime, weights: Mapping[str, int]) -> int:

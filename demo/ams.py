@@ -64,7 +64,7 @@ def _load_cohort(stdout: TextIO) -> int:
         with transaction.atomic():
             advocate = _cohort_member(email, first, last, company, title)
             NPSResponse.objects.create(advocate=advocate, score=nps, comment="")
-            Advocate.objects.filter(pk=advocate.pk).update(nps_score=nps)
+            Advocate.objects.filter(pk=advocate.pk).update(nps_score=nps, updated_at=timezone.now())
         for kind in kinds:
             challenge = challenges.get(kind)
             if challenge is None:

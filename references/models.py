@@ -151,12 +151,17 @@ class ReferenceRequest(models.Model):
     won_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     closed_on = models.DateField(null=True, blank=True)
     days_to_close = models.PositiveIntegerField(null=True, blank=True)
+    # Moved by every change the API shows (its updated_since filter and cursor read it):
+    # auto_now on save(), and set by hand by the services' .update() calls.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["rep", "-created_at"], name="refreq_rep_recent"),
             models.Index(fields=["status"], name="refreq_status"),
+            # The API lists changes in this order (api/, cursor pagination, updated_since).
+            models.Index(fields=["updated_at", "id"], name="refreq_updated"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -246,3 +246,10 @@ def console_figures() -> ConsoleFigures:
 def pause_current(advocate: Advocate) -> ReferencePause | None:
     """The advocate's break from reference calls, if it runs today or later."""
     return ReferencePause.objects.filter(advocate=advocate, until__gte=timezone.localdate()).first()
+
+
+# --- The public API (api/): every row, program-wide; the API orders and pages them ---
+
+
+def reference_requests_for_api() -> QuerySet[ReferenceRequest]:
+    return ReferenceRequest.objects.select_related("rep")

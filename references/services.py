@@ -193,7 +193,9 @@ def request_send_to_prospect(*, request: ReferenceRequest, by: User) -> Referenc
         request.link_send_count += 1
         request.link_sent_at = timezone.now()
         request.status = ReferenceRequest.Status.WITH_PROSPECT
-        request.save(update_fields=["link_nonce", "link_send_count", "link_sent_at", "status"])
+        request.save(
+            update_fields=["link_nonce", "link_send_count", "link_sent_at", "status", "updated_at"]
+        )
         audit_record(
             actor=by,
             action="reference.send_to_prospect",
@@ -228,7 +230,7 @@ def prospect_more_options(*, request: ReferenceRequest) -> ReferenceRequest:
             raise ReferenceError("Your choice is already recorded.")
         request.status = ReferenceRequest.Status.NEEDS_REP
         request.more_options_asked_at = timezone.now()
-        request.save(update_fields=["status", "more_options_asked_at"])
+        request.save(update_fields=["status", "more_options_asked_at", "updated_at"])
         _notify_rep(request, "more_options")
     return request
 
@@ -271,7 +273,7 @@ def _reserve(*, request: ReferenceRequest, advocate_id: int) -> Ask:
         raise ReferenceError(f"{advocate.name} was asked by someone else a moment ago.") from None
     request.status = ReferenceRequest.Status.ASKED
     request.matched_at = request.matched_at or now
-    request.save(update_fields=["status", "matched_at"])
+    request.save(update_fields=["status", "matched_at", "updated_at"])
     enqueue_after_commit("references.tasks.ask_send", ask.pk)
     return ask
 
@@ -320,7 +322,7 @@ def _advance(request_id: int) -> Ask | None:
             except ReferenceError:
                 continue
         request.status = ReferenceRequest.Status.NEEDS_REP
-        request.save(update_fields=["status"])
+        request.save(update_fields=["status", "updated_at"])
         _notify_rep(request, "no_choice_left")
     return None
 
@@ -348,7 +350,7 @@ def ask_answer(*, ask_id: int, advocate: Advocate, accept: bool, reason: str = "
         if accept:
             request.status = ReferenceRequest.Status.SCHEDULED
             request.accepted_at = now
-            request.save(update_fields=["status", "accepted_at"])
+            request.save(update_fields=["status", "accepted_at", "updated_at"])
             enqueue_after_commit("references.tasks.intro_send", ask.pk)
             events.emit(
                 "reference.ask_accepted",
@@ -413,7 +415,7 @@ def call_record(*, request: ReferenceRequest, completed: bool) -> Ask:
             ReferenceRequest.Status.COMPLETED if completed else ReferenceRequest.Status.NO_SHOW
         )
         request.completed_at = now
-        request.save(update_fields=["status", "completed_at"])
+        request.save(update_fields=["status", "completed_at", "updated_at"])
         if completed:
             points = call_points()
             if points > 0:
@@ -474,7 +476,10 @@ def prospect_feedback_give(*, request: ReferenceRequest, rating: int, text: str)
         status=ReferenceRequest.Status.COMPLETED,
         prospect_feedback_at__isnull=True,
     ).update(
-        prospect_rating=rating, prospect_feedback=text.strip(), prospect_feedback_at=timezone.now()
+        prospect_rating=rating,
+        prospect_feedback=text.strip(),
+        prospect_feedback_at=timezone.now(),
+        updated_at=timezone.now(),
     )
     if not updated:
         raise ReferenceError("Thank you: your feedback is already recorded.")
@@ -507,7 +512,9 @@ def opportunity_close(
         request.won_amount = won_amount if won else None
         request.closed_on = closed_on
         request.days_to_close = (closed_on - created_on).days
-        request.save(update_fields=["outcome", "won_amount", "closed_on", "days_to_close"])
+        request.save(
+            update_fields=["outcome", "won_amount", "closed_on", "days_to_close", "updated_at"]
+        )
         if by is not None:
             audit_record(
                 actor=by,

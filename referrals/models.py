@@ -88,6 +88,9 @@ class Referral(models.Model):
     # Set once the new-referral email went out, so a retried or re-queued task
     # (outbox drain, redelivery after a crash) does not email the rep again.
     rep_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Moved by every change the API shows (its updated_since filter and cursor read it):
+    # auto_now on save(), and set by hand by the services' .update() calls.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -110,6 +113,8 @@ class Referral(models.Model):
         indexes = [
             # KPIs read one window of created_at (rejected left out).
             models.Index(fields=["created_at", "stage"], name="referral_kpi_window"),
+            # The API lists changes in this order (api/, cursor pagination, updated_since).
+            models.Index(fields=["updated_at", "id"], name="referral_updated"),
             # The KPIs' and the console's window aggregates read only these columns of
             # non-rejected referrals: an index-only scan, not the table's heap. Key
             # columns, not INCLUDE, so SQLite builds the same index without a warning.

@@ -111,3 +111,10 @@ def import_jobs_recent(*, limit: int = RECENT_IMPORT_JOBS) -> QuerySet[ImportJob
 def import_job_for_manager(*, job_id: int) -> ImportJob:
     """One import job for the console (the view is manager-only); DoesNotExist otherwise."""
     return ImportJob.objects.select_related("created_by").get(pk=job_id)
+
+
+# --- The public API (api/): every row, program-wide; the API orders and pages them ---
+
+
+def referrals_for_api() -> QuerySet[Referral]:
+    return Referral.objects.select_related("owner_rep")

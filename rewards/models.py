@@ -201,6 +201,8 @@ class Reward(models.Model):
         indexes = [
             # The advocate's catalog reads active rewards by cost.
             models.Index(fields=["is_active", "points_cost"], name="reward_active_cost"),
+            # The API lists changes in this order (api/, cursor pagination, updated_since).
+            models.Index(fields=["updated_at", "id"], name="reward_updated"),
         ]
 
     def __str__(self) -> str:
@@ -283,6 +285,9 @@ class Redemption(models.Model):
     notified_approved_at = models.DateTimeField(null=True, blank=True)
     notified_fulfilled_at = models.DateTimeField(null=True, blank=True)
     notified_cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Moved by every change the API shows (its updated_since filter and cursor read it):
+    # auto_now on save(), and set by hand by the services' .update() calls.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -298,6 +303,8 @@ class Redemption(models.Model):
             ),
             # The fulfilment queue: open redemptions, oldest first.
             models.Index(fields=["status", "created_at", "id"], name="redemption_queue"),
+            # The API lists changes in this order (api/, cursor pagination, updated_since).
+            models.Index(fields=["updated_at", "id"], name="redemption_updated"),
             # The default view of that queue (both open statuses, oldest first): the index
             # above cannot give one order across two statuses, so PostgreSQL would read
             # and sort every open redemption.

@@ -265,3 +265,18 @@ def provider_statuses() -> list[ProviderStatus]:
         )
         for name in names
     ]
+
+
+# --- The public API (api/): every row, program-wide; the API orders and pages them ---
+
+
+def rewards_for_api() -> QuerySet[Reward]:
+    return Reward.objects.all()
+
+
+def redemptions_for_api() -> QuerySet[Redemption]:
+    return Redemption.objects.all()
+
+
+def ledger_for_api() -> QuerySet[LedgerEntry]:
+    return LedgerEntry.objects.all()

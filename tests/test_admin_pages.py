@@ -20,6 +20,7 @@ SERVICE_MADE = {
     ("core", "auditentry"),  # written by core.audit only, never edited
     ("core", "webhookendpoint"),  # the console's webhook pages (core.webhooks)
     ("core", "webhookdelivery"),
+    ("api", "apikey"),  # the console's API keys page (api.services), audited there
     ("campaigns", "segment"),
     ("campaigns", "campaign"),
     ("campaigns", "campaignmessage"),

@@ -21,6 +21,7 @@ APPS = (
     "campaigns",
     "console",
     "integrations",
+    "api",
 )
 # Third-party URL sets are protected by their own code and tests (allauth, Django admin).
 FOREIGN_NAMESPACES = {"admin"}

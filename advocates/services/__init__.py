@@ -309,7 +309,9 @@ def invitation_accept(
         advocate.company = advocate.company or _company_for(invitation.company_name)
         advocate.owner_rep = advocate.owner_rep or owner
         # Named columns only: a returning advocate's balance belongs to the ledger.
-        advocate.save(update_fields=["status", "joined_at", "title", "company", "owner_rep"])
+        advocate.save(
+            update_fields=["status", "joined_at", "title", "company", "owner_rep", "updated_at"]
+        )
         Invitation.objects.filter(pk=invitation.pk).update(accepted_by=user)
         events.emit(
             "advocate.joined",
@@ -375,7 +377,7 @@ def advocate_profile_update(
                 fields += ["avatar", "avatar_thumbnail"]
                 transaction.on_commit(lambda: [storage.delete(name) for name in old])
             if fields:
-                advocate.save(update_fields=fields)
+                advocate.save(update_fields=[*fields, "updated_at"])
             if "products" in data:
                 advocate.products.set(data["products"])
             if "tags" in data:

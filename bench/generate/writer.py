@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.management.color import no_style
 from django.db import connection, models
+from django.utils import timezone
 
 
 def _column(model: type[models.Model], name: str) -> str:
@@ -46,7 +47,11 @@ class Writer:
                 if f.attname not in given and f.name not in given and not f.null
             ]
             if extra:
-                defaults = tuple(f.get_default() for f in extra)
+                # auto_now columns (updated_at) have no default: the time of writing.
+                now = timezone.now()
+                defaults = tuple(
+                    now if getattr(f, "auto_now", False) else f.get_default() for f in extra
+                )
                 fields = [*fields, *(f.attname for f in extra)]
                 rows = (tuple(row) + defaults for row in rows)
             table = model._meta.db_table

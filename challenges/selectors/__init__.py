@@ -321,3 +321,14 @@ def nps_latest(*, advocate_id: int) -> NPSResponse | None:
     return (
         NPSResponse.objects.filter(advocate_id=advocate_id).order_by("-created_at", "-id").first()
     )
+
+
+# --- The public API (api/): every row, program-wide; the API orders and pages them ---
+
+
+def challenges_for_api() -> QuerySet[Challenge]:
+    return Challenge.objects.all()
+
+
+def submissions_for_api() -> QuerySet[Submission]:
+    return Submission.objects.all()

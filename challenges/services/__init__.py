@@ -112,7 +112,7 @@ def challenge_publish(*, challenge_id: int, by: User | None = None) -> Challenge
         if challenge.ends_at is not None and challenge.ends_at <= timezone.now():
             raise ValidationError("This challenge has already ended: move its end date first.")
         challenge.status = Challenge.Status.PUBLISHED
-        challenge.save(update_fields=["status"])
+        challenge.save(update_fields=["status", "updated_at"])
         if by is not None:
             audit_record(actor=by, action="challenge.publish", target=challenge)
     return challenge
@@ -125,7 +125,7 @@ def challenge_archive(*, challenge_id: int, by: User | None = None) -> Challenge
         archived = (
             Challenge.objects.filter(pk=challenge_id)
             .exclude(status=Challenge.Status.ARCHIVED)
-            .update(status=Challenge.Status.ARCHIVED)
+            .update(status=Challenge.Status.ARCHIVED, updated_at=timezone.now())
         )
         challenge = Challenge.objects.get(pk=challenge_id)
         if archived and by is not None:
@@ -265,7 +265,9 @@ def submission_create(
                 submission=submission,
             )
             # The latest answer, kept on the advocate for segments and the console.
-            Advocate.objects.filter(pk=advocate.pk).update(nps_score=data.nps_score)
+            Advocate.objects.filter(pk=advocate.pk).update(
+                nps_score=data.nps_score, updated_at=timezone.now()
+            )
         if challenge.auto_approve:
             try:
                 with transaction.atomic():
@@ -293,6 +295,7 @@ def _approve(*, submission: Submission, reviewer: User | None) -> bool:
         reviewed_by=reviewer,
         reviewed_at=timezone.now(),
         rejection_reason="",
+        updated_at=timezone.now(),
     )
     if not won:
         return False
@@ -368,7 +371,9 @@ def submission_reject(*, submission_id: int, reviewer: User, reason: str) -> Sub
         submission.rejection_reason = reason
         submission.reviewed_by = reviewer
         submission.reviewed_at = timezone.now()
-        submission.save(update_fields=["status", "rejection_reason", "reviewed_by", "reviewed_at"])
+        submission.save(
+            update_fields=["status", "rejection_reason", "reviewed_by", "reviewed_at", "updated_at"]
+        )
         submission_counts_forget(submission.challenge_id)
         if was_approved:
             award = LedgerEntry.objects.filter(idempotency_key=approval_key(submission.pk)).first()

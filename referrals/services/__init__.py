@@ -434,7 +434,7 @@ def referral_assign(*, referral_id: int, rep: User, actor: User) -> Referral:
         if referral.owner_rep_id == rep.pk:
             return referral
         referral.owner_rep = rep
-        referral.save(update_fields=["owner_rep"])
+        referral.save(update_fields=["owner_rep", "updated_at"])
         logger.info("Referral %s assigned to %s by %s", referral.pk, rep.pk, actor.pk)
         audit_record(
             actor=actor, action="referral.assign", target=referral, detail={"rep": rep.email}
@@ -499,7 +499,9 @@ def referral_advance(
         if stage == old:
             if amount is not None and amount != referral.deal_amount:
                 previous = referral.deal_amount
-                Referral.objects.filter(pk=referral.pk).update(deal_amount=amount)
+                Referral.objects.filter(pk=referral.pk).update(
+                    deal_amount=amount, updated_at=timezone.now()
+                )
                 referral.deal_amount = amount
                 kpis_changed()  # revenue, and maybe a won reward paid below
                 if stage == Stage.WON:
@@ -523,6 +525,8 @@ def referral_advance(
             "stage_changed_at": occurred_at,
             "rejection_reason": reason if stage == Stage.REJECTED else "",
             "won_at": occurred_at if stage == Stage.WON else None,
+            # .update() skips auto_now; the API's updated_since reads it.
+            "updated_at": timezone.now(),
         }
         if amount is not None:
             fields["deal_amount"] = amount

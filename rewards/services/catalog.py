@@ -238,7 +238,11 @@ def reward_update(
 def reward_deactivate(*, reward_id: int, by: User | None = None) -> bool:
     """Hide a reward from the catalog; open redemptions stay as they are."""
     with transaction.atomic():
-        changed = bool(Reward.objects.filter(pk=reward_id, is_active=True).update(is_active=False))
+        changed = bool(
+            Reward.objects.filter(pk=reward_id, is_active=True).update(
+                is_active=False, updated_at=timezone.now()
+            )
+        )
         if changed and by is not None:
             audit_record(
                 actor=by, action="reward.deactivate", target=Reward.objects.get(pk=reward_id)
@@ -334,7 +338,7 @@ def reward_redeem(
                 # Under the reward lock this always matches; the condition keeps the
                 # database, not just this code, from taking a unit that is not there.
                 taken = Reward.objects.filter(pk=reward.pk, stock__gt=0).update(
-                    stock=F("stock") - 1
+                    stock=F("stock") - 1, updated_at=now
                 )
                 if not taken:
                     raise OutOfStock(f"“{reward.name}” is out of stock.")
@@ -414,7 +418,7 @@ def _step(
     }
     stamp = stamps[to_status]
     changed = Redemption.objects.filter(pk=redemption_id, status__in=from_statuses).update(
-        status=to_status, handled_by=by, **{stamp: now}, **fields
+        status=to_status, handled_by=by, updated_at=now, **{stamp: now}, **fields
     )
     if changed:
         _queue_email(redemption_id, to_status)
@@ -558,5 +562,7 @@ def redemption_cancel(
             Redemption.objects.filter(pk=redemption.pk).update(refund_entry=refund.entry)
             redemption.refund_entry = refund.entry
         if reward.stock is not None:
-            Reward.objects.filter(pk=reward.pk).update(stock=F("stock") + 1)
+            Reward.objects.filter(pk=reward.pk).update(
+                stock=F("stock") + 1, updated_at=timezone.now()
+            )
         return StepResult(redemption=redemption, changed=True)

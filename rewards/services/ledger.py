@@ -100,6 +100,7 @@ def _apply(
             Advocate.objects.filter(pk=advocate_id).update(
                 balance=F("balance") + amount,
                 lifetime_points=F("lifetime_points") + lifetime_delta,
+                updated_at=timezone.now(),  # .update() skips auto_now; the API reads it
             )
             if lifetime_delta:
                 # A reversal takes the points out of the period that earned them.
@@ -311,7 +312,9 @@ def _add_points_many(totals: dict[int, int], moment: datetime) -> None:
     items = sorted(totals.items())
     for start in range(0, len(items), _UPDATE_BATCH):
         batch = dict(items[start : start + _UPDATE_BATCH])
-        _add_from_values(Advocate, "id", ("balance", "lifetime_points"), batch)
+        _add_from_values(
+            Advocate, "id", ("balance", "lifetime_points"), batch, touch=timezone.now()
+        )
         for period, starts_on in period_starts(moment).items():
             rows = PeriodPoints.objects.filter(
                 advocate_id__in=batch, period=period, starts_on=starts_on
@@ -343,8 +346,10 @@ def _add_from_values(
     columns: tuple[str, ...],
     amounts: dict[int, int],
     where: dict[str, str] | None = None,
+    touch: datetime | None = None,
 ) -> None:
-    """``column += amount`` for each row whose ``key`` is in ``amounts``, in one UPDATE.
+    """``column += amount`` for each row whose ``key`` is in ``amounts``, in one UPDATE;
+    with ``touch``, ``updated_at`` is set to it too (raw SQL skips auto_now).
 
     ``UPDATE ... FROM (VALUES ...)`` (PostgreSQL, SQLite >= 3.33): a CASE of hundreds of
     branches costs Django more to build than the database to run.
@@ -354,6 +359,10 @@ def _add_from_values(
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     sets = ", ".join(f"{quote(c)} = {table}.{quote(c)} + v.column2" for c in columns)
+    stamp: list[str | None] = []
+    if touch is not None:
+        sets += f", {quote('updated_at')} = %s"
+        stamp = [connection.ops.adapt_datetimefield_value(touch)]
     values = ", ".join(["(%s, %s)"] * len(amounts))
     conditions = "".join(f" AND {table}.{quote(name)} = %s" for name in where or {})
     params: list[int | str] = [value for pair in amounts.items() for value in pair]
@@ -361,7 +370,7 @@ def _add_from_values(
         cursor.execute(
             f"UPDATE {table} SET {sets} FROM (VALUES {values}) AS v"  # noqa: S608  # names quoted, values bound
             f" WHERE {table}.{quote(key)} = v.column1{conditions}",
-            [*params, *(where or {}).values()],
+            [*stamp, *params, *(where or {}).values()],
         )
 
 

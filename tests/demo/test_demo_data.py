@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count
 
+from api.models import APIKey
 from campaigns.models import Campaign, Segment
 from challenges.models import Challenge, Level
 from references.models import ReferenceRequest
@@ -29,6 +30,7 @@ def _counts() -> dict[str, int]:
             Segment,
             Campaign,
             LedgerEntry,
+            APIKey,
         )
     }
 
@@ -52,3 +54,20 @@ def test_no_demo_campaign_is_left_sending_to_nobody(django_capture_on_commit_cal
         status=Campaign.Status.SENDING, recipients=0
     )
     assert not list(stuck.values_list("name", flat=True))
+
+
+def test_the_demo_prints_an_api_key_that_reads_everything_once(
+    client, django_capture_on_commit_callbacks
+) -> None:
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("demo_data", stdout=out)
+    line = next(line for line in out.getvalue().splitlines() if "API key" in line)
+    token = line.split()[-1]
+    response = client.get("/api/v1/ledger", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200
+    assert response.json()["results"]
+    again = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("demo_data", stdout=again)
+    assert "vch_" not in again.getvalue()

@@ -5,12 +5,16 @@ from __future__ import annotations
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from advocates.models import Advocate, Company, Product, Tag, User
+from api.models import APIKey
+from api.scopes import SCOPES
+from api.services import api_key_create
 from core.roles import MANAGERS_GROUP, REPS_GROUP
 from demo import (
     ams,
@@ -28,6 +32,7 @@ DEMO_PASSWORD = "vouch-demo-2026"  # noqa: S105 - the demo logins' published pas
 # The manager's authenticator app secret (managers must use two-factor authentication):
 # add it to an authenticator app, or print the current code with `manage.py demo_totp`.
 DEMO_TOTP_SECRET = "VOUCHDEMOVOUCHDEMOVOUCHDEMOVOUCH"  # noqa: S105 - published, see above
+DEMO_API_KEY_NAME = "Demo: reads everything"
 
 PEOPLE = [
     # email, first, last, role, company, title
@@ -127,6 +132,18 @@ class Command(BaseCommand):
             campaign_kinds,
         ):
             module.load(self.stdout)
+        self._api_key()
+
+    def _api_key(self) -> None:
+        """A key that reads everything, to try the API. Like any key it exists in clear
+        only once: printed by the first load, then only its prefix is shown."""
+        self.api_token = ""
+        if APIKey.objects.filter(name=DEMO_API_KEY_NAME).exists():
+            return
+        manager = User.objects.get(email=PEOPLE[0][0])
+        _key, self.api_token = api_key_create(
+            name=DEMO_API_KEY_NAME, scopes=list(SCOPES), by=manager
+        )
 
     def _print_logins(self) -> None:
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at /accounts/login/ with:"))
@@ -139,3 +156,9 @@ class Command(BaseCommand):
             "  The manager also needs a two-factor code: `make totp` prints the current one "
             f"(or add the secret {DEMO_TOTP_SECRET} to an authenticator app)."
         )
+        if self.api_token:
+            self.stdout.write(
+                f"  API key (every scope; shown this once): {self.api_token}\n"
+                f'  e.g. curl -H "Authorization: Bearer {self.api_token}" '
+                f"{settings.SITE_URL}/api/v1/advocates   (docs: /api/v1/docs)"
+            )

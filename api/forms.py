@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from api.scopes import SCOPES
+
+
+class APIKeyForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, help_text="What will use it, e.g. “CRM sync” or “BI warehouse”."
+    )
+    scopes = forms.MultipleChoiceField(
+        choices=[(scope, f"{scope} — {meaning}") for scope, meaning in SCOPES.items()],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="What the key may read. Give it only what the system needs.",
+        error_messages={"required": "Choose at least one scope: a key without one reads nothing."},
+    )
+    expires_on = forms.DateField(
+        label="Expires on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Optional. The key stops working at the start of this day (UTC).",
+    )
+
+    def clean_expires_on(self) -> Any:
+        day = self.cleaned_data.get("expires_on")
+        if day is not None and day <= timezone.now().date():
+            raise forms.ValidationError("Choose a day after today.")
+        return day
+
+    def expires_at(self) -> datetime | None:
+        day = self.cleaned_data.get("expires_on")
+        return datetime.combine(day, time.min, tzinfo=UTC) if day else None
