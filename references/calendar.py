@@ -8,6 +8,7 @@ and ignores an older one (RFC 5546, section 2.1.5). Times are written in UTC.
 from __future__ import annotations
 
 from datetime import UTC
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.utils import timezone
@@ -31,7 +32,8 @@ def _address(email: str, name: str, *, role: str = "", partstat: str = "") -> vC
 
 
 def organizer_email() -> str:
-    return getattr(settings, "REFERENCE_ORGANIZER_EMAIL", "") or settings.DEFAULT_FROM_EMAIL
+    """The program's sender organizes the meeting, so nobody's own calendar owns it."""
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or settings.DEFAULT_FROM_EMAIL
 
 
 def method_for(meeting: Meeting) -> str:

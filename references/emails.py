@@ -75,7 +75,13 @@ def intro_deliver(*, ask_id: int) -> str:
     if ask is None or ask.status != Ask.Status.ACCEPTED or ask.intro_emailed_at:
         return "skipped"
     request = ask.request
-    context = {"ask": ask, "request": request, "advocate": ask.advocate, "rep": request.rep}
+    context = {
+        "ask": ask,
+        "request": request,
+        "advocate": ask.advocate,
+        "rep": request.rep,
+        "call_url": prospect_call_url(request),
+    }
     send_templated(
         to=request.prospect_email,
         template="reference_intro_prospect",

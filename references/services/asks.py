@@ -9,6 +9,7 @@ after the other, and the second sees the first's ask. The partial unique constra
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -135,7 +136,10 @@ def ask_answer(*, ask_id: int, advocate: Advocate, accept: bool, reason: str = "
         if accept:
             request.status = ReferenceRequest.Status.SCHEDULED
             request.accepted_at = now
-            request.save(update_fields=["status", "accepted_at"])
+            # A request the rep asked about directly never had a prospect link: the
+            # prospect's call page needs one now.
+            request.link_nonce = request.link_nonce or secrets.token_hex(8)
+            request.save(update_fields=["status", "accepted_at", "link_nonce"])
             enqueue_after_commit("references.tasks.intro_send", ask.pk)
             events.emit(
                 "reference.ask_accepted",

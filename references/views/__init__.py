@@ -273,6 +273,7 @@ def console(request: AuthenticatedHttpRequest) -> HttpResponse:
             "open_requests": selectors.requests_visible_to(request.user, see_all=True).filter(
                 status__in=ReferenceRequest.OPEN_STATUSES
             )[:10],
+            "disputed": selectors.disputes().count(),
         },
     )
 
@@ -455,6 +456,9 @@ def prospect(request: HttpRequest, pk: int, token: str) -> HttpResponse:
             "shortlist": shortlist,
             "chosen": chosen,
             "choosing": ref.status == ReferenceRequest.Status.WITH_PROSPECT,
+            "call_url": links.prospect_call_url(ref)
+            if ref.status == ReferenceRequest.Status.SCHEDULED
+            else "",
             "error": problem,
         },
         status=409 if problem else 200,

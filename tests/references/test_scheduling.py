@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -343,3 +344,18 @@ def test_reminders_go_out_once_each_even_on_two_beats_and_a_move_resets_them(
 
 def test_the_beat_task_runs_with_nothing_due() -> None:
     assert meetings_due() == {"reminders": 0, "asked": 0, "settled": 0}
+
+
+def test_a_request_asked_directly_gets_a_working_call_page_on_acceptance(
+    client, advocate, rep
+) -> None:
+    advocate.reference_opt_in = True
+    advocate.save()
+    request = ReferenceRequestFactory(rep=rep)  # no prospect link was ever sent
+    ask = services.request_ask_directly(request=request, advocate_id=advocate.pk)
+    services.ask_answer(ask_id=ask.pk, advocate=advocate, accept=True)
+    request.refresh_from_db()
+    _offer(ask, advocate)
+    response = client.get(links.prospect_call_url(request).removeprefix(settings.SITE_URL))
+    assert response.status_code == 200
+    assert "Pick a time that suits you" in response.content.decode()
