@@ -47,9 +47,11 @@ def attendance_token(meeting: Meeting, side: str) -> str:
     return signing.dumps({"m": meeting.pk, "u": meeting.uid, "s": side}, salt=ATTENDANCE_SALT)
 
 
+def attendance_path(meeting: Meeting, side: str) -> str:
+    token = attendance_token(meeting, side)
+    return reverse("references:attendance", kwargs={"pk": meeting.pk, "token": token})
+
+
 def attendance_url(meeting: Meeting, side: str) -> str:
     """A sign-in-free "did the call happen?" link for one side (advocate or prospect)."""
-    token = attendance_token(meeting, side)
-    return settings.SITE_URL + reverse(
-        "references:attendance", kwargs={"pk": meeting.pk, "token": token}
-    )
+    return settings.SITE_URL + attendance_path(meeting, side)

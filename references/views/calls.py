@@ -235,7 +235,7 @@ def prospect_call(request: HttpRequest, pk: int, token: str) -> HttpResponse:
             else zone_form,
             "error": problem,
             "attendance_open": bool(meeting and meeting.attendance_due),
-            "attendance_url": links.attendance_url(meeting, "prospect") if meeting else "",
+            "attendance_url": links.attendance_path(meeting, "prospect") if meeting else "",
             "now": now,
         },
         status=409 if problem else 200,
