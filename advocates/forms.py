@@ -9,12 +9,12 @@ from django.core.exceptions import ValidationError
 
 from advocates.models import Advocate
 from core.csv import upload_limits_text
-from core.forms import OptionalMarkedForm
+from core.forms import OptionalMarkedForm, OptionalMarkedModelForm
 from core.images import decode_image
 from core.timezones import zone_choices
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(OptionalMarkedModelForm):
     linkedin_url = forms.URLField(
         label="LinkedIn URL", required=False, assume_scheme="https", max_length=200
     )

@@ -16,6 +16,7 @@ from campaigns import kinds, placeholders
 from campaigns.models import Campaign, Segment
 from campaigns.segments import NPS_BANDS, SegmentFilterError, SegmentFilters
 from challenges.models import Challenge, Level
+from core.forms import OptionalMarkedForm
 
 # --- Compose a campaign ---------------------------------------------------------------
 
@@ -366,7 +367,7 @@ class TriggerForm(forms.Form):
         return data
 
 
-class DriveReferralForm(forms.Form):
+class DriveReferralForm(OptionalMarkedForm):
     referred_name = forms.CharField(label="Colleague's name", max_length=200)
     referred_email = forms.EmailField(label="Colleague's email")
     referred_company = forms.CharField(label="Their company", max_length=200, required=False)
@@ -378,7 +379,7 @@ class DriveReferralForm(forms.Form):
 # --- The suppression list ---------------------------------------------------------------
 
 
-class SuppressionAddForm(forms.Form):
+class SuppressionAddForm(OptionalMarkedForm):
     email = forms.EmailField(label="Email address", max_length=254)
     detail = forms.CharField(
         label="Note", max_length=300, required=False, help_text="Why, for the next manager."

@@ -11,6 +11,7 @@ from advocates.models import Tag
 from challenges.models import Badge, Challenge, Level
 from challenges.selectors.leaderboards import Period
 from challenges.services import SubmissionInput
+from core.forms import OptionalMarkedForm
 from core.models import ProgramSettings
 
 NPS_QUESTION = "How likely are you to recommend us to a friend or colleague?"
@@ -300,7 +301,7 @@ class LevelForm(forms.Form):
     threshold = forms.IntegerField(min_value=0, max_value=1_000_000_000, label="From points")
 
 
-class BadgeForm(forms.Form):
+class BadgeForm(OptionalMarkedForm):
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     icon = forms.CharField(max_length=8, required=False, initial="🏅")
     name = forms.CharField(max_length=100)

@@ -245,6 +245,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30,
         "options": {"expires": 25},
     },
+    # The delivery log of outbound webhooks, kept WEBHOOK_LOG_DAYS (core.webhooks).
+    "webhook-log-purge": {"task": "core.tasks.webhook_log_purge", "schedule": crontab(minute=17)},
     # Webhook deliveries whose retry has come due (core.webhooks).
     "webhook-retries": {
         "task": "core.tasks.webhook_retries_send",
@@ -381,34 +383,41 @@ if LINKEDIN_CLIENT_ID:
         ],
     }
 
+# --- Outbound webhooks (core.webhooks; README: Webhooks) -------------------------------
+# Endpoints are URLs a manager types: Vouch refuses to send to loopback, private,
+# link-local (cloud metadata) and other non-public addresses unless this is on, for a
+# receiver inside your own network. The embedded mode allows them (receivers on localhost).
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=DEBUG)
+# Delivered and failed deliveries older than this many days leave the log (hourly).
+WEBHOOK_LOG_DAYS = env_int("WEBHOOK_LOG_DAYS", 30)
+
 # --- Program rules --------------------------------------------------------------------
 INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 14)
 WELCOME_POINTS = env_int("WELCOME_POINTS", 100)
 
 # --- Referrals (README: "CRM API") -----------------------------------------------------
-# Two secrets, one per direction: whoever receives Vouch's outbound events (and so
-# knows the secret that signs them) must not be able to sign inbound "won" events that
-# pay rewards. CRM_INBOUND_SECRET verifies POST /api/crm/events (empty disables the API:
-# 503); CRM_OUTBOUND_SECRET signs what Vouch posts to CRM_WEBHOOK_URL. The embedded mode
-# has known secrets so the README's curl example works on `make run`.
+# CRM_INBOUND_SECRET verifies POST /api/crm/events (empty disables the API: 503); the
+# embedded mode has a known secret so the README's curl example works on `make run`.
+# Referral events go out through the console's webhook endpoints (core.webhooks): each
+# endpoint has its own signing secret, so no receiver of our events can sign inbound ones.
 if os.environ.get("CRM_WEBHOOK_SECRET"):
     raise ImproperlyConfigured(
-        "CRM_WEBHOOK_SECRET signed the CRM API in both directions and is replaced by two "
-        "secrets: set CRM_INBOUND_SECRET (events the CRM sends to Vouch) and "
-        "CRM_OUTBOUND_SECRET (events Vouch sends to CRM_WEBHOOK_URL) to different values, "
-        "then unset CRM_WEBHOOK_SECRET (README: CRM API)."
+        "CRM_WEBHOOK_SECRET is replaced: set CRM_INBOUND_SECRET to verify the events the CRM "
+        "sends to Vouch, add the CRM's receiver as an endpoint in Console -> Webhooks for "
+        "the events Vouch sends, then unset CRM_WEBHOOK_SECRET (README: CRM API)."
+    )
+_RETIRED_CRM_OUTBOUND = [
+    name for name in ("CRM_WEBHOOK_URL", "CRM_OUTBOUND_SECRET") if os.environ.get(name)
+]
+if _RETIRED_CRM_OUTBOUND:
+    raise ImproperlyConfigured(
+        f"{' and '.join(_RETIRED_CRM_OUTBOUND)} no longer send referral events: add the "
+        "receiver's URL in Console -> Webhooks with the events referral.created and "
+        "referral.stage_changed, have it verify the Standard Webhooks signature with the "
+        "secret shown there (and skip events whose data.source is 'crm' if it must not "
+        "hear its own changes back), then unset these variables (README: CRM API)."
     )
 CRM_INBOUND_SECRET = os.environ.get("CRM_INBOUND_SECRET", "dev-crm-secret" if DEBUG else "")
-CRM_OUTBOUND_SECRET = os.environ.get(
-    "CRM_OUTBOUND_SECRET", "dev-crm-outbound-secret" if DEBUG else ""
-)
-if CRM_INBOUND_SECRET and CRM_INBOUND_SECRET == CRM_OUTBOUND_SECRET:
-    raise ImproperlyConfigured(
-        "CRM_INBOUND_SECRET and CRM_OUTBOUND_SECRET must differ: whoever receives Vouch's "
-        "events could otherwise sign events that pay rewards."
-    )
-# Where Vouch posts signed referral events (created, stage changed); empty: not sent.
-CRM_WEBHOOK_URL = os.environ.get("CRM_WEBHOOK_URL", "")
 REFERRAL_DAILY_LIMIT = env_int("REFERRAL_DAILY_LIMIT", 10)
 # Public landing form: at most this many submissions per IP address per 10 minutes.
 REFERRAL_LANDING_MAX_POSTS = env_int("REFERRAL_LANDING_MAX_POSTS", 5)

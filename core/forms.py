@@ -19,13 +19,15 @@ from core.models import MAX_DEAL_AMOUNT_CEILING, MAX_POINTS_PER_EVENT_CEILING
 OPTIONAL = "(optional)"
 
 
-class OptionalMarkedForm(forms.Form):
+class OptionalMarkedMixin:
     """A form that mixes required and optional fields says which are which before it is
     sent: each optional field's label ends with "(optional)"; the required ones carry
     the ``required`` attribute Django renders (browsers and screen readers announce it).
 
     Per form, not site-wide: on a form whose fields are all required a marker on every
     label is noise. Checkboxes are left alone (ticking one is never required)."""
+
+    fields: dict[str, forms.Field]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -40,11 +42,19 @@ class OptionalMarkedForm(forms.Form):
                 )
 
 
+class OptionalMarkedForm(OptionalMarkedMixin, forms.Form):
+    pass
+
+
+class OptionalMarkedModelForm(OptionalMarkedMixin, forms.ModelForm):
+    pass
+
+
 class ColourInput(forms.TextInput):
     input_type = "color"
 
 
-class ProgramSettingsForm(forms.Form):
+class ProgramSettingsForm(OptionalMarkedForm):
     name = forms.CharField(
         label="Program name",
         max_length=80,
@@ -103,7 +113,7 @@ class ProgramSettingsForm(forms.Form):
         return upload or None
 
 
-class WebhookEndpointForm(forms.Form):
+class WebhookEndpointForm(OptionalMarkedForm):
     url = forms.URLField(
         label="URL",
         max_length=500,

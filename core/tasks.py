@@ -40,3 +40,9 @@ def webhook_deliveries_send(delivery_ids: list[int]) -> str:
 def webhook_retries_send() -> str:
     """Beat, every minute: send the webhook deliveries whose next attempt has come due."""
     return str(webhooks.deliveries_send_due())
+
+
+@shared_task(name="core.tasks.webhook_log_purge", **RETRY_OPTIONS)
+def webhook_log_purge() -> str:
+    """Beat, hourly: the webhook delivery log keeps WEBHOOK_LOG_DAYS days."""
+    return f"removed {webhooks.deliveries_purge()}"

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.contrib import messages
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core import events, webhooks
 from core.forms import WebhookEndpointForm
-from core.models import WebhookDelivery, WebhookEndpoint
+from core.models import WebhookEndpoint
 from core.roles import manager_required
 
 DELIVERIES_PAGE_SIZE = 50
+
+
+@contextmanager
+def _gone_is_404() -> Iterator[None]:
+    """An endpoint or delivery deleted by another manager (or never there) is a 404: the
+    services read it under their own lock, so there is no check-then-act gap to 500 in."""
+    try:
+        yield
+    except ObjectDoesNotExist:
+        raise Http404 from None
 
 
 @manager_required
@@ -55,14 +69,14 @@ def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @manager_required
 @require_POST
 def webhook_active(request: HttpRequest, pk: int) -> HttpResponse:
-    endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
     choice = request.POST.get("active")
     if choice not in ("0", "1"):
         # Anything but the form's own values would otherwise read as "disable".
         messages.error(request, "Choose to enable (1) or disable (0) the endpoint.")
-        return redirect("core:webhook", pk=endpoint.pk)
+        return redirect("core:webhook", pk=pk)
     active = choice == "1"
-    webhooks.endpoint_active_set(endpoint_id=endpoint.pk, active=active, by=request.user)
+    with _gone_is_404():
+        endpoint = webhooks.endpoint_active_set(endpoint_id=pk, active=active, by=request.user)
     messages.success(request, f"{endpoint.url} {'enabled' if active else 'disabled'}.")
     return redirect("core:webhook", pk=endpoint.pk)
 
@@ -70,33 +84,35 @@ def webhook_active(request: HttpRequest, pk: int) -> HttpResponse:
 @manager_required
 @require_POST
 def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
-    webhooks.endpoint_delete(endpoint_id=endpoint.pk, by=request.user)
-    messages.success(request, f"{endpoint.url} deleted, with its delivery log.")
+    with _gone_is_404():
+        url = webhooks.endpoint_delete(endpoint_id=pk, by=request.user)
+    messages.success(request, f"{url} deleted, with its delivery log.")
     return redirect("core:webhooks")
 
 
 @manager_required
 @require_POST
 def webhook_test(request: HttpRequest, pk: int) -> HttpResponse:
-    endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
     try:
-        webhooks.endpoint_test_send(endpoint_id=endpoint.pk, by=request.user)
+        with _gone_is_404():
+            webhooks.endpoint_test_send(endpoint_id=pk, by=request.user)
     except webhooks.WebhookError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, "Test event sent: its delivery is at the top of the log.")
-    return redirect("core:webhook", pk=endpoint.pk)
+    return redirect("core:webhook", pk=pk)
 
 
 @manager_required
 @require_POST
 def webhook_resend(request: HttpRequest, pk: int, delivery_pk: int) -> HttpResponse:
-    delivery = get_object_or_404(WebhookDelivery, pk=delivery_pk, endpoint_id=pk)
     try:
-        webhooks.delivery_resend(delivery_id=delivery.pk, endpoint_id=pk, by=request.user)
+        with _gone_is_404():
+            copy = webhooks.delivery_resend(
+                delivery_id=delivery_pk, endpoint_id=pk, by=request.user
+            )
     except webhooks.WebhookError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Event {delivery.event_id} sent again (same id).")
+        messages.success(request, f"Event {copy.event_id} sent again (same id).")
     return redirect("core:webhook", pk=pk)

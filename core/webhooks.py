@@ -18,16 +18,21 @@ the row to be retried once the lease runs out (at least once, never in parallel)
 from __future__ import annotations
 
 import base64
+import http.client
+import ipaddress
 import json
 import logging
 import secrets
+import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -97,7 +102,57 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirect)
+def public_address(address: str) -> bool:
+    """Whether an IP address is on the public internet: not loopback, private, link-local
+    (169.254.169.254, the cloud metadata service), carrier-grade NAT, multicast, reserved."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is loopback
+    return ip.is_global and not ip.is_multicast
+
+
+class PrivateAddressError(OSError):
+    """The endpoint's host is (or now resolves to) a non-public address."""
+
+
+def _connect_public(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+    # The address checked is the one the socket is connected to, after DNS: a name that
+    # resolves to a public address when the endpoint is added and to an internal one later
+    # (DNS rebinding) is caught here, before a byte of the request is sent.
+    sock = socket.create_connection(address, *args, **kwargs)
+    peer = sock.getpeername()[0]
+    if not settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS and not public_address(peer):
+        sock.close()
+        raise PrivateAddressError(
+            f"{address[0]} is at {peer}, not a public address "
+            "(WEBHOOK_ALLOW_PRIVATE_NETWORKS is off)"
+        )
+    return sock
+
+
+class _PublicHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = _connect_public
+
+
+class _PublicHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = _connect_public
+
+
+class _PublicHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_PublicHTTPConnection, req)
+
+
+class _PublicHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_PublicHTTPSConnection, req, context=self._context)  # type: ignore[attr-defined]
+
+
+_opener = urllib.request.build_opener(_NoRedirect, _PublicHTTPHandler, _PublicHTTPSHandler)
 
 
 def _post(delivery: WebhookDelivery) -> tuple[int | None, str]:
@@ -216,6 +271,20 @@ def _check_url(url: str) -> None:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
         raise WebhookError("Enter an http:// or https:// URL.") from None
+    if settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS:
+        return
+    parts = urllib.parse.urlsplit(url)
+    try:
+        found = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return  # not resolvable yet: each send checks the address it connects to
+    private = sorted({str(info[4][0]) for info in found if not public_address(str(info[4][0]))})
+    if private:
+        raise WebhookError(
+            f"{parts.hostname} is at {', '.join(private)}, a private or local address: "
+            "Vouch sends webhooks to public addresses only (an operator can allow private "
+            "ones with WEBHOOK_ALLOW_PRIVATE_NETWORKS)."
+        )
 
 
 def endpoint_create(
@@ -257,14 +326,16 @@ def endpoint_active_set(*, endpoint_id: int, active: bool, by: Actor) -> Webhook
     return endpoint
 
 
-def endpoint_delete(*, endpoint_id: int, by: Actor) -> None:
+def endpoint_delete(*, endpoint_id: int, by: Actor) -> str:
+    """Delete an endpoint with its delivery log; returns its URL for the message."""
     with transaction.atomic():
-        endpoint = WebhookEndpoint.objects.get(pk=endpoint_id)
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint_id)
         audit_record(
             actor=by, action="webhook.delete", target=endpoint, detail={"url": endpoint.url}
         )
         endpoint.delete()
         events.endpoints_changed()
+    return endpoint.url
 
 
 def delivery_resend(*, delivery_id: int, endpoint_id: int, by: Actor) -> WebhookDelivery:
@@ -308,6 +379,21 @@ def endpoint_test_send(*, endpoint_id: int, by: Actor) -> WebhookDelivery:
             actor=by, action="webhook.test", target=endpoint, detail={"event": delivery.event_id}
         )
     return delivery
+
+
+def deliveries_purge(*, now: datetime | None = None, batch: int = 5000) -> int:
+    """Drop delivered and failed deliveries older than WEBHOOK_LOG_DAYS (the hourly beat
+    task); pending ones stay, whatever their age. Per endpoint, in batches, along the
+    delivery log's index: no long lock on the table the senders claim rows from."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.WEBHOOK_LOG_DAYS)
+    removed = 0
+    for endpoint_id in WebhookEndpoint.objects.values_list("pk", flat=True):
+        old = WebhookDelivery.objects.filter(
+            endpoint_id=endpoint_id, created_at__lt=cutoff
+        ).exclude(status=WebhookDelivery.Status.PENDING)
+        while ids := list(old.values_list("pk", flat=True)[:batch]):
+            removed += WebhookDelivery.objects.filter(pk__in=ids).delete()[0]
+    return removed
 
 
 # --- Selectors ------------------------------------------------------------------------------

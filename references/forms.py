@@ -76,7 +76,7 @@ class DeclineForm(forms.Form):
     )
 
 
-class FeedbackForm(forms.Form):
+class FeedbackForm(OptionalMarkedForm):
     rating = forms.TypedChoiceField(
         label="How useful was the call?",
         choices=[(5, "5 — very"), (4, "4"), (3, "3"), (2, "2"), (1, "1 — not at all")],
@@ -149,7 +149,7 @@ class WeightsForm(forms.ModelForm):
         return data
 
 
-class ConnectionsImportForm(forms.Form):
+class ConnectionsImportForm(OptionalMarkedForm):
     file = forms.FileField(
         label="Connections.csv",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
@@ -168,7 +168,7 @@ class ConnectionsImportForm(forms.Form):
         )
 
 
-class RelationshipForm(forms.Form):
+class RelationshipForm(OptionalMarkedForm):
     from_email = forms.EmailField(
         label="Who knows them (email)",
         required=False,

@@ -47,7 +47,7 @@ class EmailReferralForm(OptionalMarkedForm):
     )
 
 
-class LandingForm(forms.Form):
+class LandingForm(OptionalMarkedForm):
     """The public landing page. ``code`` rides in the form as well as the URL, so the
     lead is attributed without a cookie or session; ``website`` is a honeypot."""
 

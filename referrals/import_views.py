@@ -8,6 +8,7 @@ upload commits, so the import has finished by the time the job's page first show
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -48,6 +49,10 @@ def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
             invite=form.cleaned_data["invite"],
         )
         return redirect("referrals:import_job", pk=job.pk)
+    unknown_kind = request.method == "POST" and form is None
+    if unknown_kind:
+        # Only a hand-made request gets here: say so rather than show the page unchanged.
+        messages.error(request, "Choose which file you are importing: advocates or referrals.")
     return render(
         request,
         "referrals/import.html",
@@ -58,6 +63,7 @@ def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
             "advocate_columns": ",".join(imports.ADVOCATE_COLUMNS),
             "referral_columns": ",".join(imports.REFERRAL_COLUMNS),
         },
+        status=400 if unknown_kind else 200,
     )
 
 

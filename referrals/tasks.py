@@ -8,7 +8,7 @@ from celery import Task, shared_task
 
 from core.queues import BulkTask
 from core.tasks import RETRY
-from referrals import emails, webhooks
+from referrals import emails
 from referrals.models import ImportJob
 from referrals.services import import_jobs
 
@@ -26,19 +26,6 @@ def referral_notify_rep(referral_id: int) -> str:
 def referral_message_send(message_id: int) -> str:
     """Send the email an advocate wrote to a colleague (once: sent_at is checked)."""
     return emails.referral_message_deliver(message_id=message_id)
-
-
-# Its own policy: a CRM outage can last longer than an SMTP hiccup, so more and longer
-# retries, the wait staying below the broker's visibility timeout (3600 s).
-@shared_task(
-    autoretry_for=(OSError, webhooks.WebhookRetryable),
-    retry_backoff=True,
-    retry_backoff_max=1800,
-    max_retries=10,
-)
-def crm_webhook_send(change_id: int) -> str:
-    """POST one signed referral event to CRM_WEBHOOK_URL (the event id makes it idempotent)."""
-    return webhooks.deliver(change_id=change_id)
 
 
 @shared_task(

@@ -1,24 +1,17 @@
-"""Signing of CRM events, both directions (Stripe's scheme).
+"""Signatures of the events a CRM sends to Vouch (Stripe's scheme).
 
 Header ``Vouch-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">``
-with a shared secret: ``CRM_INBOUND_SECRET`` for events the CRM sends us,
-``CRM_OUTBOUND_SECRET`` for the ones we send. Several ``v1`` values may be sent while a
-secret is rotated; one matching is enough.
+with the shared secret ``CRM_INBOUND_SECRET``. Several ``v1`` values may be sent while a
+secret is rotated; one matching is enough. Events Vouch sends go out through the
+console's webhook endpoints instead (``core.webhooks``, Standard Webhooks).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import time
-import urllib.error
-import urllib.request
-
-from django.conf import settings
-
-from referrals.models import ReferralStageChange
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +21,6 @@ HEADER = "Vouch-Signature"
 
 class SignatureError(Exception):
     """The request is not signed by the shared secret (message fit for the JSON error)."""
-
-
-class WebhookRetryable(Exception):
-    """The receiver failed in a way worth retrying (5xx, 429)."""
 
 
 def sign(body: bytes, *, secret: str, timestamp: int | None = None) -> str:
@@ -67,52 +56,3 @@ def verify(header: str | None, body: bytes, *, secret: str, now: float | None = 
     ).hexdigest()
     if not any(hmac.compare_digest(expected, candidate) for candidate in candidates):
         raise SignatureError("Signature does not match.")
-
-
-def event_payload(change: ReferralStageChange) -> dict:
-    referral = change.referral
-    return {
-        "id": f"vouch-change-{change.pk}",
-        "type": "referral.created" if not change.from_stage else "referral.stage_changed",
-        "referral": str(referral.pk),
-        "external_id": referral.external_id,
-        "advocate_email": referral.advocate.user.email,
-        "method": referral.method,
-        "referred_name": referral.referred_name,
-        "referred_email": referral.referred_email,
-        "referred_company": referral.referred_company,
-        "stage": change.to_stage,
-        "previous_stage": change.from_stage,
-        "amount": None if change.deal_amount is None else f"{change.deal_amount:.2f}",
-        "occurred_at": change.occurred_at.isoformat(),
-    }
-
-
-def deliver(*, change_id: int) -> str:
-    url, secret = settings.CRM_WEBHOOK_URL, settings.CRM_OUTBOUND_SECRET
-    if not url or not secret:
-        return "skipped: no CRM_WEBHOOK_URL or CRM_OUTBOUND_SECRET"
-    change = (
-        ReferralStageChange.objects.select_related("referral__advocate__user")
-        .filter(pk=change_id)
-        .first()
-    )
-    if change is None:
-        return "skipped: gone"
-    body = json.dumps(event_payload(change), separators=(",", ":")).encode()
-    request = urllib.request.Request(  # noqa: S310 - an https URL set by the operator
-        url,
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/json", HEADER: sign(body, secret=secret)},
-    )
-    try:
-        # The URL is the operator's CRM_WEBHOOK_URL setting, never user input.
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            return f"sent: {response.status}"
-    except urllib.error.HTTPError as error:
-        if error.code >= 500 or error.code == 429:
-            raise WebhookRetryable(f"CRM answered {error.code}") from error
-        # A 4xx will not get better by retrying: log it for the operator and stop.
-        logger.error("CRM webhook refused change %s: HTTP %s", change_id, error.code)
-        return f"refused: {error.code}"

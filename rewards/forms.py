@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
+from core.forms import OptionalMarkedModelForm
 from core.images import decode_image
 from rewards.models import Redemption, Reward
 
@@ -19,7 +20,7 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(attrs, format="%Y-%m-%dT%H:%M")
 
 
-class RewardForm(forms.ModelForm):
+class RewardForm(OptionalMarkedModelForm):
     image_upload = forms.FileField(
         label="Image",
         required=False,

@@ -47,15 +47,23 @@ def test_the_single_crm_secret_is_refused_with_what_to_do_instead() -> None:
     result = _load(**PRODUCTION, CRM_WEBHOOK_SECRET="shared")
     assert result.returncode != 0
     assert "set CRM_INBOUND_SECRET" in result.stderr
-    assert "CRM_OUTBOUND_SECRET" in result.stderr
+    assert "Console -> Webhooks" in result.stderr
 
 
-def test_one_value_for_both_crm_secrets_is_refused() -> None:
-    result = _load(**PRODUCTION, CRM_INBOUND_SECRET="same", CRM_OUTBOUND_SECRET="same")
+@pytest.mark.parametrize(
+    "retired",
+    [
+        {"CRM_WEBHOOK_URL": "https://crm.example/hook"},
+        {"CRM_OUTBOUND_SECRET": "out-secret"},
+    ],
+)
+def test_the_retired_outbound_crm_settings_stop_start_up_with_what_to_do(retired) -> None:
+    # Left set, they would look like referral events still go out; they do not.
+    result = _load(**PRODUCTION, **retired)
     assert result.returncode != 0
-    assert "CRM_INBOUND_SECRET and CRM_OUTBOUND_SECRET must differ" in result.stderr
-    ok = _load(**PRODUCTION, CRM_INBOUND_SECRET="in-secret", CRM_OUTBOUND_SECRET="out-secret")
-    assert ok.returncode == 0, ok.stderr
+    assert "Console -> Webhooks" in result.stderr
+    assert "referral.stage_changed" in result.stderr
+    assert _load(**PRODUCTION, CRM_INBOUND_SECRET="in-secret").returncode == 0
 
 
 def test_behind_pgbouncer_no_cursor_outlives_its_transaction() -> None:

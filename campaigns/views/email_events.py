@@ -2,11 +2,13 @@
 
 django-anymail parses each provider's own format (Postmark, Mailgun, Amazon SES
 through SNS) into one kind of event and checks the request's authentication: HTTP
-basic auth with ``EMAIL_WEBHOOK_SECRET`` (Mailgun also signs with its key, SES through
-SNS's signature). Hard bounces, spam complaints and the provider's own rejections
-become suppressions (``campaigns.services.suppressions``), so the next campaign skips
-those addresses. The endpoint answers 404 until ``EMAIL_PROVIDER`` names that provider
-and a secret is set: without one, anyone could suppress any address.
+basic auth with ``EMAIL_WEBHOOK_SECRET``, and for Mailgun also its HMAC signature with
+``MAILGUN_WEBHOOK_SIGNING_KEY``. SNS's own message signature is not checked
+(django-anymail does not yet): for SES the basic auth in the subscription's URL is the
+guard. Hard bounces, spam complaints and the provider's own rejections become
+suppressions (``campaigns.services.suppressions``), so the next campaign skips those
+addresses. The endpoint answers 404 until ``EMAIL_PROVIDER`` names that provider and a
+secret is set: without one, anyone could suppress any address.
 """
 
 from __future__ import annotations

@@ -370,7 +370,6 @@ def referral_create(
         if referral.stage == Stage.SUBMITTED:
             # A referral made: badges, the AMS and last_active_at catch up in a worker.
             activity_after_commit(advocate_id=advocate.pk)
-        _on_commit_outbound(change, source=source)
         events.emit(
             "referral.created",
             {**referral_event_data(referral, change), "advocate_email": advocate.user.email},
@@ -447,17 +446,6 @@ def referral_assign(*, referral_id: int, rep: User, actor: User) -> Referral:
 
 def _on_commit_notify_new(referral_id: int) -> None:
     enqueue_after_commit("referrals.tasks.referral_notify_rep", referral_id)
-
-
-def _on_commit_outbound(change: ReferralStageChange, *, source: str) -> None:
-    # A change the CRM told us about is not echoed back to it, nor one imported from a
-    # CSV: that file is an export of the system of record (the CRM) too.
-    if not settings.CRM_WEBHOOK_URL or source in (
-        ReferralStageChange.Source.CRM,
-        ReferralStageChange.Source.IMPORT,
-    ):
-        return
-    enqueue_after_commit("referrals.tasks.crm_webhook_send", change.pk)
 
 
 # --- Moving through the pipeline --------------------------------------------------------
@@ -581,6 +569,5 @@ def referral_advance(
             # Won, or no longer counted (the AMS counts referrals made and won): badges,
             # the AMS and last_active_at catch up in a worker.
             activity_after_commit(advocate_id=referral.advocate_id)
-        _on_commit_outbound(change, source=source)
         events.emit("referral.stage_changed", referral_event_data(referral, change))
     return AdvanceResult(referral=referral, applied=True)

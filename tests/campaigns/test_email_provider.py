@@ -3,14 +3,18 @@ and spam complaints into suppressions, and campaigns send through it without eve
 sending one message twice.
 
 Recorded exchanges: the webhook bodies and API answers below are the providers' own
-examples as django-anymail's test suite records them (tests/test_postmark_webhooks.py and
-tests/test_postmark_backend.py in
-github.com/anymail/django-anymail, release 15.1), which copy Postmark's API documentation.
+examples as django-anymail's test suite records them (tests/test_postmark_webhooks.py,
+tests/test_postmark_backend.py, tests/test_mailgun_webhooks.py and
+tests/test_amazon_ses_webhooks.py in github.com/anymail/django-anymail, release 15.1),
+which copy Postmark's, Mailgun's and Amazon SES's documentation (the SES ones cite
+docs.aws.amazon.com/ses/latest/DeveloperGuide/notification-examples.html).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 from io import BytesIO
 from unittest import mock
@@ -28,6 +32,7 @@ from tests.campaigns.test_sending import make_campaign, run
 
 pytestmark = pytest.mark.django_db
 SECRET = "vouch:webhook-secret"
+MAILGUN_SIGNING_KEY = "TEST_WEBHOOK_SIGNING_KEY"
 URL = "/email/events/{}/"
 
 POSTMARK_HARD_BOUNCE = {
@@ -77,18 +82,26 @@ def provider(settings):
         settings.EMAIL_PROVIDER = name
         settings.ANYMAIL = settings.ANYMAIL | {
             "POSTMARK_SERVER_TOKEN": "test_server_token",
+            "MAILGUN_API_KEY": "test_api_key",
+            "MAILGUN_WEBHOOK_SIGNING_KEY": MAILGUN_SIGNING_KEY,
             "WEBHOOK_SECRET": [SECRET],
         }
 
     return use
 
 
-def _post(provider_name: str, body, *, auth: str | None = SECRET):
-    headers = {}
+def _post(
+    provider_name: str,
+    body,
+    *,
+    auth: str | None = SECRET,
+    content_type: str = "application/json",
+    **headers: str,
+):
     if auth is not None:
         headers["HTTP_AUTHORIZATION"] = "Basic " + base64.b64encode(auth.encode()).decode()
     return Client().post(
-        URL.format(provider_name), data=json.dumps(body), content_type="application/json", **headers
+        URL.format(provider_name), data=json.dumps(body), content_type=content_type, **headers
     )
 
 
@@ -114,6 +127,197 @@ def test_a_soft_bounce_suppresses_nothing(provider) -> None:
     provider("postmark")
     soft = POSTMARK_HARD_BOUNCE | {"Type": "SoftBounce", "TypeCode": 4096, "Name": "Soft bounce"}
     assert _post("postmark", soft).status_code == 200
+    assert not Suppression.objects.exists()
+
+
+# Mailgun: its "failed"/"complained" events (anymail's test_mailgun_webhooks.py), signed as
+# Mailgun signs them: HMAC-SHA256 of timestamp + token with the webhook signing key.
+MAILGUN_PERMANENT_FAILURE = {
+    "event": "failed",
+    "severity": "permanent",
+    "reason": "bounce",
+    "recipient": "invalid@example.com",
+    "timestamp": 1534110422.389832,
+    "log-level": "error",
+    "message": {
+        "headers": {
+            "to": "invalid@example.com",
+            "message-id": "20180812214658.1.0DF563D0B3597700@example.org",
+            "from": "Test Sender ",
+        },
+    },
+    "delivery-status": {
+        "tls": True,
+        "mx-host": "aspmx.l.example.org",
+        "attempt-no": 1,
+        "description": "",
+        "session-seconds": 2.952177047729492,
+        "utf8": True,
+        "code": 550,
+        "message": "5.1.1 The email account that you tried to reach does not exist. Please try\n"
+        "5.1.1 double-checking the recipient's email address for typos",
+        "certificate-verified": True,
+    },
+}
+MAILGUN_TEMPORARY_FAILURE = {
+    "event": "failed",
+    "severity": "temporary",
+    "reason": "generic",
+    "timestamp": 1534111899.659519,
+    "log-level": "warn",
+    "message": {
+        "headers": {
+            "to": "undeliverable@nomx.example.com",
+            "message-id": "20180812214638.1.4A7D468E9BC18C5D@example.org",
+            "from": "Test Sender ",
+            "subject": "Testing",
+        },
+    },
+    "recipient": "undeliverable@nomx.example.com",
+    "delivery-status": {
+        "attempt-no": 3,
+        "description": "No MX for nomx.example.com",
+        "session-seconds": 0.0,
+        "retry-seconds": 1800,
+        "code": 498,
+        "message": "No MX for nomx.example.com",
+    },
+}
+MAILGUN_COMPLAINED = {
+    "event": "complained",
+    "id": "ncV2XwymRUKbPek_MIM-Gw",
+    "timestamp": 1377214260.049634,
+    "log-level": "warn",
+    "recipient": "recipient@example.com",
+    "message": {
+        "headers": {
+            "to": "foo@recipient.com",
+            "message-id": "20130718032413.263EE2E0926@example.org",
+            "from": "Sender Name <sender@example.org>",
+            "subject": "We are not spammer",
+        },
+    },
+}
+
+
+def _mailgun(event: dict, *, key: str = MAILGUN_SIGNING_KEY) -> dict:
+    timestamp, token = str(int(event["timestamp"])), "1234567890abcdef1234567890abcdef"
+    digest = hmac.new(key.encode(), f"{timestamp}{token}".encode(), hashlib.sha256).hexdigest()
+    return {
+        "signature": {"timestamp": timestamp, "token": token, "signature": digest},
+        "event-data": event,
+    }
+
+
+def test_mailgun_permanent_failures_and_complaints_suppress(provider) -> None:
+    provider("mailgun")
+    assert _post("mailgun", _mailgun(MAILGUN_PERMANENT_FAILURE)).status_code == 200
+    assert _post("mailgun", _mailgun(MAILGUN_COMPLAINED)).status_code == 200
+    assert _post("mailgun", _mailgun(MAILGUN_TEMPORARY_FAILURE)).status_code == 200
+    rows = dict(Suppression.objects.values_list("email", "reason"))
+    assert rows == {
+        "invalid@example.com": Suppression.Reason.BOUNCED,
+        "recipient@example.com": Suppression.Reason.COMPLAINED,
+    }  # the temporary failure (no MX yet) suppresses nothing
+
+
+@pytest.mark.parametrize(
+    ("body", "auth"),
+    [
+        (_mailgun(MAILGUN_PERMANENT_FAILURE, key="not the signing key"), SECRET),
+        ({"event-data": MAILGUN_PERMANENT_FAILURE}, SECRET),  # unsigned
+        (_mailgun(MAILGUN_PERMANENT_FAILURE), "vouch:wrong"),
+    ],
+)
+def test_a_mailgun_event_not_signed_with_both_secrets_changes_nothing(
+    provider, body: dict, auth: str
+) -> None:
+    provider("mailgun")
+    assert _post("mailgun", body, auth=auth).status_code == 400
+    assert not Suppression.objects.exists()
+
+
+# Amazon SES through SNS: SES's documented bounce and complaint notifications wrapped in
+# SNS's envelope (anymail's test_amazon_ses_webhooks.py); SNS posts JSON as text/plain.
+SES_BOUNCE = {
+    "notificationType": "Bounce",
+    "bounce": {
+        "bounceType": "Permanent",
+        "reportingMTA": "dns; email.example.com",
+        "bouncedRecipients": [
+            {
+                "emailAddress": "jane@example.com",
+                "status": "5.1.1",
+                "action": "failed",
+                "diagnosticCode": "smtp; 550 5.1.1 <jane@example.com>... User unknown",
+            }
+        ],
+        "bounceSubType": "General",
+        "timestamp": "2016-01-27T14:59:44.101Z",
+        "feedbackId": "00000138111222aa-44455566-cccc-cccc-cccc-ddddaaaa068a-000000",
+        "remoteMtaIp": "127.0.2.0",
+    },
+    "mail": {
+        "timestamp": "2016-01-27T14:59:38.237Z",
+        "source": "john@example.com",
+        "messageId": "00000138111222aa-33322211-cccc-cccc-cccc-ddddaaaa0680-000000",
+        "destination": ["jane@example.com", "mary@example.com", "richard@example.com"],
+    },
+}
+SES_COMPLAINT = {
+    "notificationType": "Complaint",
+    "complaint": {
+        "userAgent": "AnyCompany Feedback Loop (V0.01)",
+        "complainedRecipients": [{"emailAddress": "richard@example.com"}],
+        "complaintFeedbackType": "abuse",
+    },
+    "mail": {
+        "messageId": "000001378603177f-7a5433e7-8edb-42ae-af10-f0181f34d6ee-000000",
+        "destination": ["jane@example.com", "mary@example.com", "richard@example.com"],
+    },
+}
+
+
+def _sns(ses_event: dict, message_id: str, *, auth: str | None = SECRET):
+    envelope = {
+        "Type": "Notification",
+        "MessageId": message_id,
+        "TopicArn": "arn:aws:sns:us-east-1:1234567890:SES_Events",
+        "Subject": "Amazon SES Email Event Notification",
+        "Message": json.dumps(ses_event) + "\n",
+        "Timestamp": "2018-03-26T17:58:59.675Z",
+    }
+    return _post(
+        "ses",
+        envelope,
+        auth=auth,
+        content_type="text/plain; charset=UTF-8",
+        HTTP_X_AMZ_SNS_MESSAGE_ID=message_id,
+        HTTP_X_AMZ_SNS_MESSAGE_TYPE="Notification",
+    )
+
+
+def test_ses_bounces_and_complaints_suppress(provider) -> None:
+    provider("ses")
+    assert _sns(SES_BOUNCE, "19ba9823-d7f2-53c1-860e-cb10e0d13dfc").status_code == 200
+    assert _sns(SES_COMPLAINT, "19ba9823-d7f2-53c1-860e-cb10e0d13dfd").status_code == 200
+    rows = dict(Suppression.objects.values_list("email", "reason"))
+    assert rows == {
+        "jane@example.com": Suppression.Reason.BOUNCED,
+        "richard@example.com": Suppression.Reason.COMPLAINED,
+    }
+
+
+def test_an_ses_notification_without_the_secret_asks_for_it_and_changes_nothing(
+    provider,
+) -> None:
+    provider("ses")
+    # SNS sends basic auth only after a 401 that asks for it.
+    response = _sns(SES_BOUNCE, "19ba9823-d7f2-53c1-860e-cb10e0d13dfc", auth=None)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Basic")
+    wrong = _sns(SES_BOUNCE, "19ba9823-d7f2-53c1-860e-cb10e0d13dfc", auth="vouch:wrong")
+    assert wrong.status_code == 400
     assert not Suppression.objects.exists()
 
 

@@ -238,6 +238,14 @@ def test_event_rsvp_needs_the_tick(advocate, advocate_client, htmx_headers) -> N
     assert Submission.objects.get().answers == {"rsvp": True}
 
 
+def test_an_events_unfold_and_send_controls_have_different_names(advocate_client) -> None:
+    ChallengeFactory(kind=Challenge.Kind.EVENT, event_at=timezone.now() + timedelta(days=3))
+    page = body(advocate_client.get(reverse("challenges:list")))
+    # A screen reader lists both controls: two "RSVP"s would not say which one sends.
+    assert ">RSVP</summary>" in page
+    assert '<button class="btn" type="submit">Confirm my RSVP</button>' in page
+
+
 def test_my_submission_page_and_another_advocates_is_a_404(
     advocate, other_advocate, advocate_client
 ) -> None:

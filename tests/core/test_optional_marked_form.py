@@ -1,13 +1,17 @@
-"""Forms that mix required and optional fields mark the optional ones, and only those
-forms: the lead form, the email referral, the verbal referral, the invitation."""
+"""Forms that mix required and optional fields mark the optional ones (the lead form, the
+email and verbal referrals, the invitation, the profile, ...), and a new form cannot forget to."""
 
 from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
 
 import pytest
 from django import forms
 from django.urls import reverse
 
-from core.forms import OptionalMarkedForm
+from core.forms import OptionalMarkedForm, OptionalMarkedMixin
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +51,58 @@ def test_pages_with_mixed_forms_mark_their_optional_fields(
     assert f'name="{required}"' in page
     tag = page.split(f'name="{required}"', 1)[1].split(">", 1)[0]
     assert " required" in tag
+
+
+# Forms whose "optional" fields are required depending on another field's value (the
+# challenge's kind or audience, a stage, a reward rule's kind, a campaign's kind, a won
+# outcome): "(optional)" would be wrong half the time, so their help texts say when a
+# field is needed. The segment form is all criteria: marking each filter is noise.
+CONDITIONAL = {
+    "challenges.forms.ChallengeForm",
+    "references.forms.CloseForm",
+    "referrals.forms.AdvanceForm",
+    "referrals.forms.RewardRuleForm",
+    "campaigns.forms.CampaignForm",
+    "campaigns.forms.SegmentForm",
+}
+
+
+def _project_forms() -> list[type[forms.BaseForm]]:
+    found = []
+    for app in (
+        "core",
+        "advocates",
+        "rewards",
+        "challenges",
+        "references",
+        "referrals",
+        "campaigns",
+        "console",
+    ):
+        for info in pkgutil.walk_packages(importlib.import_module(app).__path__, f"{app}."):
+            if ".migrations" in info.name or ".management" in info.name:
+                continue
+            module = importlib.import_module(info.name)
+            found += [
+                value
+                for value in vars(module).values()
+                if inspect.isclass(value)
+                and issubclass(value, forms.BaseForm)
+                and value.__module__ == module.__name__
+            ]
+    return found
+
+
+def test_every_form_mixing_required_and_optional_fields_marks_them() -> None:
+    unmarked = []
+    for form in _project_forms():
+        visible = [
+            field
+            for field in form.base_fields.values()
+            if not field.widget.is_hidden and not isinstance(field, forms.BooleanField)
+        ]
+        mixed = any(f.required for f in visible) and any(not f.required for f in visible)
+        name = f"{form.__module__}.{form.__name__}"
+        if mixed and not issubclass(form, OptionalMarkedMixin) and name not in CONDITIONAL:
+            unmarked.append(name)
+    assert unmarked == []

@@ -362,3 +362,26 @@ def test_a_batch_slower_than_its_claim_sends_each_delivery_once() -> None:
     assert sorted(hook.ids()) == ["evt_0", "evt_1", "evt_2"]
     assert nested == [{}]  # the sweep ran, and found nothing of the batch's to send
     assert set(WebhookDelivery.objects.values_list("status", "attempts")) == {("delivered", 1)}
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("core:webhook_active", {"active": "0"}),
+        ("core:webhook_delete", {}),
+        ("core:webhook_test", {}),
+    ],
+)
+def test_acting_on_an_endpoint_another_manager_just_deleted_is_a_404(
+    manager_client, name: str, data: dict
+) -> None:
+    endpoint = _endpoint("http://127.0.0.1:9/hook")
+    gone = endpoint.pk
+    endpoint.delete()
+    assert manager_client.post(reverse(name, kwargs={"pk": gone}), data).status_code == 404
+
+
+def test_resending_a_delivery_of_a_deleted_endpoint_is_a_404(manager_client) -> None:
+    endpoint = _endpoint("http://127.0.0.1:9/hook")
+    url = reverse("core:webhook_resend", kwargs={"pk": endpoint.pk, "delivery_pk": 999_999})
+    assert manager_client.post(url).status_code == 404

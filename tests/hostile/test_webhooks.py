@@ -32,7 +32,6 @@ URL = "/api/crm/events"
 @pytest.fixture(autouse=True)
 def _crm(settings) -> None:
     settings.CRM_INBOUND_SECRET = SECRET
-    settings.CRM_WEBHOOK_URL = ""
 
 
 @pytest.fixture

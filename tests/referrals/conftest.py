@@ -6,8 +6,6 @@ import pytest
 @pytest.fixture(autouse=True)
 def _crm_secret(settings) -> None:
     settings.CRM_INBOUND_SECRET = "whsec_test"
-    settings.CRM_OUTBOUND_SECRET = "whsec_outbound_test"
-    settings.CRM_WEBHOOK_URL = ""
     settings.REFERRAL_DAILY_LIMIT = 10
     settings.REFERRAL_LANDING_MAX_POSTS = 5
     settings.SITE_URL = "http://testserver"

@@ -96,6 +96,14 @@ def test_a_bad_file_is_refused_in_the_request_and_queues_nothing(
     assert (ImportJob.objects.count(), Referral.objects.count(), _stored_files()) == (0, 0, [])
 
 
+@pytest.mark.parametrize("kind", ["", "companies"])
+def test_an_upload_of_no_known_kind_says_so_and_queues_nothing(manager_client, kind: str):
+    response = _post(manager_client, kind, REF_HEADER.encode())
+    assert response.status_code == 400
+    assert "Choose which file you are importing" in response.content.decode()
+    assert (ImportJob.objects.count(), _stored_files()) == (0, [])
+
+
 def test_the_job_page_polls_while_the_import_runs(manager_client, manager, htmx_headers):
     job = ImportJobFactory(
         status=ImportJob.Status.RUNNING,
