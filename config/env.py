@@ -42,3 +42,19 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_all_or_none(*names: str) -> dict[str, str]:
+    """Variables that only work together (an API's credentials): every one set, or none.
+
+    Half a configuration stops start-up naming what is missing, rather than failing on
+    the first call in production hours later."""
+    values = {name: os.environ.get(name, "").strip() for name in names}
+    missing = [name for name, value in values.items() if not value]
+    if missing and len(missing) < len(names):
+        given = ", ".join(name for name in names if name not in missing)
+        raise ImproperlyConfigured(
+            f"{given} {'is' if len(names) - len(missing) == 1 else 'are'} set: set "
+            f"{', '.join(missing)} too, or unset all of {', '.join(names)}."
+        )
+    return values

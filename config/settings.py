@@ -17,7 +17,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_all_or_none, env_bool, env_int, env_list, env_str
 from core.observability import logging_config, sentry_init
 from core.queues import bulk_queue_for
 
@@ -421,6 +421,11 @@ CRM_INBOUND_SECRET = os.environ.get("CRM_INBOUND_SECRET", "dev-crm-secret" if DE
 REFERRAL_DAILY_LIMIT = env_int("REFERRAL_DAILY_LIMIT", 10)
 # Public landing form: at most this many submissions per IP address per 10 minutes.
 REFERRAL_LANDING_MAX_POSTS = env_int("REFERRAL_LANDING_MAX_POSTS", 5)
+# Zoom (references/zoom.py): a Server-to-Server OAuth app creates the video link of a
+# reference call, hosted by ZOOM_HOST_USER (an account-level app has no "me"). All four
+# or none; none: advocates enter the link themselves.
+_ZOOM = env_all_or_none("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET", "ZOOM_HOST_USER")
+ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET, ZOOM_HOST_USER = _ZOOM.values()
 
 # --- Files ----------------------------------------------------------------------------
 STATIC_URL = "static/"

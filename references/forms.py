@@ -320,7 +320,7 @@ class ProspectZoneForm(forms.Form):
     tz = TimeZoneField(label="Show times in", required=False)
 
 
-class DisputeForm(forms.Form):
+class DisputeForm(OptionalMarkedForm):
     held = forms.TypedChoiceField(
         coerce=lambda value: value == "yes",
         choices=[("yes", "The call took place: count it"), ("no", "It did not: do not count it")],

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from core.tasks import RETRY
 from references import emails, services
+from references.zoom import ZoomError
 
 # celery's stubs refuse a dict[str, object] as keyword arguments.
 RETRY_OPTIONS: dict[str, Any] = RETRY
@@ -64,9 +65,13 @@ def meeting_attendance_ask_send(meeting_id: int) -> str:
     return emails.meeting_attendance_ask_deliver(meeting_id=meeting_id)
 
 
-@shared_task(**RETRY_OPTIONS)
-def meeting_zoom_sync(meeting_id: int, sequence: int) -> str:
-    return services.meeting_zoom_sync(meeting_id=meeting_id, sequence=sequence)
+@shared_task(bind=True, **RETRY_OPTIONS)
+def meeting_zoom_sync(self: Task, meeting_id: int, sequence: int) -> str:
+    try:
+        return services.meeting_zoom_sync(meeting_id=meeting_id, sequence=sequence)
+    except ZoomError as error:  # only those Zoom may get over come out
+        # Capped well below the broker's visibility timeout (references.zoom says why).
+        raise self.retry(countdown=min(error.retry_after or 60, 1800)) from error
 
 
 @shared_task

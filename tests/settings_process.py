@@ -9,7 +9,7 @@ import sys
 from django.conf import settings
 
 # The variables a test sets itself: never inherited from the test run's environment.
-OWN = ("SECRET_KEY", "SITE_URL", "DEBUG", "MEDIA_", "S3_", "DB_PGBOUNCER")
+OWN = ("SECRET_KEY", "SITE_URL", "DEBUG", "MEDIA_", "S3_", "DB_PGBOUNCER", "ZOOM_")
 
 
 def settings_process(code: str, **env: str) -> subprocess.CompletedProcess:

@@ -15,12 +15,14 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from advocates.models import Advocate
 from core import events
 from core.outbox import enqueue_after_commit
-from core.timezones import WallTimeError, wall_to_utc, zone_valid
+from core.timezones import WallTimeError, wall_to_utc, zone_or_default, zone_valid
+from references import zoom
 from references.models import Ask, Meeting, MeetingSlot, ReferenceRequest
 from references.services.base import ReferenceError, request_locked
 
@@ -282,11 +284,6 @@ def meeting_cancel(*, request: ReferenceRequest, by: str, now: datetime | None =
     return meeting
 
 
-def meeting_video_set(*, meeting: Meeting, video_url: str = "", zoom_error: str = "") -> None:
-    """The Zoom sync's result: the join link, or why there is none (shown to the people)."""
-    Meeting.objects.filter(pk=meeting.pk).update(video_url=video_url, zoom_error=zoom_error[:300])
-
-
 # --- Reminders ---------------------------------------------------------------------------
 
 
@@ -319,10 +316,86 @@ def reminders_due(*, now: datetime | None = None) -> int:
 
 
 def zoom_available() -> bool:
-    """Whether the program has a Zoom connection (references.zoom, when installed)."""
-    return False
+    """Whether the program has a Zoom connection (references.zoom's four settings)."""
+    return zoom.zoom_configured()
+
+
+def _zoom_failed(meeting_id: int, error: zoom.ZoomError) -> None:
+    message = str(error)
+    if error.retryable:
+        message = f"{message} (trying again)"
+    Meeting.objects.filter(pk=meeting_id).update(zoom_error=message[:300])
 
 
 def meeting_zoom_sync(*, meeting_id: int, sequence: int) -> str:
-    """Create, move or delete the meeting's Zoom meeting (the seam references.zoom fills)."""
-    return "skipped: Zoom is not connected"
+    """Create the booked call's Zoom meeting, move it, or delete it once cancelled.
+
+    Runs in a task after the change committed. A failure Zoom may get over (a rate
+    limit, a server error) is raised for the task to retry; any other leaves the call
+    booked without a link and says why on the advocate's and the rep's pages. A new
+    link goes out as an updated invitation (same UID, next SEQUENCE).
+    """
+    meeting = (
+        Meeting.objects.select_related("ask__advocate__user", "ask__request")
+        .filter(pk=meeting_id)
+        .first()
+    )
+    if meeting is None or meeting.sequence != sequence:
+        return "skipped: superseded"
+    if meeting.starts_at is None or not (
+        meeting.zoom_meeting_id or meeting.video == Meeting.Video.ZOOM
+    ):
+        return "skipped: no Zoom meeting wanted"
+    if not zoom.zoom_configured():
+        Meeting.objects.filter(pk=meeting.pk).update(
+            zoom_error="Zoom is not connected any more: send a link by hand."
+        )
+        return "skipped: Zoom is not connected"
+    try:
+        if meeting.status == Meeting.Status.CANCELLED:
+            if meeting.zoom_meeting_id:
+                zoom.meeting_delete(meeting_id=meeting.zoom_meeting_id)
+                Meeting.objects.filter(pk=meeting.pk).update(zoom_meeting_id="")
+            return "deleted"
+        if meeting.status != Meeting.Status.SCHEDULED:
+            return "skipped: not booked"
+        if meeting.zoom_meeting_id:
+            zoom.meeting_update(
+                meeting_id=meeting.zoom_meeting_id,
+                start=meeting.starts_at,
+                duration_minutes=meeting.duration_minutes,
+                timezone=zone_or_default(meeting.time_zone),
+            )
+            Meeting.objects.filter(pk=meeting.pk).update(zoom_error="")
+            return "updated"
+        request = meeting.ask.request
+        created = zoom.meeting_create(
+            topic=f"Reference call: {meeting.ask.advocate.name} and {request.prospect_name}",
+            start=meeting.starts_at,
+            duration_minutes=meeting.duration_minutes,
+            timezone=zone_or_default(meeting.time_zone),
+        )
+    except zoom.ZoomError as error:
+        _zoom_failed(meeting.pk, error)
+        if error.retryable:
+            raise
+        return f"failed: {error}"
+    with transaction.atomic():
+        # Conditional: a move or a cancellation made meanwhile wins and syncs again.
+        stored = Meeting.objects.filter(
+            pk=meeting.pk, sequence=sequence, zoom_meeting_id=""
+        ).update(
+            zoom_meeting_id=created.id,
+            video_url=created.join_url,
+            zoom_error="",
+            sequence=F("sequence") + 1,
+        )
+        if stored:
+            enqueue_after_commit("references.tasks.meeting_invite_send", meeting.pk, sequence + 1)
+    if not stored:
+        try:
+            zoom.meeting_delete(meeting_id=created.id)
+        except zoom.ZoomError:
+            return "superseded: an unused Zoom meeting was left in the host's list"
+        return "superseded"
+    return "created"
