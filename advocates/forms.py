@@ -11,6 +11,7 @@ from advocates.models import Advocate
 from core.csv import upload_limits_text
 from core.forms import OptionalMarkedForm, OptionalMarkedModelForm
 from core.images import decode_image
+from core.timezones import zone_choices
 
 
 class ProfileForm(OptionalMarkedModelForm):
@@ -22,6 +23,13 @@ class ProfileForm(OptionalMarkedModelForm):
         required=False,
         help_text="JPEG, PNG or WebP, up to 5 MB.",
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+
+    time_zone = forms.ChoiceField(
+        label="Timezone",
+        required=False,
+        choices=lambda: [("", "The program's timezone"), *zone_choices()],
+        help_text="Times you offer for reference calls are read in it.",
     )
 
     class Meta:
@@ -37,6 +45,7 @@ class ProfileForm(OptionalMarkedModelForm):
             "reference_opt_in",
             "reference_max_calls_per_90d",
             "leaderboard_opt_out",
+            "time_zone",
         ]
         widgets = {
             "bio": forms.Textarea(attrs={"rows": 4}),
@@ -46,6 +55,7 @@ class ProfileForm(OptionalMarkedModelForm):
         help_texts = {
             "reference_opt_in": "We only suggest you to prospects when this is on.",
             "reference_max_calls_per_90d": "We never ask you for more calls than this.",
+            "time_zone": "Times you offer for reference calls are read in it.",
         }
 
     def clean_reference_max_calls_per_90d(self) -> int:

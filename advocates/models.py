@@ -161,6 +161,9 @@ class Advocate(models.Model):
         "reference calls per 90 days", default=2
     )
     leaderboard_opt_out = models.BooleanField("hide me from public leaderboards", default=False)
+    # An IANA name (Europe/Berlin); blank means the program's TIME_ZONE. Times the
+    # advocate offers for reference calls are read in it.
+    time_zone = models.CharField("timezone", max_length=64, blank=True)
     balance = models.IntegerField(default=0, editable=False)
     lifetime_points = models.IntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

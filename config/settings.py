@@ -270,6 +270,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 900,
         "options": {"expires": 840},
     },
+    # Reference calls booked in Vouch: reminders 24 h and 1 h before, "did it happen?"
+    # after, and counting the calls nobody disputed in time (references.services).
+    "references-meetings-due": {
+        "task": "references.tasks.meetings_due",
+        "schedule": 120,
+        "options": {"expires": 110},
+    },
     "ams-nightly-recompute": {
         "task": "campaigns.ams.ams_recompute_all",
         "schedule": crontab(hour=3, minute=15),

@@ -45,6 +45,9 @@ EVENT_TYPES: dict[str, str] = {
     "referral.created": "A referral was recorded",
     "referral.stage_changed": "A referral moved to another pipeline stage",
     "reference.ask_accepted": "An advocate accepted a reference ask",
+    "reference.call_scheduled": "A reference call was booked (the prospect picked a time)",
+    "reference.call_rescheduled": "A booked reference call moved to another time",
+    "reference.call_cancelled": "A booked reference call was cancelled",
     "reference.call_completed": "A reference call took place",
     "campaign.sent": "A campaign finished sending",
 }

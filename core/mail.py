@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
@@ -9,8 +12,25 @@ from django.template.loader import render_to_string
 from core.models import ProgramSettings
 
 
-def send_templated(*, to: str, template: str, context: dict, headers: dict | None = None) -> None:
-    """Send ``templates/emails/<template>.{txt,html}`` with the subject block's first line."""
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mimetype: str
+
+
+def send_templated(
+    *,
+    to: str,
+    template: str,
+    context: dict,
+    headers: dict | None = None,
+    attachments: Sequence[Attachment] = (),
+) -> None:
+    """Send ``templates/emails/<template>.{txt,html}`` with the subject block's first line.
+
+    ``attachments`` ride along as files (a calendar invitation's .ics, for one).
+    """
     program_name = ProgramSettings.load().display_name  # the name a manager set, if any
     context = {"program_name": program_name, "site_url": settings.SITE_URL} | context
     subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
@@ -18,4 +38,6 @@ def send_templated(*, to: str, template: str, context: dict, headers: dict | Non
     html = render_to_string(f"emails/{template}.html", context)
     message = EmailMultiAlternatives(subject, text, to=[to], headers=headers or {})
     message.attach_alternative(html, "text/html")
+    for attachment in attachments:
+        message.attach(attachment.filename, attachment.content, attachment.mimetype)
     message.send()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -24,6 +25,21 @@ MAX_POINTS_PER_EVENT_DEFAULT = 1_000_000
 MAX_POINTS_PER_EVENT_CEILING = 10_000_000
 MAX_DEAL_AMOUNT_DEFAULT = Decimal("100000000.00")
 MAX_DEAL_AMOUNT_CEILING = Decimal("1000000000.00")
+
+
+class UpdatedAtOnSave(models.Model):
+    """A model whose ``updated_at`` (auto_now) moves on every save, including the partial
+    ones: ``save(update_fields=[...])`` skips an auto_now field it is not told about, and a
+    service that forgot to list it would hide its change from the API's ``updated_since``.
+    QuerySet.update() still sets it by hand."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
+        super().save(*args, **kwargs)
 
 
 class ProgramSettings(models.Model):

@@ -1,4 +1,5 @@
-"""Demo content for reference calls: a small relationship graph and one open request.
+"""Demo content for reference calls: a small relationship graph, one open request, and
+one call booked in Vouch (times offered by Ada, one picked by the prospect).
 
 Ada (advocate) knows Carla Diaz, a colleague, who knows the prospect Percy: the demo
 match for Percy shows "Knows Percy through Carla Diaz (your colleague)".
@@ -6,7 +7,7 @@ match for Percy shows "Knows Percy through Carla Diaz (your colleague)".
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -18,6 +19,7 @@ from references import services
 from references.models import MatchingWeights, ReferenceRequest
 
 PROSPECT_EMAIL = "percy@northwind.example"
+BOOKED_EMAIL = "quinn@contoso.example"
 
 
 @transaction.atomic
@@ -86,4 +88,47 @@ def load(stdout) -> None:
             topics=list(Tag.objects.filter(name__in=["Fast onboarding", "Great support"])),
             notes="Percy worries about onboarding 40 clinics at once.",
         )
-    stdout.write("References: demo graph and Percy's open request ready.")
+    _booked_call(rep=rep, ada=ada)
+    stdout.write("References: demo graph, Percy's open request and Quinn's booked call ready.")
+
+
+def _booked_call(*, rep: User, ada: Advocate) -> None:
+    """Ada agreed to talk with Quinn, offered three times, and Quinn picked the second."""
+    if ReferenceRequest.objects.filter(rep=rep, prospect_email=BOOKED_EMAIL).exists():
+        return
+    request = services.request_create(
+        rep=rep,
+        prospect_name="Quinn Quest",
+        prospect_email=BOOKED_EMAIL,
+        prospect_company="Contoso Care",
+        prospect_title="COO",
+        prospect_industry=ada.industry or "Healthcare",
+        opportunity_name="Contoso Care — Scheduling suite",
+        opportunity_amount=Decimal("52000"),
+        opportunity_stage=ReferenceRequest.Stage.PROPOSAL,
+        call_type=ReferenceRequest.CallType.VIDEO,
+        needed_by=timezone.localdate() + timedelta(days=10),
+    )
+    try:
+        ask = services.request_ask_directly(request=request, advocate_id=ada.pk)
+        services.ask_answer(ask_id=ask.pk, advocate=ada, accept=True)
+        today = timezone.localdate()
+        meeting = services.meeting_offer(
+            ask_id=ask.pk,
+            advocate=ada,
+            offer=services.Offer(
+                time_zone="Europe/Berlin",
+                slots=tuple(
+                    datetime.combine(today + timedelta(days=days), time(hour))
+                    for days, hour in ((2, 10), (3, 15), (5, 11))
+                ),
+                video_url="https://meet.example.com/vouch-demo-call",
+            ),
+        )
+        services.meeting_pick(
+            request=request,
+            slot_id=meeting.slots.all()[1].pk,
+            prospect_time_zone="America/New_York",
+        )
+    except services.ReferenceError:
+        return  # Ada is at her cap or paused in this database: no booked call then

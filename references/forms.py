@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -9,7 +10,9 @@ from django.utils import timezone
 from advocates.models import Advocate, Company, Product, Tag
 from core.csv import upload_limits_text
 from core.forms import OptionalMarkedForm
-from references.models import MatchingWeights, ReferenceRequest
+from core.timezones import zone_choices
+from references.models import MatchingWeights, Meeting, ReferenceRequest
+from references.services import Offer
 
 
 class DateInput(forms.DateInput):
@@ -133,6 +136,7 @@ class WeightsForm(forms.ModelForm):
             "shortlist_size",
             "answer_hours",
             "link_days",
+            "dispute_days",
         ]
 
     def clean(self):
@@ -185,3 +189,141 @@ class RelationshipForm(OptionalMarkedForm):
         if not data.get("email") and not data.get("linkedin_url"):
             raise ValidationError("Give an email or a LinkedIn URL, so the person can be merged.")
         return data
+
+
+# --- Scheduling the call ------------------------------------------------------------------
+
+
+class WallTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M")
+
+
+class WallTimeField(forms.Field):
+    """A local date and time with no timezone of its own: read in the form's timezone.
+
+    Django's DateTimeField would attach the server's timezone (and refuse DST gaps
+    in *that* zone); the services convert it in the person's own (core.timezones).
+    """
+
+    widget = WallTimeInput
+    default_error_messages = {"invalid": "Enter a date and a time, such as 2027-03-14 10:00."}
+    FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S")
+
+    def to_python(self, value: Any) -> datetime | None:
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=None)
+        text = str(value or "").strip()
+        if not text:
+            return None
+        for fmt in self.FORMATS:
+            try:
+                return datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+        raise ValidationError(self.error_messages["invalid"], code="invalid")
+
+
+class TimeZoneField(forms.ChoiceField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", "Timezone")
+        super().__init__(choices=zone_choices, **kwargs)
+
+
+def _https(value: str) -> str:
+    if value and not value.startswith("https://"):
+        raise ValidationError("Use a secure link that starts with https://.")
+    return value
+
+
+class OfferForm(forms.Form):
+    """The advocate's times (three or more), or the booking page they already use."""
+
+    time_zone = TimeZoneField(help_text="The times below are in this timezone.")
+    slot_1 = WallTimeField(label="Time 1", required=False)
+    slot_2 = WallTimeField(label="Time 2", required=False)
+    slot_3 = WallTimeField(label="Time 3", required=False)
+    slot_4 = WallTimeField(label="Time 4", required=False)
+    slot_5 = WallTimeField(label="Time 5", required=False)
+    booking_url = forms.URLField(
+        label="Or: your booking page",
+        required=False,
+        assume_scheme="https",
+        max_length=500,
+        help_text="A Calendly or similar page you already use (https). The prospect books "
+        "there; then enter the time they booked here, for the invitation and reminders.",
+    )
+    duration_minutes = forms.TypedChoiceField(
+        label="Length",
+        coerce=int,
+        choices=[(30, "30 minutes"), (45, "45 minutes"), (60, "1 hour")],
+        initial=30,
+    )
+    video = forms.ChoiceField(
+        label="Video", choices=Meeting.Video.choices, initial=Meeting.Video.LINK, required=False
+    )
+    video_url = forms.URLField(
+        label="Video link",
+        required=False,
+        assume_scheme="https",
+        max_length=500,
+        help_text="Your Zoom, Teams or Meet link (https).",
+    )
+
+    SLOTS = ("slot_1", "slot_2", "slot_3", "slot_4", "slot_5")
+
+    def __init__(self, *args: Any, zoom: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not zoom:
+            del self.fields["video"]
+
+    def clean_booking_url(self) -> str:
+        return _https(self.cleaned_data.get("booking_url", ""))
+
+    def clean_video_url(self) -> str:
+        return _https(self.cleaned_data.get("video_url", ""))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        slots = [data[name] for name in self.SLOTS if data.get(name)]
+        if not slots and not data.get("booking_url"):
+            raise ValidationError(
+                "Offer at least three times, or link the booking page you already use."
+            )
+        data["slots"] = tuple(slots)
+        return data
+
+    def offer(self) -> Offer:
+        data = self.cleaned_data
+        return Offer(
+            time_zone=data["time_zone"],
+            slots=data["slots"],
+            booking_url=data.get("booking_url", ""),
+            video=data.get("video") or Meeting.Video.LINK,
+            video_url=data.get("video_url", ""),
+            duration_minutes=data["duration_minutes"],
+        )
+
+
+class MeetingTimeForm(forms.Form):
+    """The advocate or the rep enters the agreed time (after a booking page) or a new one."""
+
+    when = WallTimeField(label="Date and time")
+    time_zone = TimeZoneField()
+
+
+class ProspectZoneForm(forms.Form):
+    """The timezone the prospect reads the times in (their browser's, with JavaScript)."""
+
+    tz = TimeZoneField(label="Show times in", required=False)
+
+
+class DisputeForm(OptionalMarkedForm):
+    held = forms.TypedChoiceField(
+        coerce=lambda value: value == "yes",
+        choices=[("yes", "The call took place: count it"), ("no", "It did not: do not count it")],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(label="Note for the audit log", required=False, max_length=300)

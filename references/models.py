@@ -4,12 +4,15 @@ advocate, the call and its feedback, and the matching weights managers tune.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
 from advocates.models import Advocate, Company, Person, Product, Tag
+from core.models import UpdatedAtOnSave
 
 
 class MatchingWeights(models.Model):
@@ -37,6 +40,13 @@ class MatchingWeights(models.Model):
         "days the prospect's link works",
         default=14,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
+    dispute_days = models.PositiveSmallIntegerField(
+        "days to dispute a call the rep confirmed",
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text="A call booked in Vouch counts when the advocate and the prospect both "
+        "confirm it, or when the rep does and nobody says otherwise within these days.",
     )
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
@@ -67,7 +77,7 @@ class ReferencePause(models.Model):
         return f"{self.advocate} paused until {self.until}"
 
 
-class ReferenceRequest(models.Model):
+class ReferenceRequest(UpdatedAtOnSave):
     class Stage(models.TextChoices):
         DISCOVERY = "discovery", "Discovery"
         EVALUATION = "evaluation", "Evaluation"
@@ -152,7 +162,7 @@ class ReferenceRequest(models.Model):
     closed_on = models.DateField(null=True, blank=True)
     days_to_close = models.PositiveIntegerField(null=True, blank=True)
     # Moved by every change the API shows (its updated_since filter and cursor read it):
-    # auto_now on save(), and set by hand by the services' .update() calls.
+    # on every save() (UpdatedAtOnSave), and set by hand by the services' .update() calls.
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -286,3 +296,134 @@ class Ask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.advocate} for {self.request}"
+
+
+class Meeting(models.Model):
+    """The agreed call's time and invitation: the slots the advocate offered (or their
+    booking page), the one the prospect picked, the video link, reminders, attendance.
+
+    ``uid`` names the meeting in every calendar for its whole life; each change that is
+    mailed as an .ics raises ``sequence``, so calendars apply updates in order.
+    """
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Times offered"
+        BOOKING = "booking", "Booking page shared"
+        SCHEDULED = "scheduled", "Booked"
+        CANCELLED = "cancelled", "Cancelled"
+        CLOSED = "closed", "Recorded by the rep"
+
+    class Attendance(models.TextChoices):
+        OPEN = "", "Not settled"
+        COUNTED = "counted", "Call held"
+        NOT_HELD = "not_held", "Call did not happen"
+        DISPUTED = "disputed", "Disputed"
+
+    class Video(models.TextChoices):
+        LINK = "link", "A link I paste"
+        ZOOM = "zoom", "Create a Zoom meeting"
+
+    LIVE = (Status.PROPOSED, Status.BOOKING, Status.SCHEDULED)
+
+    ask = models.ForeignKey(Ask, on_delete=models.CASCADE, related_name="meetings")
+    uid = models.CharField(max_length=80, unique=True)
+    sequence = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    time_zone = models.CharField("advocate's timezone", max_length=64)
+    prospect_time_zone = models.CharField(max_length=64, blank=True)
+    duration_minutes = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(15), MaxValueValidator(180)]
+    )
+    booking_url = models.URLField(max_length=500, blank=True)
+    video = models.CharField(max_length=5, choices=Video.choices, default=Video.LINK)
+    video_url = models.URLField(max_length=500, blank=True)
+    zoom_meeting_id = models.CharField(max_length=40, blank=True)
+    zoom_error = models.CharField(max_length=300, blank=True)
+    starts_at = models.DateTimeField(null=True, blank=True)
+    # Set by the email tasks once each mail went out, so a retried task mails once: the
+    # offer, the last invitation sequence delivered, the "did it happen?" question.
+    offer_mailed_at = models.DateTimeField(null=True, blank=True)
+    mailed_sequence = models.IntegerField(default=-1)
+    attendance_mailed_at = models.DateTimeField(null=True, blank=True)
+    reminder_24h_at = models.DateTimeField(null=True, blank=True)
+    reminder_1h_at = models.DateTimeField(null=True, blank=True)
+    attendance_asked_at = models.DateTimeField(null=True, blank=True)
+    advocate_attended = models.BooleanField(null=True, blank=True)
+    advocate_answered_at = models.DateTimeField(null=True, blank=True)
+    prospect_attended = models.BooleanField(null=True, blank=True)
+    prospect_answered_at = models.DateTimeField(null=True, blank=True)
+    rep_attended = models.BooleanField(null=True, blank=True)
+    rep_answered_at = models.DateTimeField(null=True, blank=True)
+    attendance = models.CharField(
+        max_length=10, choices=Attendance.choices, blank=True, default=Attendance.OPEN
+    )
+    settled_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    cancelled_by = models.CharField(max_length=10, blank=True)  # advocate, prospect or rep
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The reminder and attendance sweeps read booked meetings by start.
+            models.Index(
+                fields=["starts_at"],
+                condition=models.Q(status="scheduled"),
+                name="meeting_booked_start",
+            ),
+            models.Index(
+                fields=["settled_at"],
+                condition=models.Q(attendance="disputed"),
+                name="meeting_disputed",
+            ),
+        ]
+        constraints = [
+            # One live meeting per call: a cancelled one may be followed by a new offer.
+            models.UniqueConstraint(
+                fields=["ask"],
+                condition=models.Q(status__in=["proposed", "booking", "scheduled"]),
+                name="meeting_one_live_per_ask",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="scheduled") | models.Q(starts_at__isnull=False),
+                name="meeting_booked_has_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Meeting {self.uid} ({self.get_status_display()})"
+
+    @property
+    def ends_at(self) -> datetime | None:
+        if self.starts_at is None:
+            return None
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def attendance_due(self) -> bool:
+        """Whether "did the call happen?" can be answered now (it started, not settled)."""
+        return (
+            self.status == self.Status.SCHEDULED
+            and self.starts_at is not None
+            and self.starts_at <= timezone.now()
+            and self.attendance == self.Attendance.OPEN
+        )
+
+
+class MeetingSlot(models.Model):
+    """One time the advocate offered, stored in UTC."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="slots")
+    starts_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "starts_at"], name="meeting_slot_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.starts_at:%Y-%m-%d %H:%M} UTC"

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from advocates.models import Advocate, User
 from references.matching import guard
-from references.models import Ask, Candidate, ReferencePause, ReferenceRequest
+from references.models import Ask, Candidate, Meeting, ReferencePause, ReferenceRequest
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -253,3 +253,58 @@ def pause_current(advocate: Advocate) -> ReferencePause | None:
 
 def reference_requests_for_api() -> QuerySet[ReferenceRequest]:
     return ReferenceRequest.objects.select_related("rep")
+
+
+# --- Scheduled calls ----------------------------------------------------------------------
+
+_MEETING_JOINS = ("ask__advocate__user", "ask__advocate__company", "ask__request__rep")
+
+
+def meeting_current(ask: Ask) -> Meeting | None:
+    """The call's live meeting, else its latest one (cancelled or settled), with slots."""
+    meetings = (
+        Meeting.objects.filter(ask=ask)
+        .select_related(*_MEETING_JOINS)
+        .prefetch_related("slots")
+        .order_by("-id")
+    )
+    live = next((m for m in meetings if m.status in Meeting.LIVE), None)
+    return live or next(iter(meetings), None)
+
+
+def meeting_for_request(request: ReferenceRequest) -> Meeting | None:
+    """The meeting of the request's agreed (or settled) call, if one was arranged in Vouch."""
+    ask = (
+        request.asks.filter(
+            status__in=(Ask.Status.ACCEPTED, Ask.Status.COMPLETED, Ask.Status.NO_SHOW)
+        )
+        .order_by("-id")
+        .first()
+    )
+    return meeting_current(ask) if ask is not None else None
+
+
+def meetings_for_asks(asks: list[Ask]) -> dict[int, Meeting]:
+    """Each ask's current meeting (live first, else latest), in one query."""
+    found: dict[int, Meeting] = {}
+    rows = Meeting.objects.filter(ask__in=asks).order_by("-id")
+    for meeting in rows:
+        current = found.get(meeting.ask_id)
+        if current is None or (
+            meeting.status in Meeting.LIVE and current.status not in Meeting.LIVE
+        ):
+            found[meeting.ask_id] = meeting
+    return found
+
+
+def meeting_by_token_side(pk: int) -> Meeting | None:
+    return Meeting.objects.select_related(*_MEETING_JOINS).filter(pk=pk).first()
+
+
+def disputes() -> QuerySet[Meeting]:
+    """Calls whose sides disagree on whether they took place, oldest first."""
+    return (
+        Meeting.objects.filter(attendance=Meeting.Attendance.DISPUTED)
+        .select_related(*_MEETING_JOINS)
+        .order_by("settled_at", "id")
+    )

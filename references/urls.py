@@ -1,6 +1,7 @@
 from django.urls import path
 
 from references import views
+from references.views import calls
 
 app_name = "references"
 
@@ -12,6 +13,28 @@ urlpatterns = [
     path("references/requests/<int:pk>/ask/", views.request_ask, name="request_ask"),
     path("references/requests/<int:pk>/call/", views.request_call, name="request_call"),
     path("references/requests/<int:pk>/close/", views.request_close, name="request_close"),
+    path(
+        "references/requests/<int:pk>/meeting/time/",
+        calls.request_meeting_time,
+        name="request_meeting_time",
+    ),
+    path(
+        "references/requests/<int:pk>/meeting/cancel/",
+        calls.request_meeting_cancel,
+        name="request_meeting_cancel",
+    ),
+    path(
+        "references/requests/<int:pk>/meeting/attended/",
+        calls.request_meeting_attended,
+        name="request_meeting_attended",
+    ),
+    path(
+        "references/requests/<int:pk>/meeting/invite.ics",
+        calls.request_meeting_ics,
+        name="request_meeting_ics",
+    ),
+    path("references/disputes/", calls.disputes, name="disputes"),
+    path("references/disputes/<int:pk>/", calls.dispute_resolve, name="dispute_resolve"),
     path("references/graph/", views.graph_page, name="graph"),
     path("references/console/", views.console, name="console"),
     path("references/weights/", views.weights, name="weights"),
@@ -19,6 +42,15 @@ urlpatterns = [
     path("references/mine/pause/", views.pause, name="pause"),
     path("references/asks/<int:pk>/answer/", views.ask_answer, name="ask_answer"),
     path("references/asks/<int:pk>/feedback/", views.ask_feedback, name="ask_feedback"),
+    path("references/asks/<int:pk>/call/", calls.ask_call, name="ask_call"),
+    path("references/asks/<int:pk>/call/time/", calls.ask_call_time, name="ask_call_time"),
+    path("references/asks/<int:pk>/call/cancel/", calls.ask_call_cancel, name="ask_call_cancel"),
+    path(
+        "references/asks/<int:pk>/call/attended/",
+        calls.ask_call_attended,
+        name="ask_call_attended",
+    ),
+    path("references/asks/<int:pk>/call/invite.ics", calls.ask_call_ics, name="ask_call_ics"),
     # The prospect's pages: a signed link bound to the request in the path.
     path("reference/<int:pk>/<str:token>/", views.prospect, name="prospect"),
     path(
@@ -26,4 +58,17 @@ urlpatterns = [
         views.prospect_feedback,
         name="prospect_feedback",
     ),
+    path("reference/<int:pk>/<str:token>/call/", calls.prospect_call, name="prospect_call"),
+    path(
+        "reference/<int:pk>/<str:token>/call/cancel/",
+        calls.prospect_call_cancel,
+        name="prospect_call_cancel",
+    ),
+    path(
+        "reference/<int:pk>/<str:token>/call/invite.ics",
+        calls.prospect_call_ics,
+        name="prospect_call_ics",
+    ),
+    # "Did the call happen?": signed for one side of one meeting, no sign-in.
+    path("reference/call/<int:pk>/<str:token>/", calls.attendance, name="attendance"),
 ]

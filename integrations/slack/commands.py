@@ -32,6 +32,7 @@ from integrations.slack.crypto import TokenUnreadable
 from integrations.slack.models import SlackInstallation
 from references import services as references
 from references.forms import ReferenceRequestForm
+from references.models import ReferenceRequest
 
 logger = logging.getLogger(__name__)
 
@@ -289,7 +290,7 @@ def request_confirm(*, installation_id: int, slack_user_id: str, request_id: int
     installation = _installation_by_pk(installation_id)
     if installation is None:
         return False
-    request = references.ReferenceRequest.objects.filter(pk=request_id).first()
+    request = ReferenceRequest.objects.filter(pk=request_id).first()
     if request is None:
         return False
     note = notify.Note(

@@ -46,3 +46,25 @@ document.addEventListener(
   },
   true
 );
+
+// Timezones: a <select data-tz-detect> the server filled with a default takes the
+// browser's own zone (Intl) when it is in the list; with data-tz-detect="submit" its
+// GET form is sent once, so the page's times come back in that zone. Without
+// JavaScript the select and its button do the same by hand.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var zone;
+    try {
+      zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    } catch (e) {
+      return;
+    }
+    if (!zone) return;
+    document.querySelectorAll("select[data-tz-detect]").forEach(function (select) {
+      if (select.value === zone || !select.querySelector('option[value="' + zone + '"]')) return;
+      select.value = zone;
+      if (select.dataset.tzDetect === "submit" && select.form) select.form.submit();
+    });
+  });
+})();

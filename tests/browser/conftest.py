@@ -251,8 +251,9 @@ class Journey:
     def is_phone(self) -> bool:
         return self.width_name == "phone"
 
-    def new_page(self, browser: Any) -> Any:
-        """A fresh context (no cookies) and page at this journey's width."""
+    def new_page(self, browser: Any, *, timezone_id: str | None = None) -> Any:
+        """A fresh context (no cookies) and page at this journey's width (and, if given,
+        in a browser whose clock reads ``timezone_id``)."""
         width, height = WIDTHS[self.width_name]
         context = browser.new_context(
             base_url=self.base_url,
@@ -260,6 +261,7 @@ class Journey:
             device_scale_factor=1,
             is_mobile=self.is_phone,
             has_touch=self.is_phone,
+            **({"timezone_id": timezone_id} if timezone_id else {}),
         )
         context.set_default_timeout(10_000)
         self.contexts.append(context)

@@ -60,6 +60,8 @@ def test_pages_with_mixed_forms_mark_their_optional_fields(
 CONDITIONAL = {
     "challenges.forms.ChallengeForm",
     "references.forms.CloseForm",
+    # Three times or a booking page: the form says so above the fields.
+    "references.forms.OfferForm",
     "referrals.forms.AdvanceForm",
     "referrals.forms.RewardRuleForm",
     "campaigns.forms.CampaignForm",

@@ -12,9 +12,13 @@ STAFF_OWN_POST = allowed(302, roles=STAFF, overrides={"other_rep": 404})
 
 
 def setup(world: World) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     from references.links import prospect_token
-    from references.models import Ask, ReferenceRequest
-    from tests.references.factories import AskFactory, ReferenceRequestFactory
+    from references.models import Ask, Meeting, ReferenceRequest
+    from tests.references.factories import AskFactory, MeetingFactory, ReferenceRequestFactory
 
     request = ReferenceRequestFactory(
         rep=world.rep, status=ReferenceRequest.Status.WITH_PROSPECT, link_nonce="n1"
@@ -26,6 +30,18 @@ def setup(world: World) -> None:
         status=Ask.Status.PENDING,
     )
     world.objects["token"] = prospect_token(request)
+    # A call booked in Vouch: an accepted ask of ``advocate``'s with a meeting in two days.
+    booked = ReferenceRequestFactory(
+        rep=world.rep, status=ReferenceRequest.Status.SCHEDULED, link_nonce="n2"
+    )
+    accepted = AskFactory(request=booked, advocate=world.advocate, status=Ask.Status.ACCEPTED)
+    world.objects["booked"] = booked
+    world.objects["accepted"] = accepted
+    world.objects["meeting"] = MeetingFactory(
+        ask=accepted,
+        status=Meeting.Status.SCHEDULED,
+        starts_at=timezone.now() + timedelta(days=2),
+    )
 
 
 def _req(world: World) -> dict:
@@ -48,6 +64,33 @@ def _feedback_link(world: World) -> dict:
         "token": prospect_token(world["request"], purpose=FEEDBACK_SALT),
     }
 
+
+def _booked(world: World) -> dict:
+    return {"pk": world["booked"].pk}
+
+
+def _accepted(world: World) -> dict:
+    return {"pk": world["accepted"].pk}
+
+
+def _call_link(world: World) -> dict:
+    from references.links import CALL_SALT, prospect_token
+
+    return {"pk": world["booked"].pk, "token": prospect_token(world["booked"], purpose=CALL_SALT)}
+
+
+def _attendance_link(world: World) -> dict:
+    from references.links import attendance_token
+
+    return {"pk": world["meeting"].pk, "token": attendance_token(world["meeting"], "advocate")}
+
+
+def _meeting(world: World) -> dict:
+    return {"pk": world["meeting"].pk}
+
+
+OWN_CALL = allowed(roles=ADVOCATES, overrides={"other_advocate": 404})
+OWN_CALL_POST = allowed(302, roles=ADVOCATES, overrides={"other_advocate": 404})
 
 CASES = [
     Case("references:requests", expect=allowed(roles=STAFF)),
@@ -84,4 +127,31 @@ CASES = [
     # The prospect has no account: the signed link is the key, whoever opens it.
     Case("references:prospect", kwargs=_link, expect=everyone(200)),
     Case("references:prospect_feedback", kwargs=_feedback_link, expect=everyone(200)),
+    # Scheduling the call and attendance.
+    Case("references:ask_call", kwargs=_accepted, expect=OWN_CALL),
+    Case("references:ask_call", method="post", kwargs=_accepted, expect=OWN_CALL_POST),
+    Case("references:ask_call_time", method="post", kwargs=_accepted, expect=OWN_CALL_POST),
+    Case("references:ask_call_cancel", method="post", kwargs=_accepted, expect=OWN_CALL_POST),
+    Case("references:ask_call_attended", method="post", kwargs=_accepted, expect=OWN_CALL_POST),
+    Case("references:ask_call_ics", kwargs=_accepted, expect=OWN_CALL),
+    Case("references:prospect_call", kwargs=_call_link, expect=everyone(200)),
+    # No slot picked: the page comes back with the message.
+    Case("references:prospect_call", method="post", kwargs=_call_link, expect=everyone(409)),
+    Case("references:prospect_call_cancel", method="post", kwargs=_call_link, expect=everyone(302)),
+    Case("references:prospect_call_ics", kwargs=_call_link, expect=everyone(200)),
+    Case("references:attendance", kwargs=_attendance_link, expect=everyone(200)),
+    Case("references:attendance", method="post", kwargs=_attendance_link, expect=everyone(200)),
+    Case("references:request_meeting_time", method="post", kwargs=_booked, expect=STAFF_OWN_POST),
+    Case("references:request_meeting_cancel", method="post", kwargs=_booked, expect=STAFF_OWN_POST),
+    Case(
+        "references:request_meeting_attended", method="post", kwargs=_booked, expect=STAFF_OWN_POST
+    ),
+    Case("references:request_meeting_ics", kwargs=_booked, expect=STAFF_OWN),
+    Case("references:disputes", expect=allowed(roles=MANAGERS)),
+    Case(
+        "references:dispute_resolve",
+        method="post",
+        kwargs=_meeting,
+        expect=allowed(302, roles=MANAGERS),
+    ),
 ]

@@ -9,7 +9,7 @@ import factory
 from django.utils import timezone
 
 from advocates.models import Person, Relationship
-from references.models import Ask, Candidate, ReferenceRequest
+from references.models import Ask, Candidate, Meeting, ReferenceRequest
 from tests.factories import AdvocateFactory, RepFactory
 
 
@@ -69,3 +69,13 @@ class AskFactory(factory.django.DjangoModelFactory):
     advocate = factory.SubFactory(AdvocateFactory, reference_opt_in=True)
     status = Ask.Status.PENDING
     deadline = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=72))
+
+
+class MeetingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Meeting
+
+    ask = factory.SubFactory(AskFactory, status=Ask.Status.ACCEPTED)
+    uid = factory.Sequence(lambda n: f"meeting-{n}@vouch.test")
+    time_zone = "Europe/Berlin"
+    video_url = "https://zoom.us/j/1234567890"

@@ -9,7 +9,7 @@ import pytest
 from advocates.models import Person, Relationship
 from demo import references as demo
 from references import matching
-from references.models import ReferenceRequest
+from references.models import Meeting, ReferenceRequest
 from tests.factories import AdvocateFactory, CompanyFactory, RepFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,8 +29,13 @@ def test_demo_is_idempotent_and_shows_a_second_degree_path() -> None:
     counts = (Person.objects.count(), Relationship.objects.count())
     demo.load(io.StringIO())
     assert (Person.objects.count(), Relationship.objects.count()) == counts
-    request = ReferenceRequest.objects.get()
+    request = ReferenceRequest.objects.get(prospect_email=demo.PROSPECT_EMAIL)
     assert request.rep.email == "rep@demo.vouch"
     assert request.status == ReferenceRequest.Status.OPEN
     ada = next(m for m in matching.rank(request) if m.advocate.user.first_name == "Ada")
     assert "Knows Percy through Carla Diaz (your colleague)" in ada.rep_reasons
+    # Ada's call with Quinn is booked in Vouch, from the times she offered.
+    meeting = Meeting.objects.get(ask__request__prospect_email=demo.BOOKED_EMAIL)
+    assert meeting.status == Meeting.Status.SCHEDULED
+    assert meeting.slots.count() == 3
+    assert meeting.starts_at == meeting.slots.all()[1].starts_at

@@ -158,6 +158,7 @@ def test_manager_edits_weights_and_bad_values_are_refused(manager_client, manage
         "shortlist_size": 3,
         "answer_hours": 48,
         "link_days": 7,
+        "dispute_days": 3,
     }
     assert manager_client.post(url, fields).status_code == 302
     weights = MatchingWeights.current()

@@ -14,12 +14,14 @@ from advocates.http import AuthenticatedHttpRequest
 from advocates.selectors import advocate_for_user
 from advocates.services import graph
 from core.roles import Role, advocate_required, has_role, manager_required, public, staff_required
+from core.timezones import zone_or_default
 from references import links, matching, selectors, services
 from references.forms import (
     CloseForm,
     ConnectionsImportForm,
     DeclineForm,
     FeedbackForm,
+    MeetingTimeForm,
     PauseForm,
     ReferenceRequestForm,
     RelationshipForm,
@@ -98,6 +100,7 @@ def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
     matches = matching.rank(ref, limit=MATCHES_SHOWN) if can_ask else []
     current = next((ask for ask in ref.asks_newest_first if ask.status in Ask.IN_FLIGHT), None)
+    meeting = selectors.meeting_for_request(ref)
     context = {
         "ref": ref,
         "matches": matches,
@@ -110,6 +113,9 @@ def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         else "",
         "close_form": CloseForm(),
         "weights": MatchingWeights.current(),
+        "meeting": meeting,
+        "meeting_zone": zone_or_default(""),
+        "time_form": MeetingTimeForm(initial={"time_zone": zone_or_default("")}),
     }
     template = "references/request_detail.html"
     if request.htmx:
@@ -267,6 +273,7 @@ def console(request: AuthenticatedHttpRequest) -> HttpResponse:
             "open_requests": selectors.requests_visible_to(request.user, see_all=True).filter(
                 status__in=ReferenceRequest.OPEN_STATUSES
             )[:10],
+            "disputed": selectors.disputes().count(),
         },
     )
 
@@ -347,7 +354,11 @@ def ask_answer(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if error:
         messages.error(request, error)
     elif accept:
-        messages.success(request, "Thank you! The introduction email is on its way to you both.")
+        messages.success(
+            request,
+            "Thank you! The introduction is on its way to you both: now offer a few times.",
+        )
+        return redirect("references:ask_call", pk=ask.pk)
     else:
         messages.success(request, "Declined. No problem: we ask someone else.")
     return redirect(
@@ -445,6 +456,9 @@ def prospect(request: HttpRequest, pk: int, token: str) -> HttpResponse:
             "shortlist": shortlist,
             "chosen": chosen,
             "choosing": ref.status == ReferenceRequest.Status.WITH_PROSPECT,
+            "call_url": links.prospect_call_url(ref)
+            if ref.status == ReferenceRequest.Status.SCHEDULED
+            else "",
             "error": problem,
         },
         status=409 if problem else 200,
