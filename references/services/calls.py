@@ -127,7 +127,10 @@ def prospect_feedback_give(*, request: ReferenceRequest, rating: int, text: str)
         status=ReferenceRequest.Status.COMPLETED,
         prospect_feedback_at__isnull=True,
     ).update(
-        prospect_rating=rating, prospect_feedback=text.strip(), prospect_feedback_at=timezone.now()
+        prospect_rating=rating,
+        prospect_feedback=text.strip(),
+        prospect_feedback_at=timezone.now(),
+        updated_at=timezone.now(),  # an update() skips auto_now: the API's updated_since
     )
     if not updated:
         raise ReferenceError("Thank you: your feedback is already recorded.")
