@@ -102,7 +102,7 @@ class ZoomMeeting:
 
 
 def zoom_configured() -> bool:
-    """True when the four settings are set (config/settings.py refuses a partial set)."""
+    """True when the four settings are set (config/settings/ refuses a partial set)."""
     return all(
         getattr(settings, name, "")
         for name in ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET", "ZOOM_HOST_USER")

@@ -23,7 +23,7 @@ from referrals.webhooks import HEADER, SignatureError, verify
 @csrf_exempt
 @require_POST
 def crm_events(request: HttpRequest) -> JsonResponse:
-    secret = settings.CRM_INBOUND_SECRET  # never the outbound one (config/settings.py)
+    secret = settings.CRM_INBOUND_SECRET  # never the outbound one (config/settings/)
     if not secret:
         return JsonResponse({"error": "The CRM API is not enabled on this site."}, status=503)
     body = request.body

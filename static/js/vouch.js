@@ -1,5 +1,5 @@
 // Site-wide behaviour. The Content-Security-Policy forbids inline script and on*=
-// attributes (config/settings.py): templates mark elements with data-* attributes
+// attributes (config/settings/): templates mark elements with data-* attributes
 // and this file, loaded with `defer` by base.html, wires them up.
 (function () {
   "use strict";

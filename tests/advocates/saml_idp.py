@@ -152,7 +152,7 @@ class Assertion:
 def configure(
     settings, *, manager_groups: list[str], rep_groups: list[str], **advanced: object
 ) -> None:
-    """Staff SSO through this IdP, as VOUCH_SSO_SAML_* make it (config/settings.py)."""
+    """Staff SSO through this IdP, as VOUCH_SSO_SAML_* make it (config/settings/)."""
     settings.VOUCH_SSO_SAML_IDP_ENTITY_ID = IDP_ENTITY_ID
     settings.VOUCH_SSO_MANAGER_GROUPS = manager_groups
     settings.VOUCH_SSO_REP_GROUPS = rep_groups

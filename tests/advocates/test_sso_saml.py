@@ -51,7 +51,7 @@ def client() -> Client:
 
 @pytest.fixture(autouse=True)
 def saml(settings):
-    """SSO configured as VOUCH_SSO_SAML_* would (config/settings.py builds the same app)."""
+    """SSO configured as VOUCH_SSO_SAML_* would (config/settings/ builds the same app)."""
     settings.ALLOWED_HOSTS = [HOST]
     configure(settings, manager_groups=[MANAGERS], rep_groups=[REPS])
     cache.clear()

@@ -1,4 +1,4 @@
-"""Staff SSO is configured from the environment (config/settings.py, README)."""
+"""Staff SSO is configured from the environment (config/settings/, README)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Vouch settings: one module, driven by environment variables.
+"""Vouch settings: driven by environment variables (this package reads as one module).
 
 Without any environment the site runs in its embedded mode (SQLite, Celery tasks
 executed in-process, email printed to the console) and refuses to run without
@@ -13,15 +13,17 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
-from kombu import Queue
 
-from config.env import env_all_or_none, env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_int, env_list, env_str
+
+# Two sections live beside this module (each reads only the environment): the cache and
+# Celery, and the outside services. Everything else stays here, in the order it is read.
+from config.settings.integrations import *  # noqa: F403
+from config.settings.tasks import *  # noqa: F403
 from core.observability import logging_config, sentry_init
-from core.queues import bulk_queue_for
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent  # config/settings/ -> the project
 
 DEBUG = env_bool("DEBUG", default=False)
 # A fixed key is acceptable only for the embedded development mode (`make run`).
@@ -161,134 +163,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Cache and Celery: Redis when REDIS_URL is set, in-process otherwise ---------------
-REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            # Django's RedisCache that falls back to process memory while Redis is down
-            # (pages keep serving; rate limits count per process): see core/cache.py.
-            "BACKEND": "core.cache.ResilientRedisCache",
-            "LOCATION": REDIS_URL,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
-    }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
-CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "vouch")
-# Two queues (core/queues.py): the default one for what a person waits for, and
-# "<default>-bulk" for campaigns, recomputations and imports. A worker without -Q
-# consumes both; `-Q vouch` and `-Q vouch-bulk` split them across workers.
-CELERY_TASK_QUEUES = (
-    Queue(CELERY_TASK_DEFAULT_QUEUE),
-    Queue(bulk_queue_for(CELERY_TASK_DEFAULT_QUEUE)),
-)
-CELERY_TASK_ROUTES = ("core.queues.route_task",)
-# Delivery guarantees (README, "Celery"): a task is acknowledged only after it ran, a
-# worker killed mid-task hands the message back, and each process holds one message.
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# A task that cannot be acknowledged after losing Redis is redelivered anyway: stop
-# it rather than finish it alongside its redelivered copy (Celery 6's default).
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Longer than any task may run and than any retry countdown (retry_backoff_max), or
-# Redis would hand a running or waiting task to a second worker.
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
-    # A request publishing to an unreachable Redis gives up quickly (core.outbox).
-    "socket_connect_timeout": 3,
-}
-CELERY_TASK_TIME_LIMIT = 900
-if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIMIT:
-    raise ImproperlyConfigured(
-        f"CELERY_VISIBILITY_TIMEOUT must exceed the task time limit ({CELERY_TASK_TIME_LIMIT}s)."
-    )
-CELERY_TASK_SERIALIZER = "json"
-CELERY_ACCEPT_CONTENT = ["json"]
-# django-celery-beat's database schedule behind a lease in Redis: a second beat waits
-# instead of firing everything twice (core/beat.py).
-CELERY_BEAT_SCHEDULER = "core.beat:SingleBeatScheduler"
-CELERY_TIMEZONE = "UTC"
-# Campaign sending (campaigns.sending): a claimed message whose worker has not sent it
-# within this many seconds is taken over by another worker (a worker keeps a claim for
-# half of it at most); and how many batch chains one campaign runs at once.
-CAMPAIGN_CLAIM_STALE_SECONDS = env_int("CAMPAIGN_CLAIM_STALE_SECONDS", 600)
-CAMPAIGN_SEND_PARALLELISM = env_int("CAMPAIGN_SEND_PARALLELISM", 4)
-# SMTP connections a sending worker keeps open: the messages of one group commit, and the
-# most a worker killed in the instant after that commit can lose (campaigns/sending.py).
-CAMPAIGN_SMTP_CONNECTIONS = env_int("CAMPAIGN_SMTP_CONNECTIONS", 10)
-# Reference matching (references.matching): seconds a request's scored band of advocates
-# is kept in the cache and re-checked live instead of scoring every opted-in advocate
-# again; 0 scores everyone on every rank.
-MATCHING_BAND_SECONDS = env_int("MATCHING_BAND_SECONDS", 600)
-# Periodic work (celery beat; django-celery-beat stores it so managers can see it in the
-# admin). Each task is idempotent, so a late or doubled beat changes nothing.
-CELERY_BEAT_SCHEDULE = {
-    "campaigns-dispatch-due": {"task": "campaigns.sending.campaigns_dispatch_due", "schedule": 60},
-    "campaigns-triggers": {"task": "campaigns.triggers.triggers_evaluate", "schedule": 300},
-    # The console home's charts and program cards, computed off the request (campaigns.console).
-    "console-charts": {
-        "task": "campaigns.console.console_charts_refresh_task",
-        "schedule": 300,
-        "options": {"expires": 240},
-    },
-    # Console imports whose task was killed (the time limit) are marked failed.
-    "referrals-import-jobs-stalled": {
-        "task": "referrals.tasks.import_jobs_fail_stalled",
-        "schedule": 300,
-        "options": {"expires": 240},
-    },
-    # Work a Redis outage left in the database outbox (core.outbox).
-    "outbox-drain": {
-        "task": "advocates.tasks.outbox_drain",
-        "schedule": 30,
-        "options": {"expires": 25},
-    },
-    # The delivery log of outbound webhooks, kept WEBHOOK_LOG_DAYS (core.webhooks).
-    "webhook-log-purge": {"task": "core.tasks.webhook_log_purge", "schedule": crontab(minute=17)},
-    # Webhook deliveries whose retry has come due (core.webhooks).
-    "webhook-retries": {
-        "task": "core.tasks.webhook_retries_send",
-        "schedule": 60,
-        "options": {"expires": 55},
-    },
-    # Provider orders still in flight (a lost webhook, a retry that ran out) and the
-    # provider's funding balance (rewards.fulfilment).
-    "provider-orders-poll": {
-        "task": "rewards.tasks.provider_orders_poll",
-        "schedule": 600,
-        "options": {"expires": 540},
-    },
-    "provider-balance-refresh": {
-        "task": "rewards.tasks.provider_balance_refresh",
-        "schedule": 900,
-        "options": {"expires": 840},
-    },
-    # Reference calls booked in Vouch: reminders 24 h and 1 h before, "did it happen?"
-    # after, and counting the calls nobody disputed in time (references.services).
-    "references-meetings-due": {
-        "task": "references.tasks.meetings_due",
-        "schedule": 120,
-        "options": {"expires": 110},
-    },
-    "ams-nightly-recompute": {
-        "task": "campaigns.ams.ams_recompute_all",
-        "schedule": crontab(hour=3, minute=15),
-    },
-    # The pending-reviews digest to each Slack workspace's channel (integrations.slack);
-    # sent once a day per workspace however many beats fire (a dated conditional update).
-    "slack-review-digest": {
-        "task": "integrations.tasks.slack_digest_send",
-        "schedule": crontab(hour=env_int("SLACK_DIGEST_HOUR", 9), minute=0),
-        "options": {"expires": 3000},
-    },
-}
+# --- Cache and Celery: config/settings/tasks.py ---------------------------------------
 
 # --- Email ----------------------------------------------------------------------------
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
@@ -543,57 +418,8 @@ CRM_INBOUND_SECRET = os.environ.get("CRM_INBOUND_SECRET", "dev-crm-secret" if DE
 REFERRAL_DAILY_LIMIT = env_int("REFERRAL_DAILY_LIMIT", 10)
 # Public landing form: at most this many submissions per IP address per 10 minutes.
 REFERRAL_LANDING_MAX_POSTS = env_int("REFERRAL_LANDING_MAX_POSTS", 5)
-# Zoom (references/zoom.py): a Server-to-Server OAuth app creates the video link of a
-# reference call, hosted by ZOOM_HOST_USER (an account-level app has no "me"). All four
-# or none; none: advocates enter the link themselves.
-_ZOOM = env_all_or_none("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET", "ZOOM_HOST_USER")
-ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET, ZOOM_HOST_USER = _ZOOM.values()
 
-# --- Reward fulfilment by a provider (rewards.fulfilment) -------------------------------
-# With TREMENDOUS_API_KEY set, approving a redemption of a reward marked "fulfilled by
-# Tremendous" orders it there (gift cards, charity donations, prepaid cards, sent by
-# Tremendous's email); without it every reward is fulfilled by hand, as before.
-TREMENDOUS_API_KEY = os.environ.get("TREMENDOUS_API_KEY", "")
-TREMENDOUS_ENVIRONMENT = env_str("TREMENDOUS_ENVIRONMENT", "sandbox")
-TREMENDOUS_BASE_URLS = {
-    "sandbox": "https://testflight.tremendous.com/api/v2",
-    # The official SDKs' production host (tremendous-python configuration.py, node
-    # environments.ts); www.tremendous.com/api/v2 is the older address of the same API.
-    "production": "https://api.tremendous.com/api/v2",
-}
-if TREMENDOUS_ENVIRONMENT not in TREMENDOUS_BASE_URLS:
-    raise ImproperlyConfigured(
-        f"TREMENDOUS_ENVIRONMENT={TREMENDOUS_ENVIRONMENT!r} is not sandbox or production."
-    )
-# Which funding source pays: "balance" (the prepaid Tremendous balance) or a source id.
-TREMENDOUS_FUNDING_SOURCE = env_str("TREMENDOUS_FUNDING_SOURCE", "balance")
-# Optional default campaign (products, message, look) for rewards that name none.
-TREMENDOUS_CAMPAIGN_ID = os.environ.get("TREMENDOUS_CAMPAIGN_ID", "")
-# The webhook's private key (Tremendous dashboard, Developers > Webhooks): events are
-# refused (401) without a valid Tremendous-Webhook-Signature made with it.
-TREMENDOUS_WEBHOOK_SECRET = os.environ.get("TREMENDOUS_WEBHOOK_SECRET", "")
-# The console warns when the funding balance is under this many whole units (USD).
-TREMENDOUS_BALANCE_WARNING = env_int("TREMENDOUS_BALANCE_WARNING", 100)
-TREMENDOUS_TIMEOUT_SECONDS = env_int("TREMENDOUS_TIMEOUT_SECONDS", 20)
-
-# --- Slack (integrations.slack; docs/operations.md, deploy/slack-app-manifest.yml) -------
-# The Slack app's credentials (api.slack.com/apps → Basic Information). Without all three
-# the console's Slack page explains what to set and Slack's requests are refused (503).
-SLACK_CLIENT_ID = os.environ.get("SLACK_CLIENT_ID", "")
-SLACK_CLIENT_SECRET = os.environ.get("SLACK_CLIENT_SECRET", "")
-SLACK_SIGNING_SECRET = os.environ.get("SLACK_SIGNING_SECRET", "")
-# The Fernet key that encrypts bot tokens at rest (`python -c "from cryptography.fernet
-# import Fernet; print(Fernet.generate_key().decode())"`); empty: derived from SECRET_KEY
-# (rotating SECRET_KEY then means reinstalling Slack).
-SLACK_TOKEN_KEY = os.environ.get("SLACK_TOKEN_KEY", "")
-# Slack's Web API; the tests point it at a loopback server replaying recorded answers.
-SLACK_API_URL = env_str("SLACK_API_URL", "https://slack.com/api/")
-# The REST API (api/): requests a minute per API key, counted in the shared cache.
-API_RATE_LIMIT = env_int("API_RATE_LIMIT", 600)
-if API_RATE_LIMIT < 1:
-    raise ImproperlyConfigured(
-        f"API_RATE_LIMIT={API_RATE_LIMIT} must be at least 1 request a minute."
-    )
+# --- Zoom, reward fulfilment by Tremendous, Slack, the REST API's rate: integrations.py --
 
 # --- Files ----------------------------------------------------------------------------
 STATIC_URL = "static/"
