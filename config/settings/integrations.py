@@ -63,3 +63,24 @@ if API_RATE_LIMIT < 1:
     raise ImproperlyConfigured(
         f"API_RATE_LIMIT={API_RATE_LIMIT} must be at least 1 request a minute."
     )
+
+# --- CRM connectors (integrations.crm; docs/crm.md) ---------------------------------
+# Each CRM's connected app: both values or neither. Without them the console's CRM page
+# says what to set. The tokens a connection gets are encrypted at rest (CRM_TOKEN_KEY,
+# else derived from SECRET_KEY) and refreshed by the sync.
+_SALESFORCE = env_all_or_none("SALESFORCE_CLIENT_ID", "SALESFORCE_CLIENT_SECRET")
+SALESFORCE_CLIENT_ID, SALESFORCE_CLIENT_SECRET = _SALESFORCE.values()
+# https://login.salesforce.com, https://test.salesforce.com (sandboxes) or a My Domain.
+SALESFORCE_LOGIN_URL = env_str("SALESFORCE_LOGIN_URL", "https://login.salesforce.com")
+SALESFORCE_API_VERSION = env_str("SALESFORCE_API_VERSION", "62.0")
+# The JWT bearer flow instead of a person's OAuth consent: the integration user's
+# username and the PEM private key whose certificate is on the connected app.
+_SALESFORCE_JWT = env_all_or_none("SALESFORCE_JWT_USERNAME", "SALESFORCE_JWT_PRIVATE_KEY_FILE")
+SALESFORCE_JWT_USERNAME, SALESFORCE_JWT_PRIVATE_KEY_FILE = _SALESFORCE_JWT.values()
+_HUBSPOT = env_all_or_none("HUBSPOT_CLIENT_ID", "HUBSPOT_CLIENT_SECRET")
+HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET = _HUBSPOT.values()
+HUBSPOT_API_URL = env_str("HUBSPOT_API_URL", "https://api.hubapi.com")
+CRM_TOKEN_KEY = os.environ.get("CRM_TOKEN_KEY", "")
+CRM_TIMEOUT_SECONDS = env_int("CRM_TIMEOUT_SECONDS", 30)
+# How often beat runs the incremental sync of every connected CRM.
+CRM_SYNC_MINUTES = env_int("CRM_SYNC_MINUTES", 15)
