@@ -4,8 +4,6 @@ installation's health (broken token, last refused message)."""
 from __future__ import annotations
 
 import contextlib
-import secrets
-import time
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +17,7 @@ from slack_sdk.oauth import AuthorizeUrlGenerator
 from slack_sdk.oauth.state_store import OAuthStateStore
 
 from core.audit import audit_record
+from integrations.oauth import OAuthState
 from integrations.slack import api
 from integrations.slack.crypto import TokenUnreadable, token_decrypt, token_encrypt
 from integrations.slack.models import SlackInstallation
@@ -34,7 +33,6 @@ SCOPES = [
     "im:write",
     "channels:read",
 ]
-STATE_SECONDS = 600
 ACTIVE_CACHE_KEY = "integrations:slack:active:v1"
 
 
@@ -55,32 +53,10 @@ def redirect_uri() -> str:
 # --- OAuth state ------------------------------------------------------------------------
 
 
-class SessionStateStore(OAuthStateStore):
-    """OAuth ``state`` kept in the installing manager's session, single use, 10 minutes:
-    a callback from another browser (login CSRF) or a replayed one finds no state."""
+class SessionStateStore(OAuthState, OAuthStateStore):
+    """Slack's OAuth ``state`` (integrations.oauth), usable by slack_sdk's generator."""
 
     SESSION_KEY = "slack_oauth_states"
-
-    def __init__(self, session: Any) -> None:
-        self.session = session
-
-    def issue(self, *args: Any, **kwargs: Any) -> str:
-        state = secrets.token_urlsafe(24)
-        now = time.time()
-        states = {
-            key: expires
-            for key, expires in self.session.get(self.SESSION_KEY, {}).items()
-            if expires > now
-        }
-        states[state] = now + STATE_SECONDS
-        self.session[self.SESSION_KEY] = states
-        return state
-
-    def consume(self, state: str) -> bool:
-        states = dict(self.session.get(self.SESSION_KEY, {}))
-        expires = states.pop(state, None) if state else None
-        self.session[self.SESSION_KEY] = states
-        return expires is not None and expires > time.time()
 
 
 def authorize_url(*, session: Any) -> str:
