@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from integrations.models import SlackInstallation
+from integrations.models import CrmConnection, RecordError, SlackInstallation, SyncRun
 
 
 @admin.register(SlackInstallation)
@@ -10,6 +10,36 @@ class SlackInstallationAdmin(admin.ModelAdmin):
     # The token stays out of the admin: installing and removing go through the console.
     exclude = ("bot_token_encrypted",)
     readonly_fields = ("team_id", "app_id", "bot_user_id", "scopes", "installed_at")
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+
+@admin.register(CrmConnection)
+class CrmConnectionAdmin(admin.ModelAdmin):
+    list_display = ("provider", "account_name", "status", "connected_at")
+    list_filter = ("status", "provider")
+    # Tokens stay out of the admin: connecting and disconnecting go through the console.
+    exclude = ("access_token_encrypted", "refresh_token_encrypted")
+    readonly_fields = ("provider", "flow", "account_id", "instance_url", "token_expires_at")
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+
+class RecordErrorInline(admin.TabularInline):
+    model = RecordError
+    extra = 0
+    can_delete = False
+    readonly_fields = ("object_name", "direction", "external_id", "local", "message")
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    list_display = ("connection", "trigger", "status", "started_at", "finished_at")
+    list_filter = ("status", "trigger")
+    readonly_fields = ("connection", "trigger", "status", "counts", "message", "requested_by")
+    inlines = [RecordErrorInline]
 
     def has_add_permission(self, request: object) -> bool:
         return False

@@ -82,5 +82,3 @@ HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET = _HUBSPOT.values()
 HUBSPOT_API_URL = env_str("HUBSPOT_API_URL", "https://api.hubapi.com")
 CRM_TOKEN_KEY = os.environ.get("CRM_TOKEN_KEY", "")
 CRM_TIMEOUT_SECONDS = env_int("CRM_TIMEOUT_SECONDS", 30)
-# How often beat runs the incremental sync of every connected CRM.
-CRM_SYNC_MINUTES = env_int("CRM_SYNC_MINUTES", 15)

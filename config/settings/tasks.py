@@ -82,6 +82,8 @@ CAMPAIGN_SMTP_CONNECTIONS = env_int("CAMPAIGN_SMTP_CONNECTIONS", 10)
 MATCHING_BAND_SECONDS = env_int("MATCHING_BAND_SECONDS", 600)
 # Periodic work (celery beat; django-celery-beat stores it so managers can see it in the
 # admin). Each task is idempotent, so a late or doubled beat changes nothing.
+# How often beat syncs every connected CRM (integrations.crm.sync).
+CRM_SYNC_MINUTES = env_int("CRM_SYNC_MINUTES", 15)
 CELERY_BEAT_SCHEDULE = {
     "campaigns-dispatch-due": {"task": "campaigns.sending.campaigns_dispatch_due", "schedule": 60},
     "campaigns-triggers": {"task": "campaigns.triggers.triggers_evaluate", "schedule": 300},
@@ -136,6 +138,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The pending-reviews digest to each Slack workspace's channel (integrations.slack);
     # sent once a day per workspace however many beats fire (a dated conditional update).
+    # Every connected CRM read and written incrementally (integrations.crm.sync).
+    "crm-sync": {
+        "task": "integrations.tasks.crm_sync_all",
+        "schedule": 60 * CRM_SYNC_MINUTES,
+        "options": {"expires": 300},
+    },
     "slack-review-digest": {
         "task": "integrations.tasks.slack_digest_send",
         "schedule": crontab(hour=env_int("SLACK_DIGEST_HOUR", 9), minute=0),
