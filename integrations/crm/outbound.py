@@ -97,14 +97,17 @@ def referrals_push(
             done.errors.append(("", f"referral {referral.pk}", str(error)))
             done.counts["failed"] += 1
             continue
-        CrmDeal.objects.create(
+        # The deal is new in the CRM; should a sync have read it already, it is the same.
+        CrmDeal.objects.update_or_create(
             connection=connection,
             external_id=pushed.deal_id,
-            referral=referral,
-            name=referral.referred_company or referral.referred_name,
-            stage=Stage.SUBMITTED,
-            # Empty: the deal as the CRM describes it arrives with the next inbound run.
-            digest="",
+            defaults={"referral": referral},
+            create_defaults={
+                "referral": referral,
+                "name": (referral.referred_company or referral.referred_name)[:200],
+                # Empty: the deal as the CRM describes it arrives with the next run.
+                "digest": "",
+            },
         )
         done.counts["referrals"] += 1
         if pushed.fields_missing:
