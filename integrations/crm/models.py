@@ -112,6 +112,22 @@ class SyncRun(models.Model):
     def __str__(self) -> str:
         return f"{self.get_trigger_display()} sync {self.started_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def counts_in(self) -> dict[str, dict[str, int]]:
+        """Per object read: created, updated, unchanged, failed (0 when absent)."""
+        keys = ("created", "matched", "updated", "unchanged", "failed")
+        return {
+            name: {key: counts.get(key, 0) for key in keys}
+            for name, counts in self.counts.items()
+            if name != "out"
+        }
+
+    @property
+    def counts_out(self) -> dict[str, int]:
+        """Written to the CRM: referrals, companies, deals, failed (0 when absent)."""
+        out = self.counts.get("out", {})
+        return {key: out.get(key, 0) for key in ("referrals", "companies", "deals", "failed")}
+
 
 class RecordError(models.Model):
     """One CRM record a run could not read or write, and the CRM's reason."""

@@ -22,6 +22,7 @@ not 429: both become ``RetryLater`` here.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -50,6 +51,7 @@ from integrations.crm.base import (
     Company,
     Contact,
     CrmError,
+    CrmProblem,
     Deal,
     FieldMissing,
     Influence,
@@ -62,6 +64,8 @@ from integrations.crm.base import (
     TokenExpired,
     Tokens,
 )
+
+log = logging.getLogger(__name__)
 
 # Custom fields the Salesforce admin creates (docs/crm.md lists their types).
 # On Account: what the company's advocates did.
@@ -499,10 +503,16 @@ class SalesforceProvider:
         if account_id:
             opportunity["AccountId"] = account_id
         deal_id, missing = self._create_without_missing(client, session, "Opportunity", opportunity)
-        with _translated(session):
-            _sobject(client, "OpportunityContactRole").create(
-                {"OpportunityId": deal_id, "ContactId": contact_id, "IsPrimary": True}
-            )
+        # The opportunity exists now: a failure past this point must not make the sync
+        # push the referral again (a second opportunity), so tying the contact to it is
+        # best effort.
+        try:
+            with _translated(session):
+                _sobject(client, "OpportunityContactRole").create(
+                    {"OpportunityId": deal_id, "ContactId": contact_id, "IsPrimary": True}
+                )
+        except CrmProblem as problem:
+            log.warning("Opportunity %s made without its contact role: %s", deal_id, problem)
         return Pushed(contact_id=contact_id, deal_id=deal_id, fields_missing=missing)
 
     def _create_without_missing(
