@@ -95,6 +95,13 @@ NOT_PAGES = {
     "integrations:slack_channel": "POST",
     "integrations:slack_uninstall": "POST",
     "integrations:slack_commands": "Slack's signed POST",
+    "integrations:crm_connect": "redirects to the CRM",
+    "integrations:crm_callback": "the CRM's redirect back (a state from Connect)",
+    "integrations:crm_connect_jwt": "POST",
+    "integrations:crm_sync_now": "POST",
+    "integrations:crm_stage_map": "POST",
+    "integrations:crm_disconnect": "POST",
+    "integrations:crm_candidate_invite": "POST",
     "integrations:slack_interactivity": "Slack's signed POST",
     # Reference calls booked in Vouch: their pages need a meeting in a given state; the
     # scheduling journey visits each with axe at 1280 and 375 px
@@ -262,7 +269,57 @@ def _objects(people: dict[str, Any]) -> dict[str, Any]:
             installed_by=manager,
             installed_at=timezone.now(),
         ),
+        "crm_run": _crm(people),
     }
+
+
+def _crm(people: dict[str, Any]) -> Any:
+    """Salesforce connected, with a finished run that had a record refused, a contact the
+    rep may invite, and a deal for the rep's "Request a reference" link."""
+    from integrations.crm.models import CrmConnection, CrmContact, CrmDeal, CrmOwner, SyncRun
+    from integrations.crm.tokens import BOX
+
+    crm = CrmConnection.objects.create(
+        provider="salesforce",
+        account_id="00Dx0000000BV7z",
+        account_name="Acme Corporation (production)",
+        access_token_encrypted=BOX.encrypt("browser"),
+        connected_by=people["manager"],
+    )
+    run = SyncRun.objects.create(
+        connection=crm,
+        trigger=SyncRun.Trigger.MANUAL,
+        status=SyncRun.Status.PARTIAL,
+        counts={
+            "companies": {"created": 120, "updated": 4, "unchanged": 2000},
+            "deals": {"created": 35, "referrals_moved": 2},
+            "out": {"referrals": 3, "companies": 41, "failed": 1},
+        },
+        finished_at=timezone.now(),
+    )
+    run.errors.create(
+        object_name="companies",
+        direction="out",
+        external_id="001Dn00000AbCdEfGh",
+        local="company Burlington Textiles Corp of America",
+        message="Not a field in the CRM: Vouch_AMS__c",
+    )
+    owner = CrmOwner.objects.create(
+        connection=crm, external_id="005Dn000001", email=people["rep"].email, user=people["rep"]
+    )
+    CrmContact.objects.create(
+        connection=crm,
+        external_id="003Dn000001",
+        email="jonathan.wellington-smythe@burlington-textiles.example",
+        first_name="Jonathan",
+        last_name="Wellington-Smythe",
+        title="Senior Vice President, Global Procurement",
+        owner=owner,
+    )
+    CrmDeal.objects.create(
+        connection=crm, external_id="006Dn00000Acme", name="Burlington expansion", owner=owner
+    )
+    return run
 
 
 PAGE_KWARGS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
@@ -291,6 +348,11 @@ PAGE_KWARGS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "campaigns:campaign_edit": lambda o: {"pk": o["campaign"].pk},
     "campaigns:campaign_preview": lambda o: {"pk": o["campaign"].pk},
     "core:webhook": lambda o: {"pk": o["webhook"].pk},
+    "integrations:crm_run": lambda o: {"pk": o["crm_run"].connection_id, "run_pk": o["crm_run"].pk},
+    "integrations:crm_reference": lambda o: {
+        "provider": "salesforce",
+        "external_id": "006Dn00000Acme",
+    },
 }
 
 
