@@ -27,8 +27,8 @@ class CrmConnection(models.Model):
         BROKEN = "broken", "Needs reconnecting"
 
     class Flow(models.TextChoices):
-        OAUTH = "oauth", "OAuth 2.0 (a person's consent)"
-        JWT = "jwt", "JWT bearer (integration user)"
+        OAUTH = "oauth", "OAuth 2.0, a person's consent"
+        JWT = "jwt", "JWT bearer, an integration user"
 
     provider = models.CharField(max_length=12, choices=Provider.choices, unique=True)
     flow = models.CharField(max_length=6, choices=Flow.choices, default=Flow.OAUTH)
@@ -115,7 +115,7 @@ class SyncRun(models.Model):
     @property
     def counts_in(self) -> dict[str, dict[str, int]]:
         """Per object read: created, updated, unchanged, failed (0 when absent)."""
-        keys = ("created", "matched", "updated", "unchanged", "failed")
+        keys = ("created", "matched", "updated", "unchanged", "failed", "referrals_moved")
         return {
             name: {key: counts.get(key, 0) for key in keys}
             for name, counts in self.counts.items()
