@@ -160,23 +160,29 @@ def companies_apply(connection: CrmConnection, records: Sequence[base.Company]) 
     by_domain = {c.domain.lower(): c for c in local if c.domain}
     by_name = {c.name.lower(): c for c in local}
     now = timezone.now()
-    links, touched = [], []
+    links, touched, created = [], [], []
     for record in new:
-        company = by_domain.get(record.domain) or by_name.get(record.name.lower())
+        company = (by_domain.get(record.domain) if record.domain else None) or (
+            by_name.get(record.name.lower()) if record.name else None
+        )
         if company is None:
             company = Company(
-                name=record.name[:200],
+                name=record.name[:200] or record.domain or record.external_id,
                 domain=record.domain[:253],
                 industry=record.industry[:100],
                 size_band=_size_band(record.employees),
+                updated_at=now,
             )
-            company.save()
+            created.append(company)
             done.counts["created"] += 1
         else:
             touched.append((company, record))
             done.counts["matched"] += 1
-        by_domain.setdefault(record.domain, company)
-        by_name.setdefault(record.name.lower(), company)
+        # Two CRM records of one company in a page find the company the first made.
+        if record.domain:
+            by_domain.setdefault(record.domain, company)
+        if record.name:
+            by_name.setdefault(record.name.lower(), company)
         links.append(
             CrmCompany(
                 connection=connection,
@@ -187,6 +193,8 @@ def companies_apply(connection: CrmConnection, records: Sequence[base.Company]) 
                 synced_at=now,
             )
         )
+    # One insert for the page (PostgreSQL and SQLite return the new ids).
+    Company.objects.bulk_create(created)
     CrmCompany.objects.bulk_create(links)
     rows = []
     for record in changed:

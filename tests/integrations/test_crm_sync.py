@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
+from django.urls import reverse
 
 from advocates.models import Company, Person
 from integrations.crm import base
@@ -385,3 +387,30 @@ def test_one_run_at_a_time(hubspot):
 
     with pytest.raises(SyncBusy):
         sync_run(connection_id=connection.pk)
+
+
+def test_connecting_hubspot_keeps_its_tokens_and_runs_the_first_sync(
+    httpserver, settings, manager_client, django_capture_on_commit_callbacks
+):
+    hs.point_at(httpserver, settings)
+    hs.replay_oauth(httpserver)
+    hs.replay_sync(httpserver, run=1)
+    start = manager_client.get(reverse("integrations:crm_connect", args=["hubspot"]))
+    state = parse_qs(urlsplit(start["Location"]).query)["state"][0]
+    callback = reverse("integrations:crm_callback", args=["hubspot"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_client.get(callback, {"code": "recorded-code", "state": state})
+    assert response.status_code == 302
+    connection = CrmConnection.objects.get()
+    assert connection.account_id == hs.HUB_ID
+    assert connection.connected_by.email == "manager@example.com"
+    fresh = hs.recording("oauth_token")["response"]["body"]
+    assert tokens_of(connection).refresh_token == fresh["refresh_token"]
+    run = SyncRun.objects.get()
+    assert (run.trigger, run.status) == (SyncRun.Trigger.MANUAL, SyncRun.Status.SUCCEEDED)
+    assert CrmCompany.objects.count() == len(hs.COMPANY_IDS)
+
+    # The state worked once: the same callback again connects nothing more.
+    again = manager_client.get(callback, {"code": "recorded-code", "state": state}, follow=True)
+    assert "nothing was connected" in again.content.decode()
+    assert SyncRun.objects.count() == 1
