@@ -14,10 +14,10 @@ time writes nothing, so a second run over the same records changes nothing.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
+from functools import cache
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -44,12 +44,17 @@ class Applied:
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # (external_id, local, why)
 
 
+@cache
+def _digest_fields(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(kind) if f.name != "modified_at")
+
+
 def digest(record: object) -> str:
     """The record's values minus its modification stamp: a CRM touching a record without
-    changing what Vouch reads leaves it unchanged here."""
-    values: dict[str, Any] = asdict(record)  # type: ignore[call-overload]
-    values.pop("modified_at", None)
-    return hashlib.sha256(json.dumps(values, default=str, sort_keys=True).encode()).hexdigest()
+    changing what Vouch reads leaves it unchanged here. (The repr of str, int, bool,
+    Decimal, date and None is stable across runs and Python versions.)"""
+    values = tuple(getattr(record, name) for name in _digest_fields(type(record)))
+    return hashlib.sha256(repr(values).encode()).hexdigest()
 
 
 def _split(records: Sequence[Any], existing: dict[str, Any]) -> tuple[list, list, list]:
@@ -238,7 +243,9 @@ def contacts_apply(connection: CrmConnection, records: Sequence[base.Contact]) -
     emails = {r.email.lower() for r in todo if r.email}
     people = {
         p.email.lower(): p
-        for p in Person.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=emails)
+        for p in Person.objects.exclude(email="")
+        .annotate(email_lower=Lower("email"))
+        .filter(email_lower__in=emails)
     }
     missing = []
     for record in todo:
@@ -260,9 +267,9 @@ def contacts_apply(connection: CrmConnection, records: Sequence[base.Contact]) -
         people.update(
             {
                 p.email.lower(): p
-                for p in Person.objects.annotate(email_lower=Lower("email")).filter(
-                    email_lower__in=[p.email.lower() for p in missing]
-                )
+                for p in Person.objects.exclude(email="")
+                .annotate(email_lower=Lower("email"))
+                .filter(email_lower__in=[p.email.lower() for p in missing])
             }
         )
     now = timezone.now()
