@@ -230,3 +230,17 @@ class Provider(Protocol):
     def company_write(self, tokens: Tokens, external_id: str, advocacy: Advocacy) -> None: ...
 
     def deal_write(self, tokens: Tokens, external_id: str, influence: Influence) -> None: ...
+
+    # Many records per call (Salesforce's sObject Collections, HubSpot's batch update):
+    # at most ``batch_size`` items. The result names each item's own problem (None when
+    # written): RecordGone, FieldMissing or CrmError. A problem of the whole call
+    # (TokenExpired, AuthRevoked, RetryLater) is raised as by the one-record methods.
+    batch_size: int
+
+    def companies_write(
+        self, tokens: Tokens, items: Sequence[tuple[str, Advocacy]]
+    ) -> dict[str, CrmProblem | None]: ...
+
+    def deals_write(
+        self, tokens: Tokens, items: Sequence[tuple[str, Influence]]
+    ) -> dict[str, CrmProblem | None]: ...
