@@ -45,11 +45,11 @@ class Applied:
 
 
 @cache
-def _digest_fields(kind: type) -> tuple[str, ...]:
+def _digest_fields(kind: Any) -> tuple[str, ...]:
     return tuple(f.name for f in fields(kind) if f.name != "modified_at")
 
 
-def digest(record: object) -> str:
+def digest(record: Any) -> str:
     """The record's values minus its modification stamp: a CRM touching a record without
     changing what Vouch reads leaves it unchanged here. (The repr of str, int, bool,
     Decimal, date and None is stable across runs and Python versions.)"""
@@ -71,7 +71,7 @@ def _split(records: Sequence[Any], existing: dict[str, Any]) -> tuple[list, list
     return new, changed, unchanged
 
 
-def _mapped(model: type, connection: CrmConnection, records: Iterable[Any]) -> dict[str, Any]:
+def _mapped(model: Any, connection: CrmConnection, records: Iterable[Any]) -> dict[str, Any]:
     ids = [record.external_id for record in records]
     return {
         row.external_id: row
@@ -79,7 +79,7 @@ def _mapped(model: type, connection: CrmConnection, records: Iterable[Any]) -> d
     }
 
 
-def _by_external_id(model: type, connection: CrmConnection, ids: Iterable[str]) -> dict[str, Any]:
+def _by_external_id(model: Any, connection: CrmConnection, ids: Iterable[str]) -> dict[str, Any]:
     wanted = {external_id for external_id in ids if external_id}
     if not wanted:
         return {}
@@ -157,7 +157,7 @@ def companies_apply(connection: CrmConnection, records: Sequence[base.Company]) 
     # A new CRM company is first matched to a Vouch company by domain, then by name.
     domains = {r.domain for r in new if r.domain}
     names = {r.name.lower() for r in new if r.name}
-    local = list(
+    local: list[Company] = list(
         Company.objects.annotate(name_lower=Lower("name")).filter(
             Q(domain__in=domains) | Q(name_lower__in=names)
         )
@@ -165,7 +165,9 @@ def companies_apply(connection: CrmConnection, records: Sequence[base.Company]) 
     by_domain = {c.domain.lower(): c for c in local if c.domain}
     by_name = {c.name.lower(): c for c in local}
     now = timezone.now()
-    links, touched, created = [], [], []
+    links: list[CrmCompany] = []
+    touched: list[tuple[Company, base.Company]] = []
+    created: list[Company] = []
     for record in new:
         company = (by_domain.get(record.domain) if record.domain else None) or (
             by_name.get(record.name.lower()) if record.name else None
@@ -241,7 +243,7 @@ def contacts_apply(connection: CrmConnection, records: Sequence[base.Contact]) -
     }
     owners = _by_external_id(CrmOwner, connection, (r.owner_id for r in todo))
     emails = {r.email.lower() for r in todo if r.email}
-    people = {
+    people: dict[str, Person] = {
         p.email.lower(): p
         for p in Person.objects.exclude(email="")
         .annotate(email_lower=Lower("email"))

@@ -15,7 +15,6 @@ from dataclasses import asdict
 from typing import Any
 
 from django.db.models import Count, Max, Q
-from django.utils import timezone
 
 from advocates.models import Advocate
 from integrations.crm import base
@@ -24,8 +23,10 @@ from integrations.crm.models import CrmCompany, CrmConnection, CrmDeal, CrmOwner
 from references.models import Ask
 from referrals.models import Referral, Stage
 
-# At most this many writes of each kind per run; the rest go in the next run.
+# Referrals pushed per run (one contact and one deal each), and records written per
+# kind per run (many per call); the rest go in the next run.
 BATCH = 200
+MAX_WRITES = 5000
 
 Call = Callable[..., Any]
 
@@ -158,10 +159,65 @@ def advocacy_by_company(company_ids: list[int]) -> dict[int, base.Advocacy]:
     }
 
 
+def _write_batched(
+    *,
+    kind: str,
+    rows: list[Any],
+    values: dict[int, Any],
+    label: Callable[[Any], str],
+    write: Callable[..., dict[str, base.CrmProblem | None]],
+    batch_size: int,
+    call: Call,
+    model: Any,
+) -> Applied:
+    """Write each row's values where they changed since last written, ``batch_size`` per
+    call; mark what the CRM took as written. A custom field the CRM lacks fails every
+    record alike: it is said once and the rest waits for the next run."""
+    done = Applied()
+    pending = []
+    for row in rows:
+        digest = _digest(values[row.pk])
+        if digest != row.written_digest:
+            pending.append((row, digest))
+    pending = pending[:MAX_WRITES]
+    for start in range(0, len(pending), batch_size):
+        chunk = pending[start : start + batch_size]
+        try:
+            results = call(write, [(row.external_id, values[row.pk]) for row, _ in chunk])
+        except base.FieldMissing as error:
+            row = chunk[0][0]
+            done.errors.append((row.external_id, label(row), str(error)))
+            done.counts["failed"] += len(chunk)
+            break
+        written, gone, missing = [], [], None
+        for row, digest in chunk:
+            problem = results.get(row.external_id)
+            if problem is None:
+                row.written_digest = digest
+                written.append(row)
+            elif isinstance(problem, base.FieldMissing):
+                missing = missing or (row, problem)
+                done.counts["failed"] += 1
+            else:
+                done.errors.append((row.external_id, label(row), str(problem)))
+                done.counts["failed"] += 1
+                if isinstance(problem, base.RecordGone):
+                    gone.append(row.pk)
+        model.objects.bulk_update(written, ["written_digest"])
+        done.counts[kind] += len(written)
+        if gone and model is CrmCompany:
+            # Deleted in the CRM: forget the link (the Vouch company stays).
+            CrmCompany.objects.filter(pk__in=gone).delete()
+        if missing is not None:
+            row, problem = missing
+            done.errors.append((row.external_id, label(row), str(problem)))
+            break
+    return done
+
+
 def companies_write(connection: CrmConnection, provider: base.Provider, call: Call) -> Applied:
     """The advocacy of each CRM company that has advocates (or had: a count falling to
     zero is written too), where it changed since it was last written."""
-    done = Applied()
     links = list(
         CrmCompany.objects.filter(connection=connection)
         .filter(Q(company__advocates__isnull=False) | ~Q(written_digest=""))
@@ -169,32 +225,17 @@ def companies_write(connection: CrmConnection, provider: base.Provider, call: Ca
         .select_related("company")
         .order_by("id")
     )
-    advocacy = advocacy_by_company([link.company_id for link in links])
-    for link in links:
-        values = advocacy[link.company_id]
-        new_digest = _digest(values)
-        if new_digest == link.written_digest:
-            continue
-        if done.counts["companies"] + done.counts["failed"] >= BATCH:
-            break
-        try:
-            call(provider.company_write, link.external_id, values)
-        except base.FieldMissing as error:
-            # Every account would fail alike: say it once, with the fields to create.
-            done.errors.append((link.external_id, f"company {link.company}", str(error)))
-            done.counts["failed"] += 1
-            break
-        except base.RecordGone as error:
-            done.errors.append((link.external_id, f"company {link.company}", str(error)))
-            link.delete()
-            continue
-        except base.CrmError as error:
-            done.errors.append((link.external_id, f"company {link.company}", str(error)))
-            done.counts["failed"] += 1
-            continue
-        CrmCompany.objects.filter(pk=link.pk).update(written_digest=new_digest)
-        done.counts["companies"] += 1
-    return done
+    by_company = advocacy_by_company([link.company_id for link in links])
+    return _write_batched(
+        kind="companies",
+        rows=links,
+        values={link.pk: by_company[link.company_id] for link in links},
+        label=lambda link: f"company {link.company}",
+        write=provider.companies_write,
+        batch_size=provider.batch_size,
+        call=call,
+        model=CrmCompany,
+    )
 
 
 def influence_by_deal(deal_ids: list[int]) -> dict[int, base.Influence]:
@@ -221,33 +262,22 @@ def influence_by_deal(deal_ids: list[int]) -> dict[int, base.Influence]:
 
 
 def deals_write(connection: CrmConnection, provider: base.Provider, call: Call) -> Applied:
-    """The reference calls held for each deal a reference was requested from."""
-    done = Applied()
+    """The reference calls held for each deal a reference was requested from (once it
+    has had one)."""
     deals = list(
         CrmDeal.objects.filter(connection=connection, requests__isnull=False)
         .distinct()
         .order_by("id")
     )
     influence = influence_by_deal([deal.pk for deal in deals])
-    for deal in deals:
-        values = influence[deal.pk]
-        new_digest = _digest(values)
-        if not values.reference_calls or new_digest == deal.written_digest:
-            continue
-        if done.counts["deals"] + done.counts["failed"] >= BATCH:
-            break
-        try:
-            call(provider.deal_write, deal.external_id, values)
-        except base.FieldMissing as error:
-            done.errors.append((deal.external_id, f"deal {deal.name}", str(error)))
-            done.counts["failed"] += 1
-            break
-        except (base.RecordGone, base.CrmError) as error:
-            done.errors.append((deal.external_id, f"deal {deal.name}", str(error)))
-            done.counts["failed"] += 1
-            continue
-        CrmDeal.objects.filter(pk=deal.pk).update(
-            written_digest=new_digest, synced_at=timezone.now()
-        )
-        done.counts["deals"] += 1
-    return done
+    deals = [deal for deal in deals if influence[deal.pk].reference_calls]
+    return _write_batched(
+        kind="deals",
+        rows=deals,
+        values=influence,
+        label=lambda deal: f"deal {deal.name}",
+        write=provider.deals_write,
+        batch_size=provider.batch_size,
+        call=call,
+        model=CrmDeal,
+    )

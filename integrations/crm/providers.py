@@ -9,8 +9,8 @@ from integrations.crm.base import Provider as ProviderProtocol
 from integrations.crm.models import Provider
 
 PROVIDERS: dict[str, ProviderProtocol] = {
-    Provider.SALESFORCE: salesforce.provider,
-    Provider.HUBSPOT: hubspot.provider,
+    Provider.SALESFORCE.value: salesforce.provider,
+    Provider.HUBSPOT.value: hubspot.provider,
 }
 
 

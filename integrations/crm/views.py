@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from advocates.http import AuthenticatedHttpRequest
 from core.roles import Role, has_role, manager_required, staff_required
 from integrations.crm import selectors, services
 from integrations.crm.models import CrmConnection, CrmContact, CrmDeal, Provider
@@ -97,7 +98,7 @@ def crm_connect(request: HttpRequest, provider: str) -> HttpResponse:
 
 @manager_required
 @require_GET
-def crm_callback(request: HttpRequest, provider: str) -> HttpResponse:
+def crm_callback(request: AuthenticatedHttpRequest, provider: str) -> HttpResponse:
     provider = _provider_or_404(provider)
     if not services.CrmState(request.session).consume(request.GET.get("state", "")):
         messages.error(
@@ -123,7 +124,7 @@ def crm_callback(request: HttpRequest, provider: str) -> HttpResponse:
 
 @manager_required
 @require_POST
-def crm_connect_jwt(request: HttpRequest) -> HttpResponse:
+def crm_connect_jwt(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
         connection = services.connect_jwt(by=request.user)
     except services.CrmError as error:
@@ -136,7 +137,7 @@ def crm_connect_jwt(request: HttpRequest) -> HttpResponse:
 
 @manager_required
 @require_POST
-def crm_sync_now(request: HttpRequest, pk: int) -> HttpResponse:
+def crm_sync_now(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     connection = get_object_or_404(CrmConnection, pk=pk)
     try:
         services.sync_request(connection_id=connection.pk, by=request.user)
@@ -149,11 +150,13 @@ def crm_sync_now(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_required
 @require_POST
-def crm_stage_map(request: HttpRequest, pk: int) -> HttpResponse:
+def crm_stage_map(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     connection = get_object_or_404(CrmConnection, pk=pk)
     form = StageMapForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("lines", ["Check the stage map."])))
+        messages.error(
+            request, " ".join(str(e) for e in form.errors.get("lines", ["Check the stage map."]))
+        )
         return redirect("integrations:crm")
     services.stage_map_set(
         connection_id=connection.pk, mapping=form.cleaned_data["lines"], by=request.user
@@ -164,7 +167,7 @@ def crm_stage_map(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_required
 @require_POST
-def crm_disconnect(request: HttpRequest, pk: int) -> HttpResponse:
+def crm_disconnect(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     connection = get_object_or_404(CrmConnection, pk=pk)
     services.disconnect(connection_id=connection.pk, by=request.user)
     messages.success(request, f"Disconnected from {connection}.")
@@ -185,7 +188,7 @@ def crm_run(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
 
 @staff_required
 @require_GET
-def crm_candidates(request: HttpRequest) -> HttpResponse:
+def crm_candidates(request: AuthenticatedHttpRequest) -> HttpResponse:
     sees_all = has_role(request.user, Role.MANAGER)
     page = Paginator(
         selectors.candidates(user=request.user, sees_all=sees_all), CANDIDATES_PAGE_SIZE
@@ -195,7 +198,7 @@ def crm_candidates(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_POST
-def crm_candidate_invite(request: HttpRequest, pk: int) -> HttpResponse:
+def crm_candidate_invite(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     contacts = selectors.candidates(
         user=request.user, sees_all=has_role(request.user, Role.MANAGER)
     )
@@ -255,7 +258,9 @@ def _initial(deal: CrmDeal | None, query: Any) -> dict[str, Any]:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def crm_reference(request: HttpRequest, provider: str, external_id: str) -> HttpResponse:
+def crm_reference(
+    request: AuthenticatedHttpRequest, provider: str, external_id: str
+) -> HttpResponse:
     provider = _provider_or_404(provider)
     deal = selectors.deal_for_link(provider=provider, external_id=external_id[:64])
     form = ReferenceRequestForm(request.POST or None, initial=_initial(deal, request.GET))

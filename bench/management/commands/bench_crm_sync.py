@@ -139,8 +139,10 @@ class Command(BaseCommand):
                 self.stderr.write(f"{label:>13} {name:>9}: {len(items) / seconds:,.0f} records/s")
         text = _markdown(rows, options)
         self.stdout.write(text)
-        output = options["output"] or RESULTS / f"{datetime.now(UTC):%Y-%m-%d}-crm-sync.md"
-        output.write_text(text, encoding="utf-8")  # type: ignore[union-attr]
+        output = Path(
+            str(options["output"] or RESULTS / f"{datetime.now(UTC):%Y-%m-%d}-crm-sync.md")
+        )
+        output.write_text(text, encoding="utf-8")
         self.stdout.write(f"Written to {output}")
         unchanged_writes = sum(r[6] for r in rows if r[0] == "again")
         if unchanged_writes:
