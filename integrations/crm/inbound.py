@@ -45,15 +45,21 @@ class Applied:
 
 
 @cache
-def _digest_fields(kind: Any) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(kind) if f.name != "modified_at")
+def _digest_fields(kind: str) -> tuple[str, ...]:
+    record_type = {
+        "Owner": base.Owner,
+        "Company": base.Company,
+        "Contact": base.Contact,
+        "Deal": base.Deal,
+    }[kind]
+    return tuple(f.name for f in fields(record_type) if f.name != "modified_at")
 
 
 def digest(record: Any) -> str:
     """The record's values minus its modification stamp: a CRM touching a record without
     changing what Vouch reads leaves it unchanged here. (The repr of str, int, bool,
     Decimal, date and None is stable across runs and Python versions.)"""
-    values = tuple(getattr(record, name) for name in _digest_fields(type(record)))
+    values = tuple(getattr(record, name) for name in _digest_fields(type(record).__name__))
     return hashlib.sha256(repr(values).encode()).hexdigest()
 
 
