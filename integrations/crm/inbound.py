@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cache
 from typing import Any
@@ -95,6 +95,33 @@ def _by_external_id(model: Any, connection: CrmConnection, ids: Iterable[str]) -
     }
 
 
+def _write(
+    model: Any,
+    connection: CrmConnection,
+    new: Sequence[Any],
+    changed: Sequence[Any],
+    existing: dict[str, Any],
+    values: Callable[[Any], dict[str, Any]],
+    done: Applied,
+) -> list[Any]:
+    """Insert the new records' rows and update the changed ones', in one query each;
+    returns the updated rows."""
+    model.objects.bulk_create(
+        [model(connection=connection, external_id=r.external_id, **values(r)) for r in new]
+    )
+    rows = []
+    for record in changed:
+        row = existing[record.external_id]
+        for name, value in values(record).items():
+            setattr(row, name, value)
+        rows.append(row)
+    if rows:
+        model.objects.bulk_update(rows, list(values(changed[0])))
+    done.counts["created"] += len(new)
+    done.counts["updated"] += len(changed)
+    return rows
+
+
 # --- Owners -----------------------------------------------------------------------------
 
 
@@ -122,18 +149,7 @@ def owners_apply(connection: CrmConnection, records: Sequence[base.Owner]) -> Ap
             "synced_at": now,
         }
 
-    CrmOwner.objects.bulk_create(
-        [CrmOwner(connection=connection, external_id=r.external_id, **values(r)) for r in new]
-    )
-    rows = []
-    for record in changed:
-        row = existing[record.external_id]
-        for name, value in values(record).items():
-            setattr(row, name, value)
-        rows.append(row)
-    CrmOwner.objects.bulk_update(rows, ["email", "name", "active", "user", "digest", "synced_at"])
-    done.counts["created"] += len(new)
-    done.counts["updated"] += len(changed)
+    _write(CrmOwner, connection, new, changed, existing, values, done)
     return done
 
 
@@ -295,31 +311,7 @@ def contacts_apply(connection: CrmConnection, records: Sequence[base.Contact]) -
             "synced_at": now,
         }
 
-    CrmContact.objects.bulk_create(
-        [CrmContact(connection=connection, external_id=r.external_id, **values(r)) for r in new]
-    )
-    rows = []
-    for record in changed:
-        row = existing[record.external_id]
-        for name, value in values(record).items():
-            setattr(row, name, value)
-        rows.append(row)
-    CrmContact.objects.bulk_update(
-        rows,
-        [
-            "email",
-            "first_name",
-            "last_name",
-            "title",
-            "company",
-            "owner",
-            "person",
-            "digest",
-            "synced_at",
-        ],
-    )
-    done.counts["created"] += len(new)
-    done.counts["updated"] += len(changed)
+    _write(CrmContact, connection, new, changed, existing, values, done)
     return done
 
 
@@ -337,22 +329,6 @@ def deal_stage(connection: CrmConnection, provider: base.Provider, record: base.
         if mapped in (Stage.SUBMITTED, Stage.QUALIFIED, Stage.OPPORTUNITY)
         else Stage.OPPORTUNITY
     )
-
-
-DEAL_FIELDS = [
-    "name",
-    "amount",
-    "stage",
-    "stage_label",
-    "is_closed",
-    "is_won",
-    "close_date",
-    "modified_at",
-    "company",
-    "owner",
-    "digest",
-    "synced_at",
-]
 
 
 def deals_apply(
@@ -388,18 +364,7 @@ def deals_apply(
             "synced_at": now,
         }
 
-    CrmDeal.objects.bulk_create(
-        [CrmDeal(connection=connection, external_id=r.external_id, **values(r)) for r in new]
-    )
-    rows = []
-    for record in changed:
-        row = existing[record.external_id]
-        for name, value in values(record).items():
-            setattr(row, name, value)
-        rows.append(row)
-    CrmDeal.objects.bulk_update(rows, DEAL_FIELDS)
-    done.counts["created"] += len(new)
-    done.counts["updated"] += len(changed)
+    rows = _write(CrmDeal, connection, new, changed, existing, values, done)
     # A pushed referral's deal moved: its stage and amount follow, after this page commits
     # (referral_advance locks the referral row and pays the reward in its own atomic).
     for row in rows:
