@@ -298,3 +298,25 @@ def test_the_link_asks_a_visitor_to_sign_in_first(client) -> None:
     assert response.status_code == 302
     assert reverse("account_login") in response["Location"]
     assert memberships(group) == {}
+
+
+def test_groups_page_query_count_does_not_grow_with_groups(
+    advocate, advocate_client, django_assert_max_num_queries
+) -> None:
+    def add(n: int) -> None:
+        for index in range(n):
+            mine = factories.GroupFactory(kind=OPEN)
+            factories.GroupMembershipFactory(group=mine, advocate=advocate)
+            factories.GroupMembershipFactory(group=mine)
+            factories.GroupFactory(kind=REQUEST if index % 2 else INVITE)
+
+    add(2)
+    advocate_client.get(reverse("advocates:groups"))
+    with django_assert_max_num_queries(8) as few:
+        advocate_client.get(reverse("advocates:groups"))
+    add(20)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = advocate_client.get(reverse("advocates:groups")).content.decode()
+    # Invite-only groups I am not in are not listed.
+    assert page.count("Invite only") == 0
+    assert page.count(">Ask to join<") == 11
