@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.core.exceptions import ValidationError
 
-from advocates.models import Advocate
+from advocates.models import Advocate, Group
 from core.csv import upload_limits_text
 from core.forms import OptionalMarkedForm, OptionalMarkedModelForm
 from core.images import decode_image
@@ -136,3 +136,18 @@ class DirectoryFilterForm(forms.Form):
         ]
         if not show_mine:
             del self.fields["mine"]
+
+
+class GroupForm(OptionalMarkedModelForm):
+    class Meta:
+        model = Group
+        fields = ["name", "description", "kind"]
+        labels = {"kind": "Who can join"}
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "kind": forms.RadioSelect,
+        }
+
+
+class GroupDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("decline", "Decline")])

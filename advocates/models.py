@@ -379,3 +379,85 @@ class Relationship(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_person_id} knows {self.to_person_id}"
+
+
+# --- Groups -------------------------------------------------------------------------------
+
+
+class Group(models.Model):
+    """A community group advocates belong to (a user group, a region, a beta cohort).
+
+    Not ``django.contrib.auth`` groups, which hold staff roles. Membership is a
+    ``GroupMembership`` row; its status says whether it is a request waiting for a
+    manager or a membership. Invite links carry ``invite_nonce``: rotating it (a new
+    random value) stops every link handed out before.
+    """
+
+    class Kind(models.TextChoices):
+        OPEN = "open", "Open: any advocate can join"
+        REQUEST = "request", "Request to join: a manager approves"
+        INVITE = "invite", "Invite only: join with the invite link"
+
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True, max_length=2000)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.OPEN)
+    invite_nonce = models.CharField(max_length=32, editable=False)
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="group_name_ci_unique",
+                violation_error_message="There is already a group with this name.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class GroupMembership(models.Model):
+    """An advocate in a group, or asking to be (a request group's pending request)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Asked to join"
+        MEMBER = "member", "Member"
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
+    advocate = models.ForeignKey(
+        Advocate, on_delete=models.CASCADE, related_name="group_memberships"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.MEMBER)
+    requested_at = models.DateTimeField(default=timezone.now)
+    joined_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            # One row per advocate and group: joining twice (a double click, the invite
+            # link opened again) finds the row instead of adding one.
+            models.UniqueConstraint(fields=["group", "advocate"], name="group_membership_unique"),
+        ]
+        indexes = [
+            # "Is this advocate in the group?" (challenge audiences, group-only rewards,
+            # segments) and "my groups" start from the advocate.
+            models.Index(fields=["advocate", "status", "group"], name="group_membership_advocate"),
+            # The manager's request queue and a group's member list.
+            models.Index(fields=["group", "status", "joined_at"], name="group_membership_group"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.advocate_id} in {self.group_id} ({self.status})"

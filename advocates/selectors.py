@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
-from advocates.models import Advocate, Company, Invitation, User
+from advocates.models import Advocate, Company, Group, GroupMembership, Invitation, User
 
 
 def advocate_for_user(user: User) -> Advocate:
@@ -78,6 +79,109 @@ def industries() -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(sql)
         return [row[0] for row in cursor.fetchall()]
+
+
+# --- Groups ------------------------------------------------------------------------------
+
+
+def member_group_ids(advocate_id: int) -> QuerySet[GroupMembership]:
+    """The ids of the groups ``advocate_id`` is a member of (pending requests are not),
+    as a subquery: ``Q(group__in=member_group_ids(advocate.pk))`` is how challenges,
+    rewards and leaderboards ask "is this advocate in the group?" in their own query."""
+    return GroupMembership.objects.filter(
+        advocate_id=advocate_id, status=GroupMembership.Status.MEMBER
+    ).values("group_id")
+
+
+def is_group_member(*, advocate_id: int, group_id: int) -> bool:
+    return GroupMembership.objects.filter(
+        advocate_id=advocate_id, group_id=group_id, status=GroupMembership.Status.MEMBER
+    ).exists()
+
+
+def _member_count() -> Coalesce:
+    members = (
+        GroupMembership.objects.filter(group=OuterRef("pk"), status=GroupMembership.Status.MEMBER)
+        .order_by()
+        .values("group")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(members), Value(0))
+
+
+def groups_for_advocate(advocate: Advocate) -> QuerySet[Group]:
+    """The groups an advocate sees, in one query: every open and request group, and the
+    invite-only ones they belong to (or were invited into); archived ones are hidden.
+
+    Each carries ``my_status`` (GroupMembership.Status, or None) and ``member_count``.
+    """
+    mine = GroupMembership.objects.filter(group=OuterRef("pk"), advocate_id=advocate.pk)
+    return (
+        Group.objects.filter(archived_at__isnull=True)
+        .annotate(my_status=Subquery(mine.values("status")[:1]), member_count=_member_count())
+        .filter(~Q(kind=Group.Kind.INVITE) | Q(Exists(mine)))
+        .order_by("name", "id")
+    )
+
+
+def group_for_member(*, advocate_id: int, pk: int) -> Group:
+    """A group the advocate is a member of (not archived); Group.DoesNotExist otherwise,
+    so a non-member cannot tell a group's page from one that does not exist."""
+    return Group.objects.filter(
+        archived_at__isnull=True,
+        pk=pk,
+        memberships__advocate_id=advocate_id,
+        memberships__status=GroupMembership.Status.MEMBER,
+    ).get()
+
+
+def groups_for_manager(*, archived: bool = False) -> QuerySet[Group]:
+    """The console's list: counts of members and waiting requests, one query."""
+    pending = (
+        GroupMembership.objects.filter(group=OuterRef("pk"), status=GroupMembership.Status.PENDING)
+        .order_by()
+        .values("group")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return (
+        Group.objects.filter(archived_at__isnull=not archived)
+        .annotate(member_count=_member_count(), pending_count=Coalesce(Subquery(pending), Value(0)))
+        .order_by("name", "id")
+    )
+
+
+def group_for_manager(pk: int) -> Group:
+    return Group.objects.get(pk=pk)
+
+
+def groups_choosable(*, keep: int | None = None) -> QuerySet[Group]:
+    """Groups a challenge, a reward or a segment can name: archived ones are not offered,
+    except ``keep``, the one the object being edited names already."""
+    return Group.objects.filter(Q(archived_at__isnull=True) | Q(pk=keep)).order_by("name", "id")
+
+
+def group_members(group: Group) -> QuerySet[GroupMembership]:
+    """A group's members, the newest first, with their names."""
+    return (
+        GroupMembership.objects.filter(group=group, status=GroupMembership.Status.MEMBER)
+        .select_related("advocate__user", "advocate__company")
+        .order_by("-joined_at", "-id")
+    )
+
+
+def group_requests(group: Group) -> QuerySet[GroupMembership]:
+    """Requests waiting for a manager, the oldest first."""
+    return (
+        GroupMembership.objects.filter(group=group, status=GroupMembership.Status.PENDING)
+        .select_related("advocate__user", "advocate__company")
+        .order_by("requested_at", "id")
+    )
+
+
+def group_request_for_manager(pk: int) -> GroupMembership:
+    return GroupMembership.objects.select_related("group").get(pk=pk)
 
 
 # --- The public API (api/): every row, program-wide; the API orders and pages them ---

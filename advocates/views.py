@@ -6,25 +6,38 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from advocates import selectors, services
 from advocates.forms import (
     AcceptInvitationForm,
     DirectoryFilterForm,
+    GroupDecisionForm,
+    GroupForm,
     InvitationCSVForm,
     InvitationForm,
     ProfileForm,
 )
 from advocates.http import AuthenticatedHttpRequest
-from advocates.models import User
-from core.roles import Role, advocate_required, has_role, public, staff_required, user_roles
+from advocates.links import GROUP_INVITE_MAX_AGE, group_invite_url
+from advocates.models import Group, GroupMembership, User
+from advocates.services import groups as group_services
+from core.roles import (
+    Role,
+    advocate_required,
+    has_role,
+    manager_required,
+    public,
+    staff_required,
+    user_roles,
+)
 
 DIRECTORY_PAGE_SIZE = 25
+GROUP_MEMBERS_PAGE_SIZE = 50
 
 
 @login_required
@@ -226,3 +239,182 @@ def accept_linkedin(request: HttpRequest, token: str) -> HttpResponse:
     request.session[services.SESSION_INVITATION_TOKEN] = token
     provider_login = reverse("openid_connect_login", kwargs={"provider_id": "linkedin"})
     return redirect(f"{provider_login}?process=login")
+
+
+# --- Groups: advocates --------------------------------------------------------------------
+
+
+@advocate_required
+def groups(request: AuthenticatedHttpRequest) -> HttpResponse:
+    advocate = selectors.advocate_for_user(request.user)
+    rows = list(selectors.groups_for_advocate(advocate))
+    mine = [group for group in rows if group.my_status == GroupMembership.Status.MEMBER]
+    others = [group for group in rows if group.my_status != GroupMembership.Status.MEMBER]
+    return render(request, "advocates/groups.html", {"mine": mine, "others": others})
+
+
+@advocate_required
+@require_POST
+def group_join(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Join an open group, or ask to join a request group."""
+    advocate_id = selectors.advocate_for_user(request.user).pk
+    try:
+        result = group_services.group_join(group_id=pk, advocate_id=advocate_id)
+    except group_services.GroupError as error:
+        messages.error(request, str(error))
+    else:
+        name = result.membership.group.name
+        if result.membership.status == GroupMembership.Status.PENDING:
+            messages.success(request, f"Your request to join {name} is sent to a manager.")
+        else:
+            messages.success(request, f"You are a member of {name}.")
+    return redirect("advocates:groups")
+
+
+@advocate_required
+@require_POST
+def group_leave(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    advocate_id = selectors.advocate_for_user(request.user).pk
+    if group_services.group_leave(group_id=pk, advocate_id=advocate_id):
+        messages.success(request, "You left the group.")
+    else:
+        messages.info(request, "You were not in that group.")
+    return redirect("advocates:groups")
+
+
+@advocate_required
+@require_http_methods(["GET", "POST"])
+def group_invite(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
+    """A group's invite link: GET shows the group and a Join button, POST joins.
+
+    Signing in comes first (advocate_required sends a visitor to the login page and
+    back here). A bad link changes nothing and says why.
+    """
+    try:
+        group = group_services.group_from_invite(token)
+    except group_services.GroupError as error:
+        return render(request, "advocates/group_invite.html", {"error": error}, status=410)
+    advocate = selectors.advocate_for_user(request.user)
+    if request.method == "POST":
+        try:
+            result = group_services.group_join_by_invite(token=token, advocate_id=advocate.pk)
+        except group_services.GroupError as error:
+            return render(request, "advocates/group_invite.html", {"error": error}, status=410)
+        verb = "You joined" if result.changed else "You are already a member of"
+        messages.success(request, f"{verb} {group.name}.")
+        return redirect("advocates:groups")
+    member = selectors.is_group_member(advocate_id=advocate.pk, group_id=group.pk)
+    return render(
+        request, "advocates/group_invite.html", {"group": group, "member": member, "token": token}
+    )
+
+
+# --- Groups: managers ---------------------------------------------------------------------
+
+
+def _managed_group(pk: int) -> Group:
+    try:
+        return selectors.group_for_manager(pk)
+    except Group.DoesNotExist:
+        raise Http404("No such group.") from None
+
+
+@manager_required
+def group_manage(request: AuthenticatedHttpRequest) -> HttpResponse:
+    archived = request.GET.get("archived") == "1"
+    page = Paginator(selectors.groups_for_manager(archived=archived), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "advocates/group_manage.html", {"page": page, "archived": archived})
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def group_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = GroupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            group = group_services.group_create(data=form.cleaned_data, by=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"The group {group.name} is created.")
+            return redirect("advocates:group_detail", pk=group.pk)
+    return render(request, "advocates/group_form.html", {"form": form, "group": None})
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def group_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    group = _managed_group(pk)
+    form = GroupForm(request.POST or None, instance=group)
+    if request.method == "POST" and form.is_valid():
+        try:
+            group = group_services.group_update(
+                group_id=pk, data=form.cleaned_data, by=request.user
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{group.name} is saved.")
+            return redirect("advocates:group_detail", pk=pk)
+    return render(request, "advocates/group_form.html", {"form": form, "group": _managed_group(pk)})
+
+
+@manager_required
+def group_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    group = _managed_group(pk)
+    members = Paginator(selectors.group_members(group), GROUP_MEMBERS_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "group": group,
+        "page": members,
+        "requests": list(selectors.group_requests(group)[:100]),
+        "invite_url": group_invite_url(group) if group.kind != Group.Kind.OPEN else "",
+        "invite_days": GROUP_INVITE_MAX_AGE.days,
+    }
+    return render(request, "advocates/group_detail.html", context)
+
+
+@manager_required
+@require_POST
+def group_archive(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Archive the group, or restore it (``restore`` in the form)."""
+    group = _managed_group(pk)
+    restore = "restore" in request.POST
+    group_services.group_archive(group_id=group.pk, by=request.user, archive=not restore)
+    if restore:
+        messages.success(request, f"{group.name} is restored.")
+    else:
+        messages.success(request, f"{group.name} is archived: advocates no longer see it.")
+    return redirect("advocates:group_detail", pk=pk)
+
+
+@manager_required
+@require_POST
+def group_rotate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    group = _managed_group(pk)
+    group_services.group_invite_rotate(group_id=group.pk, by=request.user)
+    messages.success(request, "A new invite link is ready: links shared before no longer work.")
+    return redirect("advocates:group_detail", pk=pk)
+
+
+@manager_required
+@require_POST
+def group_request_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    try:
+        membership = selectors.group_request_for_manager(pk)
+    except GroupMembership.DoesNotExist:
+        messages.info(request, "That request was already decided or withdrawn.")
+        return redirect("advocates:group_manage")
+    form = GroupDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose to approve or decline the request.")
+        return redirect("advocates:group_detail", pk=membership.group_id)
+    approve = form.cleaned_data["decision"] == "approve"
+    if group_services.group_request_decide(membership_id=pk, approve=approve, by=request.user):
+        messages.success(request, "Request approved." if approve else "Request declined.")
+    else:
+        messages.info(request, "That request was already decided or withdrawn.")
+    return redirect("advocates:group_detail", pk=membership.group_id)

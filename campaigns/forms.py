@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
-from advocates.models import Advocate, Company, Product, Tag
+from advocates.models import Advocate, Company, Group, Product, Tag
 from advocates.selectors import industries as advocate_industries
 from campaigns import kinds, placeholders
 from campaigns.models import Campaign, Segment
@@ -181,6 +181,12 @@ class SegmentFilterForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    groups = forms.ModelMultipleChoiceField(
+        label="Groups (a member of any)",
+        queryset=Group.objects.order_by("name", "id"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     level: forms.ModelChoiceField[Level] = forms.ModelChoiceField(
         label="Level at least",
         queryset=Level.objects.order_by("threshold"),
@@ -241,6 +247,7 @@ class SegmentFilterForm(forms.Form):
             "seniorities": list(spec.seniorities),
             "tags": list(spec.tags),
             "products": list(spec.products),
+            "groups": list(spec.groups),
             "level": spec.level,
             "nps": list(spec.nps),
             "ams_min": spec.ams_min,
@@ -303,6 +310,7 @@ class SegmentFilterForm(forms.Form):
             seniorities=tuple(sorted(data.get("seniorities") or [])),
             tags=tuple(sorted(tag.pk for tag in data.get("tags") or [])),
             products=tuple(sorted(product.pk for product in data.get("products") or [])),
+            groups=tuple(sorted(group.pk for group in data.get("groups") or [])),
             level=data["level"].pk if data.get("level") else None,
             nps=tuple(sorted(data.get("nps") or [])),
             ams_min=data.get("ams_min"),

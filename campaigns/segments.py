@@ -14,6 +14,7 @@ The stored dict (every key optional; an empty dict selects every active advocate
 
     {"companies": [ids], "industries": ["Software"], "seniorities": ["vp"],
      "tags": [ids], "products": [ids],            # any of the listed
+     "groups": [ids],                              # a member of any of the groups
      "level": level_id,                            # lifetime points >= its threshold
      "nps": ["promoter", "passive", "detractor", "none"],   # any of
      "ams_min": 0-100, "ams_max": 0-100,
@@ -39,7 +40,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from advocates.models import Advocate, Company, Product, Tag
+from advocates.models import Advocate, Company, Group, GroupMembership, Product, Tag
 from challenges.models import Level
 from references.matching.guard import available_advocates
 from references.models import Ask
@@ -66,6 +67,7 @@ class SegmentFilters:
     seniorities: tuple[str, ...] = ()
     tags: tuple[int, ...] = ()
     products: tuple[int, ...] = ()
+    groups: tuple[int, ...] = ()
     level: int | None = None
     nps: tuple[str, ...] = ()
     ams_min: int | None = None
@@ -93,6 +95,7 @@ class SegmentFilters:
                 seniorities=_strings(data.get("seniorities")),
                 tags=_ids(data.get("tags")),
                 products=_ids(data.get("products")),
+                groups=_ids(data.get("groups")),
                 level=_optional_int(data.get("level")),
                 nps=_strings(data.get("nps")),
                 ams_min=_optional_int(data.get("ams_min")),
@@ -253,6 +256,17 @@ def segment_q(filters: Mapping[str, Any] | SegmentFilters | None, now: datetime 
                 )
             )
         )
+    if spec.groups:
+        # Members only: a request still waiting for a manager is not membership.
+        q &= Q(
+            Exists(
+                GroupMembership.objects.filter(
+                    advocate_id=OuterRef("pk"),
+                    group_id__in=spec.groups,
+                    status=GroupMembership.Status.MEMBER,
+                )
+            )
+        )
     if spec.level is not None:
         # A deleted level's threshold is NULL: the comparison is false, nobody matches.
         q &= Q(
@@ -377,6 +391,8 @@ def segment_describe(filters: Mapping[str, Any] | SegmentFilters | None) -> list
         lines.append(f"Experience (any): {names(Tag, spec.tags)}")
     if spec.products:
         lines.append(f"Products (any): {names(Product, spec.products)}")
+    if spec.groups:
+        lines.append(f"Member of (any): {names(Group, spec.groups)}")
     if spec.level is not None:
         level = Level.objects.filter(pk=spec.level).first()
         lines.append(f"Level: {level.name} or higher" if level else "Level: (deleted level)")

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 
 from advocates.models import Tag
+from advocates.selectors import groups_choosable
 from challenges.models import Badge, Challenge, Level
 from challenges.selectors.leaderboards import Period
 from challenges.services import SubmissionInput
@@ -62,6 +63,7 @@ class ChallengeForm(forms.ModelForm):
             "audience",
             "audience_tag",
             "audience_level",
+            "audience_group",
             "completion_limit",
             "auto_approve",
             "target_url",
@@ -73,6 +75,7 @@ class ChallengeForm(forms.ModelForm):
             "ends_at": "Ends",
             "audience_tag": "Tag",
             "audience_level": "Level",
+            "audience_group": "Group",
             "completion_limit": "Times one advocate may complete it",
             "auto_approve": "Approve automatically (no review)",
             "event_at": "Event date and time",
@@ -96,6 +99,10 @@ class ChallengeForm(forms.ModelForm):
         cast(
             forms.ModelChoiceField, self.fields["audience_level"]
         ).queryset = Level.objects.order_by("threshold")
+        # An archived group stays choosable for the challenge that already names it.
+        cast(forms.ModelChoiceField, self.fields["audience_group"]).queryset = groups_choosable(
+            keep=self.instance.audience_group_id
+        )
         self.fields["completion_limit"].validators.append(
             MinValueValidator(1, "An advocate must be able to complete it at least once.")
         )
@@ -131,8 +138,12 @@ class ChallengeForm(forms.ModelForm):
             self.add_error("audience_tag", "Choose the tag advocates need for this challenge.")
         if audience == Challenge.Audience.LEVEL and not data.get("audience_level"):
             self.add_error("audience_level", "Choose the lowest level that may take part.")
+        if audience == Challenge.Audience.GROUP and not data.get("audience_group"):
+            self.add_error("audience_group", "Choose the group whose members may take part.")
         if audience != Challenge.Audience.TAG:
             data["audience_tag"] = None
+        if audience != Challenge.Audience.GROUP:
+            data["audience_group"] = None
         if audience != Challenge.Audience.LEVEL:
             data["audience_level"] = None
         lines = [

@@ -36,6 +36,7 @@ class Challenge(models.Model):
         EVERYONE = "everyone", "Everyone"
         TAG = "tag", "Advocates with a tag"
         LEVEL = "level", "A level or higher"
+        GROUP = "group", "Members of a group"
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -54,6 +55,10 @@ class Challenge(models.Model):
     )
     audience_level = models.ForeignKey(
         Level, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Groups are archived, never deleted while a challenge names them.
+    audience_group = models.ForeignKey(
+        "advocates.Group", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     completion_limit = models.PositiveSmallIntegerField(
         default=1, help_text="How many times one advocate may complete it."

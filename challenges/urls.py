@@ -8,6 +8,7 @@ app_name = "challenges"
 urlpatterns = [
     # Levels, badges, notifications and leaderboards
     path("leaderboard/", views.leaderboard, name="leaderboard"),
+    path("groups/<int:pk>/leaderboard/", views.group_leaderboard, name="group_leaderboard"),
     path("console/levels/", views.levels, name="levels"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
     # Advocates

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from advocates.http import AuthenticatedHttpRequest
-from advocates.models import Advocate
-from advocates.selectors import advocate_for_user
+from advocates.models import Advocate, Group
+from advocates.selectors import advocate_for_user, group_for_manager, group_for_member
 from challenges import selectors, services
 from challenges.forms import (
     BadgeFormSet,
@@ -37,7 +37,7 @@ from challenges.services.progress import (
     notifications_mark_read,
 )
 from core.http import HtmxHttpRequest
-from core.roles import Role, advocate_required, manager_required, role_required
+from core.roles import Role, advocate_required, has_role, manager_required, role_required
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -433,9 +433,41 @@ def leaderboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     board = leaderboards.leaderboard(period=period, tag=tag, viewer=viewer)
     context = {
         "board": board,
+        "board_url": reverse("challenges:leaderboard"),
         "periods": leaderboards.Period.CHOICES,
         "tags": leaderboards.leaderboard_tags(),
         "tag_id": tag.pk if tag else None,
+    }
+    template = "challenges/leaderboard.html"
+    if request.htmx:
+        template += "#board"
+    return render(request, template, context)
+
+
+@role_required(Role.ADVOCATE, Role.MANAGER)
+def group_leaderboard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """A group's own board: the program board's rules (visible advocates, opt-outs left
+    out) over its members. Members only (anyone else gets a 404); managers see any."""
+    viewer = leaderboards.leaderboard_viewer(user=request.user)
+    try:
+        if has_role(request.user, Role.MANAGER):
+            group = group_for_manager(pk)
+        elif viewer is not None:
+            group = group_for_member(advocate_id=viewer.pk, pk=pk)
+        else:
+            raise Group.DoesNotExist
+    except Group.DoesNotExist:
+        raise Http404("No such group.") from None
+    filters = LeaderboardFilterForm(request.GET)
+    data = filters.cleaned_data if filters.is_valid() else {}
+    period = data.get("period") or leaderboards.Period.WEEK
+    board = leaderboards.leaderboard(period=period, group=group, viewer=viewer)
+    context = {
+        "board": board,
+        "board_url": reverse("challenges:group_leaderboard", kwargs={"pk": group.pk}),
+        "periods": leaderboards.Period.CHOICES,
+        "tags": [],
+        "tag_id": None,
     }
     template = "challenges/leaderboard.html"
     if request.htmx:

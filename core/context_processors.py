@@ -15,6 +15,7 @@ ADVOCATE_NAV = (
     ("advocates:hub", "Hub"),
     ("challenges:list", "Challenges"),
     ("challenges:leaderboard", "Leaderboard"),
+    ("advocates:groups", "Groups"),
     ("rewards:catalog", "Rewards"),
     ("referrals:tracker", "Referrals"),
     ("references:my_requests", "References"),

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
+from advocates.selectors import groups_choosable
 from core.forms import OptionalMarkedModelForm
 from core.images import decode_image
 from rewards.fulfilment import provider_for
@@ -43,6 +44,7 @@ class RewardForm(OptionalMarkedModelForm):
             "ends_at",
             "needs_shipping",
             "is_active",
+            "group",
             "fulfilment_provider",
             "provider_denomination",
             "provider_currency",
@@ -59,6 +61,7 @@ class RewardForm(OptionalMarkedModelForm):
             "ends_at": "Empty: no end date (UTC).",
             "limit_count": "Times one advocate may redeem it. Empty: no limit.",
             "limit_period": "Calendar week, month, quarter, year, or in total.",
+            "group": "Only its members see it and may redeem it. Empty: every advocate.",
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -70,6 +73,9 @@ class RewardForm(OptionalMarkedModelForm):
             ("", "—"),
             *Reward.LimitPeriod.choices,
         ]
+        cast(forms.ModelChoiceField, self.fields["group"]).queryset = groups_choosable(
+            keep=self.instance.group_id
+        )
         self.fields["provider_denomination"].widget.attrs.update({"min": "0.01", "step": "0.01"})
         self.fields["provider_currency"].widget.attrs.update(
             {"maxlength": 3, "size": 3, "autocapitalize": "characters"}

@@ -131,6 +131,15 @@ class Reward(models.Model):
     starts_at = models.DateTimeField("available from", null=True, blank=True)
     ends_at = models.DateTimeField("available until", null=True, blank=True)
     is_active = models.BooleanField("active", default=True)
+    # Only this group's members see and may redeem it (empty: every advocate).
+    group = models.ForeignKey(
+        "advocates.Group",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="only for the group",
+    )
     needs_shipping = models.BooleanField(
         default=False, help_text="Ask the advocate for a shipping address when redeeming."
     )

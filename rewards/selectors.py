@@ -21,6 +21,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from advocates.models import Advocate
+from advocates.selectors import member_group_ids
 from rewards.fulfilment import PROVIDER_LABELS, configured_providers
 from rewards.models import LedgerEntry, ProviderBalance, Redemption, Reward
 
@@ -106,6 +107,18 @@ def rewards_available(*, now: datetime | None = None) -> QuerySet[Reward]:
     )
 
 
+def for_advocate_q(advocate_id: int) -> Q:
+    """Rewards an advocate may see: every reward but those limited to a group they are
+    not a member of."""
+    return Q(group__isnull=True) | Q(group__in=member_group_ids(advocate_id))
+
+
+def reward_for_advocate(*, advocate_id: int, pk: int) -> Reward:
+    """A reward an advocate may open (any state: the page explains why it cannot be
+    redeemed); another group's reward is Reward.DoesNotExist, as if it were not there."""
+    return Reward.objects.filter(for_advocate_q(advocate_id)).get(pk=pk)
+
+
 def _used_in_period(*, advocate_id: int, now: datetime) -> Subquery:
     """Per reward: this advocate's redemptions in the reward's own limit period."""
     in_period = Q(reward__limit_period=Reward.LimitPeriod.EVER)
@@ -142,7 +155,7 @@ def catalog_for_advocate(
     and ``points_to_go``; what they can redeem now comes first, then by cost.
     """
     now = now or timezone.now()
-    rewards = rewards_available(now=now)
+    rewards = rewards_available(now=now).filter(for_advocate_q(advocate.pk))
     if kind:
         rewards = rewards.filter(kind=kind)
     return (
@@ -206,12 +219,18 @@ def fulfilment_queue(*, status: str = "") -> QuerySet[Redemption]:
 
 
 def rewards_for_manager() -> QuerySet[Reward]:
-    return Reward.objects.annotate(
-        open_count=Count("redemptions", filter=Q(redemptions__status__in=Redemption.OPEN_STATUSES)),
-        redeemed_count=Count(
-            "redemptions", filter=~Q(redemptions__status=Redemption.Status.CANCELLED)
-        ),
-    ).order_by("-is_active", "points_cost", "name", "id")
+    return (
+        Reward.objects.select_related("group")
+        .annotate(
+            open_count=Count(
+                "redemptions", filter=Q(redemptions__status__in=Redemption.OPEN_STATUSES)
+            ),
+            redeemed_count=Count(
+                "redemptions", filter=~Q(redemptions__status=Redemption.Status.CANCELLED)
+            ),
+        )
+        .order_by("-is_active", "points_cost", "name", "id")
+    )
 
 
 def fulfilment_queue_item(*, pk: int) -> Redemption:

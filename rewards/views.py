@@ -80,7 +80,10 @@ def reward_redeem(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     nothing and shows the page with that question.
     """
     advocate = advocate_for_user(request.user)
-    reward = get_object_or_404(Reward, pk=pk)
+    try:
+        reward = selectors.reward_for_advocate(advocate_id=advocate.pk, pk=pk)
+    except Reward.DoesNotExist:
+        raise Http404("No such reward.") from None
     form = RedeemForm(request.POST or None, reward=reward)
     error = ""
     recent: Redemption | None = None

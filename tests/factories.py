@@ -7,7 +7,16 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from advocates.models import Advocate, Company, Invitation, Product, Tag, User
+from advocates.models import (
+    Advocate,
+    Company,
+    GroupMembership,
+    Invitation,
+    Product,
+    Tag,
+    User,
+)
+from advocates.models import Group as AdvocateGroup  # auth's Group (roles) is "Group" here
 from core.roles import MANAGERS_GROUP, REPS_GROUP
 
 PASSWORD = "correct-horse-battery-staple"
@@ -123,6 +132,31 @@ class AdvocateFactory(factory.django.DjangoModelFactory):
     seniority = Advocate.Seniority.DIRECTOR
     industry = "Software"
     status = Advocate.Status.ACTIVE
+    joined_at = factory.LazyFunction(timezone.now)
+
+
+class GroupFactory(factory.django.DjangoModelFactory):
+    """An open advocates' group; ``kind=AdvocateGroup.Kind.INVITE`` or ``REQUEST`` for the
+    others."""
+
+    class Meta:
+        model = AdvocateGroup
+
+    name = factory.Sequence(lambda n: f"Group {n}")
+    description = "People who like talking shop."
+    kind = AdvocateGroup.Kind.OPEN
+    invite_nonce = factory.Sequence(lambda n: f"group-nonce-{n:04d}")
+
+
+class GroupMembershipFactory(factory.django.DjangoModelFactory):
+    """A member (``status=GroupMembership.Status.PENDING`` for a request)."""
+
+    class Meta:
+        model = GroupMembership
+
+    group = factory.SubFactory(GroupFactory)
+    advocate = factory.SubFactory(AdvocateFactory)
+    status = GroupMembership.Status.MEMBER
     joined_at = factory.LazyFunction(timezone.now)
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from advocates.models import Advocate, User
+from advocates.selectors import member_group_ids
 from challenges.models import Challenge, NPSResponse, Submission
 
 if TYPE_CHECKING:
@@ -24,8 +25,9 @@ COUNTED = ~Q(status=Submission.Status.REJECTED)  # a rejected try does not use u
 
 
 def audience_q(advocate: Advocate) -> Q:
-    """Challenges whose audience includes ``advocate``: everyone, one of their tags, or a
-    level whose threshold their lifetime points reach (levels are by lifetime points)."""
+    """Challenges whose audience includes ``advocate``: everyone, one of their tags, a
+    level whose threshold their lifetime points reach (levels are by lifetime points),
+    or a group they are a member of."""
     return (
         Q(audience=Challenge.Audience.EVERYONE)
         | Q(
@@ -38,6 +40,7 @@ def audience_q(advocate: Advocate) -> Q:
             audience=Challenge.Audience.LEVEL,
             audience_level__threshold__lte=advocate.lifetime_points,
         )
+        | Q(audience=Challenge.Audience.GROUP, audience_group__in=member_group_ids(advocate.pk))
     )
 
 
@@ -85,7 +88,7 @@ def challenge_for_advocate(advocate: Advocate, pk: int) -> WithAnnotations[Chall
     """
     return (
         Challenge.objects.exclude(status=Challenge.Status.DRAFT)
-        .select_related("audience_tag", "audience_level")
+        .select_related("audience_tag", "audience_level", "audience_group")
         .annotate(my_count=_my_count(advocate.pk))
         .get(pk=pk)
     )
@@ -119,7 +122,9 @@ def challenges_for_manager(*, status: str = "") -> QuerySet[Challenge]:
     """Challenges for the manager's list, newest first. No submission counts here: with a
     million submissions, counting them for every challenge (and again in the paginator's
     COUNT) took seconds; ``submission_counts`` counts for one page's challenges."""
-    challenges = Challenge.objects.select_related("audience_tag", "audience_level")
+    challenges = Challenge.objects.select_related(
+        "audience_tag", "audience_level", "audience_group"
+    )
     if status:
         challenges = challenges.filter(status=status)
     return challenges.order_by("-starts_at", "-id")

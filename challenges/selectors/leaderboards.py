@@ -9,7 +9,8 @@ Built to stay live without a cache, whatever the number of advocates:
 - all time reads ``Advocate.lifetime_points`` through ``advocate_visible_rank`` (partial:
   active and not opted out) or ``advocate_lifetime_rank``
   ``(-lifetime_points, id)``;
-- per tag joins ``advocates_advocate_tags``.
+- per tag joins ``advocates_advocate_tags``; per group, the group's memberships
+  (``group_membership_group`` index), the same way.
 
 A rank is 1 + the number of visible advocates with more points, so ties share a rank
 ("1, 2, 2, 4"). Visible: active and not opted out of public ranking. An advocate who
@@ -25,7 +26,7 @@ from datetime import date
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from advocates.models import Advocate, Tag, User
+from advocates.models import Advocate, Group, GroupMembership, Tag, User
 from rewards.models import PeriodPoints
 from rewards.services.ledger import period_starts
 
@@ -53,9 +54,9 @@ class Row:
 @dataclass(frozen=True)
 class MyStanding:
     points: int
-    rank: int | None  # None when hidden or not part of this board (no tag)
+    rank: int | None  # None when hidden or not part of this board (no tag, not a member)
     hidden: bool  # opted out of public ranking
-    in_board: bool  # has the board's tag (always True without a tag filter)
+    in_board: bool  # has the board's tag / is in its group (True on the program's board)
     in_top: bool
 
 
@@ -67,6 +68,7 @@ class Board:
     tag: Tag | None
     rows: list[Row]
     me: MyStanding | None
+    group: Group | None = None
 
 
 def leaderboard_viewer(*, user: User) -> Advocate | None:
@@ -94,20 +96,46 @@ def _visible(advocates: QuerySet[Advocate], prefix: str = "") -> QuerySet:
     )
 
 
-def _period_rows(period: str, starts_on: date, tag_id: int | None) -> QuerySet[PeriodPoints]:
+@dataclass(frozen=True)
+class Scope:
+    """Who a board ranks: everyone visible, or those with a tag, or a group's members."""
+
+    tag_id: int | None = None
+    group_id: int | None = None
+
+    def members(self, prefix: str = "") -> dict[str, object]:
+        """The filter keeping this scope's advocates (``prefix`` reaches the advocate)."""
+        found: dict[str, object] = {}
+        if self.tag_id is not None:
+            found[f"{prefix}tags"] = self.tag_id
+        if self.group_id is not None:
+            found[f"{prefix}pk__in"] = GroupMembership.objects.filter(
+                group_id=self.group_id, status=GroupMembership.Status.MEMBER
+            ).values("advocate_id")
+        return found
+
+    def includes(self, advocate: Advocate) -> bool:
+        if self.tag_id is not None and not advocate.tags.filter(pk=self.tag_id).exists():
+            return False
+        if self.group_id is not None:
+            return GroupMembership.objects.filter(
+                group_id=self.group_id,
+                advocate_id=advocate.pk,
+                status=GroupMembership.Status.MEMBER,
+            ).exists()
+        return True
+
+
+def _period_rows(period: str, starts_on: date, scope: Scope) -> QuerySet[PeriodPoints]:
     rows = PeriodPoints.objects.filter(period=period, starts_on=starts_on, points__gt=0).filter(
         advocate__status=Advocate.Status.ACTIVE, advocate__leaderboard_opt_out=False
     )
-    if tag_id is not None:
-        rows = rows.filter(advocate__tags=tag_id)
-    return rows
+    return rows.filter(**scope.members("advocate__"))
 
 
-def _all_time_rows(tag_id: int | None) -> QuerySet[Advocate]:
+def _all_time_rows(scope: Scope) -> QuerySet[Advocate]:
     advocates = _visible(Advocate.objects.filter(lifetime_points__gt=0))
-    if tag_id is not None:
-        advocates = advocates.filter(tags=tag_id)
-    return advocates
+    return advocates.filter(**scope.members())
 
 
 def _ranked(entries: list[tuple[Advocate, int]], me_id: int | None) -> list[Row]:
@@ -130,19 +158,28 @@ def _ranked(entries: list[tuple[Advocate, int]], me_id: int | None) -> list[Row]
 
 
 def leaderboard(
-    *, period: str, tag: Tag | None = None, viewer: Advocate | None = None, top: int = TOP
+    *,
+    period: str,
+    tag: Tag | None = None,
+    group: Group | None = None,
+    viewer: Advocate | None = None,
+    top: int = TOP,
 ) -> Board:
-    """The top ``top`` visible advocates of a period (and tag), and the viewer's standing.
+    """The top ``top`` visible advocates of a period (of a tag, or of a group's members),
+    and the viewer's standing. Who may see a group's board is the view's call.
 
     ``viewer`` is the signed-in advocate (None for a manager without a profile).
     """
     if period not in Period.VALUES:
         period = Period.WEEK
-    tag_id = tag.pk if tag is not None else None
+    scope = Scope(
+        tag_id=tag.pk if tag is not None else None,
+        group_id=group.pk if group is not None else None,
+    )
     starts_on = None
     if period == Period.ALL:
         advocates = (
-            _all_time_rows(tag_id)
+            _all_time_rows(scope)
             .select_related("user", "company")
             .order_by("-lifetime_points", "id")[:top]
         )
@@ -150,19 +187,27 @@ def leaderboard(
     else:
         starts_on = period_starts(timezone.now())[period]
         period_rows = (
-            _period_rows(period, starts_on, tag_id)
+            _period_rows(period, starts_on, scope)
             .select_related("advocate__user", "advocate__company")
             .order_by("-points", "advocate_id")[:top]
         )
         entries = [(row.advocate, row.points) for row in period_rows]
     rows = _ranked(entries, viewer.pk if viewer else None)
-    me = _standing(period, starts_on, tag_id, viewer, rows) if viewer is not None else None
+    me = _standing(period, starts_on, scope, viewer, rows) if viewer is not None else None
     label = dict(Period.CHOICES)[period]
-    return Board(period=period, period_label=label, starts_on=starts_on, tag=tag, rows=rows, me=me)
+    return Board(
+        period=period,
+        period_label=label,
+        starts_on=starts_on,
+        tag=tag,
+        rows=rows,
+        me=me,
+        group=group,
+    )
 
 
 def _standing(
-    period: str, starts_on: date | None, tag_id: int | None, viewer: Advocate, rows: list[Row]
+    period: str, starts_on: date | None, scope: Scope, viewer: Advocate, rows: list[Row]
 ) -> MyStanding:
     # Always the same queries, whether or not the viewer made the top: the page costs
     # the same for everyone.
@@ -176,12 +221,12 @@ def _standing(
             or 0
         )
     hidden = viewer.leaderboard_opt_out or viewer.status != Advocate.Status.ACTIVE
-    in_board = tag_id is None or viewer.tags.filter(pk=tag_id).exists()
+    in_board = scope.includes(viewer)
     if hidden or not in_board:
         return MyStanding(points=points, rank=None, hidden=hidden, in_board=in_board, in_top=False)
     if period == Period.ALL or starts_on is None:
-        above = _all_time_rows(tag_id).filter(lifetime_points__gt=points).count()
+        above = _all_time_rows(scope).filter(lifetime_points__gt=points).count()
     else:
-        above = _period_rows(period, starts_on, tag_id).filter(points__gt=points).count()
+        above = _period_rows(period, starts_on, scope).filter(points__gt=points).count()
     in_top = any(row.is_me for row in rows)
     return MyStanding(points=points, rank=above + 1, hidden=False, in_board=True, in_top=in_top)

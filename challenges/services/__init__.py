@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from advocates.models import Advocate, User
+from advocates.selectors import is_group_member
 from challenges.models import Challenge, NPSResponse, Submission
 from challenges.selectors import submission_counts_forget
 from core import events
@@ -55,6 +56,7 @@ EDITABLE_FIELDS = (
     "audience",
     "audience_tag",
     "audience_level",
+    "audience_group",
     "completion_limit",
     "auto_approve",
     "target_url",
@@ -173,6 +175,11 @@ def challenge_refusal(
     ):
         name = challenge.audience_level.name if challenge.audience_level else "a higher level"
         return f"This challenge opens when you reach the {name} level."
+    if challenge.audience == Challenge.Audience.GROUP and not (
+        challenge.audience_group_id
+        and is_group_member(advocate_id=advocate.pk, group_id=challenge.audience_group_id)
+    ):
+        return "This challenge is for the members of a group you are not in."
     if done >= challenge.completion_limit:
         if challenge.completion_limit == 1:
             return "You have already completed this challenge."

@@ -25,6 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from advocates.models import Advocate, User
+from advocates.selectors import is_group_member
 from core import events
 from core.audit import audit_record
 from core.images import reencode_image
@@ -124,6 +125,7 @@ REWARD_FIELDS = (
     "starts_at",
     "ends_at",
     "is_active",
+    "group",
     "needs_shipping",
     "fulfilment_provider",
     "provider_products",
@@ -316,6 +318,10 @@ def reward_redeem(
                     raise RepeatNotConfirmed(recent)
             if not reward.is_available(now):
                 raise RewardUnavailable(f"“{reward.name}” is not available right now.")
+            if reward.group_id is not None and not is_group_member(
+                advocate_id=advocate_id, group_id=reward.group_id
+            ):
+                raise RewardUnavailable(f"“{reward.name}” is only for the members of a group.")
             if reward.out_of_stock:
                 raise OutOfStock(f"“{reward.name}” is out of stock.")
             if reward.limit_count:

@@ -1,10 +1,28 @@
-from tests.authz import ADVOCATES, STAFF, Case, World, allowed, everyone
+from tests.authz import ADVOCATES, MANAGERS, STAFF, Case, World, allowed, everyone
 
 
 def setup(world: World) -> None:
-    from tests.factories import InvitationFactory
+    from advocates.models import Group, GroupMembership
+    from tests.factories import GroupFactory, GroupMembershipFactory, InvitationFactory
 
     world.objects["invitation"] = InvitationFactory(invited_by=world.rep)
+    # ``advocate`` is a member of the group and ``other_advocate`` asks to join it.
+    group = GroupFactory(name="Authz group", kind=Group.Kind.REQUEST)
+    GroupMembershipFactory(group=group, advocate=world.advocate)
+    world.objects["group"] = group
+    world.objects["group_request"] = GroupMembershipFactory(
+        group=group, advocate=world.other_advocate, status=GroupMembership.Status.PENDING
+    )
+
+
+def _group(world: World) -> dict:
+    return {"pk": world["group"].pk}
+
+
+def _group_token(world: World) -> dict:
+    from advocates.links import group_invite_token
+
+    return {"token": group_invite_token(world["group"])}
 
 
 def _token(world: World) -> dict:
@@ -40,6 +58,37 @@ CASES = [
         kwargs=_token,
         # LinkedIn is not configured in tests: everyone is sent back to the link page.
         expect=everyone(302),
+    ),
+]
+
+# Groups (issue 19): advocates join, ask, leave and open invite links; managers run them.
+CASES += [
+    Case("advocates:groups", expect=allowed(roles=ADVOCATES)),
+    # Joining a request group asks (302 back to the groups page); leaving is idempotent.
+    Case(
+        "advocates:group_join", method="post", kwargs=_group, expect=allowed(302, roles=ADVOCATES)
+    ),
+    Case(
+        "advocates:group_leave", method="post", kwargs=_group, expect=allowed(302, roles=ADVOCATES)
+    ),
+    # The invite link: signed-in advocates see the group (staff are no advocates).
+    Case("advocates:group_invite", kwargs=_group_token, expect=allowed(roles=ADVOCATES)),
+    Case("advocates:group_manage", expect=allowed(roles=MANAGERS)),
+    Case("advocates:group_create", expect=allowed(roles=MANAGERS)),
+    Case("advocates:group_detail", kwargs=_group, expect=allowed(roles=MANAGERS)),
+    Case("advocates:group_edit", kwargs=_group, expect=allowed(roles=MANAGERS)),
+    Case(
+        "advocates:group_archive", method="post", kwargs=_group, expect=allowed(302, roles=MANAGERS)
+    ),
+    Case(
+        "advocates:group_rotate", method="post", kwargs=_group, expect=allowed(302, roles=MANAGERS)
+    ),
+    Case(
+        "advocates:group_request_decide",
+        method="post",
+        kwargs=lambda w: {"pk": w["group_request"].pk},
+        data={"decision": "decline"},
+        expect=allowed(302, roles=MANAGERS),
     ),
 ]
 

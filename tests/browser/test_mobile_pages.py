@@ -121,6 +121,11 @@ NOT_PAGES = {
     "references:prospect_call_ics": "an .ics download",
     "references:dispute_resolve": "POST",
     "rewards:provider_retry": "POST",
+    "advocates:group_join": "POST",
+    "advocates:group_leave": "POST",
+    "advocates:group_archive": "POST",
+    "advocates:group_rotate": "POST",
+    "advocates:group_request_decide": "POST",
     "api:key_revoke": "POST",
     # The REST API answers JSON to a key, not pages (tests/api/). Its docs page is Swagger
     # UI's own markup, not ours: it is loaded under our CSP by test_journey_api.py, but
@@ -229,6 +234,12 @@ def _objects(people: dict[str, Any]) -> dict[str, Any]:
         email="new.friend@example.com", first_name="Noor", invited_by=rep
     )
     segment = Segment.objects.create(name="Promoters", filters={}, created_by=manager)
+    # A request group with a long name: the advocate is a member, someone else asks.
+    group = factories.GroupFactory(
+        name="Customer advisory board for platform administrators", kind="request"
+    )
+    factories.GroupMembershipFactory(group=group, advocate=advocate)
+    factories.GroupMembershipFactory(group=group, status="pending", joined_at=None)
     campaign = Campaign.objects.create(
         name="Spring referral drive",
         kind=Campaign.Kind.REFERRAL_DRIVE,
@@ -258,6 +269,8 @@ def _objects(people: dict[str, Any]) -> dict[str, Any]:
         ),
         "segment": segment,
         "campaign": campaign,
+        "group": group,
+        "group_token": advocate_links.group_invite_token(group),
         # Connected, so the Slack page shows its channel form (Slack's API is unreachable
         # in the tests: the form falls back to a channel ID).
         "slack": SlackInstallation.objects.create(
@@ -353,6 +366,10 @@ PAGE_KWARGS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "provider": "salesforce",
         "external_id": "006Dn00000Acme",
     },
+    "advocates:group_invite": lambda o: {"token": o["group_token"]},
+    "advocates:group_detail": lambda o: {"pk": o["group"].pk},
+    "advocates:group_edit": lambda o: {"pk": o["group"].pk},
+    "challenges:group_leaderboard": lambda o: {"pk": o["group"].pk},
 }
 
 

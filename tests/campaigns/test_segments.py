@@ -19,6 +19,7 @@ from campaigns.segments import (
     SegmentFilterError,
     SegmentFilters,
     segment_advocates,
+    segment_describe,
     segments_count,
 )
 from campaigns.services.segments import SegmentInUse, segment_delete, segment_save
@@ -419,3 +420,24 @@ def test_export_streams_members_with_formulas_neutralised(world, manager_client)
         .date()
         .isoformat()
     )
+
+
+def test_filters_by_group_membership(world, manager_client) -> None:
+    from advocates.models import GroupMembership
+    from tests.factories import GroupFactory, GroupMembershipFactory
+
+    beta, emea = GroupFactory(name="Beta"), GroupFactory(name="EMEA")
+    GroupMembershipFactory(group=beta, advocate=world["ann"])
+    GroupMembershipFactory(group=emea, advocate=world["bob"])
+    GroupMembershipFactory(group=emea, advocate=world["fay"])  # paused: never selected
+    # A request waiting for a manager is not membership.
+    GroupMembershipFactory(group=beta, advocate=world["cid"], status=GroupMembership.Status.PENDING)
+    assert members({"groups": [beta.pk]}) == {"ann"}
+    assert members({"groups": [beta.pk, emea.pk]}) == {"ann", "bob"}
+    assert "Member of (any): Beta, EMEA" in segment_describe({"groups": [beta.pk, emea.pk]})
+
+    manager_client.post(
+        reverse("campaigns:segment_create"), {"name": "Beta people", "groups": [beta.pk]}
+    )
+    segment = Segment.objects.get(name="Beta people")
+    assert segment.filters == {"groups": [beta.pk]}

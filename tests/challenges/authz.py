@@ -94,6 +94,13 @@ CASES = [
 CASES += [
     Case("challenges:leaderboard", expect=allowed(roles=(*ADVOCATES, *MANAGERS))),
     Case("challenges:leaderboard", htmx=True, expect=allowed(roles=(*ADVOCATES, *MANAGERS))),
+    # A group's board: its members (``advocate``, set up in tests/advocates/authz.py)
+    # and managers; ``other_advocate`` only asked to join, so it is a 404 to them.
+    Case(
+        "challenges:group_leaderboard",
+        kwargs=lambda w: {"pk": w["group"].pk},
+        expect=allowed(roles=(*MANAGERS,), overrides={"advocate": 200, "other_advocate": 404}),
+    ),
     Case("challenges:levels", expect=MANAGER_ONLY),
     Case("challenges:notifications_read", method="post", expect=allowed(302, roles=ADVOCATES)),
     Case(

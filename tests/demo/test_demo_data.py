@@ -8,6 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count
 
+from advocates.models import Group as AdvocateGroup
+from advocates.models import GroupMembership
 from api.models import APIKey
 from campaigns.models import Campaign, Segment
 from challenges.models import Challenge, Level
@@ -31,6 +33,8 @@ def _counts() -> dict[str, int]:
             Campaign,
             LedgerEntry,
             APIKey,
+            AdvocateGroup,
+            GroupMembership,
         )
     }
 

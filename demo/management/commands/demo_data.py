@@ -21,6 +21,7 @@ from demo import (
     campaign_kinds,
     campaigns,
     challenges,
+    groups,
     references,
     referrals,
     rewards,
@@ -122,6 +123,7 @@ class Command(BaseCommand):
                 )
         # Each app's demo content, in the order it builds on: idempotent like the rest.
         for module in (
+            groups,
             challenges,
             rewards,
             references,
