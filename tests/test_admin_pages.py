@@ -26,6 +26,8 @@ SERVICE_MADE = {
     ("campaigns", "campaignmessage"),
     ("campaigns", "suppression"),
     ("integrations", "slackinstallation"),  # Slack's OAuth install (console → Slack)
+    ("integrations", "crmconnection"),  # the CRM OAuth connect (console → CRM)
+    ("integrations", "syncrun"),  # written by the sync (integrations.crm.sync)
 }
 
 
