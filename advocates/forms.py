@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.core.exceptions import ValidationError
 
-from advocates.models import Advocate, Group
+from advocates.models import Advocate, CommunityGroup
 from core.csv import upload_limits_text
 from core.forms import OptionalMarkedForm, OptionalMarkedModelForm
 from core.images import decode_image
@@ -140,7 +140,7 @@ class DirectoryFilterForm(forms.Form):
 
 class GroupForm(OptionalMarkedModelForm):
     class Meta:
-        model = Group
+        model = CommunityGroup
         fields = ["name", "description", "kind"]
         labels = {"kind": "Who can join"}
         widgets = {

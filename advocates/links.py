@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
-from advocates.models import Group, Invitation
+from advocates.models import CommunityGroup, Invitation
 
 INVITATION_SALT = "vouch.invitation"
 
@@ -25,7 +25,7 @@ def invitation_url(invitation: Invitation) -> str:
     )
 
 
-# --- Group invite links ---------------------------------------------------------------
+# --- CommunityGroup invite links ---------------------------------------------------------------
 
 GROUP_INVITE_SALT = "vouch.group-invite"
 # A link is good for this long after a manager copies it from the group's page (the page
@@ -33,11 +33,11 @@ GROUP_INVITE_SALT = "vouch.group-invite"
 GROUP_INVITE_MAX_AGE = timedelta(days=30)
 
 
-def group_invite_token(group: Group) -> str:
+def group_invite_token(group: CommunityGroup) -> str:
     return signing.dumps({"g": group.pk, "n": group.invite_nonce}, salt=GROUP_INVITE_SALT)
 
 
-def group_invite_url(group: Group) -> str:
+def group_invite_url(group: CommunityGroup) -> str:
     return settings.SITE_URL + reverse(
         "advocates:group_invite", kwargs={"token": group_invite_token(group)}
     )

@@ -384,7 +384,7 @@ class Relationship(models.Model):
 # --- Groups -------------------------------------------------------------------------------
 
 
-class Group(models.Model):
+class CommunityGroup(models.Model):
     """A community group advocates belong to (a user group, a region, a beta cohort).
 
     Not ``django.contrib.auth`` groups, which hold staff roles. Membership is a
@@ -434,7 +434,7 @@ class GroupMembership(models.Model):
         PENDING = "pending", "Asked to join"
         MEMBER = "member", "Member"
 
-    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
+    group = models.ForeignKey(CommunityGroup, on_delete=models.CASCADE, related_name="memberships")
     advocate = models.ForeignKey(
         Advocate, on_delete=models.CASCADE, related_name="group_memberships"
     )

@@ -6,7 +6,7 @@ from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from advocates.models import Advocate, Company, Group, GroupMembership, Invitation, User
+from advocates.models import Advocate, Company, CommunityGroup, GroupMembership, Invitation, User
 
 
 def advocate_for_user(user: User) -> Advocate:
@@ -110,7 +110,7 @@ def _member_count() -> Coalesce:
     return Coalesce(Subquery(members), Value(0))
 
 
-def groups_for_advocate(advocate: Advocate) -> QuerySet[Group]:
+def groups_for_advocate(advocate: Advocate) -> QuerySet[CommunityGroup]:
     """The groups an advocate sees, in one query: every open and request group, and the
     invite-only ones they belong to (or were invited into); archived ones are hidden.
 
@@ -118,17 +118,17 @@ def groups_for_advocate(advocate: Advocate) -> QuerySet[Group]:
     """
     mine = GroupMembership.objects.filter(group=OuterRef("pk"), advocate_id=advocate.pk)
     return (
-        Group.objects.filter(archived_at__isnull=True)
+        CommunityGroup.objects.filter(archived_at__isnull=True)
         .annotate(my_status=Subquery(mine.values("status")[:1]), member_count=_member_count())
-        .filter(~Q(kind=Group.Kind.INVITE) | Q(Exists(mine)))
+        .filter(~Q(kind=CommunityGroup.Kind.INVITE) | Q(Exists(mine)))
         .order_by("name", "id")
     )
 
 
-def group_for_member(*, advocate_id: int, pk: int) -> Group:
-    """A group the advocate is a member of (not archived); Group.DoesNotExist otherwise,
+def group_for_member(*, advocate_id: int, pk: int) -> CommunityGroup:
+    """A group the advocate is a member of (not archived); CommunityGroup.DoesNotExist otherwise,
     so a non-member cannot tell a group's page from one that does not exist."""
-    return Group.objects.filter(
+    return CommunityGroup.objects.filter(
         archived_at__isnull=True,
         pk=pk,
         memberships__advocate_id=advocate_id,
@@ -136,7 +136,7 @@ def group_for_member(*, advocate_id: int, pk: int) -> Group:
     ).get()
 
 
-def groups_for_manager(*, archived: bool = False) -> QuerySet[Group]:
+def groups_for_manager(*, archived: bool = False) -> QuerySet[CommunityGroup]:
     """The console's list: counts of members and waiting requests, one query."""
     pending = (
         GroupMembership.objects.filter(group=OuterRef("pk"), status=GroupMembership.Status.PENDING)
@@ -146,23 +146,25 @@ def groups_for_manager(*, archived: bool = False) -> QuerySet[Group]:
         .values("n")
     )
     return (
-        Group.objects.filter(archived_at__isnull=not archived)
+        CommunityGroup.objects.filter(archived_at__isnull=not archived)
         .annotate(member_count=_member_count(), pending_count=Coalesce(Subquery(pending), Value(0)))
         .order_by("name", "id")
     )
 
 
-def group_for_manager(pk: int) -> Group:
-    return Group.objects.get(pk=pk)
+def group_for_manager(pk: int) -> CommunityGroup:
+    return CommunityGroup.objects.get(pk=pk)
 
 
-def groups_choosable(*, keep: int | None = None) -> QuerySet[Group]:
+def groups_choosable(*, keep: int | None = None) -> QuerySet[CommunityGroup]:
     """Groups a challenge, a reward or a segment can name: archived ones are not offered,
     except ``keep``, the one the object being edited names already."""
-    return Group.objects.filter(Q(archived_at__isnull=True) | Q(pk=keep)).order_by("name", "id")
+    return CommunityGroup.objects.filter(Q(archived_at__isnull=True) | Q(pk=keep)).order_by(
+        "name", "id"
+    )
 
 
-def group_members(group: Group) -> QuerySet[GroupMembership]:
+def group_members(group: CommunityGroup) -> QuerySet[GroupMembership]:
     """A group's members, the newest first, with their names."""
     return (
         GroupMembership.objects.filter(group=group, status=GroupMembership.Status.MEMBER)
@@ -171,7 +173,7 @@ def group_members(group: Group) -> QuerySet[GroupMembership]:
     )
 
 
-def group_requests(group: Group) -> QuerySet[GroupMembership]:
+def group_requests(group: CommunityGroup) -> QuerySet[GroupMembership]:
     """Requests waiting for a manager, the oldest first."""
     return (
         GroupMembership.objects.filter(group=group, status=GroupMembership.Status.PENDING)

@@ -24,7 +24,7 @@ from advocates.forms import (
 )
 from advocates.http import AuthenticatedHttpRequest
 from advocates.links import GROUP_INVITE_MAX_AGE, group_invite_url
-from advocates.models import Group, GroupMembership, User
+from advocates.models import CommunityGroup, GroupMembership, User
 from advocates.services import groups as group_services
 from core.roles import (
     Role,
@@ -312,10 +312,10 @@ def group_invite(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
 # --- Groups: managers ---------------------------------------------------------------------
 
 
-def _managed_group(pk: int) -> Group:
+def _managed_group(pk: int) -> CommunityGroup:
     try:
         return selectors.group_for_manager(pk)
-    except Group.DoesNotExist:
+    except CommunityGroup.DoesNotExist:
         raise Http404("No such group.") from None
 
 
@@ -371,7 +371,7 @@ def group_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "group": group,
         "page": members,
         "requests": list(selectors.group_requests(group)[:100]),
-        "invite_url": group_invite_url(group) if group.kind != Group.Kind.OPEN else "",
+        "invite_url": group_invite_url(group) if group.kind != CommunityGroup.Kind.OPEN else "",
         "invite_days": GROUP_INVITE_MAX_AGE.days,
     }
     return render(request, "advocates/group_detail.html", context)

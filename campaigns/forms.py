@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
-from advocates.models import Advocate, Company, Group, Product, Tag
+from advocates.models import Advocate, Company, CommunityGroup, Product, Tag
 from advocates.selectors import industries as advocate_industries
 from campaigns import kinds, placeholders
 from campaigns.models import Campaign, Segment
@@ -183,7 +183,7 @@ class SegmentFilterForm(forms.Form):
     )
     groups = forms.ModelMultipleChoiceField(
         label="Groups (a member of any)",
-        queryset=Group.objects.order_by("name", "id"),
+        queryset=CommunityGroup.objects.order_by("name", "id"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )

@@ -40,7 +40,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from advocates.models import Advocate, Company, Group, GroupMembership, Product, Tag
+from advocates.models import Advocate, Company, CommunityGroup, GroupMembership, Product, Tag
 from challenges.models import Level
 from references.matching.guard import available_advocates
 from references.models import Ask
@@ -392,7 +392,7 @@ def segment_describe(filters: Mapping[str, Any] | SegmentFilters | None) -> list
     if spec.products:
         lines.append(f"Products (any): {names(Product, spec.products)}")
     if spec.groups:
-        lines.append(f"Member of (any): {names(Group, spec.groups)}")
+        lines.append(f"Member of (any): {names(CommunityGroup, spec.groups)}")
     if spec.level is not None:
         level = Level.objects.filter(pk=spec.level).first()
         lines.append(f"Level: {level.name} or higher" if level else "Level: (deleted level)")

@@ -58,7 +58,11 @@ class Challenge(models.Model):
     )
     # Groups are archived, never deleted while a challenge names them.
     audience_group = models.ForeignKey(
-        "advocates.Group", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "advocates.CommunityGroup",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     completion_limit = models.PositiveSmallIntegerField(
         default=1, help_text="How many times one advocate may complete it."

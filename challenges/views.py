@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from advocates.http import AuthenticatedHttpRequest
-from advocates.models import Advocate, Group
+from advocates.models import Advocate, CommunityGroup
 from advocates.selectors import advocate_for_user, group_for_manager, group_for_member
 from challenges import selectors, services
 from challenges.forms import (
@@ -455,8 +455,8 @@ def group_leaderboard(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         elif viewer is not None:
             group = group_for_member(advocate_id=viewer.pk, pk=pk)
         else:
-            raise Group.DoesNotExist
-    except Group.DoesNotExist:
+            raise CommunityGroup.DoesNotExist
+    except CommunityGroup.DoesNotExist:
         raise Http404("No such group.") from None
     filters = LeaderboardFilterForm(request.GET)
     data = filters.cleaned_data if filters.is_valid() else {}

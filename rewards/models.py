@@ -133,7 +133,7 @@ class Reward(models.Model):
     is_active = models.BooleanField("active", default=True)
     # Only this group's members see and may redeem it (empty: every advocate).
     group = models.ForeignKey(
-        "advocates.Group",
+        "advocates.CommunityGroup",
         on_delete=models.PROTECT,
         null=True,
         blank=True,

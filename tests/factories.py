@@ -16,7 +16,7 @@ from advocates.models import (
     Tag,
     User,
 )
-from advocates.models import Group as AdvocateGroup  # auth's Group (roles) is "Group" here
+from advocates.models import CommunityGroup
 from core.roles import MANAGERS_GROUP, REPS_GROUP
 
 PASSWORD = "correct-horse-battery-staple"
@@ -136,15 +136,15 @@ class AdvocateFactory(factory.django.DjangoModelFactory):
 
 
 class GroupFactory(factory.django.DjangoModelFactory):
-    """An open advocates' group; ``kind=AdvocateGroup.Kind.INVITE`` or ``REQUEST`` for the
+    """An open advocates' group; ``kind=CommunityGroup.Kind.INVITE`` or ``REQUEST`` for the
     others."""
 
     class Meta:
-        model = AdvocateGroup
+        model = CommunityGroup
 
     name = factory.Sequence(lambda n: f"Group {n}")
     description = "People who like talking shop."
-    kind = AdvocateGroup.Kind.OPEN
+    kind = CommunityGroup.Kind.OPEN
     invite_nonce = factory.Sequence(lambda n: f"group-nonce-{n:04d}")
 
 

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from advocates.links import GROUP_INVITE_MAX_AGE, GROUP_INVITE_SALT
-from advocates.models import Advocate, Group, GroupMembership, Notification, User
+from advocates.models import Advocate, CommunityGroup, GroupMembership, Notification, User
 from core.audit import audit_record
 
 GROUP_FIELDS = ("name", "description", "kind")
@@ -54,10 +54,10 @@ def _validate(data: dict[str, object], *, group_id: int | None = None) -> dict[s
     name = str(data.get("name") or "").strip()
     if not name:
         raise ValidationError({"name": "Give the group a name."})
-    if Group.objects.filter(name__iexact=name).exclude(pk=group_id).exists():
+    if CommunityGroup.objects.filter(name__iexact=name).exclude(pk=group_id).exists():
         raise ValidationError({"name": f"There is already a group called “{name}”."})
-    kind = data.get("kind") or Group.Kind.OPEN
-    if kind not in Group.Kind.values:
+    kind = data.get("kind") or CommunityGroup.Kind.OPEN
+    if kind not in CommunityGroup.Kind.values:
         raise ValidationError({"kind": "Choose who can join."})
     return {"name": name, "description": str(data.get("description") or "").strip(), "kind": kind}
 
@@ -65,12 +65,12 @@ def _validate(data: dict[str, object], *, group_id: int | None = None) -> dict[s
 # --- Managers ---------------------------------------------------------------------------
 
 
-def group_create(*, data: dict[str, object], by: User | None) -> Group:
+def group_create(*, data: dict[str, object], by: User | None) -> CommunityGroup:
     """Create a group from ``GROUP_FIELDS``; raises ValidationError on bad values."""
     clean = _validate(data)
     try:
         with transaction.atomic():
-            group = Group.objects.create(**clean, invite_nonce=_new_nonce(), created_by=by)
+            group = CommunityGroup.objects.create(**clean, invite_nonce=_new_nonce(), created_by=by)
             audit_record(actor=by, action="group.create", target=group, detail={"kind": group.kind})
     except IntegrityError:
         # Two managers naming a group the same at once: the constraint picks one.
@@ -80,11 +80,11 @@ def group_create(*, data: dict[str, object], by: User | None) -> Group:
     return group
 
 
-def group_update(*, group_id: int, data: dict[str, object], by: User | None) -> Group:
+def group_update(*, group_id: int, data: dict[str, object], by: User | None) -> CommunityGroup:
     clean = _validate(data, group_id=group_id)
     try:
         with transaction.atomic():
-            group = Group.objects.select_for_update().get(pk=group_id)
+            group = CommunityGroup.objects.select_for_update().get(pk=group_id)
             for name, value in clean.items():
                 setattr(group, name, value)
             group.save()
@@ -101,21 +101,23 @@ def group_archive(*, group_id: int, by: User | None, archive: bool = True) -> bo
     no one new and is hidden from advocates; its members, and the challenges and
     rewards that name it, are kept, so restoring it brings everything back."""
     now = timezone.now()
-    groups = Group.objects.filter(pk=group_id, archived_at__isnull=archive)
+    groups = CommunityGroup.objects.filter(pk=group_id, archived_at__isnull=archive)
     changed = bool(groups.update(archived_at=now if archive else None, updated_at=now))
     if changed:
         audit_record(
             actor=by,
             action="group.archive" if archive else "group.restore",
-            target=Group.objects.get(pk=group_id),
+            target=CommunityGroup.objects.get(pk=group_id),
         )
     return changed
 
 
-def group_invite_rotate(*, group_id: int, by: User | None) -> Group:
+def group_invite_rotate(*, group_id: int, by: User | None) -> CommunityGroup:
     """A new invite code: every link handed out before stops working."""
-    Group.objects.filter(pk=group_id).update(invite_nonce=_new_nonce(), updated_at=timezone.now())
-    group = Group.objects.get(pk=group_id)
+    CommunityGroup.objects.filter(pk=group_id).update(
+        invite_nonce=_new_nonce(), updated_at=timezone.now()
+    )
+    group = CommunityGroup.objects.get(pk=group_id)
     audit_record(actor=by, action="group.invite_rotate", target=group)
     return group
 
@@ -170,14 +172,14 @@ def _active_advocate(advocate_id: int) -> Advocate:
     return advocate
 
 
-def _open_group(group_id: int) -> Group:
-    group = Group.objects.filter(pk=group_id, archived_at__isnull=True).first()
+def _open_group(group_id: int) -> CommunityGroup:
+    group = CommunityGroup.objects.filter(pk=group_id, archived_at__isnull=True).first()
     if group is None:
         raise GroupError("This group is not available.")
     return group
 
 
-def _join(group: Group, advocate_id: int, status: str) -> JoinResult:
+def _join(group: CommunityGroup, advocate_id: int, status: str) -> JoinResult:
     """Put the advocate in ``group`` with ``status``, once.
 
     A pending request is raised to membership by a join (an invite link, or the group
@@ -218,16 +220,16 @@ def group_join(*, group_id: int, advocate_id: int) -> JoinResult:
     """
     _active_advocate(advocate_id)
     group = _open_group(group_id)
-    if group.kind == Group.Kind.OPEN:
+    if group.kind == CommunityGroup.Kind.OPEN:
         return _join(group, advocate_id, GroupMembership.Status.MEMBER)
-    if group.kind == Group.Kind.REQUEST:
+    if group.kind == CommunityGroup.Kind.REQUEST:
         return _join(group, advocate_id, GroupMembership.Status.PENDING)
     raise GroupError(
         f"{group.name} is invite-only: join it with the invite link a community manager sent."
     )
 
 
-def group_from_invite(token: str) -> Group:
+def group_from_invite(token: str) -> CommunityGroup:
     """The group a signed invite link opens, or GroupError saying what is wrong with it."""
     try:
         data = signing.loads(
@@ -239,7 +241,7 @@ def group_from_invite(token: str) -> Group:
         raise GroupError(INVALID_INVITE) from None
     if not isinstance(data, dict) or not isinstance(data.get("g"), int):
         raise GroupError(INVALID_INVITE)
-    group = Group.objects.filter(pk=data["g"]).first()
+    group = CommunityGroup.objects.filter(pk=data["g"]).first()
     if group is None or group.is_archived:
         raise GroupError("This group is not available any more.")
     if not secrets.compare_digest(str(data.get("n", "")), group.invite_nonce):

@@ -26,7 +26,7 @@ from datetime import date
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from advocates.models import Advocate, Group, GroupMembership, Tag, User
+from advocates.models import Advocate, CommunityGroup, GroupMembership, Tag, User
 from rewards.models import PeriodPoints
 from rewards.services.ledger import period_starts
 
@@ -68,7 +68,7 @@ class Board:
     tag: Tag | None
     rows: list[Row]
     me: MyStanding | None
-    group: Group | None = None
+    group: CommunityGroup | None = None
 
 
 def leaderboard_viewer(*, user: User) -> Advocate | None:
@@ -161,7 +161,7 @@ def leaderboard(
     *,
     period: str,
     tag: Tag | None = None,
-    group: Group | None = None,
+    group: CommunityGroup | None = None,
     viewer: Advocate | None = None,
     top: int = TOP,
 ) -> Board:

@@ -2,12 +2,12 @@ from tests.authz import ADVOCATES, MANAGERS, STAFF, Case, World, allowed, everyo
 
 
 def setup(world: World) -> None:
-    from advocates.models import Group, GroupMembership
+    from advocates.models import CommunityGroup, GroupMembership
     from tests.factories import GroupFactory, GroupMembershipFactory, InvitationFactory
 
     world.objects["invitation"] = InvitationFactory(invited_by=world.rep)
     # ``advocate`` is a member of the group and ``other_advocate`` asks to join it.
-    group = GroupFactory(name="Authz group", kind=Group.Kind.REQUEST)
+    group = GroupFactory(name="Authz group", kind=CommunityGroup.Kind.REQUEST)
     GroupMembershipFactory(group=group, advocate=world.advocate)
     world.objects["group"] = group
     world.objects["group_request"] = GroupMembershipFactory(

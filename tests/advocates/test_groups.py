@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from advocates.links import GROUP_INVITE_MAX_AGE, group_invite_token
 from advocates.models import Advocate, GroupMembership, Notification
-from advocates.models import Group as AdvocateGroup
+from advocates.models import CommunityGroup
 from advocates.services import groups as group_services
 from core.models import AuditEntry
 from tests import factories
@@ -20,9 +20,9 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 OPEN, REQUEST, INVITE = (
-    AdvocateGroup.Kind.OPEN,
-    AdvocateGroup.Kind.REQUEST,
-    AdvocateGroup.Kind.INVITE,
+    CommunityGroup.Kind.OPEN,
+    CommunityGroup.Kind.REQUEST,
+    CommunityGroup.Kind.INVITE,
 )
 
 
@@ -38,7 +38,7 @@ def test_manager_creates_a_group_with_an_invite_link(manager, manager_client) ->
         reverse("advocates:group_create"),
         {"name": "EMEA admins", "description": "Admins in Europe.", "kind": INVITE},
     )
-    group = AdvocateGroup.objects.get(name="EMEA admins")
+    group = CommunityGroup.objects.get(name="EMEA admins")
     assert response.status_code == 302
     assert response["Location"] == reverse("advocates:group_detail", kwargs={"pk": group.pk})
     assert group.invite_nonce
@@ -55,7 +55,7 @@ def test_a_duplicate_name_is_refused_and_nothing_is_created(manager_client) -> N
     )
     assert response.status_code == 200
     assert "already a group" in response.content.decode()
-    assert AdvocateGroup.objects.count() == 1
+    assert CommunityGroup.objects.count() == 1
 
 
 def test_the_service_refuses_a_blank_name() -> None:

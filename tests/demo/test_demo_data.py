@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count
 
-from advocates.models import Group as AdvocateGroup
+from advocates.models import CommunityGroup
 from advocates.models import GroupMembership
 from api.models import APIKey
 from campaigns.models import Campaign, Segment
@@ -33,7 +33,7 @@ def _counts() -> dict[str, int]:
             Campaign,
             LedgerEntry,
             APIKey,
-            AdvocateGroup,
+            CommunityGroup,
             GroupMembership,
         )
     }
