@@ -11,6 +11,9 @@ reused) and an Opportunity in the first default stage, owned by the rep, tied to
 by an OpportunityContactRole so the person shows on the opportunity. Advocacy and
 reference-call influence go to the custom fields below, which the Salesforce admin
 creates (docs/crm.md); an org without them still gets the referral, minus the fields.
+Many accounts or opportunities are written in one request through sObject Collections
+(``PATCH composite/sobjects``, at most ``batch_size`` = 200 records, ``allOrNone`` false
+so one bad record does not hold back the others).
 
 Connections: the OAuth 2.0 web-server flow (a manager consents), or the JWT bearer flow
 for an integration user (``jwt_connect``). Salesforce's token answer has no
@@ -25,7 +28,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -116,6 +119,9 @@ _QUERIES: dict[str, tuple[str, str, str]] = {
 _STAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"
 _NO_SUCH_COLUMN = re.compile(r"No such column '([^']+)'")
 _TOKEN_PATH = "/services/oauth2/token"  # noqa: S105 - a URL path, not a secret
+# A record's own refusals that mean it is no longer there (a 404 of the one-record PATCH,
+# a SaveResult error of a collection).
+_GONE_CODES = frozenset({"ENTITY_IS_DELETED", "NOT_FOUND"})
 
 
 def stamp_parse(value: str) -> datetime:
@@ -263,6 +269,35 @@ def _retry_after(session: _Session) -> int | None:
     return int(value) if value.strip().isdigit() else None
 
 
+def _missing_columns(errors: list[dict[str, Any]], *, code_key: str) -> list[str]:
+    """The columns an INVALID_FIELD error calls unknown ("No such column 'X' on sobject of
+    type Y"). A REST error body names its code ``errorCode``, a SaveResult ``statusCode``."""
+    return [
+        match.group(1)
+        for item in errors
+        if item.get(code_key) == "INVALID_FIELD"
+        for match in [_NO_SUCH_COLUMN.search(str(item.get("message", "")))]
+        if match
+    ]
+
+
+def _saved(external_id: str, result: Any) -> CrmProblem | None:
+    """One SaveResult of a collection (``{"id", "success", "errors": [{"statusCode",
+    "message", "fields"}]}``) as the item's problem, None when it was written."""
+    if not isinstance(result, dict):
+        return CrmError(f"Salesforce gave no result for {external_id}")
+    if result.get("success"):
+        return None
+    errors = [e for e in result.get("errors") or [] if isinstance(e, dict)]
+    message = "; ".join(f"{e.get('statusCode', '')}: {e.get('message', '')}" for e in errors)
+    if {str(e.get("statusCode", "")) for e in errors} & _GONE_CODES:
+        return RecordGone(external_id, message)
+    missing = _missing_columns(errors, code_key="statusCode")
+    if missing:
+        return FieldMissing(missing, message)
+    return CrmError(message or f"Salesforce did not write {external_id}")
+
+
 @contextmanager
 def _translated(session: _Session, record_id: str = "") -> Iterator[None]:
     """simple-salesforce's exceptions (and requests' own) as base.py's problems."""
@@ -275,17 +310,11 @@ def _translated(session: _Session, record_id: str = "") -> Iterator[None]:
             raise RetryLater(_message(error.content), seconds=_retry_after(session)) from error
         raise CrmError(_message(error.content)) from error
     except SalesforceResourceNotFound as error:
-        if record_id and _codes(error.content) & {"ENTITY_IS_DELETED", "NOT_FOUND"}:
+        if record_id and _codes(error.content) & _GONE_CODES:
             raise RecordGone(record_id, _message(error.content)) from error
         raise CrmError(_message(error.content)) from error
     except SalesforceMalformedRequest as error:
-        missing = [
-            match.group(1)
-            for item in _errors(error.content)
-            if item.get("errorCode") == "INVALID_FIELD"
-            for match in [_NO_SUCH_COLUMN.search(str(item.get("message", "")))]
-            if match
-        ]
+        missing = _missing_columns(_errors(error.content), code_key="errorCode")
         if missing:
             raise FieldMissing(missing, _message(error.content)) from error
         raise CrmError(_message(error.content)) from error
@@ -313,6 +342,8 @@ class SalesforceProvider:
         "Proposal/Price Quote": "opportunity",
         "Negotiation/Review": "opportunity",
     }
+    # sObject Collections' limit: at most 200 records per request.
+    batch_size = 200
 
     # --- connecting -------------------------------------------------------------------
 
@@ -542,30 +573,87 @@ class SalesforceProvider:
         with _translated(session, record_id=external_id):
             _sobject(client, sobject).update(external_id, values)
 
+    def _update_many(
+        self, tokens: Tokens, sobject: str, items: Sequence[tuple[str, dict[str, Any]]]
+    ) -> dict[str, CrmProblem | None]:
+        """One sObject Collections PATCH of ``items``; each record's problem, by its id.
+
+        ``allOrNone`` is false: a deleted record must not stop the others being written.
+        The answer is one SaveResult per record *in the order sent*, and a failed one
+        carries no ``id`` (the guide's own example), so results are matched by position.
+
+        A custom field the admin has not created is no one record's fault: the body does
+        not map onto the sobject, and Salesforce answers a request that is not well formed
+        with a whole-call 400 (here INVALID_FIELD, as the one-record PATCH), writing nothing.
+        Every record of a call is of one sobject with the same fields, so every item gets
+        that FieldMissing (not raised: the caller gets its answer for each item, as the
+        protocol says, and the one-record write reports it per record too). An
+        INVALID_FIELD inside one SaveResult, should Salesforce ever answer so, is that
+        item's FieldMissing.
+        """
+        if not items:
+            return {}
+        if len(items) > self.batch_size:
+            raise ValueError(f"At most {self.batch_size} records per call, not {len(items)}")
+        client, session = self._client(tokens)
+        body = {
+            "allOrNone": False,
+            "records": [
+                {"attributes": {"type": sobject}, "id": external_id, **values}
+                for external_id, values in items
+            ],
+        }
+        try:
+            with _translated(session):
+                answer = client.restful("composite/sobjects", method="PATCH", json=body)
+        except FieldMissing as problem:
+            return {
+                external_id: FieldMissing(problem.fields, str(problem)) for external_id, _ in items
+            }
+        results = answer if isinstance(answer, list) else []
+        return {
+            external_id: _saved(external_id, results[index] if index < len(results) else None)
+            for index, (external_id, _) in enumerate(items)
+        }
+
+    @staticmethod
+    def _account_fields(advocacy: Advocacy) -> dict[str, Any]:
+        return {
+            ACCOUNT_ADVOCATES: advocacy.advocates,
+            ACCOUNT_REFERENCES_GIVEN: advocacy.references_given,
+            ACCOUNT_REFERRALS: advocacy.referrals,
+            ACCOUNT_REFERRALS_WON: advocacy.referrals_won,
+            ACCOUNT_AMS: advocacy.ams,
+        }
+
+    @staticmethod
+    def _opportunity_fields(influence: Influence) -> dict[str, Any]:
+        return {
+            OPPORTUNITY_REFERENCE_CALLS: influence.reference_calls,
+            # Text(255): a long list of names is cut rather than refused.
+            OPPORTUNITY_REFERENCE_ADVOCATES: influence.advocates[:255],
+        }
+
     def company_write(self, tokens: Tokens, external_id: str, advocacy: Advocacy) -> None:
-        self._update(
-            tokens,
-            "Account",
-            external_id,
-            {
-                ACCOUNT_ADVOCATES: advocacy.advocates,
-                ACCOUNT_REFERENCES_GIVEN: advocacy.references_given,
-                ACCOUNT_REFERRALS: advocacy.referrals,
-                ACCOUNT_REFERRALS_WON: advocacy.referrals_won,
-                ACCOUNT_AMS: advocacy.ams,
-            },
-        )
+        self._update(tokens, "Account", external_id, self._account_fields(advocacy))
 
     def deal_write(self, tokens: Tokens, external_id: str, influence: Influence) -> None:
-        self._update(
+        self._update(tokens, "Opportunity", external_id, self._opportunity_fields(influence))
+
+    def companies_write(
+        self, tokens: Tokens, items: Sequence[tuple[str, Advocacy]]
+    ) -> dict[str, CrmProblem | None]:
+        return self._update_many(
+            tokens, "Account", [(i, self._account_fields(advocacy)) for i, advocacy in items]
+        )
+
+    def deals_write(
+        self, tokens: Tokens, items: Sequence[tuple[str, Influence]]
+    ) -> dict[str, CrmProblem | None]:
+        return self._update_many(
             tokens,
             "Opportunity",
-            external_id,
-            {
-                OPPORTUNITY_REFERENCE_CALLS: influence.reference_calls,
-                # Text(255): a long list of names is cut rather than refused.
-                OPPORTUNITY_REFERENCE_ADVOCATES: influence.advocates[:255],
-            },
+            [(i, self._opportunity_fields(influence)) for i, influence in items],
         )
 
 

@@ -29,6 +29,15 @@ Scenes:
 - ``replay_company_write(rsps, outcome=...)`` / ``replay_deal_write(rsps, outcome=...)``:
   the PATCH of any Account / Opportunity id; ``outcome`` is ``"ok"`` (204),
   ``"field_missing"`` (400 INVALID_FIELD) or ``"gone"`` (404 ENTITY_IS_DELETED).
+- ``replay_companies_write(rsps, outcome=...)`` / ``replay_deals_write(rsps, outcome=...)``:
+  one sObject Collections ``PATCH composite/sobjects`` of the two Accounts
+  (``COMPANY_IDS``) / the two Opportunities (``WON_DEAL_ID``, ``OPEN_DEAL_ID``), in that
+  order: the answer is positional, so the request is matched on its records' ids and
+  sobject type (a call with other ids or order gets ``ConnectionError``). ``outcome`` is
+  ``"ok"`` (200, both written), ``"missing"`` (whole-call 400 INVALID_FIELD for
+  ``Vouch_AMS__c`` / ``Vouch_Reference_Calls__c``) or ``"partial"`` (200; the second
+  Account, ``COMPANY_IDS[1]``, / the first Opportunity, ``WON_DEAL_ID``, was deleted:
+  ENTITY_IS_DELETED, the other written).
 
 ``responses`` raises for a registered answer never asked for unless the mock was made
 with ``assert_all_requests_are_fired=False``.
@@ -201,3 +210,47 @@ def replay_company_write(rsps: responses.RequestsMock, *, outcome: str = "ok") -
 
 def replay_deal_write(rsps: responses.RequestsMock, *, outcome: str = "ok") -> None:
     _replay_write(rsps, "Opportunity", outcome, "opportunity_update_400_no_such_column")
+
+
+_COLLECTION_OUTCOMES = {
+    "ok": "collection_update_200",
+    "missing": "collection_update_400_no_such_column",
+    "partial": "collection_update_200_partial",
+}
+
+
+def _records_matcher(sobject: str, ids: tuple[str, ...]) -> Any:
+    """Match a collections PATCH on the ids it carries, in order, and their sobject type:
+    the recorded answer is one result per record by position."""
+
+    def match(request: Any) -> tuple[bool, str]:
+        records = json.loads(request.body or b"{}").get("records", [])
+        sent = tuple(r.get("id") for r in records)
+        types = {r.get("attributes", {}).get("type") for r in records}
+        if sent == ids and types == {sobject}:
+            return True, ""
+        return False, f"records {sent} of {types} are not the recorded {ids} of {sobject}"
+
+    return match
+
+
+def _replay_collection(
+    rsps: responses.RequestsMock, sobject: str, plural: str, ids: tuple[str, ...], outcome: str
+) -> None:
+    if outcome not in _COLLECTION_OUTCOMES:
+        raise ValueError(f"No recorded outcome {outcome!r}")
+    answer(
+        rsps,
+        "PATCH",
+        api_url("composite/sobjects"),
+        f"{plural}_{_COLLECTION_OUTCOMES[outcome]}",
+        match=(_records_matcher(sobject, ids),),
+    )
+
+
+def replay_companies_write(rsps: responses.RequestsMock, *, outcome: str = "ok") -> None:
+    _replay_collection(rsps, "Account", "accounts", COMPANY_IDS, outcome)
+
+
+def replay_deals_write(rsps: responses.RequestsMock, *, outcome: str = "ok") -> None:
+    _replay_collection(rsps, "Opportunity", "opportunities", (WON_DEAL_ID, OPEN_DEAL_ID), outcome)

@@ -517,6 +517,164 @@ def test_deal_write_to_a_deleted_opportunity(api: responses.RequestsMock) -> Non
         )
 
 
+# --- batch writes: sObject Collections ------------------------------------------------
+
+COLLECTIONS_URL = api_url("composite/sobjects")
+OTHER_ADVOCACY = Advocacy(advocates=1, references_given=0, referrals=2, referrals_won=0, ams=None)
+COMPANY_ITEMS = [(replay.COMPANY_IDS[0], ADVOCACY), (replay.COMPANY_IDS[1], OTHER_ADVOCACY)]
+DEAL_ITEMS = [
+    (replay.WON_DEAL_ID, Influence(reference_calls=2, advocates="Rose Gonzalez, Jack Rogers")),
+    (replay.OPEN_DEAL_ID, Influence(reference_calls=1, advocates="Rose Gonzalez")),
+]
+
+
+def test_batch_size_is_the_collections_limit() -> None:
+    assert provider.batch_size == 200
+
+
+def test_companies_write_sends_every_account_in_one_call(api: responses.RequestsMock) -> None:
+    replay.replay_companies_write(api)
+
+    result = provider.companies_write(TOKENS, COMPANY_ITEMS)
+
+    assert result == {replay.COMPANY_IDS[0]: None, replay.COMPANY_IDS[1]: None}
+    [call] = api.calls
+    assert (call.request.method, call.request.url) == ("PATCH", COLLECTIONS_URL)
+    assert body_of(call) == {
+        "allOrNone": False,
+        "records": [
+            {
+                "attributes": {"type": "Account"},
+                "id": replay.COMPANY_IDS[0],
+                "Vouch_Advocates__c": 3,
+                "Vouch_References_Given__c": 5,
+                "Vouch_Referrals__c": 4,
+                "Vouch_Referrals_Won__c": 1,
+                "Vouch_AMS__c": 78,
+            },
+            {
+                "attributes": {"type": "Account"},
+                "id": replay.COMPANY_IDS[1],
+                "Vouch_Advocates__c": 1,
+                "Vouch_References_Given__c": 0,
+                "Vouch_Referrals__c": 2,
+                "Vouch_Referrals_Won__c": 0,
+                # No advocate with a score: the field is blanked, not left as it was.
+                "Vouch_AMS__c": None,
+            },
+        ],
+    }
+
+
+def test_deals_write_sends_every_opportunity_in_one_call(api: responses.RequestsMock) -> None:
+    replay.replay_deals_write(api)
+
+    result = provider.deals_write(TOKENS, DEAL_ITEMS)
+
+    assert result == {replay.WON_DEAL_ID: None, replay.OPEN_DEAL_ID: None}
+    assert body_of(api.calls[0]) == {
+        "allOrNone": False,
+        "records": [
+            {
+                "attributes": {"type": "Opportunity"},
+                "id": replay.WON_DEAL_ID,
+                "Vouch_Reference_Calls__c": 2,
+                "Vouch_Reference_Advocates__c": "Rose Gonzalez, Jack Rogers",
+            },
+            {
+                "attributes": {"type": "Opportunity"},
+                "id": replay.OPEN_DEAL_ID,
+                "Vouch_Reference_Calls__c": 1,
+                "Vouch_Reference_Advocates__c": "Rose Gonzalez",
+            },
+        ],
+    }
+
+
+def test_a_deleted_account_is_gone_and_the_other_written(api: responses.RequestsMock) -> None:
+    replay.replay_companies_write(api, outcome="partial")
+
+    result = provider.companies_write(TOKENS, COMPANY_ITEMS)
+
+    # The failed SaveResult carries no id: it is the second record's by its position.
+    assert result[replay.COMPANY_IDS[0]] is None
+    gone = result[replay.COMPANY_IDS[1]]
+    assert isinstance(gone, RecordGone)
+    assert gone.external_id == replay.COMPANY_IDS[1]
+    assert "ENTITY_IS_DELETED" in str(gone)
+
+
+def test_a_deleted_opportunity_is_gone_and_the_other_written(
+    api: responses.RequestsMock,
+) -> None:
+    replay.replay_deals_write(api, outcome="partial")
+
+    result = provider.deals_write(TOKENS, DEAL_ITEMS)
+
+    assert isinstance(result[replay.WON_DEAL_ID], RecordGone)
+    assert result[replay.OPEN_DEAL_ID] is None
+
+
+def test_a_missing_account_field_is_every_items_problem(api: responses.RequestsMock) -> None:
+    # Salesforce refuses the whole call (400): nothing was written, and the field is
+    # missing for every account alike, so each item says so (nothing is raised).
+    replay.replay_companies_write(api, outcome="missing")
+
+    result = provider.companies_write(TOKENS, COMPANY_ITEMS)
+
+    assert set(result) == set(replay.COMPANY_IDS)
+    for problem in result.values():
+        assert isinstance(problem, FieldMissing)
+        assert problem.fields == ("Vouch_AMS__c",)
+
+
+def test_a_missing_opportunity_field_is_every_items_problem(
+    api: responses.RequestsMock,
+) -> None:
+    replay.replay_deals_write(api, outcome="missing")
+
+    result = provider.deals_write(TOKENS, DEAL_ITEMS)
+
+    assert [p.fields for p in result.values() if isinstance(p, FieldMissing)] == [
+        ("Vouch_Reference_Calls__c",),
+        ("Vouch_Reference_Calls__c",),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "problem", "seconds"),
+    [
+        ("session_expired_401", TokenExpired, None),
+        ("request_limit_403", RetryLater, None),
+        ("rate_limit_429_stand_in", RetryLater, 120),
+        ("server_error_503", RetryLater, None),
+    ],
+)
+def test_refusals_of_a_batch_write_are_raised(
+    api: responses.RequestsMock, name: str, problem: type[Exception], seconds: int | None
+) -> None:
+    answer(api, "PATCH", COLLECTIONS_URL, name)
+
+    with pytest.raises(problem) as raised:
+        provider.companies_write(TOKENS, COMPANY_ITEMS)
+
+    if isinstance(raised.value, RetryLater):
+        assert raised.value.seconds == seconds
+
+
+def test_an_empty_batch_asks_nothing(api: responses.RequestsMock) -> None:
+    assert provider.companies_write(TOKENS, []) == {}
+    assert provider.deals_write(TOKENS, []) == {}
+    assert len(api.calls) == 0
+
+
+def test_more_than_a_batch_is_refused_before_asking(configured: rsa.RSAPrivateKey) -> None:
+    items = [(f"001xx00000{n:08d}", ADVOCACY) for n in range(201)]
+
+    with pytest.raises(ValueError, match="At most 200"):
+        provider.companies_write(TOKENS, items)
+
+
 # --- the replay module the sync engine's tests use -------------------------------------
 
 
