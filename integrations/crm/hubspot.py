@@ -19,13 +19,21 @@ answers PROPERTY_DOESNT_EXIST and Vouch reports the name instead of failing the 
   ``vouch_reference_calls`` and ``vouch_reference_advocates`` on a deal calls helped.
 - companies: ``vouch_advocates``, ``vouch_references_given``, ``vouch_referrals``,
   ``vouch_referrals_won``, ``vouch_ams``.
+
+Batch writes (``companies_write``/``deals_write``) use ``POST /crm/v3/objects/{object}/batch/
+update``, up to 100 inputs a call. HubSpot answers 200 when every record was written, 207
+(multi-status) when some were not: each error names its records in ``context.ids`` or, for
+inputs sent with an ``objectWriteTraceId``, in ``context.objectWriteTraceId`` (HubSpot's
+error-handling docs, "Multi-status errors"), so every input carries its own id as its trace
+id. A property the portal lacks refuses the whole call (400 PROPERTY_DOESNT_EXIST): nothing
+was written, and each item reports the missing names.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
@@ -47,6 +55,7 @@ from integrations.crm.base import (
     Company,
     Contact,
     CrmError,
+    CrmProblem,
     Deal,
     FieldMissing,
     Influence,
@@ -93,6 +102,8 @@ CONTACT_TO_COMPANY = 1
 PRIMARY_DEAL_TO_COMPANY = 5
 
 PAGE_SIZE = 100
+# HubSpot's batch update takes at most 100 inputs (companies and deals).
+BATCH_SIZE = 100
 # HubSpot's search refuses `after` beyond 10,000 results for one query.
 SEARCH_WINDOW = 10_000
 
@@ -165,6 +176,7 @@ def clock() -> datetime:
 class HubSpot:
     name = "hubspot"
     label = "HubSpot"
+    batch_size = BATCH_SIZE
 
     def __init__(self) -> None:
         self.stage_map: dict[str, str] = {
@@ -392,38 +404,122 @@ class HubSpot:
         return str(created.id)
 
     def company_write(self, tokens: Tokens, external_id: str, advocacy: Advocacy) -> None:
-        properties = {
-            COMPANY_ADVOCATES: str(advocacy.advocates),
-            COMPANY_REFERENCES_GIVEN: str(advocacy.references_given),
-            COMPANY_REFERRALS: str(advocacy.referrals),
-            COMPANY_REFERRALS_WON: str(advocacy.referrals_won),
-            # An empty string clears a HubSpot property.
-            COMPANY_AMS: "" if advocacy.ams is None else str(advocacy.ams),
-        }
         basic = _client(tokens.access_token).crm.companies.basic_api
         _call(
             lambda: basic.update(
                 external_id,
-                {"properties": properties},
+                {"properties": _advocacy_properties(advocacy)},
                 _request_timeout=settings.CRM_TIMEOUT_SECONDS,
             ),
             record_id=external_id,
         )
 
     def deal_write(self, tokens: Tokens, external_id: str, influence: Influence) -> None:
-        properties = {
-            DEAL_REFERENCE_CALLS: str(influence.reference_calls),
-            DEAL_REFERENCE_ADVOCATES: influence.advocates,
-        }
         basic = _client(tokens.access_token).crm.deals.basic_api
         _call(
             lambda: basic.update(
                 external_id,
-                {"properties": properties},
+                {"properties": _influence_properties(influence)},
                 _request_timeout=settings.CRM_TIMEOUT_SECONDS,
             ),
             record_id=external_id,
         )
+
+    def companies_write(
+        self, tokens: Tokens, items: Sequence[tuple[str, Advocacy]]
+    ) -> dict[str, CrmProblem | None]:
+        batch = _client(tokens.access_token).crm.companies.batch_api
+        return _batch_update(batch, [(i, _advocacy_properties(a)) for i, a in items])
+
+    def deals_write(
+        self, tokens: Tokens, items: Sequence[tuple[str, Influence]]
+    ) -> dict[str, CrmProblem | None]:
+        batch = _client(tokens.access_token).crm.deals.batch_api
+        return _batch_update(batch, [(i, _influence_properties(f)) for i, f in items])
+
+
+def _advocacy_properties(advocacy: Advocacy) -> dict[str, str]:
+    return {
+        COMPANY_ADVOCATES: str(advocacy.advocates),
+        COMPANY_REFERENCES_GIVEN: str(advocacy.references_given),
+        COMPANY_REFERRALS: str(advocacy.referrals),
+        COMPANY_REFERRALS_WON: str(advocacy.referrals_won),
+        # An empty string clears a HubSpot property.
+        COMPANY_AMS: "" if advocacy.ams is None else str(advocacy.ams),
+    }
+
+
+def _influence_properties(influence: Influence) -> dict[str, str]:
+    return {
+        DEAL_REFERENCE_CALLS: str(influence.reference_calls),
+        DEAL_REFERENCE_ADVOCATES: influence.advocates,
+    }
+
+
+def _batch_update(
+    batch: Any, items: list[tuple[str, dict[str, str]]]
+) -> dict[str, CrmProblem | None]:
+    """One batch/update call; each item's outcome (see the module docstring).
+
+    Whole-call problems (401, 429, 5xx, no answer) are raised as by the one-record writes.
+    A 400 refuses every input alike (HubSpot validates the batch before writing any of
+    it), so each item gets the same FieldMissing or CrmError rather than the call raising:
+    the sync records it against each record, as it would have for one-record writes.
+    """
+    if len(items) > BATCH_SIZE:
+        raise ValueError(f"HubSpot takes at most {BATCH_SIZE} records a batch")
+    ids = [external_id for external_id, _ in items]
+    body = {
+        "inputs": [
+            {"id": external_id, "properties": properties, "objectWriteTraceId": external_id}
+            for external_id, properties in items
+        ]
+    }
+    try:
+        answer = batch.update(body, _request_timeout=settings.CRM_TIMEOUT_SECONDS)
+    except _API_ERRORS as exc:
+        problem = _problem(exc)
+        if isinstance(problem, FieldMissing):
+            return {i: FieldMissing(problem.fields, str(problem)) for i in ids}
+        if isinstance(problem, CrmError):
+            return {i: CrmError(str(problem)) for i in ids}
+        raise problem from exc
+    except urllib3.exceptions.HTTPError as exc:
+        raise RetryLater(f"HubSpot did not answer: {exc}") from exc
+    outcome: dict[str, CrmProblem | None] = dict.fromkeys(ids)
+    written = {str(r.id) for r in answer.results or []}
+    named: set[str] = set()
+    unnamed: list[str] = []
+    for error in getattr(answer, "errors", None) or []:
+        context = error.context or {}
+        targets = [
+            str(t)
+            for t in [*context.get("ids", []), *context.get("objectWriteTraceId", [])]
+            if str(t) in outcome
+        ]
+        message = str(error.message or error.category or "refused")
+        if not targets:
+            unnamed.append(message)
+        for target in dict.fromkeys(targets):
+            named.add(target)
+            outcome[target] = _item_problem(target, str(error.category or ""), message)
+    # HubSpot lists each written record in `results`; one neither written nor named by an
+    # error was not written either (its error could not be tied to it).
+    for external_id in ids:
+        if external_id not in written and external_id not in named:
+            outcome[external_id] = CrmError(
+                unnamed[0] if unnamed else "HubSpot did not report this record written"
+            )
+    return outcome
+
+
+def _item_problem(external_id: str, category: str, message: str) -> CrmProblem:
+    if category == "OBJECT_NOT_FOUND":
+        return RecordGone(external_id, message)
+    fields = _missing_properties(message)
+    if fields:
+        return FieldMissing(fields, message)
+    return CrmError(message)
 
 
 provider = HubSpot()

@@ -22,6 +22,11 @@ served by a loopback pytest-httpserver (``httpserver`` fixture) that
   is OPEN_DEAL_ID; ``fields_missing=True`` refuses the custom properties first.
 - ``replay_company_write(server)`` / ``replay_deal_write(server)``: a PATCH of any record id;
   ``outcome="missing"`` answers PROPERTY_DOESNT_EXIST, ``outcome="gone"`` 404.
+- ``replay_companies_write(server)`` / ``replay_deals_write(server)``: a batch/update;
+  ``outcome="ok"`` writes BATCH_WRITTEN[object] (200), ``"partial"`` writes those and reports
+  BATCH_GONE[object] deleted (207 OBJECT_NOT_FOUND), ``"missing"`` refuses the whole call
+  (400 PROPERTY_DOESNT_EXIST: ``vouch_ams``; ``vouch_reference_calls`` and
+  ``vouch_reference_advocates``).
 - ``replay_oauth(server)``: token and token-info answers (HUB_ID); ``refused=True`` is the
   token endpoint's BAD_REFRESH_TOKEN.
 
@@ -66,6 +71,12 @@ WON_AMOUNT = Decimal("12500")
 CREATED_CONTACT_ID = "1201"
 EXISTING_CONTACT_ID = "37765128953"
 HUB_ID = "62515"
+# The batch/update recordings answer for these ids (written, then the one deleted).
+BATCH_WRITTEN = {
+    "companies": ("2810868468", "2823023532"),
+    "deals": ("10096681328", "10168850185"),
+}
+BATCH_GONE = {"companies": "5281147581", "deals": "10274255383"}
 
 ANY_ID = re.compile(r"^/crm/v3/objects/{}/[^/]+$")
 
@@ -155,6 +166,22 @@ def replay_company_write(server: Any, *, outcome: str = "ok") -> None:
 
 def replay_deal_write(server: Any, *, outcome: str = "ok") -> None:
     _write(server, "deals", outcome, "deal_update", "property_doesnt_exist_deal")
+
+
+def _batch_write(server: Any, object_name: str, outcome: str) -> None:
+    suffix = {"ok": "", "partial": "_207_gone", "missing": "_400_property"}[outcome]
+    name = f"{object_name}_batch_update{suffix}"
+    server.expect_request(
+        f"/crm/v3/objects/{object_name}/batch/update", method="POST"
+    ).respond_with_handler(lambda _request: respond(name))
+
+
+def replay_companies_write(server: Any, *, outcome: str = "ok") -> None:
+    _batch_write(server, "companies", outcome)
+
+
+def replay_deals_write(server: Any, *, outcome: str = "ok") -> None:
+    _batch_write(server, "deals", outcome)
 
 
 def replay_oauth(server: Any, *, refused: bool = False) -> None:
