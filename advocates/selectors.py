@@ -6,7 +6,7 @@ from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from advocates.models import Advocate, Company, CommunityGroup, GroupMembership, Invitation, User
+from advocates.models import Advocate, CommunityGroup, Company, GroupMembership, Invitation, User
 
 
 def advocate_for_user(user: User) -> Advocate:

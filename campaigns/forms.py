@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
-from advocates.models import Advocate, Company, CommunityGroup, Product, Tag
+from advocates.models import Advocate, CommunityGroup, Company, Product, Tag
 from advocates.selectors import industries as advocate_industries
 from campaigns import kinds, placeholders
 from campaigns.models import Campaign, Segment

@@ -40,7 +40,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from advocates.models import Advocate, Company, CommunityGroup, GroupMembership, Product, Tag
+from advocates.models import Advocate, CommunityGroup, Company, GroupMembership, Product, Tag
 from challenges.models import Level
 from references.matching.guard import available_advocates
 from references.models import Ask

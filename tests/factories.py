@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from advocates.models import (
     Advocate,
+    CommunityGroup,
     Company,
     GroupMembership,
     Invitation,
@@ -16,7 +17,6 @@ from advocates.models import (
     Tag,
     User,
 )
-from advocates.models import CommunityGroup
 from core.roles import MANAGERS_GROUP, REPS_GROUP
 
 PASSWORD = "correct-horse-battery-staple"

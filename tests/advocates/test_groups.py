@@ -11,8 +11,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from advocates.links import GROUP_INVITE_MAX_AGE, group_invite_token
-from advocates.models import Advocate, GroupMembership, Notification
-from advocates.models import CommunityGroup
+from advocates.models import Advocate, CommunityGroup, GroupMembership, Notification
 from advocates.services import groups as group_services
 from core.models import AuditEntry
 from tests import factories

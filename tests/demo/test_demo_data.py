@@ -8,8 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count
 
-from advocates.models import CommunityGroup
-from advocates.models import GroupMembership
+from advocates.models import CommunityGroup, GroupMembership
 from api.models import APIKey
 from campaigns.models import Campaign, Segment
 from challenges.models import Challenge, Level
