@@ -65,6 +65,11 @@ class Scene:
     contact_emails: tuple[str, ...]
     open_deal_id: str
     won_amount: Decimal
+    # The records the recorded batch writes answer for, in the order sent, and the one a
+    # partial answer reports deleted.
+    company_write_ids: tuple[str, ...]
+    gone_company_id: str
+    deal_write_ids: tuple[str, ...]
 
     def load(
         self,
@@ -84,12 +89,9 @@ class Scene:
         if push:
             replay.replay_push(self.mock)
         if company_write:
-            outcome = {"missing": "field_missing"}.get(company_write, company_write)
-            if self.name == "hubspot":
-                outcome = company_write
-            replay.replay_company_write(self.mock, outcome=outcome)
+            replay.replay_companies_write(self.mock, outcome=company_write)
         if deal_write:
-            replay.replay_deal_write(self.mock, outcome=deal_write)
+            replay.replay_deals_write(self.mock, outcome=deal_write)
 
     def writes(self) -> list[tuple[str, str, dict]]:
         """(method, path, JSON body) of every call that writes to the CRM."""
@@ -132,6 +134,9 @@ def scene(request, settings, manager):
             "contact_emails": sf.CONTACT_EMAILS,
             "open_deal_id": sf.OPEN_DEAL_ID,
             "won_amount": sf.RUN3_AMOUNT,
+            "company_write_ids": sf.COMPANY_IDS,
+            "gone_company_id": sf.COMPANY_IDS[1],
+            "deal_write_ids": (sf.WON_DEAL_ID, sf.OPEN_DEAL_ID),
         }
     else:
         mock = request.getfixturevalue("httpserver")
@@ -144,6 +149,9 @@ def scene(request, settings, manager):
             "contact_emails": hs.CONTACT_EMAILS,
             "open_deal_id": hs.OPEN_DEAL_ID,
             "won_amount": hs.WON_AMOUNT,
+            "company_write_ids": (*hs.BATCH_WRITTEN["companies"], hs.BATCH_GONE["companies"]),
+            "gone_company_id": hs.BATCH_GONE["companies"],
+            "deal_write_ids": hs.BATCH_WRITTEN["deals"],
         }
     connection = CrmConnection.objects.create(
         provider=request.param,
@@ -256,48 +264,62 @@ def test_a_referral_goes_out_with_its_owner_rep_and_its_won_deal_pays_once(scene
     assert not [w for w in scene.writes() if w[0] == "POST"]
 
 
-def test_a_missing_custom_field_is_recorded_by_name_and_the_run_carries_on(scene, owner_rep):
+def _advocates_at(company_ids) -> None:
+    for link in CrmCompany.objects.filter(external_id__in=company_ids):
+        factories.AdvocateFactory(company=link.company)
+
+
+def test_a_missing_custom_field_is_said_once_by_name_and_written_once_created(scene, owner_rep):
     scene.load(run=1)
     sync_run(connection_id=scene.connection.pk)
-    link = CrmCompany.objects.order_by("pk").first()
-    factories.AdvocateFactory(company=link.company)
+    _advocates_at(scene.company_write_ids)
     scene.load(run=2, company_write="missing")
     run = sync_run(connection_id=scene.connection.pk)
     assert run.status == SyncRun.Status.PARTIAL
-    error = RecordError.objects.get(run=run)
+    error = RecordError.objects.get(run=run)  # once, not once per account
     assert error.direction == "out"
     assert "vouch_" in error.message.lower()
-    # Not marked written: once the admin creates the field, the next run writes it.
-    link.refresh_from_db()
-    assert link.written_digest == ""
+    # Not marked written: once the admin creates the field, the next run writes them.
+    assert not CrmCompany.objects.exclude(written_digest="").exists()
 
-    scene.load(run=2, company_write="ok")
+    scene.load(run=2, company_write="partial")
     fixed = sync_run(connection_id=scene.connection.pk)
-    assert fixed.status == SyncRun.Status.SUCCEEDED
-    assert fixed.counts["out"]["companies"] == 1
-    scene.load(run=2, company_write="ok")
-    assert sync_run(connection_id=scene.connection.pk).counts["out"].get("companies", 0) == 0
+    assert fixed.status == SyncRun.Status.PARTIAL  # one account was deleted in the CRM
+    written = len(scene.company_write_ids) - 1
+    assert fixed.counts["out"]["companies"] == written
+    gone = RecordError.objects.get(run=fixed)
+    assert gone.external_id == scene.gone_company_id
+    assert "deleted" in gone.message.lower()
+    # The deleted account's link is dropped; the Vouch company stays.
+    assert not CrmCompany.objects.filter(external_id=scene.gone_company_id).exists()
+    assert CrmCompany.objects.exclude(written_digest="").count() == written
+
+    scene.load(run=2)
+    quiet = sync_run(connection_id=scene.connection.pk)
+    assert quiet.counts["out"].get("companies", 0) == 0
+    assert scene.writes() == []
 
 
-def test_reference_calls_from_a_deal_are_written_on_it_once(scene, owner_rep):
+def test_reference_calls_from_deals_are_written_on_them_once(scene, owner_rep):
     scene.load(run=1)
     sync_run(connection_id=scene.connection.pk)
-    deal = CrmDeal.objects.get(external_id=scene.open_deal_id)
-    ask = AskFactory(
-        status=Ask.Status.COMPLETED,
-        advocate__user__first_name="Ada",
-        advocate__user__last_name="Byron",
-        request__rep=owner_rep,
-    )
-    DealReferenceRequest.objects.create(deal=deal, request=ask.request)
+    for n, deal in enumerate(CrmDeal.objects.filter(external_id__in=scene.deal_write_ids)):
+        ask = AskFactory(
+            status=Ask.Status.COMPLETED,
+            advocate__user__first_name="Ada",
+            advocate__user__last_name=f"Byron{n}",
+            request__rep=owner_rep,
+        )
+        DealReferenceRequest.objects.create(deal=deal, request=ask.request)
 
     scene.load(run=2, deal_write="ok")
     run = sync_run(connection_id=scene.connection.pk)
-    assert run.counts["out"]["deals"] == 1
-    (write,) = [w for w in scene.writes() if w[0] == "PATCH"]
-    assert scene.open_deal_id in write[1]
-    assert "Ada Byron" in json.dumps(write[2])
-    assert "1" in json.dumps(write[2])
+    assert run.status == SyncRun.Status.SUCCEEDED, list(run.errors.values())
+    assert run.counts["out"]["deals"] == len(scene.deal_write_ids)
+    (write,) = scene.writes()
+    sent = json.dumps(write[2])
+    assert "Ada Byron0" in sent
+    assert "Ada Byron1" in sent
 
     scene.load(run=2, deal_write="ok")
     assert sync_run(connection_id=scene.connection.pk).counts["out"].get("deals", 0) == 0
