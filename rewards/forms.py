@@ -36,6 +36,7 @@ class RewardForm(OptionalMarkedModelForm):
             "description",
             "kind",
             "points_cost",
+            "cost_amount",
             "stock",
             "limit_count",
             "limit_period",
@@ -71,6 +72,7 @@ class RewardForm(OptionalMarkedModelForm):
             *Reward.LimitPeriod.choices,
         ]
         self.fields["provider_denomination"].widget.attrs.update({"min": "0.01", "step": "0.01"})
+        self.fields["cost_amount"].widget.attrs.update({"min": "0", "step": "0.01"})
         self.fields["provider_currency"].widget.attrs.update(
             {"maxlength": 3, "size": 3, "autocapitalize": "characters"}
         )

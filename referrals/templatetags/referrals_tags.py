@@ -50,3 +50,9 @@ def referral_hub_panel(advocate: Advocate) -> dict:
 def get_item(mapping: dict, key: str) -> object:
     """``d|get_item:"2-10"``: dict keys the template language cannot spell."""
     return mapping.get(key)
+
+
+@register.inclusion_tag("referrals/partials/chain.html")
+def referral_chain(advocate: Advocate, *, own: bool = False) -> dict:
+    """An advocate's page: who brought them in, whom they brought in (two queries)."""
+    return {"chain": selectors.chain_for_advocate(advocate), "own": own}
