@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import template
 from django.conf import settings
 from django.urls import reverse
@@ -30,6 +32,12 @@ def percent(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value * 100:.1f}%".replace(".0%", "%")
+
+
+@register.filter
+def times(multiplier: Decimal) -> str:
+    """Decimal("1.50") -> "×1.5" (a count tier's multiplier)."""
+    return f"×{Decimal(multiplier).normalize():f}"
 
 
 @register.inclusion_tag("referrals/partials/hub_panel.html")
