@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from advocates.models import Advocate
 from referrals import selectors, services
+from referrals.services import rewards
 
 register = template.Library()
 
@@ -32,6 +33,12 @@ def percent(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value * 100:.1f}%".replace(".0%", "%")
+
+
+@register.filter
+def money(amount: Decimal | None) -> str:
+    """12500 -> "12,500"; None -> "—" (deal amounts, goals, costs)."""
+    return "—" if amount is None else rewards.money(Decimal(amount))
 
 
 @register.filter
