@@ -209,6 +209,11 @@ class Reward(models.Model):
                 | models.Q(provider_denomination__gt=Decimal(0)),
                 name="reward_provider_value",
             ),
+            models.CheckConstraint(
+                condition=models.Q(cost_amount__isnull=True)
+                | models.Q(cost_amount__gte=Decimal(0)),
+                name="reward_cost_non_negative",
+            ),
         ]
         indexes = [
             # The advocate's catalog reads active rewards by cost.
