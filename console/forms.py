@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -40,4 +40,19 @@ class AmsWeightsForm(forms.Form):
                 "cap": self[f"{activity.key}_cap"],
             }
             for activity in ams.ACTIVITIES
+        ]
+
+
+class RevenueGoalForm(forms.Form):
+    """A manager's referral revenue goal for one quarter (last year to next year)."""
+
+    quarter = forms.ChoiceField()
+    amount = forms.DecimalField(
+        label="Goal (won revenue)", min_value=0, max_digits=14, decimal_places=2
+    )
+
+    def __init__(self, *args: Any, quarters: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["quarter"]).choices = [
+            (str(quarter), quarter.label) for quarter in quarters
         ]

@@ -1,4 +1,5 @@
-"""The console: home, analytics, AMS weights, exports, prospect events (managers only)."""
+"""The console: home, analytics, AMS weights, exports, prospect events, the referral
+revenue forecast and the program ROI (managers only)."""
 
 from __future__ import annotations
 
@@ -22,13 +23,16 @@ from campaigns.forms import CsvUploadForm
 from campaigns.models import Campaign
 from console import ams, charts, exports
 from console.exports import ExportWindowForm
-from console.forms import AmsWeightsForm
+from console.forms import AmsWeightsForm, RevenueGoalForm
 from console.models import ProspectEvent, ProspectEventSuggestion
 from console.prospect_events import COLUMNS, prospect_events_import
-from console.selectors import analytics
+from console.selectors import analytics, roi
 from console.selectors.home import CHARTS_REFRESH_SECONDS, console_overview
 from core.models import ProgramSettings
 from core.roles import manager_required
+from referrals.forecast import Quarter, goals_recent, referral_forecast
+from referrals.services import ReferralError
+from referrals.services.goals import revenue_goal_set
 
 PROMOTERS_PAGE_SIZE = 25
 PROSPECT_EVENTS_PAGE_SIZE = 50
@@ -236,3 +240,50 @@ def prospect_events(request: AuthenticatedHttpRequest) -> HttpResponse:
             "kinds": ProspectEvent.Kind.choices,
         },
     )
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def referral_forecast_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    now = timezone.now()
+    current = Quarter.of(now)
+    quarters = [current.previous().previous().previous().previous()]
+    while len(quarters) < 9:  # last year's quarters, this one, next year's
+        quarters.append(quarters[-1].next())
+    form = RevenueGoalForm(
+        request.POST or None, quarters=quarters, initial={"quarter": str(current)}
+    )
+    quarter = (
+        Quarter.parse(form.cleaned_data["quarter"]) if form.is_bound and form.is_valid() else None
+    )
+    if quarter is not None:  # one of the form's choices
+        try:
+            revenue_goal_set(
+                year=quarter.year,
+                quarter=quarter.number,
+                amount=form.cleaned_data["amount"],
+                by=request.user,
+            )
+        except ReferralError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"The goal for {quarter.label} is saved.")
+            return redirect("console:referral_forecast")
+    shown = Quarter.parse(request.GET.get("quarter", "")) or current
+    return render(
+        request,
+        "console/referral_forecast.html",
+        {
+            "f": referral_forecast(quarter=shown, now=now),
+            "goals": goals_recent(),
+            "form": form,
+            "previous": shown.previous(),
+            "next": shown.next() if shown != current else None,
+        },
+    )
+
+
+@manager_required
+@require_GET
+def program_roi_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return render(request, "console/program_roi.html", {"quarters": roi.program_roi()})

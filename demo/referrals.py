@@ -83,6 +83,9 @@ def load(stdout: TextIO) -> None:
             percent=Decimal(2),
             cap_points=1000,
             qualified_points=50,
+            # Seed 003's escalating incentives and seed 001's referral chains.
+            count_tiers=[{"min_won": 3, "multiplier": "1.5"}, {"min_won": 6, "multiplier": "2"}],
+            second_generation_points=100,
         )
     for demo_advocate in Advocate.objects.filter(user__email__endswith="@demo.vouch"):
         referral_link_for(advocate_id=demo_advocate.pk)

@@ -135,6 +135,8 @@ class RewardRuleForm(forms.ModelForm):
             "tiers",
             "cap_points",
             "qualified_points",
+            "count_tiers",
+            "second_generation_points",
         ]
 
     def _too_many(self, points: int, limit: int) -> str:
@@ -147,7 +149,7 @@ class RewardRuleForm(forms.ModelForm):
         super().clean()
         data = self.cleaned_data
         limit = ProgramSettings.load().max_points_per_event
-        for name in ("fixed_points", "qualified_points", "cap_points"):
+        for name in ("fixed_points", "qualified_points", "cap_points", "second_generation_points"):
             points = data.get(name)
             if points is not None and points > limit:
                 self.add_error(name, self._too_many(points, limit))
@@ -159,7 +161,36 @@ class RewardRuleForm(forms.ModelForm):
                 data["tiers"] = self._tiers(data["tiers"], limit)
             except ValidationError as error:
                 self.add_error("tiers", error)
+        if "count_tiers" in data:
+            try:
+                data["count_tiers"] = self._count_tiers(data["count_tiers"])
+            except ValidationError as error:
+                self.add_error("count_tiers", error)
         return data
+
+    def _count_tiers(self, tiers: object) -> list[dict[str, Any]]:
+        example = 'a list like [{"min_won": 3, "multiplier": "1.5"}]'
+        if tiers in (None, ""):
+            return []
+        if not isinstance(tiers, list):
+            raise ValidationError(f"Count tiers must be {example}.")
+        clean = []
+        for number, tier in enumerate(tiers, start=1):
+            if not isinstance(tier, dict) or set(tier) != {"min_won", "multiplier"}:
+                raise ValidationError(f"Count tier {number}: each tier must be {example[7:]}.")
+            min_won = tier["min_won"]
+            if isinstance(min_won, bool) or not isinstance(min_won, int) or min_won < 1:
+                raise ValidationError(f"Count tier {number}: min_won must be a count of 1 or more.")
+            try:
+                multiplier = Decimal(str(tier["multiplier"]))
+            except InvalidOperation:
+                multiplier = Decimal("NaN")
+            if not multiplier.is_finite() or not 0 <= multiplier <= 10:
+                raise ValidationError(f"Count tier {number}: multiplier must be from 0 to 10.")
+            clean.append({"min_won": min_won, "multiplier": str(multiplier)})
+        if len({tier["min_won"] for tier in clean}) != len(clean):
+            raise ValidationError("Two count tiers start at the same count.")
+        return sorted(clean, key=lambda tier: tier["min_won"])
 
     def _tiers(self, tiers: object, limit: int) -> list[dict[str, Any]]:
         example = 'a list like [{"min_amount": "0", "points": 100}]'

@@ -85,6 +85,17 @@ class Referral(models.Model):
     # this one never moves the referral back.
     stage_changed_at = models.DateTimeField(default=timezone.now)
     won_at = models.DateTimeField(null=True, blank=True)
+    # A won referral's customer invited to join as an advocate (referral_invite_referred):
+    # the chain. Whoever accepts that invitation was brought in by this referral, so by
+    # its advocate (referrals.chains), and a referral they win later pays this advocate
+    # the rule's second-generation points.
+    invitation = models.OneToOneField(
+        "advocates.Invitation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="from_referral",
+    )
     # Set once the new-referral email went out, so a retried or re-queued task
     # (outbox drain, redelivery after a crash) does not email the rep again.
     rep_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -223,6 +234,17 @@ class RewardRule(models.Model):
     qualified_points = models.PositiveIntegerField(
         default=0, help_text="Also paid once when a referral reaches qualified (0: none)."
     )
+    # Escalating rewards (the more an advocate wins, the more each win earns):
+    # [{"min_won": 3, "multiplier": "1.5"}, {"min_won": 6, "multiplier": "2"}]: the
+    # advocate's Nth won referral earns the won points times the multiplier of the highest
+    # tier whose min_won N reaches (×1 below the first tier). Apart from ``tiers``, which
+    # are by deal amount: the two combine.
+    count_tiers = models.JSONField(default=list, blank=True)
+    second_generation_points = models.PositiveIntegerField(
+        default=0,
+        help_text="Paid to the advocate whose referral brought in a new advocate, each time "
+        "a referral of that new advocate is won (0: none).",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -255,6 +277,22 @@ class RewardRule(models.Model):
             points = min(points, self.cap_points)
         return _bounded(points, limit)
 
+    def multiplier(self, nth_won: int) -> Decimal:
+        """The count tier's multiplier for the advocate's ``nth_won`` won referral."""
+        reached = [t for t in self.count_tiers if int(t["min_won"]) <= nth_won]
+        if not reached:
+            return Decimal(1)
+        return Decimal(str(max(reached, key=lambda t: int(t["min_won"]))["multiplier"]))
+
+    def escalated(self, points: int, nth_won: int) -> int:
+        """``points`` (already capped by the rule) times the count tier's multiplier,
+        within the program's maximum points per event."""
+        scaled = Decimal(points) * self.multiplier(nth_won)
+        return _bounded(int(scaled.to_integral_value(ROUND_FLOOR)))
+
+    def second_generation_reward_points(self) -> int:
+        return _bounded(self.second_generation_points)
+
     def qualified_reward_points(self) -> int:
         """``qualified_points``, within the program's maximum points per event."""
         return _bounded(self.qualified_points)
@@ -281,6 +319,9 @@ class ReferralReward(models.Model):
     class Kind(models.TextChoices):
         QUALIFIED = "qualified", "Qualified"
         WON = "won", "Won"
+        # Paid to the advocate who brought in this referral's advocate (the chain), not
+        # to this referral's advocate: its ledger entry names who got it.
+        SECOND_GENERATION = "second_gen", "Second generation"
 
     class Status(models.TextChoices):
         PAID = "paid", "Paid"
@@ -312,6 +353,33 @@ class ReferralReward(models.Model):
 
     def __str__(self) -> str:
         return f"{self.referral_id} {self.kind} r{self.round}: {self.points} ({self.status})"
+
+
+class RevenueGoal(models.Model):
+    """A manager's referral revenue goal for one calendar quarter (console forecast)."""
+
+    year = models.PositiveSmallIntegerField()
+    quarter = models.PositiveSmallIntegerField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-year", "-quarter"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "quarter"], name="revenue_goal_one_per_quarter"
+            ),
+            models.CheckConstraint(
+                condition=Q(quarter__gte=1) & Q(quarter__lte=4), name="revenue_goal_quarter_valid"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="revenue_goal_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} Q{self.quarter}: {self.amount}"
 
 
 class CrmEvent(models.Model):

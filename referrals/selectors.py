@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.db.models import Prefetch, QuerySet
 
 from advocates.models import Advocate, User
 from core.roles import REPS_GROUP
-from referrals.models import ImportJob, Referral, ReferralLink, ReferralReward, Stage
+from referrals.models import (
+    ImportJob,
+    Referral,
+    ReferralLink,
+    ReferralReward,
+    RewardRule,
+    Stage,
+)
 
 
 def referrals_for_advocate(*, advocate_id: int) -> QuerySet[Referral]:
@@ -27,9 +37,10 @@ def referrals_for_advocate(*, advocate_id: int) -> QuerySet[Referral]:
         .prefetch_related(
             Prefetch(
                 "rewards",
-                queryset=ReferralReward.objects.only(
-                    "id", "referral_id", "kind", "points", "status"
-                ),
+                # A second-generation reward went to another advocate (the chain's first).
+                queryset=ReferralReward.objects.exclude(
+                    kind=ReferralReward.Kind.SECOND_GENERATION
+                ).only("id", "referral_id", "kind", "points", "status"),
             )
         )
         .order_by("-created_at", "-id")
@@ -59,11 +70,107 @@ def referrals_for_staff(
 def referral_for_staff(*, user: User, is_manager: bool, pk: int) -> Referral:
     """One referral a rep owns (managers: any); Referral.DoesNotExist otherwise."""
     referrals = Referral.objects.select_related(
-        "advocate__user", "advocate__company", "owner_rep", "duplicate_of", "created_by"
+        "advocate__user",
+        "advocate__company",
+        "owner_rep",
+        "duplicate_of",
+        "created_by",
+        "invitation__accepted_by__advocate",
     ).prefetch_related("changes__actor", "rewards")
     if not is_manager:
         referrals = referrals.filter(owner_rep=user)
     return referrals.get(pk=pk)
+
+
+def active_rule() -> RewardRule | None:
+    return RewardRule.objects.filter(is_active=True).first()
+
+
+def second_generation_points() -> int:
+    """What the active rule pays the first advocate of a chain per won referral."""
+    rule = active_rule()
+    return rule.second_generation_reward_points() if rule is not None else 0
+
+
+@dataclass(frozen=True)
+class NextWon:
+    """What the advocate's next won referral earns under the active rule."""
+
+    nth: int
+    multiplier: Decimal
+    points: int | None  # a fixed rule's points (escalated); None: depends on the deal
+    next_step: tuple[int, Decimal] | None  # the next count tier: (min_won, multiplier)
+
+
+def next_won_reward(*, advocate_id: int) -> NextWon | None:
+    """None when no rule is active or it pays nothing for a won referral."""
+    rule = active_rule()
+    if rule is None:
+        return None
+    nth = Referral.objects.filter(advocate_id=advocate_id, stage=Stage.WON).count() + 1
+    points = None
+    if not rule.depends_on_amount:
+        base = rule.won_points(None)
+        if base <= 0:
+            return None
+        points = rule.escalated(base, nth)
+    higher = sorted(
+        (int(t["min_won"]), Decimal(str(t["multiplier"])))
+        for t in rule.count_tiers
+        if int(t["min_won"]) > nth
+    )
+    return NextWon(
+        nth=nth,
+        multiplier=rule.multiplier(nth),
+        points=points,
+        next_step=higher[0] if higher else None,
+    )
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Who brought an advocate in (their origin referral) and whom they brought in."""
+
+    brought_in_by: Referral | None
+    brought_in: list[Advocate]
+
+
+def joined_advocate(referral: Referral) -> Advocate | None:
+    """The advocate who joined through the referral's invitation, if they did (no query
+    after ``referral_for_staff``'s joins)."""
+    invitation = referral.invitation
+    user = invitation.accepted_by if invitation is not None else None
+    if user is None:
+        return None
+    try:
+        advocate = user.advocate
+    except Advocate.DoesNotExist:
+        return None
+    advocate.user = user
+    return advocate
+
+
+def chain_for_advocate(advocate: Advocate) -> Chain:
+    """The advocate's place in referral chains (two queries)."""
+    origin = (
+        Referral.objects.select_related("advocate__user")
+        .filter(invitation__accepted_by_id=advocate.user_id)
+        .exclude(advocate_id=advocate.pk)
+        .first()
+    )
+    joined = (
+        Referral.objects.filter(
+            advocate_id=advocate.pk, invitation__accepted_by__advocate__isnull=False
+        )
+        .select_related("invitation__accepted_by__advocate")
+        .order_by("invitation__accepted_at", "id")
+    )
+    brought_in = []
+    for referral in joined:
+        user = referral.invitation.accepted_by
+        user.advocate.user = user  # the same row: its name costs no query
+        brought_in.append(user.advocate)
+    return Chain(brought_in_by=origin, brought_in=brought_in)
 
 
 def link_by_code(code: str) -> tuple[ReferralLink | None, bool]:

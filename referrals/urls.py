@@ -19,6 +19,7 @@ urlpatterns = [
     path("referrals/pipeline/<int:pk>/", views.rep_detail, name="rep_detail"),
     path("referrals/pipeline/<int:pk>/stage/", views.advance, name="advance"),
     path("referrals/pipeline/<int:pk>/assign/", views.assign, name="assign"),
+    path("referrals/pipeline/<int:pk>/invite/", views.invite_referred, name="invite_referred"),
     path("referrals/verbal/", views.verbal, name="verbal"),
     # Console (managers)
     path("console/referrals/", views.kpis, name="kpis"),

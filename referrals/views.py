@@ -40,6 +40,7 @@ from referrals.forms import (
 )
 from referrals.kpis import BENCHMARKS, referral_kpis_cached
 from referrals.models import Method, Referral, RejectionReason, Stage
+from referrals.services.chains import referral_invite_referred
 
 PAGE_SIZE = 20
 LANDING_WINDOW_SECONDS = 600
@@ -73,7 +74,13 @@ def tracker(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "referrals/tracker.html",
-        {"advocate": advocate, "link": link, "urls": _link_urls(link), "page": page},
+        {
+            "advocate": advocate,
+            "link": link,
+            "urls": _link_urls(link),
+            "page": page,
+            "next_won": selectors.next_won_reward(advocate_id=advocate.pk),
+        },
     )
 
 
@@ -338,8 +345,26 @@ def rep_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             else None,
             "is_manager": _is_manager(request),
             "reasons": RejectionReason.choices,
+            "second_generation_points": selectors.second_generation_points(),
+            "joined": selectors.joined_advocate(referral),
         },
     )
+
+
+@staff_required
+@require_POST
+def invite_referred(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    referral = _staff_referral(request, pk)
+    try:
+        referral_invite_referred(referral_id=referral.pk, actor=request.user)
+    except services.ReferralError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"{referral.referred_name} is invited to join; the invitation is on its way.",
+        )
+    return redirect("referrals:rep_detail", pk=referral.pk)
 
 
 def _back(request: HttpRequest, referral: Referral) -> HttpResponse:

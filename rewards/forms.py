@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import MinValueValidator
 
 from advocates.selectors import groups_choosable
 from core.forms import OptionalMarkedModelForm
@@ -37,6 +39,7 @@ class RewardForm(OptionalMarkedModelForm):
             "description",
             "kind",
             "points_cost",
+            "cost_amount",
             "stock",
             "limit_count",
             "limit_period",
@@ -77,6 +80,8 @@ class RewardForm(OptionalMarkedModelForm):
             keep=self.instance.group_id
         )
         self.fields["provider_denomination"].widget.attrs.update({"min": "0.01", "step": "0.01"})
+        self.fields["cost_amount"].widget.attrs.update({"min": "0", "step": "0.01"})
+        self.fields["cost_amount"].validators.append(MinValueValidator(Decimal(0)))
         self.fields["provider_currency"].widget.attrs.update(
             {"maxlength": 3, "size": 3, "autocapitalize": "characters"}
         )

@@ -4,6 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -174,6 +175,17 @@ class Reward(models.Model):
         help_text="What the provider sends, e.g. 25.00.",
     )
     provider_currency = models.CharField("currency", max_length=3, blank=True, default="USD")
+    # What one unit costs the company in money (the program ROI page counts redemptions
+    # times this); empty: not known, counted as nothing.
+    cost_amount = models.DecimalField(
+        "cost to the company",
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text="What one redemption costs the company in money (for the ROI page). Optional.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -205,6 +217,11 @@ class Reward(models.Model):
                 condition=models.Q(fulfilment_provider="")
                 | models.Q(provider_denomination__gt=Decimal(0)),
                 name="reward_provider_value",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(cost_amount__isnull=True)
+                | models.Q(cost_amount__gte=Decimal(0)),
+                name="reward_cost_non_negative",
             ),
         ]
         indexes = [

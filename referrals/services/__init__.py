@@ -58,6 +58,7 @@ from referrals.models import (
 from referrals.services.rewards import (
     money,
     pay_qualified,
+    pay_second_generation,
     pay_won,
     reverse_won,
     won_amount_changed,
@@ -567,6 +568,7 @@ def referral_advance(
             pay_qualified(referral, rule)
         if stage == Stage.WON:
             pay_won(referral, rule)
+            pay_second_generation(referral, rule)
         elif old == Stage.WON:
             reverse_won(referral)
         if refresh_activity and (Stage.WON in (stage, old) or stage == Stage.REJECTED):

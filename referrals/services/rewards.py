@@ -12,9 +12,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from referrals.models import Referral, ReferralReward, RewardRule
+from advocates.models import Advocate
+from referrals.models import Referral, ReferralReward, RewardRule, Stage
 from rewards.services.ledger import InsufficientPoints, points_award, points_reverse
 
 
@@ -63,8 +65,40 @@ def won_key(referral_id: int, round_: int) -> str:
     return base if round_ == 1 else f"{base}:{round_}"
 
 
+def second_generation_key(referral_id: int, round_: int) -> str:
+    base = f"referral:{referral_id}:second-gen-reward"
+    return base if round_ == 1 else f"{base}:{round_}"
+
+
+def _round_key(reward: ReferralReward) -> str:
+    if reward.kind == ReferralReward.Kind.SECOND_GENERATION:
+        return second_generation_key(reward.referral_id, reward.round)
+    return won_key(reward.referral_id, reward.round)
+
+
 def _latest_won(referral: Referral) -> ReferralReward | None:
     return referral.rewards.filter(kind=ReferralReward.Kind.WON).order_by("-round").first()
+
+
+def won_rank(referral: Referral) -> int:
+    """Which of its advocate's won referrals this one is (1 for the first), by the time
+    each was won: the count tier that applies to it (RewardRule.count_tiers). Stable
+    when the amount of an older won referral is corrected later."""
+    won = Referral.objects.filter(advocate_id=referral.advocate_id, stage=Stage.WON)
+    if referral.won_at is None:  # not expected of a won referral: count them all
+        return won.count()
+    return won.filter(
+        Q(won_at__lt=referral.won_at) | Q(won_at=referral.won_at, id__lte=referral.pk)
+    ).count()
+
+
+def won_points_for(referral: Referral, rule: RewardRule) -> int:
+    """The rule's won points for the deal, escalated by the advocate's count of won
+    referrals when the rule has count tiers."""
+    points = rule.won_points(referral.deal_amount)
+    if not rule.count_tiers or points <= 0:
+        return points
+    return rule.escalated(points, won_rank(referral))
 
 
 def pay_won(referral: Referral, rule: RewardRule | None) -> None:
@@ -78,7 +112,11 @@ def pay_won(referral: Referral, rule: RewardRule | None) -> None:
         latest.updated_at = timezone.now()
         latest.save(update_fields=["status", "updated_at"])
         return
-    points = rule.won_points(referral.deal_amount) if rule is not None else 0
+    if rule is not None and rule.count_tiers:
+        # The advocate's row lock (the ledger takes it anyway, next) orders two of their
+        # referrals won at once, so each counts the other in or out, never both out.
+        Advocate.objects.select_for_update().filter(pk=referral.advocate_id).first()
+    points = won_points_for(referral, rule) if rule is not None else 0
     _pay_round(
         referral,
         points=points,
@@ -112,7 +150,7 @@ def _reverse(reward: ReferralReward, *, reason: str) -> None:
             result = points_reverse(
                 entry_id=reward.ledger_entry_id,
                 reason=reason,
-                idempotency_key=f"{won_key(reward.referral_id, reward.round)}:reversed",
+                idempotency_key=f"{_round_key(reward)}:reversed",
             )
     except InsufficientPoints:
         # The points were spent: the ledger never goes negative, so the reversal is
@@ -131,6 +169,69 @@ def reverse_won(referral: Referral) -> None:
     ).first()
     if latest is not None:
         _reverse(latest, reason=f"Referral no longer won: {referral.referred_name}")
+    second = referral.rewards.filter(
+        kind=ReferralReward.Kind.SECOND_GENERATION, status=ReferralReward.Status.PAID
+    ).first()
+    if second is not None:
+        _reverse(
+            second,
+            reason=f"Second-generation referral no longer won: {referral.referred_name}"[:255],
+        )
+
+
+def chain_origin(advocate: Advocate) -> Referral | None:
+    """The won referral whose customer joined as ``advocate`` (they accepted the
+    invitation sent from it), with its advocate; None if they came another way."""
+    return (
+        Referral.objects.select_related("advocate__user")
+        .filter(invitation__accepted_by_id=advocate.user_id)
+        .exclude(advocate_id=advocate.pk)
+        .first()
+    )
+
+
+def pay_second_generation(referral: Referral, rule: RewardRule | None) -> None:
+    """``referral`` was won: if its advocate was brought in by another advocate's
+    referral, that advocate earns the rule's second-generation points, once per round
+    (won, moved back and won again is a second round, as for the won reward). One
+    generation only: the advocate who brought in the one who brought in this one
+    earns nothing from it."""
+    if rule is None:
+        return
+    points = rule.second_generation_reward_points()
+    if points <= 0:
+        return
+    latest = (
+        referral.rewards.filter(kind=ReferralReward.Kind.SECOND_GENERATION)
+        .order_by("-round")
+        .first()
+    )
+    if latest is not None and latest.status == ReferralReward.Status.PAID:
+        return
+    if latest is not None and latest.status == ReferralReward.Status.OWED:
+        latest.status = ReferralReward.Status.PAID
+        latest.updated_at = timezone.now()
+        latest.save(update_fields=["status", "updated_at"])
+        return
+    origin = chain_origin(Advocate.objects.only("id", "user_id").get(pk=referral.advocate_id))
+    if origin is None:
+        return
+    round_ = latest.round + 1 if latest is not None else 1
+    result = points_award(
+        advocate_id=origin.advocate_id,
+        amount=points,
+        reason=f"Second-generation referral won: {referral.referred_name}, referred by "
+        f"{origin.referred_name}, whom you brought in"[:255],
+        idempotency_key=second_generation_key(referral.pk, round_),
+        source=referral,
+    )
+    ReferralReward.objects.create(
+        referral=referral,
+        kind=ReferralReward.Kind.SECOND_GENERATION,
+        round=round_,
+        points=result.entry.amount,
+        ledger_entry=result.entry,
+    )
 
 
 def won_amount_changed(referral: Referral, rule: RewardRule | None, *, old: Decimal | None) -> None:
@@ -153,7 +254,7 @@ def won_amount_changed(referral: Referral, rule: RewardRule | None, *, old: Deci
         return
     if rule is None or not rule.depends_on_amount:
         return
-    points = rule.won_points(referral.deal_amount)
+    points = won_points_for(referral, rule)
     if points == latest.points:
         return
     change = f"Deal amount changed from {money(old)} to {money(referral.deal_amount)}"

@@ -118,6 +118,7 @@ REWARD_FIELDS = (
     "name",
     "description",
     "points_cost",
+    "cost_amount",
     "kind",
     "stock",
     "limit_count",

@@ -75,6 +75,7 @@ NOT_PAGES = {
     "references:ask_feedback": "POST",
     "referrals:advance": "POST",
     "referrals:assign": "POST",
+    "referrals:invite_referred": "POST",
     "referrals:crm_events": "webhook",
     "console:export": "CSV download",
     "console:campaign_export": "CSV download",

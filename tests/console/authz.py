@@ -1,4 +1,5 @@
-"""Authorization cases for the console home, analytics and exports: managers only."""
+"""Authorization cases for the console home, analytics, exports, forecast and ROI:
+managers only."""
 
 from __future__ import annotations
 
@@ -46,4 +47,10 @@ CASES = [
         expect=allowed(404, roles=MANAGERS),
     ),
     Case("console:campaign_export", method="post", kwargs=_campaign, expect=MANAGER_POST_405),
+    Case("console:referral_forecast", expect=MANAGER_ONLY_GET),
+    Case("console:referral_forecast", data={"quarter": "2026-Q1"}, expect=MANAGER_ONLY_GET),
+    # A POST without a goal re-renders the form with its errors (nothing saved).
+    Case("console:referral_forecast", method="post", data={}, expect=MANAGER_ONLY_GET),
+    Case("console:program_roi", expect=MANAGER_ONLY_GET),
+    Case("console:program_roi", method="post", expect=MANAGER_POST_405),
 ]

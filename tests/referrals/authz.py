@@ -63,6 +63,14 @@ CASES = [
         data=lambda w: {"rep": w.rep.pk},
         expect=allowed(302, roles=MANAGERS),
     ),
+    # The world's referral is not won: the rep is told why and sent back (nothing sent).
+    Case(
+        "referrals:invite_referred",
+        method="post",
+        kwargs=_referral,
+        expect=allowed(302, roles=("rep", "manager"), overrides={"other_rep": 404}),
+    ),
+    Case("referrals:invite_referred", kwargs=_referral, expect=allowed(405, roles=STAFF)),
     Case("referrals:verbal", expect=allowed(roles=STAFF)),
     Case("referrals:kpis", expect=allowed(roles=MANAGERS)),
     Case(

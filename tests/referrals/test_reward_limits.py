@@ -237,6 +237,8 @@ def _rule_form(**overrides: object) -> dict:
         "tiers": "[]",
         "cap_points": "",
         "qualified_points": "0",
+        "count_tiers": "[]",
+        "second_generation_points": "0",
     } | overrides
 
 

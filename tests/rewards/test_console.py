@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -83,6 +84,16 @@ def test_negative_stock_is_refused(manager_client) -> None:
     response = manager_client.post(reverse("rewards:create"), VALID | {"stock": "-1"})
     assert response.status_code == 200
     assert Reward.objects.count() == 0
+
+
+def test_a_rewards_cost_to_the_company_is_optional_and_not_negative(manager_client) -> None:
+    response = manager_client.post(reverse("rewards:create"), VALID | {"cost_amount": "-5"})
+    assert response.status_code == 200
+    assert Reward.objects.count() == 0
+    manager_client.post(reverse("rewards:create"), VALID | {"cost_amount": "24.50"})
+    assert Reward.objects.get().cost_amount == Decimal("24.50")
+    manager_client.post(reverse("rewards:create"), VALID | {"name": "Sticker"})
+    assert Reward.objects.get(name="Sticker").cost_amount is None
 
 
 def test_manager_edits_and_restocks_a_reward(manager_client) -> None:
