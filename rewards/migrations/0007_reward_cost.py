@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('rewards', '0005_updated_at'),
+        ('rewards', '0006_reward_group'),
     ]
 
     operations = [
