@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -84,7 +86,7 @@ def industries() -> list[str]:
 # --- Groups ------------------------------------------------------------------------------
 
 
-def member_group_ids(advocate_id: int) -> QuerySet[GroupMembership]:
+def member_group_ids(advocate_id: int) -> QuerySet[GroupMembership, Any]:
     """The ids of the groups ``advocate_id`` is a member of (pending requests are not),
     as a subquery: ``Q(group__in=member_group_ids(advocate.pk))`` is how challenges,
     rewards and leaderboards ask "is this advocate in the group?" in their own query."""

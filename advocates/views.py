@@ -248,8 +248,9 @@ def accept_linkedin(request: HttpRequest, token: str) -> HttpResponse:
 def groups(request: AuthenticatedHttpRequest) -> HttpResponse:
     advocate = selectors.advocate_for_user(request.user)
     rows = list(selectors.groups_for_advocate(advocate))
-    mine = [group for group in rows if group.my_status == GroupMembership.Status.MEMBER]
-    others = [group for group in rows if group.my_status != GroupMembership.Status.MEMBER]
+    # my_status: annotated by the selector (the advocate's membership, "" for none).
+    mine = [g for g in rows if g.my_status == GroupMembership.Status.MEMBER]  # type: ignore[attr-defined]
+    others = [g for g in rows if g.my_status != GroupMembership.Status.MEMBER]  # type: ignore[attr-defined]
     return render(request, "advocates/groups.html", {"mine": mine, "others": others})
 
 

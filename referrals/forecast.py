@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Aggregate, Count, Q, Sum
 from django.utils import timezone
 
 from referrals.models import OPEN_STAGES, Referral, ReferralStageChange, RevenueGoal, Stage
@@ -131,7 +131,7 @@ def won_by_quarter(quarters: list[Quarter]) -> dict[Quarter, tuple[Decimal, int]
     aggregate per quarter (the pages ask for a few quarters)."""
     if not quarters:
         return {}
-    aggregates = {}
+    aggregates: dict[str, Aggregate] = {}
     for quarter in quarters:
         window = Q(won_at__gte=quarter.start, won_at__lt=quarter.end)
         aggregates[f"amount_{quarter.year}_{quarter.number}"] = Sum("deal_amount", filter=window)

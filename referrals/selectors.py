@@ -167,9 +167,9 @@ def chain_for_advocate(advocate: Advocate) -> Chain:
     )
     brought_in = []
     for referral in joined:
-        user = referral.invitation.accepted_by
-        user.advocate.user = user  # the same row: its name costs no query
-        brought_in.append(user.advocate)
+        user = referral.invitation.accepted_by  # type: ignore[union-attr]  # joined: filtered on it
+        user.advocate.user = user  # type: ignore[union-attr]  # the same row: its name costs no query
+        brought_in.append(user.advocate)  # type: ignore[union-attr]
     return Chain(brought_in_by=origin, brought_in=brought_in)
 
 

@@ -54,7 +54,10 @@ def _validate(data: dict[str, object], *, group_id: int | None = None) -> dict[s
     name = str(data.get("name") or "").strip()
     if not name:
         raise ValidationError({"name": "Give the group a name."})
-    if CommunityGroup.objects.filter(name__iexact=name).exclude(pk=group_id).exists():
+    same_name = CommunityGroup.objects.filter(name__iexact=name)
+    if group_id is not None:
+        same_name = same_name.exclude(pk=group_id)
+    if same_name.exists():
         raise ValidationError({"name": f"There is already a group called “{name}”."})
     kind = data.get("kind") or CommunityGroup.Kind.OPEN
     if kind not in CommunityGroup.Kind.values:
@@ -232,9 +235,7 @@ def group_join(*, group_id: int, advocate_id: int) -> JoinResult:
 def group_from_invite(token: str) -> CommunityGroup:
     """The group a signed invite link opens, or GroupError saying what is wrong with it."""
     try:
-        data = signing.loads(
-            token, salt=GROUP_INVITE_SALT, max_age=GROUP_INVITE_MAX_AGE.total_seconds()
-        )
+        data = signing.loads(token, salt=GROUP_INVITE_SALT, max_age=GROUP_INVITE_MAX_AGE)
     except signing.SignatureExpired:
         raise GroupError(EXPIRED_INVITE) from None
     except signing.BadSignature:
