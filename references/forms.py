@@ -182,7 +182,9 @@ class DriveForm(forms.Form):
 
     def __init__(self, *args: Any, offerable: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["requests"].queryset = offerable
+        field = self.fields["requests"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)
+        field.queryset = offerable
 
 
 class ConnectionsImportForm(OptionalMarkedForm):

@@ -122,7 +122,7 @@ def _weights_check(values: dict[str, int]) -> None:
         value = values.get(name)
         if value is None:
             continue
-        label = ScoringWeights._meta.get_field(name).verbose_name
+        label = IndustryWeights._meta.get_field(name).verbose_name  # type: ignore[union-attr]
         if value < 0:
             raise ReferenceError(f"Weights cannot be negative ({label}: {value}).")
         if value > MAX_WEIGHT:
