@@ -11,7 +11,13 @@ from advocates.models import Advocate, Company, Product, Tag
 from core.csv import upload_limits_text
 from core.forms import OptionalMarkedForm
 from core.timezones import zone_choices
-from references.models import MatchingWeights, Meeting, ReferenceRequest
+from references.models import (
+    IndustryWeights,
+    MatchingWeights,
+    Meeting,
+    ReferenceRequest,
+    ScoringWeights,
+)
 from references.services import Offer
 
 
@@ -147,6 +153,38 @@ class WeightsForm(forms.ModelForm):
             if value is not None and value > 1000:
                 self.add_error(name, "Use a weight from 0 to 1,000.")
         return data
+
+
+class IndustryWeightsForm(forms.ModelForm):
+    """An industry's scoring weights (the service checks them again)."""
+
+    class Meta:
+        model = IndustryWeights
+        fields = ["for_industry", *ScoringWeights.SCORING_FIELDS]
+        help_texts = {
+            "for_industry": "Requests whose prospect is in this industry (any capitalisation)."
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ScoringWeights.SCORING_FIELDS:
+            self.fields[name].error_messages["min_value"] = "Weights cannot be negative."
+
+
+class DriveForm(forms.Form):
+    name = forms.CharField(label="Drive name", max_length=200)
+    requests = forms.ModelMultipleChoiceField(
+        label="Requests to offer",
+        queryset=ReferenceRequest.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Pick at least one open request to offer."},
+    )
+
+    def __init__(self, *args: Any, offerable: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["requests"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)
+        field.queryset = offerable
 
 
 class ConnectionsImportForm(OptionalMarkedForm):

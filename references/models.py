@@ -9,14 +9,26 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from advocates.models import Advocate, Company, Person, Product, Tag
 from core.models import UpdatedAtOnSave
 
 
-class MatchingWeights(models.Model):
-    """The one set of scoring weights (row id 1), edited by managers."""
+class ScoringWeights(models.Model):
+    """Points each matching criterion adds to an advocate's score."""
+
+    SCORING_FIELDS = (
+        "industry",
+        "seniority",
+        "products",
+        "company_size",
+        "topics",
+        "direct_connection",
+        "second_degree",
+        "accept_rate",
+    )
 
     industry = models.PositiveSmallIntegerField(default=30)
     seniority = models.PositiveSmallIntegerField("similar seniority / title", default=15)
@@ -26,6 +38,19 @@ class MatchingWeights(models.Model):
     direct_connection = models.PositiveSmallIntegerField("knows the prospect", default=40)
     second_degree = models.PositiveSmallIntegerField("2nd-degree path", default=20)
     accept_rate = models.PositiveSmallIntegerField("recent willingness (× accept rate)", default=15)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def label(self) -> str:
+        return "the program's weights"
+
+
+class MatchingWeights(ScoringWeights):
+    """The program's set of scoring weights (row id 1) and the reference settings, edited
+    by managers; an industry may have its own scoring set (``IndustryWeights``)."""
+
     shortlist_size = models.PositiveSmallIntegerField(
         "advocates shown to the prospect",
         default=3,
@@ -62,6 +87,36 @@ class MatchingWeights(models.Model):
     @classmethod
     def current(cls) -> MatchingWeights:
         return cls.objects.get_or_create(pk=1)[0]
+
+
+class IndustryWeights(ScoringWeights):
+    """Scoring weights for requests whose prospect is in one industry (the seed: what
+    counts varies with the industry and how complex its buying is)."""
+
+    for_industry = models.CharField("industry", max_length=100)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["for_industry", "id"]
+        verbose_name_plural = "industry weights"
+        constraints = [
+            # Matching compares industries case-insensitively, so must uniqueness.
+            models.UniqueConstraint(
+                Lower("for_industry"),
+                name="industry_weights_once",
+                violation_error_message="This industry already has its own weights.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Matching weights for {self.for_industry}"
+
+    @property
+    def label(self) -> str:
+        return f"the {self.for_industry} weights"
 
 
 class ReferencePause(models.Model):
@@ -112,6 +167,8 @@ class ReferenceRequest(UpdatedAtOnSave):
         Status.NEEDS_REP,
         Status.SCHEDULED,
     )
+    # Requests a reference drive may offer: nobody asked or agreed, the prospect not choosing.
+    DRIVE_STATUSES = (Status.OPEN, Status.NEEDS_REP)
 
     rep = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reference_requests"
@@ -296,6 +353,42 @@ class Ask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.advocate} for {self.request}"
+
+
+class ReferenceDrive(models.Model):
+    """Open reference requests offered to advocates, each of whom picks the prospect they
+    want to talk to (seed 000: advocates choose the recommended prospect or alternatives).
+    Picking asks that advocate for that request, already accepted."""
+
+    name = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requests = models.ManyToManyField(ReferenceRequest, related_name="drives")
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DrivePass(models.Model):
+    """An advocate passed on a request a drive suggested: it is not suggested to them again."""
+
+    advocate = models.ForeignKey(Advocate, on_delete=models.CASCADE, related_name="+")
+    request = models.ForeignKey(ReferenceRequest, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["advocate", "request"], name="drive_pass_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.advocate} passed on {self.request}"
 
 
 class Meeting(models.Model):

@@ -22,8 +22,17 @@ from django.db.models import (
 from django.utils import timezone
 
 from advocates.models import Advocate, User
+from references import matching
 from references.matching import guard
-from references.models import Ask, Candidate, Meeting, ReferencePause, ReferenceRequest
+from references.models import (
+    Ask,
+    Candidate,
+    DrivePass,
+    Meeting,
+    ReferenceDrive,
+    ReferencePause,
+    ReferenceRequest,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -308,3 +317,55 @@ def disputes() -> QuerySet[Meeting]:
         .select_related(*_MEETING_JOINS)
         .order_by("settled_at", "id")
     )
+
+
+# --- Reference drives -------------------------------------------------------------------
+
+DRIVE_STATUSES = ReferenceRequest.DRIVE_STATUSES
+# Scoring is done in Python: the newest offered requests an advocate may take, at most.
+MAX_DRIVE_REQUESTS = 200
+
+
+def drive_requests_for(advocate: Advocate) -> QuerySet[ReferenceRequest]:
+    """Requests an open drive offers that this advocate may still pick: nobody asked or
+    agreed, not asked of them before, not passed on by them, not past its date."""
+    return (
+        ReferenceRequest.objects.filter(
+            pk__in=ReferenceDrive.objects.filter(closed_at__isnull=True).values("requests"),
+            status__in=DRIVE_STATUSES,
+            needed_by__gte=timezone.localdate(),
+        )
+        .exclude(pk__in=Ask.objects.filter(status__in=Ask.IN_FLIGHT).values("request_id"))
+        .exclude(pk__in=Ask.objects.filter(advocate=advocate).values("request_id"))
+        .exclude(pk__in=DrivePass.objects.filter(advocate=advocate).values("request_id"))
+        .prefetch_related("products", "topics")
+        .order_by("-created_at", "-id")
+    )
+
+
+def drive_suggestions(advocate: Advocate, *, limit: int = 3) -> list[matching.Suggestion]:
+    """Up to ``limit`` offered requests that fit the advocate best, with the reasons."""
+    offered = list(drive_requests_for(advocate)[:MAX_DRIVE_REQUESTS])
+    return matching.suggest(advocate, offered, limit=limit)
+
+
+def drives_visible_to(user: User, *, see_all: bool) -> QuerySet[ReferenceDrive]:
+    drives = (
+        ReferenceDrive.objects.select_related("created_by")
+        .annotate(
+            offered=Count("requests", distinct=True),
+            taken=Count(
+                "requests",
+                filter=~Q(requests__status__in=DRIVE_STATUSES),
+                distinct=True,
+            ),
+        )
+        .order_by("-created_at", "-id")
+    )  # Meta.ordering is dropped with an aggregate
+    return drives if see_all else drives.filter(created_by=user)
+
+
+def drive_offerable_requests(user: User, *, see_all: bool) -> QuerySet[ReferenceRequest]:
+    """Requests the user may offer in a new drive (their own, or any for a manager)."""
+    rows = ReferenceRequest.objects.filter(status__in=DRIVE_STATUSES).order_by("-created_at", "-id")
+    return rows if see_all else rows.filter(rep=user)

@@ -58,7 +58,13 @@ from references.matching.band import (
     prescore_band,
 )
 from references.matching.guard import available_advocates
-from references.models import Ask, MatchingWeights, ReferenceRequest
+from references.models import (
+    Ask,
+    IndustryWeights,
+    MatchingWeights,
+    ReferenceRequest,
+    ScoringWeights,
+)
 
 WILLINGNESS_WINDOW = timedelta(days=365)
 MAX_SECOND_DEGREE_EDGES = 5000
@@ -93,6 +99,17 @@ class Match:
     @property
     def public_reasons(self) -> list[str]:
         return [reason.public for reason in self.reasons if reason.public]
+
+
+def weights_for(request: ReferenceRequest) -> ScoringWeights:
+    """The weights a request is scored with: its prospect's industry's set (compared
+    case-insensitively), else the program's."""
+    industry = (request.prospect_industry or "").strip()
+    if industry:
+        found = IndustryWeights.objects.filter(for_industry__iexact=industry).first()
+        if found is not None:
+            return found
+    return MatchingWeights.current()
 
 
 def seniority_from_title(title: str) -> str:
@@ -248,17 +265,104 @@ class _Profile:
         return Company.SizeBand(self.size_band).label if self.size_band else ""
 
 
+def _score(
+    request: ReferenceRequest,
+    advocate: _Profile,
+    weights: ScoringWeights,
+    *,
+    seniority: str,
+    path: _Path | None,
+    products: list[str],
+    tags: list[str],
+    willingness: tuple[int, int],
+) -> tuple[int, list[Reason]]:
+    """One advocate's score for one request, and the reasons behind it."""
+    first = _first_name(request)
+    company = request.prospect_company
+    reasons: list[Reason] = []
+    score = 0
+    industry = advocate.industry
+    if request.prospect_industry and industry.lower() == request.prospect_industry.lower():
+        score += weights.industry
+        reasons.append(Reason("industry", f"{industry} like {company}", f"Also in {industry}"))
+    if path and path.direct:
+        score += weights.direct_connection
+        reasons.append(Reason("direct", f"Knows {first} directly", "You are already connected"))
+    elif path and path.via:
+        score += weights.second_degree
+        via = path.via
+        if via.user_id and via.user_id == request.rep_id:
+            label = "you"
+        elif via.kind == Person.Kind.EMPLOYEE:
+            label = f"{via.full_name} (your colleague)"
+        else:
+            label = f"{via.full_name} (advocate)"
+        reasons.append(
+            Reason(
+                "second_degree",
+                f"Knows {first} through {label}",
+                f"You both know {via.full_name}",
+            )
+        )
+    closeness = _near(advocate.seniority, seniority, SENIORITY_ORDER)
+    if closeness:
+        score += weights.seniority if closeness == 2 else weights.seniority // 2
+        role = advocate.title or advocate.seniority_label
+        if closeness == 2:
+            reasons.append(Reason("seniority", f"Same seniority: {role}", f"A peer: {role}"))
+        else:
+            reasons.append(
+                Reason("seniority", f"Similar seniority: {role}", f"Similar role: {role}")
+            )
+    if products:
+        score += weights.products * len(products)
+        names = ", ".join(products)
+        reasons.append(Reason("products", f"Uses {names}", f"Uses {names}"))
+    closeness = _near(advocate.size_band, request.prospect_company_size, SIZE_ORDER)
+    if closeness:
+        score += weights.company_size if closeness == 2 else weights.company_size // 2
+        label = advocate.size_label
+        word = "Same" if closeness == 2 else "Similar"
+        reasons.append(
+            Reason("size", f"{word} company size ({label})", f"{word} company size ({label})")
+        )
+    if tags:
+        score += weights.topics * len(tags)
+        names = ", ".join(name.lower() for name in tags)
+        reasons.append(Reason("topics", f"Can speak to {names}", f"Can speak to {names}"))
+    yes, total = willingness
+    if total:
+        score += round(weights.accept_rate * yes / total)
+        reasons.append(Reason("willingness", f"Said yes to {yes} of {total} recent asks"))
+    else:
+        # No history yet: neither rewarded nor punished.
+        score += weights.accept_rate // 2
+        reasons.append(Reason("willingness", "Not asked before"))
+    calls_left = advocate.cap - advocate.load
+    reasons.append(
+        Reason(
+            "capacity" if calls_left > 1 else "capacity_low",
+            f"{calls_left} of {advocate.cap} calls left this quarter",
+        )
+    )
+    return score, reasons
+
+
 def rank(
     request: ReferenceRequest,
     *,
     limit: int = 10,
-    weights: MatchingWeights | None = None,
+    weights: ScoringWeights | None = None,
     now=None,
 ) -> list[Match]:
-    """The best available advocates for ``request``, best first, with their reasons."""
+    """The best available advocates for ``request``, best first, with their reasons.
+
+    Scored with the weights of the prospect's industry when managers set some, else
+    the program's (``weights_for``), unless ``weights`` are given.
+    """
     fixed_now = now is not None
     now = now or timezone.now()
-    weights = weights or MatchingWeights.current()
+    weights = weights or weights_for(request)
     product_ids = sorted(request.products.values_list("id", flat=True))
     tag_ids = sorted(request.topics.values_list("id", flat=True))
     seniority = request.prospect_seniority or seniority_from_title(request.prospect_title)
@@ -301,79 +405,19 @@ def rank(
     shared_products = _shared(Advocate.products.through, "product", ids, product_ids)
     shared_tags = _shared(Advocate.tags.through, "tag", ids, tag_ids)
     willingness = _willingness(sorted(ids), now)
-    first = _first_name(request)
-    company = request.prospect_company
     scored = []
     for advocate in profiles:
-        reasons: list[Reason] = []
-        score = 0
-        industry = advocate.industry
-        if request.prospect_industry and industry.lower() == request.prospect_industry.lower():
-            score += weights.industry
-            reasons.append(Reason("industry", f"{industry} like {company}", f"Also in {industry}"))
-        path = paths.get(advocate.pk)
-        if path and path.direct:
-            score += weights.direct_connection
-            reasons.append(Reason("direct", f"Knows {first} directly", "You are already connected"))
-        elif path and path.via:
-            score += weights.second_degree
-            via = path.via
-            if via.user_id and via.user_id == request.rep_id:
-                label = "you"
-            elif via.kind == Person.Kind.EMPLOYEE:
-                label = f"{via.full_name} (your colleague)"
-            else:
-                label = f"{via.full_name} (advocate)"
-            reasons.append(
-                Reason(
-                    "second_degree",
-                    f"Knows {first} through {label}",
-                    f"You both know {via.full_name}",
-                )
-            )
-        closeness = _near(advocate.seniority, seniority, SENIORITY_ORDER)
-        if closeness:
-            score += weights.seniority if closeness == 2 else weights.seniority // 2
-            role = advocate.title or advocate.seniority_label
-            if closeness == 2:
-                reasons.append(Reason("seniority", f"Same seniority: {role}", f"A peer: {role}"))
-            else:
-                reasons.append(
-                    Reason("seniority", f"Similar seniority: {role}", f"Similar role: {role}")
-                )
-        products = shared_products.get(advocate.pk, [])
-        if products:
-            score += weights.products * len(products)
-            names = ", ".join(products)
-            reasons.append(Reason("products", f"Uses {names}", f"Uses {names}"))
-        closeness = _near(advocate.size_band, request.prospect_company_size, SIZE_ORDER)
-        if closeness:
-            score += weights.company_size if closeness == 2 else weights.company_size // 2
-            label = advocate.size_label
-            word = "Same" if closeness == 2 else "Similar"
-            reasons.append(
-                Reason("size", f"{word} company size ({label})", f"{word} company size ({label})")
-            )
-        tags = shared_tags.get(advocate.pk, [])
-        if tags:
-            score += weights.topics * len(tags)
-            names = ", ".join(name.lower() for name in tags)
-            reasons.append(Reason("topics", f"Can speak to {names}", f"Can speak to {names}"))
-        yes, total = willingness.get(advocate.pk, (0, 0))
-        if total:
-            score += round(weights.accept_rate * yes / total)
-            reasons.append(Reason("willingness", f"Said yes to {yes} of {total} recent asks"))
-        else:
-            # No history yet: neither rewarded nor punished.
-            score += weights.accept_rate // 2
-            reasons.append(Reason("willingness", "Not asked before"))
-        calls_left = advocate.cap - advocate.load
-        reasons.append(
-            Reason(
-                "capacity" if calls_left > 1 else "capacity_low",
-                f"{calls_left} of {advocate.cap} calls left this quarter",
-            )
+        score, reasons = _score(
+            request,
+            advocate,
+            weights,
+            seniority=seniority,
+            path=paths.get(advocate.pk),
+            products=shared_products.get(advocate.pk, []),
+            tags=shared_tags.get(advocate.pk, []),
+            willingness=willingness.get(advocate.pk, (0, 0)),
         )
+        calls_left = advocate.cap - advocate.load
         scored.append((score, advocate, calls_left, reasons))
     scored.sort(key=lambda row: (-row[0], row[1].pk))
     best = scored[:limit]
@@ -386,3 +430,96 @@ def rank(
         chosen.load = profile.load  # type: ignore[attr-defined]  # as available_advocates annotates
         matches.append(Match(advocate=chosen, score=score, calls_left=calls_left, reasons=reasons))
     return matches
+
+
+# --- The advocate's side: which open requests fit one advocate (reference drives) -------
+
+
+@dataclass
+class Suggestion:
+    request: ReferenceRequest
+    score: int
+    reasons: list[Reason] = field(default_factory=list)
+
+    @property
+    def public_reasons(self) -> list[str]:
+        return [reason.public for reason in self.reasons if reason.public]
+
+
+def _paths_from(advocate_id: int) -> dict[int, _Path]:
+    """Paths from one advocate to everyone within two steps, by Person id: direct, or
+    through a colleague or an advocate they know (the mirror of ``_paths``)."""
+    me = Person.objects.filter(advocate_id=advocate_id).values_list("pk", flat=True).first()
+    if me is None:
+        return {}
+    neighbours = neighbour_ids(me)
+    if not neighbours:
+        return {}
+    paths: dict[int, _Path] = {person: _Path(direct=True) for person in neighbours}
+    brokers = dict(
+        Person.objects.filter(
+            pk__in=neighbours, kind__in=[Person.Kind.EMPLOYEE, Person.Kind.ADVOCATE]
+        ).values_list("id", "kind")
+    )
+    if not brokers:
+        return paths
+    edges = (
+        Relationship.objects.filter(Q(from_person_id__in=brokers) | Q(to_person_id__in=brokers))
+        .values_list("from_person_id", "to_person_id")
+        .order_by("id")[:MAX_SECOND_DEGREE_EDGES]
+    )
+    best: dict[int, tuple[tuple[int, int], int]] = {}
+    for from_id, to_id in edges:
+        broker_id, other = (from_id, to_id) if from_id in brokers else (to_id, from_id)
+        if other == me:
+            continue
+        # The same deterministic go-between as ``_paths``: colleagues first, then by id.
+        key = (0 if brokers[broker_id] == Person.Kind.EMPLOYEE else 1, broker_id)
+        if other not in best or key < best[other][0]:
+            best[other] = (key, broker_id)
+    if best:
+        people = Person.objects.in_bulk([broker for _key, broker in best.values()])
+        for other, (_key, broker_id) in best.items():
+            paths.setdefault(other, _Path()).via = people[broker_id]
+    return paths
+
+
+def suggest(
+    advocate: Advocate, requests: list[ReferenceRequest], *, limit: int = 3, now=None
+) -> list[Suggestion]:
+    """The requests of ``requests`` that fit ``advocate`` best, best first, with reasons.
+
+    Empty when the burnout guard would not let them be asked (opted out, paused, at
+    their cap, an ask waiting for their answer). The requests come with their
+    ``products`` and ``topics`` prefetched; the queries do not grow with their number.
+    """
+    now = now or timezone.now()
+    row = available_advocates(now).filter(pk=advocate.pk).values_list(*_Profile.COLUMNS).first()
+    if row is None or not requests:
+        return []
+    profile = _Profile(*row)
+    mine_products = set(advocate.products.values_list("pk", flat=True))
+    mine_tags = set(advocate.tags.values_list("pk", flat=True))
+    willingness = _willingness([advocate.pk], now).get(advocate.pk, (0, 0))
+    paths = _paths_from(advocate.pk)
+    program = MatchingWeights.current()
+    by_industry = {w.for_industry.lower(): w for w in IndustryWeights.objects.all()}
+    suggestions = []
+    for request in requests:
+        weights = by_industry.get(request.prospect_industry.strip().lower(), program)
+        products = sorted(p.name for p in request.products.all() if p.pk in mine_products)
+        tags = sorted(t.name for t in request.topics.all() if t.pk in mine_tags)
+        score, reasons = _score(
+            request,
+            profile,
+            weights,
+            seniority=request.prospect_seniority or seniority_from_title(request.prospect_title),
+            path=paths.get(request.prospect_person_id) if request.prospect_person_id else None,
+            products=products,
+            tags=tags,
+            willingness=willingness,
+        )
+        suggestions.append(Suggestion(request=request, score=score, reasons=reasons))
+    # Ties go to the request that waited longest.
+    suggestions.sort(key=lambda s: (-s.score, s.request.created_at, s.request.pk))
+    return suggestions[:limit]

@@ -15,7 +15,7 @@ from django.db import connection
 from advocates.models import Advocate, Company
 from core.cache import ADVOCATES_GENERATION_KEY, cache_version_bump
 from references.matching.guard import CAP_WINDOW
-from references.models import Ask, MatchingWeights, ReferencePause, ReferenceRequest
+from references.models import Ask, ReferencePause, ReferenceRequest, ScoringWeights
 
 CANDIDATES = 100
 MAX_BAND = 300
@@ -59,7 +59,7 @@ class Band:
 
 def prescore_band(
     request: ReferenceRequest,
-    weights: MatchingWeights,
+    weights: ScoringWeights,
     product_ids: list[int],
     tag_ids: list[int],
     seniority: str,
@@ -186,7 +186,7 @@ def advocates_changed() -> None:
 
 def band_criteria(
     request: ReferenceRequest,
-    weights: MatchingWeights,
+    weights: ScoringWeights,
     product_ids: list[int],
     tag_ids: list[int],
     seniority: str,

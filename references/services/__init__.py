@@ -24,6 +24,15 @@ from references.services.calls import (
     call_settle,
     prospect_feedback_give,
 )
+from references.services.drives import (
+    DRIVE_STATUSES,
+    drive_close,
+    drive_create,
+    drive_pass,
+    drive_pick,
+    industry_weights_delete,
+    industry_weights_save,
+)
 from references.services.requests import (
     opportunity_close,
     prospect_choose,
@@ -51,6 +60,7 @@ from references.services.scheduling import (
 __all__ = [
     "CALL_LINK_DAYS",
     "DEFAULT_CALL_POINTS",
+    "DRIVE_STATUSES",
     "FEEDBACK_LINK_DAYS",
     "MAX_SLOTS",
     "MIN_SLOTS",
@@ -68,6 +78,12 @@ __all__ = [
     "call_record",
     "call_settle",
     "dispute_resolve",
+    "drive_close",
+    "drive_create",
+    "drive_pass",
+    "drive_pick",
+    "industry_weights_delete",
+    "industry_weights_save",
     "meeting_cancel",
     "meeting_offer",
     "meeting_pick",

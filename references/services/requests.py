@@ -146,7 +146,7 @@ def request_send_to_prospect(*, request: ReferenceRequest, by: User) -> Referenc
             raise ReferenceError(
                 f"This request is “{request.get_status_display()}”: the prospect cannot choose now."
             )
-        matches = matching.rank(request, limit=weights.shortlist_size, weights=weights)
+        matches = matching.rank(request, limit=weights.shortlist_size)
         if not matches:
             raise ReferenceError(
                 "No advocate is available for this request right now, so there is "

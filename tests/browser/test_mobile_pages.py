@@ -121,6 +121,9 @@ NOT_PAGES = {
     "references:prospect_call_cancel": "POST",
     "references:prospect_call_ics": "an .ics download",
     "references:dispute_resolve": "POST",
+    "references:drive_close": "POST",
+    "references:drive_pick": "POST",
+    "references:drive_pass": "POST",
     "rewards:provider_retry": "POST",
     "advocates:group_join": "POST",
     "advocates:group_leave": "POST",
@@ -213,7 +216,7 @@ def _objects(people: dict[str, Any]) -> dict[str, Any]:
     from integrations.slack.crypto import token_encrypt
     from integrations.slack.models import SlackInstallation
     from references.links import FEEDBACK_SALT, prospect_token
-    from references.models import ReferenceRequest
+    from references.models import IndustryWeights, ReferenceDrive, ReferenceRequest
     from referrals.services import referral_link_for
     from tests.challenges.factories import ChallengeFactory, SubmissionFactory
     from tests.references.factories import CandidateFactory, ReferenceRequestFactory
@@ -231,6 +234,17 @@ def _objects(people: dict[str, Any]) -> dict[str, Any]:
         link_sent_at=timezone.now() - timedelta(hours=1),
     )
     CandidateFactory(request=request, advocate=advocate)
+    # A reference drive offering an open request: the hub shows it as a suggestion.
+    drive = ReferenceDrive.objects.create(name="Spring reference drive", created_by=rep)
+    drive.requests.set(
+        [
+            ReferenceRequestFactory(
+                rep=rep,
+                prospect_name="Maximiliana Bartholomew-Richardson",
+                prospect_title="Vice President of Global Procurement Operations",
+            )
+        ]
+    )
     invitation = advocate_services.invitation_create(
         email="new.friend@example.com", first_name="Noor", invited_by=rep
     )
@@ -256,6 +270,7 @@ def _objects(people: dict[str, Any]) -> dict[str, Any]:
         "reward": reward,
         "redemption": redeem(advocate, reward),
         "request": request,
+        "industry_weights": IndustryWeights.objects.create(for_industry="Healthcare"),
         "choice_token": prospect_token(request),
         "feedback_token": prospect_token(request, purpose=FEEDBACK_SALT),
         "invitation_token": advocate_links.invitation_token(invitation),
@@ -347,6 +362,7 @@ PAGE_KWARGS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "rewards:redemption": lambda o: {"pk": o["redemption"].pk},
     "rewards:edit": lambda o: {"pk": o["reward"].pk},
     "references:request_detail": lambda o: {"pk": o["request"].pk},
+    "references:industry_weights_edit": lambda o: {"pk": o["industry_weights"].pk},
     "references:prospect": lambda o: {"pk": o["request"].pk, "token": o["choice_token"]},
     "references:prospect_feedback": lambda o: {
         "pk": o["request"].pk,

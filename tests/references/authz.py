@@ -17,7 +17,7 @@ def setup(world: World) -> None:
     from django.utils import timezone
 
     from references.links import prospect_token
-    from references.models import Ask, Meeting, ReferenceRequest
+    from references.models import Ask, IndustryWeights, Meeting, ReferenceDrive, ReferenceRequest
     from tests.references.factories import AskFactory, MeetingFactory, ReferenceRequestFactory
 
     request = ReferenceRequestFactory(
@@ -30,6 +30,10 @@ def setup(world: World) -> None:
         status=Ask.Status.PENDING,
     )
     world.objects["token"] = prospect_token(request)
+    drive = ReferenceDrive.objects.create(name="Spring drive", created_by=world.rep)
+    drive.requests.set([ReferenceRequestFactory(rep=world.rep)])
+    world.objects["drive"] = drive
+    world.objects["industry_weights"] = IndustryWeights.objects.create(for_industry="Retail")
     # A call booked in Vouch: an accepted ask of ``advocate``'s with a meeting in two days.
     booked = ReferenceRequestFactory(
         rep=world.rep, status=ReferenceRequest.Status.SCHEDULED, link_nonce="n2"
@@ -42,6 +46,14 @@ def setup(world: World) -> None:
         status=Meeting.Status.SCHEDULED,
         starts_at=timezone.now() + timedelta(days=2),
     )
+
+
+def _drive(world: World) -> dict:
+    return {"pk": world["drive"].pk}
+
+
+def _industry(world: World) -> dict:
+    return {"pk": world["industry_weights"].pk}
 
 
 def _req(world: World) -> dict:
@@ -109,6 +121,21 @@ CASES = [
     Case("references:console", expect=allowed(roles=MANAGERS)),
     Case("references:weights", expect=allowed(roles=MANAGERS)),
     Case("references:weights", method="post", expect=allowed(roles=MANAGERS)),
+    Case("references:industry_weights_new", expect=allowed(roles=MANAGERS)),
+    Case("references:industry_weights_new", method="post", expect=allowed(roles=MANAGERS)),
+    Case("references:industry_weights_edit", kwargs=_industry, expect=allowed(roles=MANAGERS)),
+    Case(
+        "references:industry_weights_edit",
+        method="post",
+        kwargs=_industry,
+        expect=allowed(roles=MANAGERS),
+    ),
+    # Reference drives: reps and managers run them, advocates pick or pass.
+    Case("references:drives", expect=allowed(roles=STAFF)),
+    Case("references:drives", method="post", expect=allowed(roles=STAFF)),
+    Case("references:drive_close", method="post", kwargs=_drive, expect=STAFF_OWN_POST),
+    Case("references:drive_pick", method="post", expect=allowed(302, roles=ADVOCATES)),
+    Case("references:drive_pass", method="post", expect=allowed(302, roles=ADVOCATES)),
     Case("references:my_requests", expect=allowed(roles=ADVOCATES)),
     Case("references:pause", method="post", expect=allowed(302, roles=ADVOCATES)),
     Case(
