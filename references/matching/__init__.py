@@ -42,10 +42,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db.models import Count, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from advocates.graph import neighbour_ids
-from advocates.models import Advocate, Company, Person, Relationship
+from advocates.models import Advocate, Company, Person, PersonInterest, Relationship, Tag
 from core.cache import cache_version
 from references.matching.band import (
     GENERATION_KEY,
@@ -148,6 +149,22 @@ def _willingness(advocate_ids: list[int], now) -> dict[int, tuple[int, int]]:
         .annotate(yes=Count("id", filter=Q(status__in=said_yes)), total=Count("id"))
     )
     return {row["advocate_id"]: (row["yes"], row["total"]) for row in rows}
+
+
+def _interest_tags(request: ReferenceRequest, topic_ids: list[int]) -> list[int]:
+    """Experience tags named like one of the prospect's interests (any case), leaving out
+    the request's own topics: those already score as topics, once is enough."""
+    if request.prospect_person_id is None:
+        return []
+    names = PersonInterest.objects.filter(person_id=request.prospect_person_id).annotate(
+        lname=Lower("name")
+    )
+    return sorted(
+        Tag.objects.annotate(lname=Lower("name"))
+        .filter(lname__in=names.values("lname"))
+        .exclude(pk__in=topic_ids)
+        .values_list("pk", flat=True)
+    )
 
 
 @dataclass
@@ -261,15 +278,20 @@ def rank(
     weights = weights or MatchingWeights.current()
     product_ids = sorted(request.products.values_list("id", flat=True))
     tag_ids = sorted(request.topics.values_list("id", flat=True))
+    interest_ids = _interest_tags(request, tag_ids)
     seniority = request.prospect_seniority or seniority_from_title(request.prospect_title)
 
     def computed() -> Band:
-        band = prescore_band(request, weights, product_ids, tag_ids, seniority, now)
+        band = prescore_band(
+            request, weights, product_ids, tag_ids, seniority, now, interest_ids=interest_ids
+        )
         if not fixed_now:
             band_keep(request, criteria, generation, band)
         return band
 
-    criteria = band_criteria(request, weights, product_ids, tag_ids, seniority)
+    criteria = band_criteria(
+        request, weights, product_ids, tag_ids, seniority, interest_ids=interest_ids
+    )
     generation = "" if fixed_now else cache_version(GENERATION_KEY)
     kept = None if fixed_now else band_kept(request, criteria, generation)
     band = kept or computed()
@@ -300,6 +322,7 @@ def rank(
     ids = {profile.pk for profile in profiles}
     shared_products = _shared(Advocate.products.through, "product", ids, product_ids)
     shared_tags = _shared(Advocate.tags.through, "tag", ids, tag_ids)
+    shared_interests = _shared(Advocate.tags.through, "tag", ids, interest_ids)
     willingness = _willingness(sorted(ids), now)
     first = _first_name(request)
     company = request.prospect_company
@@ -359,6 +382,17 @@ def rank(
             score += weights.topics * len(tags)
             names = ", ".join(name.lower() for name in tags)
             reasons.append(Reason("topics", f"Can speak to {names}", f"Can speak to {names}"))
+        interests = shared_interests.get(advocate.pk, [])
+        if interests:
+            score += weights.interests * len(interests)
+            names = ", ".join(name.lower() for name in interests)
+            reasons.append(
+                Reason(
+                    "interests",
+                    f"Speaks to {first}'s interest in {names}",
+                    f"Can speak to your interest in {names}",
+                )
+            )
         yes, total = willingness.get(advocate.pk, (0, 0))
         if total:
             score += round(weights.accept_rate * yes / total)
