@@ -116,7 +116,7 @@ def people_search(*, text: str = "", interest: str = "") -> QuerySet[Person]:
     """People of the graph by name, company or title (``text``) and/or by interest (any
     case), with their interests prefetched: one query for the page, one for them."""
     people = Person.objects.prefetch_related(
-        Prefetch("interests", queryset=PersonInterest.objects.order_by("name", "id"))
+        Prefetch("interests", queryset=PersonInterest.objects.order_by(Lower("name"), "id"))
     ).order_by("full_name", "id")
     text = " ".join(text.split())
     if text:
@@ -150,7 +150,7 @@ def interest_names(limit: int = 200) -> list[str]:
 def person_detail(pk: int) -> Person:
     """One person with their interests and job changes (Person.DoesNotExist if none)."""
     return Person.objects.prefetch_related(
-        Prefetch("interests", queryset=PersonInterest.objects.order_by("name", "id")),
+        Prefetch("interests", queryset=PersonInterest.objects.order_by(Lower("name"), "id")),
         Prefetch("job_changes", queryset=JobChange.objects.order_by("-detected_at", "-id")),
     ).get(pk=pk)
 

@@ -391,7 +391,7 @@ class PersonInterest(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
-        ordering = ["name", "id"]
+        ordering = [Lower("name"), "id"]
         constraints = [
             models.UniqueConstraint("person", Lower("name"), name="person_interest_once"),
         ]

@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
                 ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='interests', to='advocates.person')),
             ],
             options={
-                'ordering': ['name', 'id'],
+                'ordering': [django.db.models.functions.text.Lower('name'), 'id'],
                 'indexes': [models.Index(django.db.models.functions.text.Lower('name'), name='person_interest_name')],
                 'constraints': [models.UniqueConstraint(models.F('person'), django.db.models.functions.text.Lower('name'), name='person_interest_once')],
             },
