@@ -1,5 +1,8 @@
 """The relationship graph: people, who knows whom, and reading LinkedIn connections.
 
+A connections file may carry an optional "Interests" column (several separated by
+";"): what each contact cares about, added to their interests.
+
 People are merged by email (case-insensitive), else by LinkedIn URL, so the same human
 imported by two owners, or added by hand and later imported, is one Person. This module
 reads the graph and parses a LinkedIn export; its writes are ``advocates.services.graph``.
@@ -20,8 +23,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator, validate_email
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import Lower
 
-from advocates.models import Advocate, Person, Relationship, User
+from advocates.models import Advocate, JobChange, Person, PersonInterest, Relationship, User
 from core.csv import CsvFileError, csv_read, csv_upload_text
 
 LINKEDIN_COLUMNS = (
@@ -33,6 +38,9 @@ LINKEDIN_COLUMNS = (
     "Position",
     "Connected On",
 )
+INTERESTS_COLUMN = "interests"  # optional, ";"-separated
+INTEREST_MAX_LENGTH = 100
+MAX_INTERESTS = 20  # per person, and per row of a file
 # LinkedIn puts a few "Notes:" lines above the header; look this far for it.
 HEADER_SEARCH_LINES = 20
 CsvSource = UploadedFile | IO[str] | str
@@ -83,6 +91,70 @@ def find_person_for_user(user: User) -> Person | None:
     )
 
 
+def interests_parse(text: str, *, separators: str = ";") -> list[str]:
+    """Interest names from ``text``: trimmed, inner spaces collapsed, duplicates (any
+    case) dropped, first spelling kept. Raises ValueError for one that is too long."""
+    for separator in separators[1:]:
+        text = text.replace(separator, separators[0])
+    names: dict[str, str] = {}
+    for raw in text.split(separators[0]):
+        name = " ".join(raw.split())
+        if not name:
+            continue
+        if len(name) > INTEREST_MAX_LENGTH:
+            raise ValueError(f"“{name[:30]}…” is longer than {INTEREST_MAX_LENGTH} characters.")
+        names.setdefault(name.lower(), name)
+    return list(names.values())
+
+
+def same_company(first: str, second: str) -> bool:
+    """Whether two company names are the same company, spelt as people type them."""
+    return " ".join(first.split()).casefold() == " ".join(second.split()).casefold()
+
+
+def people_search(*, text: str = "", interest: str = "") -> QuerySet[Person]:
+    """People of the graph by name, company or title (``text``) and/or by interest (any
+    case), with their interests prefetched: one query for the page, one for them."""
+    people = Person.objects.prefetch_related(
+        Prefetch("interests", queryset=PersonInterest.objects.order_by(Lower("name"), "id"))
+    ).order_by("full_name", "id")
+    text = " ".join(text.split())
+    if text:
+        people = people.filter(
+            Q(full_name__icontains=text)
+            | Q(company_name__icontains=text)
+            | Q(title__icontains=text)
+        )
+    interest = " ".join(interest.split()).lower()
+    if interest:
+        people = people.filter(
+            pk__in=PersonInterest.objects.annotate(lname=Lower("name"))
+            .filter(lname=interest)
+            .values("person_id")
+        )
+    return people
+
+
+def interest_names(limit: int = 200) -> list[str]:
+    """The interests people have, most common first (for the search's suggestions)."""
+    rows = (
+        PersonInterest.objects.annotate(lname=Lower("name"))
+        .values("lname")
+        .annotate(n=Count("id"))
+        .order_by("-n", "lname")
+        .values_list("lname", flat=True)[:limit]
+    )
+    return list(rows)
+
+
+def person_detail(pk: int) -> Person:
+    """One person with their interests and job changes (Person.DoesNotExist if none)."""
+    return Person.objects.prefetch_related(
+        Prefetch("interests", queryset=PersonInterest.objects.order_by(Lower("name"), "id")),
+        Prefetch("job_changes", queryset=JobChange.objects.order_by("-detected_at", "-id")),
+    ).get(pk=pk)
+
+
 # --- Edges ------------------------------------------------------------------------------
 
 
@@ -106,6 +178,8 @@ class ConnectionsImportResult:
     people_matched: int = 0
     edges_created: int = 0
     edges_existing: int = 0
+    interests_added: int = 0
+    job_changes: int = 0  # contacts seen at another company than the graph had
     duplicates: list[tuple[int, str]] = field(default_factory=list)  # (line, why)
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line, why)
     owner: Person | None = None  # whose connections they are, once something is imported
@@ -124,6 +198,7 @@ class ConnectionRow:
     company_name: str
     title: str
     connected_on: date | None
+    interests: list[str] = field(default_factory=list)
 
 
 def _parse_connected_on(value: str) -> date | None:
@@ -245,6 +320,14 @@ def parse_connections_csv(
             except ValueError:
                 result.errors.append((line, f"“{cell('Connected On')}” is not a date."))
                 continue
+            try:
+                interests = interests_parse(csv_row.cells.get(INTERESTS_COLUMN, ""))
+            except ValueError as error:
+                result.errors.append((line, f"Interests: {error}"))
+                continue
+            if len(interests) > MAX_INTERESTS:
+                result.errors.append((line, f"More than {MAX_INTERESTS} interests."))
+                continue
             keys = [key for key in (email, linkedin_url) if key]
             first = next((seen[key] for key in keys if key in seen), None)
             if first is not None:
@@ -261,6 +344,7 @@ def parse_connections_csv(
                     company_name=cell("Company")[:200],
                     title=cell("Position")[:200],
                     connected_on=connected_on,
+                    interests=interests,
                 )
             )
     except CsvFileError as error:

@@ -381,6 +381,51 @@ class Relationship(models.Model):
         return f"{self.from_person_id} knows {self.to_person_id}"
 
 
+class PersonInterest(models.Model):
+    """Something a person in the graph cares about ("data privacy", "ROI", "migration"):
+    typed by a rep or manager, or imported with their connections. Matching scores an
+    advocate whose experience tag has the same name (``references.matching``)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="interests")
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = [Lower("name"), "id"]
+        constraints = [
+            models.UniqueConstraint("person", Lower("name"), name="person_interest_once"),
+        ]
+        # Graph search filters people by interest name, case-insensitively.
+        indexes = [models.Index(Lower("name"), name="person_interest_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class JobChange(models.Model):
+    """A person seen at a new company: a re-imported connections file showed the same
+    person (email, else LinkedIn URL) at another company than the graph had. Recorded
+    once per move: the person's company is moved in the same conditional update."""
+
+    class Source(models.TextChoices):
+        LINKEDIN = "linkedin", "LinkedIn import"
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="job_changes")
+    from_company = models.CharField(max_length=200)
+    to_company = models.CharField(max_length=200)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.LINKEDIN)
+    detected_at = models.DateTimeField(default=timezone.now, editable=False)
+    detected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-detected_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}: {self.from_company} → {self.to_company}"
+
+
 # --- Groups -------------------------------------------------------------------------------
 
 

@@ -79,3 +79,48 @@ class ProspectEventSuggestion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.request_id or self.referral_id}"
+
+
+class JobChangeNotice(models.Model):
+    """A contact moved (``advocates.JobChange``) from or to the company of an open
+    reference request or referral: its rep is told once per (move, request / referral)."""
+
+    job_change = models.ForeignKey(
+        "advocates.JobChange", on_delete=models.CASCADE, related_name="notices"
+    )
+    request = models.ForeignKey(
+        "references.ReferenceRequest",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    referral = models.ForeignKey(
+        "referrals.Referral", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["rep", "-created_at"], name="jobnotice_rep_recent")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job_change", "request"],
+                condition=models.Q(request__isnull=False),
+                name="jobnotice_request_once",
+            ),
+            models.UniqueConstraint(
+                fields=["job_change", "referral"],
+                condition=models.Q(referral__isnull=False),
+                name="jobnotice_referral_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(request__isnull=False) | models.Q(referral__isnull=False),
+                name="jobnotice_has_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_change} → {self.request_id or self.referral_id}"

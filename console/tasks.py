@@ -10,7 +10,7 @@ from celery import shared_task
 from django.core.cache import cache
 
 from challenges.services import progress
-from console import ams, prospect_events
+from console import ams, job_changes, prospect_events
 from console.selectors import home
 from core.outbox import ACTIVITY_MANY_TASK, ACTIVITY_TASK
 from core.queues import BulkTask
@@ -60,3 +60,14 @@ def console_charts_refresh_task() -> None:
 @shared_task(name=prospect_events.SUGGESTION_TASK, **RETRY)  # type: ignore[call-overload]  # RETRY is a plain dict in core.tasks
 def prospect_event_suggestion_send(suggestion_id: int) -> str:
     return prospect_events.suggestion_deliver(suggestion_id=suggestion_id)
+
+
+@shared_task(name=job_changes.NOTIFY_TASK, **RETRY)  # type: ignore[call-overload]  # RETRY is a plain dict in core.tasks
+def job_change_notify(job_change_id: int) -> int:
+    """A contact changed company: tell the reps of open deals at either company (once)."""
+    return job_changes.job_change_notices_create(job_change_id=job_change_id)
+
+
+@shared_task(name=job_changes.NOTICE_TASK, **RETRY)  # type: ignore[call-overload]  # RETRY is a plain dict in core.tasks
+def job_change_notice_send(notice_id: int) -> str:
+    return job_changes.notice_deliver(notice_id=notice_id)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("console/exports/<slug:kind>.csv", views.export_csv, name="export"),
     path("console/exports/campaigns/<int:pk>.csv", views.campaign_export, name="campaign_export"),
     path("console/prospect-events/", views.prospect_events, name="prospect_events"),
+    path("signals/", views.signals, name="signals"),
     path("console/forecast/", views.referral_forecast_page, name="referral_forecast"),
     path("console/roi/", views.program_roi_page, name="program_roi"),
 ]

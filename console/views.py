@@ -1,5 +1,6 @@
 """The console: home, analytics, AMS weights, exports, prospect events, the referral
-revenue forecast and the program ROI (managers only)."""
+revenue forecast and the program ROI (managers only); and the sales signals page
+(job changes at the companies of a rep's open deals), which reps see too."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from advocates.http import AuthenticatedHttpRequest
 from advocates.models import Advocate
 from campaigns.forms import CsvUploadForm
 from campaigns.models import Campaign
-from console import ams, charts, exports
+from console import ams, charts, exports, job_changes
 from console.exports import ExportWindowForm
 from console.forms import AmsWeightsForm, RevenueGoalForm
 from console.models import ProspectEvent, ProspectEventSuggestion
@@ -29,13 +30,14 @@ from console.prospect_events import COLUMNS, prospect_events_import
 from console.selectors import analytics, roi
 from console.selectors.home import CHARTS_REFRESH_SECONDS, console_overview
 from core.models import ProgramSettings
-from core.roles import manager_required
+from core.roles import Role, has_role, manager_required, staff_required
 from referrals.forecast import Quarter, goals_recent, referral_forecast
 from referrals.services import ReferralError
 from referrals.services.goals import revenue_goal_set
 
 PROMOTERS_PAGE_SIZE = 25
 PROSPECT_EVENTS_PAGE_SIZE = 50
+SIGNALS_PAGE_SIZE = 25
 
 
 @manager_required
@@ -240,6 +242,18 @@ def prospect_events(request: AuthenticatedHttpRequest) -> HttpResponse:
             "kinds": ProspectEvent.Kind.choices,
         },
     )
+
+
+@staff_required
+@require_GET
+def signals(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Contacts who changed company, told to the rep of an open deal at either company:
+    a rep sees their own, a manager everyone's."""
+    see_all = has_role(request.user, Role.MANAGER)
+    page = Paginator(
+        job_changes.notices_for(request.user, see_all=see_all), SIGNALS_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    return render(request, "console/signals.html", {"page": page, "sees_all": see_all})
 
 
 @manager_required

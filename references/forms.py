@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from advocates.graph import MAX_INTERESTS, interests_parse
 from advocates.models import Advocate, Company, Product, Tag
 from core.csv import upload_limits_text
 from core.forms import OptionalMarkedForm
@@ -136,6 +137,7 @@ class WeightsForm(forms.ModelForm):
             "products",
             "company_size",
             "topics",
+            "interests",
             "direct_connection",
             "second_degree",
             "accept_rate",
@@ -148,7 +150,7 @@ class WeightsForm(forms.ModelForm):
     def clean(self):
         super().clean()
         data = self.cleaned_data
-        for name in self.Meta.fields[:8]:
+        for name in self.Meta.fields[:9]:
             value = data.get(name)
             if value is not None and value > 1000:
                 self.add_error(name, "Use a weight from 0 to 1,000.")
@@ -227,6 +229,30 @@ class RelationshipForm(OptionalMarkedForm):
         if not data.get("email") and not data.get("linkedin_url"):
             raise ValidationError("Give an email or a LinkedIn URL, so the person can be merged.")
         return data
+
+
+class PersonInterestsForm(OptionalMarkedForm):
+    interests = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.TextInput(attrs={"placeholder": "data privacy; ROI; migration"}),
+        help_text="What they care about, separated by ; or commas. Matching favours "
+        "advocates whose experience answers them.",
+    )
+
+    def clean_interests(self) -> list[str]:
+        try:
+            names = interests_parse(self.cleaned_data["interests"], separators=";,")
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
+        if len(names) > MAX_INTERESTS:
+            raise ValidationError(f"Up to {MAX_INTERESTS} interests.")
+        return names
+
+
+class GraphSearchForm(forms.Form):
+    q = forms.CharField(label="Name, company or title", required=False, max_length=200)
+    interest = forms.CharField(label="Interest", required=False, max_length=100)
 
 
 # --- Scheduling the call ------------------------------------------------------------------

@@ -35,6 +35,9 @@ class ScoringWeights(models.Model):
     products = models.PositiveSmallIntegerField("per shared product", default=12)
     company_size = models.PositiveSmallIntegerField(default=10)
     topics = models.PositiveSmallIntegerField("per experience tag answering a topic", default=10)
+    interests = models.PositiveSmallIntegerField(
+        "per experience tag answering a prospect's interest", default=8
+    )
     direct_connection = models.PositiveSmallIntegerField("knows the prospect", default=40)
     second_degree = models.PositiveSmallIntegerField("2nd-degree path", default=20)
     accept_rate = models.PositiveSmallIntegerField("recent willingness (× accept rate)", default=15)

@@ -36,6 +36,7 @@ urlpatterns = [
     path("references/disputes/", calls.disputes, name="disputes"),
     path("references/disputes/<int:pk>/", calls.dispute_resolve, name="dispute_resolve"),
     path("references/graph/", views.graph_page, name="graph"),
+    path("references/graph/people/<int:pk>/", views.graph_person, name="graph_person"),
     path("references/console/", views.console, name="console"),
     path("references/weights/", views.weights, name="weights"),
     path(

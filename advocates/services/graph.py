@@ -1,5 +1,6 @@
 """Writes to the relationship graph: people (merged by email, else LinkedIn URL), who
-knows whom, and a LinkedIn export imported for one owner."""
+knows whom, their interests, and a LinkedIn export imported for one owner (which also
+notices contacts who changed company: ``JobChange``)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,23 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from advocates.graph import (
+    MAX_INTERESTS,
     ConnectionRow,
     ConnectionsImportResult,
     CsvSource,
     find_person,
     normalize_linkedin_url,
     parse_connections_csv,
+    same_company,
 )
-from advocates.models import Advocate, Person, Relationship, User
+from advocates.models import Advocate, JobChange, Person, PersonInterest, Relationship, User
+from core.audit import audit_record
+from core.outbox import enqueue_after_commit
 
 CHUNK = 500
+# console.tasks.job_change_notify: tells the reps of open requests and referrals at
+# either company. Named, not imported: the console is floors above.
+JOB_CHANGE_TASK = "console.tasks.job_change_notify"
 
 
 class GraphError(Exception):
@@ -132,6 +140,34 @@ def person_for_email(email: str) -> Person | None:
     return person_for_user(user) if user is not None else None
 
 
+# --- Interests --------------------------------------------------------------------------
+
+
+def person_interests_set(*, person: Person, names: list[str], by: User | None = None) -> None:
+    """Make ``names`` (already parsed: ``advocates.graph.interests_parse``) the person's
+    interests: the others are removed, new ones added, kept ones left as they were."""
+    if len(names) > MAX_INTERESTS:
+        raise GraphError(f"A person can have up to {MAX_INTERESTS} interests.")
+    wanted = {name.lower(): name for name in names}
+    with transaction.atomic():
+        # The person's row lock orders two editors saving the same person at once.
+        Person.objects.select_for_update().filter(pk=person.pk).first()
+        current = {i.name.lower(): i for i in PersonInterest.objects.filter(person=person)}
+        stale = [i.pk for key, i in current.items() if key not in wanted]
+        if stale:
+            PersonInterest.objects.filter(pk__in=stale).delete()
+        PersonInterest.objects.bulk_create(
+            [PersonInterest(person=person, name=n) for k, n in wanted.items() if k not in current]
+        )
+        if by is not None:
+            audit_record(
+                actor=by,
+                action="graph.person_interests",
+                target=person,
+                detail={"interests": sorted(wanted.values())},
+            )
+
+
 # --- Edges ------------------------------------------------------------------------------
 
 
@@ -174,6 +210,35 @@ def relationship_add(
 def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _interest_count(person_ids: list[int]) -> int:
+    return sum(
+        PersonInterest.objects.filter(person_id__in=chunk).count() for chunk in _chunks(person_ids)
+    )
+
+
+def _job_change(person: Person, row: ConnectionRow, by: User | None) -> bool:
+    """Record that ``person`` now works at ``row``'s company, if it is another one.
+
+    The person's company moves in a conditional update on the company it had: of two
+    imports of the same file at once, only the one whose update matched records the
+    move, and a later import of the same file sees no change at all.
+    """
+    old, new = person.company_name.strip(), row.company_name.strip()
+    if not old or not new or same_company(old, new):
+        return False
+    moved = Person.objects.filter(pk=person.pk, company_name=person.company_name).update(
+        company_name=new, title=row.title or person.title
+    )
+    if not moved:
+        return False
+    person.company_name, person.title = new, row.title or person.title
+    change = JobChange.objects.create(
+        person=person, from_company=old, to_company=new, detected_by=by
+    )
+    enqueue_after_commit(JOB_CHANGE_TASK, change.pk)
+    return True
 
 
 def connections_import(
@@ -233,6 +298,8 @@ def connections_import(
                     by_url[row.linkedin_url] = person
             else:
                 result.people_matched += 1
+                if _job_change(person, row, created_by):
+                    result.job_changes += 1
                 changed = _fill_blanks(
                     person,
                     email=row.email if row.email not in by_email else "",
@@ -249,6 +316,18 @@ def connections_import(
             if to_create[0][1].pk is None:  # backends that return no ids on bulk insert
                 for _row, person in to_create:
                     person.pk = find_person(email=person.email, linkedin_url=person.linkedin_url).pk
+
+        interests = [
+            PersonInterest(person_id=person.pk, name=name)
+            for row, person in people
+            for name in row.interests
+        ]
+        if interests:
+            touched = sorted({i.person_id for i in interests})
+            before = _interest_count(touched)
+            # Added to what the person had: a file never removes an interest a rep typed.
+            PersonInterest.objects.bulk_create(interests, ignore_conflicts=True, batch_size=CHUNK)
+            result.interests_added = _interest_count(touched) - before
 
         ids = {person.pk for _row, person in people if person.pk != owner.pk}
         known: set[int] = set()

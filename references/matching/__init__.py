@@ -42,10 +42,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db.models import Count, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from advocates.graph import neighbour_ids
-from advocates.models import Advocate, Company, Person, Relationship
+from advocates.models import Advocate, Company, Person, PersonInterest, Relationship, Tag
 from core.cache import cache_version
 from references.matching.band import (
     GENERATION_KEY,
@@ -167,6 +168,22 @@ def _willingness(advocate_ids: list[int], now) -> dict[int, tuple[int, int]]:
     return {row["advocate_id"]: (row["yes"], row["total"]) for row in rows}
 
 
+def _interest_tags(request: ReferenceRequest, topic_ids: list[int]) -> list[int]:
+    """Experience tags named like one of the prospect's interests (any case), leaving out
+    the request's own topics: those already score as topics, once is enough."""
+    if request.prospect_person_id is None:
+        return []
+    names = PersonInterest.objects.filter(person_id=request.prospect_person_id).annotate(
+        lname=Lower("name")
+    )
+    return sorted(
+        Tag.objects.annotate(lname=Lower("name"))
+        .filter(lname__in=names.values("lname"))
+        .exclude(pk__in=topic_ids)
+        .values_list("pk", flat=True)
+    )
+
+
 @dataclass
 class _Path:
     direct: bool = False
@@ -275,8 +292,10 @@ def _score(
     products: list[str],
     tags: list[str],
     willingness: tuple[int, int],
+    interests: list[str],
 ) -> tuple[int, list[Reason]]:
-    """One advocate's score for one request, and the reasons behind it."""
+    """One advocate's score for one request, and the reasons behind it (``interests``:
+    the advocate's experience tags named like the prospect's interests, topics left out)."""
     first = _first_name(request)
     company = request.prospect_company
     reasons: list[Reason] = []
@@ -330,6 +349,16 @@ def _score(
         score += weights.topics * len(tags)
         names = ", ".join(name.lower() for name in tags)
         reasons.append(Reason("topics", f"Can speak to {names}", f"Can speak to {names}"))
+    if interests:
+        score += weights.interests * len(interests)
+        names = ", ".join(name.lower() for name in interests)
+        reasons.append(
+            Reason(
+                "interests",
+                f"Speaks to {first}'s interest in {names}",
+                f"Can speak to your interest in {names}",
+            )
+        )
     yes, total = willingness
     if total:
         score += round(weights.accept_rate * yes / total)
@@ -365,15 +394,20 @@ def rank(
     weights = weights or weights_for(request)
     product_ids = sorted(request.products.values_list("id", flat=True))
     tag_ids = sorted(request.topics.values_list("id", flat=True))
+    interest_ids = _interest_tags(request, tag_ids)
     seniority = request.prospect_seniority or seniority_from_title(request.prospect_title)
 
     def computed() -> Band:
-        band = prescore_band(request, weights, product_ids, tag_ids, seniority, now)
+        band = prescore_band(
+            request, weights, product_ids, tag_ids, seniority, now, interest_ids=interest_ids
+        )
         if not fixed_now:
             band_keep(request, criteria, generation, band)
         return band
 
-    criteria = band_criteria(request, weights, product_ids, tag_ids, seniority)
+    criteria = band_criteria(
+        request, weights, product_ids, tag_ids, seniority, interest_ids=interest_ids
+    )
     generation = "" if fixed_now else cache_version(GENERATION_KEY)
     kept = None if fixed_now else band_kept(request, criteria, generation)
     band = kept or computed()
@@ -404,6 +438,7 @@ def rank(
     ids = {profile.pk for profile in profiles}
     shared_products = _shared(Advocate.products.through, "product", ids, product_ids)
     shared_tags = _shared(Advocate.tags.through, "tag", ids, tag_ids)
+    shared_interests = _shared(Advocate.tags.through, "tag", ids, interest_ids)
     willingness = _willingness(sorted(ids), now)
     scored = []
     for advocate in profiles:
@@ -416,6 +451,7 @@ def rank(
             products=shared_products.get(advocate.pk, []),
             tags=shared_tags.get(advocate.pk, []),
             willingness=willingness.get(advocate.pk, (0, 0)),
+            interests=shared_interests.get(advocate.pk, []),
         )
         calls_left = advocate.cap - advocate.load
         scored.append((score, advocate, calls_left, reasons))
@@ -504,11 +540,25 @@ def suggest(
     paths = _paths_from(advocate.pk)
     program = MatchingWeights.current()
     by_industry = {w.for_industry.lower(): w for w in IndustryWeights.objects.all()}
+    # The prospects' interests, in one query, matched by name to the advocate's tags.
+    my_tags = {name.lower(): name for name in advocate.tags.values_list("name", flat=True)}
+    prospects = {r.prospect_person_id for r in requests if r.prospect_person_id}
+    interests_of: dict[int, set[str]] = {}
+    for person_id, name in PersonInterest.objects.filter(person_id__in=prospects).values_list(
+        "person_id", "name"
+    ):
+        interests_of.setdefault(person_id, set()).add(name.lower())
     suggestions = []
     for request in requests:
         weights = by_industry.get(request.prospect_industry.strip().lower(), program)
         products = sorted(p.name for p in request.products.all() if p.pk in mine_products)
         tags = sorted(t.name for t in request.topics.all() if t.pk in mine_tags)
+        topic_names = {t.name.lower() for t in request.topics.all()}
+        interests = sorted(
+            my_tags[name]
+            for name in interests_of.get(request.prospect_person_id or 0, set())
+            if name in my_tags and name not in topic_names
+        )
         score, reasons = _score(
             request,
             profile,
@@ -518,6 +568,7 @@ def suggest(
             products=products,
             tags=tags,
             willingness=willingness,
+            interests=interests,
         )
         suggestions.append(Suggestion(request=request, score=score, reasons=reasons))
     # Ties go to the request that waited longest.

@@ -6,6 +6,7 @@ docstring, steps 1 and 2, for why it is enough).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -64,6 +65,8 @@ def prescore_band(
     tag_ids: list[int],
     seniority: str,
     now,
+    *,
+    interest_ids: Sequence[int] = (),
 ) -> Band:
     """The band (``references.matching``, step 2), in one SQL statement.
 
@@ -94,6 +97,8 @@ def prescore_band(
     for table, column, ids, weight in (
         (products, "product_id", product_ids, weights.products),
         (tags, "tag_id", tag_ids, weights.topics),
+        # Tags answering the prospect's interests (never the request's topics as well).
+        (tags, "tag_id", list(interest_ids), weights.interests),
     ):
         if ids:
             shared.append(
@@ -190,6 +195,8 @@ def band_criteria(
     product_ids: list[int],
     tag_ids: list[int],
     seniority: str,
+    *,
+    interest_ids: Sequence[int] = (),
 ) -> list:
     """Everything the band depends on besides the advocates themselves."""
     return [
@@ -200,6 +207,8 @@ def band_criteria(
         tag_ids,
         [weights.industry, weights.seniority, weights.company_size],
         [weights.products, weights.topics, weights.accept_rate],
+        list(interest_ids),
+        weights.interests,
         [CANDIDATES, MAX_BAND],
     ]
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -9,8 +10,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from advocates.graph import find_person_for_user, neighbour_ids
+from advocates.graph import (
+    find_person_for_user,
+    interest_names,
+    neighbour_ids,
+    people_search,
+    person_detail,
+)
 from advocates.http import AuthenticatedHttpRequest
+from advocates.models import Person
 from advocates.selectors import advocate_for_user
 from advocates.services import graph
 from core.roles import Role, advocate_required, has_role, manager_required, public, staff_required
@@ -22,9 +30,11 @@ from references.forms import (
     DeclineForm,
     DriveForm,
     FeedbackForm,
+    GraphSearchForm,
     IndustryWeightsForm,
     MeetingTimeForm,
     PauseForm,
+    PersonInterestsForm,
     ReferenceRequestForm,
     RelationshipForm,
     WeightsForm,
@@ -254,18 +264,64 @@ def graph_page(request: AuthenticatedHttpRequest) -> HttpResponse:
                 verb = "now knows" if created else "already knew"
                 messages.success(request, f"{who} {verb} {other}.")
                 return redirect("references:graph")
+    # Searching the people: the graph is the company's, shared by every rep and manager.
+    search = GraphSearchForm(request.GET)
+    terms = search.cleaned_data if search.is_valid() else {"q": "", "interest": ""}
+    searching = bool(terms["q"] or terms["interest"])
+    people = people_search(text=terms["q"], interest=terms["interest"])
+    page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "search": search,
+        "page": page,
+        "searching": searching,
+        "querystring": urlencode({k: v for k, v in terms.items() if v}),
+    }
+    if request.htmx and request.method == "GET":
+        return render(request, "references/graph.html#people", context)
     # The rep's node is made by the first import or edge that needs it, not by a visit.
     me = find_person_for_user(request.user)
     return render(
         request,
         "references/graph.html",
-        {
+        context
+        | {
             "import_form": import_form,
             "edge_form": edge_form,
             "result": result,
             "me": me,
             "my_connections": len(neighbour_ids(me.pk)) if me is not None else 0,
+            "interest_names": interest_names(),
         },
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def graph_person(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """One person of the graph: what they care about (editable) and their job moves.
+
+    The graph is shared by every rep and manager (any of them imports into it and
+    matching reads all of it), so any of them may see and annotate any person."""
+    try:
+        person = person_detail(pk)
+    except Person.DoesNotExist:
+        raise Http404("No such person.") from None
+    current = "; ".join(interest.name for interest in person.interests.all())
+    form = PersonInterestsForm(request.POST or None, initial={"interests": current})
+    if request.method == "POST" and form.is_valid():
+        try:
+            graph.person_interests_set(
+                person=person, names=form.cleaned_data["interests"], by=request.user
+            )
+        except graph.GraphError as error:
+            form.add_error("interests", str(error))
+        else:
+            messages.success(request, f"Interests of {person} saved.")
+            return redirect("references:graph_person", pk=person.pk)
+    return render(
+        request,
+        "references/graph_person.html",
+        {"person": person, "form": form, "connections": len(neighbour_ids(person.pk))},
     )
 
 

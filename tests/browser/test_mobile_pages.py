@@ -299,7 +299,31 @@ def _objects(people: dict[str, Any]) -> dict[str, Any]:
             installed_at=timezone.now(),
         ),
         "crm_run": _crm(people),
+        "person": _graph_person(people, request),
     }
+
+
+def _graph_person(people: dict[str, Any], request: Any) -> Any:
+    """A contact with long interests who moved to the request's company: the rep's
+    Signals page lists the move, the person page shows both."""
+    from advocates.models import JobChange, Person, PersonInterest
+    from console.models import JobChangeNotice
+
+    person = Person.objects.create(
+        full_name="Maximiliana Featherstonehaugh-Cholmondeley",
+        email="maximiliana@burlington-textiles.example",
+        company_name=request.prospect_company,
+        title="Director of Information Security and Data Governance",
+    )
+    for name in ("data privacy", "ROI", "migration from on-premises data warehouses"):
+        PersonInterest.objects.create(person=person, name=name)
+    change = JobChange.objects.create(
+        person=person,
+        from_company="Burlington Textiles Corporation of America",
+        to_company=request.prospect_company,
+    )
+    JobChangeNotice.objects.create(job_change=change, rep=people["rep"], request=request)
+    return person
 
 
 def _crm(people: dict[str, Any]) -> Any:
@@ -363,6 +387,7 @@ PAGE_KWARGS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "rewards:edit": lambda o: {"pk": o["reward"].pk},
     "references:request_detail": lambda o: {"pk": o["request"].pk},
     "references:industry_weights_edit": lambda o: {"pk": o["industry_weights"].pk},
+    "references:graph_person": lambda o: {"pk": o["person"].pk},
     "references:prospect": lambda o: {"pk": o["request"].pk, "token": o["choice_token"]},
     "references:prospect_feedback": lambda o: {
         "pk": o["request"].pk,

@@ -1,9 +1,9 @@
 """Authorization cases for the console home, analytics, exports, forecast and ROI:
-managers only."""
+managers only; and the Signals page, which reps see too (their own signals)."""
 
 from __future__ import annotations
 
-from tests.authz import MANAGERS, Case, World, allowed
+from tests.authz import MANAGERS, STAFF, Case, World, allowed
 
 
 def setup(world: World) -> None:
@@ -53,4 +53,6 @@ CASES = [
     Case("console:referral_forecast", method="post", data={}, expect=MANAGER_ONLY_GET),
     Case("console:program_roi", expect=MANAGER_ONLY_GET),
     Case("console:program_roi", method="post", expect=MANAGER_POST_405),
+    Case("console:signals", expect=allowed(roles=STAFF)),
+    Case("console:signals", method="post", expect=allowed(405, roles=STAFF)),
 ]

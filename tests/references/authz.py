@@ -24,6 +24,11 @@ def setup(world: World) -> None:
         rep=world.rep, status=ReferenceRequest.Status.WITH_PROSPECT, link_nonce="n1"
     )
     world.objects["request"] = request
+    from advocates.models import Person
+
+    world.objects["graph_person"] = Person.objects.create(
+        full_name="Graph Contact", email="graph.contact@example.com", company_name="Initech"
+    )
     world.objects["ask"] = AskFactory(
         request=ReferenceRequestFactory(rep=world.rep, status=ReferenceRequest.Status.ASKED),
         advocate=world.advocate,
@@ -58,6 +63,10 @@ def _industry(world: World) -> dict:
 
 def _req(world: World) -> dict:
     return {"pk": world["request"].pk}
+
+
+def _person(world: World) -> dict:
+    return {"pk": world["graph_person"].pk}
 
 
 def _ask(world: World) -> dict:
@@ -118,6 +127,17 @@ CASES = [
     Case("references:request_close", method="post", kwargs=_req, expect=STAFF_OWN_POST),
     Case("references:graph", expect=allowed(roles=STAFF)),
     Case("references:graph", method="post", expect=allowed(roles=STAFF)),
+    Case("references:graph", htmx=True, expect=allowed(roles=STAFF)),
+    # The graph is shared by every rep and manager: any of them sees and annotates anyone.
+    Case("references:graph_person", kwargs=_person, expect=allowed(roles=STAFF)),
+    Case(
+        "references:graph_person",
+        method="post",
+        kwargs=_person,
+        data={"interests": "data privacy; ROI"},
+        expect=allowed(302, roles=STAFF),
+    ),
+    Case("references:graph_person", kwargs={"pk": 999999}, expect=allowed(404, roles=STAFF)),
     Case("references:console", expect=allowed(roles=MANAGERS)),
     Case("references:weights", expect=allowed(roles=MANAGERS)),
     Case("references:weights", method="post", expect=allowed(roles=MANAGERS)),

@@ -320,3 +320,52 @@ def test_no_band_is_kept_when_switched_off(world, settings) -> None:
     with CaptureQueriesContext(connection) as again:
         matching.rank(world["request"])
     assert _prescore_queries(again) == 1
+
+
+def test_prospect_interests_answered_by_experience_tags_add_to_the_score(world) -> None:
+    from advocates.services import graph
+
+    percy = world["request"].prospect_person
+    zed = world["zed"]
+    zed.tags.set([TagFactory(name="Data privacy"), TagFactory(name="ROI")])
+    before = {m.advocate.user.first_name: m.score for m in matching.rank(world["request"])}
+    # Typed in any case; "fast onboarding" is already a topic of the request: not twice.
+    graph.person_interests_set(
+        person=percy, names=["data privacy", "roi", "Fast Onboarding", "blockchain"]
+    )
+
+    by_name = {m.advocate.user.first_name: m for m in matching.rank(world["request"])}
+
+    # Default interests weight: 8 per answered interest.
+    assert by_name["Zed"].score == before["Zed"] + 16
+    assert "Speaks to Percy's interest in data privacy, roi" in by_name["Zed"].rep_reasons
+    assert "Can speak to your interest in data privacy, roi" in by_name["Zed"].public_reasons
+    assert by_name["Alice"].score == before["Alice"]
+    assert not any("interest" in reason for reason in by_name["Alice"].rep_reasons)
+
+
+def test_interests_weight_and_a_changed_interest_rank_afresh(world) -> None:
+    from advocates.services import graph
+
+    world["zed"].tags.set([TagFactory(name="Data privacy")])
+    percy = world["request"].prospect_person
+    assert _names(matching.rank(world["request"]))[0] != "Zed"
+    weights = MatchingWeights.current()
+    weights.interests = 500
+    weights.save()
+    assert _names(matching.rank(world["request"]))[0] != "Zed"  # no interest yet: no effect
+    # The band kept for the request is not reused once the prospect's interests change.
+    graph.person_interests_set(person=percy, names=["Data privacy"])
+    assert _names(matching.rank(world["request"]))[0] == "Zed"
+
+
+def test_interests_reach_past_a_tiny_band(world, monkeypatch) -> None:
+    from advocates.services import graph
+
+    monkeypatch.setattr(band, "CANDIDATES", 1)
+    world["zed"].tags.set([TagFactory(name="Data privacy")])
+    weights = MatchingWeights.current()
+    weights.interests = 500
+    weights.save()
+    graph.person_interests_set(person=world["request"].prospect_person, names=["data privacy"])
+    assert _names(matching.rank(world["request"]))[0] == "Zed"

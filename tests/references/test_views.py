@@ -152,6 +152,7 @@ def test_manager_edits_weights_and_bad_values_are_refused(manager_client, manage
         "products": 12,
         "company_size": 10,
         "topics": 10,
+        "interests": 8,
         "direct_connection": 40,
         "second_degree": 99,
         "accept_rate": 15,

@@ -42,6 +42,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{person}: {result.edges_created} new connection(s), "
             f"{result.edges_existing} already known, {result.people_created} new people, "
+            f"{result.interests_added} interest(s) added, {result.job_changes} job change(s), "
             f"{len(result.duplicates)} duplicate(s), {len(result.errors)} bad row(s)."
         )
         if result.errors and not result.imported:
