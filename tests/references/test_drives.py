@@ -8,9 +8,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from advocates.models import Advocate, Person
+from advocates.models import Advocate, Person, PersonInterest
 from references import selectors, services
-from references.models import Ask, DrivePass, MatchingWeights, ReferenceDrive, ReferenceRequest
+from references.models import (
+    Ask,
+    DrivePass,
+    IndustryWeights,
+    MatchingWeights,
+    ReferenceDrive,
+    ReferenceRequest,
+)
 from tests.factories import ProductFactory, TagFactory
 from tests.references.factories import (
     AskFactory,
@@ -83,6 +90,22 @@ def test_a_relationship_is_a_reason(advocate, rep) -> None:
     assert first.request == known
     assert "You both know Dana Colleague" in first.public_reasons
     assert second.request == other
+
+
+def test_a_prospect_interest_the_advocate_can_speak_to_is_a_reason(advocate, rep) -> None:
+    _fit(advocate, industry="Software")
+    advocate.tags.set([TagFactory(name="Data privacy")])
+    percy = PersonFactory(full_name="Percy Prospect", kind=Person.Kind.PROSPECT)
+    PersonInterest.objects.create(person=percy, name="data PRIVACY")
+    # An industry with its own weights: they carry the interests weight too.
+    IndustryWeights.objects.create(for_industry="Retail", interests=50)
+    interested = ReferenceRequestFactory(rep=rep, prospect_person=percy, prospect_industry="Retail")
+    other = ReferenceRequestFactory(rep=rep, prospect_industry="Retail")
+    _drive(rep, other, interested)
+    first, second = selectors.drive_suggestions(advocate)
+    assert first.request == interested
+    assert "Can speak to your interest in data privacy" in first.public_reasons
+    assert first.score - second.score >= 50
 
 
 @pytest.mark.usefixtures("offered")
