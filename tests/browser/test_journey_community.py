@@ -13,6 +13,7 @@ from discussions.models import Thread
 from rewards.models import LedgerEntry
 from tests import factories
 from tests.browser.conftest import nav_link, require_browser
+from tests.browser.test_journey_advocate import top_bar_fits_one_row
 
 require_browser(module_level=True)
 from playwright.sync_api import expect  # noqa: E402  (only once it is known to exist)
@@ -108,3 +109,5 @@ def test_join_ask_answer_accept(browser, journey, width: str) -> None:
     nav_link(dana, "Hub").click()
     expect(dana.get_by_text("was accepted")).to_be_visible()
     j.step(dana, "hub notification", **phone)
+    # "Community" joined the advocate's links: the top bar still holds one row.
+    top_bar_fits_one_row(dana, phone_layout=j.is_phone)

@@ -179,3 +179,19 @@ def test_the_thread_query_count_does_not_grow(
     manager_client.get(url)
     with django_assert_max_num_queries(8):
         assert manager_client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("rows", [1, 12])
+def test_the_moderation_queue_query_count_does_not_grow(
+    rows, manager_client, django_assert_max_num_queries
+) -> None:
+    from discussions.models import Report
+
+    for _ in range(rows):
+        reply = ReplyFactory()
+        Report.objects.create(thread=reply.thread, reply=reply, reporter=reply.author, reason="x")
+        Report.objects.create(thread=reply.thread, reporter=reply.author, reason="y")
+    url = reverse("discussions:moderation")
+    manager_client.get(url)
+    with django_assert_max_num_queries(8):
+        assert manager_client.get(url).status_code == 200
