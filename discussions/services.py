@@ -9,6 +9,7 @@ transaction (the hub reads them), so a refused change notifies no one.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable
 
@@ -348,8 +349,19 @@ def thread_hide(*, viewer: Viewer, thread_id: int, hide: bool = True) -> Thread:
 
 def reply_hide(*, viewer: Viewer, reply_id: int, hide: bool = True) -> Reply:
     _manager(viewer)
+    thread_id = Reply.objects.filter(pk=reply_id).values_list("thread_id", flat=True).first()
+    if thread_id is None:
+        raise Reply.DoesNotExist
     with transaction.atomic():
+        # The thread first, as every other write here: an accepted answer may move.
+        thread = Thread.objects.select_for_update().get(pk=thread_id)
         reply = Reply.objects.select_for_update().get(pk=reply_id)
+        if hide and thread.accepted_reply_id == reply.pk:
+            # A hidden reply is no answer: its award goes back, if it still can.
+            with contextlib.suppress(DiscussionError):
+                _reverse_award(thread, f"Answer hidden by a moderator: {thread.title}")
+                thread.accepted_reply = None
+                thread.save(update_fields=["accepted_reply", "answer_award", "updated_at"])
         if reply.hidden_at is None and hide:
             Thread.objects.filter(pk=reply.thread_id).update(reply_count=F("reply_count") - 1)
         elif reply.hidden_at is not None and not hide:

@@ -276,3 +276,15 @@ def test_search_finds_by_body_text(advocate) -> None:
     with_reply = ReplyFactory(body="We also did an SSO migration", thread__author=advocate.user)
     found = set(threads_for(viewer_for(advocate.user), q="sso migration"))
     assert found == {wanted, with_reply.thread}
+
+
+def test_hiding_the_accepted_answer_takes_its_award_back(
+    advocate, other_advocate, manager, points
+) -> None:
+    thread = _ask(advocate)
+    reply = _answer(other_advocate, thread, body="Spam that looked helpful")
+    services.answer_accept(viewer=viewer_for(advocate.user), reply_id=reply.pk)
+    services.reply_hide(viewer=viewer_for(manager), reply_id=reply.pk)
+    thread.refresh_from_db()
+    assert thread.accepted_reply is None
+    assert _balance(other_advocate) == 0
