@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("core.urls")),
     path("", include("advocates.urls")),
     path("", include("challenges.urls")),
+    path("", include("discussions.urls")),
     path("", include("rewards.urls")),
     path("", include("references.urls")),
     path("", include("referrals.urls")),

@@ -182,6 +182,7 @@ EDITABLE_FIELDS = (
     "fatigue_cap_per_week",
     "max_deal_amount",
     "max_points_per_event",
+    "accepted_answer_points",
 )
 
 
@@ -195,6 +196,7 @@ def program_settings_update(
     remove_logo: bool = False,
     max_deal_amount: Decimal | None = None,
     max_points_per_event: int | None = None,
+    accepted_answer_points: int | None = None,
 ) -> ProgramSettings:
     """Save the program settings and audit what changed: all or nothing.
 
@@ -225,6 +227,16 @@ def program_settings_update(
                 {"max_points_per_event": f"Choose between 1 and {MAX_POINTS_PER_EVENT_CEILING:,}."}
             )
         new_values["max_points_per_event"] = max_points_per_event
+    if accepted_answer_points is not None:
+        if not 0 <= accepted_answer_points <= MAX_POINTS_PER_EVENT_CEILING:
+            raise ValidationError(
+                {
+                    "accepted_answer_points": (
+                        f"Choose between 0 and {MAX_POINTS_PER_EVENT_CEILING:,}."
+                    )
+                }
+            )
+        new_values["accepted_answer_points"] = accepted_answer_points
     encoded = reencode_image(logo, max_side=LOGO_MAX_SIDE) if logo is not None else None
     written: str | None = None
     with transaction.atomic():

@@ -16,6 +16,7 @@ ADVOCATE_NAV = (
     ("challenges:list", "Challenges"),
     ("challenges:leaderboard", "Leaderboard"),
     ("advocates:groups", "Groups"),
+    ("discussions:list", "Community"),
     ("rewards:catalog", "Rewards"),
     ("referrals:tracker", "Referrals"),
     ("references:my_requests", "References"),

@@ -98,6 +98,14 @@ class ProgramSettingsForm(OptionalMarkedForm):
         help_text="No single award pays more: a reward rule pays at most this, and awards "
         f"above it are refused. At most {MAX_POINTS_PER_EVENT_CEILING:,}.",
     )
+    accepted_answer_points = forms.IntegerField(
+        label="Points for an accepted answer",
+        required=False,  # left empty: unchanged
+        min_value=0,
+        max_value=MAX_POINTS_PER_EVENT_CEILING,
+        help_text="Paid once to the advocate whose reply the asker accepts in the "
+        "community (not for answering yourself). 0 pays nothing.",
+    )
 
     def clean_primary_color(self) -> str:
         value = self.cleaned_data["primary_color"].strip()

@@ -75,6 +75,13 @@ class ProgramSettings(models.Model):
         help_text="No single award pays more: reward rules are clamped to it, awards above "
         "it are refused.",
     )
+    accepted_answer_points = models.PositiveIntegerField(
+        "points for an accepted answer",
+        default=25,
+        validators=[MaxValueValidator(MAX_POINTS_PER_EVENT_CEILING)],
+        help_text="Paid once to the advocate whose reply the asker accepts in the community; "
+        "0 pays nothing.",
+    )
     # Interpreted (and defaulted, and validated) by campaigns.ams; {} means the defaults.
     ams_weights = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -76,6 +76,7 @@ def program_settings(request: HttpRequest) -> HttpResponse:
         "fatigue_cap_per_week": program.fatigue_cap_per_week,
         "max_deal_amount": program.max_deal_amount,
         "max_points_per_event": program.max_points_per_event,
+        "accepted_answer_points": program.accepted_answer_points,
     }
     form = ProgramSettingsForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -90,6 +91,7 @@ def program_settings(request: HttpRequest) -> HttpResponse:
                 remove_logo=data.get("remove_logo", False),
                 max_deal_amount=data["max_deal_amount"],
                 max_points_per_event=data["max_points_per_event"],
+                accepted_answer_points=data.get("accepted_answer_points"),
             )
         except ValidationError as error:
             if hasattr(error, "error_dict"):

@@ -16,6 +16,7 @@ APPS = (
     "advocates",
     "rewards",
     "challenges",
+    "discussions",
     "references",
     "referrals",
     "campaigns",

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "advocates",
     "rewards",
     "challenges",
+    "discussions",
     "references",
     "referrals",
     "campaigns",

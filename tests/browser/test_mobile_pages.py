@@ -63,6 +63,16 @@ NOT_PAGES = {
     "challenges:submit": "POST",
     "challenges:publish": "POST",
     "challenges:review_decide": "POST",
+    "discussions:reply": "POST",
+    "discussions:vote": "POST",
+    "discussions:unaccept": "POST",
+    "discussions:report": "POST",
+    "discussions:accept": "POST",
+    "discussions:status": "POST",
+    "discussions:lock": "POST",
+    "discussions:hide": "POST",
+    "discussions:reply_hide": "POST",
+    "discussions:report_decide": "POST",
     "rewards:deactivate": "POST",
     "rewards:approve": "POST",
     "rewards:fulfil": "POST",
@@ -300,6 +310,7 @@ def _objects(people: dict[str, Any]) -> dict[str, Any]:
         ),
         "crm_run": _crm(people),
         "person": _graph_person(people, request),
+        "thread": _thread(advocate, group),
     }
 
 
@@ -324,6 +335,22 @@ def _graph_person(people: dict[str, Any], request: Any) -> Any:
     )
     JobChangeNotice.objects.create(job_change=change, rep=people["rep"], request=request)
     return person
+
+
+def _thread(advocate: Any, group: Any) -> Any:
+    """A group question with a long title, a code block and an accepted answer."""
+    from tests.discussions.factories import ReplyFactory, ThreadFactory
+
+    thread = ThreadFactory(
+        author=advocate.user,
+        group=group,
+        title="How do platform administrators roll out single sign-on to every subsidiary?",
+        body="We tried this:\n\n```\nsso_enforce --all-subsidiaries --dry-run=false\n```",
+    )
+    reply = ReplyFactory(thread=thread, body="Start with one subsidiary as a **pilot**.")
+    thread.accepted_reply = reply
+    thread.save(update_fields=["accepted_reply"])
+    return thread
 
 
 def _crm(people: dict[str, Any]) -> Any:
@@ -379,6 +406,7 @@ PAGE_KWARGS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "advocates:detail": lambda o: {"pk": o["advocate"].pk},
     "advocates:accept": lambda o: {"token": o["invitation_token"]},
     "challenges:detail": lambda o: {"pk": o["challenge"].pk},
+    "discussions:thread": lambda o: {"pk": o["thread"].pk},
     "challenges:submission": lambda o: {"pk": o["submission"].pk},
     "challenges:edit": lambda o: {"pk": o["challenge"].pk},
     "challenges:archive": lambda o: {"pk": o["challenge"].pk},

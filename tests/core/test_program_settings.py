@@ -166,6 +166,18 @@ def test_a_manager_sets_the_reward_limits(manager_client) -> None:
     assert change["max_points_per_event"] == {"from": 1000000, "to": 5000}
 
 
+def test_a_manager_sets_the_points_for_an_accepted_answer(manager_client) -> None:
+    assert "Points for an accepted answer" in manager_client.get(URL).content.decode()
+    assert manager_client.post(URL, _data(accepted_answer_points="40")).status_code == 302
+    assert ProgramSettings.load().accepted_answer_points == 40
+    # Left empty, it stays as it is; a negative number is refused.
+    manager_client.post(URL, _data())
+    assert ProgramSettings.load().accepted_answer_points == 40
+    response = manager_client.post(URL, _data(accepted_answer_points="-1"))
+    assert response.status_code == 200
+    assert ProgramSettings.load().accepted_answer_points == 40
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [

@@ -12,6 +12,7 @@ from advocates.models import CommunityGroup, GroupMembership
 from api.models import APIKey
 from campaigns.models import Campaign, Segment
 from challenges.models import Challenge, Level
+from discussions.models import Reply, Thread
 from references.models import ReferenceRequest
 from referrals.models import Referral
 from rewards.models import LedgerEntry, Reward
@@ -34,6 +35,8 @@ def _counts() -> dict[str, int]:
             APIKey,
             CommunityGroup,
             GroupMembership,
+            Thread,
+            Reply,
         )
     }
 

@@ -21,6 +21,7 @@ from demo import (
     campaign_kinds,
     campaigns,
     challenges,
+    discussions,
     groups,
     references,
     referrals,
@@ -124,6 +125,7 @@ class Command(BaseCommand):
         # Each app's demo content, in the order it builds on: idempotent like the rest.
         for module in (
             groups,
+            discussions,
             challenges,
             rewards,
             references,

@@ -1,0 +1,428 @@
+"""Writes for the community: posting, replying, accepting answers, votes, idea status,
+mentions and moderation.
+
+Each write that races (two accepts, two votes, a reply against a lock) takes the
+thread's row lock first (``select_for_update``) and then, through the ledger, the
+advocate's: always in that order. Notifications are rows written in the same
+transaction (the hub reads them), so a refused change notifies no one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from advocates.models import Advocate, CommunityGroup, GroupMembership, Notification, User
+from core.audit import audit_record
+from core.models import ProgramSettings
+from discussions import markdown
+from discussions.models import Reply, Report, Thread, Vote
+from discussions.selectors import Viewer, threads_for
+from rewards.services.ledger import LedgerError, points_award, points_reverse
+
+TITLE_MAX = 200
+BODY_MAX = 10000
+REASON_MAX = 500
+
+# A mention is "@" and an advocate's handle: the part of their email before the "@",
+# matched without regard to case (ada.lovelace@acme.com is @ada.lovelace). It must
+# start the text or follow a space or punctuation, so an email address in a post is
+# no mention. A handle two active advocates share is ambiguous and notifies neither;
+# in a group's thread only the group's members can be mentioned (no one is told about
+# a thread they cannot open).
+MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9][A-Za-z0-9._%+-]{0,63})")
+
+
+class DiscussionError(Exception):
+    """A refused change; the message is fit to show the user."""
+
+
+def _clean_text(value: str, *, label: str, limit: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise DiscussionError(f"Write a {label}.")
+    if len(value) > limit:
+        raise DiscussionError(f"The {label} is too long: at most {limit:,} characters.")
+    return value
+
+
+def _can_post(viewer: Viewer) -> None:
+    if not viewer.is_manager and viewer.advocate_id is None:
+        raise DiscussionError("Only advocates and community managers can post here.")
+
+
+def _thread_url(thread: Thread) -> str:
+    return reverse("discussions:thread", kwargs={"pk": thread.pk})
+
+
+def _locked_thread(viewer: Viewer, thread_id: int) -> Thread:
+    """The thread under its row lock, if the viewer may see it (DoesNotExist otherwise)."""
+    visible = threads_for(viewer).values("pk")
+    return Thread.objects.select_for_update().filter(pk__in=visible).get(pk=thread_id)
+
+
+# --- Threads and replies ------------------------------------------------------------------
+
+
+def thread_create(
+    *, viewer: Viewer, kind: str, title: str, body: str, group_id: int | None = None
+) -> Thread:
+    _can_post(viewer)
+    if kind not in Thread.Kind.values:
+        raise DiscussionError("Choose a question or an idea.")
+    title = _clean_text(title, label="title", limit=TITLE_MAX)
+    body = _clean_text(body, label="post", limit=BODY_MAX)
+    group = None
+    if group_id is not None:
+        group = CommunityGroup.objects.filter(pk=group_id, archived_at__isnull=True).first()
+        member = (
+            group is not None
+            and viewer.advocate_id is not None
+            and GroupMembership.objects.filter(
+                group=group, advocate_id=viewer.advocate_id, status=GroupMembership.Status.MEMBER
+            ).exists()
+        )
+        if group is None or not (viewer.is_manager or member):
+            raise DiscussionError("You can only post in a group you are a member of.")
+    with transaction.atomic():
+        thread = Thread.objects.create(
+            kind=kind,
+            title=title,
+            body=body,
+            body_html=markdown.render(body),
+            author=viewer.user,
+            group=group,
+        )
+        _notify_mentions(thread, body, by=viewer.user, skip=set())
+    return thread
+
+
+def reply_create(*, viewer: Viewer, thread_id: int, body: str) -> Reply:
+    _can_post(viewer)
+    body = _clean_text(body, label="reply", limit=BODY_MAX)
+    with transaction.atomic():
+        thread = _locked_thread(viewer, thread_id)
+        if thread.locked_at is not None:
+            raise DiscussionError("This thread is locked: it takes no more replies.")
+        now = timezone.now()
+        reply = Reply.objects.create(
+            thread=thread, author=viewer.user, body=body, body_html=markdown.render(body)
+        )
+        Thread.objects.filter(pk=thread.pk).update(
+            reply_count=F("reply_count") + 1, last_activity_at=now
+        )
+        told: set[int] = set()
+        if thread.author_id != viewer.user.pk:
+            author = _advocate_ids([thread.author_id])
+            for advocate_id in author:
+                Notification.objects.create(
+                    advocate_id=advocate_id,
+                    message=f"{_name(viewer.user)} replied to “{thread.title}”."[:255],
+                    url=f"{_thread_url(thread)}#reply-{reply.pk}",
+                )
+            told |= set(author)
+        _notify_mentions(thread, body, by=viewer.user, skip=told, anchor=f"#reply-{reply.pk}")
+    return reply
+
+
+def _name(user: User) -> str:
+    return user.get_full_name() or user.email.split("@")[0]
+
+
+def _advocate_ids(user_ids: Iterable[int]) -> list[int]:
+    return list(
+        Advocate.objects.filter(user_id__in=user_ids, status=Advocate.Status.ACTIVE).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def mentioned_advocates(thread: Thread, text: str) -> list[int]:
+    """The ids of the advocates ``text`` mentions who may read ``thread`` (see MENTION)."""
+    handles = {handle.lower().rstrip(".") for handle in MENTION.findall(text)}
+    if not handles:
+        return []
+    match = Q()
+    for handle in handles:
+        match |= Q(user__email__istartswith=f"{handle}@")
+    candidates = Advocate.objects.filter(match, status=Advocate.Status.ACTIVE)
+    if thread.group_id is not None:
+        candidates = candidates.filter(
+            group_memberships__group_id=thread.group_id,
+            group_memberships__status=GroupMembership.Status.MEMBER,
+        )
+    by_handle: dict[str, list[int]] = {}
+    for pk, email in candidates.values_list("pk", "user__email"):
+        handle = email.rsplit("@", 1)[0].lower()
+        if handle in handles:
+            by_handle.setdefault(handle, []).append(pk)
+    return sorted(ids[0] for ids in by_handle.values() if len(ids) == 1)
+
+
+def _notify_mentions(
+    thread: Thread, text: str, *, by: User, skip: set[int], anchor: str = ""
+) -> None:
+    own = set(_advocate_ids([by.pk]))
+    targets = [pk for pk in mentioned_advocates(thread, text) if pk not in skip | own]
+    Notification.objects.bulk_create(
+        Notification(
+            advocate_id=pk,
+            message=f"{_name(by)} mentioned you in “{thread.title}”."[:255],
+            url=_thread_url(thread) + anchor,
+        )
+        for pk in targets
+    )
+
+
+# --- Accepted answers ---------------------------------------------------------------------
+
+
+def _may_accept(viewer: Viewer, thread: Thread) -> None:
+    if not thread.is_question:
+        raise DiscussionError("Only a question has an accepted answer.")
+    if not (viewer.is_manager or thread.author_id == viewer.user.pk):
+        raise DiscussionError("Only the person who asked (or a manager) can accept an answer.")
+
+
+def _reverse_award(thread: Thread, why: str) -> None:
+    if thread.answer_award_id is None:
+        return
+    try:
+        points_reverse(entry_id=thread.answer_award_id, reason=why)
+    except LedgerError as error:
+        # Their points are already spent: the award stays where it is, and so does the
+        # accepted answer, rather than owe points the ledger cannot take back.
+        raise DiscussionError(
+            f"The points for the accepted answer cannot be taken back ({error}) "
+            "A manager can sort it out in the ledger."
+        ) from error
+    thread.answer_award = None
+
+
+def answer_accept(*, viewer: Viewer, reply_id: int) -> Thread:
+    """Accept ``reply_id`` as its question's answer and pay its author once.
+
+    Accepting another reply later moves the award: the first entry is reversed through
+    the ledger, the new author paid. Self-answers (and managers' replies) pay nothing.
+    """
+    thread_id = Reply.objects.filter(pk=reply_id).values_list("thread_id", flat=True).first()
+    if thread_id is None:
+        raise Thread.DoesNotExist
+    with transaction.atomic():
+        thread = _locked_thread(viewer, thread_id)
+        _may_accept(viewer, thread)
+        reply = Reply.objects.filter(pk=reply_id, thread=thread, hidden_at__isnull=True).first()
+        if reply is None:
+            raise DiscussionError("This reply cannot be accepted.")
+        if thread.accepted_reply_id == reply.pk:
+            return thread  # a double click
+        _reverse_award(thread, f"Answer no longer accepted: {thread.title}")
+        thread.accepted_reply = reply
+        thread.accept_count += 1
+        points = ProgramSettings.load().accepted_answer_points
+        payee = None
+        if reply.author_id != thread.author_id and points > 0:
+            payee = next(iter(_advocate_ids([reply.author_id])), None)
+        if payee is not None:
+            result = points_award(
+                advocate_id=payee,
+                amount=points,
+                reason=f"Accepted answer: {thread.title}",
+                idempotency_key=f"discussion-answer:{thread.pk}:{thread.accept_count}",
+                source=reply,
+            )
+            thread.answer_award = result.entry
+            Notification.objects.create(
+                advocate_id=payee,
+                message=f"Your answer to “{thread.title}” was accepted: +{points:,} points."[:255],
+                url=f"{_thread_url(thread)}#reply-{reply.pk}",
+            )
+        thread.save(update_fields=["accepted_reply", "answer_award", "accept_count", "updated_at"])
+    return thread
+
+
+def answer_unaccept(*, viewer: Viewer, thread_id: int) -> Thread:
+    with transaction.atomic():
+        thread = _locked_thread(viewer, thread_id)
+        _may_accept(viewer, thread)
+        if thread.accepted_reply_id is None:
+            return thread
+        _reverse_award(thread, f"Answer no longer accepted: {thread.title}")
+        thread.accepted_reply = None
+        thread.save(update_fields=["accepted_reply", "answer_award", "updated_at"])
+    return thread
+
+
+# --- Ideas --------------------------------------------------------------------------------
+
+
+def vote_toggle(*, viewer: Viewer, thread_id: int) -> bool:
+    """Vote for an idea, or take the vote back; returns whether the advocate now votes."""
+    if viewer.advocate_id is None:
+        raise DiscussionError("Only advocates vote on ideas.")
+    with transaction.atomic():
+        thread = _locked_thread(viewer, thread_id)
+        if not thread.is_idea:
+            raise DiscussionError("Only ideas take votes.")
+        deleted, _ = Vote.objects.filter(thread=thread, advocate_id=viewer.advocate_id).delete()
+        if deleted:
+            Thread.objects.filter(pk=thread.pk).update(vote_count=F("vote_count") - 1)
+            return False
+        Vote.objects.create(thread=thread, advocate_id=viewer.advocate_id)
+        Thread.objects.filter(pk=thread.pk).update(vote_count=F("vote_count") + 1)
+        return True
+
+
+def idea_status_set(*, viewer: Viewer, thread_id: int, status: str) -> bool:
+    """A manager moves an idea along; each voter hears of it. False if unchanged."""
+    if not viewer.is_manager:
+        raise DiscussionError("Only a community manager sets an idea's status.")
+    if status not in Thread.IdeaStatus.values:
+        raise DiscussionError("Choose one of the statuses offered.")
+    with transaction.atomic():
+        thread = _locked_thread(viewer, thread_id)
+        if not thread.is_idea:
+            raise DiscussionError("Only an idea has a status.")
+        if thread.idea_status == status:
+            return False
+        thread.idea_status = status
+        thread.save(update_fields=["idea_status", "updated_at"])
+        label = Thread.IdeaStatus(status).label.lower()
+        Notification.objects.bulk_create(
+            Notification(
+                advocate_id=advocate_id,
+                message=f"An idea you voted for, “{thread.title}”, is now {label}."[:255],
+                url=_thread_url(thread),
+            )
+            for advocate_id in thread.votes.values_list("advocate_id", flat=True)
+        )
+        audit_record(
+            actor=viewer.user,
+            action="discussion.idea_status",
+            target=thread,
+            detail={"status": status},
+        )
+    return True
+
+
+# --- Moderation ---------------------------------------------------------------------------
+
+
+def _manager(viewer: Viewer) -> None:
+    if not viewer.is_manager:
+        raise DiscussionError("Only a community manager moderates.")
+
+
+def thread_lock(*, viewer: Viewer, thread_id: int, lock: bool = True) -> Thread:
+    _manager(viewer)
+    with transaction.atomic():
+        thread = _locked_thread(viewer, thread_id)
+        thread.locked_at = timezone.now() if lock else None
+        thread.locked_by = viewer.user if lock else None
+        thread.save(update_fields=["locked_at", "locked_by", "updated_at"])
+        audit_record(
+            actor=viewer.user, action=f"discussion.{'lock' if lock else 'unlock'}", target=thread
+        )
+    return thread
+
+
+def thread_hide(*, viewer: Viewer, thread_id: int, hide: bool = True) -> Thread:
+    _manager(viewer)
+    with transaction.atomic():
+        thread = _locked_thread(viewer, thread_id)
+        thread.hidden_at = timezone.now() if hide else None
+        thread.hidden_by = viewer.user if hide else None
+        thread.save(update_fields=["hidden_at", "hidden_by", "updated_at"])
+        if hide:
+            _resolve_reports(Report.objects.filter(thread=thread, reply=None), viewer)
+        audit_record(
+            actor=viewer.user, action=f"discussion.{'hide' if hide else 'show'}", target=thread
+        )
+    return thread
+
+
+def reply_hide(*, viewer: Viewer, reply_id: int, hide: bool = True) -> Reply:
+    _manager(viewer)
+    thread_id = Reply.objects.filter(pk=reply_id).values_list("thread_id", flat=True).first()
+    if thread_id is None:
+        raise Reply.DoesNotExist
+    with transaction.atomic():
+        # The thread first, as every other write here: an accepted answer may move.
+        thread = Thread.objects.select_for_update().get(pk=thread_id)
+        reply = Reply.objects.select_for_update().get(pk=reply_id)
+        if hide and thread.accepted_reply_id == reply.pk:
+            # A hidden reply is no answer: its award goes back, if it still can.
+            with contextlib.suppress(DiscussionError):
+                _reverse_award(thread, f"Answer hidden by a moderator: {thread.title}")
+                thread.accepted_reply = None
+                thread.save(update_fields=["accepted_reply", "answer_award", "updated_at"])
+        if reply.hidden_at is None and hide:
+            Thread.objects.filter(pk=reply.thread_id).update(reply_count=F("reply_count") - 1)
+        elif reply.hidden_at is not None and not hide:
+            Thread.objects.filter(pk=reply.thread_id).update(reply_count=F("reply_count") + 1)
+        reply.hidden_at = timezone.now() if hide else None
+        reply.hidden_by = viewer.user if hide else None
+        reply.save(update_fields=["hidden_at", "hidden_by", "updated_at"])
+        if hide:
+            _resolve_reports(Report.objects.filter(reply=reply), viewer)
+        audit_record(
+            actor=viewer.user,
+            action=f"discussion.reply_{'hide' if hide else 'show'}",
+            target=reply,
+        )
+    return reply
+
+
+def report_create(
+    *, viewer: Viewer, thread_id: int, reason: str, reply_id: int | None = None
+) -> Report:
+    """Flag a post for the moderators; one open report per person and post."""
+    if viewer.advocate_id is None:
+        raise DiscussionError("Only advocates report posts; managers can hide them directly.")
+    with transaction.atomic():
+        thread = _locked_thread(viewer, thread_id)
+        reason = _clean_text(reason, label="reason", limit=REASON_MAX)
+        reply = None
+        if reply_id is not None:
+            reply = Reply.objects.filter(pk=reply_id, thread=thread, hidden_at__isnull=True).first()
+            if reply is None:
+                raise DiscussionError("This reply cannot be reported.")
+        # Under the thread's lock: two clicks cannot both find no open report.
+        existing = Report.objects.filter(
+            thread=thread, reply=reply, reporter=viewer.user, resolved_at__isnull=True
+        ).first()
+        if existing is not None:
+            return existing
+        return Report.objects.create(
+            thread=thread, reply=reply, reporter=viewer.user, reason=reason
+        )
+
+
+def _resolve_reports(reports, viewer: Viewer, resolution: str = Report.Resolution.HIDDEN) -> int:
+    return reports.filter(resolved_at__isnull=True).update(
+        resolution=resolution, resolved_at=timezone.now(), resolved_by=viewer.user
+    )
+
+
+def report_decide(*, viewer: Viewer, report_id: int, action: str) -> Report:
+    """Hide what the report points at (closing every open report on it) or dismiss it."""
+    _manager(viewer)
+    if action not in ("hide", "dismiss"):
+        raise DiscussionError("Choose hide or dismiss.")
+    report = Report.objects.get(pk=report_id)
+    if report.resolved_at is not None:
+        raise DiscussionError("This report was already dealt with.")
+    if action == "dismiss":
+        _resolve_reports(Report.objects.filter(pk=report.pk), viewer, Report.Resolution.DISMISSED)
+    elif report.reply_id is not None:
+        reply_hide(viewer=viewer, reply_id=report.reply_id)
+    else:
+        thread_hide(viewer=viewer, thread_id=report.thread_id)
+    report.refresh_from_db()
+    return report
