@@ -10,6 +10,7 @@ accepted leaves nothing behind.
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from advocates.models import Advocate, User
@@ -70,13 +71,20 @@ def drive_close(*, drive: ReferenceDrive, by: User) -> ReferenceDrive:
     return drive
 
 
+def _in_an_open_drive() -> Exists:
+    """A request some open drive offers. A subquery, not a join: ``drives__closed_at__
+    isnull=True`` would also match a request in no drive (the outer join's empty side),
+    and PostgreSQL cannot lock a row through that outer join."""
+    return Exists(ReferenceDrive.objects.filter(requests=OuterRef("pk"), closed_at__isnull=True))
+
+
 def drive_pick(*, advocate: Advocate, request_id: int) -> Ask:
     """The advocate picks a request a drive offers: they are asked for it, and agree."""
     with transaction.atomic():
         # The request's row lock first, then the advocate's (ask_reserve): the fixed order.
         request = (
             ReferenceRequest.objects.select_for_update()
-            .filter(pk=request_id, drives__closed_at__isnull=True)
+            .filter(_in_an_open_drive(), pk=request_id)
             .first()
         )
         if request is None:
@@ -100,9 +108,9 @@ def drive_pass(*, advocate: Advocate, request_ids: list[int]) -> int:
     """The advocate passes on these suggestions: none of them is suggested to them again.
     They stay open for other advocates."""
     offered = set(
-        ReferenceRequest.objects.filter(
-            pk__in=request_ids, drives__closed_at__isnull=True
-        ).values_list("pk", flat=True)
+        ReferenceRequest.objects.filter(_in_an_open_drive(), pk__in=request_ids).values_list(
+            "pk", flat=True
+        )
     )
     if not offered:
         raise ReferenceError("There is nothing to pass on.")

@@ -205,6 +205,13 @@ def test_a_closed_drive_offers_nothing(rep_client, advocate, offered) -> None:
         services.drive_pick(advocate=advocate, request_id=offered[0].pk)
 
 
+def test_a_request_in_no_drive_cannot_be_picked(advocate, rep, offered) -> None:
+    elsewhere = ReferenceRequestFactory(rep=rep, prospect_name="Not Offered")
+    with pytest.raises(services.ReferenceError, match="no longer offered"):
+        services.drive_pick(advocate=advocate, request_id=elsewhere.pk)
+    assert not Ask.objects.filter(request=elsewhere).exists()
+
+
 def test_rep_starts_a_drive_with_their_open_requests(rep_client, rep, other_rep) -> None:
     mine = ReferenceRequestFactory(rep=rep, prospect_name="Mine Prospect")
     asked = ReferenceRequestFactory(
