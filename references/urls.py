@@ -1,7 +1,7 @@
 from django.urls import path
 
 from references import views
-from references.views import calls
+from references.views import calls, drives, graph
 
 app_name = "references"
 
@@ -35,24 +35,24 @@ urlpatterns = [
     ),
     path("references/disputes/", calls.disputes, name="disputes"),
     path("references/disputes/<int:pk>/", calls.dispute_resolve, name="dispute_resolve"),
-    path("references/graph/", views.graph_page, name="graph"),
-    path("references/graph/people/<int:pk>/", views.graph_person, name="graph_person"),
+    path("references/graph/", graph.graph_page, name="graph"),
+    path("references/graph/people/<int:pk>/", graph.graph_person, name="graph_person"),
     path("references/console/", views.console, name="console"),
     path("references/weights/", views.weights, name="weights"),
     path(
         "references/weights/industries/new/",
-        views.industry_weights_new,
+        drives.industry_weights_new,
         name="industry_weights_new",
     ),
     path(
         "references/weights/industries/<int:pk>/",
-        views.industry_weights_edit,
+        drives.industry_weights_edit,
         name="industry_weights_edit",
     ),
-    path("references/drives/", views.drives, name="drives"),
-    path("references/drives/<int:pk>/close/", views.drive_close, name="drive_close"),
-    path("references/drives/pick/", views.drive_pick, name="drive_pick"),
-    path("references/drives/pass/", views.drive_pass, name="drive_pass"),
+    path("references/drives/", drives.drives, name="drives"),
+    path("references/drives/<int:pk>/close/", drives.drive_close, name="drive_close"),
+    path("references/drives/pick/", drives.drive_pick, name="drive_pick"),
+    path("references/drives/pass/", drives.drive_pass, name="drive_pass"),
     path("references/mine/", views.my_requests, name="my_requests"),
     path("references/mine/pause/", views.pause, name="pause"),
     path("references/asks/<int:pk>/answer/", views.ask_answer, name="ask_answer"),

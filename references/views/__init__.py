@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -10,42 +9,25 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from advocates.graph import (
-    find_person_for_user,
-    interest_names,
-    neighbour_ids,
-    people_search,
-    person_detail,
-)
 from advocates.http import AuthenticatedHttpRequest
-from advocates.models import Person
 from advocates.selectors import advocate_for_user
-from advocates.services import graph
 from core.roles import Role, advocate_required, has_role, manager_required, public, staff_required
 from core.timezones import zone_or_default
 from references import links, matching, selectors, services
 from references.forms import (
     CloseForm,
-    ConnectionsImportForm,
     DeclineForm,
-    DriveForm,
     FeedbackForm,
-    GraphSearchForm,
-    IndustryWeightsForm,
     MeetingTimeForm,
     PauseForm,
-    PersonInterestsForm,
     ReferenceRequestForm,
-    RelationshipForm,
     WeightsForm,
 )
 from references.models import (
     Ask,
     IndustryWeights,
     MatchingWeights,
-    ReferenceDrive,
     ReferenceRequest,
-    ScoringWeights,
 )
 
 if TYPE_CHECKING:
@@ -212,119 +194,6 @@ def request_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, close)
 
 
-@staff_required
-@require_http_methods(["GET", "POST"])
-def graph_page(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Import LinkedIn connections and add relationships by hand."""
-    importing = "import" in request.POST
-    adding = "add_edge" in request.POST
-    import_form = ConnectionsImportForm(
-        request.POST if importing else None, request.FILES if importing else None
-    )
-    edge_form = RelationshipForm(request.POST if adding else None)
-    result = None
-    if importing and import_form.is_valid():
-        upload = import_form.cleaned_data["file"]
-        owner_email = import_form.cleaned_data["owner_email"]
-        owner = graph.person_for_email(owner_email) if owner_email else request.user
-        if owner is None:
-            import_form.add_error("owner_email", "No advocate, colleague or person has this email.")
-        else:
-            result = graph.connections_import(owner=owner, source=upload, created_by=request.user)
-            if result.imported:
-                messages.success(
-                    request,
-                    f"{result.edges_created} new connection(s) for {result.owner}, "
-                    f"{result.edges_existing} already known.",
-                )
-    if adding and edge_form.is_valid():
-        data = edge_form.cleaned_data
-        who = (
-            graph.person_for_email(data["from_email"])
-            if data["from_email"]
-            else graph.person_for_user(request.user)
-        )
-        if who is None:
-            edge_form.add_error("from_email", "No advocate, colleague or person has this email.")
-        else:
-            try:
-                other = graph.person_get_or_create(
-                    full_name=data["full_name"],
-                    email=data["email"],
-                    linkedin_url=data["linkedin_url"],
-                    company_name=data["company_name"],
-                    title=data["title"],
-                )
-                _edge, created = graph.relationship_add(
-                    from_person=who, to_person=other, created_by=request.user, note=data["note"]
-                )
-            except graph.GraphError as error:
-                edge_form.add_error(None, str(error))
-            else:
-                verb = "now knows" if created else "already knew"
-                messages.success(request, f"{who} {verb} {other}.")
-                return redirect("references:graph")
-    # Searching the people: the graph is the company's, shared by every rep and manager.
-    search = GraphSearchForm(request.GET)
-    terms = search.cleaned_data if search.is_valid() else {"q": "", "interest": ""}
-    searching = bool(terms["q"] or terms["interest"])
-    people = people_search(text=terms["q"], interest=terms["interest"])
-    page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {
-        "search": search,
-        "page": page,
-        "searching": searching,
-        "querystring": urlencode({k: v for k, v in terms.items() if v}),
-    }
-    if request.htmx and request.method == "GET":
-        return render(request, "references/graph.html#people", context)
-    # The rep's node is made by the first import or edge that needs it, not by a visit.
-    me = find_person_for_user(request.user)
-    return render(
-        request,
-        "references/graph.html",
-        context
-        | {
-            "import_form": import_form,
-            "edge_form": edge_form,
-            "result": result,
-            "me": me,
-            "my_connections": len(neighbour_ids(me.pk)) if me is not None else 0,
-            "interest_names": interest_names(),
-        },
-    )
-
-
-@staff_required
-@require_http_methods(["GET", "POST"])
-def graph_person(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """One person of the graph: what they care about (editable) and their job moves.
-
-    The graph is shared by every rep and manager (any of them imports into it and
-    matching reads all of it), so any of them may see and annotate any person."""
-    try:
-        person = person_detail(pk)
-    except Person.DoesNotExist:
-        raise Http404("No such person.") from None
-    current = "; ".join(interest.name for interest in person.interests.all())
-    form = PersonInterestsForm(request.POST or None, initial={"interests": current})
-    if request.method == "POST" and form.is_valid():
-        try:
-            graph.person_interests_set(
-                person=person, names=form.cleaned_data["interests"], by=request.user
-            )
-        except graph.GraphError as error:
-            form.add_error("interests", str(error))
-        else:
-            messages.success(request, f"Interests of {person} saved.")
-            return redirect("references:graph_person", pk=person.pk)
-    return render(
-        request,
-        "references/graph_person.html",
-        {"person": person, "form": form, "connections": len(neighbour_ids(person.pk))},
-    )
-
-
 @manager_required
 def console(request: AuthenticatedHttpRequest) -> HttpResponse:
     figures = selectors.console_figures()
@@ -364,109 +233,6 @@ def weights(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-@manager_required
-@require_http_methods(["GET", "POST"])
-def industry_weights_new(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return _industry_weights_form(request, None)
-
-
-@manager_required
-@require_http_methods(["GET", "POST"])
-def industry_weights_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    return _industry_weights_form(request, get_object_or_404(IndustryWeights, pk=pk))
-
-
-def _industry_weights_form(
-    request: AuthenticatedHttpRequest, existing: IndustryWeights | None
-) -> HttpResponse:
-    if existing is not None and "delete" in request.POST:
-        services.industry_weights_delete(by=request.user, weights=existing)
-        messages.success(
-            request, f"{existing.for_industry} requests are matched with the program's weights."
-        )
-        return redirect("references:weights")
-    if existing is None:
-        # A new set starts from the program's weights.
-        program = MatchingWeights.current()
-        initial = {name: getattr(program, name) for name in ScoringWeights.SCORING_FIELDS}
-        form = IndustryWeightsForm(request.POST or None, initial=initial)
-    else:
-        form = IndustryWeightsForm(request.POST or None, instance=existing)
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = services.industry_weights_save(
-                by=request.user, weights=existing, **form.cleaned_data
-            )
-        except services.ReferenceError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(
-                request, f"Weights for {saved.for_industry} saved: new matches use them now."
-            )
-            return redirect("references:weights")
-    return render(
-        request,
-        "references/industry_weights.html",
-        {"form": form, "existing": existing},
-    )
-
-
-# --- Reference drives -------------------------------------------------------------------
-
-
-@staff_required
-@require_http_methods(["GET", "POST"])
-def drives(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """A rep's (a manager's: every) reference drive, and a form to start one."""
-    see_all = _sees_all(request)
-    offerable = selectors.drive_offerable_requests(request.user, see_all=see_all)
-    form = DriveForm(request.POST or None, offerable=offerable)
-    if request.method == "POST" and form.is_valid():
-        try:
-            drive = services.drive_create(
-                by=request.user,
-                name=form.cleaned_data["name"],
-                requests=list(form.cleaned_data["requests"]),
-                see_all=see_all,
-            )
-        except services.ReferenceError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(
-                request, f"“{drive.name}” is live: matching advocates see it on their hub."
-            )
-            return redirect("references:drives")
-    rows = selectors.drives_visible_to(request.user, see_all=see_all)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "references/drives.html",
-        {
-            "form": form,
-            "page": page,
-            "querystring": "",
-            "has_offerable": offerable.exists(),
-        },
-    )
-
-
-@staff_required
-@require_POST
-def drive_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    scope = selectors.drives_visible_to(request.user, see_all=_sees_all(request))
-    drive: ReferenceDrive = get_object_or_404(scope, pk=pk)
-    try:
-        services.drive_close(drive=drive, by=request.user)
-    except services.ReferenceError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, f"“{drive.name}” is closed: advocates no longer see it.")
-    return redirect("references:drives")
-
-
-# --- Advocates ----------------------------------------------------------------------------
-
-
 @advocate_required
 def my_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
     advocate = advocate_for_user(request.user)
@@ -488,63 +254,6 @@ def my_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
             "feedback_form": FeedbackForm(),
         },
     )
-
-
-def _drive_answer(request: AuthenticatedHttpRequest, act, success: str) -> HttpResponse:
-    """Run a pick or a pass; htmx gets the suggestions card back, others a redirect."""
-    advocate = advocate_for_user(request.user)
-    error = ""
-    try:
-        result = act(advocate)
-    except services.ReferenceError as refused:
-        error = str(refused)
-        result = None
-    if request.htmx:
-        return render(
-            request,
-            "references/partials/drive_suggestions.html",
-            {
-                "suggestions": selectors.drive_suggestions(advocate),
-                "picked": result if isinstance(result, Ask) else None,
-                "error": error,
-                "next": request.POST.get("next", ""),
-            },
-            status=409 if error else 200,
-        )
-    if error:
-        messages.error(request, error)
-    else:
-        messages.success(request, success)
-        if isinstance(result, Ask):
-            return redirect("references:ask_call", pk=result.pk)
-    return redirect(
-        "advocates:hub" if request.POST.get("next") == "hub" else "references:my_requests"
-    )
-
-
-@advocate_required
-@require_POST
-def drive_pick(request: AuthenticatedHttpRequest) -> HttpResponse:
-    def pick(advocate) -> Ask:
-        try:
-            request_id = int(request.POST.get("request", ""))
-        except ValueError:
-            raise services.ReferenceError("Pick one of the suggested prospects.") from None
-        return services.drive_pick(advocate=advocate, request_id=request_id)
-
-    return _drive_answer(
-        request, pick, "Thank you! The introduction is on its way to you both: now offer times."
-    )
-
-
-@advocate_required
-@require_POST
-def drive_pass(request: AuthenticatedHttpRequest) -> HttpResponse:
-    def skip(advocate) -> int:
-        ids = [int(value) for value in request.POST.getlist("request") if value.isdigit()]
-        return services.drive_pass(advocate=advocate, request_ids=ids)
-
-    return _drive_answer(request, skip, "No problem: we will not suggest these again.")
 
 
 def _own_ask(request: AuthenticatedHttpRequest, pk: int) -> tuple:
