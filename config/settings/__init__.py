@@ -20,6 +20,12 @@ from config.env import env_bool, env_int, env_list, env_str
 # Two sections live beside this module (each reads only the environment): the cache and
 # Celery, and the outside services. Everything else stays here, in the order it is read.
 from config.settings.integrations import *  # noqa: F403
+from config.settings.sso import *  # noqa: F403
+from config.settings.sso import (
+    VOUCH_SSO_OIDC_SERVER_URL,
+    VOUCH_SSO_SAML_IDP_ENTITY_ID,
+    VOUCH_SSO_SLUG,
+)
 from config.settings.tasks import *  # noqa: F403
 from core.observability import logging_config, sentry_init
 
@@ -293,33 +299,8 @@ if LINKEDIN_CLIENT_ID:
 # Community managers and sales reps may sign in through the company's identity provider
 # (advocates/sso.py; README "Staff single sign-on"). Advocates keep invitations, email
 # and LinkedIn. Each protocol is on when its first variable is set.
-VOUCH_SSO_SLUG = "company"  # /accounts/saml/company/... and /accounts/oidc/company/...
-VOUCH_SSO_MANAGER_GROUPS = env_list("VOUCH_SSO_MANAGER_GROUPS")
-VOUCH_SSO_REP_GROUPS = env_list("VOUCH_SSO_REP_GROUPS")
-# The IdP's word that it checked a second factor stands in for our TOTP (core/mfa.py).
-VOUCH_SSO_TRUST_IDP_MFA = env_bool("VOUCH_SSO_TRUST_IDP_MFA", default=True)
-VOUCH_SSO_SAML_IDP_ENTITY_ID = os.environ.get("VOUCH_SSO_SAML_IDP_ENTITY_ID", "")
-VOUCH_SSO_SAML_GROUPS_ATTRIBUTE = env_str("VOUCH_SSO_SAML_GROUPS_ATTRIBUTE", "groups")
-VOUCH_SSO_SAML_MFA_CONTEXTS = env_list(
-    "VOUCH_SSO_SAML_MFA_CONTEXTS",
-    "https://refeds.org/profile/mfa,"
-    "urn:oasis:names:tc:SAML:2.0:ac:classes:MultiFactor,"
-    "http://schemas.microsoft.com/claims/multipleauthn",
-)
-# Entra ID says "MFA happened" in this attribute, not in the AuthnContextClassRef.
-VOUCH_SSO_SAML_MFA_ATTRIBUTE = env_str(
-    "VOUCH_SSO_SAML_MFA_ATTRIBUTE", "http://schemas.microsoft.com/claims/authnmethodsreferences"
-)
-VOUCH_SSO_OIDC_SERVER_URL = os.environ.get("VOUCH_SSO_OIDC_SERVER_URL", "")
-VOUCH_SSO_OIDC_GROUPS_CLAIM = env_str("VOUCH_SSO_OIDC_GROUPS_CLAIM", "groups")
-VOUCH_SSO_OIDC_MFA_AMR = env_list("VOUCH_SSO_OIDC_MFA_AMR", "mfa,otp,hwk")
-if (VOUCH_SSO_SAML_IDP_ENTITY_ID or VOUCH_SSO_OIDC_SERVER_URL) and not (
-    VOUCH_SSO_MANAGER_GROUPS or VOUCH_SSO_REP_GROUPS
-):
-    raise ImproperlyConfigured(
-        "Staff SSO is on: set VOUCH_SSO_MANAGER_GROUPS and/or VOUCH_SSO_REP_GROUPS "
-        "(the IdP group values that make someone a manager or a rep)."
-    )
+# The VOUCH_SSO_* variables: config/settings/sso.py (imported above); the identity
+# providers they turn on are added to SOCIALACCOUNT_PROVIDERS here.
 if VOUCH_SSO_SAML_IDP_ENTITY_ID:
     _saml_idp: dict = {"entity_id": VOUCH_SSO_SAML_IDP_ENTITY_ID}
     if os.environ.get("VOUCH_SSO_SAML_IDP_METADATA_URL"):
