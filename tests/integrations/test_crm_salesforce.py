@@ -349,7 +349,7 @@ def referral(**changes: Any) -> ReferralOut:
 
 @pytest.fixture
 def today(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(salesforce, "_today", lambda: date(2026, 3, 2))
+    monkeypatch.setattr(salesforce.writes, "_today", lambda: date(2026, 3, 2))
 
 
 def test_a_referral_becomes_a_contact_and_an_opportunity_owned_by_the_rep(
