@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from advocates.models import Company, JobChange, User
 from console.models import JobChangeNotice
+from console.prospect_events import domain_q, target_path
 from core.mail import send_templated
 from core.outbox import enqueue_after_commit
 from references.models import ReferenceRequest
@@ -26,13 +27,6 @@ from referrals.models import OPEN_STAGES, Referral
 
 NOTIFY_TASK = "console.tasks.job_change_notify"  # advocates.services.graph.JOB_CHANGE_TASK
 NOTICE_TASK = "console.tasks.job_change_notice_send"
-
-
-def _domain_q(field_name: str, domain: str) -> Q:
-    # An address at the domain or one of its subdomains (eu.acme.com).
-    return Q(**{f"{field_name}__iendswith": f"@{domain}"}) | Q(
-        **{f"{field_name}__iendswith": f".{domain}"}
-    )
 
 
 def _companies(change: JobChange) -> tuple[list[str], list[str]]:
@@ -61,7 +55,7 @@ def job_change_notices_create(*, job_change_id: int) -> int:
     for name in names[1:]:
         referral_q |= Q(referred_company__iexact=name)
     for domain in domains:
-        request_q |= _domain_q("prospect_email", domain)
+        request_q |= domain_q("prospect_email", domain)
         referral_q |= Q(referred_domain=domain) | Q(referred_domain__iendswith=f".{domain}")
     new: list[int] = []
     with transaction.atomic():
@@ -101,12 +95,6 @@ def _notice(
     return notice.pk
 
 
-def notice_url(notice: JobChangeNotice) -> str:
-    if notice.request_id:
-        return reverse("references:request_detail", kwargs={"pk": notice.request_id})
-    return reverse("referrals:rep_detail", kwargs={"pk": notice.referral_id})
-
-
 def notice_deliver(*, notice_id: int) -> str:
     """Email the rep once: ``emailed_at`` is claimed with a conditional update after send."""
     notice = (
@@ -127,7 +115,8 @@ def notice_deliver(*, notice_id: int) -> str:
             "person": notice.job_change.person,
             "target": notice.request or notice.referral,
             "is_request": notice.request_id is not None,
-            "url": settings.SITE_URL + notice_url(notice),
+            "url": settings.SITE_URL
+            + target_path(request_id=notice.request_id, referral_id=notice.referral_id),
             "signals_url": settings.SITE_URL + reverse("console:signals"),
         },
     )

@@ -119,8 +119,9 @@ def prospect_events_import(*, file: UploadedFile, imported_by: User) -> EventImp
     return result
 
 
-def _domain_q(field_name: str, domain: str) -> Q:
-    # The prospect's address is at the domain or one of its subdomains (eu.acme.com).
+def domain_q(field_name: str, domain: str) -> Q:
+    """An address at ``domain`` or one of its subdomains (eu.acme.com); shared with the
+    job-change notices (console.job_changes)."""
     return Q(**{f"{field_name}__iendswith": f"@{domain}"}) | Q(
         **{f"{field_name}__iendswith": f".{domain}"}
     )
@@ -132,7 +133,7 @@ def suggestions_create(*, events: list[ProspectEvent]) -> int:
     new: list[int] = []
     for event in {e.pk: e for e in events}.values():
         requests = ReferenceRequest.objects.filter(
-            _domain_q("prospect_email", event.domain),
+            domain_q("prospect_email", event.domain),
             status__in=ReferenceRequest.OPEN_STATUSES,
         ).values_list("pk", "rep_id")
         for request_id, rep_id in requests:
@@ -170,12 +171,18 @@ def _suggest(
     return suggestion.pk
 
 
+def target_path(*, request_id: int | None, referral_id: int | None) -> str:
+    """The rep's page of what a suggestion or notice is about: the request, else the
+    referral."""
+    if request_id:
+        return reverse("references:request_detail", kwargs={"pk": request_id})
+    return reverse("referrals:rep_detail", kwargs={"pk": referral_id})
+
+
 def suggestion_url(suggestion: ProspectEventSuggestion) -> str:
-    if suggestion.request_id:
-        path = reverse("references:request_detail", kwargs={"pk": suggestion.request_id})
-    else:
-        path = reverse("referrals:rep_detail", kwargs={"pk": suggestion.referral_id})
-    return settings.SITE_URL + path
+    return settings.SITE_URL + target_path(
+        request_id=suggestion.request_id, referral_id=suggestion.referral_id
+    )
 
 
 def suggestion_deliver(*, suggestion_id: int) -> str:

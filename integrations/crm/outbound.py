@@ -54,44 +54,59 @@ def referrals_pending(connection: CrmConnection) -> list[Referral]:
     )
 
 
-def referral_out(connection: CrmConnection, referral: Referral) -> base.ReferralOut:
-    owner = (
-        CrmOwner.objects.filter(connection=connection, user_id=referral.owner_rep_id, active=True)
-        .order_by("id")
-        .first()
-        if referral.owner_rep_id
-        else None
-    )
-    company = (
-        CrmCompany.objects.filter(connection=connection, company__domain=referral.referred_domain)
-        .order_by("id")
-        .first()
-        if referral.referred_domain
-        else None
-    )
-    first, last = _name_split(referral.referred_name)
-    advocate_user = referral.advocate.user
-    return base.ReferralOut(
-        referral_id=referral.pk,
-        first_name=first,
-        last_name=last or referral.referred_email,
-        email=referral.referred_email,
-        company_name=referral.referred_company,
-        title=referral.referred_title,
-        note=referral.note,
-        advocate_name=advocate_user.get_full_name() or advocate_user.email,
-        advocate_email=advocate_user.email,
-        owner_id=owner.external_id if owner else "",
-        company_id=company.external_id if company else "",
-    )
+def referrals_out(connection: CrmConnection, referrals: list[Referral]) -> list[base.ReferralOut]:
+    """What the CRM is sent for each referral: its owner rep's CRM user and the CRM
+    company at its domain looked up for all of them at once."""
+    owners: dict[int, str] = {}
+    for user_id, external_id in (
+        CrmOwner.objects.filter(
+            connection=connection,
+            active=True,
+            user_id__in={r.owner_rep_id for r in referrals if r.owner_rep_id},
+        )
+        .order_by("-id")
+        .values_list("user_id", "external_id")
+    ):
+        owners[user_id] = external_id  # the oldest link wins (ordered newest first)
+    companies: dict[str, str] = {}
+    for domain, external_id in (
+        CrmCompany.objects.filter(
+            connection=connection,
+            company__domain__in={r.referred_domain for r in referrals if r.referred_domain},
+        )
+        .order_by("-id")
+        .values_list("company__domain", "external_id")
+    ):
+        companies[domain] = external_id
+    outs = []
+    for referral in referrals:
+        first, last = _name_split(referral.referred_name)
+        advocate_user = referral.advocate.user
+        outs.append(
+            base.ReferralOut(
+                referral_id=referral.pk,
+                first_name=first,
+                last_name=last or referral.referred_email,
+                email=referral.referred_email,
+                company_name=referral.referred_company,
+                title=referral.referred_title,
+                note=referral.note,
+                advocate_name=advocate_user.get_full_name() or advocate_user.email,
+                advocate_email=advocate_user.email,
+                owner_id=owners.get(referral.owner_rep_id or 0, ""),
+                company_id=companies.get(referral.referred_domain, "")
+                if referral.referred_domain
+                else "",
+            )
+        )
+    return outs
 
 
 def referrals_push(
     connection: CrmConnection, provider: base.Provider, call: Call, referrals: list[Referral]
 ) -> Applied:
     done = Applied()
-    for referral in referrals:
-        out = referral_out(connection, referral)
+    for referral, out in zip(referrals, referrals_out(connection, referrals), strict=True):
         try:
             pushed: base.Pushed = call(provider.referral_push, out)
         except (base.CrmError, base.FieldMissing, base.RecordGone) as error:

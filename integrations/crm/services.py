@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from advocates.models import Advocate, Invitation, User
+from advocates.models import Invitation, User
 from advocates.services import InvitationError, invitation_create
 from core.audit import audit_record
 from integrations.crm import base, salesforce
@@ -148,8 +149,7 @@ def contact_invite(*, contact: CrmContact, by: User) -> Invitation:
     """Invite a CRM contact to the community (the caller checked it is theirs to invite)."""
     if not contact.email:
         raise CrmError("This contact has no email address in the CRM.")
-    if Advocate.objects.filter(user__email__iexact=contact.email).exists():
-        raise CrmError(f"{contact.full_name} is already an advocate.")
+    # invitation_create refuses a member and re-sends an open invitation itself.
     try:
         return invitation_create(
             email=contact.email,
@@ -161,6 +161,8 @@ def contact_invite(*, contact: CrmContact, by: User) -> Invitation:
         )
     except InvitationError as error:
         raise CrmError(str(error)) from None
+    except ValidationError:
+        raise CrmError(f"The CRM's address for {contact.full_name} is not valid.") from None
 
 
 def request_from_deal(*, deal: CrmDeal | None, rep: User, **fields: Any) -> ReferenceRequest:

@@ -209,7 +209,10 @@ def crm_candidate_invite(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
         messages.error(request, str(error))
     else:
         messages.success(request, f"{contact.full_name} is invited ({contact.email}).")
-    return redirect(f"{reverse('integrations:crm_candidates')}?page={request.GET.get('page', 1)}")
+    page = request.GET.get("page", "")
+    return redirect(
+        f"{reverse('integrations:crm_candidates')}?page={page if page.isdigit() else 1}"
+    )
 
 
 # --- "Request a reference" from the CRM record -------------------------------------------

@@ -38,6 +38,7 @@ reference drives) and calls with an explicit ``now`` always compute afresh.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -190,6 +191,36 @@ class _Path:
     via: Person | None = None
 
 
+def _brokers(person_ids: Iterable[int]) -> dict[int, str]:
+    """Of these people, those who can make an introduction (a colleague or an advocate),
+    with their kind."""
+    return dict(
+        Person.objects.filter(
+            pk__in=person_ids, kind__in=[Person.Kind.EMPLOYEE, Person.Kind.ADVOCATE]
+        ).values_list("id", "kind")
+    )
+
+
+Best = dict[int, tuple[tuple[int, int], int]]
+
+
+def _prefer(best: Best, target: int, brokers: dict[int, str], broker_id: int) -> None:
+    """Keep ``broker_id`` as the go-between to ``target`` if it beats the one kept: a
+    deterministic choice, colleagues first, then by id."""
+    key = (0 if brokers[broker_id] == Person.Kind.EMPLOYEE else 1, broker_id)
+    if target not in best or key < best[target][0]:
+        best[target] = (key, broker_id)
+
+
+def _attach_via(paths: dict[int, _Path], best: Best) -> None:
+    """Each chosen go-between, as a Person on its path (one query)."""
+    if not best:
+        return
+    people = Person.objects.in_bulk([broker for _key, broker in best.values()])
+    for target, (_key, broker_id) in best.items():
+        paths.setdefault(target, _Path()).via = people[broker_id]
+
+
 def _paths(request: ReferenceRequest, advocate_ids: set[int] | None) -> dict[int, _Path]:
     """Relationship paths from advocates to the prospect: direct, or through a colleague
     or an advocate the prospect knows. ``None`` = look at every advocate."""
@@ -204,12 +235,7 @@ def _paths(request: ReferenceRequest, advocate_ids: set[int] | None) -> dict[int
         pk__in=neighbours, advocate__isnull=False
     ).values_list("id", "advocate_id"):
         paths[advocate_id] = _Path(direct=True)
-    # Only a colleague or an advocate is a useful go-between: they can make the intro.
-    brokers = dict(
-        Person.objects.filter(
-            pk__in=neighbours, kind__in=[Person.Kind.EMPLOYEE, Person.Kind.ADVOCATE]
-        ).values_list("id", "kind")
-    )
+    brokers = _brokers(neighbours)
     if not brokers:
         return paths
     # One query over Relationship: each edge with a broker at one end and an advocate
@@ -224,7 +250,7 @@ def _paths(request: ReferenceRequest, advocate_ids: set[int] | None) -> dict[int
         )
         .order_by("id")[:MAX_SECOND_DEGREE_EDGES]
     )
-    best: dict[int, tuple[tuple[int, int], int]] = {}
+    best: Best = {}
     for from_id, to_id, from_advocate, to_advocate in edges:
         broker_id, advocate_id = (
             (from_id, to_advocate) if from_id in brokers else (to_id, from_advocate)
@@ -233,15 +259,8 @@ def _paths(request: ReferenceRequest, advocate_ids: set[int] | None) -> dict[int
             continue
         if broker_id == prospect:
             continue
-        # Deterministic choice of go-between: the rep first, then colleagues, then by id.
-        key = (0 if brokers[broker_id] == Person.Kind.EMPLOYEE else 1, broker_id)
-        if advocate_id not in best or key < best[advocate_id][0]:
-            best[advocate_id] = (key, broker_id)
-    if best:
-        people = Person.objects.in_bulk([broker for _key, broker in best.values()])
-        for advocate_id, (_key, broker_id) in best.items():
-            path = paths.setdefault(advocate_id, _Path())
-            path.via = people[broker_id]
+        _prefer(best, advocate_id, brokers, broker_id)
+    _attach_via(paths, best)
     return paths
 
 
@@ -492,11 +511,7 @@ def _paths_from(advocate_id: int) -> dict[int, _Path]:
     if not neighbours:
         return {}
     paths: dict[int, _Path] = {person: _Path(direct=True) for person in neighbours}
-    brokers = dict(
-        Person.objects.filter(
-            pk__in=neighbours, kind__in=[Person.Kind.EMPLOYEE, Person.Kind.ADVOCATE]
-        ).values_list("id", "kind")
-    )
+    brokers = _brokers(neighbours)
     if not brokers:
         return paths
     edges = (
@@ -504,19 +519,13 @@ def _paths_from(advocate_id: int) -> dict[int, _Path]:
         .values_list("from_person_id", "to_person_id")
         .order_by("id")[:MAX_SECOND_DEGREE_EDGES]
     )
-    best: dict[int, tuple[tuple[int, int], int]] = {}
+    best: Best = {}
     for from_id, to_id in edges:
         broker_id, other = (from_id, to_id) if from_id in brokers else (to_id, from_id)
         if other == me:
             continue
-        # The same deterministic go-between as ``_paths``: colleagues first, then by id.
-        key = (0 if brokers[broker_id] == Person.Kind.EMPLOYEE else 1, broker_id)
-        if other not in best or key < best[other][0]:
-            best[other] = (key, broker_id)
-    if best:
-        people = Person.objects.in_bulk([broker for _key, broker in best.values()])
-        for other, (_key, broker_id) in best.items():
-            paths.setdefault(other, _Path()).via = people[broker_id]
+        _prefer(best, other, brokers, broker_id)
+    _attach_via(paths, best)
     return paths
 
 

@@ -125,22 +125,44 @@ def pay_won(referral: Referral, rule: RewardRule | None) -> None:
     )
 
 
-def _pay_round(referral: Referral, *, points: int, round_: int, reason: str) -> None:
-    if points <= 0:
-        return
+def _award(
+    referral: Referral,
+    *,
+    advocate_id: int,
+    kind: str,
+    points: int,
+    round_: int,
+    reason: str,
+    idempotency_key: str,
+) -> None:
+    """Pay ``points`` through the ledger and record them as the referral's reward."""
     result = points_award(
-        advocate_id=referral.advocate_id,
+        advocate_id=advocate_id,
         amount=points,
         reason=reason[:255],
-        idempotency_key=won_key(referral.pk, round_),
+        idempotency_key=idempotency_key,
         source=referral,
     )
     ReferralReward.objects.create(
         referral=referral,
-        kind=ReferralReward.Kind.WON,
+        kind=kind,
         round=round_,
         points=result.entry.amount,
         ledger_entry=result.entry,
+    )
+
+
+def _pay_round(referral: Referral, *, points: int, round_: int, reason: str) -> None:
+    if points <= 0:
+        return
+    _award(
+        referral,
+        advocate_id=referral.advocate_id,
+        kind=ReferralReward.Kind.WON,
+        points=points,
+        round_=round_,
+        reason=reason,
+        idempotency_key=won_key(referral.pk, round_),
     )
 
 
@@ -217,20 +239,15 @@ def pay_second_generation(referral: Referral, rule: RewardRule | None) -> None:
     if origin is None:
         return
     round_ = latest.round + 1 if latest is not None else 1
-    result = points_award(
+    _award(
+        referral,
         advocate_id=origin.advocate_id,
-        amount=points,
-        reason=f"Second-generation referral won: {referral.referred_name}, referred by "
-        f"{origin.referred_name}, whom you brought in"[:255],
-        idempotency_key=second_generation_key(referral.pk, round_),
-        source=referral,
-    )
-    ReferralReward.objects.create(
-        referral=referral,
         kind=ReferralReward.Kind.SECOND_GENERATION,
-        round=round_,
-        points=result.entry.amount,
-        ledger_entry=result.entry,
+        points=points,
+        round_=round_,
+        reason=f"Second-generation referral won: {referral.referred_name}, referred by "
+        f"{origin.referred_name}, whom you brought in",
+        idempotency_key=second_generation_key(referral.pk, round_),
     )
 
 

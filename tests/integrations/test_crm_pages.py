@@ -174,6 +174,19 @@ def test_a_rep_sees_and_invites_only_the_contacts_they_own(client, rep, crm_worl
     assert invitation.invited_by == rep
 
 
+def test_a_contact_whose_crm_address_is_not_valid_gets_a_message_not_an_invitation(
+    manager_client, crm_world
+):
+    contact = crm_world["theirs"]
+    contact.email = "eli at acme"
+    contact.save()
+    url = reverse("integrations:crm_candidate_invite", args=[contact.pk])
+    response = manager_client.post(f"{url}?page=javascript:x", follow=True)
+    assert "is not valid" in response.content.decode()
+    assert response.redirect_chain[-1][0].endswith("?page=1")
+    assert not Invitation.objects.exists()
+
+
 def test_contacts_who_are_advocates_are_not_candidates(manager_client, crm_world):
     factories.AdvocateFactory(user__email="Dana@Acme.example")
     page = manager_client.get(reverse("integrations:crm_candidates")).content.decode()
