@@ -36,6 +36,9 @@ class User(AbstractUser):
 
     username = None  # type: ignore[assignment]  # the stubs cannot express a removed field
     email = models.EmailField("email address", unique=True)
+    # One of settings.LANGUAGES, chosen by the person (footer or profile); blank until
+    # their first signed-in visit saves the one their browser asked for (core/i18n.py).
+    language = models.CharField(max_length=16, blank=True, default="")
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []

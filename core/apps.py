@@ -10,6 +10,7 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from core import mfa  # noqa: PLC0415 - signal wiring waits for the app registry
+        from core import i18n, mfa  # noqa: PLC0415 - signal wiring waits for the app registry
 
         mfa.connect_signals()
+        i18n.connect_signals()

@@ -10,11 +10,14 @@ someone who is not the one making the request are written in *their* language:
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 
 def supported(code: str | None) -> str:
@@ -38,3 +41,123 @@ def speaking_to(user) -> Iterator[str]:
     language = language_of(user)
     with translation.override(language):
         yield language
+
+
+class UserLanguageMiddleware:
+    """A signed-in person reads Vouch in the language saved on their account.
+
+    Placed after AuthenticationMiddleware and LocaleMiddleware: a person with no saved
+    language keeps the one LocaleMiddleware detected (cookie, then Accept-Language).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated and user.language:
+            language = supported(user.language)
+            if language != request.LANGUAGE_CODE:
+                translation.activate(language)
+                request.LANGUAGE_CODE = language
+        return self.get_response(request)
+
+
+def save_language(user, language: str) -> None:
+    """Save ``user``'s chosen language (one of settings.LANGUAGES)."""
+    user.__class__.objects.filter(pk=user.pk).update(language=language)
+    user.language = language
+
+
+def _on_login(sender, request, user, **kwargs) -> None:
+    """The first sign-in saves the language the browser asked for, so that email
+    written to this person later is in it too (they may change it any time)."""
+    if not user.language:
+        save_language(user, supported(getattr(request, "LANGUAGE_CODE", None)))
+
+
+def connect_signals() -> None:
+    user_logged_in.connect(_on_login, dispatch_uid="vouch-language-login")
+
+
+def site_language() -> str:
+    """The language content is written in first (settings.LANGUAGE_CODE, as supported)."""
+    return supported(settings.LANGUAGE_CODE)
+
+
+def other_languages() -> list[tuple[str, str]]:
+    """(code, name) of each language besides the site's, in settings order."""
+    site = site_language()
+    return [(code, name) for code, name in settings.LANGUAGES if code != site]
+
+
+def localized_names(*fields: str) -> tuple[str, ...]:
+    """Every language's column of each translated field: ``title`` → ``title_en``, …"""
+    return tuple(f"{field}_{code}" for field in fields for code, _ in settings.LANGUAGES)
+
+
+class TranslatedFieldsMixin:
+    """A form's translated fields, written per language.
+
+    ``translated_fields`` names model fields registered with django-modeltranslation.
+    The form's own field (``title``) is the site language's text, whatever language
+    the manager reads Vouch in; an optional field per other language follows it
+    (``title_es``: "Title (Español)"). Left empty, readers of that language see the
+    site language's text. The cleaned data carries every language's column
+    (``title_en``, ``title_es``, …) for the services, after the plain name.
+    """
+
+    translated_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        instance = getattr(self, "instance", None)
+        saved = instance is not None and instance.pk is not None
+        site = site_language()
+        fields = dict(self.fields)
+        ordered = {}
+        for name, field in fields.items():
+            ordered[name] = field
+            if name not in self.translated_fields:
+                continue
+            if saved:
+                self.initial[name] = getattr(instance, f"{name}_{site}") or ""
+            for code, language_name in other_languages():
+                extra = copy.deepcopy(field)
+                extra.required = False
+                extra.label = _("%(label)s (%(language)s)") % {
+                    "label": field.label or name.capitalize(),
+                    "language": language_name,
+                }
+                extra.help_text = _(
+                    "Optional: left empty, readers in %(language)s see the text above."
+                ) % {"language": language_name}
+                extra.widget.attrs["lang"] = code
+                ordered[f"{name}_{code}"] = extra
+                if saved:
+                    self.initial[f"{name}_{code}"] = getattr(instance, f"{name}_{code}") or ""
+        self.fields = ordered
+
+    def clean(self):
+        cleaned = super().clean()
+        site = site_language()
+        for name in self.translated_fields:
+            if name in cleaned:
+                cleaned[f"{name}_{site}"] = cleaned[name]
+            for code, _name in other_languages():
+                key = f"{name}_{code}"
+                cleaned[key] = (cleaned.get(key) or "").strip() or None
+        return cleaned
+
+    def _post_clean(self):
+        # A ModelForm writes the plain name through modeltranslation's descriptor, which
+        # writes the *active* language's column: make that the site's.
+        with translation.override(site_language()):
+            super()._post_clean()
+        instance = getattr(self, "instance", None)
+        if instance is not None and hasattr(self, "cleaned_data"):
+            for name in self.translated_fields:
+                for code, _name in other_languages():
+                    key = f"{name}_{code}"
+                    if key in self.cleaned_data:
+                        setattr(instance, key, self.cleaned_data[key])

@@ -17,5 +17,6 @@ urlpatterns = [
         webhook_views.webhook_resend,
         name="webhook_resend",
     ),
+    path("language/", views.language, name="language"),
     path("brand.css", views.brand_css, name="brand_css"),
 ]

@@ -13,13 +13,22 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import condition, require_GET, require_http_methods
+from django.views.decorators.http import (
+    condition,
+    require_GET,
+    require_http_methods,
+    require_POST,
+)
+from django.views.i18n import set_language
 
 from core import branding
 from core.audit import audit_actions, audit_actors, audit_entries
 from core.forms import ProgramSettingsForm
 from core.http import HtmxHttpRequest
+from core.i18n import save_language
 from core.models import ProgramSettings
 from core.roles import manager_required, public
 
@@ -175,3 +184,28 @@ def audit_log(request: HtmxHttpRequest) -> HttpResponse:
     if request.htmx:
         template += "#results"
     return render(request, template, context)
+
+
+@public
+@require_POST
+def language(request: HttpRequest) -> HttpResponse:
+    """Switch the language Vouch is read in: a cookie for everyone (Django's
+    ``set_language``, which also sends the person back where they were) and, when
+    signed in, saved on the account so email is written in it too."""
+    code = request.POST.get("language", "")
+    if code not in dict(settings.LANGUAGES):
+        messages.error(request, _("Choose one of the languages offered."))
+        return set_language_redirect(request)
+    if request.user.is_authenticated:
+        save_language(request.user, code)
+    return set_language(request)
+
+
+def set_language_redirect(request: HttpRequest) -> HttpResponse:
+    """Back to the page the form was on (a safe ``next``), else home; nothing changed."""
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = "/"
+    return redirect(next_url)

@@ -45,6 +45,9 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG else None).rstri
 PROGRAM_NAME = env_str("PROGRAM_NAME", "Vouch")
 
 INSTALLED_APPS = [
+    # Per-language text on challenges, rewards and campaigns (each app's translation.py);
+    # before the admin, as the library asks.
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -103,6 +106,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "core.i18n.UserLanguageMiddleware",
     # Managers and admins without an authenticator app are sent to set one up (README).
     "core.mfa.MFARequiredMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -478,6 +482,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español"), ("de", "Deutsch")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Content a manager writes (challenges, rewards, campaign emails) is written in the
+# site's language and may carry a text per other language; a reader whose language has
+# none reads the site's, then any other (django-modeltranslation).
+MODELTRANSLATION_DEFAULT_LANGUAGE = LANGUAGE_CODE
+MODELTRANSLATION_FALLBACK_LANGUAGES = {
+    "default": (LANGUAGE_CODE, *(code for code, _ in LANGUAGES if code != LANGUAGE_CODE))
+}
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
