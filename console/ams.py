@@ -46,7 +46,14 @@ When it is computed:
 - **Nightly** (``ams_recompute_all``): every advocate, set-based and chunked. Activity
   ages out of the 12-month window only here. Full and incremental use the same
   ``ams_compute`` and the same counting rules, and a test checks they agree.
-- **After the weights change** (``ams_weights_save`` queues the full recompute).
+- **After the weights change** (``ams_weights_save`` and ``ams_industry_weights_save``
+  queue the full recompute).
+
+An advocate is scored with the weights of their industry (``Advocate.industry``,
+compared case-insensitively) when a manager gave it its own, else the program's; an
+industry's set keeps only the settings that differ and follows the program's for the
+rest (``weights_for``, ``WeightsTable``). An advocate who changes industry is rescored
+by the nightly recompute, or at their next activity.
 
 ``last_active_at`` is kept by the same code: the latest of an approved submission,
 a referral made (not rejected), a reference call given and a redemption. It only moves
@@ -66,9 +73,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from advocates.models import Advocate, User
 from challenges.models import NPSResponse, Submission
+from console.models import AmsIndustryWeights
 from core.models import ProgramSettings
 from core.outbox import enqueue_after_commit
 from references.models import Ask
@@ -162,6 +171,56 @@ def weights_current() -> dict[str, int]:
         return weights_clean(ProgramSettings.load().ams_weights)
     except ValidationError:
         return dict(DEFAULT_WEIGHTS)
+
+
+def _industry_key(industry: str | None) -> str:
+    return (industry or "").strip().lower()
+
+
+@dataclass(frozen=True)
+class WeightsTable:
+    """The program's weights and each industry's (the program's with the industry's
+    own settings over them): an advocate is scored with their industry's, else the
+    program's."""
+
+    program: dict[str, int]
+    industries: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def for_industry(self, industry: str | None) -> dict[str, int]:
+        return self.industries.get(_industry_key(industry), self.program)
+
+
+def _merged(program: Mapping[str, int], own: Mapping[str, Any] | None) -> dict[str, int]:
+    try:
+        return weights_clean({**program, **(own or {})})
+    except ValidationError:  # unreadable (edited by hand): the program's, not a crash
+        return dict(program)
+
+
+def weights_table() -> WeightsTable:
+    """Every set of weights in two queries (the program's, the industries')."""
+    program = weights_current()
+    return WeightsTable(
+        program=program,
+        industries={
+            _industry_key(row.for_industry): _merged(program, row.weights)
+            for row in AmsIndustryWeights.objects.all()
+        },
+    )
+
+
+def weights_for(industry: str | None) -> dict[str, int]:
+    """The weights an advocate of ``industry`` is scored with."""
+    program = weights_current()
+    key = _industry_key(industry)
+    if not key:
+        return program
+    own = (
+        AmsIndustryWeights.objects.filter(for_industry__iexact=key)
+        .values_list("weights", flat=True)
+        .first()
+    )
+    return program if own is None else _merged(program, own)
 
 
 # --- The formula ------------------------------------------------------------------------
@@ -279,7 +338,10 @@ def ams_refresh(
 ) -> AmsScore | None:
     """Recompute one advocate's AMS, last activity and NPS from their records."""
     activity = activity_of(advocate_id, now)
-    score = ams_compute(activity.counts, weights if weights is not None else weights_current())
+    if weights is None:
+        industry = Advocate.objects.filter(pk=advocate_id).values_list("industry", flat=True)
+        weights = weights_for(industry.first())
+    score = ams_compute(activity.counts, weights)
     values: dict[str, Any] = {
         "ams": score.total,
         "ams_private": score.private,
@@ -443,13 +505,13 @@ def _write(changes: list[_Change]) -> None:
             ).update(last_active_at=last, updated_at=now)
 
 
-def _apply_chunk(ids: list[int], now: datetime, weights: Mapping[str, int]) -> int:
+def _apply_chunk(ids: list[int], now: datetime, weights: WeightsTable) -> int:
     """Recompute one chunk; write only the advocates whose values changed. Returns how
     many were written."""
     current: dict[int, dict[str, Any]] = {
         row["pk"]: dict(row)
         for row in Advocate.objects.filter(pk__in=ids).values(
-            "pk", "ams", "ams_private", "ams_public", "nps_score", "last_active_at"
+            "pk", "ams", "ams_private", "ams_public", "nps_score", "last_active_at", "industry"
         )
     }
     activity = _activity_of_range(ids[0], ids[-1], now)
@@ -457,7 +519,7 @@ def _apply_chunk(ids: list[int], now: datetime, weights: Mapping[str, int]) -> i
     changes: list[_Change] = []
     for pk, old in current.items():
         mine = activity.get(pk, empty)
-        score = ams_compute(mine.counts, weights)
+        score = ams_compute(mine.counts, weights.for_industry(old["industry"]))
         change = _Change(pk=pk, old=old)
         new = {"ams": score.total, "ams_private": score.private, "ams_public": score.public}
         if any(old[name] != value for name, value in new.items()):
@@ -476,14 +538,15 @@ def _apply_chunk(ids: list[int], now: datetime, weights: Mapping[str, int]) -> i
 def ams_refresh_all(
     *, now: datetime | None = None, weights: Mapping[str, int] | None = None, chunk: int = CHUNK
 ) -> int:
-    """Recompute every advocate, ``chunk`` at a time (each chunk its own transaction).
-    Returns how many advocates changed."""
+    """Recompute every advocate, ``chunk`` at a time (each chunk its own transaction),
+    each with their industry's weights (``weights``, if given, for everyone). Returns
+    how many advocates changed."""
     now = now or timezone.now()
-    weights = weights if weights is not None else weights_current()
+    table = weights_table() if weights is None else WeightsTable(program=dict(weights))
     changed = 0
     for ids in _id_chunks(chunk):
         with transaction.atomic():
-            changed += _apply_chunk(ids, now, weights)
+            changed += _apply_chunk(ids, now, table)
     return changed
 
 
@@ -504,6 +567,42 @@ def ams_weights_save(*, weights: Mapping[str, int], by: User | None) -> dict[str
         # being lost (and the manager's save does not fail after its commit).
         enqueue_after_commit(AMS_RECOMPUTE_ALL_TASK)
     return cleaned
+
+
+def ams_industry_weights_save(
+    *, industry: str, weights: Mapping[str, int], by: User | None, pk: int | None = None
+) -> AmsIndustryWeights:
+    """Give ``industry`` its own weights (``pk``: change that set), keeping only what
+    differs from the program's, and queue the full recompute after commit. Raises
+    ValidationError for a bad value or an industry that already has its own."""
+    industry = industry.strip()
+    if not industry:
+        raise ValidationError({"for_industry": _("Name the industry.")})
+    cleaned = weights_clean(weights)
+    program = weights_current()
+    own = {key: value for key, value in cleaned.items() if program[key] != value}
+    with transaction.atomic():
+        clash = AmsIndustryWeights.objects.filter(for_industry__iexact=industry).exclude(pk=pk)
+        if clash.exists():
+            raise ValidationError(
+                {"for_industry": _("This industry already has its own AMS weights.")}
+            )
+        row = (
+            AmsIndustryWeights.objects.select_for_update().get(pk=pk)
+            if pk is not None
+            else AmsIndustryWeights()
+        )
+        row.for_industry, row.weights, row.updated_by = industry, own, by
+        row.save()
+        enqueue_after_commit(AMS_RECOMPUTE_ALL_TASK)
+    return row
+
+
+def ams_industry_weights_delete(*, pk: int) -> None:
+    """The industry's advocates go back to the program's weights (recomputed after commit)."""
+    with transaction.atomic():
+        AmsIndustryWeights.objects.filter(pk=pk).delete()
+        enqueue_after_commit(AMS_RECOMPUTE_ALL_TASK)
 
 
 def explain(score: AmsScore, counts: Mapping[str, int], weights: Mapping[str, int]) -> list[dict]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from console import ams
 
@@ -55,4 +56,32 @@ class RevenueGoalForm(forms.Form):
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["quarter"]).choices = [
             (str(quarter), quarter.label) for quarter in quarters
+        ]
+
+
+class AmsIndustryWeightsForm(AmsWeightsForm):
+    """An industry's own AMS weights: the industry's name, then the same numbers."""
+
+    def __init__(self, *args: Any, program: dict[str, int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.program = program
+        self.fields = {
+            "for_industry": forms.CharField(
+                label=gettext_lazy("Industry"),
+                max_length=100,
+                help_text=gettext_lazy("As advocates' profiles name it (case does not matter)."),
+                widget=forms.TextInput(attrs={"list": "known-industries"}),
+            ),
+            **self.fields,
+        }
+
+    def rows(self) -> list[dict[str, Any]]:
+        """As the program's rows, with the program's own figures beside each."""
+        return [
+            {
+                **row,
+                "program_points": self.program[row["activity"].key],
+                "program_cap": self.program[f"{row['activity'].key}_cap"],
+            }
+            for row in super().rows()
         ]

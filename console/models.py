@@ -1,9 +1,11 @@
-"""Tables of the manager's console: prospect company events and the suggestions they raise."""
+"""Tables of the manager's console: prospect company events and the suggestions they raise,
+job-change notices, and the AMS weights of an industry."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 
@@ -124,3 +126,31 @@ class JobChangeNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_change} → {self.request_id or self.referral_id}"
+
+
+class AmsIndustryWeights(models.Model):
+    """AMS weights for the advocates of one industry (the seed: what advocacy is worth
+    varies with the industry and how complex its buying is). Only the settings that
+    differ from the program's are kept; the rest follow the program's (console.ams)."""
+
+    for_industry = models.CharField("industry", max_length=100)
+    weights = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["for_industry", "id"]
+        verbose_name_plural = "AMS industry weights"
+        constraints = [
+            # Advocates' industries are compared case-insensitively, so is uniqueness.
+            models.UniqueConstraint(
+                Lower("for_industry"),
+                name="ams_industry_weights_once",
+                violation_error_message="This industry already has its own AMS weights.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.for_industry

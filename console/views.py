@@ -16,16 +16,18 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from advocates.http import AuthenticatedHttpRequest
 from advocates.models import Advocate
+from advocates.selectors import industries as advocate_industries
 from campaigns.forms import CsvUploadForm
 from campaigns.models import Campaign
 from console import ams, charts, exports, job_changes
 from console.exports import ExportWindowForm
-from console.forms import AmsWeightsForm, RevenueGoalForm
-from console.models import ProspectEvent, ProspectEventSuggestion
+from console.forms import AmsIndustryWeightsForm, AmsWeightsForm, RevenueGoalForm
+from console.models import AmsIndustryWeights, ProspectEvent, ProspectEventSuggestion
 from console.prospect_events import COLUMNS, prospect_events_import
 from console.selectors import analytics, roi
 from console.selectors.home import CHARTS_REFRESH_SECONDS, console_overview
@@ -301,3 +303,50 @@ def referral_forecast_page(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def program_roi_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "console/program_roi.html", {"quarters": roi.program_roi()})
+
+
+@require_http_methods(["GET", "POST"])
+@manager_required
+def ams_industry(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponse:
+    """Give an industry its own AMS weights, change them, or drop them."""
+    row = get_object_or_404(AmsIndustryWeights, pk=pk) if pk is not None else None
+    if request.method == "POST" and "delete" in request.POST and row is not None:
+        ams.ams_industry_weights_delete(pk=row.pk)
+        messages.success(
+            request,
+            _("%(industry)s now uses the program's AMS weights; scores are being recomputed.")
+            % {"industry": row.for_industry},
+        )
+        return redirect("console:ams")
+    program = ams.weights_current()
+    current = ams.weights_for(row.for_industry) if row else program
+    initial = {**current, "for_industry": row.for_industry if row else ""}
+    form = AmsIndustryWeightsForm(
+        request.POST if request.method == "POST" else None, initial=initial, program=program
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        industry = data.pop("for_industry")
+        try:
+            saved = ams.ams_industry_weights_save(
+                industry=industry, weights=data, by=request.user, pk=row.pk if row else None
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("AMS weights for %(industry)s saved; scores are being recomputed.")
+                % {"industry": saved.for_industry},
+            )
+            return redirect("console:ams")
+    return render(
+        request,
+        "console/ams_industry.html",
+        {
+            "form": form,
+            "row": row,
+            "known_industries": advocate_industries(),
+        },
+        status=400 if request.method == "POST" else 200,
+    )

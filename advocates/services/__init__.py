@@ -27,7 +27,7 @@ from core.audit import audit_record
 from core.cache import ADVOCATES_GENERATION_KEY, CONSOLE_FIGURES_VERSION_KEY, cache_version_bump
 from core.csv import CsvFileError, csv_read
 from core.images import process_avatar
-from core.outbox import enqueue_after_commit
+from core.outbox import activity_after_commit, enqueue_after_commit
 from core.roles import REPS_GROUP
 
 # rewards.tasks.welcome_points_award
@@ -365,8 +365,15 @@ def advocate_profile_update(
     try:
         with transaction.atomic():
             fields = [name for name in PROFILE_FIELDS if name in data]
+            # From the table: a bound form has already changed the instance.
+            industry_before = (
+                Advocate.objects.filter(pk=advocate.pk).values_list("industry", flat=True).get()
+            )
             for name in fields:
                 setattr(advocate, name, data[name])
+            if advocate.industry.strip().lower() != industry_before.strip().lower():
+                # The AMS weighs activity by industry when a manager says so.
+                activity_after_commit(advocate_id=advocate.pk)
             if images is not None:
                 old = [f.name for f in (advocate.avatar, advocate.avatar_thumbnail) if f]
                 full, thumb = images

@@ -249,7 +249,7 @@ def test_the_full_recompute_leaves_a_newer_incremental_write_alone(dataset) -> N
 
     ams._activity_of_range = racing
     try:
-        ams._apply_chunk(ids, dataset["now"], DEFAULT_WEIGHTS)
+        ams._apply_chunk(ids, dataset["now"], ams.WeightsTable(program=dict(DEFAULT_WEIGHTS)))
     finally:
         ams._activity_of_range = original
     assert Advocate.objects.get(pk=p4.pk).ams == 42
