@@ -16,6 +16,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from advocates.http import AuthenticatedHttpRequest
@@ -56,11 +57,11 @@ def console_home(request: AuthenticatedHttpRequest) -> HttpResponse:
         context |= {
             "activity_points": charts.line_chart(
                 labels,
-                [("Points earned", "chart-line--brand", [w.points for w in figures.weeks])],
+                [(_("Points earned"), "chart-line--brand", [w.points for w in figures.weeks])],
             ),
             "activity_people": charts.line_chart(
                 labels,
-                [("Advocates earning", "chart-line--ok", [w.advocates for w in figures.weeks])],
+                [(_("Advocates earning"), "chart-line--ok", [w.advocates for w in figures.weeks])],
             ),
             "challenge_funnel": charts.funnel(figures.challenge_funnel),
             "referral_funnel": charts.funnel(figures.referral_funnel),
@@ -127,7 +128,7 @@ def exports_page(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _bad_window(request: AuthenticatedHttpRequest, form: ExportWindowForm) -> HttpResponse:
-    messages.error(request, "Those dates do not make a range: nothing was exported.")
+    messages.error(request, _("Those dates do not make a range: nothing was exported."))
     return redirect(f"{reverse('console:exports')}?{request.GET.urlencode()}")
 
 
@@ -158,7 +159,9 @@ def ams_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     current = ams.weights_current()
     if request.method == "POST" and "reset" in request.POST:
         ams.ams_weights_save(weights=ams.DEFAULT_WEIGHTS, by=request.user)
-        messages.success(request, "AMS weights reset to the defaults; scores are being recomputed.")
+        messages.success(
+            request, _("AMS weights reset to the defaults; scores are being recomputed.")
+        )
         return redirect("console:ams")
     form = AmsWeightsForm(request.POST if request.method == "POST" else None, initial=current)
     if request.method == "POST" and form.is_valid():
@@ -168,7 +171,7 @@ def ams_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
             for message in error.messages:
                 form.add_error(None, message)
         else:
-            messages.success(request, "AMS weights saved; scores are being recomputed.")
+            messages.success(request, _("AMS weights saved; scores are being recomputed."))
             return redirect("console:ams")
     example_counts = {
         "reference_calls": 2,
@@ -281,7 +284,9 @@ def referral_forecast_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         except ReferralError as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, f"The goal for {quarter.label} is saved.")
+            messages.success(
+                request, _("The goal for %(quarter)s is saved.") % {"quarter": quarter.label}
+            )
             return redirect("console:referral_forecast")
     shown = Quarter.parse(request.GET.get("quarter", "")) or current
     return render(
