@@ -67,13 +67,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from advocates.models import Advocate, User
 from challenges.models import NPSResponse, Submission
@@ -83,6 +84,9 @@ from core.outbox import enqueue_after_commit
 from references.models import Ask
 from referrals.models import Referral, Stage
 from rewards.models import Redemption
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 WINDOW = timedelta(days=365)
 CHUNK = 2000  # advocates per step of the full recompute
@@ -95,26 +99,47 @@ PUBLIC = "public"
 @dataclass(frozen=True)
 class Activity:
     key: str
-    label: str
+    label: StrOrPromise
     component: str
     points: int
     cap: int
-    why: str
+    why: StrOrPromise
 
 
 ACTIVITIES: tuple[Activity, ...] = (
-    Activity("reference_calls", "Reference call given", PRIVATE, 25, 4, "An hour of their time "
-             "in front of a buyer; four a year is about their own 90-day cap."),
-    Activity("referrals_made", "Referral made", PRIVATE, 10, 5, "Trying counts, but a list of "
-             "names should not buy a high score."),
-    Activity("referrals_won", "Referral won", PRIVATE, 40, 3, "The outcome the business needs."),
-    Activity("social_shares", "Social share", PUBLIC, 5, 10, "Cheap to do: adds up slowly."),
-    Activity("reviews", "Review", PUBLIC, 20, 3, "Read by buyers comparing vendors."),
-    Activity("testimonials", "Testimonial", PUBLIC, 20, 2, "Quotable proof in their words."),
-    Activity("case_studies", "Case study", PUBLIC, 40, 2, "The most effort, the longest-lived "
-             "asset."),
-    Activity("community_answers", "Community answer", PUBLIC, 5, 10, "Helps peers; cheap, so "
-             "it saturates."),
+    Activity(
+        "reference_calls", gettext_lazy("Reference call given"), PRIVATE, 25, 4,
+        gettext_lazy("An hour of their time in front of a buyer; four a year is about their "
+                     "own 90-day cap."),
+    ),
+    Activity(
+        "referrals_made", gettext_lazy("Referral made"), PRIVATE, 10, 5,
+        gettext_lazy("Trying counts, but a list of names should not buy a high score."),
+    ),
+    Activity(
+        "referrals_won", gettext_lazy("Referral won"), PRIVATE, 40, 3,
+        gettext_lazy("The outcome the business needs."),
+    ),
+    Activity(
+        "social_shares", gettext_lazy("Social share"), PUBLIC, 5, 10,
+        gettext_lazy("Cheap to do: adds up slowly."),
+    ),
+    Activity(
+        "reviews", gettext_lazy("Review"), PUBLIC, 20, 3,
+        gettext_lazy("Read by buyers comparing vendors."),
+    ),
+    Activity(
+        "testimonials", gettext_lazy("Testimonial"), PUBLIC, 20, 2,
+        gettext_lazy("Quotable proof in their words."),
+    ),
+    Activity(
+        "case_studies", gettext_lazy("Case study"), PUBLIC, 40, 2,
+        gettext_lazy("The most effort, the longest-lived asset."),
+    ),
+    Activity(
+        "community_answers", gettext_lazy("Community answer"), PUBLIC, 5, 10,
+        gettext_lazy("Helps peers; cheap, so it saturates."),
+    ),
 )  # fmt: skip
 ACTIVITY_KEYS = tuple(activity.key for activity in ACTIVITIES)
 
@@ -150,14 +175,17 @@ def weights_clean(raw: Mapping[str, Any] | None) -> dict[str, int]:
     errors = []
     for key, value in (raw or {}).items():
         if key not in DEFAULT_WEIGHTS:
-            errors.append(f"Unknown AMS setting “{key}”.")
+            errors.append(_("Unknown AMS setting “%(key)s”.") % {"key": key})
             continue
         if isinstance(value, bool) or not isinstance(value, int):
-            errors.append(f"“{key}” must be a whole number.")
+            errors.append(_("“%(key)s” must be a whole number.") % {"key": key})
             continue
         low, high = LIMITS[key]
         if not low <= value <= high:
-            errors.append(f"“{key}” must be between {low} and {high}.")
+            errors.append(
+                _("“%(key)s” must be between %(low)s and %(high)s.")
+                % {"key": key, "low": low, "high": high}
+            )
             continue
         weights[key] = value
     if errors:

@@ -14,6 +14,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # A card is ~300–520 px wide: a 360-unit viewBox keeps 11-unit labels readable on phones.
 WIDTH = 360
@@ -72,7 +76,7 @@ class LinePoint:
 
 @dataclass(frozen=True)
 class LineSeries:
-    name: str
+    name: StrOrPromise
     css: str  # a class from console.css: the colour of the line
     points: list[LinePoint]
 
@@ -113,7 +117,7 @@ class LineChart:
 
 def line_chart(
     labels: Sequence[str],
-    series: Sequence[tuple[str, str, Sequence[int | float]]],
+    series: Sequence[tuple[StrOrPromise, str, Sequence[int | float]]],
     *,
     width: int = WIDTH,
     height: int = 180,
@@ -176,7 +180,7 @@ def line_chart(
 
 @dataclass(frozen=True)
 class Bar:
-    label: str
+    label: StrOrPromise
     value: int | float
     value_label: str
     y: float
@@ -204,7 +208,7 @@ class BarChart:
 
 
 def bar_chart(
-    items: Sequence[tuple[str, int | float]],
+    items: Sequence[tuple[StrOrPromise, int | float]],
     *,
     width: int = WIDTH,
     label_width: float = 110,
@@ -246,7 +250,7 @@ def bar_chart(
 
 @dataclass(frozen=True)
 class FunnelStep:
-    label: str
+    label: StrOrPromise
     value: int
     x: float
     y: float
@@ -265,7 +269,9 @@ class Funnel:
     steps: list[FunnelStep]
 
 
-def funnel(steps: Sequence[tuple[str, int]], *, width: int = WIDTH, row: float = 46) -> Funnel:
+def funnel(
+    steps: Sequence[tuple[StrOrPromise, int]], *, width: int = WIDTH, row: float = 46
+) -> Funnel:
     """Centered bars, each as wide as its share of the first step, its label above it."""
     first = steps[0][1] if steps else 0
     usable = width - 20

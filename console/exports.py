@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from advocates.models import Advocate
 from campaigns.models import Campaign, CampaignMessage
@@ -29,15 +30,20 @@ from references.models import ReferenceRequest
 from referrals.models import Referral
 from rewards.models import LedgerEntry, Redemption
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 CHUNK_SIZE = 2000
 
 
 class ExportWindowForm(forms.Form):
     start = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     end = forms.DateField(
-        label="To (included)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("To (included)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -45,7 +51,7 @@ class ExportWindowForm(forms.Form):
         data = self.cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end and end < start:
-            raise forms.ValidationError("The end date is before the start date.")
+            raise forms.ValidationError(gettext_lazy("The end date is before the start date."))
         return data
 
     def window(self) -> dict[str, datetime | None]:
@@ -56,9 +62,9 @@ class ExportWindowForm(forms.Form):
 @dataclass(frozen=True)
 class Export:
     key: str
-    title: str
-    description: str
-    date_label: str  # which date the window applies to
+    title: StrOrPromise
+    description: StrOrPromise
+    date_label: StrOrPromise  # which date the window applies to
     date_field: str
     columns: tuple[tuple[str, str], ...]  # (header, values_list path)
     queryset: Callable[[], QuerySet]
@@ -91,9 +97,9 @@ EXPORTS: dict[str, Export] = {
     for export in (
         Export(
             key="advocates",
-            title="Advocates",
-            description="Every advocate profile with status, points, NPS and AMS.",
-            date_label="added",
+            title=gettext_lazy("Advocates"),
+            description=gettext_lazy("Every advocate profile with status, points, NPS and AMS."),
+            date_label=pgettext_lazy("Dates: when …", "added"),
             date_field="created_at",
             columns=(
                 ("id", "id"),
@@ -121,9 +127,9 @@ EXPORTS: dict[str, Export] = {
         ),
         Export(
             key="ledger",
-            title="Points ledger",
-            description="Every change of points: awards, spends, refunds, reversals.",
-            date_label="recorded",
+            title=gettext_lazy("Points ledger"),
+            description=gettext_lazy("Every change of points: awards, spends, refunds, reversals."),
+            date_label=pgettext_lazy("Dates: when …", "recorded"),
             date_field="created_at",
             columns=(
                 ("id", "id"),
@@ -142,9 +148,11 @@ EXPORTS: dict[str, Export] = {
         ),
         Export(
             key="redemptions",
-            title="Redemptions",
-            description="Rewards redeemed and their fulfilment (without gift-card codes).",
-            date_label="redeemed",
+            title=gettext_lazy("Redemptions"),
+            description=gettext_lazy(
+                "Rewards redeemed and their fulfilment (without gift-card codes)."
+            ),
+            date_label=pgettext_lazy("Dates: when …", "redeemed"),
             date_field="created_at",
             columns=(
                 ("id", "id"),
@@ -166,9 +174,9 @@ EXPORTS: dict[str, Export] = {
         ),
         Export(
             key="referrals",
-            title="Referrals",
-            description="Every referral with its method, stage, owner rep and deal.",
-            date_label="referred",
+            title=gettext_lazy("Referrals"),
+            description=gettext_lazy("Every referral with its method, stage, owner rep and deal."),
+            date_label=pgettext_lazy("Dates: when …", "referred"),
             date_field="created_at",
             columns=(
                 ("id", "id"),
@@ -190,9 +198,11 @@ EXPORTS: dict[str, Export] = {
         ),
         Export(
             key="reference_requests",
-            title="Reference requests",
-            description="Reps' requests for reference calls, their outcome and won revenue.",
-            date_label="requested",
+            title=gettext_lazy("Reference requests"),
+            description=gettext_lazy(
+                "Reps' requests for reference calls, their outcome and won revenue."
+            ),
+            date_label=pgettext_lazy("Dates: when …", "requested"),
             date_field="created_at",
             columns=(
                 ("id", "id"),

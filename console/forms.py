@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from console import ams
@@ -18,16 +19,20 @@ class AmsWeightsForm(forms.Form):
         for activity in ams.ACTIVITIES:
             low, high = ams.LIMITS[activity.key]
             self.fields[activity.key] = forms.IntegerField(
-                label=f"{activity.label}: points each", min_value=low, max_value=high
+                label=_("%(activity)s: points each") % {"activity": activity.label},
+                min_value=low,
+                max_value=high,
             )
             low, high = ams.LIMITS[f"{activity.key}_cap"]
             self.fields[f"{activity.key}_cap"] = forms.IntegerField(
-                label=f"{activity.label}: counted at most", min_value=low, max_value=high
+                label=_("%(activity)s: counted at most") % {"activity": activity.label},
+                min_value=low,
+                max_value=high,
             )
         for key, label in (
-            ("private_share", "Private part of the score (of 100)"),
-            ("private_full", "Private points for a full private part"),
-            ("public_full", "Public points for a full public part"),
+            ("private_share", gettext_lazy("Private part of the score (of 100)")),
+            ("private_full", gettext_lazy("Private points for a full private part")),
+            ("public_full", gettext_lazy("Public points for a full public part")),
         ):
             low, high = ams.LIMITS[key]
             self.fields[key] = forms.IntegerField(label=label, min_value=low, max_value=high)
@@ -47,9 +52,9 @@ class AmsWeightsForm(forms.Form):
 class RevenueGoalForm(forms.Form):
     """A manager's referral revenue goal for one quarter (last year to next year)."""
 
-    quarter = forms.ChoiceField()
+    quarter = forms.ChoiceField(label=gettext_lazy("Quarter"))
     amount = forms.DecimalField(
-        label="Goal (won revenue)", min_value=0, max_digits=14, decimal_places=2
+        label=gettext_lazy("Goal (won revenue)"), min_value=0, max_digits=14, decimal_places=2
     )
 
     def __init__(self, *args: Any, quarters: list[Any], **kwargs: Any) -> None:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from advocates.models import Company, JobChange, User
 from console.models import JobChangeNotice
 from console.prospect_events import domain_q, target_path
+from core.i18n import language_of
 from core.mail import send_templated
 from core.outbox import enqueue_after_commit
 from references.models import ReferenceRequest
@@ -119,6 +120,7 @@ def notice_deliver(*, notice_id: int) -> str:
             + target_path(request_id=notice.request_id, referral_id=notice.referral_id),
             "signals_url": settings.SITE_URL + reverse("console:signals"),
         },
+        language=language_of(notice.rep),
     )
     JobChangeNotice.objects.filter(pk=notice.pk, emailed_at__isnull=True).update(
         emailed_at=timezone.now()

@@ -7,17 +7,18 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 
 class ProspectEvent(models.Model):
     """Something that happened at a prospect's company (imported from a CSV)."""
 
     class Kind(models.TextChoices):
-        FUNDING_ROUND = "funding_round", "Funding round"
-        NEW_HIRE = "new_hire", "New executive hire"
-        EXPANSION = "expansion", "Expansion"
-        ACQUISITION = "acquisition", "Acquisition"
-        PRODUCT_LAUNCH = "product_launch", "Product launch"
+        FUNDING_ROUND = "funding_round", gettext_lazy("Funding round")
+        NEW_HIRE = "new_hire", gettext_lazy("New executive hire")
+        EXPANSION = "expansion", gettext_lazy("Expansion")
+        ACQUISITION = "acquisition", gettext_lazy("Acquisition")
+        PRODUCT_LAUNCH = "product_launch", gettext_lazy("Product launch")
 
     domain = models.CharField(max_length=253, help_text="Stored lower-case, e.g. acme.com")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -20,10 +20,12 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
 
 from advocates.models import User
 from console.models import ProspectEvent, ProspectEventSuggestion
 from core.csv import CsvFileError, csv_read
+from core.i18n import language_of
 from core.mail import send_templated
 from core.outbox import enqueue_after_commit
 from references.models import ReferenceRequest
@@ -65,11 +67,21 @@ def _parse_rows(file: UploadedFile, result: EventImportResult) -> list[tuple[int
             kind = row.cells.get("event_type", "").lower().replace(" ", "_").replace("-", "_")
             when = row.cells.get("date", "")
             if not _DOMAIN.match(domain):
-                result.errors.append((line, f"“{domain or '(empty)'}” is not a company domain."))
+                result.errors.append(
+                    (
+                        line,
+                        _("“%(domain)s” is not a company domain.")
+                        % {"domain": domain or _("(empty)")},
+                    )
+                )
                 continue
             if kind not in ProspectEvent.Kind.values:
                 result.errors.append(
-                    (line, f"“{kind or '(empty)'}” is not an event type. Use one of: {kinds}.")
+                    (
+                        line,
+                        _("“%(kind)s” is not an event type. Use one of: %(kinds)s.")
+                        % {"kind": kind or _("(empty)"), "kinds": kinds},
+                    )
                 )
                 continue
             try:
@@ -77,17 +89,23 @@ def _parse_rows(file: UploadedFile, result: EventImportResult) -> list[tuple[int
             except ValueError:
                 occurred = None
             if occurred is None:
-                result.errors.append((line, f"“{when or '(empty)'}” is not a date (YYYY-MM-DD)."))
+                result.errors.append(
+                    (
+                        line,
+                        _("“%(date)s” is not a date (YYYY-MM-DD).")
+                        % {"date": when or _("(empty)")},
+                    )
+                )
                 continue
             if occurred > today:
-                result.errors.append((line, f"{occurred} is in the future."))
+                result.errors.append((line, _("%(date)s is in the future.") % {"date": occurred}))
                 continue
             rows.append((line, domain, kind, occurred))
     except CsvFileError as error:
         result.errors[:] = [(error.line, str(error))]
         return []
     if not rows and not result.errors:
-        result.errors.append((0, "The file has no rows."))
+        result.errors.append((0, _("The file has no rows.")))
     return rows
 
 
@@ -214,6 +232,7 @@ def suggestion_deliver(*, suggestion_id: int) -> str:
             "is_request": suggestion.request_id is not None,
             "url": suggestion_url(suggestion),
         },
+        language=language_of(suggestion.rep),
     )
     ProspectEventSuggestion.objects.filter(pk=suggestion.pk, emailed_at__isnull=True).update(
         emailed_at=timezone.now()

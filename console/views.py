@@ -58,11 +58,11 @@ def console_home(request: AuthenticatedHttpRequest) -> HttpResponse:
         context |= {
             "activity_points": charts.line_chart(
                 labels,
-                [("Points earned", "chart-line--brand", [w.points for w in figures.weeks])],
+                [(_("Points earned"), "chart-line--brand", [w.points for w in figures.weeks])],
             ),
             "activity_people": charts.line_chart(
                 labels,
-                [("Advocates earning", "chart-line--ok", [w.advocates for w in figures.weeks])],
+                [(_("Advocates earning"), "chart-line--ok", [w.advocates for w in figures.weeks])],
             ),
             "challenge_funnel": charts.funnel(figures.challenge_funnel),
             "referral_funnel": charts.funnel(figures.referral_funnel),
@@ -129,7 +129,7 @@ def exports_page(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _bad_window(request: AuthenticatedHttpRequest, form: ExportWindowForm) -> HttpResponse:
-    messages.error(request, "Those dates do not make a range: nothing was exported.")
+    messages.error(request, _("Those dates do not make a range: nothing was exported."))
     return redirect(f"{reverse('console:exports')}?{request.GET.urlencode()}")
 
 
@@ -160,7 +160,9 @@ def ams_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     current = ams.weights_current()
     if request.method == "POST" and "reset" in request.POST:
         ams.ams_weights_save(weights=ams.DEFAULT_WEIGHTS, by=request.user)
-        messages.success(request, "AMS weights reset to the defaults; scores are being recomputed.")
+        messages.success(
+            request, _("AMS weights reset to the defaults; scores are being recomputed.")
+        )
         return redirect("console:ams")
     form = AmsWeightsForm(request.POST if request.method == "POST" else None, initial=current)
     if request.method == "POST" and form.is_valid():
@@ -170,7 +172,7 @@ def ams_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
             for message in error.messages:
                 form.add_error(None, message)
         else:
-            messages.success(request, "AMS weights saved; scores are being recomputed.")
+            messages.success(request, _("AMS weights saved; scores are being recomputed."))
             return redirect("console:ams")
     example_counts = {
         "reference_calls": 2,
@@ -283,7 +285,9 @@ def referral_forecast_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         except ReferralError as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, f"The goal for {quarter.label} is saved.")
+            messages.success(
+                request, _("The goal for %(quarter)s is saved.") % {"quarter": quarter.label}
+            )
             return redirect("console:referral_forecast")
     shown = Quarter.parse(request.GET.get("quarter", "")) or current
     return render(

@@ -45,6 +45,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from celery import current_app
 from django.conf import settings
@@ -63,6 +64,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy
 
 from advocates.models import Advocate, Invitation
 from challenges.models import Level, Submission
@@ -89,6 +92,9 @@ CHARTS_LOCK_KEY = "campaigns:console:charts:refreshing"
 # console.tasks.console_charts_refresh_task (named, so this module need not import tasks).
 CHARTS_TASK = "campaigns.console.console_charts_refresh_task"
 CHARTS_LOCK_SECONDS = 120
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 logger = logging.getLogger(__name__)
 
@@ -130,12 +136,12 @@ class Week:
 
     @property
     def label(self) -> str:
-        return f"{self.starts_on:%b} {self.starts_on.day}"
+        return date_format(self.starts_on, "MONTH_DAY_FORMAT")
 
 
 @dataclass(frozen=True)
 class LevelCount:
-    name: str
+    name: StrOrPromise
     threshold: int | None
     advocates: int
 
@@ -143,7 +149,7 @@ class LevelCount:
 @dataclass(frozen=True)
 class MethodRow:
     method: str
-    label: str
+    label: StrOrPromise
     referrals: int
     won: int
 
@@ -159,9 +165,9 @@ class Charts:
     computed_at: datetime
     program: Program
     weeks: list[Week]
-    challenge_funnel: list[tuple[str, int]]
+    challenge_funnel: list[tuple[StrOrPromise, int]]
     challenge_submissions: dict[str, int]
-    referral_funnel: list[tuple[str, int]]
+    referral_funnel: list[tuple[StrOrPromise, int]]
     referral_lost: int
     methods: list[MethodRow]
     levels: list[LevelCount]
@@ -195,7 +201,7 @@ def _advocate_counts(now: datetime) -> tuple[dict[str, int], list[LevelCount]]:
     row = Advocate.objects.aggregate(**counts)
     result = []
     if "level_none" in row:
-        result.append(LevelCount("No level yet", None, row["level_none"]))
+        result.append(LevelCount(gettext_lazy("No level yet"), None, row["level_none"]))
     result += [
         LevelCount(level.name, level.threshold, row[f"level_{level.pk}"]) for level in levels
     ]
@@ -368,18 +374,18 @@ def _charts(now: datetime, version: str) -> Charts:
         program=_program(now, advocates),
         weeks=_weeks(now),
         challenge_funnel=[
-            ("Enrolled advocates", enrolled),
-            ("Submitted to a challenge", challenges["submitters"]),
-            ("Had a submission approved", challenges["approved_advocates"]),
+            (gettext_lazy("Enrolled advocates"), enrolled),
+            (gettext_lazy("Submitted to a challenge"), challenges["submitters"]),
+            (gettext_lazy("Had a submission approved"), challenges["approved_advocates"]),
         ],
         challenge_submissions={
             key: challenges[key] for key in ("submissions", "approved", "pending", "rejected")
         },
         referral_funnel=[
-            ("Submitted", referrals["submitted"]),
-            ("Qualified", referrals["qualified"]),
-            ("Opportunity", referrals["opportunity"]),
-            ("Won", referrals["won"]),
+            (gettext_lazy("Submitted"), referrals["submitted"]),
+            (gettext_lazy("Qualified"), referrals["qualified"]),
+            (gettext_lazy("Opportunity"), referrals["opportunity"]),
+            (gettext_lazy("Won"), referrals["won"]),
         ],
         referral_lost=referrals["lost"],
         methods=methods,

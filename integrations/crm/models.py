@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from advocates.models import Company, Person
 from references.models import ReferenceRequest
@@ -21,14 +22,14 @@ class CrmConnection(models.Model):
     """Vouch's connection to one CRM: its tokens (encrypted) and how it is doing."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Connected"
+        ACTIVE = "active", gettext_lazy("Connected")
         # The CRM refused the refresh token (revoked, user deactivated, app removed):
         # nothing is synced until a manager connects again.
-        BROKEN = "broken", "Needs reconnecting"
+        BROKEN = "broken", gettext_lazy("Needs reconnecting")
 
     class Flow(models.TextChoices):
-        OAUTH = "oauth", "OAuth 2.0, a person's consent"
-        JWT = "jwt", "JWT bearer, an integration user"
+        OAUTH = "oauth", gettext_lazy("OAuth 2.0, a person's consent")
+        JWT = "jwt", gettext_lazy("JWT bearer, an integration user")
 
     provider = models.CharField(max_length=12, choices=Provider.choices, unique=True)
     flow = models.CharField(max_length=6, choices=Flow.choices, default=Flow.OAUTH)
@@ -82,15 +83,15 @@ class SyncCursor(models.Model):
 
 class SyncRun(models.Model):
     class Status(models.TextChoices):
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        PARTIAL = "partial", "Some records failed"
-        RETRYING = "retrying", "Paused, will retry"
-        FAILED = "failed", "Failed"
+        RUNNING = "running", gettext_lazy("Running")
+        SUCCEEDED = "succeeded", gettext_lazy("Succeeded")
+        PARTIAL = "partial", gettext_lazy("Some records failed")
+        RETRYING = "retrying", gettext_lazy("Paused, will retry")
+        FAILED = "failed", gettext_lazy("Failed")
 
     class Trigger(models.TextChoices):
-        SCHEDULE = "schedule", "Schedule"
-        MANUAL = "manual", "Sync now"
+        SCHEDULE = "schedule", pgettext_lazy("sync trigger", "Schedule")
+        MANUAL = "manual", gettext_lazy("Sync now")
 
     connection = models.ForeignKey(CrmConnection, on_delete=models.CASCADE, related_name="runs")
     trigger = models.CharField(max_length=10, choices=Trigger.choices)
@@ -134,7 +135,13 @@ class RecordError(models.Model):
 
     run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="errors")
     object_name = models.CharField(max_length=12)
-    direction = models.CharField(max_length=3, choices=[("in", "In"), ("out", "Out")])
+    direction = models.CharField(
+        max_length=3,
+        choices=[
+            ("in", pgettext_lazy("sync direction", "In")),
+            ("out", pgettext_lazy("sync direction", "Out")),
+        ],
+    )
     external_id = models.CharField(max_length=64, blank=True)
     # Vouch's side, when the record is ours ("referral 12", "company Acme").
     local = models.CharField(max_length=200, blank=True)

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from advocates.models import Invitation, User
 from advocates.services import InvitationError, invitation_create
@@ -47,7 +48,10 @@ def redirect_uri(provider: str) -> str:
 
 def authorize_url(*, provider: str, session: Any) -> str:
     if not configured(provider):
-        raise CrmError(f"Set the {Provider(provider).label} app's client id and secret first.")
+        raise CrmError(
+            _("Set the %(provider)s app's client id and secret first.")
+            % {"provider": Provider(provider).label}
+        )
     return provider_for(provider).authorize_url(
         state=CrmState(session).issue(), redirect_uri=redirect_uri(provider)
     )
@@ -84,15 +88,15 @@ def _connection_save(
 def connect_complete(*, provider: str, code: str, by: User) -> CrmConnection:
     """Exchange the OAuth ``code`` for tokens and keep them (encrypted)."""
     if not code:
-        raise CrmError("The CRM sent no authorization code: start again from “Connect”.")
+        raise CrmError(_("The CRM sent no authorization code: start again from “Connect”."))
     try:
         tokens = provider_for(provider).exchange_code(
             code=code, redirect_uri=redirect_uri(provider)
         )
     except base.RetryLater:
-        raise CrmError("The CRM could not be reached: try again in a minute.") from None
+        raise CrmError(_("The CRM could not be reached: try again in a minute.")) from None
     except base.CrmProblem as error:
-        raise CrmError(f"The CRM refused the connection: {error}") from None
+        raise CrmError(_("The CRM refused the connection: %(error)s") % {"error": error}) from None
     return _connection_save(provider=provider, tokens=tokens, flow=CrmConnection.Flow.OAUTH, by=by)
 
 
@@ -101,9 +105,11 @@ def connect_jwt(*, by: User) -> CrmConnection:
     try:
         tokens = salesforce.jwt_connect()
     except base.RetryLater:
-        raise CrmError("Salesforce could not be reached: try again in a minute.") from None
+        raise CrmError(_("Salesforce could not be reached: try again in a minute.")) from None
     except base.CrmProblem as error:
-        raise CrmError(f"Salesforce refused the JWT grant: {error}") from None
+        raise CrmError(
+            _("Salesforce refused the JWT grant: %(error)s") % {"error": error}
+        ) from None
     return _connection_save(
         provider=Provider.SALESFORCE, tokens=tokens, flow=CrmConnection.Flow.JWT, by=by
     )
@@ -124,7 +130,9 @@ STAGES = (Stage.SUBMITTED, Stage.QUALIFIED, Stage.OPPORTUNITY)
 def stage_map_set(*, connection_id: int, mapping: dict[str, str], by: User) -> None:
     bad = sorted(value for value in mapping.values() if value not in STAGES)
     if bad:
-        raise CrmError(f"Not a referral stage for an open deal: {', '.join(bad)}.")
+        raise CrmError(
+            _("Not a referral stage for an open deal: %(stages)s.") % {"stages": ", ".join(bad)}
+        )
     with transaction.atomic():
         CrmConnection.objects.filter(pk=connection_id).update(
             stage_map=mapping, updated_at=timezone.now()
@@ -141,14 +149,14 @@ def sync_request(*, connection_id: int, by: User) -> None:
     """ "Sync now": a run on the worker, right after this commits."""
     connection = CrmConnection.objects.get(pk=connection_id)
     if not connection.active:
-        raise CrmError("Connect again first: the CRM refused Vouch's access.")
+        raise CrmError(_("Connect again first: the CRM refused Vouch's access."))
     transaction.on_commit(lambda: crm_sync.delay(connection_id, SyncRun.Trigger.MANUAL, by.pk))
 
 
 def contact_invite(*, contact: CrmContact, by: User) -> Invitation:
     """Invite a CRM contact to the community (the caller checked it is theirs to invite)."""
     if not contact.email:
-        raise CrmError("This contact has no email address in the CRM.")
+        raise CrmError(_("This contact has no email address in the CRM."))
     # invitation_create refuses a member and re-sends an open invitation itself.
     try:
         return invitation_create(
@@ -162,7 +170,9 @@ def contact_invite(*, contact: CrmContact, by: User) -> Invitation:
     except InvitationError as error:
         raise CrmError(str(error)) from None
     except ValidationError:
-        raise CrmError(f"The CRM's address for {contact.full_name} is not valid.") from None
+        raise CrmError(
+            _("The CRM's address for %(name)s is not valid.") % {"name": contact.full_name}
+        ) from None
 
 
 def request_from_deal(*, deal: CrmDeal | None, rep: User, **fields: Any) -> ReferenceRequest:

@@ -16,6 +16,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from advocates.http import AuthenticatedHttpRequest
@@ -39,10 +41,12 @@ class StageMapForm(forms.Form):
     """One line per CRM stage: ``CRM stage = submitted|qualified|opportunity``."""
 
     lines = forms.CharField(
-        label="Open stages",
+        label=gettext_lazy("Open stages"),
         widget=forms.Textarea(attrs={"rows": 8}),
-        help_text="One per line: the CRM's stage value, “=”, then submitted, qualified or "
-        "opportunity. Closed deals are won or lost whatever their name.",
+        help_text=gettext_lazy(
+            "One per line: the CRM's stage value, “=”, then submitted, qualified or "
+            "opportunity. Closed deals are won or lost whatever their name."
+        ),
     )
 
     def clean_lines(self) -> dict[str, str]:
@@ -53,10 +57,14 @@ class StageMapForm(forms.Form):
             stage, sep, target = line.rpartition("=")
             stage, target = stage.strip(), target.strip().lower()
             if not sep or not stage:
-                raise forms.ValidationError(f"Line {number}: write “CRM stage = {target}”.")
+                raise forms.ValidationError(
+                    _("Line %(number)s: write “CRM stage = %(target)s”.")
+                    % {"number": number, "target": target}
+                )
             if target not in services.STAGES:
                 raise forms.ValidationError(
-                    f"Line {number}: “{target}” is not submitted, qualified or opportunity."
+                    _("Line %(number)s: “%(target)s” is not submitted, qualified or opportunity.")
+                    % {"number": number, "target": target}
                 )
             mapping[stage[:100]] = target
         return mapping
@@ -103,12 +111,18 @@ def crm_callback(request: AuthenticatedHttpRequest, provider: str) -> HttpRespon
     if not services.CrmState(request.session).consume(request.GET.get("state", "")):
         messages.error(
             request,
-            "That link was not started here, was used already or is older than 10 minutes: "
-            "nothing was connected. Start again with “Connect”.",
+            _(
+                "That link was not started here, was used already or is older than 10 minutes: "
+                "nothing was connected. Start again with “Connect”."
+            ),
         )
         return redirect("integrations:crm")
     if request.GET.get("error"):
-        messages.info(request, f"{Provider(provider).label} was not connected (cancelled there).")
+        messages.info(
+            request,
+            _("%(provider)s was not connected (cancelled there).")
+            % {"provider": Provider(provider).label},
+        )
         return redirect("integrations:crm")
     try:
         connection = services.connect_complete(
@@ -117,7 +131,11 @@ def crm_callback(request: AuthenticatedHttpRequest, provider: str) -> HttpRespon
     except services.CrmError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Connected to {connection}. The first sync starts now.")
+        messages.success(
+            request,
+            _("Connected to %(connection)s. The first sync starts now.")
+            % {"connection": connection},
+        )
         services.sync_request(connection_id=connection.pk, by=request.user)
     return redirect("integrations:crm")
 
@@ -130,7 +148,11 @@ def crm_connect_jwt(request: AuthenticatedHttpRequest) -> HttpResponse:
     except services.CrmError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Connected to {connection}. The first sync starts now.")
+        messages.success(
+            request,
+            _("Connected to %(connection)s. The first sync starts now.")
+            % {"connection": connection},
+        )
         services.sync_request(connection_id=connection.pk, by=request.user)
     return redirect("integrations:crm")
 
@@ -144,7 +166,11 @@ def crm_sync_now(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     except services.CrmError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"A sync of {connection} has started; reload to follow it.")
+        messages.success(
+            request,
+            _("A sync of %(connection)s has started; reload to follow it.")
+            % {"connection": connection},
+        )
     return redirect("integrations:crm")
 
 
@@ -155,13 +181,13 @@ def crm_stage_map(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = StageMapForm(request.POST)
     if not form.is_valid():
         messages.error(
-            request, " ".join(str(e) for e in form.errors.get("lines", ["Check the stage map."]))
+            request, " ".join(str(e) for e in form.errors.get("lines", [_("Check the stage map.")]))
         )
         return redirect("integrations:crm")
     services.stage_map_set(
         connection_id=connection.pk, mapping=form.cleaned_data["lines"], by=request.user
     )
-    messages.success(request, "Stage map saved: the next sync moves referrals by it.")
+    messages.success(request, _("Stage map saved: the next sync moves referrals by it."))
     return redirect("integrations:crm")
 
 
@@ -170,7 +196,7 @@ def crm_stage_map(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def crm_disconnect(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     connection = get_object_or_404(CrmConnection, pk=pk)
     services.disconnect(connection_id=connection.pk, by=request.user)
-    messages.success(request, f"Disconnected from {connection}.")
+    messages.success(request, _("Disconnected from %(connection)s.") % {"connection": connection})
     return redirect("integrations:crm")
 
 
@@ -208,7 +234,11 @@ def crm_candidate_invite(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
     except services.CrmError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"{contact.full_name} is invited ({contact.email}).")
+        messages.success(
+            request,
+            _("%(name)s is invited (%(email)s).")
+            % {"name": contact.full_name, "email": contact.email},
+        )
     page = request.GET.get("page", "")
     return redirect(
         f"{reverse('integrations:crm_candidates')}?page={page if page.isdigit() else 1}"
@@ -273,7 +303,7 @@ def crm_reference(
         except RequestRefused as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, "Request saved. Here are the best matches.")
+            messages.success(request, _("Request saved. Here are the best matches."))
             return redirect("references:request_detail", pk=created.pk)
     return render(
         request,

@@ -2,16 +2,17 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 
 class SlackInstallation(models.Model):
     """Vouch's Slack app in one workspace: its bot token (encrypted) and where to post."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Connected"
+        ACTIVE = "active", gettext_lazy("Connected")
         # Slack refused the token (revoked, uninstalled from Slack, deactivated workspace):
         # nothing is sent until a manager installs again.
-        BROKEN = "broken", "Needs reinstalling"
+        BROKEN = "broken", gettext_lazy("Needs reinstalling")
 
     team_id = models.CharField(max_length=32)
     team_name = models.CharField(max_length=200, blank=True)

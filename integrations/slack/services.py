@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth import AuthorizeUrlGenerator
 from slack_sdk.oauth.state_store import OAuthStateStore
@@ -90,7 +91,7 @@ def installation_complete(*, code: str, by: Actor) -> SlackInstallation:
     Installing again in the same workspace replaces the token and mends a broken install.
     """
     if not code:
-        raise SlackError("Slack sent no authorization code: start again from “Add to Slack”.")
+        raise SlackError(_("Slack sent no authorization code: start again from “Add to Slack”."))
     try:
         response = api.client().oauth_v2_access(
             client_id=settings.SLACK_CLIENT_ID,
@@ -100,15 +101,16 @@ def installation_complete(*, code: str, by: Actor) -> SlackInstallation:
         )
     except SlackApiError as error:
         raise SlackError(
-            f"Slack refused the installation ({api.error_code(error) or 'no reason given'})."
+            _("Slack refused the installation (%(reason)s).")
+            % {"reason": api.error_code(error) or _("no reason given")}
         ) from None
     except OSError:
-        raise SlackError("Slack could not be reached: try again in a minute.") from None
+        raise SlackError(_("Slack could not be reached: try again in a minute.")) from None
     data = response.data if isinstance(response.data, dict) else {}
     team = data.get("team") or {}
     token = data.get("access_token") or ""
     if data.get("token_type") != "bot" or not token.startswith("xoxb-") or not team.get("id"):
-        raise SlackError("Slack's answer had no bot token for a workspace; nothing was saved.")
+        raise SlackError(_("Slack's answer had no bot token for a workspace; nothing was saved."))
     now = timezone.now()
     with transaction.atomic():
         installation, created = SlackInstallation.objects.update_or_create(

@@ -10,6 +10,8 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -24,17 +26,17 @@ class ChannelForm(forms.Form):
     """A channel from Slack's list of the workspace's public channels; when Slack cannot
     list them, a channel ID typed in."""
 
-    channel = forms.CharField(label="Channel", max_length=32)
+    channel = forms.CharField(label=gettext_lazy("Channel"), max_length=32)
 
     def __init__(self, *args: Any, channels: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.channels = dict(channels)
         if channels:
             self.fields["channel"].widget = forms.Select(
-                choices=[("", "Choose a channel"), *((pk, f"#{name}") for pk, name in channels)]
+                choices=[("", _("Choose a channel")), *((pk, f"#{name}") for pk, name in channels)]
             )
         else:
-            self.fields["channel"].help_text = (
+            self.fields["channel"].help_text = _(
                 "Slack's channel list is not available: paste the channel's ID (in Slack: "
                 "the channel's name → About → Channel ID)."
             )
@@ -42,9 +44,9 @@ class ChannelForm(forms.Form):
     def clean_channel(self) -> str:
         value = self.cleaned_data["channel"].strip()
         if self.channels and value not in self.channels:
-            raise forms.ValidationError("Pick one of the workspace's public channels.")
+            raise forms.ValidationError(_("Pick one of the workspace's public channels."))
         if not self.channels and not CHANNEL_ID.match(value):
-            raise forms.ValidationError("Paste a channel ID such as C0123ABCD.")
+            raise forms.ValidationError(_("Paste a channel ID such as C0123ABCD."))
         return value
 
 
@@ -83,7 +85,7 @@ def slack_page(request: HttpRequest) -> HttpResponse:
 def slack_install(request: HttpRequest) -> HttpResponse:
     if not services.configured():
         messages.error(
-            request, "Set SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_SIGNING_SECRET first."
+            request, _("Set SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_SIGNING_SECRET first.")
         )
         return redirect("integrations:slack")
     return redirect(services.authorize_url(session=request.session))
@@ -96,12 +98,14 @@ def slack_oauth_callback(request: HttpRequest) -> HttpResponse:
     if not services.SessionStateStore(request.session).consume(state):
         messages.error(
             request,
-            "That Slack link was not started here, was used already or is older than 10 "
-            "minutes: nothing was installed. Start again with “Add to Slack”.",
+            _(
+                "That Slack link was not started here, was used already or is older than 10 "
+                "minutes: nothing was installed. Start again with “Add to Slack”."
+            ),
         )
         return redirect("integrations:slack")
     if request.GET.get("error"):
-        messages.info(request, "Slack was not added (cancelled in Slack).")
+        messages.info(request, _("Slack was not added (cancelled in Slack)."))
         return redirect("integrations:slack")
     try:
         installation = services.installation_complete(
@@ -112,8 +116,8 @@ def slack_oauth_callback(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(
             request,
-            f"Vouch is connected to {installation.team_name or installation.team_id}. "
-            "Now choose the channel it posts to.",
+            _("Vouch is connected to %(workspace)s. Now choose the channel it posts to.")
+            % {"workspace": installation.team_name or installation.team_id},
         )
     return redirect("integrations:slack")
 
@@ -126,7 +130,7 @@ def slack_channel(request: HttpRequest, pk: int) -> HttpResponse:
     form = ChannelForm(request.POST, channels=channels)
     if not form.is_valid():
         messages.error(
-            request, " ".join(str(m) for m in form.errors.get("channel", ["Pick a channel."]))
+            request, " ".join(str(m) for m in form.errors.get("channel", [_("Pick a channel.")]))
         )
         return redirect("integrations:slack")
     channel_id = form.cleaned_data["channel"]
@@ -139,7 +143,9 @@ def slack_channel(request: HttpRequest, pk: int) -> HttpResponse:
     )
     label = f"#{names[channel_id]}" if channel_id in names else channel_id
     messages.success(
-        request, f"Notifications go to {label}. Invite the Vouch app to it (/invite @Vouch)."
+        request,
+        _("Notifications go to %(channel)s. Invite the Vouch app to it (/invite @Vouch).")
+        % {"channel": label},
     )
     return redirect("integrations:slack")
 
@@ -150,7 +156,9 @@ def slack_uninstall(request: HttpRequest, pk: int) -> HttpResponse:
     installation = get_object_or_404(SlackInstallation, pk=pk)
     services.installation_remove(installation_id=installation.pk, by=request.user)
     messages.success(
-        request, f"Vouch is disconnected from {installation.team_name or installation.team_id}."
+        request,
+        _("Vouch is disconnected from %(workspace)s.")
+        % {"workspace": installation.team_name or installation.team_id},
     )
     return redirect("integrations:slack")
 
