@@ -194,6 +194,7 @@ def ams_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
             "example_rows": ams.explain(example, example_counts, current),
             "updated_at": program.updated_at if program.ams_weights else None,
             "distribution": _distribution(),
+            "industry_sets": AmsIndustryWeights.objects.all(),
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -67,81 +67,40 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from advocates.models import Advocate, User
+from advocates.models import Advocate
 from challenges.models import NPSResponse, Submission
-from console.models import AmsIndustryWeights
-from core.models import ProgramSettings
-from core.outbox import enqueue_after_commit
+
+# The weights (console.ams.weights) are this module's names too.
+from console.ams.weights import (  # noqa: F401 - re-exported
+    ACTIVITIES,
+    ACTIVITY_KEYS,
+    AMS_RECOMPUTE_ALL_TASK,
+    DEFAULT_WEIGHTS,
+    LIMITS,
+    PRIVATE,
+    PUBLIC,
+    Activity,
+    WeightsTable,
+    ams_industry_weights_delete,
+    ams_industry_weights_save,
+    ams_weights_save,
+    weights_clean,
+    weights_current,
+    weights_for,
+    weights_table,
+)
 from references.models import Ask
 from referrals.models import Referral, Stage
 from rewards.models import Redemption
 
-if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
-
 WINDOW = timedelta(days=365)
 CHUNK = 2000  # advocates per step of the full recompute
-# console.tasks.ams_recompute_all, named so that this module need not import tasks.
-AMS_RECOMPUTE_ALL_TASK = "campaigns.ams.ams_recompute_all"
-PRIVATE = "private"
-PUBLIC = "public"
-
-
-@dataclass(frozen=True)
-class Activity:
-    key: str
-    label: StrOrPromise
-    component: str
-    points: int
-    cap: int
-    why: StrOrPromise
-
-
-ACTIVITIES: tuple[Activity, ...] = (
-    Activity(
-        "reference_calls", gettext_lazy("Reference call given"), PRIVATE, 25, 4,
-        gettext_lazy("An hour of their time in front of a buyer; four a year is about their "
-                     "own 90-day cap."),
-    ),
-    Activity(
-        "referrals_made", gettext_lazy("Referral made"), PRIVATE, 10, 5,
-        gettext_lazy("Trying counts, but a list of names should not buy a high score."),
-    ),
-    Activity(
-        "referrals_won", gettext_lazy("Referral won"), PRIVATE, 40, 3,
-        gettext_lazy("The outcome the business needs."),
-    ),
-    Activity(
-        "social_shares", gettext_lazy("Social share"), PUBLIC, 5, 10,
-        gettext_lazy("Cheap to do: adds up slowly."),
-    ),
-    Activity(
-        "reviews", gettext_lazy("Review"), PUBLIC, 20, 3,
-        gettext_lazy("Read by buyers comparing vendors."),
-    ),
-    Activity(
-        "testimonials", gettext_lazy("Testimonial"), PUBLIC, 20, 2,
-        gettext_lazy("Quotable proof in their words."),
-    ),
-    Activity(
-        "case_studies", gettext_lazy("Case study"), PUBLIC, 40, 2,
-        gettext_lazy("The most effort, the longest-lived asset."),
-    ),
-    Activity(
-        "community_answers", gettext_lazy("Community answer"), PUBLIC, 5, 10,
-        gettext_lazy("Helps peers; cheap, so it saturates."),
-    ),
-)  # fmt: skip
-ACTIVITY_KEYS = tuple(activity.key for activity in ACTIVITIES)
 
 # Which approved challenge submissions count as which public activity.
 KIND_ACTIVITY = {
@@ -151,105 +110,6 @@ KIND_ACTIVITY = {
     "case_study": "case_studies",
     "community_answer": "community_answers",
 }
-
-DEFAULT_WEIGHTS: dict[str, int] = {
-    **{activity.key: activity.points for activity in ACTIVITIES},
-    **{f"{activity.key}_cap": activity.cap for activity in ACTIVITIES},
-    "private_share": 60,
-    "private_full": 100,
-    "public_full": 100,
-}
-# Bounds of each setting (inclusive).
-LIMITS: dict[str, tuple[int, int]] = {
-    **{activity.key: (0, 1000) for activity in ACTIVITIES},
-    **{f"{activity.key}_cap": (0, 1000) for activity in ACTIVITIES},
-    "private_share": (0, 100),
-    "private_full": (1, 100000),
-    "public_full": (1, 100000),
-}
-
-
-def weights_clean(raw: Mapping[str, Any] | None) -> dict[str, int]:
-    """Stored weights merged over the defaults; ValidationError for a bad value."""
-    weights = dict(DEFAULT_WEIGHTS)
-    errors = []
-    for key, value in (raw or {}).items():
-        if key not in DEFAULT_WEIGHTS:
-            errors.append(_("Unknown AMS setting “%(key)s”.") % {"key": key})
-            continue
-        if isinstance(value, bool) or not isinstance(value, int):
-            errors.append(_("“%(key)s” must be a whole number.") % {"key": key})
-            continue
-        low, high = LIMITS[key]
-        if not low <= value <= high:
-            errors.append(
-                _("“%(key)s” must be between %(low)s and %(high)s.")
-                % {"key": key, "low": low, "high": high}
-            )
-            continue
-        weights[key] = value
-    if errors:
-        raise ValidationError(errors)
-    return weights
-
-
-def weights_current() -> dict[str, int]:
-    """The program's weights (defaults where none are set; defaults if unreadable)."""
-    try:
-        return weights_clean(ProgramSettings.load().ams_weights)
-    except ValidationError:
-        return dict(DEFAULT_WEIGHTS)
-
-
-def _industry_key(industry: str | None) -> str:
-    return (industry or "").strip().lower()
-
-
-@dataclass(frozen=True)
-class WeightsTable:
-    """The program's weights and each industry's (the program's with the industry's
-    own settings over them): an advocate is scored with their industry's, else the
-    program's."""
-
-    program: dict[str, int]
-    industries: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    def for_industry(self, industry: str | None) -> dict[str, int]:
-        return self.industries.get(_industry_key(industry), self.program)
-
-
-def _merged(program: Mapping[str, int], own: Mapping[str, Any] | None) -> dict[str, int]:
-    try:
-        return weights_clean({**program, **(own or {})})
-    except ValidationError:  # unreadable (edited by hand): the program's, not a crash
-        return dict(program)
-
-
-def weights_table() -> WeightsTable:
-    """Every set of weights in two queries (the program's, the industries')."""
-    program = weights_current()
-    return WeightsTable(
-        program=program,
-        industries={
-            _industry_key(row.for_industry): _merged(program, row.weights)
-            for row in AmsIndustryWeights.objects.all()
-        },
-    )
-
-
-def weights_for(industry: str | None) -> dict[str, int]:
-    """The weights an advocate of ``industry`` is scored with."""
-    program = weights_current()
-    key = _industry_key(industry)
-    if not key:
-        return program
-    own = (
-        AmsIndustryWeights.objects.filter(for_industry__iexact=key)
-        .values_list("weights", flat=True)
-        .first()
-    )
-    return program if own is None else _merged(program, own)
-
 
 # --- The formula ------------------------------------------------------------------------
 
@@ -576,61 +436,6 @@ def ams_refresh_all(
         with transaction.atomic():
             changed += _apply_chunk(ids, now, table)
     return changed
-
-
-# --- Weights ----------------------------------------------------------------------------
-
-
-def ams_weights_save(*, weights: Mapping[str, int], by: User | None) -> dict[str, int]:
-    """Store the weights (validated; only values that differ from the defaults are kept)
-    and queue the full recompute after commit."""
-    cleaned = weights_clean(weights)
-    stored = {key: value for key, value in cleaned.items() if DEFAULT_WEIGHTS[key] != value}
-    with transaction.atomic():
-        program, _ = ProgramSettings.objects.select_for_update().get_or_create(pk=1)
-        program.ams_weights = stored
-        program.updated_by = by
-        program.save(update_fields=["ams_weights", "updated_by", "updated_at"])
-        # Through the outbox: with the broker down the recompute waits for it instead of
-        # being lost (and the manager's save does not fail after its commit).
-        enqueue_after_commit(AMS_RECOMPUTE_ALL_TASK)
-    return cleaned
-
-
-def ams_industry_weights_save(
-    *, industry: str, weights: Mapping[str, int], by: User | None, pk: int | None = None
-) -> AmsIndustryWeights:
-    """Give ``industry`` its own weights (``pk``: change that set), keeping only what
-    differs from the program's, and queue the full recompute after commit. Raises
-    ValidationError for a bad value or an industry that already has its own."""
-    industry = industry.strip()
-    if not industry:
-        raise ValidationError({"for_industry": _("Name the industry.")})
-    cleaned = weights_clean(weights)
-    program = weights_current()
-    own = {key: value for key, value in cleaned.items() if program[key] != value}
-    with transaction.atomic():
-        clash = AmsIndustryWeights.objects.filter(for_industry__iexact=industry).exclude(pk=pk)
-        if clash.exists():
-            raise ValidationError(
-                {"for_industry": _("This industry already has its own AMS weights.")}
-            )
-        row = (
-            AmsIndustryWeights.objects.select_for_update().get(pk=pk)
-            if pk is not None
-            else AmsIndustryWeights()
-        )
-        row.for_industry, row.weights, row.updated_by = industry, own, by
-        row.save()
-        enqueue_after_commit(AMS_RECOMPUTE_ALL_TASK)
-    return row
-
-
-def ams_industry_weights_delete(*, pk: int) -> None:
-    """The industry's advocates go back to the program's weights (recomputed after commit)."""
-    with transaction.atomic():
-        AmsIndustryWeights.objects.filter(pk=pk).delete()
-        enqueue_after_commit(AMS_RECOMPUTE_ALL_TASK)
 
 
 def explain(score: AmsScore, counts: Mapping[str, int], weights: Mapping[str, int]) -> list[dict]:

@@ -55,6 +55,7 @@ NOT_PAGES = {
     "campaigns:email_events": "the email provider's webhook (POST, JSON)",
     "campaigns:suppression_delete": "POST",
     "core:brand_css": "a stylesheet",
+    "core:language": "POST: switches the language, then back to the page",
     "core:webhook_active": "POST",
     "core:webhook_delete": "POST",
     "core:webhook_test": "POST",
@@ -223,6 +224,7 @@ def _objects(people: dict[str, Any]) -> dict[str, Any]:
     from advocates import links as advocate_links
     from advocates import services as advocate_services
     from campaigns.models import Campaign, Segment
+    from console.models import AmsIndustryWeights
     from integrations.slack.crypto import token_encrypt
     from integrations.slack.models import SlackInstallation
     from references.links import FEEDBACK_SALT, prospect_token
@@ -281,6 +283,9 @@ def _objects(people: dict[str, Any]) -> dict[str, Any]:
         "redemption": redeem(advocate, reward),
         "request": request,
         "industry_weights": IndustryWeights.objects.create(for_industry="Healthcare"),
+        "ams_industry": AmsIndustryWeights.objects.create(
+            for_industry="Healthcare", weights={"reviews": 30}
+        ),
         "choice_token": prospect_token(request),
         "feedback_token": prospect_token(request, purpose=FEEDBACK_SALT),
         "invitation_token": advocate_links.invitation_token(invitation),
@@ -415,6 +420,7 @@ PAGE_KWARGS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "rewards:edit": lambda o: {"pk": o["reward"].pk},
     "references:request_detail": lambda o: {"pk": o["request"].pk},
     "references:industry_weights_edit": lambda o: {"pk": o["industry_weights"].pk},
+    "console:ams_industry": lambda o: {"pk": o["ams_industry"].pk},
     "references:graph_person": lambda o: {"pk": o["person"].pk},
     "references:prospect": lambda o: {"pk": o["request"].pk, "token": o["choice_token"]},
     "references:prospect_feedback": lambda o: {

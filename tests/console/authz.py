@@ -8,10 +8,12 @@ from tests.authz import MANAGERS, STAFF, Case, World, allowed
 
 def setup(world: World) -> None:
     from campaigns.models import Campaign
+    from console.models import AmsIndustryWeights
 
     world.objects["console_campaign"] = Campaign.objects.create(
         name="Authz drive", kind=Campaign.Kind.REFERRAL_DRIVE, subject="Hi", body="Hello"
     )
+    world.objects["ams_industry"] = AmsIndustryWeights.objects.create(for_industry="Retail")
 
 
 def _campaign(world: World) -> dict:
@@ -55,4 +57,17 @@ CASES = [
     Case("console:program_roi", method="post", expect=MANAGER_POST_405),
     Case("console:signals", expect=allowed(roles=STAFF)),
     Case("console:signals", method="post", expect=allowed(405, roles=STAFF)),
+]
+
+
+def _ams_industry(world: World) -> dict:
+    return {"pk": world["ams_industry"].pk}
+
+
+CASES += [
+    Case("console:ams_industry_new", expect=MANAGER_ONLY_GET),
+    # A POST without the form re-renders it with its errors (nothing saved).
+    Case("console:ams_industry_new", method="post", data={}, expect=allowed(400, roles=MANAGERS)),
+    Case("console:ams_industry", kwargs=_ams_industry, expect=MANAGER_ONLY_GET),
+    Case("console:ams_industry", kwargs={"pk": 999999}, expect=allowed(404, roles=MANAGERS)),
 ]

@@ -50,6 +50,9 @@ CASES = [
     # Every page links it, the sign-in and prospect pages included.
     Case("core:brand_css", expect=everyone(200)),
     Case("core:brand_css", method="post", expect=everyone(405)),
+    # Anyone may choose the language they read in (a signed-in person's is saved).
+    Case("core:language", method="post", data={"language": "de"}, expect=everyone(302)),
+    Case("core:language", expect=everyone(405)),
     Case("core:webhooks", expect=allowed(roles=MANAGERS)),
     # Invalid (no URL): the form comes back with its errors, nothing created.
     Case("core:webhooks", method="post", data={"url": ""}, expect=allowed(roles=MANAGERS)),

@@ -41,6 +41,7 @@ SAME_IN_EVERY_LANGUAGE = {
     "Vouch",
     "NPS",
     "AMS",
+    "ROI",
     "CSV",
     "API",
     "URL",
