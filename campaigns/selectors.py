@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from advocates.models import Advocate
 from campaigns import kinds, segments
@@ -200,15 +200,15 @@ def segment_export_rows(segment: Segment) -> Iterator[list[Any]]:
 
 DRIVES_SHOWN = 3
 # When the manager wrote no message for advocates to send, they start from this one.
-DEFAULT_SUGGESTED = """Hi,
-
-I have been using {{ program_name }} at work and I think it would help you too. \
-Here is a link to talk to the team:
-
-{{ referral_link }}
-
-Best,
-{{ first_name }}"""
+# Translators: keep the {{ ... }} placeholders as they are.
+DEFAULT_SUGGESTED = gettext_lazy(
+    "Hi,\n\n"
+    "I have been using {{ program_name }} at work and I think it would help you too. "
+    "Here is a link to talk to the team:\n\n"
+    "{{ referral_link }}\n\n"
+    "Best,\n"
+    "{{ first_name }}"
+)
 _TAG = re.compile(r"{{\s*([a-z_][a-z0-9_]*)\s*}}")
 
 
@@ -244,7 +244,7 @@ def referral_drives_context(advocate: Advocate) -> dict[str, Any]:
                 {
                     "campaign": campaign,
                     "message": suggested_text(
-                        campaign.suggested_message or DEFAULT_SUGGESTED, values
+                        campaign.suggested_message or str(DEFAULT_SUGGESTED), values
                     ),
                 }
             )
