@@ -9,6 +9,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from advocates.models import Advocate, CommunityGroup, Company, Product, Tag
 from advocates.selectors import industries as advocate_industries
@@ -21,9 +23,9 @@ from core.forms import OptionalMarkedForm
 # --- Compose a campaign ---------------------------------------------------------------
 
 SEND_CHOICES = [
-    ("draft", "Save as a draft"),
-    ("now", "Send now"),
-    ("schedule", "Schedule for later"),
+    ("draft", gettext_lazy("Save as a draft")),
+    ("now", gettext_lazy("Send now")),
+    ("schedule", gettext_lazy("Schedule for later")),
 ]
 
 
@@ -36,7 +38,7 @@ class DateTimeInput(forms.DateTimeInput):
 
 class CampaignForm(forms.ModelForm):
     send = forms.ChoiceField(
-        label="When", choices=SEND_CHOICES, initial="draft", widget=forms.RadioSelect
+        label=gettext_lazy("When"), choices=SEND_CHOICES, initial="draft", widget=forms.RadioSelect
     )
 
     class Meta:
@@ -52,17 +54,23 @@ class CampaignForm(forms.ModelForm):
             "scheduled_at",
         ]
         labels = {
-            "segment": "Send to segment",
-            "challenge": "Challenge to announce",
-            "suggested_message": "Suggested referral message",
-            "scheduled_at": "Send at",
+            "name": gettext_lazy("Name"),
+            "kind": gettext_lazy("Kind"),
+            "segment": gettext_lazy("Send to segment"),
+            "challenge": gettext_lazy("Challenge to announce"),
+            "subject": gettext_lazy("Subject"),
+            "body": gettext_lazy("Body"),
+            "suggested_message": gettext_lazy("Suggested referral message"),
+            "scheduled_at": gettext_lazy("Send at"),
         }
         help_texts = {
-            "kind": "What the campaign asks for.",
-            "challenge": "Challenge announcements only.",
-            "suggested_message": "Referral drives only: the message advocates can edit and "
-            "send to a colleague from their hub in one click.",
-            "scheduled_at": "Only when scheduling (server time, UTC).",
+            "kind": gettext_lazy("What the campaign asks for."),
+            "challenge": gettext_lazy("Challenge announcements only."),
+            "suggested_message": gettext_lazy(
+                "Referral drives only: the message advocates can edit and "
+                "send to a colleague from their hub in one click."
+            ),
+            "scheduled_at": gettext_lazy("Only when scheduling (server time, UTC)."),
         }
         widgets = {
             "body": forms.Textarea(attrs={"rows": 12}),
@@ -82,11 +90,13 @@ class CampaignForm(forms.ModelForm):
         allowed = ", ".join(
             f"{{{{ {name} }}}}" for name in sorted(placeholders.allowed_placeholders(kind))
         )
-        self.fields["body"].help_text = (
-            f"Plain text; a blank line starts a paragraph and links become clickable. "
-            f"Placeholders: {allowed}. An unsubscribe link is added to every email."
-        )
-        self.fields["subject"].help_text = "Placeholders work here too, e.g. {{ first_name }}."
+        self.fields["body"].help_text = _(
+            "Plain text; a blank line starts a paragraph and links become clickable. "
+            "Placeholders: %(allowed)s. An unsubscribe link is added to every email."
+        ) % {"allowed": allowed}
+        self.fields["subject"].help_text = _("Placeholders work here too, e.g. %(example)s.") % {
+            "example": "{{ first_name }}"
+        }
         if self.instance.pk and self.instance.status == Campaign.Status.SCHEDULED:
             self.initial.setdefault("send", "schedule")
 
@@ -99,13 +109,18 @@ class CampaignForm(forms.ModelForm):
             if errors:
                 self.add_error(name, errors)
         if not self.errors:
+            about_challenge = (
+                set(kinds.challenge_problems(data.get("challenge")))
+                if kind == Campaign.Kind.CHALLENGE
+                else set()
+            )
             for problem in kinds.kind_problems(
                 kind=kind,
                 body=data.get("body", ""),
                 subject=data.get("subject", ""),
                 challenge=data.get("challenge"),
             ):
-                field = "challenge" if "challenge" in problem.lower() else "body"
+                field = "challenge" if problem in about_challenge else "body"
                 self.add_error(field, problem)
         send = data.get("send")
         if kind != Campaign.Kind.CHALLENGE:
@@ -119,13 +134,13 @@ class CampaignForm(forms.ModelForm):
             )
             and not data.get("segment")
         ):
-            self.add_error("segment", "Choose who gets this campaign.")
+            self.add_error("segment", _("Choose who gets this campaign."))
         if send == "schedule":
             at = data.get("scheduled_at")
             if at is None:
-                self.add_error("scheduled_at", "Give the date and time to send at.")
+                self.add_error("scheduled_at", _("Give the date and time to send at."))
             elif at <= timezone.now():
-                self.add_error("scheduled_at", "Pick a time in the future.")
+                self.add_error("scheduled_at", _("Pick a time in the future."))
         elif "scheduled_at" in data:
             data["scheduled_at"] = None
         return data
@@ -133,13 +148,17 @@ class CampaignForm(forms.ModelForm):
     def clean_suggested_message(self) -> str:
         value = self.cleaned_data.get("suggested_message", "")
         if len(value) > 5000:
-            raise ValidationError("Keep it under 5,000 characters.")
+            raise ValidationError(_("Keep it under 5,000 characters."))
         return value
 
 
 # --- Segments -------------------------------------------------------------------------
 
-YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
+YES_NO = [
+    ("", pgettext_lazy("any value", "Any")),
+    ("yes", gettext_lazy("Yes")),
+    ("no", gettext_lazy("No")),
+]
 MAX_COMPANIES = 200
 
 
@@ -155,72 +174,82 @@ class SegmentFilterForm(forms.Form):
     """Every criterion is optional; an empty form selects every active advocate."""
 
     companies = forms.CharField(
-        label="Companies",
+        label=gettext_lazy("Companies"),
         required=False,
         max_length=4000,
-        help_text="Company names or domains, separated by commas (e.g. acme.com, Globex).",
+        help_text=gettext_lazy(
+            "Company names or domains, separated by commas (e.g. acme.com, Globex)."
+        ),
     )
     industries = forms.MultipleChoiceField(
-        label="Industry", required=False, widget=forms.CheckboxSelectMultiple
+        label=gettext_lazy("Industry"), required=False, widget=forms.CheckboxSelectMultiple
     )
     seniorities = forms.MultipleChoiceField(
-        label="Seniority",
+        label=gettext_lazy("Seniority"),
         required=False,
         choices=Advocate.Seniority.choices,
         widget=forms.CheckboxSelectMultiple,
     )
     tags = forms.ModelMultipleChoiceField(
-        label="Experience tags (any of)",
+        label=gettext_lazy("Experience tags (any of)"),
         queryset=Tag.objects.order_by("name"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     products = forms.ModelMultipleChoiceField(
-        label="Products (any of)",
+        label=gettext_lazy("Products (any of)"),
         queryset=Product.objects.order_by("name"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     groups = forms.ModelMultipleChoiceField(
-        label="Groups (a member of any)",
+        label=gettext_lazy("Groups (a member of any)"),
         queryset=CommunityGroup.objects.order_by("name", "id"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     level: forms.ModelChoiceField[Level] = forms.ModelChoiceField(
-        label="Level at least",
+        label=gettext_lazy("Level at least"),
         queryset=Level.objects.order_by("threshold"),
         required=False,
-        empty_label="Any level",
+        empty_label=gettext_lazy("Any level"),
     )
     nps = forms.MultipleChoiceField(
-        label="NPS (latest answer)",
+        label=gettext_lazy("NPS (latest answer)"),
         required=False,
         choices=[(key, label) for key, (label, _q) in NPS_BANDS.items()],
         widget=forms.CheckboxSelectMultiple,
     )
-    ams_min = forms.IntegerField(label="AMS from", required=False, min_value=0, max_value=100)
-    ams_max = forms.IntegerField(label="AMS to", required=False, min_value=0, max_value=100)
+    ams_min = forms.IntegerField(
+        label=gettext_lazy("AMS from"), required=False, min_value=0, max_value=100
+    )
+    ams_max = forms.IntegerField(
+        label=gettext_lazy("AMS to"), required=False, min_value=0, max_value=100
+    )
     active_after = forms.DateField(
-        label="Last active on or after",
+        label=gettext_lazy("Last active on or after"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     active_before = forms.DateField(
-        label="Last active before",
+        label=gettext_lazy("Last active before"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Includes advocates who have not done anything yet.",
+        help_text=gettext_lazy("Includes advocates who have not done anything yet."),
     )
-    has_referred = forms.ChoiceField(label="Has referred someone", required=False, choices=YES_NO)
+    has_referred = forms.ChoiceField(
+        label=gettext_lazy("Has referred someone"), required=False, choices=YES_NO
+    )
     has_reference = forms.ChoiceField(
-        label="Has given a reference call", required=False, choices=YES_NO
+        label=gettext_lazy("Has given a reference call"), required=False, choices=YES_NO
     )
     reference_available = forms.ChoiceField(
-        label="Available for a reference call now",
+        label=gettext_lazy("Available for a reference call now"),
         required=False,
         choices=YES_NO,
-        help_text="Opted in, not on a break, no request waiting, under their own cap.",
+        help_text=gettext_lazy(
+            "Opted in, not on a break, no request waiting, under their own cap."
+        ),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -263,7 +292,9 @@ class SegmentFilterForm(forms.Form):
         raw = self.cleaned_data["companies"]
         wanted = [part.strip() for part in raw.split(",") if part.strip()]
         if len(wanted) > MAX_COMPANIES:
-            raise forms.ValidationError(f"List at most {MAX_COMPANIES} companies.")
+            raise forms.ValidationError(
+                _("List at most %(count)s companies.") % {"count": MAX_COMPANIES}
+            )
         ids: set[int] = set()
         unknown = []
         if wanted:
@@ -283,7 +314,9 @@ class SegmentFilterForm(forms.Form):
                 else:
                     unknown.append(item)
         if unknown:
-            raise forms.ValidationError(f"No company is called {', '.join(unknown)}.")
+            raise forms.ValidationError(
+                _("No company is called %(names)s.") % {"names": ", ".join(unknown)}
+            )
         self._company_ids = tuple(sorted(set(ids)))
         return raw
 
@@ -326,8 +359,8 @@ class SegmentFilterForm(forms.Form):
 
 
 class SegmentForm(SegmentFilterForm):
-    name = forms.CharField(max_length=120)
-    description = forms.CharField(max_length=300, required=False)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=120)
+    description = forms.CharField(label=gettext_lazy("Description"), max_length=300, required=False)
 
     field_order = ["name", "description"]
 
@@ -337,31 +370,33 @@ class SegmentForm(SegmentFilterForm):
 
 class CsvUploadForm(forms.Form):
     file = forms.FileField(
-        label="CSV file",
+        label=gettext_lazy("CSV file"),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
 
 
 class PairForm(forms.Form):
     max_per_advocate = forms.IntegerField(
-        label="Prospects per advocate, at most",
+        label=gettext_lazy("Prospects per advocate, at most"),
         min_value=1,
         max_value=10,
         initial=1,
-        help_text="Each advocate also keeps within their own reference-call cap.",
+        help_text=gettext_lazy("Each advocate also keeps within their own reference-call cap."),
     )
 
 
 class TriggerForm(forms.Form):
-    trigger = forms.ChoiceField(choices=Campaign.Trigger.choices, required=False)
+    trigger = forms.ChoiceField(
+        label=gettext_lazy("Trigger"), choices=Campaign.Trigger.choices, required=False
+    )
     trigger_level: forms.ModelChoiceField[Level] = forms.ModelChoiceField(
-        label="Level",
+        label=gettext_lazy("Level"),
         queryset=Level.objects.order_by("threshold"),
         required=False,
-        empty_label="Choose a level",
+        empty_label=gettext_lazy("Choose a level"),
     )
     trigger_inactive_days = forms.IntegerField(
-        label="Days without activity", min_value=1, max_value=730, required=False
+        label=gettext_lazy("Days without activity"), min_value=1, max_value=730, required=False
     )
 
     def clean(self) -> dict[str, Any]:
@@ -369,18 +404,20 @@ class TriggerForm(forms.Form):
         data = self.cleaned_data
         trigger = data.get("trigger")
         if trigger == Campaign.Trigger.LEVEL_REACHED and not data.get("trigger_level"):
-            self.add_error("trigger_level", "Choose the level that fires the campaign.")
+            self.add_error("trigger_level", _("Choose the level that fires the campaign."))
         if trigger == Campaign.Trigger.INACTIVE and not data.get("trigger_inactive_days"):
-            self.add_error("trigger_inactive_days", "Say after how many days.")
+            self.add_error("trigger_inactive_days", _("Say after how many days."))
         return data
 
 
 class DriveReferralForm(OptionalMarkedForm):
-    referred_name = forms.CharField(label="Colleague's name", max_length=200)
-    referred_email = forms.EmailField(label="Colleague's email")
-    referred_company = forms.CharField(label="Their company", max_length=200, required=False)
+    referred_name = forms.CharField(label=gettext_lazy("Colleague's name"), max_length=200)
+    referred_email = forms.EmailField(label=gettext_lazy("Colleague's email"))
+    referred_company = forms.CharField(
+        label=gettext_lazy("Their company"), max_length=200, required=False
+    )
     body = forms.CharField(
-        label="Message", max_length=5000, widget=forms.Textarea(attrs={"rows": 8})
+        label=gettext_lazy("Message"), max_length=5000, widget=forms.Textarea(attrs={"rows": 8})
     )
 
 
@@ -388,7 +425,10 @@ class DriveReferralForm(OptionalMarkedForm):
 
 
 class SuppressionAddForm(OptionalMarkedForm):
-    email = forms.EmailField(label="Email address", max_length=254)
+    email = forms.EmailField(label=gettext_lazy("Email address"), max_length=254)
     detail = forms.CharField(
-        label="Note", max_length=300, required=False, help_text="Why, for the next manager."
+        label=gettext_lazy("Note"),
+        max_length=300,
+        required=False,
+        help_text=gettext_lazy("Why, for the next manager."),
     )

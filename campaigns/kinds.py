@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from advocates.links import invitation_url
 from advocates.models import Advocate, Invitation, User
@@ -86,28 +87,37 @@ def kind_problems(
     problems = []
     used = placeholders_in(body) | placeholders_in(subject)
     for name in sorted(REQUIRED_PLACEHOLDERS.get(kind, frozenset()) - used):
-        problems.append(f"The body must contain {{{{ {name} }}}}: it is the link they need.")
+        problems.append(
+            _("The body must contain %(placeholder)s: it is the link they need.")
+            % {"placeholder": f"{{{{ {name} }}}}"}
+        )
     if kind == Campaign.Kind.CHALLENGE:
         problems += challenge_problems(challenge)
     if campaign is not None and campaign.pk and not campaign.trigger:
         if kind == Campaign.Kind.INVITATION and not campaign.contacts.exists():
-            problems.append("Import the contacts to invite first.")
+            problems.append(_("Import the contacts to invite first."))
         if (
             kind == Campaign.Kind.REFERENCE_DRIVE
             and not campaign.prospects.filter(advocate__isnull=False).exists()
         ):
-            problems.append("Import the prospects and pair them with advocates first.")
+            problems.append(_("Import the prospects and pair them with advocates first."))
     return problems
 
 
 def challenge_problems(challenge: Challenge | None) -> list[str]:
     if challenge is None:
-        return ["Choose the challenge to announce."]
+        return [_("Choose the challenge to announce.")]
     now = timezone.now()
     if challenge.status != Challenge.Status.PUBLISHED:
-        return [f"“{challenge.title}” is not published: publish it before announcing it."]
+        return [
+            _("“%(title)s” is not published: publish it before announcing it.")
+            % {"title": challenge.title}
+        ]
     if challenge.ends_at is not None and challenge.ends_at <= now:
-        return [f"“{challenge.title}” has ended: advocates could no longer take part."]
+        return [
+            _("“%(title)s” has ended: advocates could no longer take part.")
+            % {"title": challenge.title}
+        ]
     return []
 
 

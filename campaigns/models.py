@@ -11,6 +11,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Segment(models.Model):
@@ -34,25 +36,25 @@ class Segment(models.Model):
 
 class Campaign(models.Model):
     class Kind(models.TextChoices):
-        INVITATION = "invitation", "Program invitation"
-        CHALLENGE = "challenge", "Challenge announcement"
-        REFERRAL_DRIVE = "referral_drive", "Referral drive"
-        REFERENCE_DRIVE = "reference_drive", "Reference drive"
+        INVITATION = "invitation", _("Program invitation")
+        CHALLENGE = "challenge", _("Challenge announcement")
+        REFERRAL_DRIVE = "referral_drive", _("Referral drive")
+        REFERENCE_DRIVE = "reference_drive", _("Reference drive")
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SCHEDULED = "scheduled", "Scheduled"
-        SENDING = "sending", "Sending"
-        PAUSED = "paused", "Paused"
-        CANCELLED = "cancelled", "Cancelled"
-        SENT = "sent", "Sent"
+        DRAFT = "draft", pgettext_lazy("campaign status", "Draft")
+        SCHEDULED = "scheduled", pgettext_lazy("campaign status", "Scheduled")
+        SENDING = "sending", pgettext_lazy("campaign status", "Sending")
+        PAUSED = "paused", pgettext_lazy("campaign status", "Paused")
+        CANCELLED = "cancelled", pgettext_lazy("campaign status", "Cancelled")
+        SENT = "sent", pgettext_lazy("campaign status", "Sent")
 
     class Trigger(models.TextChoices):
-        NONE = "", "None: send to the audience now or at a date"
-        NPS_PROMOTER = "nps_promoter", "An advocate answers NPS 9–10"
-        LEVEL_REACHED = "level_reached", "An advocate reaches a level"
-        INACTIVE = "inactive", "An advocate has been inactive for N days"
-        REFERRAL_WON = "referral_won", "A referral of the advocate is won"
+        NONE = "", _("None: send to the audience now or at a date")
+        NPS_PROMOTER = "nps_promoter", _("An advocate answers NPS 9–10")
+        LEVEL_REACHED = "level_reached", _("An advocate reaches a level")
+        INACTIVE = "inactive", _("An advocate has been inactive for N days")
+        REFERRAL_WON = "referral_won", _("A referral of the advocate is won")
 
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -100,18 +102,18 @@ class CampaignMessage(models.Model):
     """One email of a campaign to one recipient: created once, sent at most once."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Skipped"
+        PENDING = "pending", pgettext_lazy("message status", "Pending")
+        SENDING = "sending", pgettext_lazy("message status", "Sending")
+        SENT = "sent", pgettext_lazy("message status", "Sent")
+        FAILED = "failed", pgettext_lazy("message status", "Failed")
+        SKIPPED = "skipped", pgettext_lazy("message status", "Skipped")
 
     class SkipReason(models.TextChoices):
         NONE = "", "—"
-        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
-        FATIGUE = "fatigue", "Over the weekly cap"
-        INACTIVE = "inactive", "No longer an active advocate"
-        CANCELLED = "cancelled", "Campaign cancelled"
+        UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+        FATIGUE = "fatigue", _("Over the weekly cap")
+        INACTIVE = "inactive", _("No longer an active advocate")
+        CANCELLED = "cancelled", _("Campaign cancelled")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="messages")
     advocate = models.ForeignKey(
@@ -158,10 +160,10 @@ class Suppression(models.Model):
     complained of spam, or a manager added it (honoured from then on)."""
 
     class Reason(models.TextChoices):
-        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
-        BOUNCED = "bounced", "Bounced"
-        COMPLAINED = "complained", "Marked as spam"
-        MANUAL = "manual", "Added by a manager"
+        UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+        BOUNCED = "bounced", _("Bounced")
+        COMPLAINED = "complained", _("Marked as spam")
+        MANUAL = "manual", _("Added by a manager")
 
     email = models.EmailField(unique=True, help_text="Stored lower-case.")
     reason = models.CharField(max_length=15, choices=Reason.choices)

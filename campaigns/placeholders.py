@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from campaigns import kinds
 
@@ -52,17 +53,24 @@ def placeholder_errors(text: str, *, kind: str) -> list[str]:
         inner = match.group(1)
         name = _NAME.match(inner)
         if name is None:
-            errors.append(f"“{match.group(0)}” is not a placeholder: write {{{{ name }}}}.")
+            errors.append(
+                _("“%(tag)s” is not a placeholder: write %(example)s.")
+                % {"tag": match.group(0), "example": "{{ name }}"}
+            )
         elif name.group(1) not in allowed:
             errors.append(
-                f"Unknown placeholder {{{{ {name.group(1)} }}}}. "
-                f"Available: {', '.join(sorted(allowed))}."
+                _("Unknown placeholder %(placeholder)s. Available: %(available)s.")
+                % {
+                    "placeholder": f"{{{{ {name.group(1)} }}}}",
+                    "available": ", ".join(sorted(allowed)),
+                }
             )
     leftover = _TAG.sub("", text or "")
     for stray in ("{{", "}}", "{%", "%}"):
         if stray in leftover:
             errors.append(
-                f"“{stray}” is not closed or opened: placeholders look like {{{{ name }}}}."
+                _("“%(stray)s” is not closed or opened: placeholders look like %(example)s.")
+                % {"stray": stray, "example": "{{ name }}"}
             )
             break
     return list(dict.fromkeys(errors))

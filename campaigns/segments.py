@@ -39,6 +39,9 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from advocates.models import Advocate, CommunityGroup, Company, GroupMembership, Product, Tag
 from challenges.models import Level
@@ -47,10 +50,10 @@ from references.models import Ask
 from referrals.models import Referral, Stage
 
 NPS_BANDS = {
-    "promoter": ("Promoters (9–10)", Q(nps_score__gte=9)),
-    "passive": ("Passives (7–8)", Q(nps_score__gte=7, nps_score__lte=8)),
-    "detractor": ("Detractors (0–6)", Q(nps_score__lte=6)),
-    "none": ("No NPS answer", Q(nps_score__isnull=True)),
+    "promoter": (gettext_lazy("Promoters (9–10)"), Q(nps_score__gte=9)),
+    "passive": (gettext_lazy("Passives (7–8)"), Q(nps_score__gte=7, nps_score__lte=8)),
+    "detractor": (gettext_lazy("Detractors (0–6)"), Q(nps_score__lte=6)),
+    "none": (gettext_lazy("No NPS answer"), Q(nps_score__isnull=True)),
 }
 
 
@@ -83,11 +86,13 @@ class SegmentFilters:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> SegmentFilters:
         if data is not None and not isinstance(data, Mapping):
-            raise SegmentFilterError("This segment's stored filter is not readable.")
+            raise SegmentFilterError(_("This segment's stored filter is not readable."))
         data = dict(data or {})
         unknown = set(data) - {f.name for f in fields(cls)}
         if unknown:
-            raise SegmentFilterError(f"Unknown filter: {', '.join(sorted(unknown))}.")
+            raise SegmentFilterError(
+                _("Unknown filter: %(names)s.") % {"names": ", ".join(sorted(unknown))}
+            )
         try:
             spec = cls(
                 companies=_ids(data.get("companies")),
@@ -107,7 +112,7 @@ class SegmentFilters:
                 reference_available=_optional_bool(data.get("reference_available")),
             )
         except (TypeError, ValueError) as error:
-            raise SegmentFilterError(f"Unreadable filter: {error}") from None
+            raise SegmentFilterError(_("Unreadable filter: %(error)s") % {"error": error}) from None
         spec.validate()
         return spec
 
@@ -127,23 +132,27 @@ class SegmentFilters:
     def validate(self) -> None:
         bad_seniority = set(self.seniorities) - set(Advocate.Seniority.values)
         if bad_seniority:
-            raise SegmentFilterError(f"Unknown seniority: {', '.join(sorted(bad_seniority))}.")
+            raise SegmentFilterError(
+                _("Unknown seniority: %(names)s.") % {"names": ", ".join(sorted(bad_seniority))}
+            )
         bad_nps = set(self.nps) - set(NPS_BANDS)
         if bad_nps:
-            raise SegmentFilterError(f"Unknown NPS group: {', '.join(sorted(bad_nps))}.")
+            raise SegmentFilterError(
+                _("Unknown NPS group: %(names)s.") % {"names": ", ".join(sorted(bad_nps))}
+            )
         for name in ("ams_min", "ams_max"):
             value = getattr(self, name)
             if value is not None and not 0 <= value <= 100:
-                raise SegmentFilterError("AMS is a score from 0 to 100.")
+                raise SegmentFilterError(_("AMS is a score from 0 to 100."))
         if self.ams_min is not None and self.ams_max is not None and self.ams_min > self.ams_max:
-            raise SegmentFilterError("The lowest AMS is above the highest: nobody could match.")
+            raise SegmentFilterError(_("The lowest AMS is above the highest: nobody could match."))
         if (
             self.active_after is not None
             and self.active_before is not None
             and self.active_after >= self.active_before
         ):
             raise SegmentFilterError(
-                "“Last active after” must be before “last active before”: nobody could match."
+                _("“Last active after” must be before “last active before”: nobody could match.")
             )
 
     @property
@@ -378,41 +387,61 @@ def segment_describe(filters: Mapping[str, Any] | SegmentFilters | None) -> list
             model.objects.filter(pk__in=ids).order_by("name").values_list("name", flat=True)
         )
         missing = len(ids) - len(found)
-        return ", ".join(found + ([f"{missing} deleted"] if missing else []))
+        if missing:
+            found.append(
+                ngettext("%(count)s deleted", "%(count)s deleted", missing) % {"count": missing}
+            )
+        return ", ".join(found)
 
     if spec.companies:
-        lines.append(f"Company: {names(Company, spec.companies)}")
+        lines.append(_("Company: %(names)s") % {"names": names(Company, spec.companies)})
     if spec.industries:
-        lines.append(f"Industry: {', '.join(spec.industries)}")
+        lines.append(_("Industry: %(names)s") % {"names": ", ".join(spec.industries)})
     if spec.seniorities:
         labels = dict(Advocate.Seniority.choices)
-        lines.append(f"Seniority: {', '.join(str(labels[s]) for s in spec.seniorities)}")
+        seniorities = ", ".join(str(labels[s]) for s in spec.seniorities)
+        lines.append(_("Seniority: %(names)s") % {"names": seniorities})
     if spec.tags:
-        lines.append(f"Experience (any): {names(Tag, spec.tags)}")
+        lines.append(_("Experience (any): %(names)s") % {"names": names(Tag, spec.tags)})
     if spec.products:
-        lines.append(f"Products (any): {names(Product, spec.products)}")
+        lines.append(_("Products (any): %(names)s") % {"names": names(Product, spec.products)})
     if spec.groups:
-        lines.append(f"Member of (any): {names(CommunityGroup, spec.groups)}")
+        groups = names(CommunityGroup, spec.groups)
+        lines.append(_("Member of (any): %(names)s") % {"names": groups})
     if spec.level is not None:
         level = Level.objects.filter(pk=spec.level).first()
-        lines.append(f"Level: {level.name} or higher" if level else "Level: (deleted level)")
+        lines.append(
+            _("Level: %(level)s or higher") % {"level": level.name}
+            if level
+            else _("Level: (deleted level)")
+        )
     if spec.nps:
-        lines.append(f"NPS: {', '.join(NPS_BANDS[band][0] for band in spec.nps)}")
+        bands = ", ".join(str(NPS_BANDS[band][0]) for band in spec.nps)
+        lines.append(_("NPS: %(bands)s") % {"bands": bands})
     if spec.ams_min is not None or spec.ams_max is not None:
-        lines.append(f"AMS: {spec.ams_min or 0}–{100 if spec.ams_max is None else spec.ams_max}")
+        lines.append(
+            _("AMS: %(low)s–%(high)s")
+            % {"low": spec.ams_min or 0, "high": 100 if spec.ams_max is None else spec.ams_max}
+        )
     if spec.active_after:
-        lines.append(f"Last active on or after {spec.active_after:%b %-d, %Y}")
+        lines.append(
+            _("Last active on or after %(date)s")
+            % {"date": date_format(spec.active_after, "DATE_FORMAT")}
+        )
     if spec.active_before:
-        lines.append(f"Not active since {spec.active_before:%b %-d, %Y}")
+        lines.append(
+            _("Not active since %(date)s")
+            % {"date": date_format(spec.active_before, "DATE_FORMAT")}
+        )
     for value, yes, no in (
-        (spec.has_referred, "Has referred", "Has not referred"),
-        (spec.has_reference, "Has given a reference call", "Has not given a reference call"),
+        (spec.has_referred, _("Has referred"), _("Has not referred")),
+        (spec.has_reference, _("Has given a reference call"), _("Has not given a reference call")),
         (
             spec.reference_available,
-            "Available for a reference now",
-            "Not available for a reference",
+            _("Available for a reference now"),
+            _("Not available for a reference"),
         ),
     ):
         if value is not None:
             lines.append(yes if value else no)
-    return lines or ["Every active advocate"]
+    return lines or [_("Every active advocate")]

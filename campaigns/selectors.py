@@ -7,6 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from advocates.models import Advocate
 from campaigns import kinds, segments
@@ -73,19 +76,26 @@ def campaign_progress(campaign_id: int) -> dict[str, int]:
 
 # Why recipients got nothing, in the order the summary names them.
 OUTCOME_SKIPS = (
-    ("skipped_fatigue", "skipped by the weekly cap"),
-    ("skipped_unsubscribed", "skipped as unsubscribed"),
-    ("skipped_inactive", "skipped as no longer active"),
-    ("skipped_cancelled", "not sent (cancelled)"),
+    ("skipped_fatigue", gettext_noop("%(count)s skipped by the weekly cap")),
+    ("skipped_unsubscribed", gettext_noop("%(count)s skipped as unsubscribed")),
+    ("skipped_inactive", gettext_noop("%(count)s skipped as no longer active")),
+    ("skipped_cancelled", gettext_noop("%(count)s not sent (cancelled)")),
 )
 
 
 def campaign_outcome(progress: dict[str, int]) -> str:
     """What a finished campaign did, e.g. "0 sent, 3 skipped by the weekly cap"."""
-    parts = [f"{progress['sent']:,} sent"]
-    parts += [f"{progress[key]:,} {label}" for key, label in OUTCOME_SKIPS if progress[key]]
+    parts = [_("%(count)s sent") % {"count": number_format(progress["sent"], force_grouping=True)}]
+    parts += [
+        _(label) % {"count": number_format(progress[key], force_grouping=True)}
+        for key, label in OUTCOME_SKIPS
+        if progress[key]
+    ]
     if progress["failed"]:
-        parts.append(f"{progress['failed']:,} failed")
+        parts.append(
+            _("%(count)s failed")
+            % {"count": number_format(progress["failed"], force_grouping=True)}
+        )
     return ", ".join(parts)
 
 
@@ -190,15 +200,15 @@ def segment_export_rows(segment: Segment) -> Iterator[list[Any]]:
 
 DRIVES_SHOWN = 3
 # When the manager wrote no message for advocates to send, they start from this one.
-DEFAULT_SUGGESTED = """Hi,
-
-I have been using {{ program_name }} at work and I think it would help you too. \
-Here is a link to talk to the team:
-
-{{ referral_link }}
-
-Best,
-{{ first_name }}"""
+# Translators: keep the {{ ... }} placeholders as they are.
+DEFAULT_SUGGESTED = gettext_lazy(
+    "Hi,\n\n"
+    "I have been using {{ program_name }} at work and I think it would help you too. "
+    "Here is a link to talk to the team:\n\n"
+    "{{ referral_link }}\n\n"
+    "Best,\n"
+    "{{ first_name }}"
+)
 _TAG = re.compile(r"{{\s*([a-z_][a-z0-9_]*)\s*}}")
 
 
@@ -234,7 +244,7 @@ def referral_drives_context(advocate: Advocate) -> dict[str, Any]:
                 {
                     "campaign": campaign,
                     "message": suggested_text(
-                        campaign.suggested_message or DEFAULT_SUGGESTED, values
+                        campaign.suggested_message or str(DEFAULT_SUGGESTED), values
                     ),
                 }
             )

@@ -53,7 +53,11 @@ def campaign_send_next_batch(*, campaign_id: int, connection: Any = None) -> Bat
         return result  # the whole batch was skipped: on to the next one
     campaign = Campaign.objects.select_related("challenge").get(pk=campaign_id)
     program = ProgramSettings.load()
-    messages = {m.pk: m for m in CampaignMessage.objects.filter(pk__in=ids, claimed_at=claimed_at)}
+    # With each recipient's account: the language their message is written in.
+    rows = CampaignMessage.objects.filter(pk__in=ids, claimed_at=claimed_at).select_related(
+        "advocate__user"
+    )
+    messages = {m.pk: m for m in rows}
     for message in messages.values():
         message.campaign = campaign  # one campaign object (and its challenge) for all
     prepared = render.prepare_batch(

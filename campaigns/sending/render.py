@@ -6,7 +6,7 @@ import binascii
 import logging
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import formatdate, make_msgid
 from typing import Any
 
@@ -18,10 +18,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import pgettext
 
 from campaigns import kinds, placeholders
 from campaigns.models import Campaign, CampaignMessage
 from campaigns.sending.tracking import click_url, open_pixel_url, unsubscribe_url
+from core.i18n import speaking_to
 from core.models import ProgramSettings
 
 logger = logging.getLogger(__name__)
@@ -40,7 +42,7 @@ def recipient_values(
     (``prepare_batch``); otherwise they are looked up here, one message at a time.
     """
     values = {
-        "first_name": message.first_name or "there",
+        "first_name": message.first_name or pgettext("greeting, as in “Hi there”", "there"),
         "last_name": message.last_name,
         "program_name": program_name,
         "referral_link": "",
@@ -108,8 +110,16 @@ class Prepared:
     """What a batch of messages shares, looked up once per claim (``prepare_batch``)."""
 
     extra: dict[int, dict[str, str]]  # message pk -> the kind's placeholder values
-    text: _Shell
-    html: _Shell  # tracked (with the open pixel)
+    program: ProgramSettings
+    # language -> the text and (tracked, with the open pixel) HTML shells, each rendered
+    # once per batch, on the first message written in that language.
+    shells: dict[str, tuple[_Shell, _Shell]] = field(default_factory=dict)
+
+    def shells_in(self, language: str) -> tuple[_Shell, _Shell]:
+        """The two shells in ``language`` (call it inside that language's override)."""
+        if language not in self.shells:
+            self.shells[language] = _shells(self.program, pixel=True)
+        return self.shells[language]
 
 
 def _shells(program: ProgramSettings, *, pixel: bool) -> tuple[_Shell, _Shell]:
@@ -139,8 +149,15 @@ def prepare_batch(
         # batch claimed, and each worker that re-claims it would fail the same way).
         logger.exception("campaign %s: batch lookups failed, one message at a time", campaign.pk)
         extra = {}
-    text, html = _shells(program, pixel=True)
-    return Prepared(extra=extra, text=text, html=html)
+    return Prepared(extra=extra, program=program)
+
+
+def recipient_user(message: CampaignMessage) -> Any:
+    """The account a message goes to (None for a contact or prospect without one): its
+    language is the one the message is written in. The batch loads it with the messages."""
+    if message.advocate_id is None:
+        return None
+    return message.advocate.user
 
 
 def render_message(
@@ -155,7 +172,30 @@ def render_message(
 
     ``prepared``: the batch's shared lookups (sending); without it, everything is looked
     up for this one message (previews).
+
+    Written in the recipient's language (``recipient_user``): the footer, the unsubscribe
+    text and the placeholders' defaults.
     """
+    with speaking_to(recipient_user(message)) as language:
+        return _render_message(
+            campaign=campaign,
+            message=message,
+            program=program,
+            track=track,
+            prepared=prepared,
+            language=language,
+        )
+
+
+def _render_message(
+    *,
+    campaign: Campaign,
+    message: CampaignMessage,
+    program: ProgramSettings,
+    track: bool,
+    prepared: Prepared | None,
+    language: str,
+) -> Rendered:
     values = recipient_values(
         campaign=campaign,
         message=message,
@@ -187,11 +227,10 @@ def render_message(
             "unsubscribe": unsubscribe,
             "pixel": pixel,
         }
-        text = prepared.text.fill(slots)
+        text_shell, html_shell = prepared.shells_in(language)
+        text = text_shell.fill(slots)
         # Autoescaping, as the template does for plain strings.
-        html = prepared.html.fill(
-            slots | {"unsubscribe": escape(unsubscribe), "pixel": escape(pixel)}
-        )
+        html = html_shell.fill(slots | {"unsubscribe": escape(unsubscribe), "pixel": escape(pixel)})
     else:
         context = {
             "program_name": program.display_name,

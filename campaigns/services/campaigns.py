@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from campaigns import kinds, placeholders, segments
 from campaigns.kinds import EDITABLE
@@ -75,7 +76,7 @@ def _enqueue_batches(campaign_id: int, count: int) -> None:
     """Run ``count`` batch chains for the campaign once the transaction commits (through
     the outbox: the intent is written with the transaction, so it survives a broker
     outage)."""
-    for _ in range(max(1, count)):
+    for _batch in range(max(1, count)):
         enqueue_after_commit(SEND_BATCH_TASK, campaign_id)
 
 
@@ -93,12 +94,14 @@ def start_problems(campaign: Campaign) -> list[str]:
     )
     if kinds.audience(campaign) is None:
         if campaign.segment is None:
-            problems.append("Choose the segment to send to.")
+            problems.append(_("Choose the segment to send to."))
         else:
             try:
                 segments.segment_advocates(campaign.segment.filters)
             except segments.SegmentFilterError as error:
-                problems.append(f"The segment's filter is not valid: {error}")
+                problems.append(
+                    _("The segment's filter is not valid: %(error)s") % {"error": error}
+                )
     return problems
 
 
@@ -131,11 +134,13 @@ def campaign_start(*, campaign: Campaign, actor: Any) -> int:
             pk=campaign.pk, status__in=(Campaign.Status.DRAFT, Campaign.Status.SCHEDULED)
         ).update(status=Campaign.Status.SENDING, started_at=now, updated_at=now)
         if not won:
-            raise CampaignStateError("This campaign has already been started.")
+            raise CampaignStateError(_("This campaign has already been started."))
         try:
             total = _messages_create(campaign)
         except segments.SegmentFilterError as error:
-            raise CampaignStateError(f"The segment's filter is not valid: {error}") from error
+            raise CampaignStateError(
+                _("The segment's filter is not valid: %(error)s") % {"error": error}
+            ) from error
         audit_record(
             actor=actor, action="campaign.start", target=campaign, detail={"recipients": total}
         )
@@ -151,7 +156,7 @@ def campaign_schedule(*, campaign: Campaign, at: datetime, actor: Any) -> None:
             pk=campaign.pk, status__in=(Campaign.Status.DRAFT, Campaign.Status.SCHEDULED)
         ).update(status=Campaign.Status.SCHEDULED, scheduled_at=at, updated_at=timezone.now())
         if not won:
-            raise CampaignStateError("Only a draft can be scheduled.")
+            raise CampaignStateError(_("Only a draft can be scheduled."))
         audit_record(
             actor=actor, action="campaign.schedule", target=campaign, detail={"at": at.isoformat()}
         )
@@ -164,7 +169,7 @@ def campaign_pause(*, campaign: Campaign, actor: Any) -> None:
         if not Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.SENDING).update(
             status=Campaign.Status.PAUSED, updated_at=timezone.now()
         ):
-            raise CampaignStateError("Only a campaign that is sending can be paused.")
+            raise CampaignStateError(_("Only a campaign that is sending can be paused."))
         audit_record(actor=actor, action="campaign.pause", target=campaign)
     campaign.status = Campaign.Status.PAUSED
 
@@ -174,7 +179,7 @@ def campaign_resume(*, campaign: Campaign, actor: Any) -> None:
         if not Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.PAUSED).update(
             status=Campaign.Status.SENDING, updated_at=timezone.now()
         ):
-            raise CampaignStateError("Only a paused campaign can be resumed.")
+            raise CampaignStateError(_("Only a paused campaign can be resumed."))
         audit_record(actor=actor, action="campaign.resume", target=campaign)
         _enqueue_batches(campaign.pk, send_parallelism())
     campaign.status = Campaign.Status.SENDING
@@ -193,7 +198,7 @@ def campaign_cancel(*, campaign: Campaign, actor: Any) -> int:
                 Campaign.Status.PAUSED,
             ),
         ).update(status=Campaign.Status.CANCELLED, finished_at=now, updated_at=now):
-            raise CampaignStateError("This campaign has already finished.")
+            raise CampaignStateError(_("This campaign has already finished."))
         stale = now - timedelta(seconds=claim.claim_stale_seconds())
         # Rows a live worker holds are released by it (it sees the campaign cancelled).
         skipped = (

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from advocates.models import Advocate, Product, Tag, User
 from campaigns.kinds import EDITABLE, REFERRAL_DRIVE_ACTIVE, kind_problems
@@ -76,17 +77,21 @@ def _read_csv(
             problem = None
             for column in required:
                 if not row[column]:
-                    problem = f"{column} is empty."
+                    problem = _("%(column)s is empty.") % {"column": column}
                     break
             if problem is None:
                 try:
                     validate_email(row["email"])
                 except ValidationError:
-                    problem = f"“{row['email']}” is not a valid email address."
+                    problem = _("“%(email)s” is not a valid email address.") % {
+                        "email": row["email"]
+                    }
             if problem is None:
                 problem = check(row)
             if problem is None and row["email"] in seen:
-                problem = f"{row['email']} appears more than once in the file."
+                problem = _("%(email)s appears more than once in the file.") % {
+                    "email": row["email"]
+                }
             if problem is not None:
                 result.errors.append((csv_row.line, problem))
                 continue
@@ -96,7 +101,7 @@ def _read_csv(
         result.errors[:] = [(error.line, str(error))]
         return []
     if not rows and not result.errors:
-        result.errors.append((0, "The file has no rows."))
+        result.errors.append((0, _("The file has no rows.")))
     return rows
 
 
@@ -104,7 +109,10 @@ def _lengths(limits: dict[str, int]) -> Callable[[dict[str, str]], str | None]:
     def check(row: dict[str, str]) -> str | None:
         for column, limit in limits.items():
             if len(row.get(column, "")) > limit:
-                return f"{column} is longer than {limit} characters."
+                return _("%(column)s is longer than %(limit)s characters.") % {
+                    "column": column,
+                    "limit": limit,
+                }
         return None
 
     return check
@@ -121,9 +129,9 @@ def _members_among(emails: set[str]) -> set[str]:
 
 def _editable(campaign: Campaign, kind: str) -> None:
     if campaign.kind != kind:
-        raise KindError("This page is for another kind of campaign.")
+        raise KindError(_("This page is for another kind of campaign."))
     if campaign.status not in EDITABLE:
-        raise KindError("The campaign has started: its recipients can no longer change.")
+        raise KindError(_("The campaign has started: its recipients can no longer change."))
 
 
 # --- Program invitations ----------------------------------------------------------------
@@ -285,7 +293,7 @@ def campaign_prospects_pair(*, campaign: Campaign, max_per_advocate: int = 1) ->
     """
     _editable(campaign, Campaign.Kind.REFERENCE_DRIVE)
     if not 1 <= max_per_advocate <= 10:
-        raise KindError("Choose between 1 and 10 prospects per advocate.")
+        raise KindError(_("Choose between 1 and 10 prospects per advocate."))
     result = PairingResult()
     with transaction.atomic():
         Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
@@ -364,10 +372,10 @@ def campaign_referral_send(
         messages__status=CampaignMessage.Status.SENT,
     ).first()
     if campaign is None:
-        raise KindError("This referral drive is over.")
+        raise KindError(_("This referral drive is over."))
     body = body.strip()
     if not body:
-        raise KindError("Write the message to send.")
+        raise KindError(_("Write the message to send."))
     with transaction.atomic():
         referral = referral_email_create(
             advocate_id=advocate.pk,
@@ -392,17 +400,20 @@ def campaign_trigger_set(
     *, campaign: Campaign, trigger: str, level=None, inactive_days: int | None = None
 ) -> Campaign:
     if campaign.status not in EDITABLE:
-        raise KindError("Stop the campaign before changing its trigger.")
+        raise KindError(_("Stop the campaign before changing its trigger."))
     if trigger not in Campaign.Trigger.values:
-        raise KindError("Choose a trigger.")
+        raise KindError(_("Choose a trigger."))
     if trigger and campaign.kind not in TRIGGER_KINDS:
         raise KindError(
-            "Triggers fire for advocates: use them with challenge announcements or referral drives."
+            _(
+                "Triggers fire for advocates: use them with challenge announcements or "
+                "referral drives."
+            )
         )
     if trigger == Campaign.Trigger.LEVEL_REACHED and level is None:
-        raise KindError("Choose the level that fires the campaign.")
+        raise KindError(_("Choose the level that fires the campaign."))
     if trigger == Campaign.Trigger.INACTIVE and not inactive_days:
-        raise KindError("Say after how many days without activity the campaign fires.")
+        raise KindError(_("Say after how many days without activity the campaign fires."))
     campaign.trigger = trigger
     campaign.trigger_level = level if trigger == Campaign.Trigger.LEVEL_REACHED else None
     campaign.trigger_inactive_days = inactive_days if trigger == Campaign.Trigger.INACTIVE else None
@@ -415,9 +426,9 @@ def campaign_trigger_start(*, campaign_id: int) -> Campaign:
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
         if not campaign.trigger:
-            raise KindError("Choose a trigger first.")
+            raise KindError(_("Choose a trigger first."))
         if campaign.status not in (*EDITABLE, Campaign.Status.PAUSED):
-            raise KindError("The campaign is already running or over.")
+            raise KindError(_("The campaign is already running or over."))
         problems = kind_problems(
             kind=campaign.kind,
             body=campaign.body,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import ProtectedError
+from django.utils.translation import gettext as _
 
 from advocates.models import User
 from campaigns.models import Campaign, Segment
@@ -26,7 +27,7 @@ def segment_save(
     filters.validate()
     name = name.strip()
     if not name:
-        raise SegmentFilterError("Give the segment a name.")
+        raise SegmentFilterError(_("Give the segment a name."))
     with transaction.atomic():
         if segment_id is None:
             return Segment.objects.create(
@@ -52,14 +53,18 @@ def segment_delete(*, segment_id: int) -> None:
         users = list(Campaign.objects.filter(segment=segment).values_list("name", flat=True)[:4])
         if users:
             shown = ", ".join(f"“{name}”" for name in users[:3])
-            more = " and others" if len(users) > 3 else ""
+            if len(users) > 3:
+                audience = _("This segment is the audience of %(names)s and others.")
+            else:
+                audience = _("This segment is the audience of %(names)s.")
             raise SegmentInUse(
-                f"This segment is the audience of {shown}{more}. "
-                "Choose another audience for those campaigns first."
+                audience % {"names": shown}
+                + " "
+                + _("Choose another audience for those campaigns first.")
             )
         try:
             segment.delete()
         except ProtectedError:  # a campaign picked it between the check and the delete
             raise SegmentInUse(
-                "A campaign now uses this segment; choose another audience for it first."
+                _("A campaign now uses this segment; choose another audience for it first.")
             ) from None

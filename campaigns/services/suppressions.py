@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from advocates.models import User
 from campaigns.models import Suppression
@@ -44,7 +45,9 @@ def suppression_add(
     try:
         validate_email(email)
     except ValidationError:
-        raise SuppressionError(f"“{email or '(empty)'}” is not a valid email address.") from None
+        raise SuppressionError(
+            _("“%(email)s” is not a valid email address.") % {"email": email or _("(empty)")}
+        ) from None
     with transaction.atomic():
         row, created = Suppression.objects.get_or_create(
             email=email,
@@ -78,7 +81,7 @@ def suppression_from_event(*, event_type: str, recipient: str, description: str 
     if reason is None or not recipient:
         return False
     try:
-        _, created = suppression_add(email=recipient, reason=reason, detail=description)
+        _row, created = suppression_add(email=recipient, reason=reason, detail=description)
     except SuppressionError:
         return False  # an address we could never have sent to: nothing to suppress
     return created

@@ -15,6 +15,9 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -52,7 +55,7 @@ def _save(request: AuthenticatedHttpRequest, form: CampaignForm, *, created: boo
     if campaign.status == Campaign.Status.SCHEDULED and send != "schedule":
         campaign.status = Campaign.Status.DRAFT
     if not campaign_services.campaign_save(campaign=campaign, created=created):
-        messages.error(request, "This campaign started meanwhile: it can no longer be edited.")
+        messages.error(request, _("This campaign started meanwhile: it can no longer be edited."))
         return redirect("campaigns:campaign_detail", pk=campaign.pk)
     try:
         if send == "now":
@@ -64,12 +67,14 @@ def _save(request: AuthenticatedHttpRequest, form: CampaignForm, *, created: boo
                 campaign=campaign, at=form.cleaned_data["scheduled_at"], actor=request.user
             )
             messages.success(
-                request, f"Scheduled for {campaign.scheduled_at:%b %-d, %Y %H:%M} UTC."
+                request,
+                _("Scheduled for %(when)s UTC.")
+                % {"when": date_format(campaign.scheduled_at, "DATETIME_FORMAT")},
             )
         else:
-            messages.success(request, "Draft saved.")
+            messages.success(request, _("Draft saved."))
     except campaign_services.CampaignStateError as error:
-        messages.error(request, f"Saved as a draft, not sent: {error}")
+        messages.error(request, _("Saved as a draft, not sent: %(error)s") % {"error": error})
     return redirect("campaigns:campaign_detail", pk=campaign.pk)
 
 
@@ -94,7 +99,7 @@ def campaign_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 def campaign_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
     if campaign.status not in EDITABLE:
-        messages.error(request, "A campaign that has started cannot be edited.")
+        messages.error(request, _("A campaign that has started cannot be edited."))
         return redirect("campaigns:campaign_detail", pk=campaign.pk)
     form = CampaignForm(request.POST or None, instance=campaign)
     if request.method == "POST" and form.is_valid():
@@ -179,11 +184,14 @@ _ACTIONS = {
     # Starting and resuming need no flash: the progress section says it is sending, and
     # stops saying so when it is done.
     "start": (campaign_services.campaign_start, None),
-    "pause": (campaign_services.campaign_pause, "Paused: nothing more is sent until you resume."),
+    "pause": (
+        campaign_services.campaign_pause,
+        gettext_lazy("Paused: nothing more is sent until you resume."),
+    ),
     "resume": (campaign_services.campaign_resume, None),
     "cancel": (
         campaign_services.campaign_cancel,
-        "Cancelled: the remaining recipients get nothing.",
+        gettext_lazy("Cancelled: the remaining recipients get nothing."),
     ),
 }
 

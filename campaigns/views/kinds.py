@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from advocates.http import AuthenticatedHttpRequest
@@ -131,11 +132,11 @@ def trigger(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         try:
             if action == "start":
                 services.campaign_trigger_start(campaign_id=campaign.pk)
-                messages.success(request, "The trigger is on: it fires for events from now on.")
+                messages.success(request, _("The trigger is on: it fires for events from now on."))
                 return redirect("campaigns:kinds_trigger", pk=campaign.pk)
             if action == "stop":
                 services.campaign_trigger_stop(campaign_id=campaign.pk)
-                messages.success(request, "The trigger is stopped: it fires no more.")
+                messages.success(request, _("The trigger is stopped: it fires no more."))
                 return redirect("campaigns:kinds_trigger", pk=campaign.pk)
             if form.is_valid():
                 data = form.cleaned_data
@@ -145,7 +146,7 @@ def trigger(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                     level=data["trigger_level"],
                     inactive_days=data["trigger_inactive_days"],
                 )
-                messages.success(request, "Trigger saved.")
+                messages.success(request, _("Trigger saved."))
                 return redirect("campaigns:kinds_trigger", pk=campaign.pk)
         except services.KindError as error:
             form.add_error(None, str(error))
@@ -191,11 +192,13 @@ def drive_refer(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             error = str(problem)
         else:
             if referral.stage == Stage.REJECTED:
-                notice = (
-                    f"{referral.referred_name} was already referred recently: no email was sent."
-                )
+                notice = _("%(name)s was already referred recently: no email was sent.") % {
+                    "name": referral.referred_name
+                }
             else:
-                notice = f"Your email to {referral.referred_name} is on its way. Thank you!"
+                notice = _("Your email to %(name)s is on its way. Thank you!") % {
+                    "name": referral.referred_name
+                }
     else:
         error = " ".join(str(e) for errors in form.errors.values() for e in errors)
     if request.htmx:

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from advocates.http import AuthenticatedHttpRequest
@@ -67,7 +68,9 @@ def _editor(request: AuthenticatedHttpRequest, segment: Segment | None) -> HttpR
             spec = SegmentFilters.from_dict(segment.filters)
         except SegmentFilterError:
             spec = SegmentFilters()
-            messages.warning(request, "This segment's stored filter was unreadable: set it again.")
+            messages.warning(
+                request, _("This segment's stored filter was unreadable: set it again.")
+            )
         else:
             count = segment_advocates(spec).count()
         initial = SegmentFilterForm.initial_from(spec)
@@ -89,7 +92,7 @@ def _editor(request: AuthenticatedHttpRequest, segment: Segment | None) -> HttpR
         except SegmentFilterError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"Segment “{saved.name}” saved.")
+            messages.success(request, _("Segment “%(name)s” saved.") % {"name": saved.name})
             return redirect("campaigns:segment_detail", pk=saved.pk)
     return render(
         request,
@@ -121,7 +124,10 @@ def segment_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             request.GET.get("page")
         )
     except SegmentFilterError as error:
-        messages.error(request, f"This segment's filter cannot be read ({error}). Edit it.")
+        messages.error(
+            request,
+            _("This segment's filter cannot be read (%(error)s). Edit it.") % {"error": error},
+        )
         return redirect("campaigns:segment_edit", pk=segment.pk)
     context = {"segment": segment, "describe": describe, "page": page}
     if request.htmx:
@@ -140,10 +146,16 @@ def segment_delete_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
         except SegmentInUse as error:
             messages.error(request, str(error))
             return redirect("campaigns:segment_detail", pk=segment.pk)
-        messages.success(request, f"Segment “{segment.name}” deleted.")
+        messages.success(request, _("Segment “%(name)s” deleted.") % {"name": segment.name})
         return redirect("campaigns:segment_list")
     return render(
-        request, "campaigns/segment_delete.html", {"segment": segment, "campaigns": campaigns}
+        request,
+        "campaigns/segment_delete.html",
+        {
+            "segment": segment,
+            "campaigns": campaigns,
+            "campaign_names": ", ".join(f"“{campaign.name}”" for campaign in campaigns),
+        },
     )
 
 
@@ -156,7 +168,10 @@ def segment_export(
     try:
         SegmentFilters.from_dict(segment.filters)
     except SegmentFilterError as error:
-        messages.error(request, f"This segment's filter cannot be read ({error}). Edit it.")
+        messages.error(
+            request,
+            _("This segment's filter cannot be read (%(error)s). Edit it.") % {"error": error},
+        )
         return redirect("campaigns:segment_edit", pk=segment.pk)
     stamp = timezone.localdate().isoformat()
     return stream_csv(

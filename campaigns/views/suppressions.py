@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from advocates.http import AuthenticatedHttpRequest
@@ -53,10 +54,14 @@ def suppression_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             form.add_error("email", str(error))
         else:
             if created:
-                messages.success(request, f"{row.email} gets no more campaign email.")
+                messages.success(
+                    request, _("%(email)s gets no more campaign email.") % {"email": row.email}
+                )
             else:
                 messages.info(
-                    request, f"{row.email} was already suppressed ({row.get_reason_display()})."
+                    request,
+                    _("%(email)s was already suppressed (%(reason)s).")
+                    % {"email": row.email, "reason": row.get_reason_display()},
                 )
             return redirect("campaigns:suppression_list")
     query = request.GET.get("q", "")
@@ -79,9 +84,11 @@ def suppression_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 def suppression_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     row = suppression_remove(suppression_id=pk, actor=request.user)
     if row is None:
-        messages.info(request, "That address was no longer on the list.")
+        messages.info(request, _("That address was no longer on the list."))
     else:
-        messages.success(request, f"{row.email} may receive campaign email again.")
+        messages.success(
+            request, _("%(email)s may receive campaign email again.") % {"email": row.email}
+        )
     return redirect("campaigns:suppression_list")
 
 

@@ -1,0 +1,78 @@
+"""Each campaign email is written in its recipient's language (footer, unsubscribe text,
+placeholder defaults), while the batch still renders each template once per language."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import translation
+
+from campaigns.models import CampaignMessage
+from campaigns.sending import batch, render
+from campaigns.services import campaigns as campaign_services
+from core.models import ProgramSettings
+from tests.campaigns.test_sending import advocates, make_campaign
+
+pytestmark = pytest.mark.django_db
+
+
+def test_each_message_is_rendered_in_its_recipients_language(manager) -> None:
+    advocates(3)
+    campaign = make_campaign()
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
+    program = ProgramSettings.load()
+    messages = list(
+        CampaignMessage.objects.filter(campaign=campaign)
+        .select_related("advocate__user")
+        .order_by("id")
+    )
+    # ``User.language`` comes later; core.i18n.language_of already reads it when present.
+    messages[0].advocate.user.language = "de"
+    messages[1].advocate.user.language = "es"
+    prepared = render.prepare_batch(campaign=campaign, messages=messages, program=program)
+    seen = []
+
+    def shells(program, *, pixel):
+        seen.append(translation.get_language())
+        return real(program, pixel=pixel)
+
+    real = render._shells
+    render._shells = shells
+    try:
+        with translation.override("en"):
+            rendered = [
+                render.render_message(
+                    campaign=campaign, message=message, program=program, prepared=prepared
+                )
+                for message in messages
+            ]
+            assert translation.get_language() == "en"  # the override ends with the message
+    finally:
+        render._shells = real
+    assert seen == ["de", "es", "en"]  # once per language, not once per message
+    assert set(prepared.shells) == {"de", "es", "en"}
+    assert [r.html.count(f'lang="{lang}"') for r, lang in zip(rendered, seen, strict=True)] == [
+        1,
+        1,
+        1,
+    ]
+
+
+def test_a_batch_loads_each_recipients_account_with_its_messages(manager, monkeypatch) -> None:
+    advocates(4)
+    campaign = make_campaign()
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
+    users = []
+    real = render.render_message
+
+    def spy(**kwargs):
+        message = kwargs["message"]
+        # Already loaded: reading the account costs no query.
+        assert "advocate" in message._state.fields_cache
+        assert "user" in message.advocate._state.fields_cache
+        users.append(message.advocate.user.pk)
+        return real(**kwargs)
+
+    monkeypatch.setattr(render, "render_message", spy)
+    while not batch.campaign_send_next_batch(campaign_id=campaign.pk).stopped:
+        pass
+    assert len(users) == 4
