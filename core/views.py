@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import condition, require_GET, require_http_methods
 
@@ -100,7 +101,7 @@ def program_settings(request: HttpRequest) -> HttpResponse:
             else:
                 form.add_error("logo_upload", error)
         else:
-            messages.success(request, "Program settings saved.")
+            messages.success(request, _("Program settings saved."))
             return redirect("core:settings")
     colours = branding.palette(program.primary_color)
     return render(
