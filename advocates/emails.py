@@ -6,7 +6,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from advocates.links import invitation_url
-from advocates.models import Invitation
+from advocates.models import Invitation, User
+from core.i18n import language_of
 from core.mail import send_templated
 
 
@@ -17,8 +18,12 @@ def invitation_deliver(*, invitation_id: int, send_number: int) -> str:
     if send_number != invitation.send_count or invitation.delivered_send >= send_number:
         # A newer send superseded this one, or this one was delivered already.
         return "skipped: superseded or delivered"
+    # Written in the invitee's language when the address has an account already (a former
+    # advocate, a rep); a newcomer gets the site's language.
+    recipient = User.objects.filter(email__iexact=invitation.email).first()
     send_templated(
         to=invitation.email,
+        language=language_of(recipient),
         template="invitation",
         context={
             "invitation": invitation,

@@ -25,6 +25,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator, validate_email
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
 
 from advocates.models import Advocate, JobChange, Person, PersonInterest, Relationship, User
 from core.csv import CsvFileError, csv_read, csv_upload_text
@@ -102,7 +103,10 @@ def interests_parse(text: str, *, separators: str = ";") -> list[str]:
         if not name:
             continue
         if len(name) > INTEREST_MAX_LENGTH:
-            raise ValueError(f"“{name[:30]}…” is longer than {INTEREST_MAX_LENGTH} characters.")
+            raise ValueError(
+                _("“%(start)s…” is longer than %(most)s characters.")
+                % {"start": name[:30], "most": INTEREST_MAX_LENGTH}
+            )
         names.setdefault(name.lower(), name)
     return list(names.values())
 
@@ -269,7 +273,8 @@ def parse_connections_csv(
         result.errors.append(
             (
                 0,
-                "No LinkedIn header found. Expected a line with: " + ",".join(LINKEDIN_COLUMNS),
+                _("No LinkedIn header found. Expected a line with: %(columns)s")
+                % {"columns": ",".join(LINKEDIN_COLUMNS)},
             )
         )
         return []
@@ -286,7 +291,11 @@ def parse_connections_csv(
                 continue
             if found < len(csv_row.cells):
                 result.errors.append(
-                    (line, f"Expected {len(csv_row.cells)} columns, found {found}.")
+                    (
+                        line,
+                        _("Expected %(expected)s columns, found %(found)s.")
+                        % {"expected": len(csv_row.cells), "found": found},
+                    )
                 )
                 continue
 
@@ -297,41 +306,60 @@ def parse_connections_csv(
             email = cell("Email Address").lower()
             url = cell("URL")
             if not full_name:
-                result.errors.append((line, "No first or last name."))
+                result.errors.append((line, _("No first or last name.")))
                 continue
             if email:
                 try:
                     validate_email(email)
                 except ValidationError:
-                    result.errors.append((line, f"“{email}” is not a valid email address."))
+                    result.errors.append(
+                        (line, _("“%(email)s” is not a valid email address.") % {"email": email})
+                    )
                     continue
             if url:
                 try:
                     url_validator(url if "://" in url else "https://" + url)
                 except ValidationError:
-                    result.errors.append((line, f"“{url}” is not a valid profile URL."))
+                    result.errors.append(
+                        (line, _("“%(url)s” is not a valid profile URL.") % {"url": url})
+                    )
                     continue
             linkedin_url = normalize_linkedin_url(url)
             if not email and not linkedin_url:
-                result.errors.append((line, f"{full_name} has neither an email nor a profile URL."))
+                result.errors.append(
+                    (
+                        line,
+                        _("%(name)s has neither an email nor a profile URL.") % {"name": full_name},
+                    )
+                )
                 continue
             try:
                 connected_on = _parse_connected_on(cell("Connected On"))
             except ValueError:
-                result.errors.append((line, f"“{cell('Connected On')}” is not a date."))
+                result.errors.append(
+                    (line, _("“%(value)s” is not a date.") % {"value": cell("Connected On")})
+                )
                 continue
             try:
                 interests = interests_parse(csv_row.cells.get(INTERESTS_COLUMN, ""))
             except ValueError as error:
-                result.errors.append((line, f"Interests: {error}"))
+                result.errors.append((line, _("Interests: %(error)s") % {"error": error}))
                 continue
             if len(interests) > MAX_INTERESTS:
-                result.errors.append((line, f"More than {MAX_INTERESTS} interests."))
+                result.errors.append(
+                    (line, _("More than %(most)s interests.") % {"most": MAX_INTERESTS})
+                )
                 continue
             keys = [key for key in (email, linkedin_url) if key]
             first = next((seen[key] for key in keys if key in seen), None)
             if first is not None:
-                result.duplicates.append((line, f"{full_name} is the same person as line {first}."))
+                result.duplicates.append(
+                    (
+                        line,
+                        _("%(name)s is the same person as line %(line)s.")
+                        % {"name": full_name, "line": first},
+                    )
+                )
                 continue
             for key in keys:
                 seen[key] = line
@@ -351,5 +379,5 @@ def parse_connections_csv(
         result.errors[:] = [(skipped + error.line if error.line else 0, str(error))]
         return []
     if not rows and not result.errors and not result.duplicates:
-        result.errors.append((0, "The file has no connections below its header."))
+        result.errors.append((0, _("The file has no connections below its header.")))
     return rows

@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 
 class UserManager(BaseUserManager["User"]):
@@ -59,10 +60,10 @@ class User(AbstractUser):
 
 class Company(models.Model):
     class SizeBand(models.TextChoices):
-        SMALL = "1-50", "1–50 employees"
-        MEDIUM = "51-500", "51–500 employees"
-        LARGE = "501-5000", "501–5,000 employees"
-        ENTERPRISE = "5000+", "5,000+ employees"
+        SMALL = "1-50", gettext_lazy("1–50 employees")
+        MEDIUM = "51-500", gettext_lazy("51–500 employees")
+        LARGE = "501-5000", gettext_lazy("501–5,000 employees")
+        ENTERPRISE = "5000+", gettext_lazy("5,000+ employees")
 
     name = models.CharField(max_length=200)
     domain = models.CharField(max_length=253, blank=True, help_text="e.g. acme.com")
@@ -121,17 +122,17 @@ class Advocate(models.Model):
     """
 
     class Status(models.TextChoices):
-        INVITED = "invited", "Invited"
-        ACTIVE = "active", "Active"
-        PAUSED = "paused", "Paused"
-        LEFT = "left", "Left"
+        INVITED = "invited", gettext_lazy("Invited")
+        ACTIVE = "active", gettext_lazy("Active")
+        PAUSED = "paused", gettext_lazy("Paused")
+        LEFT = "left", gettext_lazy("Left")
 
     class Seniority(models.TextChoices):
-        INDIVIDUAL = "individual", "Individual contributor"
-        MANAGER = "manager", "Manager"
-        DIRECTOR = "director", "Director"
-        VP = "vp", "VP"
-        C_LEVEL = "c_level", "C-level"
+        INDIVIDUAL = "individual", gettext_lazy("Individual contributor")
+        MANAGER = "manager", gettext_lazy("Manager")
+        DIRECTOR = "director", gettext_lazy("Director")
+        VP = "vp", gettext_lazy("VP")
+        C_LEVEL = "c_level", gettext_lazy("C-level")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="advocate"
@@ -307,10 +308,10 @@ class Person(models.Model):
     """
 
     class Kind(models.TextChoices):
-        ADVOCATE = "advocate", "Advocate"
-        EMPLOYEE = "employee", "Colleague"
-        PROSPECT = "prospect", "Prospect"
-        CONTACT = "contact", "Contact"
+        ADVOCATE = "advocate", gettext_lazy("Advocate")
+        EMPLOYEE = "employee", gettext_lazy("Colleague")
+        PROSPECT = "prospect", gettext_lazy("Prospect")
+        CONTACT = "contact", gettext_lazy("Contact")
 
     full_name = models.CharField(max_length=200)
     email = models.EmailField(blank=True)
@@ -356,9 +357,9 @@ class Relationship(models.Model):
     """
 
     class Source(models.TextChoices):
-        LINKEDIN = "linkedin", "LinkedIn import"
-        MANUAL = "manual", "Added by hand"
-        CRM = "crm", "CRM"
+        LINKEDIN = "linkedin", gettext_lazy("LinkedIn import")
+        MANUAL = "manual", gettext_lazy("Added by hand")
+        CRM = "crm", gettext_lazy("CRM")
 
     from_person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
     to_person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
@@ -411,7 +412,7 @@ class JobChange(models.Model):
     once per move: the person's company is moved in the same conditional update."""
 
     class Source(models.TextChoices):
-        LINKEDIN = "linkedin", "LinkedIn import"
+        LINKEDIN = "linkedin", gettext_lazy("LinkedIn import")
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="job_changes")
     from_company = models.CharField(max_length=200)
@@ -442,9 +443,9 @@ class CommunityGroup(models.Model):
     """
 
     class Kind(models.TextChoices):
-        OPEN = "open", "Open: any advocate can join"
-        REQUEST = "request", "Request to join: a manager approves"
-        INVITE = "invite", "Invite only: join with the invite link"
+        OPEN = "open", gettext_lazy("Open: any advocate can join")
+        REQUEST = "request", gettext_lazy("Request to join: a manager approves")
+        INVITE = "invite", gettext_lazy("Invite only: join with the invite link")
 
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True, max_length=2000)
@@ -479,8 +480,8 @@ class GroupMembership(models.Model):
     """An advocate in a group, or asking to be (a request group's pending request)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Asked to join"
-        MEMBER = "member", "Member"
+        PENDING = "pending", gettext_lazy("Asked to join")
+        MEMBER = "member", gettext_lazy("Member")
 
     group = models.ForeignKey(CommunityGroup, on_delete=models.CASCADE, related_name="memberships")
     advocate = models.ForeignKey(

@@ -39,6 +39,7 @@ from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_noop
 
 from advocates.models import Advocate, User
 from core.mfa import IDP_MFA_KEY
@@ -49,16 +50,21 @@ GROUPS_KEY = "vouch_idp_groups"  # the IdP's group values, as read at this sign-
 REPLAY_CACHE_PREFIX = "vouch:saml-assertion:"
 REPLAY_FALLBACK_SECONDS = 24 * 3600  # an assertion without NotOnOrAfter (python3-saml requires one)
 
-NO_STAFF_GROUP = (
-    "Your company account is not in a group that may use {program}. Ask your "
+# Marked here, translated by refuse() in the language of the page.
+NO_STAFF_GROUP = gettext_noop(
+    "Your company account is not in a group that may use %(program)s. Ask your "
     "administrator to add you to the managers' or the sales reps' group."
 )
-ADVOCATE_ADDRESS = (
-    "This address belongs to a member of the {program} community, not to a staff "
+ADVOCATE_ADDRESS = gettext_noop(
+    "This address belongs to a member of the %(program)s community, not to a staff "
     "account. Sign in with your password or LinkedIn instead."
 )
-NO_EMAIL = "Your identity provider did not send an email address. Ask your administrator."
-REPLAYED = "This sign-in response was already used. Start again from the sign-in page."
+NO_EMAIL = gettext_noop(
+    "Your identity provider did not send an email address. Ask your administrator."
+)
+REPLAYED = gettext_noop(
+    "This sign-in response was already used. Start again from the sign-in page."
+)
 
 
 def login_url(request: HttpRequest | None) -> str:
@@ -88,7 +94,7 @@ def refuse(request: HttpRequest, message: str) -> ImmediateHttpResponse:
     response: HttpResponse = render(
         request,
         "advocates/sso_refused.html",
-        {"message": message.format(program=settings.PROGRAM_NAME)},
+        {"message": gettext(message) % {"program": settings.PROGRAM_NAME}},
         status=403,
     )
     return ImmediateHttpResponse(response)

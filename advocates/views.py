@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from advocates import selectors, services
@@ -76,7 +77,7 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error("avatar_upload", error)
         else:
-            messages.success(request, "Your profile is saved.")
+            messages.success(request, _("Your profile is saved."))
             return redirect("advocates:profile")
     return render(request, "advocates/profile.html", {"form": form, "advocate": advocate})
 
@@ -139,8 +140,11 @@ def invite(request: AuthenticatedHttpRequest) -> HttpResponse:
         except (services.InvitationError, ValidationError) as error:
             form.add_error("email", error.messages[0] if hasattr(error, "messages") else str(error))
         else:
-            verb = "Invitation sent" if invitation.send_count == 1 else "Invitation sent again"
-            messages.success(request, f"{verb} to {invitation.email}.")
+            if invitation.send_count == 1:
+                text = _("Invitation sent to %(email)s.")
+            else:
+                text = _("Invitation sent again to %(email)s.")
+            messages.success(request, text % {"email": invitation.email})
             return redirect("advocates:invite")
     if request.method == "POST" and "invite_csv" in request.POST and csv_form.is_valid():
         import_result = services.invitations_import_csv(
@@ -148,7 +152,11 @@ def invite(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
         if import_result.invited:
             count = len(import_result.invited)
-            messages.success(request, f"{count} invitation{pluralize(count)} sent.")
+            messages.success(
+                request,
+                ngettext("%(count)s invitation sent.", "%(count)s invitations sent.", count)
+                % {"count": count},
+            )
         if not import_result.errors:
             return redirect("advocates:invite")
     invitations = selectors.invitations_visible_to(
@@ -178,8 +186,11 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
             request,
             "advocates/invitation_invalid.html",
             {
-                "error": f"This invitation is for {invitation.email}, but you are signed in as "
-                f"{user.email}. Sign out, then open the link again.",
+                "error": _(
+                    "This invitation is for %(invited)s, but you are signed in as "
+                    "%(signed_in)s. Sign out, then open the link again."
+                )
+                % {"invited": invitation.email, "signed_in": user.email},
                 "wrong_account": True,
             },
             status=403,
@@ -205,9 +216,10 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
                 request, "advocates/invitation_invalid.html", {"error": error}, status=409
             )
         else:
-            welcome = "Welcome to the community!"
             if settings.WELCOME_POINTS > 0:
-                welcome += " Your welcome points are in your balance."
+                welcome = _("Welcome to the community! Your welcome points are in your balance.")
+            else:
+                welcome = _("Welcome to the community!")
             messages.success(request, welcome)
             return redirect("advocates:hub")
     return render(
@@ -230,7 +242,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
 def accept_linkedin(request: HttpRequest, token: str) -> HttpResponse:
     """Join with LinkedIn: remember the invitation, then hand over to allauth's provider."""
     if not settings.LINKEDIN_CLIENT_ID:
-        messages.error(request, "LinkedIn sign-in is not set up on this site.")
+        messages.error(request, _("LinkedIn sign-in is not set up on this site."))
         return redirect("advocates:accept", token=token)
     try:
         services.invitation_from_token(token)
@@ -266,9 +278,11 @@ def group_join(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     else:
         name = result.membership.group.name
         if result.membership.status == GroupMembership.Status.PENDING:
-            messages.success(request, f"Your request to join {name} is sent to a manager.")
+            messages.success(
+                request, _("Your request to join %(group)s is sent to a manager.") % {"group": name}
+            )
         else:
-            messages.success(request, f"You are a member of {name}.")
+            messages.success(request, _("You are a member of %(group)s.") % {"group": name})
     return redirect("advocates:groups")
 
 
@@ -277,9 +291,9 @@ def group_join(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def group_leave(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     advocate_id = selectors.advocate_for_user(request.user).pk
     if group_services.group_leave(group_id=pk, advocate_id=advocate_id):
-        messages.success(request, "You left the group.")
+        messages.success(request, _("You left the group."))
     else:
-        messages.info(request, "You were not in that group.")
+        messages.info(request, _("You were not in that group."))
     return redirect("advocates:groups")
 
 
@@ -301,8 +315,11 @@ def group_invite(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
             result = group_services.group_join_by_invite(token=token, advocate_id=advocate.pk)
         except group_services.GroupError as error:
             return render(request, "advocates/group_invite.html", {"error": error}, status=410)
-        verb = "You joined" if result.changed else "You are already a member of"
-        messages.success(request, f"{verb} {group.name}.")
+        if result.changed:
+            text = _("You joined %(group)s.")
+        else:
+            text = _("You are already a member of %(group)s.")
+        messages.success(request, text % {"group": group.name})
         return redirect("advocates:groups")
     member = selectors.is_group_member(advocate_id=advocate.pk, group_id=group.pk)
     return render(
@@ -339,7 +356,7 @@ def group_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"The group {group.name} is created.")
+            messages.success(request, _("The group %(group)s is created.") % {"group": group.name})
             return redirect("advocates:group_detail", pk=group.pk)
     return render(request, "advocates/group_form.html", {"form": form, "group": None})
 
@@ -357,7 +374,7 @@ def group_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"{group.name} is saved.")
+            messages.success(request, _("%(group)s is saved.") % {"group": group.name})
             return redirect("advocates:group_detail", pk=pk)
     return render(request, "advocates/group_form.html", {"form": form, "group": _managed_group(pk)})
 
@@ -386,9 +403,12 @@ def group_archive(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     restore = "restore" in request.POST
     group_services.group_archive(group_id=group.pk, by=request.user, archive=not restore)
     if restore:
-        messages.success(request, f"{group.name} is restored.")
+        messages.success(request, _("%(group)s is restored.") % {"group": group.name})
     else:
-        messages.success(request, f"{group.name} is archived: advocates no longer see it.")
+        messages.success(
+            request,
+            _("%(group)s is archived: advocates no longer see it.") % {"group": group.name},
+        )
     return redirect("advocates:group_detail", pk=pk)
 
 
@@ -397,7 +417,7 @@ def group_archive(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def group_rotate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     group = _managed_group(pk)
     group_services.group_invite_rotate(group_id=group.pk, by=request.user)
-    messages.success(request, "A new invite link is ready: links shared before no longer work.")
+    messages.success(request, _("A new invite link is ready: links shared before no longer work."))
     return redirect("advocates:group_detail", pk=pk)
 
 
@@ -407,15 +427,15 @@ def group_request_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
     try:
         membership = selectors.group_request_for_manager(pk)
     except GroupMembership.DoesNotExist:
-        messages.info(request, "That request was already decided or withdrawn.")
+        messages.info(request, _("That request was already decided or withdrawn."))
         return redirect("advocates:group_manage")
     form = GroupDecisionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose to approve or decline the request.")
+        messages.error(request, _("Choose to approve or decline the request."))
         return redirect("advocates:group_detail", pk=membership.group_id)
     approve = form.cleaned_data["decision"] == "approve"
     if group_services.group_request_decide(membership_id=pk, approve=approve, by=request.user):
-        messages.success(request, "Request approved." if approve else "Request declined.")
+        messages.success(request, _("Request approved.") if approve else _("Request declined."))
     else:
-        messages.info(request, "That request was already decided or withdrawn.")
+        messages.info(request, _("That request was already decided or withdrawn."))
     return redirect("advocates:group_detail", pk=membership.group_id)

@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from api.keys import VISIBLE_CHARS, key_hash, token_new
 from api.models import APIKey
@@ -33,14 +34,14 @@ def api_key_create(
     """A new key and its secret (``vch_...``): the only time the secret exists in clear."""
     name = name.strip()
     if not name:
-        raise APIKeyError("Give the key a name, e.g. the system that will use it.")
+        raise APIKeyError(_("Give the key a name, e.g. the system that will use it."))
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown:
-        raise APIKeyError(f"Unknown scope: {', '.join(unknown)}.")
+        raise APIKeyError(_("Unknown scope: %(scopes)s.") % {"scopes": ", ".join(unknown)})
     if not scopes:
-        raise APIKeyError("Choose at least one scope: a key without one can read nothing.")
+        raise APIKeyError(_("Choose at least one scope: a key without one can read nothing."))
     if expires_at is not None and expires_at <= timezone.now():
-        raise APIKeyError("The expiry date must be in the future.")
+        raise APIKeyError(_("The expiry date must be in the future."))
     token = token_new()
     with transaction.atomic():
         key = APIKey.objects.create(

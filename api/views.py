@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from api import selectors, services
@@ -48,7 +49,11 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
 def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     key = get_object_or_404(APIKey, pk=pk)
     if services.api_key_revoke(key_id=key.pk, by=request.user):
-        messages.success(request, f"{key.name} ({key.prefix}…) revoked: it stops working now.")
+        messages.success(
+            request,
+            _("%(name)s (%(prefix)s…) revoked: it stops working now.")
+            % {"name": key.name, "prefix": key.prefix},
+        )
     else:
-        messages.info(request, f"{key.name} was already revoked.")
+        messages.info(request, _("%(name)s was already revoked.") % {"name": key.name})
     return redirect("api:keys")

@@ -28,6 +28,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.images import reencode_image
@@ -207,9 +208,9 @@ def program_settings_update(
     """
     colour = (primary_color or "").strip()
     if not HEX_COLOUR.match(colour):
-        raise ValidationError({"primary_color": "Use a hex colour such as #4338ca."})
+        raise ValidationError({"primary_color": _("Use a hex colour such as #4338ca.")})
     if not 0 <= fatigue_cap_per_week <= 50:
-        raise ValidationError({"fatigue_cap_per_week": "Choose between 0 and 50 emails."})
+        raise ValidationError({"fatigue_cap_per_week": _("Choose between 0 and 50 emails.")})
     new_values: dict[str, Any] = {
         "name": (name or "").strip(),
         "primary_color": colour.lower(),
@@ -218,22 +219,27 @@ def program_settings_update(
     if max_deal_amount is not None:
         if not (max_deal_amount.is_finite() and 1 <= max_deal_amount <= MAX_DEAL_AMOUNT_CEILING):
             raise ValidationError(
-                {"max_deal_amount": f"Choose between 1 and {MAX_DEAL_AMOUNT_CEILING:,.2f}."}
+                {
+                    "max_deal_amount": _("Choose between 1 and %(most)s.")
+                    % {"most": f"{MAX_DEAL_AMOUNT_CEILING:,.2f}"}
+                }
             )
         new_values["max_deal_amount"] = max_deal_amount.quantize(Decimal("0.01"))
     if max_points_per_event is not None:
         if not 1 <= max_points_per_event <= MAX_POINTS_PER_EVENT_CEILING:
             raise ValidationError(
-                {"max_points_per_event": f"Choose between 1 and {MAX_POINTS_PER_EVENT_CEILING:,}."}
+                {
+                    "max_points_per_event": _("Choose between 1 and %(most)s.")
+                    % {"most": f"{MAX_POINTS_PER_EVENT_CEILING:,}"}
+                }
             )
         new_values["max_points_per_event"] = max_points_per_event
     if accepted_answer_points is not None:
         if not 0 <= accepted_answer_points <= MAX_POINTS_PER_EVENT_CEILING:
             raise ValidationError(
                 {
-                    "accepted_answer_points": (
-                        f"Choose between 0 and {MAX_POINTS_PER_EVENT_CEILING:,}."
-                    )
+                    "accepted_answer_points": _("Choose between 0 and %(most)s.")
+                    % {"most": f"{MAX_POINTS_PER_EVENT_CEILING:,}"}
                 }
             )
         new_values["accepted_answer_points"] = accepted_answer_points

@@ -4,31 +4,33 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
 
 from core.branding import brand_version, logo_url
 from core.models import ProgramSettings
 from core.roles import Role, user_roles
 
-# The main navigation per role: (URL name, label). A link shows once its page exists.
+# The main navigation per role: (URL name, label). A link shows once its page exists;
+# the labels are lazy: cached once, each page shows them in its reader's language.
 # The console's own pages are in its navigation (templates/campaigns/_console_nav.html).
 ADVOCATE_NAV = (
-    ("advocates:hub", "Hub"),
-    ("challenges:list", "Challenges"),
-    ("challenges:leaderboard", "Leaderboard"),
-    ("advocates:groups", "Groups"),
-    ("discussions:list", "Community"),
-    ("rewards:catalog", "Rewards"),
-    ("referrals:tracker", "Referrals"),
-    ("references:my_requests", "References"),
-    ("advocates:profile", "Profile"),
+    ("advocates:hub", _("Hub")),
+    ("challenges:list", _("Challenges")),
+    ("challenges:leaderboard", _("Leaderboard")),
+    ("advocates:groups", _("Groups")),
+    ("discussions:list", _("Community")),
+    ("rewards:catalog", _("Rewards")),
+    ("referrals:tracker", _("Referrals")),
+    ("references:my_requests", _("References")),
+    ("advocates:profile", _("Profile")),
 )
 STAFF_NAV = (
-    ("advocates:directory", "People"),
-    ("advocates:invite", "Invitations"),
-    ("referrals:rep_list", "Referrals"),
-    ("references:requests", "Reference requests"),
+    ("advocates:directory", _("People")),
+    ("advocates:invite", _("Invitations")),
+    ("referrals:rep_list", _("Referrals")),
+    ("references:requests", _("Reference requests")),
 )
-MANAGER_NAV = (("console:home", "Console"),)
+MANAGER_NAV = (("console:home", _("Console")),)
 # Pages that mark the "Console" link as the current one besides those under /console/.
 CONSOLE_VIEWS = {"references:console"}
 

@@ -35,6 +35,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -103,7 +104,10 @@ def stream_csv(
 def upload_limits_text() -> str:
     """What every CSV upload form says about its limits ("UTF-8, up to 10 MB and 10,000 rows")."""
     megabytes = settings.CSV_UPLOAD_MAX_BYTES // (1024 * 1024)
-    return f"UTF-8, up to {megabytes} MB and {settings.CSV_UPLOAD_MAX_ROWS:,} rows"
+    return _("UTF-8, up to %(megabytes)s MB and %(rows)s rows") % {
+        "megabytes": megabytes,
+        "rows": f"{settings.CSV_UPLOAD_MAX_ROWS:,}",
+    }
 
 
 class CsvFileError(ValueError):
@@ -128,13 +132,15 @@ def csv_upload_text(file: UploadedFile, *, max_bytes: int | None = None) -> str:
     limit = settings.CSV_UPLOAD_MAX_BYTES if max_bytes is None else max_bytes
     data = file.read(limit + 1)
     if len(data) > limit:
-        raise CsvFileError(f"The file is larger than {limit // (1024 * 1024)} MB.")
+        raise CsvFileError(
+            _("The file is larger than %(megabytes)s MB.") % {"megabytes": limit // (1024 * 1024)}
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise CsvFileError("The file is not UTF-8 text. Export it as “CSV UTF-8”.") from None
+        raise CsvFileError(_("The file is not UTF-8 text. Export it as “CSV UTF-8”.")) from None
     if "\x00" in text:
-        raise CsvFileError("The file is not a CSV text file. Export it as “CSV UTF-8”.")
+        raise CsvFileError(_("The file is not a CSV text file. Export it as “CSV UTF-8”."))
     return text
 
 
@@ -166,11 +172,15 @@ def csv_read(
     try:
         header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
     except csv.Error as error:
-        raise CsvFileError(f"The file is not valid CSV: {error}.", line=1) from None
+        raise CsvFileError(
+            _("The file is not valid CSV: %(error)s.") % {"error": error}, line=1
+        ) from None
     missing = [column for column in columns if column not in header]
     if missing:
         raise CsvFileError(
-            f"Missing column(s): {', '.join(missing)}. Expected: {','.join(columns)}.", line=1
+            _("Missing column(s): %(missing)s. Expected: %(expected)s.")
+            % {"missing": ", ".join(missing), "expected": ",".join(columns)},
+            line=1,
         )
     reader.fieldnames = header
     count = 0
@@ -178,7 +188,9 @@ def csv_read(
         for raw in reader:
             count += 1
             if max_rows is not None and count > max_rows:
-                raise CsvFileError(f"The file has more than {max_rows:,} rows: split it.")
+                raise CsvFileError(
+                    _("The file has more than %(rows)s rows: split it.") % {"rows": f"{max_rows:,}"}
+                )
             # line_num counts physical lines, so a quoted line break does not shift the
             # numbers the user sees in their editor.
             yield CsvRow(
@@ -186,7 +198,9 @@ def csv_read(
                 cells={key: (value or "").strip() for key, value in raw.items() if key},
             )
     except csv.Error as error:
-        raise CsvFileError(f"The file is not valid CSV: {error}.", line=reader.line_num) from None
+        raise CsvFileError(
+            _("The file is not valid CSV: %(error)s.") % {"error": error}, line=reader.line_num
+        ) from None
 
 
 def _checked_lines(stream: IO[str]) -> Iterator[str]:
@@ -197,5 +211,5 @@ def _checked_lines(stream: IO[str]) -> Iterator[str]:
             first = False
         if "\x00" in line:
             # Binary data (a spreadsheet saved as .csv, ...); PostgreSQL refuses NUL in text.
-            raise CsvFileError("The file is not a CSV text file. Export it as “CSV UTF-8”.")
+            raise CsvFileError(_("The file is not a CSV text file. Export it as “CSV UTF-8”."))
         yield line

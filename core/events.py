@@ -27,6 +27,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from core.models import WebhookDelivery, WebhookEndpoint
 from core.outbox import enqueue_after_commit
@@ -36,20 +37,23 @@ SEND_BATCH = 100
 ENDPOINTS_CACHE_KEY = "core:webhook-endpoints:v1"
 
 # Every event a service emits, with what it means (shown in the console).
-EVENT_TYPES: dict[str, str] = {
-    "advocate.joined": "An invited contact accepted and joined the program",
-    "submission.approved": "A challenge submission was approved",
-    "points.changed": "An advocate's points changed (award, spend or reversal)",
-    "reward.redeemed": "An advocate redeemed a reward",
-    "reward.fulfilled": "A redemption was fulfilled",
-    "referral.created": "A referral was recorded",
-    "referral.stage_changed": "A referral moved to another pipeline stage",
-    "reference.ask_accepted": "An advocate accepted a reference ask",
-    "reference.call_scheduled": "A reference call was booked (the prospect picked a time)",
-    "reference.call_rescheduled": "A booked reference call moved to another time",
-    "reference.call_cancelled": "A booked reference call was cancelled",
-    "reference.call_completed": "A reference call took place",
-    "campaign.sent": "A campaign finished sending",
+# The meanings are shown to managers choosing an endpoint's events (translated).
+EVENT_TYPES: dict[str, Any] = {
+    "advocate.joined": gettext_lazy("An invited contact accepted and joined the program"),
+    "submission.approved": gettext_lazy("A challenge submission was approved"),
+    "points.changed": gettext_lazy("An advocate's points changed (award, spend or reversal)"),
+    "reward.redeemed": gettext_lazy("An advocate redeemed a reward"),
+    "reward.fulfilled": gettext_lazy("A redemption was fulfilled"),
+    "referral.created": gettext_lazy("A referral was recorded"),
+    "referral.stage_changed": gettext_lazy("A referral moved to another pipeline stage"),
+    "reference.ask_accepted": gettext_lazy("An advocate accepted a reference ask"),
+    "reference.call_scheduled": gettext_lazy(
+        "A reference call was booked (the prospect picked a time)"
+    ),
+    "reference.call_rescheduled": gettext_lazy("A booked reference call moved to another time"),
+    "reference.call_cancelled": gettext_lazy("A booked reference call was cancelled"),
+    "reference.call_completed": gettext_lazy("A reference call took place"),
+    "campaign.sent": gettext_lazy("A campaign finished sending"),
 }
 TEST_EVENT = "webhook.test"
 

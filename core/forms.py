@@ -10,13 +10,20 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.forms.utils import pretty_name
+from django.utils.functional import lazy
 from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from core import branding
 from core.images import decode_image
 from core.models import MAX_DEAL_AMOUNT_CEILING, MAX_POINTS_PER_EVENT_CEILING
 
-OPTIONAL = "(optional)"
+OPTIONAL = gettext_lazy("(optional)")
+
+
+def _lazy_format(message: str, **values: Any) -> str:
+    """``message`` (marked with gettext_noop) translated when shown, with ``values`` in."""
+    return lazy(lambda: gettext(message) % values, str)()
 
 
 class OptionalMarkedMixin:
@@ -35,7 +42,7 @@ class OptionalMarkedMixin:
             if field.required or field.widget.is_hidden or isinstance(field, forms.BooleanField):
                 continue
             label = field.label if field.label is not None else pretty_name(name)
-            if OPTIONAL not in str(label):
+            if str(OPTIONAL) not in str(label):
                 # Escaped here, kept as markup by the label: "(optional)" reads quieter.
                 field.label = format_html(
                     '{} <span class="field-optional">{}</span>', label, OPTIONAL
@@ -56,61 +63,81 @@ class ColourInput(forms.TextInput):
 
 class ProgramSettingsForm(OptionalMarkedForm):
     name = forms.CharField(
-        label="Program name",
+        label=gettext_lazy("Program name"),
         max_length=80,
         required=False,
-        help_text=f"Shown in the header, page titles and emails. Empty: “{settings.PROGRAM_NAME}”.",
+        help_text=_lazy_format(
+            gettext_noop("Shown in the header, page titles and emails. Empty: “%(name)s”."),
+            name=settings.PROGRAM_NAME,
+        ),
     )
     primary_color = forms.CharField(
-        label="Brand colour",
+        label=gettext_lazy("Brand colour"),
         widget=ColourInput(),
-        help_text="Buttons, links and highlights. Text on it is picked to stay readable.",
+        help_text=gettext_lazy(
+            "Buttons, links and highlights. Text on it is picked to stay readable."
+        ),
     )
     logo_upload = forms.FileField(
-        label="Logo",
+        label=gettext_lazy("Logo"),
         required=False,
-        help_text="PNG, JPEG or WebP (no SVG), up to 5 MB; transparent PNG looks best. "
-        "Shown 28 px high in the header.",
+        help_text=gettext_lazy(
+            "PNG, JPEG or WebP (no SVG), up to 5 MB; transparent PNG looks best. "
+            "Shown 28 px high in the header."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
     )
-    remove_logo = forms.BooleanField(label="Remove the current logo", required=False)
+    remove_logo = forms.BooleanField(label=gettext_lazy("Remove the current logo"), required=False)
     fatigue_cap_per_week = forms.IntegerField(
-        label="Campaign emails per advocate per 7 days",
+        label=gettext_lazy("Campaign emails per advocate per 7 days"),
         min_value=0,
         max_value=50,
-        help_text="Campaigns skip advocates who already got this many emails in the last "
-        "7 days. 0 stops campaign email to advocates.",
+        help_text=gettext_lazy(
+            "Campaigns skip advocates who already got this many emails in the last "
+            "7 days. 0 stops campaign email to advocates."
+        ),
     )
     max_deal_amount = forms.DecimalField(
-        label="Maximum deal amount",
+        label=gettext_lazy("Maximum deal amount"),
         min_value=1,
         max_value=MAX_DEAL_AMOUNT_CEILING,
         max_digits=14,
         decimal_places=2,
-        help_text="A referral's deal amount above this is refused, from a rep, the CRM or "
-        "an import: a mistyped amount never pays a fortune. "
-        f"At most {MAX_DEAL_AMOUNT_CEILING:,.0f}.",
+        help_text=_lazy_format(
+            gettext_noop(
+                "A referral's deal amount above this is refused, from a rep, the CRM or "
+                "an import: a mistyped amount never pays a fortune. At most %(ceiling)s."
+            ),
+            ceiling=f"{MAX_DEAL_AMOUNT_CEILING:,.0f}",
+        ),
     )
     max_points_per_event = forms.IntegerField(
-        label="Maximum points per event",
+        label=gettext_lazy("Maximum points per event"),
         min_value=1,
         max_value=MAX_POINTS_PER_EVENT_CEILING,
-        help_text="No single award pays more: a reward rule pays at most this, and awards "
-        f"above it are refused. At most {MAX_POINTS_PER_EVENT_CEILING:,}.",
+        help_text=_lazy_format(
+            gettext_noop(
+                "No single award pays more: a reward rule pays at most this, and awards "
+                "above it are refused. At most %(ceiling)s."
+            ),
+            ceiling=f"{MAX_POINTS_PER_EVENT_CEILING:,}",
+        ),
     )
     accepted_answer_points = forms.IntegerField(
-        label="Points for an accepted answer",
+        label=gettext_lazy("Points for an accepted answer"),
         required=False,  # left empty: unchanged
         min_value=0,
         max_value=MAX_POINTS_PER_EVENT_CEILING,
-        help_text="Paid once to the advocate whose reply the asker accepts in the "
-        "community (not for answering yourself). 0 pays nothing.",
+        help_text=gettext_lazy(
+            "Paid once to the advocate whose reply the asker accepts in the "
+            "community (not for answering yourself). 0 pays nothing."
+        ),
     )
 
     def clean_primary_color(self) -> str:
         value = self.cleaned_data["primary_color"].strip()
         if not branding.HEX_COLOUR.match(value):
-            raise ValidationError("Use a hex colour such as #4338ca.")
+            raise ValidationError(gettext("Use a hex colour such as #4338ca."))
         return value.lower()
 
     def clean_logo_upload(self) -> UploadedFile | None:
@@ -126,15 +153,15 @@ class WebhookEndpointForm(OptionalMarkedForm):
         label="URL",
         max_length=500,
         assume_scheme="https",
-        help_text="Vouch POSTs each event here, signed per Standard Webhooks.",
+        help_text=gettext_lazy("Vouch POSTs each event here, signed per Standard Webhooks."),
     )
-    description = forms.CharField(max_length=200, required=False)
+    description = forms.CharField(label=gettext_lazy("Description"), max_length=200, required=False)
     event_types = forms.MultipleChoiceField(
-        label="Events",
+        label=gettext_lazy("Events"),
         required=False,
         choices=[],
         widget=forms.CheckboxSelectMultiple,
-        help_text="None ticked: every event, including ones added later.",
+        help_text=gettext_lazy("None ticked: every event, including ones added later."),
     )
 
     def __init__(self, *args: Any, event_types: dict[str, str], **kwargs: Any) -> None:

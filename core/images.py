@@ -15,23 +15,26 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
-NOT_AN_IMAGE = "Upload a JPEG, PNG or WebP image."
+NOT_AN_IMAGE = gettext_lazy("Upload a JPEG, PNG or WebP image.")
 
 
 def decode_image(upload: UploadedFile, *, max_bytes: int) -> Image.Image:
     """Decode an upload into a Pillow image, or raise ValidationError with a clear reason."""
     if upload.size is not None and upload.size > max_bytes:
         raise ValidationError(
-            f"The image is too large ({upload.size / 1_048_576:.1f} MB); "
-            f"the limit is {max_bytes / 1_048_576:.0f} MB."
+            _("The image is too large (%(size)s MB); the limit is %(limit)s MB.")
+            % {"size": f"{upload.size / 1_048_576:.1f}", "limit": f"{max_bytes / 1_048_576:.0f}"}
         )
     data = upload.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise ValidationError(
-            f"The image is too large; the limit is {max_bytes / 1_048_576:.0f} MB."
+            _("The image is too large; the limit is %(limit)s MB.")
+            % {"limit": f"{max_bytes / 1_048_576:.0f}"}
         )
     try:
         with warnings.catch_warnings():
@@ -41,14 +44,14 @@ def decode_image(upload: UploadedFile, *, max_bytes: int) -> Image.Image:
             if probe.format not in ALLOWED_FORMATS:
                 raise ValidationError(NOT_AN_IMAGE)
             if probe.width * probe.height > settings.IMAGE_MAX_PIXELS:
-                raise ValidationError("The image has too many pixels. Use a smaller image.")
+                raise ValidationError(_("The image has too many pixels. Use a smaller image."))
             probe.verify()  # checks the structure; the image must be reopened after it
             image = Image.open(io.BytesIO(data))
             image.load()
     except ValidationError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValidationError("The image has too many pixels. Use a smaller image.") from None
+        raise ValidationError(_("The image has too many pixels. Use a smaller image.")) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ValidationError(NOT_AN_IMAGE) from None
     return image

@@ -30,6 +30,7 @@ from django.contrib import messages
 from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_noop
 from django_htmx.http import HttpResponseClientRedirect
 
 from core.roles import Role, has_role
@@ -38,7 +39,8 @@ from core.roles import Role, has_role
 SESSION_KEY = "vouch_mfa_user"
 # Set (True/False) by the staff SSO providers on the social login's extra data.
 IDP_MFA_KEY = "vouch_idp_mfa"
-MESSAGE = (
+# Marked here, translated when shown (gettext at call time).
+MESSAGE = gettext_noop(
     "Your role can change the program and see every advocate, so it needs two-factor "
     "authentication: set up an authenticator app to continue."
 )
@@ -132,7 +134,7 @@ class MFARequiredMiddleware:
         if has_totp(user):  # added before this session remembered it
             request.session[SESSION_KEY] = user.pk
             return None
-        messages.warning(request, MESSAGE)
+        messages.warning(request, gettext(MESSAGE))
         setup = reverse("mfa_activate_totp")
         if getattr(request, "htmx", False):
             return HttpResponseClientRedirect(setup)

@@ -13,6 +13,8 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.conf import settings
+from django.utils import dateformat
+from django.utils.translation import gettext as _
 
 
 class WallTimeError(ValueError):
@@ -60,15 +62,20 @@ def wall_to_utc(wall: datetime, zone_name: str) -> datetime:
     naive = wall.replace(tzinfo=None, second=0, microsecond=0)
     first = naive.replace(tzinfo=tz, fold=0)
     second = naive.replace(tzinfo=tz, fold=1)
-    when = f"{naive:%A %-d %B %Y, %H:%M}"
+    # Day and month names in the reader's language ("Sunday 29 March 2026, 02:30").
+    when = dateformat.format(naive, "l j F Y, H:i")
     # A wall time that does not survive the round trip through UTC was skipped.
     if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
         raise WallTimeError(
-            f"{when} does not exist in {tz.key}: the clocks go forward then. Pick another time."
+            _("%(when)s does not exist in %(zone)s: the clocks go forward then. Pick another time.")
+            % {"when": when, "zone": tz.key}
         )
     if first.utcoffset() != second.utcoffset():
         raise WallTimeError(
-            f"{when} happens twice in {tz.key}: the clocks go back then. "
-            "Pick a time outside that hour."
+            _(
+                "%(when)s happens twice in %(zone)s: the clocks go back then. "
+                "Pick a time outside that hour."
+            )
+            % {"when": when, "zone": tz.key}
         )
     return first.astimezone(UTC)

@@ -109,7 +109,7 @@ def program_settings(request: HttpRequest) -> HttpResponse:
             else:
                 form.add_error("logo_upload", error)
         else:
-            messages.success(request, "Program settings saved.")
+            messages.success(request, _("Program settings saved."))
             return redirect("core:settings")
     colours = branding.palette(program.primary_color)
     return render(

@@ -10,6 +10,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core import events, webhooks
@@ -72,12 +73,15 @@ def webhook_active(request: HttpRequest, pk: int) -> HttpResponse:
     choice = request.POST.get("active")
     if choice not in ("0", "1"):
         # Anything but the form's own values would otherwise read as "disable".
-        messages.error(request, "Choose to enable (1) or disable (0) the endpoint.")
+        messages.error(request, _("Choose to enable (1) or disable (0) the endpoint."))
         return redirect("core:webhook", pk=pk)
     active = choice == "1"
     with _gone_is_404():
         endpoint = webhooks.endpoint_active_set(endpoint_id=pk, active=active, by=request.user)
-    messages.success(request, f"{endpoint.url} {'enabled' if active else 'disabled'}.")
+    if active:
+        messages.success(request, _("%(url)s enabled.") % {"url": endpoint.url})
+    else:
+        messages.success(request, _("%(url)s disabled.") % {"url": endpoint.url})
     return redirect("core:webhook", pk=endpoint.pk)
 
 
@@ -86,7 +90,7 @@ def webhook_active(request: HttpRequest, pk: int) -> HttpResponse:
 def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
     with _gone_is_404():
         url = webhooks.endpoint_delete(endpoint_id=pk, by=request.user)
-    messages.success(request, f"{url} deleted, with its delivery log.")
+    messages.success(request, _("%(url)s deleted, with its delivery log.") % {"url": url})
     return redirect("core:webhooks")
 
 
@@ -99,7 +103,7 @@ def webhook_test(request: HttpRequest, pk: int) -> HttpResponse:
     except webhooks.WebhookError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "Test event sent: its delivery is at the top of the log.")
+        messages.success(request, _("Test event sent: its delivery is at the top of the log."))
     return redirect("core:webhook", pk=pk)
 
 
@@ -114,5 +118,5 @@ def webhook_resend(request: HttpRequest, pk: int, delivery_pk: int) -> HttpRespo
     except webhooks.WebhookError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Event {copy.event_id} sent again (same id).")
+        messages.success(request, _("Event %(id)s sent again (same id).") % {"id": copy.event_id})
     return redirect("core:webhook", pk=pk)

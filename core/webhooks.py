@@ -39,6 +39,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from standardwebhooks.webhooks import Webhook
 
 from core import events
@@ -270,7 +271,7 @@ def _check_url(url: str) -> None:
     try:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
-        raise WebhookError("Enter an http:// or https:// URL.") from None
+        raise WebhookError(_("Enter an http:// or https:// URL.")) from None
     if settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS:
         return
     parts = urllib.parse.urlsplit(url)
@@ -281,9 +282,12 @@ def _check_url(url: str) -> None:
     private = sorted({str(info[4][0]) for info in found if not public_address(str(info[4][0]))})
     if private:
         raise WebhookError(
-            f"{parts.hostname} is at {', '.join(private)}, a private or local address: "
-            "Vouch sends webhooks to public addresses only (an operator can allow private "
-            "ones with WEBHOOK_ALLOW_PRIVATE_NETWORKS)."
+            _(
+                "%(host)s is at %(addresses)s, a private or local address: "
+                "Vouch sends webhooks to public addresses only (an operator can allow private "
+                "ones with WEBHOOK_ALLOW_PRIVATE_NETWORKS)."
+            )
+            % {"host": parts.hostname, "addresses": ", ".join(private)}
         )
 
 
@@ -293,7 +297,7 @@ def endpoint_create(
     _check_url(url)
     unknown = sorted(set(event_types) - set(events.EVENT_TYPES))
     if unknown:
-        raise WebhookError(f"Unknown event type: {', '.join(unknown)}.")
+        raise WebhookError(_("Unknown event type: %(types)s.") % {"types": ", ".join(unknown)})
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.create(
             url=url,
@@ -345,7 +349,7 @@ def delivery_resend(*, delivery_id: int, endpoint_id: int, by: Actor) -> Webhook
             pk=delivery_id, endpoint_id=endpoint_id
         )
         if not original.endpoint.active:
-            raise WebhookError("This endpoint is disabled: enable it before resending.")
+            raise WebhookError(_("This endpoint is disabled: enable it before resending."))
         copy = WebhookDelivery(
             endpoint_id=original.endpoint_id,
             event_id=original.event_id,
@@ -367,7 +371,7 @@ def endpoint_test_send(*, endpoint_id: int, by: Actor) -> WebhookDelivery:
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.get(pk=endpoint_id)
         if not endpoint.active:
-            raise WebhookError("This endpoint is disabled: enable it before testing.")
+            raise WebhookError(_("This endpoint is disabled: enable it before testing."))
         delivery = WebhookDelivery(
             endpoint=endpoint,
             event_id=events.new_event_id(),

@@ -17,6 +17,8 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from advocates.forms import InvitationForm
 from advocates.links import INVITATION_SALT
@@ -33,7 +35,8 @@ from core.roles import REPS_GROUP
 # rewards.tasks.welcome_points_award
 WELCOME_POINTS_TASK = "rewards.tasks.welcome_points_award"
 CSV_COLUMNS = ("email", "first_name", "last_name", "company", "title")
-INVALID_LINK = (
+# Marked here, translated where raised.
+INVALID_LINK = gettext_noop(
     "This invitation link is not valid. Open the whole link from the email, "
     "or ask the person who invited you for a new one."
 )
@@ -99,7 +102,9 @@ def invitation_create(
     email = email.strip().lower()
     validate_email(email)
     if _is_member(email):
-        raise InvitationError(f"{email} is already a member of the community.")
+        raise InvitationError(
+            _("%(email)s is already a member of the community.") % {"email": email}
+        )
     with transaction.atomic():
         invitation = (
             Invitation.objects.select_for_update()
@@ -121,7 +126,9 @@ def invitation_create(
                     )
             except IntegrityError:
                 # Invited by someone else this very moment: theirs is the invitation.
-                raise InvitationError(f"{email} was invited a moment ago.") from None
+                raise InvitationError(
+                    _("%(email)s was invited a moment ago.") % {"email": email}
+                ) from None
         else:
             invitation.nonce = secrets.token_hex(8)
             invitation.send_count += 1
@@ -161,8 +168,10 @@ def _csv_row_problem(row: dict[str, str]) -> str | None:
         return None
     field, errors = next(iter(form.errors.items()))
     if field == "email":
-        return f"“{row['email'] or '(empty)'}” is not a valid email address."
-    return f"{field}: {errors[0]}"
+        return _("“%(email)s” is not a valid email address.") % {
+            "email": row["email"] or _("(empty)")
+        }
+    return _("%(column)s: %(error)s") % {"column": field, "error": errors[0]}
 
 
 def invitations_import_csv(*, file: UploadedFile, invited_by: User) -> ImportResult:
@@ -181,7 +190,9 @@ def invitations_import_csv(*, file: UploadedFile, invited_by: User) -> ImportRes
             row["email"] = row["email"].lower()
             problem = _csv_row_problem(row)
             if problem is None and row["email"] in seen:
-                problem = f"{row['email']} appears more than once in the file."
+                problem = _("%(email)s appears more than once in the file.") % {
+                    "email": row["email"]
+                }
             if problem is not None:
                 result.errors.append((csv_row.line, problem))
                 continue
@@ -191,7 +202,7 @@ def invitations_import_csv(*, file: UploadedFile, invited_by: User) -> ImportRes
         result.errors = [(error.line, str(error))]
         return result
     if not rows and not result.errors:
-        result.errors.append((0, "The file has no rows to invite."))
+        result.errors.append((0, _("The file has no rows to invite.")))
         return result
 
     members = _members_among(seen)
@@ -199,7 +210,11 @@ def invitations_import_csv(*, file: UploadedFile, invited_by: User) -> ImportRes
         for line, row in rows:
             if row["email"] in members:
                 result.errors.append(
-                    (line, f"{row['email']} is already a member of the community.")
+                    (
+                        line,
+                        _("%(email)s is already a member of the community.")
+                        % {"email": row["email"]},
+                    )
                 )
                 continue
             try:
@@ -229,18 +244,18 @@ def invitation_from_token(token: str) -> Invitation:
         data = signing.loads(token, salt=INVITATION_SALT, max_age=max_age)
     except signing.SignatureExpired:
         raise InvitationLinkExpired(
-            "This invitation link has expired. Ask the person who invited you for a new one."
+            _("This invitation link has expired. Ask the person who invited you for a new one.")
         ) from None
     except signing.BadSignature:
-        raise InvitationLinkInvalid(INVALID_LINK) from None
+        raise InvitationLinkInvalid(_(INVALID_LINK)) from None
     invitation = Invitation.objects.filter(pk=data.get("i")).first()
     if invitation is None or invitation.email != data.get("e"):
-        raise InvitationLinkInvalid(INVALID_LINK)
+        raise InvitationLinkInvalid(_(INVALID_LINK))
     if invitation.accepted_at is not None:
-        raise InvitationLinkUsed("This invitation has already been accepted. Sign in instead.")
+        raise InvitationLinkUsed(_("This invitation has already been accepted. Sign in instead."))
     if invitation.nonce != data.get("n"):
         raise InvitationLinkUsed(
-            "A newer invitation was sent to this address: use the link in the latest email."
+            _("A newer invitation was sent to this address: use the link in the latest email.")
         )
     return invitation
 
@@ -268,16 +283,19 @@ def invitation_accept(
     invitation = invitation_from_token(token)
     if user is not None and user.email.lower() != invitation.email.lower():
         raise InvitationError(
-            f"This invitation is for {invitation.email}, but you are signed in as "
-            f"{user.email}. Sign out first, then open the link again."
+            _(
+                "This invitation is for %(invited)s, but you are signed in as "
+                "%(signed_in)s. Sign out first, then open the link again."
+            )
+            % {"invited": invitation.email, "signed_in": user.email}
         )
     if user is None:
         if password is None:
-            raise InvitationError("Choose a password.")
+            raise InvitationError(_("Choose a password."))
         if User.objects.filter(email__iexact=invitation.email).exists():
             raise InvitationError(
-                f"An account for {invitation.email} already exists: sign in, "
-                "then open the link again."
+                _("An account for %(email)s already exists: sign in, then open the link again.")
+                % {"email": invitation.email}
             )
         validate_password(password, User(email=invitation.email))
 
@@ -286,7 +304,9 @@ def invitation_accept(
             pk=invitation.pk, nonce=invitation.nonce, accepted_at__isnull=True
         ).update(accepted_at=timezone.now())
         if not claimed:
-            raise InvitationLinkUsed("This invitation has already been accepted. Sign in instead.")
+            raise InvitationLinkUsed(
+                _("This invitation has already been accepted. Sign in instead.")
+            )
         if user is None:
             user = User.objects.create_user(
                 email=invitation.email,
@@ -302,7 +322,7 @@ def invitation_accept(
         )
         inviter = invitation.invited_by
         owner = inviter if inviter and inviter.groups.filter(name=REPS_GROUP).exists() else None
-        advocate, _ = Advocate.objects.get_or_create(user=user)
+        advocate, _created = Advocate.objects.get_or_create(user=user)
         advocate.status = Advocate.Status.ACTIVE
         advocate.joined_at = advocate.joined_at or timezone.now()
         advocate.title = advocate.title or invitation.title

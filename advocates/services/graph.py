@@ -9,6 +9,7 @@ from datetime import date
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from advocates.graph import (
     MAX_INTERESTS,
@@ -50,7 +51,7 @@ def person_get_or_create(
     email = email.strip().lower()
     linkedin_url = normalize_linkedin_url(linkedin_url)
     if not email and not linkedin_url and not full_name.strip():
-        raise GraphError("A person needs a name, an email or a LinkedIn URL.")
+        raise GraphError(_("A person needs a name, an email or a LinkedIn URL."))
     person = find_person(email=email, linkedin_url=linkedin_url)
     if person is None:
         try:
@@ -147,7 +148,7 @@ def person_interests_set(*, person: Person, names: list[str], by: User | None = 
     """Make ``names`` (already parsed: ``advocates.graph.interests_parse``) the person's
     interests: the others are removed, new ones added, kept ones left as they were."""
     if len(names) > MAX_INTERESTS:
-        raise GraphError(f"A person can have up to {MAX_INTERESTS} interests.")
+        raise GraphError(_("A person can have up to %(most)s interests.") % {"most": MAX_INTERESTS})
     wanted = {name.lower(): name for name in names}
     with transaction.atomic():
         # The person's row lock orders two editors saving the same person at once.
@@ -182,7 +183,7 @@ def relationship_add(
 ) -> tuple[Relationship, bool]:
     """Record that two people know each other; an existing edge (either way) is kept."""
     if from_person.pk == to_person.pk:
-        raise GraphError("A person cannot be connected to themselves.")
+        raise GraphError(_("A person cannot be connected to themselves."))
     existing = Relationship.objects.filter(
         Q(from_person=from_person, to_person=to_person)
         | Q(from_person=to_person, to_person=from_person)

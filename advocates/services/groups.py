@@ -16,18 +16,23 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from advocates.links import GROUP_INVITE_MAX_AGE, GROUP_INVITE_SALT
 from advocates.models import Advocate, CommunityGroup, GroupMembership, Notification, User
 from core.audit import audit_record
+from core.i18n import speaking_to
 
 GROUP_FIELDS = ("name", "description", "kind")
-INVALID_INVITE = (
+# Marked here, translated where raised.
+INVALID_INVITE = gettext_noop(
     "This group invite link is not valid. Open the whole link you were sent, "
     "or ask a community manager for a new one."
 )
-EXPIRED_INVITE = "This group invite link has expired. Ask a community manager for a new one."
-ROTATED_INVITE = (
+EXPIRED_INVITE = gettext_noop(
+    "This group invite link has expired. Ask a community manager for a new one."
+)
+ROTATED_INVITE = gettext_noop(
     "This group invite link is no longer in use: the group has a new one. "
     "Ask a community manager for it."
 )
@@ -53,15 +58,17 @@ def _validate(data: dict[str, object], *, group_id: int | None = None) -> dict[s
         raise TypeError(f"Unknown group fields: {sorted(unknown)}")
     name = str(data.get("name") or "").strip()
     if not name:
-        raise ValidationError({"name": "Give the group a name."})
+        raise ValidationError({"name": gettext("Give the group a name.")})
     same_name = CommunityGroup.objects.filter(name__iexact=name)
     if group_id is not None:
         same_name = same_name.exclude(pk=group_id)
     if same_name.exists():
-        raise ValidationError({"name": f"There is already a group called “{name}”."})
+        raise ValidationError(
+            {"name": gettext("There is already a group called “%(name)s”.") % {"name": name}}
+        )
     kind = data.get("kind") or CommunityGroup.Kind.OPEN
     if kind not in CommunityGroup.Kind.values:
-        raise ValidationError({"kind": "Choose who can join."})
+        raise ValidationError({"kind": gettext("Choose who can join.")})
     return {"name": name, "description": str(data.get("description") or "").strip(), "kind": kind}
 
 
@@ -78,7 +85,10 @@ def group_create(*, data: dict[str, object], by: User | None) -> CommunityGroup:
     except IntegrityError:
         # Two managers naming a group the same at once: the constraint picks one.
         raise ValidationError(
-            {"name": f"There is already a group called “{clean['name']}”."}
+            {
+                "name": gettext("There is already a group called “%(name)s”.")
+                % {"name": clean["name"]}
+            }
         ) from None
     return group
 
@@ -94,7 +104,10 @@ def group_update(*, group_id: int, data: dict[str, object], by: User | None) -> 
             audit_record(actor=by, action="group.update", target=group, detail=clean)
     except IntegrityError:
         raise ValidationError(
-            {"name": f"There is already a group called “{clean['name']}”."}
+            {
+                "name": gettext("There is already a group called “%(name)s”.")
+                % {"name": clean["name"]}
+            }
         ) from None
     return group
 
@@ -135,7 +148,7 @@ def group_request_decide(*, membership_id: int, approve: bool, by: User | None) 
         pending = GroupMembership.objects.filter(
             pk=membership_id, status=GroupMembership.Status.PENDING
         )
-        row = pending.select_related("group").first()
+        row = pending.select_related("group", "advocate__user").first()
         if row is None:
             return False
         # The status is the guard: of two managers deciding at once, one changes a row.
@@ -148,14 +161,15 @@ def group_request_decide(*, membership_id: int, approve: bool, by: User | None) 
         if not changed:
             return False
         verdict = "approved" if approve else "declined"
-        Notification.objects.create(
-            advocate_id=row.advocate_id,
-            message=(
-                f"Welcome to the {row.group.name} group."
-                if approve
-                else f"Your request to join {row.group.name} was declined."
-            ),
-        )
+        # Read later by the advocate: written in their language.
+        with speaking_to(row.advocate.user):
+            if approve:
+                message = gettext("Welcome to the %(group)s group.") % {"group": row.group.name}
+            else:
+                message = gettext("Your request to join %(group)s was declined.") % {
+                    "group": row.group.name
+                }
+        Notification.objects.create(advocate_id=row.advocate_id, message=message)
         audit_record(
             actor=by,
             action=f"group.request_{verdict}",
@@ -171,14 +185,14 @@ def group_request_decide(*, membership_id: int, approve: bool, by: User | None) 
 def _active_advocate(advocate_id: int) -> Advocate:
     advocate = Advocate.objects.only("id", "status").get(pk=advocate_id)
     if advocate.status != Advocate.Status.ACTIVE:
-        raise GroupError("Your membership is not active.")
+        raise GroupError(gettext("Your membership is not active."))
     return advocate
 
 
 def _open_group(group_id: int) -> CommunityGroup:
     group = CommunityGroup.objects.filter(pk=group_id, archived_at__isnull=True).first()
     if group is None:
-        raise GroupError("This group is not available.")
+        raise GroupError(gettext("This group is not available."))
     return group
 
 
@@ -228,7 +242,8 @@ def group_join(*, group_id: int, advocate_id: int) -> JoinResult:
     if group.kind == CommunityGroup.Kind.REQUEST:
         return _join(group, advocate_id, GroupMembership.Status.PENDING)
     raise GroupError(
-        f"{group.name} is invite-only: join it with the invite link a community manager sent."
+        gettext("%(group)s is invite-only: join it with the invite link a community manager sent.")
+        % {"group": group.name}
     )
 
 
@@ -237,16 +252,16 @@ def group_from_invite(token: str) -> CommunityGroup:
     try:
         data = signing.loads(token, salt=GROUP_INVITE_SALT, max_age=GROUP_INVITE_MAX_AGE)
     except signing.SignatureExpired:
-        raise GroupError(EXPIRED_INVITE) from None
+        raise GroupError(gettext(EXPIRED_INVITE)) from None
     except signing.BadSignature:
-        raise GroupError(INVALID_INVITE) from None
+        raise GroupError(gettext(INVALID_INVITE)) from None
     if not isinstance(data, dict) or not isinstance(data.get("g"), int):
-        raise GroupError(INVALID_INVITE)
+        raise GroupError(gettext(INVALID_INVITE))
     group = CommunityGroup.objects.filter(pk=data["g"]).first()
     if group is None or group.is_archived:
-        raise GroupError("This group is not available any more.")
+        raise GroupError(gettext("This group is not available any more."))
     if not secrets.compare_digest(str(data.get("n", "")), group.invite_nonce):
-        raise GroupError(ROTATED_INVITE)
+        raise GroupError(gettext(ROTATED_INVITE))
     return group
 
 

@@ -6,7 +6,11 @@
   function name(wrap) {
     var box = wrap.closest("section, .card, main");
     var heading = box && box.querySelector("h1, h2, h3");
-    return (heading ? heading.textContent.trim() : "Table") + " (scrolls sideways)";
+    // Translated by the page (<body data-table-label data-scrolls-sideways>,
+    // templates/base.html); English when a page has none.
+    var texts = document.body.dataset;
+    var label = heading ? heading.textContent.trim() : texts.tableLabel || "Table";
+    return (texts.scrollsSideways || "{name} (scrolls sideways)").replace("{name}", function () { return label; });
   }
   function mark() {
     document.querySelectorAll(".table-wrap").forEach(function (wrap) {

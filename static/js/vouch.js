@@ -75,12 +75,15 @@
         status.textContent = text;
       }
     }
+    // The words come translated from the page (<body data-copied data-copy-failed>,
+    // templates/base.html); English when a page has none.
+    var texts = document.body.dataset;
     navigator.clipboard.writeText(field.value).then(
-      function () { say("Copied"); },
+      function () { say(texts.copied || "Copied"); },
       function () {
         // Refused (permissions): leave the link selected for Ctrl+C instead.
         field.select();
-        say("Could not copy: the link is selected, copy it from there");
+        say(texts.copyFailed || "Could not copy: the link is selected, copy it from there");
       }
     );
   }
