@@ -12,6 +12,7 @@ from email.utils import parseaddr
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from references.models import Meeting
@@ -64,18 +65,28 @@ def meeting_ics(meeting: Meeting, *, program_name: str) -> bytes:
     event.add("dtstamp", timezone.now().astimezone(UTC))
     event.add("dtstart", meeting.starts_at.astimezone(UTC))
     event.add("dtend", meeting.ends_at.astimezone(UTC))
-    event.add("summary", f"Reference call: {advocate.name} and {request.prospect_name}")
+    event.add(
+        "summary",
+        _("Reference call: %(advocate)s and %(prospect)s")
+        % {"advocate": advocate.name, "prospect": request.prospect_name},
+    )
     description = [
-        f"{advocate.name} ({advocate.title or 'customer'}) talks with "
-        f"{request.prospect_name} of {request.prospect_company} about their experience.",
-        f"Arranged by {program_name} for {request.rep.get_full_name() or request.rep.email}.",
+        _("%(advocate)s (%(title)s) talks with %(prospect)s of %(company)s about their experience.")
+        % {
+            "advocate": advocate.name,
+            "title": advocate.title or _("customer"),
+            "prospect": request.prospect_name,
+            "company": request.prospect_company,
+        },
+        _("Arranged by %(program)s for %(rep)s.")
+        % {"program": program_name, "rep": request.rep.get_full_name() or request.rep.email},
     ]
     if meeting.video_url:
-        description.append(f"Join: {meeting.video_url}")
+        description.append(_("Join: %(url)s") % {"url": meeting.video_url})
         event.add("location", meeting.video_url)
         event.add("url", meeting.video_url)
     else:
-        description.append("The video link will follow in an update.")
+        description.append(_("The video link will follow in an update."))
     event.add("description", "\n\n".join(description))
     event.add("status", "CANCELLED" if method == CANCEL else "CONFIRMED")
     event.add("transp", "OPAQUE")

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from core.i18n import language_of, speaking_to
 from core.mail import Attachment, send_templated
 from core.models import ProgramSettings
 from core.timezones import zone_or_default
@@ -64,6 +65,7 @@ def ask_deliver(*, ask_id: int) -> str:
             "request": ask.request,
             "url": settings.SITE_URL + reverse("references:my_requests"),
         },
+        language=language_of(ask.advocate.user),
     )
     Ask.objects.filter(pk=ask.pk, ask_emailed_at__isnull=True).update(ask_emailed_at=timezone.now())
     return "sent"
@@ -87,7 +89,12 @@ def intro_deliver(*, ask_id: int) -> str:
         template="reference_intro_prospect",
         context=context | {"cc": request.rep.email},
     )
-    send_templated(to=ask.advocate.user.email, template="reference_intro_advocate", context=context)
+    send_templated(
+        to=ask.advocate.user.email,
+        template="reference_intro_advocate",
+        context=context,
+        language=language_of(ask.advocate.user),
+    )
     Ask.objects.filter(pk=ask.pk, intro_emailed_at__isnull=True).update(
         intro_emailed_at=timezone.now()
     )
@@ -116,6 +123,7 @@ def feedback_request_deliver(*, ask_id: int) -> str:
             "ask": ask,
             "url": settings.SITE_URL + reverse("references:my_requests"),
         },
+        language=language_of(ask.advocate.user),
     )
     Ask.objects.filter(pk=ask.pk, feedback_emailed_at__isnull=True).update(
         feedback_emailed_at=timezone.now()
@@ -137,6 +145,7 @@ def rep_notice_deliver(*, request_id: int, why: str, number: int) -> str:
             "why": why,
             "url": settings.SITE_URL + reverse("references:request_detail", args=[request.pk]),
         },
+        language=language_of(request.rep),
     )
     ReferenceRequest.objects.filter(pk=request.pk, rep_notice_delivered__lt=number).update(
         rep_notice_delivered=number
@@ -158,13 +167,16 @@ def _meeting(meeting_id: int) -> Meeting | None:
 
 
 def _recipients(meeting: Meeting) -> list[dict]:
-    """Advocate, prospect and rep: each one's address, own timezone and own page."""
+    """Advocate, prospect and rep: each one's address, own timezone and own page, and
+    their account (``user``; None for the prospect, who is written to in the site's
+    language)."""
     ask = meeting.ask
     request = ask.request
     hub = settings.SITE_URL + reverse("references:my_requests")
     return [
         {
             "side": "advocate",
+            "user": ask.advocate.user,
             "to": ask.advocate.user.email,
             "name": ask.advocate.user.first_name or ask.advocate.name,
             "tz": zone_or_default(meeting.time_zone),
@@ -172,6 +184,7 @@ def _recipients(meeting: Meeting) -> list[dict]:
         },
         {
             "side": "prospect",
+            "user": None,
             "to": request.prospect_email,
             "name": request.prospect_first_name,
             "tz": zone_or_default(meeting.prospect_time_zone or meeting.time_zone),
@@ -179,6 +192,7 @@ def _recipients(meeting: Meeting) -> list[dict]:
         },
         {
             "side": "rep",
+            "user": request.rep,
             "to": request.rep.email,
             "name": request.rep.first_name or request.rep.email,
             "tz": zone_or_default(""),
@@ -223,11 +237,6 @@ def meeting_invite_deliver(*, meeting_id: int, sequence: int) -> str:
     if meeting.sequence != sequence or meeting.mailed_sequence >= sequence:
         return "skipped: superseded or delivered"
     program_name = ProgramSettings.load().display_name
-    ics = Attachment(
-        filename=ics_filename(meeting),
-        content=meeting_ics(meeting, program_name=program_name),
-        mimetype=ics_content_type(meeting),
-    )
     if meeting.status == Meeting.Status.CANCELLED:
         kind = "cancelled"
     elif sequence == 0:
@@ -235,6 +244,13 @@ def meeting_invite_deliver(*, meeting_id: int, sequence: int) -> str:
     else:
         kind = "update"
     for person in _recipients(meeting):
+        # The same invitation (one UID and sequence) for all three, each in their language.
+        with speaking_to(person["user"]):
+            ics = Attachment(
+                filename=ics_filename(meeting),
+                content=meeting_ics(meeting, program_name=program_name),
+                mimetype=ics_content_type(meeting),
+            )
         send_templated(
             to=person["to"],
             template="reference_meeting_invite",
@@ -246,6 +262,7 @@ def meeting_invite_deliver(*, meeting_id: int, sequence: int) -> str:
                 "kind": kind,
             },
             attachments=[ics],
+            language=language_of(person["user"]),
         )
     Meeting.objects.filter(pk=meeting.pk, mailed_sequence__lt=sequence).update(
         mailed_sequence=sequence
@@ -272,6 +289,7 @@ def meeting_reminder_deliver(*, meeting_id: int, which: str, sequence: int) -> s
                 "person": person,
                 "which": which,
             },
+            language=language_of(person["user"]),
         )
     return "sent"
 
@@ -298,6 +316,7 @@ def meeting_attendance_ask_deliver(*, meeting_id: int) -> str:
                 "yes_url": f"{url}?held=yes",
                 "no_url": f"{url}?held=no",
             },
+            language=language_of(person["user"]),
         )
     Meeting.objects.filter(pk=meeting.pk, attendance_mailed_at__isnull=True).update(
         attendance_mailed_at=timezone.now()

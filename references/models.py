@@ -11,6 +11,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from advocates.models import Advocate, Company, Person, Product, Tag
 from core.models import UpdatedAtOnSave
@@ -47,7 +49,7 @@ class ScoringWeights(models.Model):
 
     @property
     def label(self) -> str:
-        return "the program's weights"
+        return gettext("the program's weights")
 
 
 class MatchingWeights(ScoringWeights):
@@ -110,7 +112,7 @@ class IndustryWeights(ScoringWeights):
             models.UniqueConstraint(
                 Lower("for_industry"),
                 name="industry_weights_once",
-                violation_error_message="This industry already has its own weights.",
+                violation_error_message=_("This industry already has its own weights."),
             ),
         ]
 
@@ -119,7 +121,7 @@ class IndustryWeights(ScoringWeights):
 
     @property
     def label(self) -> str:
-        return f"the {self.for_industry} weights"
+        return gettext("the %(industry)s weights") % {"industry": self.for_industry}
 
 
 class ReferencePause(models.Model):
@@ -137,31 +139,31 @@ class ReferencePause(models.Model):
 
 class ReferenceRequest(UpdatedAtOnSave):
     class Stage(models.TextChoices):
-        DISCOVERY = "discovery", "Discovery"
-        EVALUATION = "evaluation", "Evaluation"
-        PROPOSAL = "proposal", "Proposal"
-        NEGOTIATION = "negotiation", "Negotiation"
+        DISCOVERY = "discovery", _("Discovery")
+        EVALUATION = "evaluation", _("Evaluation")
+        PROPOSAL = "proposal", _("Proposal")
+        NEGOTIATION = "negotiation", _("Negotiation")
 
     class CallType(models.TextChoices):
-        PHONE = "phone", "Phone call"
-        VIDEO = "video", "Video call"
-        EMAIL = "email", "Email exchange"
-        SITE_VISIT = "site_visit", "Site visit"
+        PHONE = "phone", _("Phone call")
+        VIDEO = "video", _("Video call")
+        EMAIL = "email", _("Email exchange")
+        SITE_VISIT = "site_visit", _("Site visit")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Matching"  # the rep reviews the matches
-        WITH_PROSPECT = "with_prospect", "Waiting for the prospect"
-        ASKED = "asked", "Waiting for the advocate"
-        NEEDS_REP = "needs_rep", "Needs you"  # no choice left, or more options asked for
-        SCHEDULED = "scheduled", "Call agreed"
-        COMPLETED = "completed", "Call done"
-        NO_SHOW = "no_show", "No-show"
-        CANCELLED = "cancelled", "Cancelled"
+        OPEN = "open", _("Matching")  # the rep reviews the matches
+        WITH_PROSPECT = "with_prospect", _("Waiting for the prospect")
+        ASKED = "asked", _("Waiting for the advocate")
+        NEEDS_REP = "needs_rep", _("Needs you")  # no choice left, or more options asked for
+        SCHEDULED = "scheduled", _("Call agreed")
+        COMPLETED = "completed", _("Call done")
+        NO_SHOW = "no_show", _("No-show")
+        CANCELLED = "cancelled", _("Cancelled")
 
     class Outcome(models.TextChoices):
-        OPEN = "", "Open"
-        WON = "won", "Won"
-        LOST = "lost", "Lost"
+        OPEN = "", pgettext_lazy("deal outcome", "Open")
+        WON = "won", _("Won")
+        LOST = "lost", _("Lost")
 
     OPEN_STATUSES = (
         Status.OPEN,
@@ -297,13 +299,13 @@ class Ask(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for the answer"
-        ACCEPTED = "accepted", "Accepted"
-        DECLINED = "declined", "Declined"
-        EXPIRED = "expired", "No answer in time"
-        COMPLETED = "completed", "Call done"
-        NO_SHOW = "no_show", "No-show"
-        CANCELLED = "cancelled", "Cancelled"
+        PENDING = "pending", _("Waiting for the answer")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        EXPIRED = "expired", _("No answer in time")
+        COMPLETED = "completed", _("Call done")
+        NO_SHOW = "no_show", _("No-show")
+        CANCELLED = "cancelled", _("Cancelled")
 
     IN_FLIGHT = (Status.PENDING, Status.ACCEPTED)
     LIVE = (Status.PENDING, Status.ACCEPTED, Status.COMPLETED, Status.NO_SHOW)
@@ -403,21 +405,21 @@ class Meeting(models.Model):
     """
 
     class Status(models.TextChoices):
-        PROPOSED = "proposed", "Times offered"
-        BOOKING = "booking", "Booking page shared"
-        SCHEDULED = "scheduled", "Booked"
-        CANCELLED = "cancelled", "Cancelled"
-        CLOSED = "closed", "Recorded by the rep"
+        PROPOSED = "proposed", _("Times offered")
+        BOOKING = "booking", _("Booking page shared")
+        SCHEDULED = "scheduled", _("Booked")
+        CANCELLED = "cancelled", _("Cancelled")
+        CLOSED = "closed", _("Recorded by the rep")
 
     class Attendance(models.TextChoices):
-        OPEN = "", "Not settled"
-        COUNTED = "counted", "Call held"
-        NOT_HELD = "not_held", "Call did not happen"
-        DISPUTED = "disputed", "Disputed"
+        OPEN = "", _("Not settled")
+        COUNTED = "counted", _("Call held")
+        NOT_HELD = "not_held", _("Call did not happen")
+        DISPUTED = "disputed", _("Disputed")
 
     class Video(models.TextChoices):
-        LINK = "link", "A link I paste"
-        ZOOM = "zoom", "Create a Zoom meeting"
+        LINK = "link", _("A link I paste")
+        ZOOM = "zoom", _("Create a Zoom meeting")
 
     LIVE = (Status.PROPOSED, Status.BOOKING, Status.SCHEDULED)
 

@@ -10,7 +10,9 @@ from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape, linebreaks
+from django.utils.translation import gettext
 
+from core.i18n import language_of
 from core.mail import send_templated
 from core.roles import MANAGERS_GROUP
 from referrals.models import Referral, ReferralMessage, Stage
@@ -27,19 +29,18 @@ def referral_notify_rep(*, referral_id: int) -> str:
     if referral.rep_notified_at is not None:
         return "skipped: delivered"
     if referral.owner_rep is not None:
-        recipients = [referral.owner_rep.email]
+        recipients = [referral.owner_rep]
     else:
         recipients = list(
-            get_user_model()
-            .objects.filter(groups__name=MANAGERS_GROUP, is_active=True)
-            .values_list("email", flat=True)
+            get_user_model().objects.filter(groups__name=MANAGERS_GROUP, is_active=True)
         )
     url = settings.SITE_URL + reverse("referrals:rep_detail", kwargs={"pk": referral.pk})
-    for to in recipients:
+    for recipient in recipients:
         send_templated(
-            to=to,
+            to=recipient.email,
             template="referral_new",
             context={"referral": referral, "url": url, "unassigned": referral.owner_rep is None},
+            language=language_of(recipient),
         )
     Referral.objects.filter(pk=referral.pk, rep_notified_at__isnull=True).update(
         rep_notified_at=timezone.now()
@@ -62,7 +63,13 @@ def referral_message_deliver(*, message_id: int) -> str:
         message.subject,
         message.body,
         # formataddr quotes the name: an advocate called "Lee, Ada" stays one address.
-        from_email=formataddr((f"{sender} via {settings.PROGRAM_NAME}", _from_address())),
+        from_email=formataddr(
+            (
+                gettext("%(sender)s via %(program)s")
+                % {"sender": sender, "program": settings.PROGRAM_NAME},
+                _from_address(),
+            )
+        ),
         to=[message.referral.referred_email],
         reply_to=[advocate_user.email],
     )

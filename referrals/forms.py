@@ -10,6 +10,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.csv import CsvFileError, csv_read, csv_upload_text
 from core.forms import OptionalMarkedForm
@@ -22,12 +24,12 @@ from referrals.services import ReferralError, deal_amount_check
 class LeadForm(OptionalMarkedForm):
     """The hub's lead form: who the advocate refers."""
 
-    referred_name = forms.CharField(label="Their name", max_length=200)
-    referred_email = forms.EmailField(label="Their work email")
-    referred_company = forms.CharField(label="Company", max_length=200, required=False)
-    referred_title = forms.CharField(label="Title", max_length=200, required=False)
+    referred_name = forms.CharField(label=_("Their name"), max_length=200)
+    referred_email = forms.EmailField(label=_("Their work email"))
+    referred_company = forms.CharField(label=_("Company"), max_length=200, required=False)
+    referred_title = forms.CharField(label=_("Title"), max_length=200, required=False)
     note = forms.CharField(
-        label="Anything the rep should know?",
+        label=_("Anything the rep should know?"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -35,15 +37,15 @@ class LeadForm(OptionalMarkedForm):
 
 
 class EmailReferralForm(OptionalMarkedForm):
-    referred_name = forms.CharField(label="Colleague's name", max_length=200)
-    referred_email = forms.EmailField(label="Colleague's email")
-    referred_company = forms.CharField(label="Their company", max_length=200, required=False)
-    subject = forms.CharField(max_length=200)
+    referred_name = forms.CharField(label=_("Colleague's name"), max_length=200)
+    referred_email = forms.EmailField(label=_("Colleague's email"))
+    referred_company = forms.CharField(label=_("Their company"), max_length=200, required=False)
+    subject = forms.CharField(label=_("Subject"), max_length=200)
     body = forms.CharField(
-        label="Message",
+        label=_("Message"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 10}),
-        help_text="Edit it as you like; keep your link in it so we know the lead came from you.",
+        help_text=_("Edit it as you like; keep your link in it so we know the lead came from you."),
     )
 
 
@@ -51,27 +53,27 @@ class LandingForm(OptionalMarkedForm):
     """The public landing page. ``code`` rides in the form as well as the URL, so the
     lead is attributed without a cookie or session; ``website`` is a honeypot."""
 
-    name = forms.CharField(label="Your name", max_length=200)
-    email = forms.EmailField(label="Work email")
-    company = forms.CharField(max_length=200, required=False)
-    title = forms.CharField(label="Your title", max_length=200, required=False)
+    name = forms.CharField(label=_("Your name"), max_length=200)
+    email = forms.EmailField(label=_("Work email"))
+    company = forms.CharField(label=_("Company"), max_length=200, required=False)
+    title = forms.CharField(label=_("Your title"), max_length=200, required=False)
     message = forms.CharField(
-        label="What are you looking for?",
+        label=_("What are you looking for?"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     card_code = forms.CharField(
-        label="Referral card code",
+        label=_("Referral card code"),
         max_length=8,
         required=False,
-        help_text="Got a printed referral card? Type the code on it.",
+        help_text=_("Got a printed referral card? Type the code on it."),
         widget=forms.TextInput(attrs={"autocapitalize": "characters", "autocomplete": "off"}),
     )
     code = forms.CharField(max_length=16, required=False, widget=forms.HiddenInput)
     via = forms.CharField(max_length=10, required=False, widget=forms.HiddenInput)
     website = forms.CharField(
-        label="Leave this empty",
+        label=_("Leave this empty"),
         required=False,
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
@@ -79,14 +81,15 @@ class LandingForm(OptionalMarkedForm):
 
 class VerbalForm(OptionalMarkedForm):
     advocate_email = forms.EmailField(
-        label="Advocate's email", help_text="The customer who made the referral gets the credit."
+        label=_("Advocate's email"),
+        help_text=_("The customer who made the referral gets the credit."),
     )
-    referred_name = forms.CharField(label="Referred person's name", max_length=200)
-    referred_email = forms.EmailField(label="Their email")
-    referred_company = forms.CharField(label="Company", max_length=200, required=False)
-    referred_title = forms.CharField(label="Title", max_length=200, required=False)
+    referred_name = forms.CharField(label=_("Referred person's name"), max_length=200)
+    referred_email = forms.EmailField(label=_("Their email"))
+    referred_company = forms.CharField(label=_("Company"), max_length=200, required=False)
+    referred_title = forms.CharField(label=_("Title"), max_length=200, required=False)
     note = forms.CharField(
-        label="What was said",
+        label=_("What was said"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -94,12 +97,12 @@ class VerbalForm(OptionalMarkedForm):
 
 
 class AdvanceForm(forms.Form):
-    stage = forms.ChoiceField(choices=Stage.choices)
+    stage = forms.ChoiceField(label=_("Stage"), choices=Stage.choices)
     amount = forms.DecimalField(
-        label="Deal amount", max_digits=14, decimal_places=2, min_value=0, required=False
+        label=_("Deal amount"), max_digits=14, decimal_places=2, min_value=0, required=False
     )
     reason = forms.ChoiceField(
-        label="Rejection reason",
+        label=_("Rejection reason"),
         choices=[("", "—"), *RejectionReason.choices],
         required=False,
     )
@@ -116,7 +119,7 @@ class AdvanceForm(forms.Form):
         super().clean()
         data = self.cleaned_data
         if data.get("stage") == Stage.REJECTED and not data.get("reason"):
-            self.add_error("reason", "Say why the referral is rejected.")
+            self.add_error("reason", gettext("Say why the referral is rejected."))
         return data
 
 
@@ -218,7 +221,7 @@ class RewardRuleForm(forms.ModelForm):
 
 
 class AssignForm(forms.Form):
-    rep = forms.ModelChoiceField(queryset=get_user_model().objects.none(), label="Assign to")
+    rep = forms.ModelChoiceField(queryset=get_user_model().objects.none(), label=_("Assign to"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -230,8 +233,12 @@ class AssignForm(forms.Form):
 
 
 class KpiWindowForm(forms.Form):
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label=_("Start"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=_("End"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def clean(self) -> dict:
         super().clean()
@@ -241,20 +248,20 @@ class KpiWindowForm(forms.Form):
             end: date = data.get("end") or today + timedelta(days=1)
             start: date = data.get("start") or end - timedelta(days=365)
         except OverflowError:  # e.g. end=0001-01-01 with no start
-            raise ValidationError("Pick dates between the years 2 and 9998.") from None
+            raise ValidationError(gettext("Pick dates between the years 2 and 9998.")) from None
         if start >= end:
-            raise ValidationError("The start date must be before the end date.")
+            raise ValidationError(gettext("The start date must be before the end date."))
         data["start"], data["end"] = start, end
         return data
 
 
 class ImportForm(forms.Form):
     file = forms.FileField(
-        label="CSV file",
+        label=_("CSV file"),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
     invite = forms.BooleanField(
-        label="Email each new advocate an invitation instead of creating them directly",
+        label=_("Email each new advocate an invitation instead of creating them directly"),
         required=False,
     )
 
@@ -263,9 +270,9 @@ class ImportForm(forms.Form):
         self.columns = columns
         self.rows = 0
         megabytes = settings.CSV_UPLOAD_MAX_BYTES // (1024 * 1024)
-        self.fields[
-            "file"
-        ].help_text = f"UTF-8, up to {megabytes} MB and {settings.CSV_UPLOAD_MAX_ROWS:,} rows."
+        self.fields["file"].help_text = gettext(
+            "UTF-8, up to %(megabytes)s MB and %(rows)s rows."
+        ) % {"megabytes": megabytes, "rows": f"{settings.CSV_UPLOAD_MAX_ROWS:,}"}
 
     def clean_file(self) -> str:
         """The file's text, read whole here so that a file the import would refuse as a
@@ -273,10 +280,14 @@ class ImportForm(forms.Form):
         a job is queued; ``rows`` is its number of data rows, the progress bar's end."""
         try:
             text = csv_upload_text(self.cleaned_data["file"])
-            self.rows = sum(1 for _ in csv_read(text, columns=self.columns))
+            self.rows = sum(1 for _row in csv_read(text, columns=self.columns))
         except CsvFileError as error:
-            message = f"Line {error.line}: {error}" if error.line else str(error)
+            message = (
+                gettext("Line %(line)s: %(error)s") % {"line": error.line, "error": error}
+                if error.line
+                else str(error)
+            )
             raise ValidationError(message) from None
         if not self.rows:
-            raise ValidationError("The file has no rows.")
+            raise ValidationError(gettext("The file has no rows."))
         return text

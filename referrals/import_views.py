@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from advocates.http import AuthenticatedHttpRequest
@@ -52,7 +53,9 @@ def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     unknown_kind = request.method == "POST" and form is None
     if unknown_kind:
         # Only a hand-made request gets here: say so rather than show the page unchanged.
-        messages.error(request, "Choose which file you are importing: advocates or referrals.")
+        messages.error(
+            request, gettext("Choose which file you are importing: advocates or referrals.")
+        )
     return render(
         request,
         "referrals/import.html",
@@ -77,7 +80,7 @@ def import_job(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         raise Http404("No such import.") from None
     context = {
         "job": job,
-        "stalled_message": import_jobs.STALLED_MESSAGE.format(minutes=import_jobs.stall_minutes()),
+        "stalled_message": import_jobs.STALLED_MESSAGE % {"minutes": import_jobs.stall_minutes()},
     }
     template = "referrals/import_job.html"
     return render(request, f"{template}#progress" if request.htmx else template, context)

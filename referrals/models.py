@@ -12,26 +12,27 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.models import ProgramSettings
 
 
 class Method(models.TextChoices):
-    LEAD_FORM = "lead_form", "Lead form"
-    EMAIL = "email", "Email"
-    SHAREABLE_LINK = "shareable_link", "Shareable link"
-    SOCIAL = "social", "Social share"
-    PRINT_CARD = "print_card", "Print card"
-    VERBAL = "verbal", "Verbal"
+    LEAD_FORM = "lead_form", _("Lead form")
+    EMAIL = "email", _("Email")
+    SHAREABLE_LINK = "shareable_link", _("Shareable link")
+    SOCIAL = "social", _("Social share")
+    PRINT_CARD = "print_card", _("Print card")
+    VERBAL = "verbal", _("Verbal")
 
 
 class Stage(models.TextChoices):
-    SUBMITTED = "submitted", "Submitted"
-    QUALIFIED = "qualified", "Qualified"
-    OPPORTUNITY = "opportunity", "Opportunity"
-    WON = "won", "Won"
-    LOST = "lost", "Lost"
-    REJECTED = "rejected", "Rejected"
+    SUBMITTED = "submitted", _("Submitted")
+    QUALIFIED = "qualified", _("Qualified")
+    OPPORTUNITY = "opportunity", _("Opportunity")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+    REJECTED = "rejected", _("Rejected")
 
 
 OPEN_STAGES = (Stage.SUBMITTED, Stage.QUALIFIED, Stage.OPPORTUNITY)
@@ -40,9 +41,9 @@ QUALIFIED_OR_LATER = (Stage.QUALIFIED, Stage.OPPORTUNITY, Stage.WON)
 
 
 class RejectionReason(models.TextChoices):
-    DUPLICATE = "duplicate", "Duplicate of an earlier referral"
-    SELF = "self", "Self-referral"
-    INVALID = "invalid", "Invalid lead"
+    DUPLICATE = "duplicate", _("Duplicate of an earlier referral")
+    SELF = "self", _("Self-referral")
+    INVALID = "invalid", _("Invalid lead")
 
 
 class Referral(models.Model):
@@ -159,9 +160,9 @@ class ReferralStageChange(models.Model):
 
     class Source(models.TextChoices):
         SYSTEM = "system", "Vouch"
-        REP = "rep", "Rep"
+        REP = "rep", _("Rep")
         CRM = "crm", "CRM"
-        IMPORT = "import", "Import"
+        IMPORT = "import", _("Import")
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="changes")
     from_stage = models.CharField(max_length=12, choices=Stage, blank=True)
@@ -213,9 +214,9 @@ class RewardRule(models.Model):
     """What a won referral earns. One rule is active at a time (the program's)."""
 
     class Kind(models.TextChoices):
-        FIXED = "fixed", "Fixed points"
-        PERCENT = "percent", "Percent of the deal amount"
-        TIERS = "tiers", "Tiers by deal amount"
+        FIXED = "fixed", _("Fixed points")
+        PERCENT = "percent", _("Percent of the deal amount")
+        TIERS = "tiers", _("Tiers by deal amount")
 
     name = models.CharField(max_length=100)
     is_active = models.BooleanField(default=True)
@@ -317,16 +318,16 @@ class ReferralReward(models.Model):
     """
 
     class Kind(models.TextChoices):
-        QUALIFIED = "qualified", "Qualified"
-        WON = "won", "Won"
+        QUALIFIED = "qualified", _("Qualified")
+        WON = "won", _("Won")
         # Paid to the advocate who brought in this referral's advocate (the chain), not
         # to this referral's advocate: its ledger entry names who got it.
-        SECOND_GENERATION = "second_gen", "Second generation"
+        SECOND_GENERATION = "second_gen", _("Second generation")
 
     class Status(models.TextChoices):
-        PAID = "paid", "Paid"
-        REVERSED = "reversed", "Reversed"
-        OWED = "owed", "Reversal owed"
+        PAID = "paid", _("Paid")
+        REVERSED = "reversed", _("Reversed")
+        OWED = "owed", _("Reversal owed")
 
     referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="rewards")
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -412,14 +413,14 @@ class ImportJob(models.Model):
     REPORT_CAP = 500
 
     class Kind(models.TextChoices):
-        ADVOCATES = "advocates", "Advocates"
-        REFERRALS = "referrals", "Referrals"
+        ADVOCATES = "advocates", _("Advocates")
+        REFERRALS = "referrals", _("Referrals")
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     invite = models.BooleanField(default=False)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Task, shared_task
+from django.utils.translation import gettext
 
+from core.i18n import speaking_to
 from core.queues import BulkTask
 from core.tasks import RETRY
 from referrals import emails
@@ -41,11 +43,14 @@ def import_job_run(self: Task, job_id: int) -> str:
         return import_jobs.import_job_run(job_id=job_id)
     except OSError as error:
         if self.request.retries >= (self.max_retries or 0):  # the last try: say so on the page
-            import_jobs.import_job_fail(
-                job_id=job_id,
-                message=f"The import stopped on a storage or network error ({error}). "
-                "Importing the same file again is safe.",
-            )
+            # Read by the manager who uploaded the file: in their language.
+            job = ImportJob.objects.select_related("created_by").filter(pk=job_id).first()
+            with speaking_to(job.created_by if job is not None else None):
+                message = gettext(
+                    "The import stopped on a storage or network error (%(error)s). "
+                    "Importing the same file again is safe."
+                ) % {"error": error}
+            import_jobs.import_job_fail(job_id=job_id, message=message)
         raise
 
 

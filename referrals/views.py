@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import http_date, url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from advocates.http import AuthenticatedHttpRequest
@@ -49,7 +50,9 @@ LANDING_WINDOW_SECONDS = 600
 def _link_urls(link) -> dict[str, str]:
     url = settings.SITE_URL + reverse("referrals:landing", kwargs={"code": link.code})
     social = f"{url}?via=social"
-    text = f"I recommend {settings.PROGRAM_NAME}: here is my referral link."
+    text = gettext("I recommend %(program)s: here is my referral link.") % {
+        "program": settings.PROGRAM_NAME
+    }
     return {
         "url": url,
         "social_url": social,
@@ -110,24 +113,36 @@ def _created_message(request: HttpRequest, referral: Referral) -> None:
     if referral.stage == Stage.REJECTED:
         messages.warning(
             request,
-            f"{referral.referred_name} was already referred recently, so this referral is "
-            "marked as a duplicate and will not earn points.",
+            gettext(
+                "%(name)s was already referred recently, so this referral is marked as a "
+                "duplicate and will not earn points."
+            )
+            % {"name": referral.referred_name},
         )
     else:
         messages.success(
-            request, f"Thank you! {referral.referred_name} is referred; follow it here."
+            request,
+            gettext("Thank you! %(name)s is referred; follow it here.")
+            % {"name": referral.referred_name},
         )
 
 
-DEFAULT_EMAIL_BODY = """Hi {name},
-
-I have been using {program} at work and I think it would help you too. The team there \
-is great to work with; here is a link to talk to them:
-
-{url}
-
-Best,
-{sender}"""
+def _default_email_body(*, program: str, url: str, sender: str) -> str:
+    """The email an advocate starts from, in their language (they may edit all of it)."""
+    return gettext(
+        "Hi %(name)s,\n\n"
+        "I have been using %(program)s at work and I think it would help you too. The team "
+        "there is great to work with; here is a link to talk to them:\n\n"
+        "%(url)s\n\n"
+        "Best,\n"
+        "%(sender)s"
+    ) % {
+        # Translators: the greeting's name when the colleague's is not known yet ("Hi there").
+        "name": pgettext("greeting", "there"),
+        "program": program,
+        "url": url,
+        "sender": sender,
+    }
 
 
 @advocate_required
@@ -137,10 +152,8 @@ def email_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     link = services.referral_link_for(advocate_id=advocate.pk)
     url = _link_urls(link)["url"]
     initial = {
-        "subject": f"An introduction: {settings.PROGRAM_NAME}",
-        "body": DEFAULT_EMAIL_BODY.format(
-            name="there", program=settings.PROGRAM_NAME, url=url, sender=advocate.name
-        ),
+        "subject": gettext("An introduction: %(program)s") % {"program": settings.PROGRAM_NAME},
+        "body": _default_email_body(program=settings.PROGRAM_NAME, url=url, sender=advocate.name),
     }
     form = EmailReferralForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -154,7 +167,9 @@ def email_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             if referral.stage != Stage.REJECTED:
                 messages.success(
-                    request, f"Your email to {referral.referred_name} is on its way. Thank you!"
+                    request,
+                    gettext("Your email to %(name)s is on its way. Thank you!")
+                    % {"name": referral.referred_name},
                 )
             else:
                 _created_message(request, referral)
@@ -255,14 +270,14 @@ def landing(request: HttpRequest, code: str = "") -> HttpResponse:
             method = Method.PRINT_CARD
             if target is None:
                 form.add_error(
-                    "card_code", "This card code is unknown. Check the code on the card."
+                    "card_code", gettext("This card code is unknown. Check the code on the card.")
                 )
         elif target is None and data["code"]:
             target, form_is_card = selectors.link_by_code(data["code"])
             if form_is_card:
                 method = Method.PRINT_CARD
         if target is None and not form.errors:
-            form.add_error("card_code", "Type the code printed on your referral card.")
+            form.add_error("card_code", gettext("Type the code printed on your referral card."))
         if target is not None and not form.errors:
             try:
                 services.referral_create(
@@ -362,7 +377,8 @@ def invite_referred(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            f"{referral.referred_name} is invited to join; the invitation is on its way.",
+            gettext("%(name)s is invited to join; the invitation is on its way.")
+            % {"name": referral.referred_name},
         )
     return redirect("referrals:rep_detail", pk=referral.pk)
 
@@ -402,10 +418,17 @@ def advance(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         if result.applied:
             messages.success(
                 request,
-                f"{referral.referred_name}: {result.referral.get_stage_display().lower()}.",
+                gettext("%(name)s: %(stage)s.")
+                % {
+                    "name": referral.referred_name,
+                    "stage": result.referral.get_stage_display().lower(),
+                },
             )
         else:
-            messages.info(request, f"{referral.referred_name} is already at that stage.")
+            messages.info(
+                request,
+                gettext("%(name)s is already at that stage.") % {"name": referral.referred_name},
+            )
     return _back(request, referral)
 
 
@@ -415,7 +438,7 @@ def assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     referral = _staff_referral(request, pk)
     form = AssignForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a sales rep to assign the referral to.")
+        messages.error(request, gettext("Choose a sales rep to assign the referral to."))
         return _back(request, referral)
     try:
         services.referral_assign(
@@ -425,7 +448,9 @@ def assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(error))
     else:
         messages.success(
-            request, f"{referral.referred_name} is assigned to {form.cleaned_data['rep']}."
+            request,
+            gettext("%(name)s is assigned to %(rep)s.")
+            % {"name": referral.referred_name, "rep": form.cleaned_data["rep"]},
         )
     return _back(request, referral)
 
@@ -438,7 +463,7 @@ def verbal(request: AuthenticatedHttpRequest) -> HttpResponse:
         data = form.cleaned_data
         advocate = selectors.advocate_active_by_email(data["advocate_email"])
         if advocate is None:
-            form.add_error("advocate_email", "No active advocate has this email address.")
+            form.add_error("advocate_email", gettext("No active advocate has this email address."))
         else:
             try:
                 referral = services.referral_create(
@@ -457,12 +482,14 @@ def verbal(request: AuthenticatedHttpRequest) -> HttpResponse:
                 if referral.stage == Stage.REJECTED:
                     messages.warning(
                         request,
-                        "Logged, but flagged as a duplicate of referral "
-                        f"#{referral.duplicate_of_id}.",
+                        gettext("Logged, but flagged as a duplicate of referral #%(id)s.")
+                        % {"id": referral.duplicate_of_id},
                     )
                 else:
                     messages.success(
-                        request, f"Verbal referral logged; {advocate.name} gets the credit."
+                        request,
+                        gettext("Verbal referral logged; %(name)s gets the credit.")
+                        % {"name": advocate.name},
                     )
                 return redirect("referrals:rep_list")
     return render(request, "referrals/verbal.html", {"form": form})

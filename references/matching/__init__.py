@@ -45,6 +45,7 @@ from datetime import timedelta
 from django.db.models import Count, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from advocates.graph import neighbour_ids
 from advocates.models import Advocate, Company, Person, PersonInterest, Relationship, Tag
@@ -322,24 +323,36 @@ def _score(
     industry = advocate.industry
     if request.prospect_industry and industry.lower() == request.prospect_industry.lower():
         score += weights.industry
-        reasons.append(Reason("industry", f"{industry} like {company}", f"Also in {industry}"))
+        reasons.append(
+            Reason(
+                "industry",
+                _("%(industry)s like %(company)s") % {"industry": industry, "company": company},
+                _("Also in %(industry)s") % {"industry": industry},
+            )
+        )
     if path and path.direct:
         score += weights.direct_connection
-        reasons.append(Reason("direct", f"Knows {first} directly", "You are already connected"))
+        reasons.append(
+            Reason(
+                "direct",
+                _("Knows %(first)s directly") % {"first": first},
+                _("You are already connected"),
+            )
+        )
     elif path and path.via:
         score += weights.second_degree
         via = path.via
         if via.user_id and via.user_id == request.rep_id:
-            label = "you"
+            text = _("Knows %(first)s through you")
         elif via.kind == Person.Kind.EMPLOYEE:
-            label = f"{via.full_name} (your colleague)"
+            text = _("Knows %(first)s through %(name)s (your colleague)")
         else:
-            label = f"{via.full_name} (advocate)"
+            text = _("Knows %(first)s through %(name)s (advocate)")
         reasons.append(
             Reason(
                 "second_degree",
-                f"Knows {first} through {label}",
-                f"You both know {via.full_name}",
+                text % {"first": first, "name": via.full_name},
+                _("You both know %(name)s") % {"name": via.full_name},
             )
         )
     closeness = _near(advocate.seniority, seniority, SENIORITY_ORDER)
@@ -347,50 +360,71 @@ def _score(
         score += weights.seniority if closeness == 2 else weights.seniority // 2
         role = advocate.title or advocate.seniority_label
         if closeness == 2:
-            reasons.append(Reason("seniority", f"Same seniority: {role}", f"A peer: {role}"))
+            reasons.append(
+                Reason(
+                    "seniority",
+                    _("Same seniority: %(role)s") % {"role": role},
+                    _("A peer: %(role)s") % {"role": role},
+                )
+            )
         else:
             reasons.append(
-                Reason("seniority", f"Similar seniority: {role}", f"Similar role: {role}")
+                Reason(
+                    "seniority",
+                    _("Similar seniority: %(role)s") % {"role": role},
+                    _("Similar role: %(role)s") % {"role": role},
+                )
             )
     if products:
         score += weights.products * len(products)
         names = ", ".join(products)
-        reasons.append(Reason("products", f"Uses {names}", f"Uses {names}"))
+        uses = _("Uses %(products)s") % {"products": names}
+        reasons.append(Reason("products", uses, uses))
     closeness = _near(advocate.size_band, request.prospect_company_size, SIZE_ORDER)
     if closeness:
         score += weights.company_size if closeness == 2 else weights.company_size // 2
         label = advocate.size_label
-        word = "Same" if closeness == 2 else "Similar"
-        reasons.append(
-            Reason("size", f"{word} company size ({label})", f"{word} company size ({label})")
-        )
+        size = (
+            _("Same company size (%(size)s)")
+            if closeness == 2
+            else _("Similar company size (%(size)s)")
+        ) % {"size": label}
+        reasons.append(Reason("size", size, size))
     if tags:
         score += weights.topics * len(tags)
         names = ", ".join(name.lower() for name in tags)
-        reasons.append(Reason("topics", f"Can speak to {names}", f"Can speak to {names}"))
+        speaks = _("Can speak to %(topics)s") % {"topics": names}
+        reasons.append(Reason("topics", speaks, speaks))
     if interests:
         score += weights.interests * len(interests)
         names = ", ".join(name.lower() for name in interests)
         reasons.append(
             Reason(
                 "interests",
-                f"Speaks to {first}'s interest in {names}",
-                f"Can speak to your interest in {names}",
+                _("Speaks to %(first)s's interest in %(interests)s")
+                % {"first": first, "interests": names},
+                _("Can speak to your interest in %(interests)s") % {"interests": names},
             )
         )
     yes, total = willingness
     if total:
         score += round(weights.accept_rate * yes / total)
-        reasons.append(Reason("willingness", f"Said yes to {yes} of {total} recent asks"))
+        reasons.append(
+            Reason(
+                "willingness",
+                _("Said yes to %(yes)s of %(total)s recent asks") % {"yes": yes, "total": total},
+            )
+        )
     else:
         # No history yet: neither rewarded nor punished.
         score += weights.accept_rate // 2
-        reasons.append(Reason("willingness", "Not asked before"))
+        reasons.append(Reason("willingness", _("Not asked before")))
     calls_left = advocate.cap - advocate.load
     reasons.append(
         Reason(
             "capacity" if calls_left > 1 else "capacity_low",
-            f"{calls_left} of {advocate.cap} calls left this quarter",
+            _("%(left)s of %(cap)s calls left this quarter")
+            % {"left": calls_left, "cap": advocate.cap},
         )
     )
     return score, reasons

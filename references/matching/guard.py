@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from advocates.models import Advocate
 from references.models import Ask, ReferencePause
@@ -69,14 +70,19 @@ def unavailable_reason(advocate: Advocate, now=None) -> str:
     """Why this advocate may not be asked now ("" when they may). Read under a lock."""
     now = now or timezone.now()
     if advocate.status != Advocate.Status.ACTIVE:
-        return f"{advocate.name} is not an active member."
+        return _("%(name)s is not an active member.") % {"name": advocate.name}
     if not advocate.reference_opt_in:
-        return f"{advocate.name} does not take reference calls."
+        return _("%(name)s does not take reference calls.") % {"name": advocate.name}
     if ReferencePause.objects.filter(advocate=advocate, until__gte=now.date()).exists():
-        return f"{advocate.name} is taking a break from reference calls."
+        return _("%(name)s is taking a break from reference calls.") % {"name": advocate.name}
     if Ask.objects.filter(advocate=advocate, status=Ask.Status.PENDING).exists():
-        return f"{advocate.name} already has a request waiting for their answer."
+        return _("%(name)s already has a request waiting for their answer.") % {
+            "name": advocate.name
+        }
     if advocate_load(advocate.pk, now) >= advocate.reference_max_calls_per_90d:
         cap = advocate.reference_max_calls_per_90d
-        return f"{advocate.name} has reached their {cap} calls this quarter."
+        return _("%(name)s has reached their %(cap)s calls this quarter.") % {
+            "name": advocate.name,
+            "cap": cap,
+        }
     return ""

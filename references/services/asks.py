@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from advocates.models import Advocate
 from core import events
@@ -38,14 +39,16 @@ def ask_reserve(*, request: ReferenceRequest, advocate_id: int) -> Ask:
         .first()
     )
     if advocate is None:
-        raise ReferenceError("This advocate no longer exists.")
+        raise ReferenceError(_("This advocate no longer exists."))
     why_not = unavailable_reason(advocate, now)
     if why_not:
         raise ReferenceError(why_not)
     if Ask.objects.filter(request=request, advocate=advocate).exists():
-        raise ReferenceError(f"{advocate.name} was already asked for this request.")
+        raise ReferenceError(
+            _("%(name)s was already asked for this request.") % {"name": advocate.name}
+        )
     if Ask.objects.filter(request=request, status__in=Ask.IN_FLIGHT).exists():
-        raise ReferenceError("An advocate is already asked or agreed for this request.")
+        raise ReferenceError(_("An advocate is already asked or agreed for this request."))
     hours = MatchingWeights.current().answer_hours
     try:
         with transaction.atomic():
@@ -56,7 +59,9 @@ def ask_reserve(*, request: ReferenceRequest, advocate_id: int) -> Ask:
                 deadline=now + timedelta(hours=hours),
             )
     except IntegrityError:
-        raise ReferenceError(f"{advocate.name} was asked by someone else a moment ago.") from None
+        raise ReferenceError(
+            _("%(name)s was asked by someone else a moment ago.") % {"name": advocate.name}
+        ) from None
     request.status = ReferenceRequest.Status.ASKED
     request.matched_at = request.matched_at or now
     request.save(update_fields=["status", "matched_at"])
@@ -75,7 +80,8 @@ def request_ask_directly(*, request: ReferenceRequest, advocate_id: int) -> Ask:
         request = request_locked(request.pk)
         if request.status not in askable:
             raise ReferenceError(
-                f"This request is “{request.get_status_display()}”: no new advocate can be asked."
+                _("This request is “%(status)s”: no new advocate can be asked.")
+                % {"status": request.get_status_display()}
             )
         return ask_reserve(request=request, advocate_id=advocate_id)
 
@@ -129,8 +135,11 @@ def ask_answer(*, ask_id: int, advocate: Advocate, accept: bool, reason: str = "
         if not answered:
             ask.refresh_from_db()
             if ask.status == Ask.Status.PENDING:
-                raise ReferenceError("The time to answer has passed.")
-            raise ReferenceError(f"You already answered: {ask.get_status_display().lower()}.")
+                raise ReferenceError(_("The time to answer has passed."))
+            raise ReferenceError(
+                _("You already answered: %(answer)s.")
+                % {"answer": ask.get_status_display().lower()}
+            )
         if not accept:
             advocates_changed()  # free again for other requests
         if accept:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from advocates.models import User
 from core.audit import audit_record
@@ -84,17 +85,18 @@ def attendance_answer(
         request_locked(request_id)
         meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
         if meeting.status != Meeting.Status.SCHEDULED or meeting.starts_at is None:
-            raise ReferenceError("This call was not held through Vouch, or it was cancelled.")
+            raise ReferenceError(_("This call was not held through Vouch, or it was cancelled."))
         if meeting.starts_at > now:
-            raise ReferenceError("The call has not started yet: come back after it.")
+            raise ReferenceError(_("The call has not started yet: come back after it."))
         if meeting.attendance != Meeting.Attendance.OPEN:
             labels: dict[str, str] = {
-                Meeting.Attendance.COUNTED: "it took place",
-                Meeting.Attendance.NOT_HELD: "it did not take place",
-                Meeting.Attendance.DISPUTED: "the answers differ, and a manager will decide",
+                Meeting.Attendance.COUNTED: _("it took place"),
+                Meeting.Attendance.NOT_HELD: _("it did not take place"),
+                Meeting.Attendance.DISPUTED: _("the answers differ, and a manager will decide"),
             }
             raise ReferenceError(
-                f"Thank you: this call is already settled ({labels[meeting.attendance]})."
+                _("Thank you: this call is already settled (%(state)s).")
+                % {"state": labels[meeting.attendance]}
             )
         setattr(meeting, f"{side}_attended", held)
         setattr(meeting, f"{side}_answered_at", now)
@@ -158,7 +160,7 @@ def dispute_resolve(*, meeting_id: int, by: User, held: bool, note: str = "") ->
         request_locked(request_id)
         meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
         if meeting.attendance != Meeting.Attendance.DISPUTED:
-            raise ReferenceError("This call is no longer disputed: someone ruled on it already.")
+            raise ReferenceError(_("This call is no longer disputed: someone ruled on it already."))
         meeting.resolved_by = by
         _settle(
             meeting,

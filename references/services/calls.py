@@ -8,9 +8,11 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from advocates.models import Advocate
 from core import events
+from core.i18n import speaking_to
 from core.outbox import activity_after_commit, enqueue_after_commit
 from references.matching.band import advocates_changed
 from references.models import Ask, Meeting, ReferenceRequest
@@ -45,11 +47,16 @@ def call_settle(
     if completed:
         points = call_points()
         if points > 0:
+            # The ledger line is the advocate's to read: written in their language.
+            with speaking_to(ask.advocate.user):
+                reason = _("Reference call with %(company)s") % {
+                    "company": request.prospect_company
+                }
             try:
                 points_award(
                     advocate_id=ask.advocate_id,
                     amount=points,
-                    reason=f"Reference call with {request.prospect_company}",
+                    reason=reason,
                     idempotency_key=f"reference-call:{ask.pk}:completed",
                     source=ask,
                 )
@@ -85,11 +92,13 @@ def call_record(*, request: ReferenceRequest, completed: bool) -> Ask:
             request.asks.select_related("advocate__user").filter(status=Ask.Status.ACCEPTED).first()
         )
         if ask is None or request.status != ReferenceRequest.Status.SCHEDULED:
-            raise ReferenceError("There is no agreed call to mark on this request.")
+            raise ReferenceError(_("There is no agreed call to mark on this request."))
         if Meeting.objects.filter(ask=ask, status=Meeting.Status.SCHEDULED).exists():
             raise ReferenceError(
-                "This call was booked in Vouch: answer “Did the call happen?” instead, "
-                "so it counts when both sides confirm."
+                _(
+                    "This call was booked in Vouch: answer “Did the call happen?” instead, "
+                    "so it counts when both sides confirm."
+                )
             )
         call_settle(request=request, ask=ask, completed=completed)
         Meeting.objects.filter(ask=ask).exclude(status=Meeting.Status.CANCELLED).update(
@@ -101,7 +110,7 @@ def call_record(*, request: ReferenceRequest, completed: bool) -> Ask:
 
 def advocate_feedback_give(*, ask_id: int, advocate: Advocate, rating: int, text: str) -> Ask:
     if not 1 <= rating <= 5:
-        raise ReferenceError("Rate the call from 1 to 5.")
+        raise ReferenceError(_("Rate the call from 1 to 5."))
     updated = Ask.objects.filter(
         pk=ask_id,
         advocate=advocate,
@@ -113,15 +122,15 @@ def advocate_feedback_give(*, ask_id: int, advocate: Advocate, rating: int, text
     if not updated:
         if not Ask.objects.filter(pk=ask_id, advocate=advocate).exists():
             raise Ask.DoesNotExist
-        raise ReferenceError("Feedback is for calls marked done, once.")
+        raise ReferenceError(_("Feedback is for calls marked done, once."))
     return Ask.objects.get(pk=ask_id)
 
 
 def prospect_feedback_give(*, request: ReferenceRequest, rating: int, text: str) -> None:
     if not 1 <= rating <= 5:
-        raise ReferenceError("Rate the call from 1 to 5.")
+        raise ReferenceError(_("Rate the call from 1 to 5."))
     if request.status != ReferenceRequest.Status.COMPLETED:
-        raise ReferenceError("Feedback opens once the call has taken place.")
+        raise ReferenceError(_("Feedback opens once the call has taken place."))
     updated = ReferenceRequest.objects.filter(
         pk=request.pk,
         status=ReferenceRequest.Status.COMPLETED,
@@ -133,4 +142,4 @@ def prospect_feedback_give(*, request: ReferenceRequest, rating: int, text: str)
         updated_at=timezone.now(),  # an update() skips auto_now: the API's updated_since
     )
     if not updated:
-        raise ReferenceError("Thank you: your feedback is already recorded.")
+        raise ReferenceError(_("Thank you: your feedback is already recorded."))

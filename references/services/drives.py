@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from advocates.models import Advocate, User
 from core.audit import audit_record
@@ -36,16 +37,19 @@ def drive_create(
     """Offer these requests to advocates. A rep offers their own requests, a manager any."""
     name = name.strip()
     if not name:
-        raise ReferenceError("Name the drive.")
+        raise ReferenceError(_("Name the drive."))
     if not requests:
-        raise ReferenceError("Pick at least one open request to offer.")
+        raise ReferenceError(_("Pick at least one open request to offer."))
     for request in requests:
         if not see_all and request.rep_id != by.pk:
-            raise ReferenceError("You can offer only your own requests.")
+            raise ReferenceError(_("You can offer only your own requests."))
         if request.status not in DRIVE_STATUSES:
             raise ReferenceError(
-                f"{request} is “{request.get_status_display()}”: only requests still "
-                "matching or waiting for you can be offered."
+                _(
+                    "%(request)s is “%(status)s”: only requests still matching or waiting for "
+                    "you can be offered."
+                )
+                % {"request": request, "status": request.get_status_display()}
             )
     with transaction.atomic():
         drive = ReferenceDrive.objects.create(name=name[:200], created_by=by)
@@ -65,7 +69,7 @@ def drive_close(*, drive: ReferenceDrive, by: User) -> ReferenceDrive:
         closed_at=timezone.now()
     )
     if not closed:
-        raise ReferenceError("This drive is already closed.")
+        raise ReferenceError(_("This drive is already closed."))
     audit_record(actor=by, action="reference.drive_close", target=drive, detail={})
     drive.refresh_from_db()
     return drive
@@ -88,10 +92,10 @@ def drive_pick(*, advocate: Advocate, request_id: int) -> Ask:
             .first()
         )
         if request is None:
-            raise ReferenceError("This request is no longer offered.")
+            raise ReferenceError(_("This request is no longer offered."))
         if request.status not in DRIVE_STATUSES:
             raise ReferenceError(
-                "Another advocate took this request a moment ago: pick another one."
+                _("Another advocate took this request a moment ago: pick another one.")
             )
         ask = ask_reserve(request=request, advocate_id=advocate.pk)
         ask = ask_answer(ask_id=ask.pk, advocate=advocate, accept=True)
@@ -113,7 +117,7 @@ def drive_pass(*, advocate: Advocate, request_ids: list[int]) -> int:
         )
     )
     if not offered:
-        raise ReferenceError("There is nothing to pass on.")
+        raise ReferenceError(_("There is nothing to pass on."))
     with transaction.atomic():
         created = DrivePass.objects.bulk_create(
             [DrivePass(advocate=advocate, request_id=pk) for pk in sorted(offered)],
@@ -132,9 +136,15 @@ def _weights_check(values: dict[str, int]) -> None:
             continue
         label = IndustryWeights._meta.get_field(name).verbose_name  # type: ignore[union-attr]
         if value < 0:
-            raise ReferenceError(f"Weights cannot be negative ({label}: {value}).")
+            raise ReferenceError(
+                _("Weights cannot be negative (%(label)s: %(value)s).")
+                % {"label": label, "value": value}
+            )
         if value > MAX_WEIGHT:
-            raise ReferenceError(f"Use a weight from 0 to 1,000 ({label}: {value}).")
+            raise ReferenceError(
+                _("Use a weight from 0 to 1,000 (%(label)s: %(value)s).")
+                % {"label": label, "value": value}
+            )
 
 
 def industry_weights_save(
@@ -143,13 +153,15 @@ def industry_weights_save(
     """Add (``weights`` None) or change an industry's set of scoring weights."""
     industry = " ".join(for_industry.split())
     if not industry:
-        raise ReferenceError("Name the industry.")
+        raise ReferenceError(_("Name the industry."))
     _weights_check(values)
     clash = IndustryWeights.objects.filter(for_industry__iexact=industry)
     if weights is not None:
         clash = clash.exclude(pk=weights.pk)
     if clash.exists():
-        raise ReferenceError(f"The industry “{industry}” already has its own weights.")
+        raise ReferenceError(
+            _("The industry “%(industry)s” already has its own weights.") % {"industry": industry}
+        )
     with transaction.atomic():
         if weights is None:
             weights = IndustryWeights()
@@ -166,7 +178,8 @@ def industry_weights_save(
         except IntegrityError:
             # Two managers adding the same industry at once: the constraint decides.
             raise ReferenceError(
-                f"The industry “{industry}” already has its own weights."
+                _("The industry “%(industry)s” already has its own weights.")
+                % {"industry": industry}
             ) from None
         audit_record(
             actor=by,

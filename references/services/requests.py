@@ -11,10 +11,12 @@ from decimal import Decimal
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from advocates.models import Advocate, Person, Product, Tag, User
 from advocates.services.graph import person_get_or_create
 from core.audit import audit_record
+from core.i18n import speaking_to
 from core.outbox import enqueue_after_commit
 from references import matching
 from references.links import CALL_SALT, CHOICE_SALT
@@ -58,9 +60,9 @@ def request_create(
     notes: str = "",
 ) -> ReferenceRequest:
     if needed_by < timezone.localdate():
-        raise ReferenceError("The needed-by date is in the past.")
+        raise ReferenceError(_("The needed-by date is in the past."))
     if opportunity_amount < 0:
-        raise ReferenceError("The opportunity amount cannot be negative.")
+        raise ReferenceError(_("The opportunity amount cannot be negative."))
     with transaction.atomic():
         # The prospect joins the graph, so existing paths to them are found.
         person = person_get_or_create(
@@ -112,12 +114,12 @@ def request_from_token(pk: int, token: str, *, purpose: str = CHOICE_SALT) -> Re
         data = signing.loads(token, salt=purpose, max_age=max_age)
     except signing.SignatureExpired:
         raise LinkExpired(
-            "This link has expired. Ask your sales contact to send you a new one."
+            _("This link has expired. Ask your sales contact to send you a new one.")
         ) from None
     except signing.BadSignature:
-        raise LinkInvalid("This link is not valid. Check that you copied all of it.") from None
+        raise LinkInvalid(_("This link is not valid. Check that you copied all of it.")) from None
     if not isinstance(data, dict) or data.get("r") != pk:
-        raise LinkInvalid("This link is not valid for this page.")
+        raise LinkInvalid(_("This link is not valid for this page."))
     request = (
         ReferenceRequest.objects.select_related("rep")
         .filter(pk=pk, link_nonce=data.get("n") or "-")
@@ -125,10 +127,10 @@ def request_from_token(pk: int, token: str, *, purpose: str = CHOICE_SALT) -> Re
     )
     if request is None:
         raise LinkInvalid(
-            "This link was replaced by a newer one: use the link in the latest email."
+            _("This link was replaced by a newer one: use the link in the latest email.")
         )
     if request.status == ReferenceRequest.Status.CANCELLED:
-        raise LinkInvalid("This reference request was withdrawn by your sales contact.")
+        raise LinkInvalid(_("This reference request was withdrawn by your sales contact."))
     return request
 
 
@@ -144,13 +146,18 @@ def request_send_to_prospect(*, request: ReferenceRequest, by: User) -> Referenc
         request = request_locked(request.pk)
         if request.status not in sendable:
             raise ReferenceError(
-                f"This request is “{request.get_status_display()}”: the prospect cannot choose now."
+                _("This request is “%(status)s”: the prospect cannot choose now.")
+                % {"status": request.get_status_display()}
             )
-        matches = matching.rank(request, limit=weights.shortlist_size)
+        # The reasons are kept for the prospect, who has no account: the site's language.
+        with speaking_to(None):
+            matches = matching.rank(request, limit=weights.shortlist_size)
         if not matches:
             raise ReferenceError(
-                "No advocate is available for this request right now, so there is "
-                "nothing to send. Try again later or widen the request."
+                _(
+                    "No advocate is available for this request right now, so there is "
+                    "nothing to send. Try again later or widen the request."
+                )
             )
         # The shortlist shown before is replaced; advocates already asked stay on record.
         request.candidates.all().delete()
@@ -187,10 +194,10 @@ def prospect_choose(*, request: ReferenceRequest, candidate_id: int) -> Ask:
     with transaction.atomic():
         request = request_locked(request.pk)
         if request.status != ReferenceRequest.Status.WITH_PROSPECT:
-            raise ReferenceError("Your choice is already recorded.")
+            raise ReferenceError(_("Your choice is already recorded."))
         candidate = request.candidates.filter(pk=candidate_id).first()
         if candidate is None:
-            raise ReferenceError("Pick one of the people on this page.")
+            raise ReferenceError(_("Pick one of the people on this page."))
         ask = ask_reserve(request=request, advocate_id=candidate.advocate_id)
         Candidate.objects.filter(pk=candidate.pk).update(chosen_at=timezone.now())
     return ask
@@ -201,7 +208,7 @@ def prospect_more_options(*, request: ReferenceRequest) -> ReferenceRequest:
     with transaction.atomic():
         request = request_locked(request.pk)
         if request.status != ReferenceRequest.Status.WITH_PROSPECT:
-            raise ReferenceError("Your choice is already recorded.")
+            raise ReferenceError(_("Your choice is already recorded."))
         request.status = ReferenceRequest.Status.NEEDS_REP
         request.more_options_asked_at = timezone.now()
         request.save(update_fields=["status", "more_options_asked_at"])
@@ -224,12 +231,12 @@ def opportunity_close(
     """
     closed_on = closed_on or timezone.localdate()
     if won and (won_amount is None or won_amount < 0):
-        raise ReferenceError("Enter the amount won.")
+        raise ReferenceError(_("Enter the amount won."))
     created_on = timezone.localtime(request.created_at).date()
     if closed_on < created_on:
-        raise ReferenceError("The close date is before the request was made.")
+        raise ReferenceError(_("The close date is before the request was made."))
     if closed_on > timezone.localdate():
-        raise ReferenceError("The close date is in the future.")
+        raise ReferenceError(_("The close date is in the future."))
     with transaction.atomic():
         request = request_locked(request.pk)
         request.outcome = ReferenceRequest.Outcome.WON if won else ReferenceRequest.Outcome.LOST
@@ -258,7 +265,7 @@ def opportunity_close(
 
 def reference_pause_set(*, advocate: Advocate, until: date | None) -> None:
     if until is not None and until < timezone.localdate():
-        raise ReferenceError("Pick a date from today on.")
+        raise ReferenceError(_("Pick a date from today on."))
     with transaction.atomic():
         if until is None:
             ReferencePause.objects.filter(advocate=advocate).delete()

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from advocates.models import Advocate
 from core import events
@@ -52,7 +54,7 @@ def _uid() -> str:
 def slots_to_utc(walls: list[datetime], time_zone: str, *, now: datetime) -> list[datetime]:
     """Wall times in ``time_zone`` as sorted, distinct UTC instants, each in the future."""
     if not zone_valid(time_zone):
-        raise ReferenceError("Pick your timezone from the list.")
+        raise ReferenceError(_("Pick your timezone from the list."))
     instants = []
     for wall in walls:
         try:
@@ -61,7 +63,8 @@ def slots_to_utc(walls: list[datetime], time_zone: str, *, now: datetime) -> lis
             raise ReferenceError(str(error)) from None
         if instant <= now:
             raise ReferenceError(
-                f"{wall:%A %-d %B, %H:%M} has already passed in {time_zone}: offer a later time."
+                _("%(time)s has already passed in %(zone)s: offer a later time.")
+                % {"time": date_format(wall, "DATETIME_FORMAT"), "zone": time_zone}
             )
         instants.append(instant)
     return sorted(set(instants))
@@ -79,7 +82,7 @@ def _live_meeting(ask: Ask) -> Meeting | None:
 def _accepted_ask(request: ReferenceRequest) -> Ask:
     ask = request.asks.select_related("advocate__user").filter(status=Ask.Status.ACCEPTED).first()
     if ask is None or request.status != ReferenceRequest.Status.SCHEDULED:
-        raise ReferenceError("This request has no agreed call to schedule.")
+        raise ReferenceError(_("This request has no agreed call to schedule."))
     return ask
 
 
@@ -110,26 +113,27 @@ def meeting_offer(
         raise Ask.DoesNotExist
     booking_url = offer.booking_url.strip()
     if booking_url and not booking_url.startswith("https://"):
-        raise ReferenceError("A booking page link must start with https://.")
+        raise ReferenceError(_("A booking page link must start with https://."))
     video_url = offer.video_url.strip()
     if video_url and not video_url.startswith("https://"):
-        raise ReferenceError("A video link must start with https://.")
+        raise ReferenceError(_("A video link must start with https://."))
     if offer.video == Meeting.Video.ZOOM and not zoom_available():
-        raise ReferenceError("Zoom is not connected: paste a video link instead.")
+        raise ReferenceError(_("Zoom is not connected: paste a video link instead."))
     instants = [] if booking_url else slots_to_utc(list(offer.slots), offer.time_zone, now=now)
     if not booking_url and len(instants) < MIN_SLOTS:
         raise ReferenceError(
-            f"Offer at least {MIN_SLOTS} different times, or link the booking page you use."
+            _("Offer at least %(count)s different times, or link the booking page you use.")
+            % {"count": MIN_SLOTS}
         )
     if len(instants) > MAX_SLOTS:
-        raise ReferenceError(f"Offer at most {MAX_SLOTS} times.")
+        raise ReferenceError(_("Offer at most %(count)s times.") % {"count": MAX_SLOTS})
     with transaction.atomic():
         request = request_locked(ask.request_id)
         ask = _accepted_ask(request)
         if ask.advocate_id != advocate.pk:
             raise Ask.DoesNotExist
         if _live_meeting(ask) is not None:
-            raise ReferenceError("You already offered times for this call: move or cancel it.")
+            raise ReferenceError(_("You already offered times for this call: move or cancel it."))
         try:
             with transaction.atomic():
                 meeting = Meeting.objects.create(
@@ -145,7 +149,7 @@ def meeting_offer(
                     updated_at=now,
                 )
         except IntegrityError:
-            raise ReferenceError("Times were offered for this call a moment ago.") from None
+            raise ReferenceError(_("Times were offered for this call a moment ago.")) from None
         MeetingSlot.objects.bulk_create(
             MeetingSlot(meeting=meeting, starts_at=instant) for instant in instants
         )
@@ -167,9 +171,9 @@ def _book(meeting: Meeting, starts_at: datetime, *, now: datetime, by: str) -> M
     """Give the (locked) meeting its time: the first booking, or a move."""
     moving = meeting.status == Meeting.Status.SCHEDULED
     if moving and meeting.starts_at == starts_at:
-        raise ReferenceError("The call is already at this time.")
+        raise ReferenceError(_("The call is already at this time."))
     if moving and meeting.starts_at is not None and meeting.starts_at <= now:
-        raise ReferenceError("The call has started: it can no longer be moved.")
+        raise ReferenceError(_("The call has started: it can no longer be moved."))
     meeting.starts_at = starts_at
     if moving or meeting.mailed_sequence >= 0:
         meeting.sequence += 1
@@ -199,7 +203,7 @@ def _meeting_for(
     ask = _accepted_ask(request)
     meeting = _live_meeting(ask)
     if meeting is None or (meeting_id is not None and meeting.pk != meeting_id):
-        raise ReferenceError("This call has no times offered any more.")
+        raise ReferenceError(_("This call has no times offered any more."))
     meeting.ask = ask
     ask.request = request
     return request, meeting
@@ -217,12 +221,12 @@ def meeting_pick(
     with transaction.atomic():
         _request, meeting = _meeting_for(request.pk)
         if meeting.status == Meeting.Status.BOOKING:
-            raise ReferenceError("Book a time on the advocate's booking page instead.")
+            raise ReferenceError(_("Book a time on the advocate's booking page instead."))
         slot = meeting.slots.filter(pk=slot_id).first()
         if slot is None:
-            raise ReferenceError("Pick one of the times on this page.")
+            raise ReferenceError(_("Pick one of the times on this page."))
         if slot.starts_at <= now:
-            raise ReferenceError("This time has already passed: pick a later one.")
+            raise ReferenceError(_("This time has already passed: pick a later one."))
         if zone_valid(prospect_time_zone):
             meeting.prospect_time_zone = prospect_time_zone
         return _book(meeting, slot.starts_at, now=now, by="prospect")
@@ -263,7 +267,7 @@ def meeting_cancel(*, request: ReferenceRequest, by: str, now: datetime | None =
             and meeting.starts_at <= now
         ):
             raise ReferenceError(
-                "The call's time has come: say whether it happened instead of cancelling it."
+                _("The call's time has come: say whether it happened instead of cancelling it.")
             )
         was_booked = meeting.status == Meeting.Status.SCHEDULED
         meeting.status = Meeting.Status.CANCELLED

@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from advocates.http import AuthenticatedHttpRequest
@@ -86,7 +88,7 @@ def request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         except services.ReferenceError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, "Request saved. Here are the best matches.")
+            messages.success(request, _("Request saved. Here are the best matches."))
             return redirect("references:request_detail", pk=created.pk)
     return render(request, "references/request_new.html", {"form": form})
 
@@ -141,7 +143,7 @@ def _act(request: AuthenticatedHttpRequest, pk: int, action) -> HttpResponse:
 def request_send(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     def send(ref: ReferenceRequest) -> str:
         services.request_send_to_prospect(request=ref, by=request.user)
-        return f"The link is on its way to {ref.prospect_email}."
+        return _("The link is on its way to %(email)s.") % {"email": ref.prospect_email}
 
     return _act(request, pk, send)
 
@@ -153,9 +155,11 @@ def request_ask(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         try:
             advocate_id = int(request.POST.get("advocate", ""))
         except ValueError:
-            raise services.ReferenceError("Pick an advocate from the matches.") from None
+            raise services.ReferenceError(_("Pick an advocate from the matches.")) from None
         made = services.request_ask_directly(request=ref, advocate_id=advocate_id)
-        return f"{made.advocate.name} is asked; you will hear when they answer."
+        return _("%(name)s is asked; you will hear when they answer.") % {
+            "name": made.advocate.name
+        }
 
     return _act(request, pk, ask)
 
@@ -167,8 +171,11 @@ def request_call(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         completed = request.POST.get("outcome") == "done"
         ask = services.call_record(request=ref, completed=completed)
         if completed:
-            return f"Call marked done: {ask.advocate.name} gets {services.call_points()} points."
-        return "Marked as a no-show. It does not count toward the advocate's cap."
+            return _("Call marked done: %(name)s gets %(points)s points.") % {
+                "name": ask.advocate.name,
+                "points": services.call_points(),
+            }
+        return _("Marked as a no-show. It does not count toward the advocate's cap.")
 
     return _act(request, pk, record)
 
@@ -189,7 +196,7 @@ def request_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             closed_on=data["closed_on"],
             by=request.user,
         )
-        return "Deal outcome recorded."
+        return _("Deal outcome recorded.")
 
     return _act(request, pk, close)
 
@@ -224,7 +231,7 @@ def weights(request: AuthenticatedHttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, "Matching weights saved: new matches use them now.")
+            messages.success(request, _("Matching weights saved: new matches use them now."))
             return redirect("references:weights")
     return render(
         request,
@@ -293,11 +300,11 @@ def ask_answer(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     elif accept:
         messages.success(
             request,
-            "Thank you! The introduction is on its way to you both: now offer a few times.",
+            _("Thank you! The introduction is on its way to you both: now offer a few times."),
         )
         return redirect("references:ask_call", pk=ask.pk)
     else:
-        messages.success(request, "Declined. No problem: we ask someone else.")
+        messages.success(request, _("Declined. No problem: we ask someone else."))
     return redirect(
         "advocates:hub" if request.POST.get("next") == "hub" else "references:my_requests"
     )
@@ -309,7 +316,7 @@ def ask_feedback(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     advocate, ask = _own_ask(request, pk)
     form = FeedbackForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Pick a rating from 1 to 5.")
+        messages.error(request, _("Pick a rating from 1 to 5."))
         return redirect("references:my_requests")
     try:
         services.advocate_feedback_give(
@@ -321,7 +328,7 @@ def ask_feedback(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     except services.ReferenceError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "Thank you for your feedback.")
+        messages.success(request, _("Thank you for your feedback."))
     return redirect("references:my_requests")
 
 
@@ -331,7 +338,7 @@ def pause(request: AuthenticatedHttpRequest) -> HttpResponse:
     advocate = advocate_for_user(request.user)
     form = PauseForm(request.POST)
     if not form.is_valid():
-        problems = form.errors.get("until") or ["Pick a valid date."]
+        problems = form.errors.get("until") or [_("Pick a valid date.")]
         messages.error(request, " ".join(str(problem) for problem in problems))
         return redirect("references:my_requests")
     until = None if "resume" in request.POST else form.cleaned_data["until"]
@@ -341,9 +348,13 @@ def pause(request: AuthenticatedHttpRequest) -> HttpResponse:
         messages.error(request, str(error))
     else:
         if until:
-            messages.success(request, f"No reference requests until {until:%b %-d}.")
+            messages.success(
+                request,
+                _("No reference requests until %(date)s.")
+                % {"date": date_format(until, "MONTH_DAY_FORMAT")},
+            )
         else:
-            messages.success(request, "You can be asked for reference calls again.")
+            messages.success(request, _("You can be asked for reference calls again."))
     return redirect("references:my_requests")
 
 
@@ -376,7 +387,9 @@ def prospect(request: HttpRequest, pk: int, token: str) -> HttpResponse:
                 try:
                     candidate_id = int(request.POST.get("candidate", ""))
                 except ValueError:
-                    raise services.ReferenceError("Pick one of the people on this page.") from None
+                    raise services.ReferenceError(
+                        _("Pick one of the people on this page.")
+                    ) from None
                 services.prospect_choose(request=ref, candidate_id=candidate_id)
         except services.ReferenceError as refused:
             problem = str(refused)

@@ -12,6 +12,7 @@ from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from advocates.http import AuthenticatedHttpRequest
@@ -73,7 +74,9 @@ def ask_call(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         form.fields["time_zone"].widget.attrs["data-tz-detect"] = ""
     if request.method == "POST":
         if live or ask.status != Ask.Status.ACCEPTED:
-            messages.error(request, "Times are already offered for this call: move or cancel it.")
+            messages.error(
+                request, _("Times are already offered for this call: move or cancel it.")
+            )
             return redirect("references:ask_call", pk=ask.pk)
         if form.is_valid():
             try:
@@ -83,8 +86,8 @@ def ask_call(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"Sent to {ask.request.prospect_first_name}: you both get a calendar "
-                    "invitation once they pick a time.",
+                    _("Sent to %(name)s: you both get a calendar invitation once they pick a time.")
+                    % {"name": ask.request.prospect_first_name},
                 )
                 return redirect("references:ask_call", pk=ask.pk)
     return render(
@@ -131,7 +134,7 @@ def ask_call_time(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     except services.ReferenceError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "Call booked for this time: everyone gets the invitation.")
+        messages.success(request, _("Call booked for this time: everyone gets the invitation."))
     return redirect("references:ask_call", pk=ask.pk)
 
 
@@ -145,7 +148,7 @@ def ask_call_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(error))
     else:
         messages.success(
-            request, "Cancelled: everyone gets the cancellation. Offer new times below."
+            request, _("Cancelled: everyone gets the cancellation. Offer new times below.")
         )
     return redirect("references:ask_call", pk=ask.pk)
 
@@ -167,14 +170,14 @@ def ask_call_ics(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def _answer(request: HttpRequest, meeting: Meeting, side: str) -> bool:
     held = request.POST.get("held")
     if held not in ("yes", "no"):
-        messages.error(request, "Answer yes or no.")
+        messages.error(request, _("Answer yes or no."))
         return False
     try:
         services.attendance_answer(meeting_id=meeting.pk, side=side, held=held == "yes")
     except services.ReferenceError as error:
         messages.error(request, str(error))
         return False
-    messages.success(request, "Thank you: your answer is recorded.")
+    messages.success(request, _("Thank you: your answer is recorded."))
     return True
 
 
@@ -206,7 +209,7 @@ def prospect_call(request: HttpRequest, pk: int, token: str) -> HttpResponse:
         try:
             slot_id = int(request.POST.get("slot", ""))
         except ValueError:
-            problem = "Pick one of the times on this page."
+            problem = _("Pick one of the times on this page.")
         else:
             try:
                 services.meeting_pick(request=ref, slot_id=slot_id, prospect_time_zone=zone)
@@ -214,7 +217,7 @@ def prospect_call(request: HttpRequest, pk: int, token: str) -> HttpResponse:
                 problem = str(error)
             else:
                 messages.success(
-                    request, "Booked: the calendar invitation is on its way to you both."
+                    request, _("Booked: the calendar invitation is on its way to you both.")
                 )
                 return redirect("references:prospect_call", pk=pk, token=token)
     now = timezone.now()
@@ -254,7 +257,7 @@ def prospect_call_cancel(request: HttpRequest, pk: int, token: str) -> HttpRespo
     except services.ReferenceError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "Cancelled: everyone gets the cancellation.")
+        messages.success(request, _("Cancelled: everyone gets the cancellation."))
     return redirect("references:prospect_call", pk=pk, token=token)
 
 
@@ -283,13 +286,13 @@ def attendance(request: HttpRequest, pk: int, token: str) -> HttpResponse:
         return _link_problem(
             request,
             services.LinkExpired(
-                "This link has expired. Ask your contact at the company to record your answer."
+                _("This link has expired. Ask your contact at the company to record your answer.")
             ),
         )
     except signing.BadSignature:
         return _link_problem(
             request,
-            services.LinkInvalid("This link is not valid. Check that you copied all of it."),
+            services.LinkInvalid(_("This link is not valid. Check that you copied all of it.")),
         )
     meeting = selectors.meeting_by_token_side(pk)
     if (
@@ -299,7 +302,9 @@ def attendance(request: HttpRequest, pk: int, token: str) -> HttpResponse:
         or data.get("u") != meeting.uid
         or data.get("s") not in ("advocate", "prospect")
     ):
-        return _link_problem(request, services.LinkInvalid("This link is not valid for this page."))
+        return _link_problem(
+            request, services.LinkInvalid(_("This link is not valid for this page."))
+        )
     side = data["s"]
     if request.method == "POST" and _answer(request, meeting, side):
         return redirect("references:attendance", pk=pk, token=token)
@@ -352,7 +357,7 @@ def request_meeting_time(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
     except services.ReferenceError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "Call booked for this time: everyone gets the invitation.")
+        messages.success(request, _("Call booked for this time: everyone gets the invitation."))
     return redirect("references:request_detail", pk=ref.pk)
 
 
@@ -365,7 +370,7 @@ def request_meeting_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
     except services.ReferenceError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "Cancelled: everyone gets the cancellation.")
+        messages.success(request, _("Cancelled: everyone gets the cancellation."))
     return redirect("references:request_detail", pk=ref.pk)
 
 
@@ -402,7 +407,7 @@ def dispute_resolve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting, pk=pk)
     form = DisputeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose whether the call took place.")
+        messages.error(request, _("Choose whether the call took place."))
         return redirect("references:disputes")
     try:
         services.dispute_resolve(
@@ -416,8 +421,8 @@ def dispute_resolve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            "Counted: the call counts toward points and the cap."
+            _("Counted: the call counts toward points and the cap.")
             if form.cleaned_data["held"]
-            else "Recorded: the call does not count.",
+            else _("Recorded: the call does not count."),
         )
     return redirect("references:disputes")

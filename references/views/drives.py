@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from advocates.http import AuthenticatedHttpRequest
@@ -45,7 +46,9 @@ def _industry_weights_form(
     if existing is not None and "delete" in request.POST:
         services.industry_weights_delete(by=request.user, weights=existing)
         messages.success(
-            request, f"{existing.for_industry} requests are matched with the program's weights."
+            request,
+            _("%(industry)s requests are matched with the program's weights.")
+            % {"industry": existing.for_industry},
         )
         return redirect("references:weights")
     if existing is None:
@@ -64,7 +67,9 @@ def _industry_weights_form(
             form.add_error(None, str(error))
         else:
             messages.success(
-                request, f"Weights for {saved.for_industry} saved: new matches use them now."
+                request,
+                _("Weights for %(industry)s saved: new matches use them now.")
+                % {"industry": saved.for_industry},
             )
             return redirect("references:weights")
     return render(
@@ -96,7 +101,9 @@ def drives(request: AuthenticatedHttpRequest) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             messages.success(
-                request, f"“{drive.name}” is live: matching advocates see it on their hub."
+                request,
+                _("“%(name)s” is live: matching advocates see it on their hub.")
+                % {"name": drive.name},
             )
             return redirect("references:drives")
     rows = selectors.drives_visible_to(request.user, see_all=see_all)
@@ -123,7 +130,9 @@ def drive_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     except services.ReferenceError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"“{drive.name}” is closed: advocates no longer see it.")
+        messages.success(
+            request, _("“%(name)s” is closed: advocates no longer see it.") % {"name": drive.name}
+        )
     return redirect("references:drives")
 
 
@@ -169,11 +178,11 @@ def drive_pick(request: AuthenticatedHttpRequest) -> HttpResponse:
         try:
             request_id = int(request.POST.get("request", ""))
         except ValueError:
-            raise services.ReferenceError("Pick one of the suggested prospects.") from None
+            raise services.ReferenceError(_("Pick one of the suggested prospects.")) from None
         return services.drive_pick(advocate=advocate, request_id=request_id)
 
     return _drive_answer(
-        request, pick, "Thank you! The introduction is on its way to you both: now offer times."
+        request, pick, _("Thank you! The introduction is on its way to you both: now offer times.")
     )
 
 
@@ -184,4 +193,4 @@ def drive_pass(request: AuthenticatedHttpRequest) -> HttpResponse:
         ids = [int(value) for value in request.POST.getlist("request") if value.isdigit()]
         return services.drive_pass(advocate=advocate, request_ids=ids)
 
-    return _drive_answer(request, skip, "No problem: we will not suggest these again.")
+    return _drive_answer(request, skip, _("No problem: we will not suggest these again."))

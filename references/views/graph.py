@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from advocates.graph import (
@@ -47,14 +48,20 @@ def graph_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         owner_email = import_form.cleaned_data["owner_email"]
         owner = graph.person_for_email(owner_email) if owner_email else request.user
         if owner is None:
-            import_form.add_error("owner_email", "No advocate, colleague or person has this email.")
+            import_form.add_error(
+                "owner_email", _("No advocate, colleague or person has this email.")
+            )
         else:
             result = graph.connections_import(owner=owner, source=upload, created_by=request.user)
             if result.imported:
                 messages.success(
                     request,
-                    f"{result.edges_created} new connection(s) for {result.owner}, "
-                    f"{result.edges_existing} already known.",
+                    _("%(created)s new connection(s) for %(owner)s, %(existing)s already known.")
+                    % {
+                        "created": result.edges_created,
+                        "owner": result.owner,
+                        "existing": result.edges_existing,
+                    },
                 )
     if adding and edge_form.is_valid():
         data = edge_form.cleaned_data
@@ -64,7 +71,7 @@ def graph_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             else graph.person_for_user(request.user)
         )
         if who is None:
-            edge_form.add_error("from_email", "No advocate, colleague or person has this email.")
+            edge_form.add_error("from_email", _("No advocate, colleague or person has this email."))
         else:
             try:
                 other = graph.person_get_or_create(
@@ -80,8 +87,12 @@ def graph_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             except graph.GraphError as error:
                 edge_form.add_error(None, str(error))
             else:
-                verb = "now knows" if created else "already knew"
-                messages.success(request, f"{who} {verb} {other}.")
+                message = (
+                    _("%(who)s now knows %(other)s.")
+                    if created
+                    else _("%(who)s already knew %(other)s.")
+                )
+                messages.success(request, message % {"who": who, "other": other})
                 return redirect("references:graph")
     # Searching the people: the graph is the company's, shared by every rep and manager.
     search = GraphSearchForm(request.GET)
@@ -135,7 +146,7 @@ def graph_person(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         except graph.GraphError as error:
             form.add_error("interests", str(error))
         else:
-            messages.success(request, f"Interests of {person} saved.")
+            messages.success(request, _("Interests of %(person)s saved.") % {"person": person})
             return redirect("references:graph_person", pk=person.pk)
     return render(
         request,

@@ -35,6 +35,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from advocates.models import Advocate, User
 from core import events
@@ -92,7 +93,7 @@ FREE_EMAIL_DOMAINS = frozenset(
 _CARD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
-NO_ACTIVE_ADVOCATE = "This referral link belongs to no active advocate."
+NO_ACTIVE_ADVOCATE = gettext_lazy("This referral link belongs to no active advocate.")
 
 
 class ReferralError(Exception):
@@ -118,16 +119,19 @@ def deal_amount_check(amount: Decimal | None, *, limit: Decimal | None = None) -
     if amount is None:
         return
     if not amount.is_finite():
-        raise ReferralError("The deal amount must be a number.")
+        raise ReferralError(gettext("The deal amount must be a number."))
     if amount < 0:
-        raise ReferralError("The deal amount cannot be negative.")
+        raise ReferralError(gettext("The deal amount cannot be negative."))
     if limit is None:
         limit = ProgramSettings.load().max_deal_amount
     if amount > limit:
         raise ReferralError(
-            f"The deal amount {money(amount)} is above the program's maximum deal amount "
-            f"of {money(limit)}: check it, or ask a manager to raise the limit in the "
-            "program settings."
+            gettext(
+                "The deal amount %(amount)s is above the program's maximum deal amount of "
+                "%(limit)s: check it, or ask a manager to raise the limit in the program "
+                "settings."
+            )
+            % {"amount": money(amount), "limit": money(limit)}
         )
 
 
@@ -221,11 +225,11 @@ def self_referral_check(*, own_email: str, company_domain: str, referred_email: 
     """Raise SelfReferral if ``referred_email`` is the advocate or at their own company."""
     own_email = own_email.lower()
     if referred_email == own_email:
-        raise SelfReferral("You cannot refer yourself.")
+        raise SelfReferral(gettext("You cannot refer yourself."))
     domain = email_domain(referred_email)
     if _same_company(domain, company_domain) or (domain and domain == email_domain(own_email)):
         raise SelfReferral(
-            "Referrals must be for another company: this address is at your own company."
+            gettext("Referrals must be for another company: this address is at your own company.")
         )
 
 
@@ -282,17 +286,18 @@ def referral_create(
     A duplicate is created as rejected and linked to the first (see the module doc).
     """
     if method not in Method.values:
-        raise ReferralError(f"Unknown referral method “{method}”.")
+        raise ReferralError(gettext("Unknown referral method “%(method)s”.") % {"method": method})
     referred_email = referred_email.strip().lower()
     referred_name = referred_name.strip()
     try:
         validate_email(referred_email)
     except ValidationError:
         raise ReferralError(
-            f"“{referred_email or '(empty)'}” is not a valid email address."
+            gettext("“%(email)s” is not a valid email address.")
+            % {"email": referred_email or gettext("(empty)")}
         ) from None
     if not referred_name:
-        raise ReferralError("The referred person's name is required.")
+        raise ReferralError(gettext("The referred person's name is required."))
     external_id = external_id.strip()
     domain = email_domain(referred_email)
 
@@ -325,11 +330,16 @@ def referral_create(
         ).count()
         if today >= settings.REFERRAL_DAILY_LIMIT:
             raise DailyLimitReached(
-                f"The limit of {settings.REFERRAL_DAILY_LIMIT} referrals a day is reached. "
-                "Please try again tomorrow."
+                gettext(
+                    "The limit of %(limit)s referrals a day is reached. Please try again tomorrow."
+                )
+                % {"limit": settings.REFERRAL_DAILY_LIMIT}
             )
         if external_id and Referral.objects.filter(external_id=external_id).exists():
-            raise ReferralError(f"A referral with external id “{external_id}” already exists.")
+            raise ReferralError(
+                gettext("A referral with external id “%(id)s” already exists.")
+                % {"id": external_id}
+            )
 
         first = _first_duplicate(email=referred_email, domain=domain, created_at=created_at)
         owner = advocate.owner_rep if advocate.owner_rep and advocate.owner_rep.is_active else None
@@ -355,7 +365,8 @@ def referral_create(
                 )
         except IntegrityError:
             raise ReferralError(
-                f"A referral with external id “{external_id}” already exists."
+                gettext("A referral with external id “%(id)s” already exists.")
+                % {"id": external_id}
             ) from None
         kpis_changed()
         change = ReferralStageChange.objects.create(
@@ -429,7 +440,7 @@ def referral_email_create(
 def referral_assign(*, referral_id: int, rep: User, actor: User) -> Referral:
     """A manager routes a referral (usually from the unassigned queue) to a rep."""
     if not rep.is_active or not rep.groups.filter(name__in=[REPS_GROUP, MANAGERS_GROUP]).exists():
-        raise ReferralError("Referrals can only be assigned to a sales rep.")
+        raise ReferralError(gettext("Referrals can only be assigned to a sales rep."))
     with transaction.atomic():
         referral = Referral.objects.select_for_update().get(pk=referral_id)
         if referral.owner_rep_id == rep.pk:
@@ -481,9 +492,9 @@ def referral_advance(
     advocate at its end, not once per row).
     """
     if stage not in Stage.values:
-        raise ReferralError(f"Unknown stage “{stage}”.")
+        raise ReferralError(gettext("Unknown stage “%(stage)s”.") % {"stage": stage})
     if stage == Stage.REJECTED and reason not in RejectionReason.values:
-        raise ReferralError("Say why the referral is rejected.")
+        raise ReferralError(gettext("Say why the referral is rejected."))
     deal_amount_check(amount)
     occurred_at = occurred_at or timezone.now()
     with transaction.atomic():
@@ -491,9 +502,11 @@ def referral_advance(
         # CRM event); the stale check below then sees the winner's timestamp.
         referral = Referral.objects.select_for_update().filter(pk=referral_id).first()
         if referral is None:
-            raise ReferralError("No such referral.")
+            raise ReferralError(gettext("No such referral."))
         if referral.stage == Stage.REJECTED:
-            raise ReferralError("This referral was rejected; its stage can no longer change.")
+            raise ReferralError(
+                gettext("This referral was rejected; its stage can no longer change.")
+            )
         if occurred_at < referral.stage_changed_at:
             return AdvanceResult(referral=referral, applied=False, reason="stale")
         old = referral.stage
@@ -535,7 +548,7 @@ def referral_advance(
         # locks (SQLite serialises writers anyway).
         updated = Referral.objects.filter(pk=referral.pk, stage=old).update(**fields)
         if not updated:
-            raise ReferralError("The referral changed meanwhile; try again.")
+            raise ReferralError(gettext("The referral changed meanwhile; try again."))
         kpis_changed()
         for name, value in fields.items():
             setattr(referral, name, value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from advocates.models import User
 from advocates.services import InvitationError, invitation_create
@@ -26,11 +27,16 @@ def referral_invite_referred(*, referral_id: int, actor: User) -> Referral:
     with transaction.atomic():
         referral = Referral.objects.select_for_update().filter(pk=referral_id).first()
         if referral is None:
-            raise ReferralError("No such referral.")
+            raise ReferralError(gettext("No such referral."))
         if referral.stage != Stage.WON:
-            raise ReferralError("Only a won referral's customer can be invited as an advocate.")
+            raise ReferralError(
+                gettext("Only a won referral's customer can be invited as an advocate.")
+            )
         if referral.invitation_id is not None:
-            raise ReferralError(f"{referral.referred_name} was invited from this referral already.")
+            raise ReferralError(
+                gettext("%(name)s was invited from this referral already.")
+                % {"name": referral.referred_name}
+            )
         first, _, last = referral.referred_name.partition(" ")
         try:
             with transaction.atomic():
@@ -50,14 +56,20 @@ def referral_invite_referred(*, referral_id: int, actor: User) -> Referral:
         except InvitationError as error:
             raise ReferralError(str(error)) from None
         except ValidationError:
-            raise ReferralError(f"“{referral.referred_email}” cannot be invited.") from None
+            raise ReferralError(
+                gettext("“%(email)s” cannot be invited.") % {"email": referral.referred_email}
+            ) from None
         except IntegrityError:
             # The open invitation of this address belongs to another referral's chain.
             raise ReferralError(
-                f"{referral.referred_email} was invited from another referral already."
+                gettext("%(email)s was invited from another referral already.")
+                % {"email": referral.referred_email}
             ) from None
         if not linked:
-            raise ReferralError(f"{referral.referred_name} was invited from this referral already.")
+            raise ReferralError(
+                gettext("%(name)s was invited from this referral already.")
+                % {"name": referral.referred_name}
+            )
         referral.invitation = invitation
         audit_record(
             actor=actor,

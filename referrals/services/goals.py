@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from advocates.models import User
 from core.audit import audit_record
@@ -16,9 +17,9 @@ from referrals.services import ReferralError
 def revenue_goal_set(*, year: int, quarter: int, amount: Decimal, by: User) -> RevenueGoal:
     """Set (or change) the quarter's goal; ReferralError, nothing saved, on bad input."""
     if not 2000 <= year <= 2100 or not 1 <= quarter <= 4:
-        raise ReferralError("Choose a quarter.")
+        raise ReferralError(gettext("Choose a quarter."))
     if not amount.is_finite() or amount < 0:
-        raise ReferralError("The goal must be an amount of 0 or more.")
+        raise ReferralError(gettext("The goal must be an amount of 0 or more."))
     with transaction.atomic():
         goal, _ = RevenueGoal.objects.update_or_create(
             year=year,

@@ -28,9 +28,11 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from advocates.models import User
 from core.audit import audit_record
+from core.i18n import speaking_to
 from core.outbox import enqueue_after_commit
 from referrals.models import ImportJob
 from referrals.services import imports
@@ -40,8 +42,9 @@ logger = logging.getLogger(__name__)
 RUN_TASK = "referrals.tasks.import_job_run"
 # The progress bar's refresh: the job row is written at most this often.
 PROGRESS_SECONDS = 1.0
-STALLED_MESSAGE = (
-    "The import stopped: its worker did not finish it within {minutes} minutes. "
+# Formatted with ``% {"minutes": stall_minutes()}``.
+STALLED_MESSAGE = gettext_lazy(
+    "The import stopped: its worker did not finish it within %(minutes)s minutes. "
     "Rows imported before it stopped are kept; importing the same file again is safe "
     "(rows already imported come out unchanged)."
 )
@@ -121,25 +124,31 @@ def import_job_run(*, job_id: int) -> str:
     )
     if not claimed:
         return f"import job {job_id}: already finished"
-    job = ImportJob.objects.get(pk=job_id)
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     progress = _ProgressWriter(job.pk)
-    try:
-        with default_storage.open(job.file.name, "rb") as stored:
-            text = stored.read().decode("utf-8")
-        if job.kind == ImportJob.Kind.ADVOCATES:
-            report = imports.advocates_import(source=text, invite=job.invite, progress=progress)
-        else:
-            report = imports.referrals_import(source=text, progress=progress)
-    except OSError:
-        raise  # storage or network: the task retries (core.tasks.RETRY); the job stays running
-    except Exception as error:
-        logger.exception("Import job %s failed", job.pk)
-        import_job_fail(
-            job_id=job.pk,
-            message=f"The import stopped on an unexpected error ({type(error).__name__}). "
-            "Rows imported before it are kept; importing the same file again is safe.",
-        )
-        return f"import job {job.pk}: failed"
+    # The report (row errors, the failure) is read by the manager who uploaded the file:
+    # written in their language.
+    with speaking_to(job.created_by):
+        try:
+            with default_storage.open(job.file.name, "rb") as stored:
+                text = stored.read().decode("utf-8")
+            if job.kind == ImportJob.Kind.ADVOCATES:
+                report = imports.advocates_import(source=text, invite=job.invite, progress=progress)
+            else:
+                report = imports.referrals_import(source=text, progress=progress)
+        except OSError:
+            raise  # storage or network: the task retries (core.tasks.RETRY); the job stays
+        except Exception as error:
+            logger.exception("Import job %s failed", job.pk)
+            import_job_fail(
+                job_id=job.pk,
+                message=gettext(
+                    "The import stopped on an unexpected error (%(error)s). Rows imported "
+                    "before it are kept; importing the same file again is safe."
+                )
+                % {"error": type(error).__name__},
+            )
+            return f"import job {job.pk}: failed"
     _finish(job, report)
     return f"import job {job.pk}: {report.created} created, {len(report.errors)} errors"
 
@@ -190,9 +199,13 @@ def import_jobs_fail_stalled() -> int:
     cutoff = timezone.now() - timedelta(seconds=ImportJob.time_limit())
     stalled = ImportJob.objects.filter(
         status=ImportJob.Status.RUNNING, started_at__lt=cutoff
-    ).values_list("pk", flat=True)
-    message = STALLED_MESSAGE.format(minutes=stall_minutes())
-    return sum(import_job_fail(job_id=pk, message=message) for pk in list(stalled))
+    ).select_related("created_by")
+    failed = 0
+    for job in list(stalled):
+        with speaking_to(job.created_by):
+            message = STALLED_MESSAGE % {"minutes": stall_minutes()}
+        failed += import_job_fail(job_id=job.pk, message=message)
+    return failed
 
 
 def _delete_file(name: str) -> None:

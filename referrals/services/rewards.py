@@ -14,8 +14,10 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from advocates.models import Advocate
+from advocates.models import Advocate, User
+from core.i18n import speaking_to
 from referrals.models import Referral, ReferralReward, RewardRule, Stage
 from rewards.services.ledger import InsufficientPoints, points_award, points_reverse
 
@@ -32,22 +34,31 @@ def qualified_key(referral_id: int) -> str:
     return f"referral:{referral_id}:qualified-reward"
 
 
+def reader(advocate_id: int) -> User | None:
+    """Who reads this advocate's points history: its lines are written in their language
+    (``with speaking_to(reader(...))`` around the reason)."""
+    advocate = Advocate.objects.select_related("user").filter(pk=advocate_id).first()
+    return advocate.user if advocate is not None else None
+
+
 def qualified_reason(referral: Referral) -> str:
-    return f"Referral qualified: {referral.referred_name}"
+    return gettext("Referral qualified: %(name)s") % {"name": referral.referred_name}
 
 
 def won_reason(referral: Referral) -> str:
-    return f"Referral won: {referral.referred_name}"
+    return gettext("Referral won: %(name)s") % {"name": referral.referred_name}
 
 
 def pay_qualified(referral: Referral, rule: RewardRule) -> None:
     points = rule.qualified_reward_points()
     if points <= 0 or referral.rewards.filter(kind=ReferralReward.Kind.QUALIFIED).exists():
         return
+    with speaking_to(reader(referral.advocate_id)):
+        reason = qualified_reason(referral)
     result = points_award(
         advocate_id=referral.advocate_id,
         amount=points,
-        reason=qualified_reason(referral),
+        reason=reason,
         idempotency_key=qualified_key(referral.pk),
         source=referral,
     )
@@ -117,11 +128,15 @@ def pay_won(referral: Referral, rule: RewardRule | None) -> None:
         # referrals won at once, so each counts the other in or out, never both out.
         Advocate.objects.select_for_update().filter(pk=referral.advocate_id).first()
     points = won_points_for(referral, rule) if rule is not None else 0
+    if points <= 0:
+        return
+    with speaking_to(reader(referral.advocate_id)):
+        reason = won_reason(referral)
     _pay_round(
         referral,
         points=points,
         round_=latest.round + 1 if latest is not None else 1,
-        reason=won_reason(referral),
+        reason=reason,
     )
 
 
@@ -166,6 +181,11 @@ def _pay_round(referral: Referral, *, points: int, round_: int, reason: str) -> 
     )
 
 
+def _reward_reader(reward: ReferralReward) -> User | None:
+    """The advocate the reward was paid to (for a second generation, not the referral's)."""
+    return reader(reward.ledger_entry.advocate_id)
+
+
 def _reverse(reward: ReferralReward, *, reason: str) -> None:
     try:
         with transaction.atomic():
@@ -190,15 +210,18 @@ def reverse_won(referral: Referral) -> None:
         kind=ReferralReward.Kind.WON, status=ReferralReward.Status.PAID
     ).first()
     if latest is not None:
-        _reverse(latest, reason=f"Referral no longer won: {referral.referred_name}")
+        with speaking_to(_reward_reader(latest)):
+            reason = gettext("Referral no longer won: %(name)s") % {"name": referral.referred_name}
+        _reverse(latest, reason=reason)
     second = referral.rewards.filter(
         kind=ReferralReward.Kind.SECOND_GENERATION, status=ReferralReward.Status.PAID
     ).first()
     if second is not None:
-        _reverse(
-            second,
-            reason=f"Second-generation referral no longer won: {referral.referred_name}"[:255],
-        )
+        with speaking_to(_reward_reader(second)):
+            reason = gettext("Second-generation referral no longer won: %(name)s") % {
+                "name": referral.referred_name
+            }
+        _reverse(second, reason=reason[:255])
 
 
 def chain_origin(advocate: Advocate) -> Referral | None:
@@ -239,14 +262,17 @@ def pay_second_generation(referral: Referral, rule: RewardRule | None) -> None:
     if origin is None:
         return
     round_ = latest.round + 1 if latest is not None else 1
+    with speaking_to(origin.advocate.user):
+        reason = gettext(
+            "Second-generation referral won: %(name)s, referred by %(origin)s, whom you brought in"
+        ) % {"name": referral.referred_name, "origin": origin.referred_name}
     _award(
         referral,
         advocate_id=origin.advocate_id,
         kind=ReferralReward.Kind.SECOND_GENERATION,
         points=points,
         round_=round_,
-        reason=f"Second-generation referral won: {referral.referred_name}, referred by "
-        f"{origin.referred_name}, whom you brought in",
+        reason=reason,
         idempotency_key=second_generation_key(referral.pk, round_),
     )
 
@@ -274,12 +300,23 @@ def won_amount_changed(referral: Referral, rule: RewardRule | None, *, old: Deci
     points = won_points_for(referral, rule)
     if points == latest.points:
         return
-    change = f"Deal amount changed from {money(old)} to {money(referral.deal_amount)}"
-    _reverse(latest, reason=f"{change}: reward for {referral.referred_name} corrected"[:255])
-    _pay_round(
-        referral,
-        points=points,
-        round_=latest.round + 1,
-        reason=f"Referral won: {referral.referred_name}, on the corrected deal amount of "
-        f"{money(referral.deal_amount)}",
-    )
+    with speaking_to(reader(referral.advocate_id)):
+        reversed_reason = gettext(
+            "Deal amount changed from %(old)s to %(new)s: reward for %(name)s corrected"
+        ) % {
+            "old": money(old) if old is not None else gettext("none"),
+            "new": money(referral.deal_amount)
+            if referral.deal_amount is not None
+            else gettext("none"),
+            "name": referral.referred_name,
+        }
+        paid_reason = gettext(
+            "Referral won: %(name)s, on the corrected deal amount of %(amount)s"
+        ) % {
+            "name": referral.referred_name,
+            "amount": money(referral.deal_amount)
+            if referral.deal_amount is not None
+            else gettext("none"),
+        }
+    _reverse(latest, reason=reversed_reason[:255])
+    _pay_round(referral, points=points, round_=latest.round + 1, reason=paid_reason)

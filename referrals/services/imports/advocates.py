@@ -8,6 +8,7 @@ from allauth.account.models import EmailAddress
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from advocates.models import Advocate, Company, User
 from advocates.services import InvitationError, invitation_create
@@ -93,20 +94,28 @@ def _chunk_import(
         try:
             address = email(row["email"], "email")
             if address in seen or address in new_seen:
-                raise RowError(f"{address} appears more than once in the file.")
+                raise RowError(
+                    gettext("%(email)s appears more than once in the file.") % {"email": address}
+                )
             joined_at = moment(row["joined_at"], "joined_at", default=timezone.now())
             rep = None
             if row["owner_rep_email"]:
                 rep_email = row["owner_rep_email"].lower()
                 rep = reps.get(rep_email)
                 if rep is None:
-                    raise RowError(f"owner_rep_email {rep_email} is not a sales rep here.")
+                    raise RowError(
+                        gettext("owner_rep_email %(email)s is not a sales rep here.")
+                        % {"email": rep_email}
+                    )
             if address in accounts:
                 if accounts[address] is not None:
                     report.unchanged += 1
                     new_seen.add(address)
                     continue
-                raise RowError(f"{address} already has an account that is not an advocate.")
+                raise RowError(
+                    gettext("%(email)s already has an account that is not an advocate.")
+                    % {"email": address}
+                )
         except RowError as error:
             report.errors.append((line, str(error)))
             continue

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext
 
 from core.csv import CsvFileError, csv_read
 
@@ -136,7 +137,7 @@ def chunks_import(
         report.errors.append((error.line, str(error)))
         return report
     if not count:
-        report.errors.append((0, "The file has no rows."))
+        report.errors.append((0, gettext("The file has no rows.")))
         if progress is not None:
             progress(report, 0)
     return report
@@ -145,9 +146,12 @@ def chunks_import(
 def moment(value: str, name: str, *, default: datetime | None = None) -> datetime:
     if not value:
         if default is None:
-            raise RowError(f"{name} is required.")
+            raise RowError(gettext("%(column)s is required.") % {"column": name})
         return default
-    bad = RowError(f"{name} “{value}” is not a date (YYYY-MM-DD or ISO 8601).")
+    bad = RowError(
+        gettext("%(column)s “%(value)s” is not a date (YYYY-MM-DD or ISO 8601).")
+        % {"column": name, "value": value}
+    )
     try:
         # Both raise ValueError for a well-formed but impossible date (2026-13-01).
         parsed = parse_datetime(value)
@@ -166,5 +170,8 @@ def email(value: str, name: str) -> str:
     try:
         validate_email(value)
     except ValidationError:
-        raise RowError(f"{name} “{value or '(empty)'}” is not a valid email address.") from None
+        raise RowError(
+            gettext("%(column)s “%(value)s” is not a valid email address.")
+            % {"column": name, "value": value or gettext("(empty)")}
+        ) from None
     return value

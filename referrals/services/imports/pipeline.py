@@ -12,11 +12,13 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from advocates.models import Advocate
 from core import events
 from core.bulk import bulk_insert
+from core.i18n import language_of
 from core.models import ProgramSettings
 from core.outbox import activities_after_commit
 from referrals.kpis import kpis_changed
@@ -143,40 +145,51 @@ def _referral_row(
 ) -> _ReferralRow:
     external_id = row["external_id"]
     if not external_id:
-        raise RowError("external_id is required.")
+        raise RowError(gettext("external_id is required."))
     if len(external_id) > 100:
-        raise RowError("external_id is longer than 100 characters.")
+        raise RowError(gettext("external_id is longer than 100 characters."))
     if external_id in seen:
-        raise RowError(f"external_id {external_id} appears more than once in the file.")
+        raise RowError(
+            gettext("external_id %(id)s appears more than once in the file.") % {"id": external_id}
+        )
     advocate_email = email(row["advocate_email"], "advocate_email")
     advocate = advocates.get(advocate_email)
     if advocate is None:
-        raise RowError(f"No advocate with the email {advocate_email}.")
+        raise RowError(gettext("No advocate with the email %(email)s.") % {"email": advocate_email})
     method = row["method"] or Method.LEAD_FORM
     if method not in METHODS:
-        raise RowError(f"method “{method}” is not one of {', '.join(Method.values)}.")
+        raise RowError(
+            gettext("method “%(method)s” is not one of %(methods)s.")
+            % {"method": method, "methods": ", ".join(Method.values)}
+        )
     stage = row["stage"] or Stage.SUBMITTED
     if stage not in ROW_STAGES:
         pipeline = ", ".join(s for s in Stage.values if s != Stage.REJECTED)
-        raise RowError(f"stage “{stage}” is not one of {pipeline}.")
+        raise RowError(
+            gettext("stage “%(stage)s” is not one of %(stages)s.")
+            % {"stage": stage, "stages": pipeline}
+        )
     if not row["referred_name"]:
-        raise RowError("referred_name is required.")
+        raise RowError(gettext("referred_name is required."))
     created_at = moment(row["created_at"], "created_at", default=timezone.now())
     changed_at = moment(row["stage_changed_at"], "stage_changed_at", default=created_at)
     if changed_at < created_at:
-        raise RowError("stage_changed_at is before created_at.")
+        raise RowError(gettext("stage_changed_at is before created_at."))
     amount = None
     if row["deal_amount"]:
         try:
             amount = Decimal(row["deal_amount"].replace(",", ""))
         except InvalidOperation:
-            raise RowError(f"deal_amount “{row['deal_amount']}” is not a number.") from None
+            raise RowError(
+                gettext("deal_amount “%(amount)s” is not a number.")
+                % {"amount": row["deal_amount"]}
+            ) from None
         try:
             # The one rule of every path (not a number, negative, above the maximum), and
             # before quantize, which raises on an amount of more than 28 digits (1e40).
             deal_amount_check(amount, limit=program.max_deal_amount)
         except ReferralError as error:
-            raise RowError(f"deal_amount: {error}") from None
+            raise RowError(gettext("deal_amount: %(error)s") % {"error": error}) from None
         amount = amount.quantize(Decimal("0.01"))
     return _ReferralRow(
         external_id=external_id,
@@ -247,7 +260,11 @@ def _update(
     """
     if current["advocate_id"] != row.advocate.pk:
         report.errors.append(
-            (line, f"{row.external_id} belongs to another advocate; the import does not move it.")
+            (
+                line,
+                gettext("%(id)s belongs to another advocate; the import does not move it.")
+                % {"id": row.external_id},
+            )
         )
         return
     same = row.stage == current["stage"] and row.deal_amount in (None, current["deal_amount"])
@@ -404,7 +421,11 @@ def _create(
         )
         if first is not None:
             report.flagged.append(
-                (line, f"{row.external_id}: duplicate of referral #{referral.duplicate_of_id}.")
+                (
+                    line,
+                    gettext("%(id)s: duplicate of referral #%(first)s.")
+                    % {"id": row.external_id, "first": referral.duplicate_of_id},
+                )
             )
         elif row.stage != Stage.SUBMITTED:
             changes.append(
@@ -480,12 +501,22 @@ def _pay(referrals: list[Referral], *, limit: int) -> None:
         return
     awards: list[tuple[Referral, str, Award]] = []
     qualified_points = rule.qualified_reward_points()
+    # The ledger lines are the advocates' to read: each in its advocate's language.
+    languages = {
+        advocate.pk: language_of(advocate.user)
+        for advocate in Advocate.objects.filter(
+            pk__in={referral.advocate_id for referral in referrals}
+        ).select_related("user")
+    }
     for referral in referrals:
+        language = languages.get(referral.advocate_id) or language_of(None)
         if referral.stage in QUALIFIED_OR_LATER and qualified_points > 0:
+            with translation.override(language):
+                reason = qualified_reason(referral)
             award = Award(
                 advocate_id=referral.advocate_id,
                 amount=qualified_points,
-                reason=qualified_reason(referral),
+                reason=reason,
                 idempotency_key=qualified_key(referral.pk),
                 source=referral,
             )
@@ -493,10 +524,12 @@ def _pay(referrals: list[Referral], *, limit: int) -> None:
         won = referral.stage == Stage.WON
         points = rule.won_points(referral.deal_amount, limit=limit) if won else 0
         if points > 0:
+            with translation.override(language):
+                reason = won_reason(referral)
             award = Award(
                 advocate_id=referral.advocate_id,
                 amount=points,
-                reason=won_reason(referral),
+                reason=reason,
                 idempotency_key=won_key(referral.pk, 1),
                 source=referral,
             )
