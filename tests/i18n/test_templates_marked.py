@@ -49,6 +49,9 @@ def test_the_check_finds_unmarked_text(tmp_path, source):
         "<pre>curl -H 'Authorization: Bearer key' https://example.com</pre>",
         "{# Note to translators #}{% comment %}Not shown{% endcomment %}<p>Vouch</p>",
         "<script>window.say('not prose');</script><style>p { color: red }</style>",
+        "{% block main_class %}narrow{% endblock %}",
+        '{% load i18n %}<button type="submit" name="answer" value="accept">'
+        '{% translate "Accept" %}</button>',
     ],
 )
 def test_the_check_passes_marked_text(tmp_path, source):

@@ -2,7 +2,7 @@
 
 A template's text is what is left once its tags, variables, comments, scripts, styles
 and code samples are taken away, plus the attributes a person reads or hears (title,
-alt, placeholder, aria-label, hx-confirm, a button's value). Any word in it (two letters
+alt, placeholder, aria-label, hx-confirm, a submit input's value). Any word in it (two letters
 or more) is unmarked text: it should be inside {% translate %} or {% blocktranslate %}.
 
 Run by tests/i18n/test_templates_marked.py; a person can run it too:
@@ -42,6 +42,9 @@ SAME_IN_EVERY_LANGUAGE = {
     "NPS",
     "AMS",
     "ROI",
+    "UTC",
+    "HTTP",
+    "Facebook",
     "CSV",
     "API",
     "URL",
@@ -90,6 +93,8 @@ def skeleton(source: str) -> list[tuple[int, str]]:
                 skip_until = "end" + name
             elif name in {"comment", "verbatim"}:
                 skip_until = "end" + name
+            elif token.contents.split()[1:2] in (["main_class"],):
+                skip_until = "endblock"  # CSS class names, not prose
             pieces.append((token.lineno, HOLE))
         elif token.token_type == TokenType.VAR:
             pieces.append((token.lineno, HOLE))
@@ -109,7 +114,8 @@ class _Reader(HTMLParser):
         for name, value in attrs:
             if value and name in SPOKEN_ATTRIBUTES:
                 self._check(value)
-            elif value and name == "value" and ("type", "submit") in attrs:
+            elif value and name == "value" and tag == "input" and ("type", "submit") in attrs:
+                # A submit input shows its value; a <button>'s value is only sent.
                 self._check(value)
 
     def handle_startendtag(self, tag, attrs):
