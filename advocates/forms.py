@@ -33,6 +33,12 @@ class ProfileForm(OptionalMarkedModelForm):
         choices=lambda: [("", _("The program's timezone")), *zone_choices()],
         help_text=gettext_lazy("Times you offer for reference calls are read in it."),
     )
+    language = forms.ChoiceField(
+        label=gettext_lazy("Language"),
+        choices=settings.LANGUAGES,
+        required=False,  # left out: unchanged
+        help_text=gettext_lazy("Vouch and the email it sends you are in this language."),
+    )
 
     class Meta:
         model = Advocate

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -66,7 +67,12 @@ def hub(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     advocate = selectors.advocate_for_user(request.user)
-    form = ProfileForm(request.POST or None, request.FILES or None, instance=advocate)
+    form = ProfileForm(
+        request.POST or None,
+        request.FILES or None,
+        instance=advocate,
+        initial={"language": request.user.language or request.LANGUAGE_CODE},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.advocate_profile_update(
@@ -77,6 +83,7 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error("avatar_upload", error)
         else:
+            translation.activate(request.user.language or request.LANGUAGE_CODE)
             messages.success(request, _("Your profile is saved."))
             return redirect("advocates:profile")
     return render(request, "advocates/profile.html", {"form": form, "advocate": advocate})

@@ -19,6 +19,7 @@ from campaigns.models import Campaign, Segment
 from campaigns.segments import NPS_BANDS, SegmentFilterError, SegmentFilters
 from challenges.models import Challenge, Level
 from core.forms import OptionalMarkedForm
+from core.i18n import TranslatedFieldsMixin, other_languages
 
 # --- Compose a campaign ---------------------------------------------------------------
 
@@ -36,7 +37,9 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
-class CampaignForm(forms.ModelForm):
+class CampaignForm(TranslatedFieldsMixin, forms.ModelForm):
+    translated_fields = ("subject", "body", "suggested_message")
+
     send = forms.ChoiceField(
         label=gettext_lazy("When"), choices=SEND_CHOICES, initial="draft", widget=forms.RadioSelect
     )
@@ -105,9 +108,10 @@ class CampaignForm(forms.ModelForm):
         data = self.cleaned_data
         kind = data.get("kind") or Campaign.Kind.CHALLENGE
         for name in ("subject", "body", "suggested_message"):
-            errors = placeholders.placeholder_errors(data.get(name, "") or "", kind=kind)
-            if errors:
-                self.add_error(name, errors)
+            for version in (name, *(f"{name}_{code}" for code, _name in other_languages())):
+                errors = placeholders.placeholder_errors(data.get(version) or "", kind=kind)
+                if errors:
+                    self.add_error(version, errors)
         if not self.errors:
             about_challenge = (
                 set(kinds.challenge_problems(data.get("challenge")))

@@ -138,6 +138,15 @@ class TranslatedFieldsMixin:
                     self.initial[f"{name}_{code}"] = getattr(instance, f"{name}_{code}") or ""
         self.fields = ordered
 
+    def translations(self) -> list:
+        """The bound fields of the other languages' texts, for a "Translations" section."""
+        return [
+            self[f"{name}_{code}"]
+            for name in self.translated_fields
+            for code, _name in other_languages()
+            if f"{name}_{code}" in self.fields
+        ]
+
     def clean(self):
         cleaned = super().clean()
         site = site_language()

@@ -405,6 +405,10 @@ def advocate_profile_update(
                 transaction.on_commit(lambda: [storage.delete(name) for name in old])
             if fields:
                 advocate.save(update_fields=[*fields, "updated_at"])
+            language = data.get("language")
+            if language and language != advocate.user.language:
+                User.objects.filter(pk=advocate.user_id).update(language=language)
+                advocate.user.language = language
             if "products" in data:
                 advocate.products.set(data["products"])
             if "tags" in data:

@@ -4,13 +4,15 @@ placeholder defaults), while the batch still renders each template once per lang
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 from django.utils import translation
 
-from campaigns.models import CampaignMessage
+from advocates.models import User
+from campaigns.models import Campaign, CampaignMessage, Segment
 from campaigns.sending import batch, render
 from campaigns.services import campaigns as campaign_services
 from core.models import ProgramSettings
-from tests.campaigns.test_sending import advocates, make_campaign
+from tests.campaigns.test_sending import advocates, make_campaign, run
 
 pytestmark = pytest.mark.django_db
 
@@ -76,3 +78,62 @@ def test_a_batch_loads_each_recipients_account_with_its_messages(manager, monkey
     while not batch.campaign_send_next_batch(campaign_id=campaign.pk).stopped:
         pass
     assert len(users) == 4
+
+
+def test_a_campaign_written_per_language_reaches_each_reader_in_theirs(
+    manager, manager_client, mailoutbox
+) -> None:
+    """Composed in the console with a Spanish text; a German reader has none, so gets
+    the site's (English) text, in a German frame."""
+    segment = Segment.objects.create(name="Everyone", filters={})
+    readers = advocates(3)
+    for advocate, language in zip(readers, ("en", "es", "de"), strict=True):
+        User.objects.filter(pk=advocate.user_id).update(language=language)
+    response = manager_client.post(
+        reverse("campaigns:campaign_new"),
+        {
+            "name": "Spring drive",
+            "kind": Campaign.Kind.REFERRAL_DRIVE,
+            "segment": segment.pk,
+            "subject": "Hi {{ first_name }}",
+            "subject_es": "Hola {{ first_name }}",
+            "body": "Share {{ referral_link }} with a colleague.",
+            "body_es": "Comparte {{ referral_link }} con un colega.",
+            "send": "draft",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    campaign = Campaign.objects.get(name="Spring drive")
+    assert (campaign.subject_en, campaign.subject_es, campaign.subject_de) == (
+        "Hi {{ first_name }}",
+        "Hola {{ first_name }}",
+        None,
+    )
+    campaign_services.campaign_start(campaign=campaign, actor=manager)
+    run(campaign)
+    by_reader = {m.to[0]: m for m in mailoutbox}
+    english, spanish, german = (by_reader[a.user.email] for a in readers)
+    assert english.subject.startswith("Hi ")
+    assert spanish.subject.startswith("Hola ")
+    assert "Comparte http" in spanish.body
+    assert german.subject.startswith("Hi ")  # no German text: the site's
+    assert "Share http" in german.body
+
+
+def test_a_translation_with_a_bad_placeholder_is_refused(manager_client) -> None:
+    segment = Segment.objects.create(name="Everyone", filters={})
+    response = manager_client.post(
+        reverse("campaigns:campaign_new"),
+        {
+            "name": "Spring drive",
+            "kind": Campaign.Kind.REFERRAL_DRIVE,
+            "segment": segment.pk,
+            "subject": "Hi",
+            "body": "Share {{ referral_link }}.",
+            "body_de": "Teile {{ passwort }}.",
+            "send": "draft",
+        },
+    )
+    assert response.status_code == 200
+    assert not Campaign.objects.exists()
+    assert "passwort" in response.content.decode()
