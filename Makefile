@@ -11,7 +11,7 @@ PORT ?= 8000
 # TEST_WORKERS=0 runs the suite in this one process.
 TEST_WORKERS ?= auto
 
-.PHONY: run test test-fast install lint format worker beat clean totp lock wheel
+.PHONY: messages run test test-fast install lint format worker beat clean totp lock wheel
 
 # The exact versions CI tested (requirements/dev.txt, from `make lock`), then Vouch itself.
 $(STAMP): pyproject.toml requirements/dev.txt
@@ -73,6 +73,17 @@ lint: $(STAMP)
 	$(VENV)/bin/pre-commit run --all-files --show-diff-on-failure
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run \
 	  || { echo "Models changed without a migration: run makemigrations."; exit 1; }
+
+# The Spanish and German catalogs (locale/): new marked strings added, unused ones
+# dropped, then compiled. Needs GNU gettext (apt-get install gettext); the compiled .mo
+# files are committed, so serving them does not. tests/i18n/test_catalogs.py checks that
+# this leaves nothing to translate.
+MESSAGES_IGNORE := .venv node_modules tests bench demo docs artifacts build dist
+messages: export DEBUG ?= true
+messages: $(STAMP)
+	$(PY) manage.py makemessages --locale=es --locale=de --no-location --no-obsolete \
+	  $(addprefix --ignore=,$(MESSAGES_IGNORE))
+	$(PY) manage.py compilemessages --locale=es --locale=de $(addprefix --ignore=,$(MESSAGES_IGNORE))
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
