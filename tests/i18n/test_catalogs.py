@@ -96,7 +96,9 @@ def test_makemessages_finds_nothing_new(tmp_path):
     for language in LANGUAGES:
         fresh = polib.pofile(str(tmp_path / "locale" / language / "LC_MESSAGES" / "django.po"))
         new = sorted(
-            e.msgid for e in fresh if not e.obsolete and not (e.translated() and "fuzzy" not in e.flags)
+            e.msgid
+            for e in fresh
+            if not e.obsolete and not (e.translated() and "fuzzy" not in e.flags)
         )
         gone = {_key(e) for e in catalog(language) if not e.obsolete} - {
             _key(e) for e in fresh if not e.obsolete

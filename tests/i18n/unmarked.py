@@ -89,9 +89,7 @@ def skeleton(source: str) -> list[tuple[int, str]]:
             pieces.append((token.lineno, token.contents))
         elif token.token_type == TokenType.BLOCK:
             name = token.contents.split()[0] if token.contents else ""
-            if name in {"blocktranslate", "blocktrans"}:
-                skip_until = "end" + name
-            elif name in {"comment", "verbatim"}:
+            if name in {"blocktranslate", "blocktrans"} or name in {"comment", "verbatim"}:
                 skip_until = "end" + name
             elif token.contents.split()[1:2] in (["main_class"],):
                 skip_until = "endblock"  # CSS class names, not prose
