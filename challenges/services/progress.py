@@ -283,7 +283,7 @@ def on_activity(*, advocate_id: int) -> ActivityResult:
     user = User.objects.filter(advocate__pk=advocate_id).first()
     with transaction.atomic(), speaking_to(user):
         for level in due:
-            _, created = LevelAchievement.objects.get_or_create(
+            _level, created = LevelAchievement.objects.get_or_create(
                 advocate_id=advocate_id, level=level
             )
             if created:
@@ -300,7 +300,9 @@ def on_activity(*, advocate_id: int) -> ActivityResult:
                 url=_url("challenges:leaderboard"),
             )
         for badge in earned:
-            _, created = AdvocateBadge.objects.get_or_create(advocate_id=advocate_id, badge=badge)
+            _held, created = AdvocateBadge.objects.get_or_create(
+                advocate_id=advocate_id, badge=badge
+            )
             if created:
                 new_badges.append(badge)
                 Notification.objects.create(
