@@ -6,6 +6,8 @@ from typing import Any, cast
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from advocates.models import Tag
 from advocates.selectors import groups_choosable
@@ -15,7 +17,8 @@ from challenges.services import SubmissionInput
 from core.forms import OptionalMarkedForm
 from core.models import ProgramSettings
 
-NPS_QUESTION = "How likely are you to recommend us to a friend or colleague?"
+# Stored in English in a survey's questions; shown translated (gettext at display time).
+NPS_QUESTION = gettext_noop("How likely are you to recommend us to a friend or colleague?")
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 
@@ -30,25 +33,26 @@ class ChallengeForm(forms.ModelForm):
     """A manager's challenge: what to do, for whom, when, and for how many points."""
 
     points = forms.IntegerField(
-        validators=[MinValueValidator(1, "Points must be more than 0.")],
-        help_text="Awarded when a submission is approved.",
+        label=gettext_lazy("Points"),
+        validators=[MinValueValidator(1, gettext_lazy("Points must be more than 0."))],
+        help_text=gettext_lazy("Awarded when a submission is approved."),
     )
     survey_questions = forms.CharField(
-        label="Survey questions",
+        label=gettext_lazy("Survey questions"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="One question per line; advocates answer each in writing.",
+        help_text=gettext_lazy("One question per line; advocates answer each in writing."),
     )
     target_url = forms.URLField(
-        label="Link",
+        label=gettext_lazy("Link"),
         required=False,
         assume_scheme="https",
-        help_text="What to share or review, or the event page.",
+        help_text=gettext_lazy("What to share or review, or the event page."),
     )
     include_nps = forms.BooleanField(
-        label="Include the NPS question (0–10 with a comment)",
+        label=gettext_lazy("Include the NPS question (0–10 with a comment)"),
         required=False,
-        help_text=f"“{NPS_QUESTION}”",
+        help_text=gettext_lazy("“How likely are you to recommend us to a friend or colleague?”"),
     )
 
     class Meta:
@@ -70,19 +74,24 @@ class ChallengeForm(forms.ModelForm):
             "event_at",
         ]
         labels = {
-            "kind": "Type",
-            "starts_at": "Starts",
-            "ends_at": "Ends",
-            "audience_tag": "Tag",
-            "audience_level": "Level",
-            "audience_group": "Group",
-            "completion_limit": "Times one advocate may complete it",
-            "auto_approve": "Approve automatically (no review)",
-            "event_at": "Event date and time",
+            "title": gettext_lazy("Title"),
+            "description": gettext_lazy("Description"),
+            "audience": gettext_lazy("Audience"),
+            "kind": gettext_lazy("Type"),
+            "starts_at": gettext_lazy("Starts"),
+            "ends_at": gettext_lazy("Ends"),
+            "audience_tag": gettext_lazy("Tag"),
+            "audience_level": gettext_lazy("Level"),
+            "audience_group": gettext_lazy("Group"),
+            "completion_limit": gettext_lazy("Times one advocate may complete it"),
+            "auto_approve": gettext_lazy("Approve automatically (no review)"),
+            "event_at": gettext_lazy("Event date and time"),
         }
         help_texts = {
-            "ends_at": "Leave empty to keep it open until you archive it.",
-            "description": "What to do and why it matters. Advocates see this.",
+            "ends_at": gettext_lazy("Leave empty to keep it open until you archive it."),
+            "description": gettext_lazy("What to do and why it matters. Advocates see this."),
+            "completion_limit": gettext_lazy("How many times one advocate may complete it."),
+            "auto_approve": gettext_lazy("Award points at once, without a manager's review."),
         }
         widgets = {
             "description": forms.Textarea(attrs={"rows": 4}),
@@ -104,7 +113,7 @@ class ChallengeForm(forms.ModelForm):
             keep=self.instance.audience_group_id
         )
         self.fields["completion_limit"].validators.append(
-            MinValueValidator(1, "An advocate must be able to complete it at least once.")
+            MinValueValidator(1, _("An advocate must be able to complete it at least once."))
         )
         for name in ("starts_at", "ends_at", "event_at"):
             field = cast(forms.DateTimeField, self.fields[name])
@@ -121,8 +130,11 @@ class ChallengeForm(forms.ModelForm):
         limit = ProgramSettings.load().max_points_per_event
         if points > limit:
             raise ValidationError(
-                f"{points:,} points is above the program's maximum of {limit:,} points per "
-                "event (set in the program settings)."
+                _(
+                    "%(points)s points is above the program's maximum of %(limit)s points per "
+                    "event (set in the program settings)."
+                )
+                % {"points": f"{points:,}", "limit": f"{limit:,}"}
             )
         return points
 
@@ -132,14 +144,14 @@ class ChallengeForm(forms.ModelForm):
         kind = data.get("kind")
         starts, ends = data.get("starts_at"), data.get("ends_at")
         if starts and ends and ends <= starts:
-            self.add_error("ends_at", "The end must be after the start.")
+            self.add_error("ends_at", _("The end must be after the start."))
         audience = data.get("audience")
         if audience == Challenge.Audience.TAG and not data.get("audience_tag"):
-            self.add_error("audience_tag", "Choose the tag advocates need for this challenge.")
+            self.add_error("audience_tag", _("Choose the tag advocates need for this challenge."))
         if audience == Challenge.Audience.LEVEL and not data.get("audience_level"):
-            self.add_error("audience_level", "Choose the lowest level that may take part.")
+            self.add_error("audience_level", _("Choose the lowest level that may take part."))
         if audience == Challenge.Audience.GROUP and not data.get("audience_group"):
-            self.add_error("audience_group", "Choose the group whose members may take part.")
+            self.add_error("audience_group", _("Choose the group whose members may take part."))
         if audience != Challenge.Audience.TAG:
             data["audience_tag"] = None
         if audience != Challenge.Audience.GROUP:
@@ -152,9 +164,9 @@ class ChallengeForm(forms.ModelForm):
             if line.strip()
         ]
         if len({line.lower() for line in lines}) != len(lines):
-            self.add_error("survey_questions", "Each question must be different.")
+            self.add_error("survey_questions", _("Each question must be different."))
         if any(len(line) > 300 for line in lines):
-            self.add_error("survey_questions", "Keep each question under 300 characters.")
+            self.add_error("survey_questions", _("Keep each question under 300 characters."))
         questions = [{"label": line, "kind": "text"} for line in lines]
         if data.get("include_nps"):
             questions.insert(0, {"label": NPS_QUESTION, "kind": "nps"})
@@ -162,20 +174,24 @@ class ChallengeForm(forms.ModelForm):
             if not questions:
                 self.add_error(
                     "survey_questions",
-                    "A survey needs a question: write one or add the NPS question.",
+                    _("A survey needs a question: write one or add the NPS question."),
                 )
             data["questions"] = questions
         else:
             data["questions"] = []
         if kind == Challenge.Kind.EVENT and not data.get("event_at"):
-            self.add_error("event_at", "Give the event's date and time.")
+            self.add_error("event_at", _("Give the event's date and time."))
         if kind != Challenge.Kind.EVENT:
             data["event_at"] = None
         return data
 
 
 class ChallengeFilterForm(forms.Form):
-    status = forms.ChoiceField(choices=[("", "All"), *Challenge.Status.choices], required=False)
+    status = forms.ChoiceField(
+        label=gettext_lazy("Status"),
+        choices=[("", gettext_lazy("All")), *Challenge.Status.choices],
+        required=False,
+    )
 
 
 class SubmissionForm(forms.Form):
@@ -189,14 +205,14 @@ class SubmissionForm(forms.Form):
         f = self.fields
         if challenge.kind == kind.SOCIAL_SHARE:
             f["url"] = forms.URLField(
-                label="Link to your post", max_length=500, assume_scheme="https"
+                label=_("Link to your post"), max_length=500, assume_scheme="https"
             )
         elif challenge.kind == kind.REVIEW:
             f["url"] = forms.URLField(
-                label="Link to your review", max_length=500, assume_scheme="https"
+                label=_("Link to your review"), max_length=500, assume_scheme="https"
             )
             f["image"] = forms.FileField(
-                label="Screenshot (optional)",
+                label=_("Screenshot (optional)"),
                 required=False,
                 widget=forms.ClearableFileInput(
                     attrs={"accept": "image/jpeg,image/png,image/webp"}
@@ -204,12 +220,12 @@ class SubmissionForm(forms.Form):
             )
         elif challenge.kind == kind.TESTIMONIAL:
             f["text"] = forms.CharField(
-                label="Your answer", max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+                label=_("Your answer"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
             )
         elif challenge.kind == kind.UPLOAD:
             f["image"] = forms.FileField(
-                label="Your image",
-                help_text="JPEG, PNG or WebP.",
+                label=_("Your image"),
+                help_text=_("JPEG, PNG or WebP."),
                 widget=forms.ClearableFileInput(
                     attrs={"accept": "image/jpeg,image/png,image/webp"}
                 ),
@@ -218,15 +234,15 @@ class SubmissionForm(forms.Form):
             for index, question in enumerate(challenge.questions or []):
                 if question.get("kind") == "nps":
                     f["nps_score"] = forms.TypedChoiceField(
-                        label=question["label"],
+                        label=_(question["label"]),
                         choices=[(str(n), str(n)) for n in range(11)],
                         coerce=int,
                         widget=forms.RadioSelect(attrs={"class": "nps-scale"}),
-                        help_text="0 = not at all likely, 10 = extremely likely.",
-                        error_messages={"required": "Pick a score from 0 to 10."},
+                        help_text=_("0 = not at all likely, 10 = extremely likely."),
+                        error_messages={"required": _("Pick a score from 0 to 10.")},
                     )
                     f["nps_comment"] = forms.CharField(
-                        label="What is the main reason for your score?",
+                        label=_("What is the main reason for your score?"),
                         required=False,
                         max_length=2000,
                         widget=forms.Textarea(attrs={"rows": 2}),
@@ -239,12 +255,12 @@ class SubmissionForm(forms.Form):
                     )
         elif challenge.kind == kind.EVENT:
             f["rsvp"] = forms.BooleanField(
-                label="I will attend",
-                error_messages={"required": "Tick “I will attend” to RSVP."},
+                label=_("I will attend"),
+                error_messages={"required": _("Tick “I will attend” to RSVP.")},
             )
         else:  # referral, reference: what they did, until those flows take over
             f["text"] = forms.CharField(
-                label="Tell us what you did",
+                label=_("Tell us what you did"),
                 max_length=5000,
                 widget=forms.Textarea(attrs={"rows": 3}),
             )
@@ -279,17 +295,19 @@ class SubmissionForm(forms.Form):
 
 
 class NPSPeriodForm(forms.Form):
-    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="From")
-    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="To")
+    start = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), label=gettext_lazy("From")
+    )
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label=gettext_lazy("To"))
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end and end < start:
-            self.add_error("end", "The end must be on or after the start.")
+            self.add_error("end", _("The end must be on or after the start."))
         elif end and end >= date.max:  # the period runs to the end of that day
-            self.add_error("end", "Pick an end date before the year 9999.")
+            self.add_error("end", _("Pick an end date before the year 9999."))
         return data
 
     def period(self, default: tuple[date, date]) -> tuple[date, date]:
@@ -303,23 +321,31 @@ class NPSPeriodForm(forms.Form):
 
 class LeaderboardFilterForm(forms.Form):
     period = forms.ChoiceField(choices=Period.CHOICES, required=False)
-    tag = forms.ModelChoiceField(queryset=Tag.objects.all(), required=False, empty_label="Everyone")
+    tag = forms.ModelChoiceField(
+        queryset=Tag.objects.all(), required=False, empty_label=gettext_lazy("Everyone")
+    )
 
 
 class LevelForm(forms.Form):
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    name = forms.CharField(max_length=50)
-    threshold = forms.IntegerField(min_value=0, max_value=1_000_000_000, label="From points")
+    name = forms.CharField(max_length=50, label=gettext_lazy("Name"))
+    threshold = forms.IntegerField(
+        min_value=0, max_value=1_000_000_000, label=gettext_lazy("From points")
+    )
 
 
 class BadgeForm(OptionalMarkedForm):
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    icon = forms.CharField(max_length=8, required=False, initial="🏅")
-    name = forms.CharField(max_length=100)
-    description = forms.CharField(max_length=255, required=False)
-    rule = forms.ChoiceField(choices=Badge.Rule.choices)
+    icon = forms.CharField(max_length=8, required=False, initial="🏅", label=gettext_lazy("Icon"))
+    name = forms.CharField(max_length=100, label=gettext_lazy("Name"))
+    description = forms.CharField(max_length=255, required=False, label=gettext_lazy("Description"))
+    rule = forms.ChoiceField(choices=Badge.Rule.choices, label=gettext_lazy("Rule"))
     count = forms.IntegerField(
-        min_value=1, max_value=1000, initial=1, label="N", help_text="For counting rules."
+        min_value=1,
+        max_value=1000,
+        initial=1,
+        label=gettext_lazy("N"),
+        help_text=gettext_lazy("For counting rules."),
     )
 
 

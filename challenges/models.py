@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Level(models.Model):
@@ -20,28 +21,28 @@ class Level(models.Model):
 
 class Challenge(models.Model):
     class Kind(models.TextChoices):
-        SOCIAL_SHARE = "social_share", "Social share"
-        REVIEW = "review", "Product review"
-        TESTIMONIAL = "testimonial", "Written answer / testimonial"
-        UPLOAD = "upload", "Upload an image"
-        SURVEY = "survey", "Survey"
-        EVENT = "event", "Event RSVP / webinar"
-        REFERRAL = "referral", "Refer a colleague"
-        REFERENCE = "reference", "Take a reference call"
+        SOCIAL_SHARE = "social_share", _("Social share")
+        REVIEW = "review", _("Product review")
+        TESTIMONIAL = "testimonial", _("Written answer / testimonial")
+        UPLOAD = "upload", _("Upload an image")
+        SURVEY = "survey", _("Survey")
+        EVENT = "event", _("Event RSVP / webinar")
+        REFERRAL = "referral", _("Refer a colleague")
+        REFERENCE = "reference", _("Take a reference call")
         # Counted by the Advocate Mobilization Score (campaigns.ams) as public advocacy.
-        CASE_STUDY = "case_study", "Case study"
-        COMMUNITY_ANSWER = "community_answer", "Community answer"
+        CASE_STUDY = "case_study", _("Case study")
+        COMMUNITY_ANSWER = "community_answer", _("Community answer")
 
     class Audience(models.TextChoices):
-        EVERYONE = "everyone", "Everyone"
-        TAG = "tag", "Advocates with a tag"
-        LEVEL = "level", "A level or higher"
-        GROUP = "group", "Members of a group"
+        EVERYONE = "everyone", _("Everyone")
+        TAG = "tag", _("Advocates with a tag")
+        LEVEL = "level", _("A level or higher")
+        GROUP = "group", _("Members of a group")
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
-        ARCHIVED = "archived", "Archived"
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        ARCHIVED = "archived", _("Archived")
 
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -111,9 +112,9 @@ class Challenge(models.Model):
 
 class Submission(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for review"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Not approved"
+        PENDING = "pending", _("Waiting for review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Not approved")
 
     challenge = models.ForeignKey(Challenge, on_delete=models.PROTECT, related_name="submissions")
     advocate = models.ForeignKey(
@@ -173,12 +174,12 @@ class NPSResponse(models.Model):
 
 class Badge(models.Model):
     class Rule(models.TextChoices):
-        FIRST_CHALLENGE = "first_challenge", "First challenge completed"
-        CHALLENGES = "challenges", "N challenges completed"
-        REVIEWS = "reviews", "N product reviews"
-        STREAK_WEEKS = "streak_weeks", "Active N weeks in a row"
-        FIRST_REFERRAL = "first_referral", "First referral"
-        FIRST_REFERENCE = "first_reference", "First reference call"
+        FIRST_CHALLENGE = "first_challenge", _("First challenge completed")
+        CHALLENGES = "challenges", _("N challenges completed")
+        REVIEWS = "reviews", _("N product reviews")
+        STREAK_WEEKS = "streak_weeks", _("Active N weeks in a row")
+        FIRST_REFERRAL = "first_referral", _("First referral")
+        FIRST_REFERENCE = "first_reference", _("First reference call")
 
     name = models.CharField(max_length=100, unique=True)
     description = models.CharField(max_length=255, blank=True)

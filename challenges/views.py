@@ -10,6 +10,8 @@ from django.forms import BaseFormSet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from advocates.http import AuthenticatedHttpRequest
@@ -203,8 +205,12 @@ def _from_list(request: HtmxHttpRequest) -> bool:
 def _submitted_message(submission: Submission) -> str:
     challenge = submission.challenge
     if submission.status == Submission.Status.APPROVED:
-        return f"Done! {challenge.points:,} points are in your balance."
-    return f"Thanks! Your submission for “{challenge.title}” is waiting for review."
+        return _("Done! %(points)s points are in your balance.") % {
+            "points": f"{challenge.points:,}"
+        }
+    return _("Thanks! Your submission for “%(title)s” is waiting for review.") % {
+        "title": challenge.title
+    }
 
 
 # --- Managers: challenges ---------------------------------------------------------------
@@ -241,8 +247,11 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error.messages)
         else:
-            state = "published" if publish else "saved as a draft"
-            messages.success(request, f"“{challenge.title}” is {state}.")
+            if publish:
+                done = _("“%(title)s” is published.")
+            else:
+                done = _("“%(title)s” is saved as a draft.")
+            messages.success(request, done % {"title": challenge.title})
             return redirect("challenges:manage")
     return render(request, "challenges/form.html", {"form": form, "challenge": None})
 
@@ -268,7 +277,7 @@ def edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error.messages)
         else:
-            messages.success(request, f"“{challenge.title}” is saved.")
+            messages.success(request, _("“%(title)s” is saved.") % {"title": challenge.title})
             return redirect("challenges:manage")
     # The form's instance carries the posted values; show the stored ones in the head.
     return render(
@@ -285,7 +294,7 @@ def publish(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
-        messages.success(request, f"“{challenge.title}” is published.")
+        messages.success(request, _("“%(title)s” is published.") % {"title": challenge.title})
     return redirect("challenges:manage")
 
 
@@ -297,7 +306,9 @@ def archive(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         services.challenge_archive(challenge_id=challenge.pk, by=request.user)
         messages.success(
-            request, f"“{challenge.title}” is archived: advocates can no longer complete it."
+            request,
+            _("“%(title)s” is archived: advocates can no longer complete it.")
+            % {"title": challenge.title},
         )
         return redirect("challenges:manage")
     pending = challenge.submissions.filter(status=Submission.Status.PENDING).count()
@@ -330,7 +341,7 @@ def review_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Approve or reject one submission; htmx swaps its row for the outcome and the count."""
     action = request.POST.get("action")
     if action not in ("approve", "reject"):
-        return HttpResponse("Choose approve or reject.", status=400)
+        return HttpResponse(_("Choose approve or reject."), status=400)
     try:
         submission = selectors.submission_for_review(pk)
     except Submission.DoesNotExist:
@@ -366,8 +377,11 @@ def review_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def _decided_message(submission: Submission) -> str:
     who = submission.advocate.name
     if submission.status == Submission.Status.APPROVED:
-        return f"Approved: {who} got {submission.challenge.points:,} points."
-    return f"Rejected {who}’s submission; they see your reason."
+        return _("Approved: %(name)s got %(points)s points.") % {
+            "name": who,
+            "points": f"{submission.challenge.points:,}",
+        }
+    return _("Rejected %(name)s’s submission; they see your reason.") % {"name": who}
 
 
 def _back_to_queue(request: HttpRequest) -> str:
@@ -382,27 +396,36 @@ def review_bulk(request: AuthenticatedHttpRequest) -> HttpResponse:
     ids = [int(value) for value in request.POST.getlist("ids") if value.isdigit()]
     action = request.POST.get("action")
     if not ids:
-        messages.error(request, "Tick the submissions to approve or reject first.")
+        messages.error(request, _("Tick the submissions to approve or reject first."))
         return redirect(_back_to_queue(request))
     try:
         if action == "approve":
             result = services.submissions_bulk_approve(submission_ids=ids, reviewer=request.user)
-            verb = "Approved"
+            approved = True
         elif action == "reject":
             result = services.submissions_bulk_reject(
                 submission_ids=ids, reviewer=request.user, reason=request.POST.get("reason", "")
             )
-            verb = "Rejected"
+            approved = False
         else:
-            messages.error(request, "Choose approve or reject.")
+            messages.error(request, _("Choose approve or reject."))
             return redirect(_back_to_queue(request))
     except services.ReviewError as error:
         messages.error(request, str(error))
         return redirect(_back_to_queue(request))
     if result.done:
-        messages.success(request, f"{verb} {len(result.done)} submission(s).")
+        count = len(result.done)
+        if approved:
+            done = ngettext(
+                "Approved %(count)d submission(s).", "Approved %(count)d submission(s).", count
+            )
+        else:
+            done = ngettext(
+                "Rejected %(count)d submission(s).", "Rejected %(count)d submission(s).", count
+            )
+        messages.success(request, done % {"count": count})
     for pk, reason in result.failed.items():
-        messages.error(request, f"Submission #{pk}: {reason}")
+        messages.error(request, _("Submission #%(id)s: %(reason)s") % {"id": pk, "reason": reason})
     return redirect(_back_to_queue(request))
 
 
@@ -525,7 +548,7 @@ def levels(request: AuthenticatedHttpRequest) -> HttpResponse:
     level_initial = [
         {"id": level.pk, "name": level.name, "threshold": level.threshold}
         for level in existing_levels
-    ] or [{"name": name, "threshold": threshold} for name, threshold in DEFAULT_LEVELS]
+    ] or [{"name": _(name), "threshold": threshold} for name, threshold in DEFAULT_LEVELS]
     badges = badges_all()
     badge_initial = [
         {
@@ -554,7 +577,7 @@ def levels(request: AuthenticatedHttpRequest) -> HttpResponse:
         except ValidationError as error:
             level_errors = error.messages
         else:
-            messages.success(request, "Levels saved.")
+            messages.success(request, _("Levels saved."))
             return redirect("challenges:levels")
     if posted_badges and badge_formset.is_valid():
         try:
@@ -562,7 +585,7 @@ def levels(request: AuthenticatedHttpRequest) -> HttpResponse:
         except ValidationError as error:
             badge_errors = error.messages
         else:
-            messages.success(request, "Badges saved.")
+            messages.success(request, _("Badges saved."))
             return redirect("challenges:levels")
     return render(
         request,

@@ -10,19 +10,21 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Thread(models.Model):
     class Kind(models.TextChoices):
-        QUESTION = "question", "Question"
-        IDEA = "idea", "Idea"
+        QUESTION = "question", _("Question")
+        IDEA = "idea", _("Idea")
 
     class IdeaStatus(models.TextChoices):
-        OPEN = "open", "Open"
-        UNDER_REVIEW = "under_review", "Under review"
-        PLANNED = "planned", "Planned"
-        SHIPPED = "shipped", "Shipped"
-        DECLINED = "declined", "Declined"
+        OPEN = "open", pgettext_lazy("idea status", "Open")
+        UNDER_REVIEW = "under_review", _("Under review")
+        PLANNED = "planned", _("Planned")
+        SHIPPED = "shipped", _("Shipped")
+        DECLINED = "declined", _("Declined")
 
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.QUESTION)
     title = models.CharField(max_length=200)
@@ -132,8 +134,8 @@ class Report(models.Model):
     """An advocate's flag on a thread or one of its replies, for the moderation queue."""
 
     class Resolution(models.TextChoices):
-        HIDDEN = "hidden", "Hidden"
-        DISMISSED = "dismissed", "Dismissed"
+        HIDDEN = "hidden", _("Hidden")
+        DISMISSED = "dismissed", _("Dismissed")
 
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="reports")
     reply = models.ForeignKey(

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from advocates.models import Advocate, CommunityGroup, GroupMembership, Notification, User
 from core.audit import audit_record
+from core.i18n import speaking_to
 from core.models import ProgramSettings
 from discussions import markdown
 from discussions.models import Reply, Report, Thread, Vote
@@ -43,18 +45,34 @@ class DiscussionError(Exception):
     """A refused change; the message is fit to show the user."""
 
 
+# What each text is called in the refusals, a whole sentence per text so that each
+# language can word it (and give the noun its gender).
+_EMPTY = {
+    "title": lambda: _("Write a title."),
+    "post": lambda: _("Write a post."),
+    "reply": lambda: _("Write a reply."),
+    "reason": lambda: _("Write a reason."),
+}
+_TOO_LONG = {
+    "title": lambda: _("The title is too long: at most %(limit)s characters."),
+    "post": lambda: _("The post is too long: at most %(limit)s characters."),
+    "reply": lambda: _("The reply is too long: at most %(limit)s characters."),
+    "reason": lambda: _("The reason is too long: at most %(limit)s characters."),
+}
+
+
 def _clean_text(value: str, *, label: str, limit: int) -> str:
     value = (value or "").strip()
     if not value:
-        raise DiscussionError(f"Write a {label}.")
+        raise DiscussionError(_EMPTY[label]())
     if len(value) > limit:
-        raise DiscussionError(f"The {label} is too long: at most {limit:,} characters.")
+        raise DiscussionError(_TOO_LONG[label]() % {"limit": f"{limit:,}"})
     return value
 
 
 def _can_post(viewer: Viewer) -> None:
     if not viewer.is_manager and viewer.advocate_id is None:
-        raise DiscussionError("Only advocates and community managers can post here.")
+        raise DiscussionError(_("Only advocates and community managers can post here."))
 
 
 def _thread_url(thread: Thread) -> str:
@@ -75,7 +93,7 @@ def thread_create(
 ) -> Thread:
     _can_post(viewer)
     if kind not in Thread.Kind.values:
-        raise DiscussionError("Choose a question or an idea.")
+        raise DiscussionError(_("Choose a question or an idea."))
     title = _clean_text(title, label="title", limit=TITLE_MAX)
     body = _clean_text(body, label="post", limit=BODY_MAX)
     group = None
@@ -89,7 +107,7 @@ def thread_create(
             ).exists()
         )
         if group is None or not (viewer.is_manager or member):
-            raise DiscussionError("You can only post in a group you are a member of.")
+            raise DiscussionError(_("You can only post in a group you are a member of."))
     with transaction.atomic():
         thread = Thread.objects.create(
             kind=kind,
@@ -109,7 +127,7 @@ def reply_create(*, viewer: Viewer, thread_id: int, body: str) -> Reply:
     with transaction.atomic():
         thread = _locked_thread(viewer, thread_id)
         if thread.locked_at is not None:
-            raise DiscussionError("This thread is locked: it takes no more replies.")
+            raise DiscussionError(_("This thread is locked: it takes no more replies."))
         now = timezone.now()
         reply = Reply.objects.create(
             thread=thread, author=viewer.user, body=body, body_html=markdown.render(body)
@@ -119,20 +137,40 @@ def reply_create(*, viewer: Viewer, thread_id: int, body: str) -> Reply:
         )
         told: set[int] = set()
         if thread.author_id != viewer.user.pk:
-            author = _advocate_ids([thread.author_id])
-            for advocate_id in author:
-                Notification.objects.create(
-                    advocate_id=advocate_id,
-                    message=f"{_name(viewer.user)} replied to “{thread.title}”."[:255],
-                    url=f"{_thread_url(thread)}#reply-{reply.pk}",
-                )
-            told |= set(author)
+            author = _advocates([thread.author_id])
+            _notify(
+                author,
+                lambda: (
+                    _("%(name)s replied to “%(title)s”.")
+                    % {"name": _name(viewer.user), "title": thread.title}
+                ),
+                url=f"{_thread_url(thread)}#reply-{reply.pk}",
+            )
+            told |= {advocate.pk for advocate in author}
         _notify_mentions(thread, body, by=viewer.user, skip=told, anchor=f"#reply-{reply.pk}")
     return reply
 
 
 def _name(user: User) -> str:
     return user.get_full_name() or user.email.split("@")[0]
+
+
+def _advocates(user_ids: Iterable[int]) -> list[Advocate]:
+    """The active advocates of ``user_ids``, with their user (whose language they read)."""
+    return list(
+        Advocate.objects.filter(user_id__in=user_ids, status=Advocate.Status.ACTIVE).select_related(
+            "user"
+        )
+    )
+
+
+def _notify(advocates: Iterable[Advocate], message: Callable[[], str], *, url: str) -> None:
+    """One notification per advocate, each written in their own language."""
+    rows = []
+    for advocate in advocates:
+        with speaking_to(advocate.user):
+            rows.append(Notification(advocate_id=advocate.pk, message=message()[:255], url=url))
+    Notification.objects.bulk_create(rows)
 
 
 def _advocate_ids(user_ids: Iterable[int]) -> list[int]:
@@ -170,13 +208,14 @@ def _notify_mentions(
 ) -> None:
     own = set(_advocate_ids([by.pk]))
     targets = [pk for pk in mentioned_advocates(thread, text) if pk not in skip | own]
-    Notification.objects.bulk_create(
-        Notification(
-            advocate_id=pk,
-            message=f"{_name(by)} mentioned you in “{thread.title}”."[:255],
-            url=_thread_url(thread) + anchor,
-        )
-        for pk in targets
+    if not targets:
+        return
+    _notify(
+        Advocate.objects.filter(pk__in=targets).select_related("user").order_by("pk"),
+        lambda: (
+            _("%(name)s mentioned you in “%(title)s”.") % {"name": _name(by), "title": thread.title}
+        ),
+        url=_thread_url(thread) + anchor,
     )
 
 
@@ -185,9 +224,9 @@ def _notify_mentions(
 
 def _may_accept(viewer: Viewer, thread: Thread) -> None:
     if not thread.is_question:
-        raise DiscussionError("Only a question has an accepted answer.")
+        raise DiscussionError(_("Only a question has an accepted answer."))
     if not (viewer.is_manager or thread.author_id == viewer.user.pk):
-        raise DiscussionError("Only the person who asked (or a manager) can accept an answer.")
+        raise DiscussionError(_("Only the person who asked (or a manager) can accept an answer."))
 
 
 def _reverse_award(thread: Thread, why: str) -> None:
@@ -199,8 +238,11 @@ def _reverse_award(thread: Thread, why: str) -> None:
         # Their points are already spent: the award stays where it is, and so does the
         # accepted answer, rather than owe points the ledger cannot take back.
         raise DiscussionError(
-            f"The points for the accepted answer cannot be taken back ({error}) "
-            "A manager can sort it out in the ledger."
+            _(
+                "The points for the accepted answer cannot be taken back (%(error)s) "
+                "A manager can sort it out in the ledger."
+            )
+            % {"error": error}
         ) from error
     thread.answer_award = None
 
@@ -219,7 +261,7 @@ def answer_accept(*, viewer: Viewer, reply_id: int) -> Thread:
         _may_accept(viewer, thread)
         reply = Reply.objects.filter(pk=reply_id, thread=thread, hidden_at__isnull=True).first()
         if reply is None:
-            raise DiscussionError("This reply cannot be accepted.")
+            raise DiscussionError(_("This reply cannot be accepted."))
         if thread.accepted_reply_id == reply.pk:
             return thread  # a double click
         _reverse_award(thread, f"Answer no longer accepted: {thread.title}")
@@ -228,19 +270,22 @@ def answer_accept(*, viewer: Viewer, reply_id: int) -> Thread:
         points = ProgramSettings.load().accepted_answer_points
         payee = None
         if reply.author_id != thread.author_id and points > 0:
-            payee = next(iter(_advocate_ids([reply.author_id])), None)
+            payee = next(iter(_advocates([reply.author_id])), None)
         if payee is not None:
             result = points_award(
-                advocate_id=payee,
+                advocate_id=payee.pk,
                 amount=points,
                 reason=f"Accepted answer: {thread.title}",
                 idempotency_key=f"discussion-answer:{thread.pk}:{thread.accept_count}",
                 source=reply,
             )
             thread.answer_award = result.entry
-            Notification.objects.create(
-                advocate_id=payee,
-                message=f"Your answer to “{thread.title}” was accepted: +{points:,} points."[:255],
+            _notify(
+                [payee],
+                lambda: (
+                    _("Your answer to “%(title)s” was accepted: +%(points)s points.")
+                    % {"title": thread.title, "points": f"{points:,}"}
+                ),
                 url=f"{_thread_url(thread)}#reply-{reply.pk}",
             )
         thread.save(update_fields=["accepted_reply", "answer_award", "accept_count", "updated_at"])
@@ -265,12 +310,12 @@ def answer_unaccept(*, viewer: Viewer, thread_id: int) -> Thread:
 def vote_toggle(*, viewer: Viewer, thread_id: int) -> bool:
     """Vote for an idea, or take the vote back; returns whether the advocate now votes."""
     if viewer.advocate_id is None:
-        raise DiscussionError("Only advocates vote on ideas.")
+        raise DiscussionError(_("Only advocates vote on ideas."))
     with transaction.atomic():
         thread = _locked_thread(viewer, thread_id)
         if not thread.is_idea:
-            raise DiscussionError("Only ideas take votes.")
-        deleted, _ = Vote.objects.filter(thread=thread, advocate_id=viewer.advocate_id).delete()
+            raise DiscussionError(_("Only ideas take votes."))
+        deleted, _rows = Vote.objects.filter(thread=thread, advocate_id=viewer.advocate_id).delete()
         if deleted:
             Thread.objects.filter(pk=thread.pk).update(vote_count=F("vote_count") - 1)
             return False
@@ -282,25 +327,27 @@ def vote_toggle(*, viewer: Viewer, thread_id: int) -> bool:
 def idea_status_set(*, viewer: Viewer, thread_id: int, status: str) -> bool:
     """A manager moves an idea along; each voter hears of it. False if unchanged."""
     if not viewer.is_manager:
-        raise DiscussionError("Only a community manager sets an idea's status.")
+        raise DiscussionError(_("Only a community manager sets an idea's status."))
     if status not in Thread.IdeaStatus.values:
-        raise DiscussionError("Choose one of the statuses offered.")
+        raise DiscussionError(_("Choose one of the statuses offered."))
     with transaction.atomic():
         thread = _locked_thread(viewer, thread_id)
         if not thread.is_idea:
-            raise DiscussionError("Only an idea has a status.")
+            raise DiscussionError(_("Only an idea has a status."))
         if thread.idea_status == status:
             return False
         thread.idea_status = status
         thread.save(update_fields=["idea_status", "updated_at"])
-        label = Thread.IdeaStatus(status).label.lower()
-        Notification.objects.bulk_create(
-            Notification(
-                advocate_id=advocate_id,
-                message=f"An idea you voted for, “{thread.title}”, is now {label}."[:255],
-                url=_thread_url(thread),
-            )
-            for advocate_id in thread.votes.values_list("advocate_id", flat=True)
+        idea_status = Thread.IdeaStatus(status)
+        _notify(
+            Advocate.objects.filter(pk__in=thread.votes.values("advocate_id")).select_related(
+                "user"
+            ),
+            lambda: (
+                _("An idea you voted for, “%(title)s”, is now %(status)s.")
+                % {"title": thread.title, "status": str(idea_status.label).lower()}
+            ),
+            url=_thread_url(thread),
         )
         audit_record(
             actor=viewer.user,
@@ -316,7 +363,7 @@ def idea_status_set(*, viewer: Viewer, thread_id: int, status: str) -> bool:
 
 def _manager(viewer: Viewer) -> None:
     if not viewer.is_manager:
-        raise DiscussionError("Only a community manager moderates.")
+        raise DiscussionError(_("Only a community manager moderates."))
 
 
 def thread_lock(*, viewer: Viewer, thread_id: int, lock: bool = True) -> Thread:
@@ -384,7 +431,7 @@ def report_create(
 ) -> Report:
     """Flag a post for the moderators; one open report per person and post."""
     if viewer.advocate_id is None:
-        raise DiscussionError("Only advocates report posts; managers can hide them directly.")
+        raise DiscussionError(_("Only advocates report posts; managers can hide them directly."))
     with transaction.atomic():
         thread = _locked_thread(viewer, thread_id)
         reason = _clean_text(reason, label="reason", limit=REASON_MAX)
@@ -392,7 +439,7 @@ def report_create(
         if reply_id is not None:
             reply = Reply.objects.filter(pk=reply_id, thread=thread, hidden_at__isnull=True).first()
             if reply is None:
-                raise DiscussionError("This reply cannot be reported.")
+                raise DiscussionError(_("This reply cannot be reported."))
         # Under the thread's lock: two clicks cannot both find no open report.
         existing = Report.objects.filter(
             thread=thread, reply=reply, reporter=viewer.user, resolved_at__isnull=True
@@ -414,10 +461,10 @@ def report_decide(*, viewer: Viewer, report_id: int, action: str) -> Report:
     """Hide what the report points at (closing every open report on it) or dismiss it."""
     _manager(viewer)
     if action not in ("hide", "dismiss"):
-        raise DiscussionError("Choose hide or dismiss.")
+        raise DiscussionError(_("Choose hide or dismiss."))
     report = Report.objects.get(pk=report_id)
     if report.resolved_at is not None:
-        raise DiscussionError("This report was already dealt with.")
+        raise DiscussionError(_("This report was already dealt with."))
     if action == "dismiss":
         _resolve_reports(Report.objects.filter(pk=report.pk), viewer, Report.Resolution.DISMISSED)
     elif report.reply_id is not None:

@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from advocates.http import AuthenticatedHttpRequest
@@ -82,7 +83,7 @@ def thread_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         except services.DiscussionError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, "Posted. You hear about replies in your hub.")
+            messages.success(request, _("Posted. You hear about replies in your hub."))
             return redirect(_thread_url(thread.pk))
     status = 400 if request.method == "POST" else 200
     return render(request, "discussions/new.html", {"form": form}, status=status)
@@ -139,7 +140,9 @@ def reply_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = selectors.viewer_for(request.user)
     form = ReplyForm(request.POST)
     if not form.is_valid():
-        error = "Write a reply (at most 10,000 characters)."
+        error = _("Write a reply (at most %(limit)s characters).") % {
+            "limit": f"{services.BODY_MAX:,}"
+        }
         if request.htmx:
             thread = _thread_or_404(viewer, pk)
             context = _thread_context(viewer, thread, error=error, reply_form=form)
@@ -220,7 +223,7 @@ def idea_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(refused))
     else:
         if changed:
-            messages.success(request, "Status changed; everyone who voted was told.")
+            messages.success(request, _("Status changed; everyone who voted was told."))
     return redirect(_thread_url(pk))
 
 
@@ -233,7 +236,9 @@ def thread_lock(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         services.thread_lock(viewer=viewer, thread_id=pk, lock=lock)
     except Thread.DoesNotExist:
         raise Http404("No such thread.") from None
-    messages.success(request, "Thread locked: no more replies." if lock else "Thread unlocked.")
+    messages.success(
+        request, _("Thread locked: no more replies.") if lock else _("Thread unlocked.")
+    )
     return redirect(_thread_url(pk))
 
 
@@ -246,7 +251,9 @@ def thread_hide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         services.thread_hide(viewer=viewer, thread_id=pk, hide=hide)
     except Thread.DoesNotExist:
         raise Http404("No such thread.") from None
-    messages.success(request, "Hidden from advocates." if hide else "Shown to advocates again.")
+    messages.success(
+        request, _("Hidden from advocates.") if hide else _("Shown to advocates again.")
+    )
     return redirect(_thread_url(pk))
 
 
@@ -276,7 +283,7 @@ def report(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     except services.DiscussionError as refused:
         messages.error(request, str(refused))
     else:
-        messages.success(request, "Thanks: a community manager will look at it.")
+        messages.success(request, _("Thanks: a community manager will look at it."))
     return redirect(_thread_url(pk, f"#reply-{reply_id}" if reply_id else ""))
 
 
@@ -298,5 +305,5 @@ def report_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(refused))
     else:
         hidden = request.POST.get("action") == "hide"
-        messages.success(request, "Hidden from advocates." if hidden else "Report dismissed.")
+        messages.success(request, _("Hidden from advocates.") if hidden else _("Report dismissed."))
     return redirect("discussions:moderation")

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from core.i18n import language_of
 from core.mail import send_templated
 from rewards.models import Redemption
 
@@ -47,6 +48,7 @@ def redemption_deliver(*, redemption_id: int, step: str) -> str:
             "advocate": redemption.advocate,
             "url": settings.SITE_URL + reverse("rewards:redemption", args=[redemption.pk]),
         },
+        language=language_of(redemption.advocate.user),
     )
     Redemption.objects.filter(pk=redemption.pk, **{f"{field}__isnull": True}).update(
         **{field: timezone.now()}

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 class LedgerEntry(models.Model):
@@ -18,11 +20,11 @@ class LedgerEntry(models.Model):
     """
 
     class Kind(models.TextChoices):
-        AWARD = "award", "Award"
-        SPEND = "spend", "Spend"
-        REFUND = "refund", "Refund"
-        REVERSAL = "reversal", "Reversal"
-        ADJUSTMENT = "adjustment", "Adjustment"
+        AWARD = "award", _("Award")
+        SPEND = "spend", _("Spend")
+        REFUND = "refund", _("Refund")
+        REVERSAL = "reversal", _("Reversal")
+        ADJUSTMENT = "adjustment", _("Adjustment")
 
     advocate = models.ForeignKey(
         "advocates.Advocate", on_delete=models.PROTECT, related_name="ledger_entries"
@@ -67,8 +69,8 @@ class PeriodPoints(models.Model):
     """
 
     class Period(models.TextChoices):
-        WEEK = "week", "This week"
-        MONTH = "month", "This month"
+        WEEK = "week", _("This week")
+        MONTH = "month", _("This month")
 
     advocate = models.ForeignKey(
         "advocates.Advocate", on_delete=models.CASCADE, related_name="period_points"
@@ -101,18 +103,18 @@ class Reward(models.Model):
     """
 
     class Kind(models.TextChoices):
-        SWAG = "swag", "Swag"
-        GIFT_CARD = "gift_card", "Gift card"
-        CHARITY = "charity", "Charity donation"
-        EXPERIENCE = "experience", "Networking experience"
-        UPGRADE = "upgrade", "Service upgrade"
+        SWAG = "swag", _("Swag")
+        GIFT_CARD = "gift_card", _("Gift card")
+        CHARITY = "charity", _("Charity donation")
+        EXPERIENCE = "experience", _("Networking experience")
+        UPGRADE = "upgrade", _("Service upgrade")
 
     class LimitPeriod(models.TextChoices):
-        WEEK = "week", "per week"
-        MONTH = "month", "per month"
-        QUARTER = "quarter", "per quarter"
-        YEAR = "year", "per year"
-        EVER = "ever", "in total"
+        WEEK = "week", _("per week")
+        MONTH = "month", _("per month")
+        QUARTER = "quarter", _("per quarter")
+        YEAR = "year", _("per year")
+        EVER = "ever", _("in total")
 
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True, max_length=2000)
@@ -255,8 +257,23 @@ class Reward(models.Model):
     def limit_label(self) -> str:
         if not self.limit_count:
             return ""
-        times = "once" if self.limit_count == 1 else f"{self.limit_count} times"
-        return f"{times} {self.get_limit_period_display()}"
+        # "2 times per month": the count and the period in one sentence per period, so
+        # each language can word it its own way.
+        count = self.limit_count
+        period = self.limit_period
+        if period == self.LimitPeriod.WEEK:
+            text = ngettext("once per week", "%(count)d times per week", count)
+        elif period == self.LimitPeriod.MONTH:
+            text = ngettext("once per month", "%(count)d times per month", count)
+        elif period == self.LimitPeriod.QUARTER:
+            text = ngettext("once per quarter", "%(count)d times per quarter", count)
+        elif period == self.LimitPeriod.YEAR:
+            text = ngettext("once per year", "%(count)d times per year", count)
+        elif period == self.LimitPeriod.EVER:
+            text = ngettext("once in total", "%(count)d times in total", count)
+        else:
+            text = ngettext("once", "%(count)d times", count)
+        return text % {"count": count}
 
 
 class Redemption(models.Model):
@@ -269,10 +286,10 @@ class Redemption(models.Model):
     """
 
     class Status(models.TextChoices):
-        REQUESTED = "requested", "Requested"
-        APPROVED = "approved", "Approved"
-        FULFILLED = "fulfilled", "Fulfilled"
-        CANCELLED = "cancelled", "Cancelled"
+        REQUESTED = "requested", _("Requested")
+        APPROVED = "approved", _("Approved")
+        FULFILLED = "fulfilled", _("Fulfilled")
+        CANCELLED = "cancelled", _("Cancelled")
 
     OPEN_STATUSES = (Status.REQUESTED, Status.APPROVED)
 
@@ -384,10 +401,10 @@ class ProviderOrder(models.Model):
     """
 
     class State(models.TextChoices):
-        ORDERING = "ordering", "Ordering"
-        ORDERED = "ordered", "Ordered, being delivered"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Failed: back to manual"
+        ORDERING = "ordering", _("Ordering")
+        ORDERED = "ordered", _("Ordered, being delivered")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed: back to manual")
 
     IN_FLIGHT = (State.ORDERING, State.ORDERED)
 

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -109,14 +110,17 @@ def reward_redeem(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             if result.created:
                 messages.success(
                     request,
-                    f"Redeemed “{reward.name}” for {reward.points_cost:,} points. "
-                    "We will email you as it moves along.",
+                    _(
+                        "Redeemed “%(reward)s” for %(points)s points. "
+                        "We will email you as it moves along."
+                    )
+                    % {"reward": reward.name, "points": f"{reward.points_cost:,}"},
                 )
             return redirect("rewards:redemption", pk=result.redemption.pk)
     if not error and not reward.is_available():
-        error = f"“{reward.name}” is not available right now."
+        error = _("“%(reward)s” is not available right now.") % {"reward": reward.name}
     elif not error and reward.out_of_stock:
-        error = f"“{reward.name}” is out of stock."
+        error = _("“%(reward)s” is out of stock.") % {"reward": reward.name}
     if recent is None and not error:
         recent = selectors.redemption_recent_repeat(
             reward_id=reward.pk,
@@ -206,7 +210,9 @@ def reward_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         reward = _save_reward(form, None, request.user)
         if reward is not None:
-            messages.success(request, f"“{reward.name}” is in the catalog.")
+            messages.success(
+                request, _("“%(reward)s” is in the catalog.") % {"reward": reward.name}
+            )
             return redirect("rewards:manage")
     return render(
         request,
@@ -223,7 +229,7 @@ def reward_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         saved = _save_reward(form, reward, request.user)
         if saved is not None:
-            messages.success(request, f"“{saved.name}” is saved.")
+            messages.success(request, _("“%(reward)s” is saved.") % {"reward": saved.name})
             return redirect("rewards:manage")
     return render(
         request,
@@ -237,9 +243,11 @@ def reward_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def reward_deactivate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     reward = get_object_or_404(Reward, pk=pk)
     if catalog.reward_deactivate(reward_id=reward.pk, by=request.user):
-        messages.success(request, f"“{reward.name}” is hidden from the catalog.")
+        messages.success(
+            request, _("“%(reward)s” is hidden from the catalog.") % {"reward": reward.name}
+        )
     else:
-        messages.info(request, f"“{reward.name}” was already inactive.")
+        messages.info(request, _("“%(reward)s” was already inactive.") % {"reward": reward.name})
     return redirect("rewards:manage")
 
 
@@ -304,11 +312,15 @@ def redemption_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     redemption = _reload(pk)
     if result.changed:
         order = redemption.provider_order_or_none
-        sent = f" Sent to {order.provider.title()}: its status is above." if order else ""
-        return _after_step(request, redemption, f"Approved #{pk}.{sent}", ok=True)
-    return _after_step(
-        request, redemption, f"#{pk} is {redemption.get_status_display().lower()}.", ok=False
-    )
+        if order:
+            done = _("Approved #%(id)s. Sent to %(provider)s: its status is above.") % {
+                "id": pk,
+                "provider": order.provider.title(),
+            }
+        else:
+            done = _("Approved #%(id)s.") % {"id": pk}
+        return _after_step(request, redemption, done, ok=True)
+    return _after_step(request, redemption, _already(pk, redemption), ok=False)
 
 
 @manager_required
@@ -317,7 +329,7 @@ def redemption_fulfil(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     get_object_or_404(Redemption, pk=pk)
     form = FulfilForm(request.POST)
     if not form.is_valid():
-        return _after_step(request, _reload(pk), "The note is too long.", ok=False)
+        return _after_step(request, _reload(pk), _("The note is too long."), ok=False)
     try:
         result = catalog.redemption_fulfil(
             redemption_id=pk, note=form.cleaned_data["note"], by=request.user
@@ -326,10 +338,8 @@ def redemption_fulfil(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         return _after_step(request, _reload(pk), str(refused), ok=False)
     redemption = _reload(pk)
     if result.changed:
-        return _after_step(request, redemption, f"Fulfilled #{pk}.", ok=True)
-    return _after_step(
-        request, redemption, f"#{pk} is {redemption.get_status_display().lower()}.", ok=False
-    )
+        return _after_step(request, redemption, _("Fulfilled #%(id)s.") % {"id": pk}, ok=True)
+    return _after_step(request, redemption, _already(pk, redemption), ok=False)
 
 
 @manager_required
@@ -347,12 +357,19 @@ def redemption_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         return _after_step(
             request,
             redemption,
-            f"Cancelled #{pk}; {redemption.points:,} points refunded.",
+            _("Cancelled #%(id)s; %(points)s points refunded.")
+            % {"id": pk, "points": f"{redemption.points:,}"},
             ok=True,
         )
-    return _after_step(
-        request, redemption, f"#{pk} is {redemption.get_status_display().lower()}.", ok=False
-    )
+    return _after_step(request, redemption, _already(pk, redemption), ok=False)
+
+
+def _already(pk: int, redemption: Redemption) -> str:
+    """A step that changed nothing: where the redemption stands."""
+    return _("#%(id)s is %(status)s.") % {
+        "id": pk,
+        "status": redemption.get_status_display().lower(),
+    }
 
 
 def _reload(pk: int) -> Redemption:
@@ -365,8 +382,10 @@ def redemption_provider_retry(request: AuthenticatedHttpRequest, pk: int) -> Htt
     """Order a redemption whose provider order failed again (after a top-up, say)."""
     get_object_or_404(Redemption, pk=pk)
     if provider_fulfilment.provider_order_retry(redemption_id=pk, by=request.user):
-        return _after_step(request, _reload(pk), f"Ordering #{pk} again.", ok=True)
-    return _after_step(request, _reload(pk), f"#{pk} has no failed order to retry.", ok=False)
+        return _after_step(request, _reload(pk), _("Ordering #%(id)s again.") % {"id": pk}, ok=True)
+    return _after_step(
+        request, _reload(pk), _("#%(id)s has no failed order to retry.") % {"id": pk}, ok=False
+    )
 
 
 # --- The provider's webhook -----------------------------------------------------------

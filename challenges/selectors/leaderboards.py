@@ -25,6 +25,8 @@ from datetime import date
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from advocates.models import Advocate, CommunityGroup, GroupMembership, Tag, User
 from rewards.models import PeriodPoints
@@ -37,7 +39,17 @@ class Period:
     WEEK = "week"
     MONTH = "month"
     ALL = "all"
-    CHOICES = ((WEEK, "This week"), (MONTH, "This month"), (ALL, "All time"))
+    CHOICES = (
+        (WEEK, gettext_lazy("This week")),
+        (MONTH, gettext_lazy("This month")),
+        (ALL, gettext_lazy("All time")),
+    )
+    # Inside a sentence ("1,200 points this week."): each language words it its own way.
+    PHRASES = {
+        WEEK: pgettext_lazy("points earned in a period", "this week"),
+        MONTH: pgettext_lazy("points earned in a period", "this month"),
+        ALL: pgettext_lazy("points earned in a period", "all time"),
+    }
     VALUES = (WEEK, MONTH, ALL)
 
 
@@ -69,6 +81,7 @@ class Board:
     rows: list[Row]
     me: MyStanding | None
     group: CommunityGroup | None = None
+    period_phrase: str = ""  # the period inside a sentence: "this week"
 
 
 def leaderboard_viewer(*, user: User) -> Advocate | None:
@@ -87,7 +100,7 @@ def leaderboard_tags() -> list[Tag]:
 
 def public_name(advocate: Advocate) -> str:
     """The name shown to other advocates: never the email address."""
-    return advocate.user.get_full_name() or "A community member"
+    return advocate.user.get_full_name() or _("A community member")
 
 
 def _visible(advocates: QuerySet[Advocate], prefix: str = "") -> QuerySet:
@@ -203,6 +216,7 @@ def leaderboard(
         rows=rows,
         me=me,
         group=group,
+        period_phrase=str(Period.PHRASES[period]),
     )
 
 

@@ -17,6 +17,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from advocates.models import Advocate, User
 from advocates.selectors import is_group_member
@@ -85,11 +87,11 @@ def challenge_update(
     with transaction.atomic():
         challenge = Challenge.objects.select_for_update().get(pk=challenge_id)
         if challenge.status == Challenge.Status.ARCHIVED:
-            raise ValidationError("This challenge is archived; it can no longer be edited.")
+            raise ValidationError(_("This challenge is archived; it can no longer be edited."))
         if data.get("kind", challenge.kind) != challenge.kind and challenge.submissions.exists():
             # Existing submissions hold the input of the old type.
             raise ValidationError(
-                "Advocates have already completed this challenge, so its type cannot change."
+                _("Advocates have already completed this challenge, so its type cannot change.")
             )
         for name in EDITABLE_FIELDS:
             if name in data:
@@ -110,9 +112,9 @@ def challenge_publish(*, challenge_id: int, by: User | None = None) -> Challenge
     with transaction.atomic():
         challenge = Challenge.objects.select_for_update().get(pk=challenge_id)
         if challenge.status == Challenge.Status.ARCHIVED:
-            raise ValidationError("An archived challenge cannot be published again.")
+            raise ValidationError(_("An archived challenge cannot be published again."))
         if challenge.ends_at is not None and challenge.ends_at <= timezone.now():
-            raise ValidationError("This challenge has already ended: move its end date first.")
+            raise ValidationError(_("This challenge has already ended: move its end date first."))
         challenge.status = Challenge.Status.PUBLISHED
         challenge.save(update_fields=["status", "updated_at"])
         if by is not None:
@@ -144,7 +146,7 @@ def submission_image_process(upload: UploadedFile) -> ContentFile:
 
 
 def _when(moment: Any) -> str:
-    return date_format(timezone.localtime(moment), "M j, Y H:i")
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 def challenge_refusal(
@@ -156,37 +158,43 @@ def challenge_refusal(
     """
     now = now or timezone.now()
     if challenge.status == Challenge.Status.DRAFT:
-        return "This challenge is not available."
+        return _("This challenge is not available.")
     if challenge.status == Challenge.Status.ARCHIVED:
-        return "This challenge is closed: it no longer takes submissions."
+        return _("This challenge is closed: it no longer takes submissions.")
     if challenge.starts_at > now:
-        return f"This challenge opens on {_when(challenge.starts_at)}."
+        return _("This challenge opens on %(when)s.") % {"when": _when(challenge.starts_at)}
     if challenge.ends_at is not None and challenge.ends_at <= now:
-        return (
-            f"This challenge ended on {_when(challenge.ends_at)}: it no longer takes submissions."
-        )
+        return _("This challenge ended on %(when)s: it no longer takes submissions.") % {
+            "when": _when(challenge.ends_at)
+        }
     if challenge.audience == Challenge.Audience.TAG and not (
         challenge.audience_tag_id and advocate.tags.filter(pk=challenge.audience_tag_id).exists()
     ):
-        return "This challenge is for another group of advocates."
+        return _("This challenge is for another group of advocates.")
     if challenge.audience == Challenge.Audience.LEVEL and not (
         challenge.audience_level is not None
         and challenge.audience_level.threshold <= advocate.lifetime_points
     ):
-        name = challenge.audience_level.name if challenge.audience_level else "a higher level"
-        return f"This challenge opens when you reach the {name} level."
+        if challenge.audience_level is None:
+            return _("This challenge opens when you reach a higher level.")
+        return _("This challenge opens when you reach the %(level)s level.") % {
+            "level": challenge.audience_level.name
+        }
     if challenge.audience == Challenge.Audience.GROUP and not (
         challenge.audience_group_id
         and is_group_member(advocate_id=advocate.pk, group_id=challenge.audience_group_id)
     ):
-        return "This challenge is for the members of a group you are not in."
+        return _("This challenge is for the members of a group you are not in.")
     if done >= challenge.completion_limit:
         if challenge.completion_limit == 1:
-            return "You have already completed this challenge."
-        return (
-            f"You have already completed this challenge {done} times, "
-            f"the most it allows ({challenge.completion_limit})."
-        )
+            return _("You have already completed this challenge.")
+        return ngettext(
+            "You have already completed this challenge %(done)d times, "
+            "the most it allows (%(limit)d).",
+            "You have already completed this challenge %(done)d times, "
+            "the most it allows (%(limit)d).",
+            done,
+        ) % {"done": done, "limit": challenge.completion_limit}
     return ""
 
 
@@ -206,16 +214,16 @@ def _check_input(challenge: Challenge, data: SubmissionInput) -> None:
     # The form checks this too; the service holds the rule for every caller.
     kind = Challenge.Kind
     if challenge.kind in (kind.SOCIAL_SHARE, kind.REVIEW) and not data.url:
-        raise SubmissionRefused("Add the link to your post or review.")
+        raise SubmissionRefused(_("Add the link to your post or review."))
     if challenge.kind in (kind.TESTIMONIAL, kind.REFERRAL, kind.REFERENCE) and not data.text:
-        raise SubmissionRefused("Write your answer first.")
+        raise SubmissionRefused(_("Write your answer first."))
     if challenge.kind == kind.UPLOAD and data.image is None:
-        raise SubmissionRefused("Choose an image to upload.")
+        raise SubmissionRefused(_("Choose an image to upload."))
     if data.nps_score is not None and not 0 <= data.nps_score <= 10:
-        raise SubmissionRefused("Pick a score from 0 to 10.")
+        raise SubmissionRefused(_("Pick a score from 0 to 10."))
     wants_nps = any(q.get("kind") == "nps" for q in challenge.questions or [])
     if challenge.kind == kind.SURVEY and wants_nps and data.nps_score is None:
-        raise SubmissionRefused("Pick a score from 0 to 10.")
+        raise SubmissionRefused(_("Pick a score from 0 to 10."))
 
 
 def submission_create(
@@ -241,9 +249,9 @@ def submission_create(
         try:
             challenge = Challenge.objects.select_related("audience_level").get(pk=challenge_id)
         except Challenge.DoesNotExist:
-            raise SubmissionRefused("This challenge is not available.") from None
+            raise SubmissionRefused(_("This challenge is not available.")) from None
         if advocate.status != Advocate.Status.ACTIVE:
-            raise SubmissionRefused("Your membership is not active.")
+            raise SubmissionRefused(_("Your membership is not active."))
         done = (
             Submission.objects.filter(challenge=challenge, advocate=advocate)
             .exclude(status=Submission.Status.REJECTED)
@@ -346,7 +354,7 @@ def submission_approve(*, submission_id: int, reviewer: User) -> Submission:
         if not _approve(submission=submission, reviewer=reviewer):
             submission.refresh_from_db()
             if submission.status == Submission.Status.REJECTED:
-                raise ReviewError("This submission was already rejected.")
+                raise ReviewError(_("This submission was already rejected."))
             return submission
         submission.refresh_from_db()
         audit_record(
@@ -363,7 +371,7 @@ def submission_reject(*, submission_id: int, reviewer: User, reason: str) -> Sub
     its points back with a visible reversing ledger entry."""
     reason = (reason or "").strip()
     if not reason:
-        raise ReviewError("Give a reason: the advocate sees it.")
+        raise ReviewError(_("Give a reason: the advocate sees it."))
     reason = reason[:500]
     with transaction.atomic():
         submission = (
@@ -393,8 +401,10 @@ def submission_reject(*, submission_id: int, reviewer: User, reason: str) -> Sub
                 except InsufficientPoints:
                     # Rolls the rejection back too: nothing changes.
                     raise ReviewError(
-                        "The advocate has already spent these points, so the approval "
-                        "cannot be reversed. Adjust their points first."
+                        _(
+                            "The advocate has already spent these points, so the approval "
+                            "cannot be reversed. Adjust their points first."
+                        )
                     ) from None
             _queue_progress(submission.advocate_id)
         audit_record(
@@ -423,7 +433,7 @@ def submissions_bulk_approve(*, submission_ids: list[int], reviewer: User) -> Bu
         try:
             submission_approve(submission_id=pk, reviewer=reviewer)
         except (ReviewError, Submission.DoesNotExist) as error:
-            result.failed[pk] = str(error) if isinstance(error, ReviewError) else "Not found."
+            result.failed[pk] = str(error) if isinstance(error, ReviewError) else _("Not found.")
         else:
             result.done.append(pk)
     return result
@@ -433,13 +443,13 @@ def submissions_bulk_reject(
     *, submission_ids: list[int], reviewer: User, reason: str
 ) -> BulkResult:
     if not (reason or "").strip():
-        raise ReviewError("Give a reason: the advocates see it.")
+        raise ReviewError(_("Give a reason: the advocates see it."))
     result = BulkResult()
     for pk in sorted(set(submission_ids)):
         try:
             submission_reject(submission_id=pk, reviewer=reviewer, reason=reason)
         except (ReviewError, Submission.DoesNotExist) as error:
-            result.failed[pk] = str(error) if isinstance(error, ReviewError) else "Not found."
+            result.failed[pk] = str(error) if isinstance(error, ReviewError) else _("Not found.")
         else:
             result.done.append(pk)
     return result

@@ -19,17 +19,21 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, ProtectedError
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from advocates.models import Advocate, Notification
+from advocates.models import Advocate, Notification, User
 from challenges.models import AdvocateBadge, Badge, Challenge, Level, LevelAchievement
 from challenges.selectors.progress import BadgeMeasures, badge_earned, levels_all
 from core.audit import audit_record
+from core.i18n import speaking_to
 
 DEFAULT_LEVELS: tuple[tuple[str, int], ...] = (
-    ("Insider", 0),
-    ("Advocate", 500),
-    ("Champion", 2000),
-    ("Legend", 5000),
+    # Suggested to a manager in their language (gettext at display); the demo keeps English.
+    (gettext_noop("Insider"), 0),
+    (gettext_noop("Advocate"), 500),
+    (gettext_noop("Champion"), 2000),
+    (gettext_noop("Legend"), 5000),
 )
 
 # name, description, rule, count, icon
@@ -59,19 +63,19 @@ class LevelRow:
 def _ladder_errors(kept: Sequence[LevelRow]) -> list[str]:
     errors = []
     if not kept:
-        errors.append("Keep at least one level.")
+        errors.append(_("Keep at least one level."))
     if any(not row.name.strip() for row in kept):
-        errors.append("Every level needs a name.")
+        errors.append(_("Every level needs a name."))
     names = [row.name.strip().casefold() for row in kept]
     if len(set(names)) != len(names):
-        errors.append("Two levels have the same name: each level needs its own name.")
+        errors.append(_("Two levels have the same name: each level needs its own name."))
     thresholds = [row.threshold for row in kept]
     if len(set(thresholds)) != len(thresholds):
-        errors.append("Two levels have the same threshold: each level needs its own.")
+        errors.append(_("Two levels have the same threshold: each level needs its own."))
     if any(threshold < 0 for threshold in thresholds):
-        errors.append("Thresholds cannot be negative.")
+        errors.append(_("Thresholds cannot be negative."))
     elif kept and min(thresholds) != 0:
-        errors.append("The lowest level must start at 0 points, so everyone has a level.")
+        errors.append(_("The lowest level must start at 0 points, so everyone has a level."))
     return errors
 
 
@@ -87,7 +91,7 @@ def levels_save(*, rows: Iterable[LevelRow], by: Any = None) -> list[Level]:
         # The lock makes two managers saving at once apply one after the other.
         existing = {level.pk: level for level in Level.objects.select_for_update()}
         if {row.id for row in rows if row.id is not None} - set(existing):
-            raise ValidationError("A level was changed by someone else; reload and try again.")
+            raise ValidationError(_("A level was changed by someone else; reload and try again."))
         mentioned = {row.id for row in rows}
         kept = [row for row in rows if not row.delete] + [
             LevelRow(id=level.pk, name=level.name, threshold=level.threshold)
@@ -109,8 +113,11 @@ def levels_save(*, rows: Iterable[LevelRow], by: Any = None) -> list[Level]:
                 }
             )
             raise ValidationError(
-                f"{', '.join(used)} cannot be deleted: a challenge is open to that level. "
-                "Change the challenge's audience first."
+                _(
+                    "%(levels)s cannot be deleted: a challenge is open to that level. "
+                    "Change the challenge's audience first."
+                )
+                % {"levels": ", ".join(used)}
             ) from error
         # Names and thresholds are unique row by row, so moving "Advocate" to 2000 while
         # "Champion" leaves 2000 would collide halfway: park the changed rows on values
@@ -165,7 +172,7 @@ def badges_save(*, rows: Iterable[BadgeRow], by: Any = None) -> list[Badge]:
     with transaction.atomic():
         existing = {badge.pk: badge for badge in Badge.objects.select_for_update()}
         if {row.id for row in rows if row.id is not None} - set(existing):
-            raise ValidationError("A badge was changed by someone else; reload and try again.")
+            raise ValidationError(_("A badge was changed by someone else; reload and try again."))
         mentioned = {row.id for row in rows}
         kept = [row for row in rows if not row.delete]
         names = [row.name.strip().casefold() for row in kept] + [
@@ -173,13 +180,13 @@ def badges_save(*, rows: Iterable[BadgeRow], by: Any = None) -> list[Badge]:
         ]
         errors = []
         if any(not row.name.strip() for row in kept):
-            errors.append("Every badge needs a name.")
+            errors.append(_("Every badge needs a name."))
         if len(set(names)) != len(names):
-            errors.append("Two badges have the same name: each badge needs its own name.")
+            errors.append(_("Two badges have the same name: each badge needs its own name."))
         if any(row.rule not in Badge.Rule.values for row in kept):
-            errors.append("Choose a rule for every badge.")
+            errors.append(_("Choose a rule for every badge."))
         if any(row.count < 1 for row in kept):
-            errors.append("A badge's count must be at least 1.")
+            errors.append(_("A badge's count must be at least 1."))
         if errors:
             raise ValidationError(errors)
         to_delete = [row.id for row in rows if row.delete and row.id is not None]
@@ -190,8 +197,11 @@ def badges_save(*, rows: Iterable[BadgeRow], by: Any = None) -> list[Badge]:
         )
         if held:
             raise ValidationError(
-                f"{', '.join(held)} cannot be deleted: advocates hold it. "
-                "Rename it or change its rule instead."
+                _(
+                    "%(badges)s cannot be deleted: advocates hold it. "
+                    "Rename it or change its rule instead."
+                )
+                % {"badges": ", ".join(held)}
             )
         Badge.objects.filter(pk__in=to_delete).delete()
         # Names are unique row by row: park renamed badges first (see levels_save).
@@ -269,9 +279,11 @@ def on_activity(*, advocate_id: int) -> ActivityResult:
     if not due and not earned:
         return ActivityResult(badges=[], levels=[])
 
-    with transaction.atomic():
+    # The notifications are read by the advocate later: written in their language.
+    user = User.objects.filter(advocate__pk=advocate_id).first()
+    with transaction.atomic(), speaking_to(user):
         for level in due:
-            _, created = LevelAchievement.objects.get_or_create(
+            _level, created = LevelAchievement.objects.get_or_create(
                 advocate_id=advocate_id, level=level
             )
             if created:
@@ -284,16 +296,19 @@ def on_activity(*, advocate_id: int) -> ActivityResult:
         if top_new is not None and top_new.threshold > max(top_before, 0):
             Notification.objects.create(
                 advocate_id=advocate_id,
-                message=f"You reached the {top_new.name} level!",
+                message=_("You reached the %(level)s level!") % {"level": top_new.name},
                 url=_url("challenges:leaderboard"),
             )
         for badge in earned:
-            _, created = AdvocateBadge.objects.get_or_create(advocate_id=advocate_id, badge=badge)
+            _held, created = AdvocateBadge.objects.get_or_create(
+                advocate_id=advocate_id, badge=badge
+            )
             if created:
                 new_badges.append(badge)
                 Notification.objects.create(
                     advocate_id=advocate_id,
-                    message=f"{badge.icon} You earned the “{badge.name}” badge.",
+                    message=_("%(icon)s You earned the “%(badge)s” badge.")
+                    % {"icon": badge.icon, "badge": badge.name},
                     url=_url("advocates:hub"),
                 )
     return ActivityResult(badges=new_badges, levels=new_levels)

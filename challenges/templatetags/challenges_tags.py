@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext as _
 
 from advocates.models import Advocate
 from challenges import selectors
@@ -44,7 +45,7 @@ def answer_rows(submission: Submission) -> list[dict[str, str]]:
                 }
             )
     if answers.get("rsvp"):
-        rows.append({"label": "RSVP", "answer": "Will attend", "comment": ""})
+        rows.append({"label": _("RSVP"), "answer": _("Will attend"), "comment": ""})
     return rows
 
 
@@ -55,3 +56,14 @@ def nps_group(score: int | None) -> str:
     if score >= 9:
         return "promoter"
     return "passive" if score >= 7 else "detractor"
+
+
+@register.filter
+def nps_group_label(score: int | None) -> str:
+    """The NPS group of ``score`` as a person reads it ("Promoter")."""
+    group = nps_group(score)
+    if group == "promoter":
+        return _("Promoter")
+    if group == "passive":
+        return _("Passive")
+    return _("Detractor") if group else ""

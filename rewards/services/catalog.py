@@ -23,6 +23,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from advocates.models import Advocate, User
 from advocates.selectors import is_group_member
@@ -82,7 +83,7 @@ class RepeatNotConfirmed(RedemptionError):
     """The advocate redeemed this reward moments ago and has not said they want another."""
 
     def __init__(self, recent: Redemption) -> None:
-        super().__init__("You redeemed this a moment ago. Redeem it again?")
+        super().__init__(_("You redeemed this a moment ago. Redeem it again?"))
         self.recent = recent
 
 
@@ -145,23 +146,23 @@ def provider_external_id(redemption_id: int) -> str:
 
 def _validate_reward(reward: Reward) -> None:
     if not reward.name.strip():
-        raise ValidationError({"name": "Give the reward a name."})
+        raise ValidationError({"name": _("Give the reward a name.")})
     if reward.points_cost is None or reward.points_cost <= 0:
-        raise ValidationError({"points_cost": "The cost must be at least 1 point."})
+        raise ValidationError({"points_cost": _("The cost must be at least 1 point.")})
     if reward.stock is not None and reward.stock < 0:
-        raise ValidationError({"stock": "Stock cannot be negative."})
+        raise ValidationError({"stock": _("Stock cannot be negative.")})
     if (reward.limit_count is None) != (not reward.limit_period):
         raise ValidationError(
-            {"limit_count": "Give both a number and a period for the limit, or neither."}
+            {"limit_count": _("Give both a number and a period for the limit, or neither.")}
         )
     if reward.limit_count is not None and reward.limit_count < 1:
-        raise ValidationError({"limit_count": "The limit must be at least 1."})
+        raise ValidationError({"limit_count": _("The limit must be at least 1.")})
     if reward.starts_at and reward.ends_at and reward.ends_at <= reward.starts_at:
-        raise ValidationError({"ends_at": "The end must be after the start."})
+        raise ValidationError({"ends_at": _("The end must be after the start.")})
     if reward.fulfilment_provider:
         if reward.provider_denomination is None or reward.provider_denomination <= 0:
             raise ValidationError(
-                {"provider_denomination": "Give the value the provider sends, e.g. 25.00."}
+                {"provider_denomination": _("Give the value the provider sends, e.g. 25.00.")}
             )
         # Checked once the provider is configured (until then nothing is ordered, and
         # the demo's reward can be edited); without them Tremendous would refuse.
@@ -172,11 +173,11 @@ def _validate_reward(reward: Reward) -> None:
             and not settings.TREMENDOUS_CAMPAIGN_ID
         ):
             raise ValidationError(
-                {"provider_products": "Give the provider's product ids or a campaign id."}
+                {"provider_products": _("Give the provider's product ids or a campaign id.")}
             )
         currency = (reward.provider_currency or "").strip().upper()
         if len(currency) != 3 or not currency.isalpha():
-            raise ValidationError({"provider_currency": "A three-letter code, e.g. USD."})
+            raise ValidationError({"provider_currency": _("A three-letter code, e.g. USD.")})
         reward.provider_currency = currency
 
 
@@ -287,7 +288,7 @@ def reward_redeem(
     """
     idempotency_key = idempotency_key.strip()
     if not idempotency_key:
-        raise RedemptionError("This confirmation has expired. Open the reward and try again.")
+        raise RedemptionError(_("This confirmation has expired. Open the reward and try again."))
     existing = _existing_for_key(idempotency_key, advocate_id)
     if existing is not None:
         return RedeemResult(redemption=existing, created=False)
@@ -309,7 +310,7 @@ def reward_redeem(
                 return RedeemResult(redemption=existing, created=False)
             now = timezone.now()
             if advocate.status != Advocate.Status.ACTIVE:
-                raise RedemptionError("Only active members can redeem rewards.")
+                raise RedemptionError(_("Only active members can redeem rewards."))
             if not repeat_confirmed:
                 # Checked under the advocate lock, so two tabs cannot both pass it.
                 recent = redemption_recent_repeat(
@@ -318,29 +319,41 @@ def reward_redeem(
                 if recent is not None:
                     raise RepeatNotConfirmed(recent)
             if not reward.is_available(now):
-                raise RewardUnavailable(f"“{reward.name}” is not available right now.")
+                raise RewardUnavailable(
+                    _("“%(reward)s” is not available right now.") % {"reward": reward.name}
+                )
             if reward.group_id is not None and not is_group_member(
                 advocate_id=advocate_id, group_id=reward.group_id
             ):
-                raise RewardUnavailable(f"“{reward.name}” is only for the members of a group.")
+                raise RewardUnavailable(
+                    _("“%(reward)s” is only for the members of a group.") % {"reward": reward.name}
+                )
             if reward.out_of_stock:
-                raise OutOfStock(f"“{reward.name}” is out of stock.")
+                raise OutOfStock(_("“%(reward)s” is out of stock.") % {"reward": reward.name})
             if reward.limit_count:
                 used = redemptions_counted_for_limit(
                     reward=reward, advocate_id=advocate_id, now=now
                 )
                 if used >= reward.limit_count:
                     raise OverLimit(
-                        f"You can redeem “{reward.name}” {reward.limit_label}, "
-                        "and you have reached that limit."
+                        _("You can redeem “%(reward)s” %(limit)s, and you have reached that limit.")
+                        % {"reward": reward.name, "limit": reward.limit_label}
                     )
             if advocate.balance < reward.points_cost:
                 raise NotEnoughPoints(
-                    f"“{reward.name}” costs {reward.points_cost:,} points and your balance "
-                    f"is {advocate.balance:,}: {reward.points_cost - advocate.balance:,} to go."
+                    _(
+                        "“%(reward)s” costs %(cost)s points and your balance "
+                        "is %(balance)s: %(missing)s to go."
+                    )
+                    % {
+                        "reward": reward.name,
+                        "cost": f"{reward.points_cost:,}",
+                        "balance": f"{advocate.balance:,}",
+                        "missing": f"{reward.points_cost - advocate.balance:,}",
+                    }
                 )
             if reward.needs_shipping and not (shipping_name.strip() and shipping_address.strip()):
-                raise ShippingRequired("Enter the name and address to ship it to.")
+                raise ShippingRequired(_("Enter the name and address to ship it to."))
             if reward.stock is not None:
                 # Under the reward lock this always matches; the condition keeps the
                 # database, not just this code, from taking a unit that is not there.
@@ -348,7 +361,7 @@ def reward_redeem(
                     stock=F("stock") - 1, updated_at=now
                 )
                 if not taken:
-                    raise OutOfStock(f"“{reward.name}” is out of stock.")
+                    raise OutOfStock(_("“%(reward)s” is out of stock.") % {"reward": reward.name})
             redemption = Redemption.objects.create(
                 reward=reward,
                 advocate_id=advocate_id,
@@ -397,7 +410,7 @@ def reward_redeem(
 def _existing_for_key(idempotency_key: str, advocate_id: int) -> Redemption | None:
     existing = Redemption.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None and existing.advocate_id != advocate_id:
-        raise TokenAlreadyUsed("This confirmation was already used. Open the reward again.")
+        raise TokenAlreadyUsed(_("This confirmation was already used. Open the reward again."))
     return existing
 
 
@@ -497,8 +510,15 @@ def _refuse_if_provider_in_flight(redemption_id: int) -> None:
     )
     if order is not None:
         raise ProviderOrderInFlight(
-            f"#{redemption_id} is being ordered through {order.provider.title()} "
-            f"({order.get_state_display().lower()}); it comes back here if that fails."
+            _(
+                "#%(id)s is being ordered through %(provider)s "
+                "(%(state)s); it comes back here if that fails."
+            )
+            % {
+                "id": redemption_id,
+                "provider": order.provider.title(),
+                "state": order.get_state_display().lower(),
+            }
         )
 
 
@@ -514,7 +534,9 @@ def redemption_fulfil(
     redemption = Redemption.objects.select_related("reward").get(pk=redemption_id)
     needs_note = redemption.reward.kind == Reward.Kind.GIFT_CARD and not provider
     if needs_note and not note and redemption.is_open:
-        raise FulfilmentNoteRequired("Enter the gift-card code (or a link to it) for the advocate.")
+        raise FulfilmentNoteRequired(
+            _("Enter the gift-card code (or a link to it) for the advocate.")
+        )
     with transaction.atomic():
         _refuse_if_provider_in_flight(redemption_id)
         result = _step(

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from advocates.models import Advocate, Invitation
 from core import events
@@ -84,8 +85,8 @@ def _apply(
                 raise LedgerError("This entry has already been reversed.")
             if advocate.balance + amount < 0:
                 raise InsufficientPoints(
-                    f"Not enough points: this needs {-amount:,} and the balance is "
-                    f"{advocate.balance:,}."
+                    _("Not enough points: this needs %(needed)s and the balance is %(balance)s.")
+                    % {"needed": f"{-amount:,}", "balance": f"{advocate.balance:,}"}
                 )
             entry = LedgerEntry.objects.create(
                 advocate_id=advocate_id,
@@ -195,8 +196,11 @@ def _award_limit_check(amounts: Iterable[int]) -> None:
     too_large = next((amount for amount in amounts if amount > limit), None)
     if too_large is not None:
         raise AwardTooLarge(
-            f"An award of {too_large:,} points is above the program's maximum of {limit:,} "
-            "points per event (a manager can change it in the program settings)."
+            _(
+                "An award of %(points)s points is above the program's maximum of %(limit)s "
+                "points per event (a manager can change it in the program settings)."
+            )
+            % {"points": f"{too_large:,}", "limit": f"{limit:,}"}
         )
 
 
