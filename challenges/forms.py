@@ -15,6 +15,7 @@ from challenges.models import Badge, Challenge, Level
 from challenges.selectors.leaderboards import Period
 from challenges.services import SubmissionInput
 from core.forms import OptionalMarkedForm
+from core.i18n import TranslatedFieldsMixin
 from core.models import ProgramSettings
 
 # Stored in English in a survey's questions; shown translated (gettext at display time).
@@ -29,8 +30,10 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(format=DATETIME_FORMAT, **kwargs)
 
 
-class ChallengeForm(forms.ModelForm):
+class ChallengeForm(TranslatedFieldsMixin, forms.ModelForm):
     """A manager's challenge: what to do, for whom, when, and for how many points."""
+
+    translated_fields = ("title", "description")
 
     points = forms.IntegerField(
         label=gettext_lazy("Points"),

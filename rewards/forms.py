@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from advocates.selectors import groups_choosable
 from core.forms import OptionalMarkedModelForm
+from core.i18n import TranslatedFieldsMixin, localized_names
 from core.images import decode_image
 from rewards.fulfilment import provider_for
 from rewards.models import Redemption, Reward
@@ -26,7 +27,8 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(attrs, format="%Y-%m-%dT%H:%M")
 
 
-class RewardForm(OptionalMarkedModelForm):
+class RewardForm(TranslatedFieldsMixin, OptionalMarkedModelForm):
+    translated_fields = ("name", "description")
     image_upload = forms.FileField(
         label=gettext_lazy("Image"),
         required=False,
@@ -175,7 +177,8 @@ class RewardForm(OptionalMarkedModelForm):
         pass
 
     def reward_fields(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+        names = [*self.Meta.fields, *localized_names(*self.translated_fields)]
+        return {name: self.cleaned_data[name] for name in names if name in self.cleaned_data}
 
 
 class RedeemForm(forms.Form):

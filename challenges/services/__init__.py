@@ -26,6 +26,7 @@ from challenges.models import Challenge, NPSResponse, Submission
 from challenges.selectors import submission_counts_forget
 from core import events
 from core.audit import audit_record
+from core.i18n import localized_names
 from core.images import reencode_image
 from core.outbox import activity_after_commit
 from rewards.models import LedgerEntry
@@ -51,6 +52,8 @@ def approval_key(submission_id: int) -> str:
 EDITABLE_FIELDS = (
     "title",
     "description",
+    # After the plain names: each language's text as the form gave it (core.i18n).
+    *localized_names("title", "description"),
     "kind",
     "points",
     "starts_at",

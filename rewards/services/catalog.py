@@ -29,6 +29,7 @@ from advocates.models import Advocate, User
 from advocates.selectors import is_group_member
 from core import events
 from core.audit import audit_record
+from core.i18n import localized_names
 from core.images import reencode_image
 from core.outbox import activity_after_commit, enqueue_after_commit
 from rewards.fulfilment import provider_for
@@ -118,6 +119,8 @@ def reward_image_process(upload: UploadedFile) -> ContentFile:
 REWARD_FIELDS = (
     "name",
     "description",
+    # After the plain names: each language's text as the form gave it (core.i18n).
+    *localized_names("name", "description"),
     "points_cost",
     "cost_amount",
     "kind",
