@@ -59,7 +59,7 @@ def test_a_reward_without_spanish_text_shows_the_sites(client, hispanic):
     client.force_login(hispanic.user)
     body = client.get(reverse("rewards:catalog")).content.decode()
     assert "Company hoodie" in body
-    assert spanish("Redeem") in body
+    assert spanish("My redemptions") in body
 
 
 def test_a_campaign_email_is_in_spanish(manager, hispanic, mailoutbox):
