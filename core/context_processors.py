@@ -1,4 +1,5 @@
 from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -9,6 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from core.branding import brand_version, logo_url
 from core.models import ProgramSettings
 from core.roles import Role, user_roles
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # The main navigation per role: (URL name, label). A link shows once its page exists;
 # the labels are lazy: cached once, each page shows them in its reader's language.
@@ -63,10 +67,12 @@ def _nav(request: HttpRequest, current: frozenset[Role]) -> list[dict]:
 
 
 @lru_cache(maxsize=64)
-def _links(urlconf: str, prefix: str, current: frozenset[Role]) -> tuple[tuple[str, str, str], ...]:
+def _links(
+    urlconf: str, prefix: str, current: frozenset[Role]
+) -> tuple[tuple[str, StrOrPromise, str], ...]:
     """(name, label, URL) of every link ``current`` roles see: reversed once per process
     (the URLs are fixed while it runs), not on every page."""
-    names: list[tuple[str, str]] = []
+    names: list[tuple[str, StrOrPromise]] = []
     if Role.ADVOCATE in current:
         names += ADVOCATE_NAV
     if Role.MANAGER in current or Role.REP in current:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
@@ -80,6 +81,12 @@ def connect_signals() -> None:
     user_logged_in.connect(_on_login, dispatch_uid="vouch-language-login")
 
 
+if TYPE_CHECKING:
+    from django.forms import BaseForm as _FormBase
+else:
+    _FormBase = object
+
+
 def site_language() -> str:
     """The language content is written in first (settings.LANGUAGE_CODE, as supported)."""
     return supported(settings.LANGUAGE_CODE)
@@ -96,7 +103,7 @@ def localized_names(*fields: str) -> tuple[str, ...]:
     return tuple(f"{field}_{code}" for field in fields for code, _ in settings.LANGUAGES)
 
 
-class TranslatedFieldsMixin:
+class TranslatedFieldsMixin(_FormBase):
     """A form's translated fields, written per language.
 
     ``translated_fields`` names model fields registered with django-modeltranslation.
@@ -148,7 +155,7 @@ class TranslatedFieldsMixin:
         ]
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = cast(dict[str, Any], super().clean())
         site = site_language()
         for name in self.translated_fields:
             if name in cleaned:
@@ -162,7 +169,7 @@ class TranslatedFieldsMixin:
         # A ModelForm writes the plain name through modeltranslation's descriptor, which
         # writes the *active* language's column: make that the site's.
         with translation.override(site_language()):
-            super()._post_clean()
+            super()._post_clean()  # type: ignore[misc]  # BaseForm's, missing from the stubs
         instance = getattr(self, "instance", None)
         if instance is not None and hasattr(self, "cleaned_data"):
             for name in self.translated_fields:

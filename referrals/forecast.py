@@ -20,11 +20,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Aggregate, Count, Q, Sum
 from django.utils import timezone
 
 from referrals.models import OPEN_STAGES, Referral, ReferralStageChange, RevenueGoal, Stage
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 CLOSED_STAGES = (Stage.WON, Stage.LOST, Stage.REJECTED)
 CENT = Decimal("0.01")
@@ -79,7 +83,7 @@ class Quarter:
 @dataclass(frozen=True)
 class StageLine:
     stage: str
-    label: str
+    label: StrOrPromise
     open_count: int
     open_amount: Decimal
     unpriced: int  # open referrals at this stage without a deal amount

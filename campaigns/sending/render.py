@@ -155,9 +155,8 @@ def prepare_batch(
 def recipient_user(message: CampaignMessage) -> Any:
     """The account a message goes to (None for a contact or prospect without one): its
     language is the one the message is written in. The batch loads it with the messages."""
-    if message.advocate_id is None:
-        return None
-    return message.advocate.user
+    advocate = message.advocate if message.advocate_id is not None else None
+    return advocate.user if advocate is not None else None
 
 
 def render_message(

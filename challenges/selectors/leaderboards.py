@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -31,6 +32,9 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from advocates.models import Advocate, CommunityGroup, GroupMembership, Tag, User
 from rewards.models import PeriodPoints
 from rewards.services.ledger import period_starts
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 TOP = 20
 
@@ -75,7 +79,7 @@ class MyStanding:
 @dataclass(frozen=True)
 class Board:
     period: str
-    period_label: str
+    period_label: StrOrPromise
     starts_on: date | None
     tag: Tag | None
     rows: list[Row]

@@ -204,16 +204,16 @@ def ams_industry_weights_save(
     program = weights_current()
     own = {key: value for key, value in cleaned.items() if program[key] != value}
     with transaction.atomic():
-        clash = AmsIndustryWeights.objects.filter(for_industry__iexact=industry).exclude(pk=pk)
+        clash = AmsIndustryWeights.objects.filter(for_industry__iexact=industry)
+        if pk is not None:
+            clash = clash.exclude(pk=pk)
         if clash.exists():
             raise ValidationError(
                 {"for_industry": _("This industry already has its own AMS weights.")}
             )
-        row = (
-            AmsIndustryWeights.objects.select_for_update().get(pk=pk)
-            if pk is not None
-            else AmsIndustryWeights()
-        )
+        row = AmsIndustryWeights()
+        if pk is not None:
+            row = AmsIndustryWeights.objects.select_for_update().get(pk=pk)
         row.for_industry, row.weights, row.updated_by = industry, own, by
         row.save()
         enqueue_after_commit(AMS_RECOMPUTE_ALL_TASK)

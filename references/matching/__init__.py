@@ -41,6 +41,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q
 from django.db.models.functions import Lower
@@ -68,6 +69,9 @@ from references.models import (
     ReferenceRequest,
     ScoringWeights,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 WILLINGNESS_WINDOW = timedelta(days=365)
 MAX_SECOND_DEGREE_EDGES = 5000
@@ -294,11 +298,11 @@ class _Profile:
         return self.own_industry or self.company_industry or ""
 
     @property
-    def seniority_label(self) -> str:
+    def seniority_label(self) -> StrOrPromise:
         return Advocate.Seniority(self.seniority).label if self.seniority else ""
 
     @property
-    def size_label(self) -> str:
+    def size_label(self) -> StrOrPromise:
         return Company.SizeBand(self.size_band).label if self.size_band else ""
 
 
