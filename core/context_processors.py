@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
