@@ -1,16 +1,17 @@
 from django.urls import path
 
 from challenges import views
+from challenges.views import progress
 
 app_name = "challenges"
 
 # One pattern per line, so other areas of the app can add theirs with a one-line edit.
 urlpatterns = [
     # Levels, badges, notifications and leaderboards
-    path("leaderboard/", views.leaderboard, name="leaderboard"),
-    path("groups/<int:pk>/leaderboard/", views.group_leaderboard, name="group_leaderboard"),
-    path("console/levels/", views.levels, name="levels"),
-    path("notifications/read/", views.notifications_read, name="notifications_read"),
+    path("leaderboard/", progress.leaderboard, name="leaderboard"),
+    path("groups/<int:pk>/leaderboard/", progress.group_leaderboard, name="group_leaderboard"),
+    path("console/levels/", progress.levels, name="levels"),
+    path("notifications/read/", progress.notifications_read, name="notifications_read"),
     # Advocates
     path("challenges/", views.challenge_list, name="list"),
     path("challenges/<int:pk>/", views.challenge_detail, name="detail"),

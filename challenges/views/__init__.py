@@ -1,3 +1,6 @@
+"""Challenges: advocates find and complete them; managers write, publish and review them,
+and read the NPS answers (leaderboards, levels and notifications: ``views.progress``)."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -6,7 +9,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.forms import BaseFormSet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,31 +17,18 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from advocates.http import AuthenticatedHttpRequest
-from advocates.models import Advocate, CommunityGroup
-from advocates.selectors import advocate_for_user, group_for_manager, group_for_member
+from advocates.models import Advocate
+from advocates.selectors import advocate_for_user
 from challenges import selectors, services
 from challenges.forms import (
-    BadgeFormSet,
     ChallengeFilterForm,
     ChallengeForm,
-    LeaderboardFilterForm,
-    LevelFormSet,
     NPSPeriodForm,
     SubmissionForm,
 )
 from challenges.models import Challenge, Submission
-from challenges.selectors import leaderboards
-from challenges.selectors.progress import badges_all, levels_all
-from challenges.services.progress import (
-    DEFAULT_LEVELS,
-    BadgeRow,
-    LevelRow,
-    badges_save,
-    levels_save,
-    notifications_mark_read,
-)
 from core.http import HtmxHttpRequest
-from core.roles import Role, advocate_required, has_role, manager_required, role_required
+from core.roles import advocate_required, manager_required
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -439,176 +428,3 @@ def nps(request: AuthenticatedHttpRequest) -> HttpResponse:
     start, end = form.period(default)
     summary = selectors.nps_summary(start=start, end=end)
     return render(request, "challenges/nps.html", {"form": form, "summary": summary})
-
-
-# --- Leaderboards, levels and badges, notifications --------------------------------------
-
-
-@role_required(Role.ADVOCATE, Role.MANAGER)
-def leaderboard(request: AuthenticatedHttpRequest) -> HttpResponse:
-    filters = LeaderboardFilterForm(request.GET)
-    data = filters.cleaned_data if filters.is_valid() else {}
-    # A bad period or an unknown tag falls back to the default board rather than failing:
-    # these are links people share.
-    period = data.get("period") or leaderboards.Period.WEEK
-    tag = data.get("tag")
-    viewer = leaderboards.leaderboard_viewer(user=request.user)
-    board = leaderboards.leaderboard(period=period, tag=tag, viewer=viewer)
-    context = {
-        "board": board,
-        "board_url": reverse("challenges:leaderboard"),
-        "periods": leaderboards.Period.CHOICES,
-        "tags": leaderboards.leaderboard_tags(),
-        "tag_id": tag.pk if tag else None,
-    }
-    template = "challenges/leaderboard.html"
-    if request.htmx:
-        template += "#board"
-    return render(request, template, context)
-
-
-@role_required(Role.ADVOCATE, Role.MANAGER)
-def group_leaderboard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """A group's own board: the program board's rules (visible advocates, opt-outs left
-    out) over its members. Members only (anyone else gets a 404); managers see any."""
-    viewer = leaderboards.leaderboard_viewer(user=request.user)
-    try:
-        if has_role(request.user, Role.MANAGER):
-            group = group_for_manager(pk)
-        elif viewer is not None:
-            group = group_for_member(advocate_id=viewer.pk, pk=pk)
-        else:
-            raise CommunityGroup.DoesNotExist
-    except CommunityGroup.DoesNotExist:
-        raise Http404("No such group.") from None
-    filters = LeaderboardFilterForm(request.GET)
-    data = filters.cleaned_data if filters.is_valid() else {}
-    period = data.get("period") or leaderboards.Period.WEEK
-    board = leaderboards.leaderboard(period=period, group=group, viewer=viewer)
-    context = {
-        "board": board,
-        "board_url": reverse("challenges:group_leaderboard", kwargs={"pk": group.pk}),
-        "periods": leaderboards.Period.CHOICES,
-        "tags": [],
-        "tag_id": None,
-    }
-    template = "challenges/leaderboard.html"
-    if request.htmx:
-        template += "#board"
-    return render(request, template, context)
-
-
-def _level_rows(formset: BaseFormSet) -> list[LevelRow]:
-    rows = []
-    for form in formset.forms:
-        data = form.cleaned_data
-        if data.get("DELETE"):
-            if data.get("id") is not None:
-                rows.append(LevelRow(id=data["id"], name="", threshold=0, delete=True))
-        elif data:  # an untouched extra row has no data
-            rows.append(LevelRow(id=data["id"], name=data["name"], threshold=data["threshold"]))
-    return rows
-
-
-def _badge_rows(formset: BaseFormSet) -> list[BadgeRow]:
-    rows = []
-    for form in formset.forms:
-        data = form.cleaned_data
-        if data.get("DELETE"):
-            if data.get("id") is not None:
-                rows.append(
-                    BadgeRow(
-                        id=data["id"],
-                        name="",
-                        description="",
-                        rule="",
-                        count=1,
-                        icon="",
-                        delete=True,
-                    )
-                )
-        elif data:
-            rows.append(
-                BadgeRow(
-                    id=data["id"],
-                    name=data["name"],
-                    description=data["description"],
-                    rule=data["rule"],
-                    count=data["count"],
-                    icon=data["icon"],
-                )
-            )
-    return rows
-
-
-@manager_required
-@require_http_methods(["GET", "POST"])
-def levels(request: AuthenticatedHttpRequest) -> HttpResponse:
-    existing_levels = levels_all()
-    level_initial = [
-        {"id": level.pk, "name": level.name, "threshold": level.threshold}
-        for level in existing_levels
-    ] or [{"name": _(name), "threshold": threshold} for name, threshold in DEFAULT_LEVELS]
-    badges = badges_all()
-    badge_initial = [
-        {
-            "id": badge.pk,
-            "icon": badge.icon,
-            "name": badge.name,
-            "description": badge.description,
-            "rule": badge.rule,
-            "count": badge.count,
-        }
-        for badge in badges
-    ]
-    posted_levels = request.method == "POST" and "save_levels" in request.POST
-    posted_badges = request.method == "POST" and "save_badges" in request.POST
-    level_formset = LevelFormSet(
-        request.POST if posted_levels else None, initial=level_initial, prefix="levels"
-    )
-    badge_formset = BadgeFormSet(
-        request.POST if posted_badges else None, initial=badge_initial, prefix="badges"
-    )
-    level_errors: list[str] = []
-    badge_errors: list[str] = []
-    if posted_levels and level_formset.is_valid():
-        try:
-            levels_save(rows=_level_rows(level_formset), by=request.user)
-        except ValidationError as error:
-            level_errors = error.messages
-        else:
-            messages.success(request, _("Levels saved."))
-            return redirect("challenges:levels")
-    if posted_badges and badge_formset.is_valid():
-        try:
-            badges_save(rows=_badge_rows(badge_formset), by=request.user)
-        except ValidationError as error:
-            badge_errors = error.messages
-        else:
-            messages.success(request, _("Badges saved."))
-            return redirect("challenges:levels")
-    return render(
-        request,
-        "challenges/leaderboard_levels.html",
-        {
-            "level_formset": level_formset,
-            "badge_formset": badge_formset,
-            "level_errors": level_errors,
-            "badge_errors": badge_errors,
-            "levels_unsaved": not existing_levels,
-        },
-    )
-
-
-@advocate_required
-@require_POST
-def notifications_read(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Mark my notifications read (the hub's "Mark all read" button)."""
-    notifications_mark_read(advocate_id=selectors.advocate_id_for_user(request.user))
-    if request.htmx:
-        return render(
-            request,
-            "challenges/partials/progress_panel.html#notifications",
-            {"notifications": [], "more_notifications": False},
-        )
-    return redirect("advocates:hub")
