@@ -38,7 +38,6 @@ reference drives) and calls with an explicit ``now`` always compute afresh.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -48,8 +47,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from advocates.graph import neighbour_ids
-from advocates.models import Advocate, Company, Person, PersonInterest, Relationship, Tag
+from advocates.models import Advocate, Company, Person, PersonInterest, Tag
 from core.cache import cache_version
 from references.matching.band import (
     GENERATION_KEY,
@@ -62,6 +60,7 @@ from references.matching.band import (
     prescore_band,
 )
 from references.matching.guard import available_advocates
+from references.matching.paths import GraphPath, paths_from_advocate, paths_to_prospect
 from references.models import (
     Ask,
     IndustryWeights,
@@ -74,7 +73,6 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 WILLINGNESS_WINDOW = timedelta(days=365)
-MAX_SECOND_DEGREE_EDGES = 5000
 
 # Title words that tell a seniority when the rep left it blank.
 TITLE_SENIORITY = [
@@ -190,85 +188,6 @@ def _interest_tags(request: ReferenceRequest, topic_ids: list[int]) -> list[int]
     )
 
 
-@dataclass
-class _Path:
-    direct: bool = False
-    via: Person | None = None
-
-
-def _brokers(person_ids: Iterable[int]) -> dict[int, str]:
-    """Of these people, those who can make an introduction (a colleague or an advocate),
-    with their kind."""
-    return dict(
-        Person.objects.filter(
-            pk__in=person_ids, kind__in=[Person.Kind.EMPLOYEE, Person.Kind.ADVOCATE]
-        ).values_list("id", "kind")
-    )
-
-
-Best = dict[int, tuple[tuple[int, int], int]]
-
-
-def _prefer(best: Best, target: int, brokers: dict[int, str], broker_id: int) -> None:
-    """Keep ``broker_id`` as the go-between to ``target`` if it beats the one kept: a
-    deterministic choice, colleagues first, then by id."""
-    key = (0 if brokers[broker_id] == Person.Kind.EMPLOYEE else 1, broker_id)
-    if target not in best or key < best[target][0]:
-        best[target] = (key, broker_id)
-
-
-def _attach_via(paths: dict[int, _Path], best: Best) -> None:
-    """Each chosen go-between, as a Person on its path (one query)."""
-    if not best:
-        return
-    people = Person.objects.in_bulk([broker for _key, broker in best.values()])
-    for target, (_key, broker_id) in best.items():
-        paths.setdefault(target, _Path()).via = people[broker_id]
-
-
-def _paths(request: ReferenceRequest, advocate_ids: set[int] | None) -> dict[int, _Path]:
-    """Relationship paths from advocates to the prospect: direct, or through a colleague
-    or an advocate the prospect knows. ``None`` = look at every advocate."""
-    prospect = request.prospect_person_id
-    if prospect is None:
-        return {}
-    neighbours = neighbour_ids(prospect)
-    if not neighbours:
-        return {}
-    paths: dict[int, _Path] = {}
-    for _person_id, advocate_id in Person.objects.filter(
-        pk__in=neighbours, advocate__isnull=False
-    ).values_list("id", "advocate_id"):
-        paths[advocate_id] = _Path(direct=True)
-    brokers = _brokers(neighbours)
-    if not brokers:
-        return paths
-    # One query over Relationship: each edge with a broker at one end and an advocate
-    # at the other, read through the index on either endpoint.
-    edges = (
-        Relationship.objects.filter(
-            Q(from_person_id__in=brokers, to_person__advocate__isnull=False)
-            | Q(to_person_id__in=brokers, from_person__advocate__isnull=False)
-        )
-        .values_list(
-            "from_person_id", "to_person_id", "from_person__advocate_id", "to_person__advocate_id"
-        )
-        .order_by("id")[:MAX_SECOND_DEGREE_EDGES]
-    )
-    best: Best = {}
-    for from_id, to_id, from_advocate, to_advocate in edges:
-        broker_id, advocate_id = (
-            (from_id, to_advocate) if from_id in brokers else (to_id, from_advocate)
-        )
-        if advocate_id is None or (advocate_ids is not None and advocate_id not in advocate_ids):
-            continue
-        if broker_id == prospect:
-            continue
-        _prefer(best, advocate_id, brokers, broker_id)
-    _attach_via(paths, best)
-    return paths
-
-
 @dataclass(frozen=True)
 class _Profile:
     """What scoring reads of one advocate (one row of ``available_advocates``)."""
@@ -312,7 +231,7 @@ def _score(
     weights: ScoringWeights,
     *,
     seniority: str,
-    path: _Path | None,
+    path: GraphPath | None,
     products: list[str],
     tags: list[str],
     willingness: tuple[int, int],
@@ -468,7 +387,7 @@ def rank(
     generation = "" if fixed_now else cache_version(GENERATION_KEY)
     kept = None if fixed_now else band_kept(request, criteria, generation)
     band = kept or computed()
-    paths = _paths(request, None)
+    paths = paths_to_prospect(request, None)
     # By id: campaigns.kinds ranks for prospects that have no saved request (pk None).
     candidates = available_advocates(now).exclude(
         pk__in=Ask.objects.filter(request_id=request.pk).values("advocate_id")
@@ -539,34 +458,6 @@ class Suggestion:
         return [reason.public for reason in self.reasons if reason.public]
 
 
-def _paths_from(advocate_id: int) -> dict[int, _Path]:
-    """Paths from one advocate to everyone within two steps, by Person id: direct, or
-    through a colleague or an advocate they know (the mirror of ``_paths``)."""
-    me = Person.objects.filter(advocate_id=advocate_id).values_list("pk", flat=True).first()
-    if me is None:
-        return {}
-    neighbours = neighbour_ids(me)
-    if not neighbours:
-        return {}
-    paths: dict[int, _Path] = {person: _Path(direct=True) for person in neighbours}
-    brokers = _brokers(neighbours)
-    if not brokers:
-        return paths
-    edges = (
-        Relationship.objects.filter(Q(from_person_id__in=brokers) | Q(to_person_id__in=brokers))
-        .values_list("from_person_id", "to_person_id")
-        .order_by("id")[:MAX_SECOND_DEGREE_EDGES]
-    )
-    best: Best = {}
-    for from_id, to_id in edges:
-        broker_id, other = (from_id, to_id) if from_id in brokers else (to_id, from_id)
-        if other == me:
-            continue
-        _prefer(best, other, brokers, broker_id)
-    _attach_via(paths, best)
-    return paths
-
-
 def suggest(
     advocate: Advocate, requests: list[ReferenceRequest], *, limit: int = 3, now=None
 ) -> list[Suggestion]:
@@ -584,7 +475,7 @@ def suggest(
     mine_products = set(advocate.products.values_list("pk", flat=True))
     mine_tags = set(advocate.tags.values_list("pk", flat=True))
     willingness = _willingness([advocate.pk], now).get(advocate.pk, (0, 0))
-    paths = _paths_from(advocate.pk)
+    paths = paths_from_advocate(advocate.pk)
     program = MatchingWeights.current()
     by_industry = {w.for_industry.lower(): w for w in IndustryWeights.objects.all()}
     # The prospects' interests, in one query, matched by name to the advocate's tags.
