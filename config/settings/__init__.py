@@ -20,6 +20,7 @@ from config.env import env_bool, env_int, env_list, env_str
 # Two sections live beside this module (each reads only the environment): the cache and
 # Celery, and the outside services. Everything else stays here, in the order it is read.
 from config.settings.integrations import *  # noqa: F403
+from config.settings.languages import *  # noqa: F403
 from config.settings.sso import *  # noqa: F403
 from config.settings.sso import (
     VOUCH_SSO_OIDC_SERVER_URL,
@@ -475,24 +476,6 @@ AVATAR_MAX_BYTES = env_int("AVATAR_MAX_BYTES", 5 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 40_000_000)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
-
-# --- Internationalisation -------------------------------------------------------------
-# The site's language (what a visitor gets when the browser asks for none Vouch speaks,
-# and what content is written in first); each person may choose another in their profile.
-LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("es", "Español"), ("de", "Deutsch")]
-# VOUCH_LOCALE_PATH: only for the test that regenerates the catalogs into a copy.
-LOCALE_PATHS = [Path(env_str("VOUCH_LOCALE_PATH", str(BASE_DIR / "locale")))]
-# Content a manager writes (challenges, rewards, campaign emails) is written in the
-# site's language and may carry a text per other language; a reader whose language has
-# none reads the site's, then any other (django-modeltranslation).
-MODELTRANSLATION_DEFAULT_LANGUAGE = LANGUAGE_CODE
-MODELTRANSLATION_FALLBACK_LANGUAGES = {
-    "default": (LANGUAGE_CODE, *(code for code, _ in LANGUAGES if code != LANGUAGE_CODE))
-}
-TIME_ZONE = "UTC"
-USE_I18N = True
-USE_TZ = True
 
 # --- Security -------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
