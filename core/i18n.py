@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.utils import translation
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext as _
 
 
@@ -83,6 +84,7 @@ def connect_signals() -> None:
 
 if TYPE_CHECKING:
     from django.forms import BaseForm as _FormBase
+    from django_stubs_ext import StrOrPromise
 else:
     _FormBase = object
 
@@ -177,3 +179,26 @@ class TranslatedFieldsMixin(_FormBase):
                     key = f"{name}_{code}"
                     if key in self.cleaned_data:
                         setattr(instance, key, self.cleaned_data[key])
+
+
+def lazy_text(message: StrOrPromise, **params: object) -> Promise:
+    """Text written later, in the language active then: ``message`` (a ``gettext_lazy``
+    msgid with ``%(name)s`` placeholders) formatted with ``params``. A param may be lazy
+    too, or a callable read at that moment (a challenge's title, which has a text per
+    language). The points ledger writes a line given this way in its advocate's language
+    (``rewards.services.ledger``), however the caller is speaking."""
+
+    def text() -> str:
+        values = {name: value() if callable(value) else value for name, value in params.items()}
+        return str(message) % {name: str(value) for name, value in values.items()}
+
+    return lazy(text, str)()
+
+
+def written_in(text: StrOrPromise, language: str | None) -> str:
+    """``text`` as a plain string; lazy text is written in ``language`` (a saved
+    ``User.language``; blank: the site's)."""
+    if isinstance(text, Promise):
+        with translation.override(supported(language)):
+            return str(text)
+    return text

@@ -17,11 +17,13 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from advocates.models import Advocate, CommunityGroup, GroupMembership, Notification, User
 from core.audit import audit_record
-from core.i18n import speaking_to
+from core.i18n import lazy_text, speaking_to
 from core.models import ProgramSettings
 from discussions import markdown
 from discussions.models import Reply, Report, Thread, Vote
@@ -229,7 +231,11 @@ def _may_accept(viewer: Viewer, thread: Thread) -> None:
         raise DiscussionError(_("Only the person who asked (or a manager) can accept an answer."))
 
 
-def _reverse_award(thread: Thread, why: str) -> None:
+def _no_longer_accepted(thread: Thread) -> Promise:
+    return lazy_text(gettext_lazy("Answer no longer accepted: %(title)s"), title=thread.title)
+
+
+def _reverse_award(thread: Thread, why: Promise) -> None:
     if thread.answer_award_id is None:
         return
     try:
@@ -264,7 +270,7 @@ def answer_accept(*, viewer: Viewer, reply_id: int) -> Thread:
             raise DiscussionError(_("This reply cannot be accepted."))
         if thread.accepted_reply_id == reply.pk:
             return thread  # a double click
-        _reverse_award(thread, f"Answer no longer accepted: {thread.title}")
+        _reverse_award(thread, _no_longer_accepted(thread))
         thread.accepted_reply = reply
         thread.accept_count += 1
         points = ProgramSettings.load().accepted_answer_points
@@ -275,7 +281,7 @@ def answer_accept(*, viewer: Viewer, reply_id: int) -> Thread:
             result = points_award(
                 advocate_id=payee.pk,
                 amount=points,
-                reason=f"Accepted answer: {thread.title}",
+                reason=lazy_text(gettext_lazy("Accepted answer: %(title)s"), title=thread.title),
                 idempotency_key=f"discussion-answer:{thread.pk}:{thread.accept_count}",
                 source=reply,
             )
@@ -298,7 +304,7 @@ def answer_unaccept(*, viewer: Viewer, thread_id: int) -> Thread:
         _may_accept(viewer, thread)
         if thread.accepted_reply_id is None:
             return thread
-        _reverse_award(thread, f"Answer no longer accepted: {thread.title}")
+        _reverse_award(thread, _no_longer_accepted(thread))
         thread.accepted_reply = None
         thread.save(update_fields=["accepted_reply", "answer_award", "updated_at"])
     return thread
@@ -406,7 +412,12 @@ def reply_hide(*, viewer: Viewer, reply_id: int, hide: bool = True) -> Reply:
         if hide and thread.accepted_reply_id == reply.pk:
             # A hidden reply is no answer: its award goes back, if it still can.
             with contextlib.suppress(DiscussionError):
-                _reverse_award(thread, f"Answer hidden by a moderator: {thread.title}")
+                _reverse_award(
+                    thread,
+                    lazy_text(
+                        gettext_lazy("Answer hidden by a moderator: %(title)s"), title=thread.title
+                    ),
+                )
                 thread.accepted_reply = None
                 thread.save(update_fields=["accepted_reply", "answer_award", "updated_at"])
         if reply.hidden_at is None and hide:

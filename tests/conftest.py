@@ -24,6 +24,7 @@ from django.db import DatabaseError, connection
 from django.db.models import F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.test import Client
+from django.utils import translation
 
 from core.queues import bulk_queue_for
 from tests import factories
@@ -65,6 +66,16 @@ def _program_settings_cached(_clean_cache: None, request: pytest.FixtureRequest)
     from core.models import ProgramSettings
 
     ProgramSettings.load()
+
+
+@pytest.fixture(autouse=True)
+def _site_language() -> Iterator[None]:
+    """Each test starts and ends in the site's language: a request activates the
+    reader's (LocaleMiddleware, core.i18n) for the rest of the thread, as it does for
+    the rest of a real request, and a Spanish page must not leave the next test Spanish."""
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from advocates.models import Advocate, User
 from advocates.selectors import is_group_member
@@ -26,7 +26,7 @@ from challenges.models import Challenge, NPSResponse, Submission
 from challenges.selectors import submission_counts_forget
 from core import events
 from core.audit import audit_record
-from core.i18n import localized_names
+from core.i18n import lazy_text, localized_names
 from core.images import reencode_image
 from core.outbox import activity_after_commit
 from rewards.models import LedgerEntry
@@ -323,7 +323,7 @@ def _approve(*, submission: Submission, reviewer: User | None) -> bool:
         points_award(
             advocate_id=submission.advocate_id,
             amount=challenge.points,
-            reason=f"Challenge: {challenge.title}"[:255],
+            reason=lazy_text(gettext_lazy("Challenge: %(title)s"), title=lambda: challenge.title),
             idempotency_key=approval_key(submission.pk),
             source=submission,
         )
@@ -399,7 +399,10 @@ def submission_reject(*, submission_id: int, reviewer: User, reason: str) -> Sub
                 try:
                     points_reverse(
                         entry_id=award.pk,
-                        reason=f"Reversed: {submission.challenge.title} was not approved"[:255],
+                        reason=lazy_text(
+                            gettext_lazy("Reversed: %(title)s was not approved"),
+                            title=lambda: submission.challenge.title,
+                        ),
                     )
                 except InsufficientPoints:
                     # Rolls the rejection back too: nothing changes.

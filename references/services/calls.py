@@ -9,10 +9,11 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from advocates.models import Advocate
 from core import events
-from core.i18n import speaking_to
+from core.i18n import lazy_text
 from core.outbox import activity_after_commit, enqueue_after_commit
 from references.matching.band import advocates_changed
 from references.models import Ask, Meeting, ReferenceRequest
@@ -47,11 +48,10 @@ def call_settle(
     if completed:
         points = call_points()
         if points > 0:
-            # The ledger line is the advocate's to read: written in their language.
-            with speaking_to(ask.advocate.user):
-                reason = _("Reference call with %(company)s") % {
-                    "company": request.prospect_company
-                }
+            # Written by the ledger in the language of the advocate who reads it.
+            reason = lazy_text(
+                gettext_lazy("Reference call with %(company)s"), company=request.prospect_company
+            )
             try:
                 points_award(
                     advocate_id=ask.advocate_id,

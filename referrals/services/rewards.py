@@ -10,16 +10,21 @@ idempotency key.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
-from advocates.models import Advocate, User
-from core.i18n import speaking_to
+from advocates.models import Advocate
+from core.i18n import lazy_text
 from referrals.models import Referral, ReferralReward, RewardRule, Stage
 from rewards.services.ledger import InsufficientPoints, points_award, points_reverse
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def money(amount: Decimal | None) -> str:
@@ -34,27 +39,23 @@ def qualified_key(referral_id: int) -> str:
     return f"referral:{referral_id}:qualified-reward"
 
 
-def reader(advocate_id: int) -> User | None:
-    """Who reads this advocate's points history: its lines are written in their language
-    (``with speaking_to(reader(...))`` around the reason)."""
-    advocate = Advocate.objects.select_related("user").filter(pk=advocate_id).first()
-    return advocate.user if advocate is not None else None
+# Points lines are given lazily (core.i18n.lazy_text): the ledger writes each in the
+# language of the advocate who reads it.
 
 
-def qualified_reason(referral: Referral) -> str:
-    return gettext("Referral qualified: %(name)s") % {"name": referral.referred_name}
+def qualified_reason(referral: Referral) -> Promise:
+    return lazy_text(gettext_lazy("Referral qualified: %(name)s"), name=referral.referred_name)
 
 
-def won_reason(referral: Referral) -> str:
-    return gettext("Referral won: %(name)s") % {"name": referral.referred_name}
+def won_reason(referral: Referral) -> Promise:
+    return lazy_text(gettext_lazy("Referral won: %(name)s"), name=referral.referred_name)
 
 
 def pay_qualified(referral: Referral, rule: RewardRule) -> None:
     points = rule.qualified_reward_points()
     if points <= 0 or referral.rewards.filter(kind=ReferralReward.Kind.QUALIFIED).exists():
         return
-    with speaking_to(reader(referral.advocate_id)):
-        reason = qualified_reason(referral)
+    reason = qualified_reason(referral)
     result = points_award(
         advocate_id=referral.advocate_id,
         amount=points,
@@ -130,8 +131,7 @@ def pay_won(referral: Referral, rule: RewardRule | None) -> None:
     points = won_points_for(referral, rule) if rule is not None else 0
     if points <= 0:
         return
-    with speaking_to(reader(referral.advocate_id)):
-        reason = won_reason(referral)
+    reason = won_reason(referral)
     _pay_round(
         referral,
         points=points,
@@ -147,14 +147,14 @@ def _award(
     kind: str,
     points: int,
     round_: int,
-    reason: str,
+    reason: StrOrPromise,
     idempotency_key: str,
 ) -> None:
     """Pay ``points`` through the ledger and record them as the referral's reward."""
     result = points_award(
         advocate_id=advocate_id,
         amount=points,
-        reason=reason[:255],
+        reason=reason,
         idempotency_key=idempotency_key,
         source=referral,
     )
@@ -167,7 +167,7 @@ def _award(
     )
 
 
-def _pay_round(referral: Referral, *, points: int, round_: int, reason: str) -> None:
+def _pay_round(referral: Referral, *, points: int, round_: int, reason: StrOrPromise) -> None:
     if points <= 0:
         return
     _award(
@@ -181,12 +181,7 @@ def _pay_round(referral: Referral, *, points: int, round_: int, reason: str) -> 
     )
 
 
-def _reward_reader(reward: ReferralReward) -> User | None:
-    """The advocate the reward was paid to (for a second generation, not the referral's)."""
-    return reader(reward.ledger_entry.advocate_id)
-
-
-def _reverse(reward: ReferralReward, *, reason: str) -> None:
+def _reverse(reward: ReferralReward, *, reason: StrOrPromise) -> None:
     try:
         with transaction.atomic():
             result = points_reverse(
@@ -210,18 +205,19 @@ def reverse_won(referral: Referral) -> None:
         kind=ReferralReward.Kind.WON, status=ReferralReward.Status.PAID
     ).first()
     if latest is not None:
-        with speaking_to(_reward_reader(latest)):
-            reason = gettext("Referral no longer won: %(name)s") % {"name": referral.referred_name}
+        reason = lazy_text(
+            gettext_lazy("Referral no longer won: %(name)s"), name=referral.referred_name
+        )
         _reverse(latest, reason=reason)
     second = referral.rewards.filter(
         kind=ReferralReward.Kind.SECOND_GENERATION, status=ReferralReward.Status.PAID
     ).first()
     if second is not None:
-        with speaking_to(_reward_reader(second)):
-            reason = gettext("Second-generation referral no longer won: %(name)s") % {
-                "name": referral.referred_name
-            }
-        _reverse(second, reason=reason[:255])
+        reason = lazy_text(
+            gettext_lazy("Second-generation referral no longer won: %(name)s"),
+            name=referral.referred_name,
+        )
+        _reverse(second, reason=reason)
 
 
 def chain_origin(advocate: Advocate) -> Referral | None:
@@ -262,10 +258,13 @@ def pay_second_generation(referral: Referral, rule: RewardRule | None) -> None:
     if origin is None:
         return
     round_ = latest.round + 1 if latest is not None else 1
-    with speaking_to(origin.advocate.user):
-        reason = gettext(
+    reason = lazy_text(
+        gettext_lazy(
             "Second-generation referral won: %(name)s, referred by %(origin)s, whom you brought in"
-        ) % {"name": referral.referred_name, "origin": origin.referred_name}
+        ),
+        name=referral.referred_name,
+        origin=origin.referred_name,
+    )
     _award(
         referral,
         advocate_id=origin.advocate_id,
@@ -300,23 +299,18 @@ def won_amount_changed(referral: Referral, rule: RewardRule | None, *, old: Deci
     points = won_points_for(referral, rule)
     if points == latest.points:
         return
-    with speaking_to(reader(referral.advocate_id)):
-        reversed_reason = gettext(
-            "Deal amount changed from %(old)s to %(new)s: reward for %(name)s corrected"
-        ) % {
-            "old": money(old) if old is not None else gettext("none"),
-            "new": money(referral.deal_amount)
-            if referral.deal_amount is not None
-            else gettext("none"),
-            "name": referral.referred_name,
-        }
-        paid_reason = gettext(
-            "Referral won: %(name)s, on the corrected deal amount of %(amount)s"
-        ) % {
-            "name": referral.referred_name,
-            "amount": money(referral.deal_amount)
-            if referral.deal_amount is not None
-            else gettext("none"),
-        }
-    _reverse(latest, reason=reversed_reason[:255])
+    none = gettext_lazy("none")
+    new = money(referral.deal_amount) if referral.deal_amount is not None else none
+    reversed_reason = lazy_text(
+        gettext_lazy("Deal amount changed from %(old)s to %(new)s: reward for %(name)s corrected"),
+        old=money(old) if old is not None else none,
+        new=new,
+        name=referral.referred_name,
+    )
+    paid_reason = lazy_text(
+        gettext_lazy("Referral won: %(name)s, on the corrected deal amount of %(amount)s"),
+        name=referral.referred_name,
+        amount=new,
+    )
+    _reverse(latest, reason=reversed_reason)
     _pay_round(referral, points=points, round_=latest.round + 1, reason=paid_reason)

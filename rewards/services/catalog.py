@@ -24,12 +24,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from advocates.models import Advocate, User
 from advocates.selectors import is_group_member
 from core import events
 from core.audit import audit_record
-from core.i18n import localized_names
+from core.i18n import lazy_text, localized_names
 from core.images import reencode_image
 from core.outbox import activity_after_commit, enqueue_after_commit
 from rewards.fulfilment import provider_for
@@ -379,7 +380,9 @@ def reward_redeem(
                 spend = points_spend(
                     advocate_id=advocate_id,
                     amount=reward.points_cost,
-                    reason=f"Redeemed: {reward.name}",
+                    reason=lazy_text(
+                        gettext_lazy("Redeemed: %(reward)s"), reward=lambda: reward.name
+                    ),
                     idempotency_key=f"redemption:{redemption.pk}:spend",
                     source=redemption,
                 )
@@ -588,7 +591,10 @@ def redemption_cancel(
         if redemption.spend_entry_id is not None:
             refund = points_reverse(
                 entry_id=redemption.spend_entry_id,
-                reason=f"Refund: {redemption.reward.name} cancelled",
+                reason=lazy_text(
+                    gettext_lazy("Refund: %(reward)s cancelled"),
+                    reward=lambda: redemption.reward.name,
+                ),
                 idempotency_key=f"redemption:{redemption.pk}:refund",
             )
             Redemption.objects.filter(pk=redemption.pk).update(refund_entry=refund.entry)

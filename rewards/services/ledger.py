@@ -13,18 +13,25 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from advocates.models import Advocate, Invitation
 from core import events
 from core.bulk import bulk_insert
+from core.i18n import written_in
 from core.models import ProgramSettings
 from rewards.models import LedgerEntry, PeriodPoints
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 POINTS_EVENT = "points.changed"
 
@@ -53,12 +60,23 @@ def _source_fields(source: models.Model | None) -> dict[str, str]:
     return {"source_type": source._meta.label_lower, "source_id": str(source.pk)}
 
 
+def _languages(advocate_ids: Iterable[int]) -> dict[int, str]:
+    """Each advocate's saved language (blank: the site's), in one query."""
+    return dict(Advocate.objects.filter(pk__in=advocate_ids).values_list("pk", "user__language"))
+
+
+def _line(reason: StrOrPromise, language: str | None) -> str:
+    """A points line as stored: a reason given lazily (``core.i18n.lazy_text``) is
+    written in the language of the advocate who reads it."""
+    return written_in(reason, language)[:255]
+
+
 def _apply(
     *,
     advocate_id: int,
     amount: int,
     kind: str,
-    reason: str,
+    reason: StrOrPromise,
     idempotency_key: str,
     source: models.Model | None = None,
     source_fields: dict[str, str] | None = None,
@@ -79,6 +97,9 @@ def _apply(
             existing = LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
             if existing is not None:
                 return _replayed(existing, advocate_id=advocate_id, kind=kind)
+            language = (
+                _languages([advocate_id]).get(advocate_id) if isinstance(reason, Promise) else None
+            )
             if reverses is not None and LedgerEntry.objects.filter(reverses=reverses).exists():
                 # Checked under the lock: a second reversal under another key would
                 # otherwise hit the one-to-one constraint as a bare IntegrityError.
@@ -92,7 +113,7 @@ def _apply(
                 advocate_id=advocate_id,
                 amount=amount,
                 kind=kind,
-                reason=reason[:255],
+                reason=_line(reason, language),
                 idempotency_key=idempotency_key,
                 reverses=reverses,
                 **(source_fields or _source_fields(source)),
@@ -166,7 +187,7 @@ def points_award(
     *,
     advocate_id: int,
     amount: int,
-    reason: str,
+    reason: StrOrPromise,
     idempotency_key: str,
     source: models.Model | None = None,
 ) -> LedgerResult:
@@ -210,7 +231,7 @@ class Award:
 
     advocate_id: int
     amount: int
-    reason: str
+    reason: StrOrPromise
     idempotency_key: str
     source: models.Model | None = None
 
@@ -255,12 +276,14 @@ def points_award_many(*, awards: Sequence[Award]) -> list[LedgerResult]:
             for entry in LedgerEntry.objects.filter(idempotency_key__in=keys)
         }
         now = timezone.now()
+        lazy_readers = {a.advocate_id for a in awards if isinstance(a.reason, Promise)}
+        languages = _languages(lazy_readers) if lazy_readers else {}
         new = [
             LedgerEntry(
                 advocate_id=award.advocate_id,
                 amount=award.amount,
                 kind=LedgerEntry.Kind.AWARD,
-                reason=award.reason[:255],
+                reason=_line(award.reason, languages.get(award.advocate_id)),
                 idempotency_key=award.idempotency_key,
                 created_at=now,
                 **_source_fields(award.source),
@@ -382,7 +405,7 @@ def points_spend(
     *,
     advocate_id: int,
     amount: int,
-    reason: str,
+    reason: StrOrPromise,
     idempotency_key: str,
     source: models.Model | None = None,
 ) -> LedgerResult:
@@ -401,7 +424,7 @@ def points_spend(
 
 
 def points_reverse(
-    *, entry_id: int, reason: str, idempotency_key: str | None = None
+    *, entry_id: int, reason: StrOrPromise, idempotency_key: str | None = None
 ) -> LedgerResult:
     """Cancel an entry with a visible entry of the opposite amount.
 
@@ -432,7 +455,7 @@ def welcome_points_award(*, advocate_id: int, invitation_id: int) -> LedgerResul
     return points_award(
         advocate_id=advocate_id,
         amount=settings.WELCOME_POINTS,
-        reason="Welcome to the community",
+        reason=gettext_lazy("Welcome to the community"),
         idempotency_key=f"welcome:{advocate_id}",
         source=Invitation.objects.filter(pk=invitation_id).first(),
     )
