@@ -78,7 +78,7 @@ lint: $(STAMP)
 # dropped, then compiled. Needs GNU gettext (apt-get install gettext); the compiled .mo
 # files are committed, so serving them does not. tests/i18n/test_catalogs.py checks that
 # this leaves nothing to translate.
-MESSAGES_IGNORE := .venv node_modules tests bench demo docs artifacts build dist
+MESSAGES_IGNORE := .venv node_modules tests bench demo docs artifacts build dist media staticfiles *.egg-info db.sqlite3*
 messages: export DEBUG ?= true
 messages: $(STAMP)
 	$(PY) manage.py makemessages --locale=es --locale=de --no-location --no-obsolete \

@@ -28,6 +28,7 @@ from advocates.http import AuthenticatedHttpRequest
 from advocates.links import GROUP_INVITE_MAX_AGE, group_invite_url
 from advocates.models import CommunityGroup, GroupMembership, User
 from advocates.services import groups as group_services
+from core.i18n import language_cookie_set
 from core.roles import (
     Role,
     advocate_required,
@@ -83,9 +84,12 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error("avatar_upload", error)
         else:
-            translation.activate(request.user.language or request.LANGUAGE_CODE)
+            language = advocate.user.language or request.LANGUAGE_CODE
+            translation.activate(language)  # the message below, in a language just chosen
             messages.success(request, _("Your profile is saved."))
-            return redirect("advocates:profile")
+            response = redirect("advocates:profile")
+            language_cookie_set(response, language)
+            return response
     return render(request, "advocates/profile.html", {"form": form, "advocate": advocate})
 
 

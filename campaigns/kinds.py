@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
 from advocates.links import invitation_url
@@ -30,6 +31,7 @@ from advocates.models import Advocate, Invitation, User
 from advocates.services import InvitationError, invitation_create
 from campaigns.models import Campaign, CampaignContact, CampaignMessage, CampaignProspect
 from challenges.models import Challenge
+from core.i18n import site_language
 from referrals.models import ReferralLink
 from referrals.services import referral_link_for
 
@@ -151,10 +153,9 @@ def _invitation_audience(campaign: Campaign) -> Iterator[Recipient]:
 
 
 def _join(values: list[str]) -> str:
-    values = [value for value in values if value]
-    if len(values) <= 1:
-        return "".join(values)
-    return ", ".join(values[:-1]) + " and " + values[-1]
+    """ "A, B and C", in the site's language (kept in each message's context)."""
+    with translation.override(site_language()):
+        return str(get_text_list([value for value in values if value], _("and")))
 
 
 def public_reasons(reasons: list[dict]) -> str:

@@ -17,11 +17,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
+from django.conf import settings
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from campaigns import kinds
+from core.i18n import site_language
 
 BASE_PLACEHOLDERS = frozenset(
     {
@@ -129,3 +131,28 @@ def track_links_in_text(text: str, link: Callable[[str], str]) -> str:
         return link(trimmed) + url[len(trimmed) :]
 
     return _URL.sub(replace, text)
+
+
+def every_language_problems(campaign) -> list[str]:
+    """Why ``campaign`` cannot start, for the text each reader gets: the site language's
+    and every other language's own subject and body (a reader without one gets the
+    site's). The same answer whoever asks, in whatever language, or the scheduler."""
+    site = site_language()
+    problems: list[str] = []
+    for code, _name in settings.LANGUAGES:
+        own_subject = getattr(campaign, f"subject_{code}")
+        own_body = getattr(campaign, f"body_{code}")
+        if code != site and not (own_subject or own_body):
+            continue
+        subject = own_subject or getattr(campaign, f"subject_{site}") or ""
+        body = own_body or getattr(campaign, f"body_{site}") or ""
+        for text in (subject, body):
+            problems += placeholder_errors(text, kind=campaign.kind)
+        problems += kinds.kind_problems(
+            kind=campaign.kind,
+            body=body,
+            subject=subject,
+            challenge=campaign.challenge,
+            campaign=campaign,
+        )
+    return list(dict.fromkeys(problems))  # each once, in order

@@ -15,7 +15,7 @@ from challenges.models import Badge, Challenge, Level
 from challenges.selectors.leaderboards import Period
 from challenges.services import SubmissionInput
 from core.forms import OptionalMarkedForm
-from core.i18n import TranslatedFieldsMixin
+from core.i18n import TranslatedFieldsMixin, number
 from core.models import ProgramSettings
 
 # Stored in English in a survey's questions; shown translated (gettext at display time).
@@ -137,7 +137,7 @@ class ChallengeForm(TranslatedFieldsMixin, forms.ModelForm):
                     "%(points)s points is above the program's maximum of %(limit)s points per "
                     "event (set in the program settings)."
                 )
-                % {"points": f"{points:,}", "limit": f"{limit:,}"}
+                % {"points": number(points), "limit": number(limit)}
             )
         return points
 

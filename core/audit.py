@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
+from django.utils import translation
 
 from core.models import AuditEntry
 
@@ -22,13 +24,18 @@ def audit_record(
     target: models.Model | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Record that ``actor`` did ``action`` (dotted, e.g. "redemption.refund") to ``target``."""
+    """Record that ``actor`` did ``action`` (dotted, e.g. "redemption.refund") to ``target``.
+
+    The target is named in the site's language, whatever language the actor reads in (a
+    challenge's title has a text per language)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        target_repr = str(target)[:200] if target is not None else ""
     return AuditEntry.objects.create(
         actor_id=actor.pk if actor is not None and actor.is_authenticated else None,
         action=action,
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
-        target_repr=str(target)[:200] if target is not None else "",
+        target_repr=target_repr,
         detail=detail or {},
     )
 

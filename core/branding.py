@@ -31,6 +31,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.audit import audit_record
+from core.i18n import number
 from core.images import reencode_image
 from core.models import (
     MAX_DEAL_AMOUNT_CEILING,
@@ -221,7 +222,7 @@ def program_settings_update(
             raise ValidationError(
                 {
                     "max_deal_amount": _("Choose between 1 and %(most)s.")
-                    % {"most": f"{MAX_DEAL_AMOUNT_CEILING:,.2f}"}
+                    % {"most": number(MAX_DEAL_AMOUNT_CEILING, 2)}
                 }
             )
         new_values["max_deal_amount"] = max_deal_amount.quantize(Decimal("0.01"))
@@ -230,7 +231,7 @@ def program_settings_update(
             raise ValidationError(
                 {
                     "max_points_per_event": _("Choose between 1 and %(most)s.")
-                    % {"most": f"{MAX_POINTS_PER_EVENT_CEILING:,}"}
+                    % {"most": number(MAX_POINTS_PER_EVENT_CEILING)}
                 }
             )
         new_values["max_points_per_event"] = max_points_per_event
@@ -239,7 +240,7 @@ def program_settings_update(
             raise ValidationError(
                 {
                     "accepted_answer_points": _("Choose between 0 and %(most)s.")
-                    % {"most": f"{MAX_POINTS_PER_EVENT_CEILING:,}"}
+                    % {"most": number(MAX_POINTS_PER_EVENT_CEILING)}
                 }
             )
         new_values["accepted_answer_points"] = accepted_answer_points

@@ -37,6 +37,8 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.i18n import number
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -106,7 +108,7 @@ def upload_limits_text() -> str:
     megabytes = settings.CSV_UPLOAD_MAX_BYTES // (1024 * 1024)
     return _("UTF-8, up to %(megabytes)s MB and %(rows)s rows") % {
         "megabytes": megabytes,
-        "rows": f"{settings.CSV_UPLOAD_MAX_ROWS:,}",
+        "rows": number(settings.CSV_UPLOAD_MAX_ROWS),
     }
 
 
@@ -189,7 +191,8 @@ def csv_read(
             count += 1
             if max_rows is not None and count > max_rows:
                 raise CsvFileError(
-                    _("The file has more than %(rows)s rows: split it.") % {"rows": f"{max_rows:,}"}
+                    _("The file has more than %(rows)s rows: split it.")
+                    % {"rows": number(max_rows)}
                 )
             # line_num counts physical lines, so a quoted line break does not shift the
             # numbers the user sees in their editor.

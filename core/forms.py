@@ -10,20 +10,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.forms.utils import pretty_name
-from django.utils.functional import lazy
+from django.utils.formats import number_format
 from django.utils.html import format_html
-from django.utils.translation import gettext, gettext_lazy, gettext_noop
+from django.utils.translation import gettext, gettext_lazy
 
 from core import branding
+from core.i18n import lazy_text
 from core.images import decode_image
 from core.models import MAX_DEAL_AMOUNT_CEILING, MAX_POINTS_PER_EVENT_CEILING
 
 OPTIONAL = gettext_lazy("(optional)")
-
-
-def _lazy_format(message: str, **values: Any) -> str:
-    """``message`` (marked with gettext_noop) translated when shown, with ``values`` in."""
-    return lazy(lambda: gettext(message) % values, str)()
 
 
 class OptionalMarkedMixin:
@@ -66,8 +62,8 @@ class ProgramSettingsForm(OptionalMarkedForm):
         label=gettext_lazy("Program name"),
         max_length=80,
         required=False,
-        help_text=_lazy_format(
-            gettext_noop("Shown in the header, page titles and emails. Empty: “%(name)s”."),
+        help_text=lazy_text(
+            gettext_lazy("Shown in the header, page titles and emails. Empty: “%(name)s”."),
             name=settings.PROGRAM_NAME,
         ),
     )
@@ -103,24 +99,24 @@ class ProgramSettingsForm(OptionalMarkedForm):
         max_value=MAX_DEAL_AMOUNT_CEILING,
         max_digits=14,
         decimal_places=2,
-        help_text=_lazy_format(
-            gettext_noop(
+        help_text=lazy_text(
+            gettext_lazy(
                 "A referral's deal amount above this is refused, from a rep, the CRM or "
                 "an import: a mistyped amount never pays a fortune. At most %(ceiling)s."
             ),
-            ceiling=f"{MAX_DEAL_AMOUNT_CEILING:,.0f}",
+            ceiling=lambda: number_format(MAX_DEAL_AMOUNT_CEILING, 0, force_grouping=True),
         ),
     )
     max_points_per_event = forms.IntegerField(
         label=gettext_lazy("Maximum points per event"),
         min_value=1,
         max_value=MAX_POINTS_PER_EVENT_CEILING,
-        help_text=_lazy_format(
-            gettext_noop(
+        help_text=lazy_text(
+            gettext_lazy(
                 "No single award pays more: a reward rule pays at most this, and awards "
                 "above it are refused. At most %(ceiling)s."
             ),
-            ceiling=f"{MAX_POINTS_PER_EVENT_CEILING:,}",
+            ceiling=lambda: number_format(MAX_POINTS_PER_EVENT_CEILING, force_grouping=True),
         ),
     )
     accepted_answer_points = forms.IntegerField(

@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any, cast
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.utils import translation
+from django.utils.formats import date_format, number_format
 from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 
 def supported(code: str | None) -> str:
@@ -71,6 +73,21 @@ def save_language(user, language: str) -> None:
     user.language = language
 
 
+def language_cookie_set(response, language: str) -> None:
+    """Remember ``language`` in the browser too (as Django's ``set_language`` does), so
+    that it stays after signing out."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+
+
 def _on_login(sender, request, user, **kwargs) -> None:
     """The first sign-in saves the language the browser asked for, so that email
     written to this person later is in it too (they may change it any time)."""
@@ -84,6 +101,7 @@ def connect_signals() -> None:
 
 if TYPE_CHECKING:
     from django.forms import BaseForm as _FormBase
+    from django.utils.functional import _StrPromise
     from django_stubs_ext import StrOrPromise
 else:
     _FormBase = object
@@ -92,6 +110,13 @@ else:
 def site_language() -> str:
     """The language content is written in first (settings.LANGUAGE_CODE, as supported)."""
     return supported(settings.LANGUAGE_CODE)
+
+
+def site_text(obj, field: str) -> str:
+    """A translated field's site-language text (django-modeltranslation reads the active
+    language's): what webhooks, the audit log and other machines' records carry."""
+    with translation.override(site_language()):
+        return getattr(obj, field)
 
 
 def other_languages() -> list[tuple[str, str]]:
@@ -181,7 +206,7 @@ class TranslatedFieldsMixin(_FormBase):
                         setattr(instance, key, self.cleaned_data[key])
 
 
-def lazy_text(message: StrOrPromise, **params: object) -> Promise:
+def lazy_text(message: StrOrPromise, **params: object) -> _StrPromise:
     """Text written later, in the language active then: ``message`` (a ``gettext_lazy``
     msgid with ``%(name)s`` placeholders) formatted with ``params``. A param may be lazy
     too, or a callable read at that moment (a challenge's title, which has a text per
@@ -192,7 +217,7 @@ def lazy_text(message: StrOrPromise, **params: object) -> Promise:
         values = {name: value() if callable(value) else value for name, value in params.items()}
         return str(message) % {name: str(value) for name, value in values.items()}
 
-    return lazy(text, str)()
+    return lazy(text, str)()  # type: ignore[return-value]  # the stubs type lazy() as str
 
 
 def written_in(text: StrOrPromise, language: str | None) -> str:
@@ -202,3 +227,32 @@ def written_in(text: StrOrPromise, language: str | None) -> str:
         with translation.override(supported(language)):
             return str(text)
     return text
+
+
+def number(value, decimals: int | None = None) -> str:
+    """``value`` grouped the reader's way (1,200 in English, 1.200 in German): for
+    figures put into translated sentences, as ``intcomma`` does in templates."""
+    return number_format(value, decimal_pos=decimals, force_grouping=True)
+
+
+# Languages whose nouns keep their capital inside a sentence.
+_NOUNS_CAPITALISED = {"de"}
+
+
+def in_sentence(label: StrOrPromise) -> str:
+    """A label (a choice's, "Video call") as a word inside a sentence ("a video call"):
+    lower-cased, except in languages that capitalise nouns (German's "Videogespräch"
+    stays as it is)."""
+    text = str(label)
+    return text if translation.get_language() in _NOUNS_CAPITALISED else text.lower()
+
+
+def with_weekday(value, *, short: bool = False) -> str:
+    """A moment with its weekday, the reader's way ("Thursday, December 3, 2026, 15:00";
+    short: "Thu Dec 3, 15:00"): for meetings, where the day of the week matters. The
+    formats are translated like any text (Django's date syntax)."""
+    if short:
+        layout = pgettext("short date and time with weekday, Django date syntax", "D M j, H:i")
+    else:
+        layout = pgettext("date and time with weekday, Django date syntax", "l, F j, Y, H:i")
+    return date_format(value, layout)

@@ -11,9 +11,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import (
@@ -194,18 +193,8 @@ def language(request: HttpRequest) -> HttpResponse:
     signed in, saved on the account so email is written in it too."""
     code = request.POST.get("language", "")
     if code not in dict(settings.LANGUAGES):
+        # set_language then changes nothing and only sends the person back.
         messages.error(request, _("Choose one of the languages offered."))
-        return set_language_redirect(request)
-    if request.user.is_authenticated:
+    elif request.user.is_authenticated:
         save_language(request.user, code)
     return set_language(request)
-
-
-def set_language_redirect(request: HttpRequest) -> HttpResponse:
-    """Back to the page the form was on (a safe ``next``), else home; nothing changed."""
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = "/"
-    return HttpResponseRedirect(next_url)  # a path, never a URL name (as redirect() tries)

@@ -26,6 +26,16 @@ class Thread(models.Model):
         SHIPPED = "shipped", _("Shipped")
         DECLINED = "declined", _("Declined")
 
+    # Each status inside a sentence ("… is now under review"): words of their own, as
+    # lower-casing the label is right in English and wrong for German nouns.
+    IDEA_STATUS_IN_SENTENCE = {
+        IdeaStatus.OPEN: pgettext_lazy("idea status in a sentence", "open"),
+        IdeaStatus.UNDER_REVIEW: pgettext_lazy("idea status in a sentence", "under review"),
+        IdeaStatus.PLANNED: pgettext_lazy("idea status in a sentence", "planned"),
+        IdeaStatus.SHIPPED: pgettext_lazy("idea status in a sentence", "shipped"),
+        IdeaStatus.DECLINED: pgettext_lazy("idea status in a sentence", "declined"),
+    }
+
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.QUESTION)
     title = models.CharField(max_length=200)
     body = models.TextField(max_length=10000)

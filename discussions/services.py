@@ -12,23 +12,26 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from advocates.models import Advocate, CommunityGroup, GroupMembership, Notification, User
 from core.audit import audit_record
-from core.i18n import lazy_text, speaking_to
+from core.i18n import lazy_text, number, speaking_to
 from core.models import ProgramSettings
 from discussions import markdown
 from discussions.models import Reply, Report, Thread, Vote
 from discussions.selectors import Viewer, threads_for
 from rewards.services.ledger import LedgerError, points_award, points_reverse
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 TITLE_MAX = 200
 BODY_MAX = 10000
@@ -68,7 +71,7 @@ def _clean_text(value: str, *, label: str, limit: int) -> str:
     if not value:
         raise DiscussionError(_EMPTY[label]())
     if len(value) > limit:
-        raise DiscussionError(_TOO_LONG[label]() % {"limit": f"{limit:,}"})
+        raise DiscussionError(_TOO_LONG[label]() % {"limit": number(limit)})
     return value
 
 
@@ -175,14 +178,6 @@ def _notify(advocates: Iterable[Advocate], message: Callable[[], str], *, url: s
     Notification.objects.bulk_create(rows)
 
 
-def _advocate_ids(user_ids: Iterable[int]) -> list[int]:
-    return list(
-        Advocate.objects.filter(user_id__in=user_ids, status=Advocate.Status.ACTIVE).values_list(
-            "pk", flat=True
-        )
-    )
-
-
 def mentioned_advocates(thread: Thread, text: str) -> list[int]:
     """The ids of the advocates ``text`` mentions who may read ``thread`` (see MENTION)."""
     handles = {handle.lower().rstrip(".") for handle in MENTION.findall(text)}
@@ -208,7 +203,7 @@ def mentioned_advocates(thread: Thread, text: str) -> list[int]:
 def _notify_mentions(
     thread: Thread, text: str, *, by: User, skip: set[int], anchor: str = ""
 ) -> None:
-    own = set(_advocate_ids([by.pk]))
+    own = {advocate.pk for advocate in _advocates([by.pk])}
     targets = [pk for pk in mentioned_advocates(thread, text) if pk not in skip | own]
     if not targets:
         return
@@ -231,11 +226,11 @@ def _may_accept(viewer: Viewer, thread: Thread) -> None:
         raise DiscussionError(_("Only the person who asked (or a manager) can accept an answer."))
 
 
-def _no_longer_accepted(thread: Thread) -> Promise:
+def _no_longer_accepted(thread: Thread) -> StrOrPromise:
     return lazy_text(gettext_lazy("Answer no longer accepted: %(title)s"), title=thread.title)
 
 
-def _reverse_award(thread: Thread, why: Promise) -> None:
+def _reverse_award(thread: Thread, why: StrOrPromise) -> None:
     if thread.answer_award_id is None:
         return
     try:
@@ -290,7 +285,7 @@ def answer_accept(*, viewer: Viewer, reply_id: int) -> Thread:
                 [payee],
                 lambda: (
                     _("Your answer to “%(title)s” was accepted: +%(points)s points.")
-                    % {"title": thread.title, "points": f"{points:,}"}
+                    % {"title": thread.title, "points": number(points)}
                 ),
                 url=f"{_thread_url(thread)}#reply-{reply.pk}",
             )
@@ -351,7 +346,7 @@ def idea_status_set(*, viewer: Viewer, thread_id: int, status: str) -> bool:
             ),
             lambda: (
                 _("An idea you voted for, “%(title)s”, is now %(status)s.")
-                % {"title": thread.title, "status": str(idea_status.label).lower()}
+                % {"title": thread.title, "status": Thread.IDEA_STATUS_IN_SENTENCE[idea_status]}
             ),
             url=_thread_url(thread),
         )

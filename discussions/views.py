@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from advocates.http import AuthenticatedHttpRequest
+from core.i18n import number
 from core.roles import Role, manager_required, role_required
 from discussions import selectors, services
 from discussions.forms import ReplyForm, ReportForm, SearchForm, ThreadForm
@@ -141,7 +142,7 @@ def reply_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = ReplyForm(request.POST)
     if not form.is_valid():
         error = _("Write a reply (at most %(limit)s characters).") % {
-            "limit": f"{services.BODY_MAX:,}"
+            "limit": number(services.BODY_MAX)
         }
         if request.htmx:
             thread = _thread_or_404(viewer, pk)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -32,7 +33,10 @@ def crm_events(request: HttpRequest) -> JsonResponse:
     except SignatureError as error:
         return JsonResponse({"error": str(error)}, status=400)
     try:
-        outcome = crm.crm_event_apply(body=body)
+        # A machine's exchange, stored and replayed: in the site's language, whatever
+        # the CRM's Accept-Language says.
+        with translation.override(settings.LANGUAGE_CODE):
+            outcome = crm.crm_event_apply(body=body)
     except crm.EventError as error:
         # Rolled back: nothing stored, the id may be sent again.
         return JsonResponse(error.body(), status=error.status)

@@ -6,14 +6,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.csv import CsvFileError, csv_read, csv_upload_text
+from core.csv import CsvFileError, csv_read, csv_upload_text, upload_limits_text
 from core.forms import OptionalMarkedForm
 from core.models import ProgramSettings
 from core.roles import REPS_GROUP
@@ -269,10 +268,7 @@ class ImportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.columns = columns
         self.rows = 0
-        megabytes = settings.CSV_UPLOAD_MAX_BYTES // (1024 * 1024)
-        self.fields["file"].help_text = gettext(
-            "UTF-8, up to %(megabytes)s MB and %(rows)s rows."
-        ) % {"megabytes": megabytes, "rows": f"{settings.CSV_UPLOAD_MAX_ROWS:,}"}
+        self.fields["file"].help_text = f"{upload_limits_text()}."
 
     def clean_file(self) -> str:
         """The file's text, read whole here so that a file the import would refuse as a

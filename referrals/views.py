@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from advocates.http import AuthenticatedHttpRequest
 from advocates.selectors import advocate_for_user
 from core.http import client_ip
+from core.i18n import in_sentence
 from core.roles import (
     Role,
     advocate_required,
@@ -421,7 +422,7 @@ def advance(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 gettext("%(name)s: %(stage)s.")
                 % {
                     "name": referral.referred_name,
-                    "stage": result.referral.get_stage_display().lower(),
+                    "stage": in_sentence(result.referral.get_stage_display()),
                 },
             )
         else:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from advocates.selectors import groups_choosable
-from core.forms import OptionalMarkedModelForm
+from core.forms import OptionalMarkedMixin
 from core.i18n import TranslatedFieldsMixin, localized_names
 from core.images import decode_image
 from rewards.fulfilment import provider_for
@@ -27,7 +27,9 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(attrs, format="%Y-%m-%dT%H:%M")
 
 
-class RewardForm(TranslatedFieldsMixin, OptionalMarkedModelForm):
+class RewardForm(OptionalMarkedMixin, TranslatedFieldsMixin, forms.ModelForm):
+    # OptionalMarkedMixin first: it marks the other languages' fields too, after they
+    # are made from the plain ones (marking first would copy the marker's markup).
     translated_fields = ("name", "description")
     image_upload = forms.FileField(
         label=gettext_lazy("Image"),

@@ -8,7 +8,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 
 
 class LedgerEntry(models.Model):
@@ -292,6 +292,14 @@ class Redemption(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     OPEN_STATUSES = (Status.REQUESTED, Status.APPROVED)
+    # Each status inside a sentence ("#12 is approved."): lower-casing the label would be
+    # wrong for German nouns.
+    STATUS_IN_SENTENCE = {
+        Status.REQUESTED: pgettext_lazy("redemption status in a sentence", "requested"),
+        Status.APPROVED: pgettext_lazy("redemption status in a sentence", "approved"),
+        Status.FULFILLED: pgettext_lazy("redemption status in a sentence", "fulfilled"),
+        Status.CANCELLED: pgettext_lazy("redemption status in a sentence", "cancelled"),
+    }
 
     reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="redemptions")
     advocate = models.ForeignKey(
@@ -407,6 +415,13 @@ class ProviderOrder(models.Model):
         FAILED = "failed", _("Failed: back to manual")
 
     IN_FLIGHT = (State.ORDERING, State.ORDERED)
+    # An order in flight inside a sentence ("… through Tremendous (ordering)").
+    IN_FLIGHT_IN_SENTENCE = {
+        State.ORDERING: pgettext_lazy("provider order state in a sentence", "ordering"),
+        State.ORDERED: pgettext_lazy(
+            "provider order state in a sentence", "ordered, being delivered"
+        ),
+    }
 
     redemption = models.OneToOneField(
         Redemption, on_delete=models.PROTECT, related_name="provider_order"

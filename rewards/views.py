@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from advocates.http import AuthenticatedHttpRequest
 from advocates.models import User
 from advocates.selectors import advocate_for_user
+from core.i18n import number
 from core.roles import advocate_required, manager_required, public
 from rewards import selectors
 from rewards.forms import (
@@ -114,7 +116,7 @@ def reward_redeem(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                         "Redeemed “%(reward)s” for %(points)s points. "
                         "We will email you as it moves along."
                     )
-                    % {"reward": reward.name, "points": f"{reward.points_cost:,}"},
+                    % {"reward": reward.name, "points": number(reward.points_cost)},
                 )
             return redirect("rewards:redemption", pk=result.redemption.pk)
     if not error and not reward.is_available():
@@ -136,6 +138,9 @@ def reward_redeem(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "error": error,
             "recent": recent,
+            # As humanize's naturaltime says "now": under a second ago.
+            "recent_just_now": recent is not None
+            and timezone.now() - recent.created_at < timedelta(seconds=1),
             "can_afford": advocate.balance >= reward.points_cost,
             "balance_after": advocate.balance - reward.points_cost,
         },
@@ -358,7 +363,7 @@ def redemption_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
             request,
             redemption,
             _("Cancelled #%(id)s; %(points)s points refunded.")
-            % {"id": pk, "points": f"{redemption.points:,}"},
+            % {"id": pk, "points": number(redemption.points)},
             ok=True,
         )
     return _after_step(request, redemption, _already(pk, redemption), ok=False)
@@ -368,7 +373,7 @@ def _already(pk: int, redemption: Redemption) -> str:
     """A step that changed nothing: where the redemption stands."""
     return _("#%(id)s is %(status)s.") % {
         "id": pk,
-        "status": redemption.get_status_display().lower(),
+        "status": Redemption.STATUS_IN_SENTENCE[Redemption.Status(redemption.status)],
     }
 
 

@@ -28,6 +28,7 @@ from core import events
 from core.audit import audit_record
 from core.cache import ADVOCATES_GENERATION_KEY, CONSOLE_FIGURES_VERSION_KEY, cache_version_bump
 from core.csv import CsvFileError, csv_read
+from core.i18n import save_language
 from core.images import process_avatar
 from core.outbox import activity_after_commit, enqueue_after_commit
 from core.roles import REPS_GROUP
@@ -407,8 +408,7 @@ def advocate_profile_update(
                 advocate.save(update_fields=[*fields, "updated_at"])
             language = data.get("language")
             if language and language != advocate.user.language:
-                User.objects.filter(pk=advocate.user_id).update(language=language)
-                advocate.user.language = language
+                save_language(advocate.user, language)
             if "products" in data:
                 advocate.products.set(data["products"])
             if "tags" in data:

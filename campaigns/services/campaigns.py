@@ -82,16 +82,7 @@ def _enqueue_batches(campaign_id: int, count: int) -> None:
 
 def start_problems(campaign: Campaign) -> list[str]:
     """Why the campaign cannot start as it is ([] when it can)."""
-    problems: list[str] = []
-    for text in (campaign.subject, campaign.body):
-        problems += placeholders.placeholder_errors(text, kind=campaign.kind)
-    problems += kinds.kind_problems(
-        kind=campaign.kind,
-        body=campaign.body,
-        subject=campaign.subject,
-        challenge=campaign.challenge,
-        campaign=campaign,
-    )
+    problems = placeholders.every_language_problems(campaign)
     if kinds.audience(campaign) is None:
         if campaign.segment is None:
             problems.append(_("Choose the segment to send to."))

@@ -9,18 +9,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Count
 from django.db.models.functions import Lower
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from advocates.models import Advocate, Product, Tag, User
-from campaigns.kinds import EDITABLE, REFERRAL_DRIVE_ACTIVE, kind_problems
+from campaigns.kinds import EDITABLE, REFERRAL_DRIVE_ACTIVE
 from campaigns.models import (
     Campaign,
     CampaignContact,
@@ -30,7 +29,9 @@ from campaigns.models import (
     Suppression,
     TriggerWatermark,
 )
+from campaigns.placeholders import every_language_problems
 from core.csv import CsvFileError, csv_read
+from core.i18n import site_language
 from core.models import ProgramSettings
 from references.matching import rank
 from referrals.models import Referral, Stage
@@ -318,8 +319,10 @@ def campaign_prospects_pair(*, campaign: Campaign, max_per_advocate: int = 1) ->
                 topics=Tag.objects.none(),
             )
             chosen = None
-            # rank() reads only the request fields a _ProspectProfile carries.
-            matches = rank(profile, limit=10 + sum(uses.values()), now=now)  # type: ignore[arg-type]
+            # rank() reads only the request fields a _ProspectProfile carries. Its reasons
+            # are kept for the emails, so in the site's language, whoever pairs.
+            with translation.override(site_language()):
+                matches = rank(profile, limit=10 + sum(uses.values()), now=now)  # type: ignore[arg-type]
             for match in matches:
                 if match.advocate.pk in unreachable:
                     continue
@@ -382,7 +385,10 @@ def campaign_referral_send(
             referred_name=referred_name,
             referred_email=referred_email,
             referred_company=referred_company,
-            subject=f"An introduction: {settings.PROGRAM_NAME}",
+            # The advocate writes to a colleague: in the advocate's language (theirs is
+            # the request's), with the program's name as managers set it.
+            subject=_("An introduction: %(program)s")
+            % {"program": ProgramSettings.load().display_name},
             body=body,
             created_by=advocate.user,
         )
@@ -429,13 +435,7 @@ def campaign_trigger_start(*, campaign_id: int) -> Campaign:
             raise KindError(_("Choose a trigger first."))
         if campaign.status not in (*EDITABLE, Campaign.Status.PAUSED):
             raise KindError(_("The campaign is already running or over."))
-        problems = kind_problems(
-            kind=campaign.kind,
-            body=campaign.body,
-            subject=campaign.subject,
-            challenge=campaign.challenge,
-            campaign=campaign,
-        )
+        problems = every_language_problems(campaign)
         if problems:
             raise KindError(" ".join(problems))
         now = timezone.now()

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -26,7 +26,7 @@ from challenges.models import Challenge, NPSResponse, Submission
 from challenges.selectors import submission_counts_forget
 from core import events
 from core.audit import audit_record
-from core.i18n import lazy_text, localized_names
+from core.i18n import lazy_text, localized_names, site_language, site_text
 from core.images import reencode_image
 from core.outbox import activity_after_commit
 from rewards.models import LedgerEntry
@@ -71,12 +71,14 @@ EDITABLE_FIELDS = (
 
 
 def challenge_create(*, created_by: User, data: dict[str, Any], publish: bool = False) -> Challenge:
-    """Create a challenge from a validated ChallengeForm's cleaned data."""
-    challenge = Challenge(
-        created_by=created_by,
-        status=Challenge.Status.PUBLISHED if publish else Challenge.Status.DRAFT,
-        **{name: data[name] for name in EDITABLE_FIELDS if name in data},
-    )
+    """Create a challenge from a validated ChallengeForm's cleaned data (a plain
+    ``title`` is the site language's, whatever language the manager reads in)."""
+    with translation.override(site_language()):
+        challenge = Challenge(
+            created_by=created_by,
+            status=Challenge.Status.PUBLISHED if publish else Challenge.Status.DRAFT,
+            **{name: data[name] for name in EDITABLE_FIELDS if name in data},
+        )
     challenge.full_clean(exclude=["created_by"])
     with transaction.atomic():
         challenge.save()
@@ -96,9 +98,10 @@ def challenge_update(
             raise ValidationError(
                 _("Advocates have already completed this challenge, so its type cannot change.")
             )
-        for name in EDITABLE_FIELDS:
-            if name in data:
-                setattr(challenge, name, data[name])
+        with translation.override(site_language()):  # a plain name is the site's text
+            for name in EDITABLE_FIELDS:
+                if name in data:
+                    setattr(challenge, name, data[name])
         if publish:
             challenge.status = Challenge.Status.PUBLISHED
         challenge.full_clean(exclude=["created_by"])
@@ -334,7 +337,7 @@ def _approve(*, submission: Submission, reviewer: User | None) -> bool:
         {
             "submission": submission.pk,
             "challenge": challenge.pk,
-            "challenge_title": challenge.title,
+            "challenge_title": site_text(challenge, "title"),
             "advocate": submission.advocate_id,
             "points": challenge.points,
             "auto_approved": reviewer is None,

@@ -28,6 +28,7 @@ from challenges.forms import (
 )
 from challenges.models import Challenge, Submission
 from core.http import HtmxHttpRequest
+from core.i18n import number
 from core.roles import advocate_required, manager_required
 
 if TYPE_CHECKING:
@@ -195,7 +196,7 @@ def _submitted_message(submission: Submission) -> str:
     challenge = submission.challenge
     if submission.status == Submission.Status.APPROVED:
         return _("Done! %(points)s points are in your balance.") % {
-            "points": f"{challenge.points:,}"
+            "points": number(challenge.points)
         }
     return _("Thanks! Your submission for “%(title)s” is waiting for review.") % {
         "title": challenge.title
@@ -368,7 +369,7 @@ def _decided_message(submission: Submission) -> str:
     if submission.status == Submission.Status.APPROVED:
         return _("Approved: %(name)s got %(points)s points.") % {
             "name": who,
-            "points": f"{submission.challenge.points:,}",
+            "points": number(submission.challenge.points),
         }
     return _("Rejected %(name)s’s submission; they see your reason.") % {"name": who}
 

@@ -129,7 +129,10 @@ TEMPLATES = [
                 "core.context_processors.roles",
             ],
             # {% partialdef %} everywhere without a {% load %} (django-template-partials).
-            "builtins": ["template_partials.templatetags.partials"],
+            "builtins": [
+                "template_partials.templatetags.partials",
+                "core.templatetags.i18n_tags",  # in_sentence (core/i18n.py)
+            ],
             # An undefined variable in a template is a bug; tests turn this into an error.
             "string_if_invalid": env_str("TEMPLATE_STRING_IF_INVALID", ""),
         },
@@ -488,6 +491,9 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SAMESITE = "Lax"  # as the session's (the footer's switch posts same-site)
+LANGUAGE_COOKIE_HTTPONLY = True  # no script reads it
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 # "preload" only allows submitting the domain to browsers' HSTS list; it submits nothing.

@@ -23,3 +23,6 @@ MODELTRANSLATION_FALLBACK_LANGUAGES = {
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# English date formats as Vouch shows them (config/formats/en/formats.py); other
+# languages keep Django's.
+FORMAT_MODULE_PATH = ["config.formats"]

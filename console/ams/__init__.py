@@ -52,8 +52,9 @@ When it is computed:
 An advocate is scored with the weights of their industry (``Advocate.industry``,
 compared case-insensitively) when a manager gave it its own, else the program's; an
 industry's set keeps only the settings that differ and follows the program's for the
-rest (``weights_for``, ``WeightsTable``). An advocate who changes industry is rescored
-by the nightly recompute, or at their next activity.
+rest (``WeightsTable``; ``weights_for`` reads the same table). An advocate who changes
+industry on their profile is rescored at once; an industry changed another way (an
+import, the admin) is picked up by the nightly recompute or their next activity.
 
 ``last_active_at`` is kept by the same code: the latest of an approved submission,
 a referral made (not rejected), a reference call given and a redemption. It only moves

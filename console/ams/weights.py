@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -159,17 +159,9 @@ def weights_table() -> WeightsTable:
 
 
 def weights_for(industry: str | None) -> dict[str, int]:
-    """The weights an advocate of ``industry`` is scored with."""
-    program = weights_current()
-    key = _industry_key(industry)
-    if not key:
-        return program
-    own = (
-        AmsIndustryWeights.objects.filter(for_industry__iexact=key)
-        .values_list("weights", flat=True)
-        .first()
-    )
-    return program if own is None else _merged(program, own)
+    """The weights an advocate of ``industry`` is scored with: the table's own lookup, so
+    one advocate's refresh and the nightly recompute always agree (it is a few rows)."""
+    return weights_table().for_industry(industry)
 
 
 # --- Weights ----------------------------------------------------------------------------
@@ -181,7 +173,7 @@ def ams_weights_save(*, weights: Mapping[str, int], by: User | None) -> dict[str
     cleaned = weights_clean(weights)
     stored = {key: value for key, value in cleaned.items() if DEFAULT_WEIGHTS[key] != value}
     with transaction.atomic():
-        program, _ = ProgramSettings.objects.select_for_update().get_or_create(pk=1)
+        program, _created = ProgramSettings.objects.select_for_update().get_or_create(pk=1)
         program.ams_weights = stored
         program.updated_by = by
         program.save(update_fields=["ams_weights", "updated_by", "updated_at"])
@@ -203,20 +195,27 @@ def ams_industry_weights_save(
     cleaned = weights_clean(weights)
     program = weights_current()
     own = {key: value for key, value in cleaned.items() if program[key] != value}
-    with transaction.atomic():
-        clash = AmsIndustryWeights.objects.filter(for_industry__iexact=industry)
-        if pk is not None:
-            clash = clash.exclude(pk=pk)
-        if clash.exists():
-            raise ValidationError(
-                {"for_industry": _("This industry already has its own AMS weights.")}
-            )
-        row = AmsIndustryWeights()
-        if pk is not None:
-            row = AmsIndustryWeights.objects.select_for_update().get(pk=pk)
-        row.for_industry, row.weights, row.updated_by = industry, own, by
-        row.save()
-        enqueue_after_commit(AMS_RECOMPUTE_ALL_TASK)
+    taken = ValidationError({"for_industry": _("This industry already has its own AMS weights.")})
+    try:
+        with transaction.atomic():
+            # Compared as the scoring compares them (_industry_key), over the few rows.
+            others = AmsIndustryWeights.objects.values_list("pk", "for_industry")
+            key = _industry_key(industry)
+            if any(_industry_key(name) == key for other, name in others if other != pk):
+                raise taken
+            row = AmsIndustryWeights()
+            if pk is not None:
+                found = AmsIndustryWeights.objects.select_for_update().filter(pk=pk).first()
+                if found is None:
+                    raise ValidationError(
+                        _("These weights were removed meanwhile; nothing was saved.")
+                    )
+                row = found
+            row.for_industry, row.weights, row.updated_by = industry, own, by
+            row.save()
+            enqueue_after_commit(AMS_RECOMPUTE_ALL_TASK)
+    except IntegrityError:  # the same industry saved at the same moment by someone else
+        raise taken from None
     return row
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from advocates.models import Advocate
 from core import events
+from core.i18n import in_sentence
 from core.outbox import enqueue_after_commit
 from references.matching.band import advocates_changed
 from references.matching.guard import available_advocates, unavailable_reason
@@ -138,7 +139,7 @@ def ask_answer(*, ask_id: int, advocate: Advocate, accept: bool, reason: str = "
                 raise ReferenceError(_("The time to answer has passed."))
             raise ReferenceError(
                 _("You already answered: %(answer)s.")
-                % {"answer": ask.get_status_display().lower()}
+                % {"answer": in_sentence(ask.get_status_display())}
             )
         if not accept:
             advocates_changed()  # free again for other requests

@@ -17,11 +17,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from advocates.models import Advocate
 from core import events
+from core.i18n import with_weekday
 from core.outbox import enqueue_after_commit
 from core.timezones import WallTimeError, wall_to_utc, zone_or_default, zone_valid
 from references import zoom
@@ -64,7 +64,7 @@ def slots_to_utc(walls: list[datetime], time_zone: str, *, now: datetime) -> lis
         if instant <= now:
             raise ReferenceError(
                 _("%(time)s has already passed in %(zone)s: offer a later time.")
-                % {"time": date_format(wall, "DATETIME_FORMAT"), "zone": time_zone}
+                % {"time": with_weekday(wall), "zone": time_zone}
             )
         instants.append(instant)
     return sorted(set(instants))

@@ -15,11 +15,10 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from advocates.models import Advocate
-from core.i18n import lazy_text
+from core.i18n import lazy_text, number
 from referrals.models import Referral, ReferralReward, RewardRule, Stage
 from rewards.services.ledger import InsufficientPoints, points_award, points_reverse
 
@@ -28,10 +27,11 @@ if TYPE_CHECKING:
 
 
 def money(amount: Decimal | None) -> str:
-    """12500 -> "12,500"; 12500.5 -> "12,500.50"; None -> "none"."""
+    """12500 -> "12,500"; 12500.5 -> "12,500.50" (grouped the reader's way); None ->
+    "none"."""
     if amount is None:
-        return "none"
-    return f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
+        return gettext("none")
+    return number(amount, 0 if amount == amount.to_integral_value() else 2)
 
 
 def qualified_key(referral_id: int) -> str:
@@ -43,11 +43,11 @@ def qualified_key(referral_id: int) -> str:
 # language of the advocate who reads it.
 
 
-def qualified_reason(referral: Referral) -> Promise:
+def qualified_reason(referral: Referral) -> StrOrPromise:
     return lazy_text(gettext_lazy("Referral qualified: %(name)s"), name=referral.referred_name)
 
 
-def won_reason(referral: Referral) -> Promise:
+def won_reason(referral: Referral) -> StrOrPromise:
     return lazy_text(gettext_lazy("Referral won: %(name)s"), name=referral.referred_name)
 
 
@@ -299,11 +299,11 @@ def won_amount_changed(referral: Referral, rule: RewardRule | None, *, old: Deci
     points = won_points_for(referral, rule)
     if points == latest.points:
         return
-    none = gettext_lazy("none")
-    new = money(referral.deal_amount) if referral.deal_amount is not None else none
+    # Read when the ledger writes the line, in its reader's language.
+    new = lambda: money(referral.deal_amount)  # noqa: E731
     reversed_reason = lazy_text(
         gettext_lazy("Deal amount changed from %(old)s to %(new)s: reward for %(name)s corrected"),
-        old=money(old) if old is not None else none,
+        old=lambda: money(old),
         new=new,
         name=referral.referred_name,
     )

@@ -22,7 +22,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -30,7 +30,7 @@ from advocates.models import Advocate, User
 from advocates.selectors import is_group_member
 from core import events
 from core.audit import audit_record
-from core.i18n import lazy_text, localized_names
+from core.i18n import lazy_text, localized_names, number, site_language, site_text
 from core.images import reencode_image
 from core.outbox import activity_after_commit, enqueue_after_commit
 from rewards.fulfilment import provider_for
@@ -192,7 +192,8 @@ def reward_create(
     unknown = set(fields) - set(REWARD_FIELDS)
     if unknown:
         raise TypeError(f"Unknown reward fields: {sorted(unknown)}")
-    reward = Reward(**fields)
+    with translation.override(site_language()):  # a plain name is the site's text
+        reward = Reward(**fields)
     _validate_reward(reward)
     processed = reward_image_process(image) if image else None
     with transaction.atomic():
@@ -226,9 +227,10 @@ def reward_update(
         # Locked like a redemption does, so a restock cannot overwrite a unit taken
         # between this form being read and saved.
         reward = Reward.objects.select_for_update().get(pk=reward_id)
-        before = {name: getattr(reward, name) for name in fields}
-        for name, value in fields.items():
-            setattr(reward, name, value)
+        with translation.override(site_language()):  # a plain name is the site's text
+            before = {name: getattr(reward, name) for name in fields}
+            for name, value in fields.items():
+                setattr(reward, name, value)
         _validate_reward(reward)
         if processed is not None:
             reward.image.save(processed.name, processed, save=False)
@@ -351,9 +353,9 @@ def reward_redeem(
                     )
                     % {
                         "reward": reward.name,
-                        "cost": f"{reward.points_cost:,}",
-                        "balance": f"{advocate.balance:,}",
-                        "missing": f"{reward.points_cost - advocate.balance:,}",
+                        "cost": number(reward.points_cost),
+                        "balance": number(advocate.balance),
+                        "missing": number(reward.points_cost - advocate.balance),
                     }
                 )
             if reward.needs_shipping and not (shipping_name.strip() and shipping_address.strip()):
@@ -396,7 +398,7 @@ def reward_redeem(
                 {
                     "redemption": redemption.pk,
                     "reward": reward.pk,
-                    "reward_name": reward.name,
+                    "reward_name": site_text(reward, "name"),
                     "advocate": advocate_id,
                     "points": redemption.points,
                 },
@@ -523,7 +525,7 @@ def _refuse_if_provider_in_flight(redemption_id: int) -> None:
             % {
                 "id": redemption_id,
                 "provider": order.provider.title(),
-                "state": order.get_state_display().lower(),
+                "state": ProviderOrder.IN_FLIGHT_IN_SENTENCE[ProviderOrder.State(order.state)],
             }
         )
 

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy
 from advocates.models import Advocate, Invitation
 from core import events
 from core.bulk import bulk_insert
-from core.i18n import written_in
+from core.i18n import number, written_in
 from core.models import ProgramSettings
 from rewards.models import LedgerEntry, PeriodPoints
 
@@ -107,7 +107,7 @@ def _apply(
             if advocate.balance + amount < 0:
                 raise InsufficientPoints(
                     _("Not enough points: this needs %(needed)s and the balance is %(balance)s.")
-                    % {"needed": f"{-amount:,}", "balance": f"{advocate.balance:,}"}
+                    % {"needed": number(-amount), "balance": number(advocate.balance)}
                 )
             entry = LedgerEntry.objects.create(
                 advocate_id=advocate_id,
@@ -221,7 +221,7 @@ def _award_limit_check(amounts: Iterable[int]) -> None:
                 "An award of %(points)s points is above the program's maximum of %(limit)s "
                 "points per event (a manager can change it in the program settings)."
             )
-            % {"points": f"{too_large:,}", "limit": f"{limit:,}"}
+            % {"points": number(too_large), "limit": number(limit)}
         )
 
 

@@ -27,7 +27,6 @@ def test_each_message_is_rendered_in_its_recipients_language(manager) -> None:
         .select_related("advocate__user")
         .order_by("id")
     )
-    # ``User.language`` comes later; core.i18n.language_of already reads it when present.
     messages[0].advocate.user.language = "de"
     messages[1].advocate.user.language = "es"
     prepared = render.prepare_batch(campaign=campaign, messages=messages, program=program)
@@ -118,6 +117,11 @@ def test_a_campaign_written_per_language_reaches_each_reader_in_theirs(
     assert "Comparte http" in spanish.body
     assert german.subject.startswith("Hi ")  # no German text: the site's
     assert "Share http" in german.body
+    with translation.override("de"):  # ... in a German frame
+        unsubscribe = translation.gettext("Unsubscribe from campaign emails")
+    assert unsubscribe != "Unsubscribe from campaign emails"
+    assert unsubscribe in german.alternatives[0][0]
+    assert unsubscribe not in english.alternatives[0][0]
 
 
 def test_a_translation_with_a_bad_placeholder_is_refused(manager_client) -> None:

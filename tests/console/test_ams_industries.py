@@ -148,3 +148,14 @@ def test_only_managers_edit_industry_weights(client, rep, advocate):
     for user in (rep, advocate.user):
         client.force_login(user)
         assert client.get(reverse("console:ams_industry_new")).status_code == 403
+
+
+def test_one_advocates_refresh_and_the_nightly_recompute_match_industries_alike(manager):
+    """Accents and case: both paths compare the same way, so a score never flips."""
+    ams.ams_industry_weights_save(
+        industry="Énergie", weights={**DEFAULT_WEIGHTS, "reviews": 50}, by=manager
+    )
+    assert ams.weights_for("énergie")["reviews"] == 50
+    assert ams.weights_table().for_industry("ÉNERGIE ")["reviews"] == 50
+    with pytest.raises(ValidationError):
+        ams.ams_industry_weights_save(industry="énergie", weights=DEFAULT_WEIGHTS, by=manager)

@@ -104,7 +104,7 @@ def test_makemessages_finds_nothing_new(tmp_path, monkeypatch, settings):
         assert not gone, f"{language}: {len(gone)} strings no longer used: run `make messages`"
 
 
-# The same as the Makefile's `messages` target.
+# The same as the Makefile's `messages` target (MESSAGES_IGNORE there; keep them alike).
 MESSAGES_IGNORE = ["tests", "bench", "demo", "docs", "artifacts", "build", "dist", "media"]
 MESSAGES_IGNORE += ["node_modules", "staticfiles", "*.egg-info", "db.sqlite3*"]
 MAKEMESSAGES_ARGS = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from advocates.models import User
 from tests import factories
@@ -89,3 +90,26 @@ def test_a_next_address_off_the_site_is_not_followed(client):
 
 def test_choosing_a_language_needs_a_post(client):
     assert client.get(LANGUAGE).status_code == 405
+
+
+def test_choosing_a_language_on_the_profile_saves_it_and_says_so_in_it(client, advocate):
+    client.force_login(advocate.user)
+    response = client.post(
+        reverse("advocates:profile"),
+        {"reference_max_calls_per_90d": "2", "language": "es"},
+        follow=True,
+    )
+    advocate.user.refresh_from_db()
+    assert advocate.user.language == "es"
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "es"  # kept after sign-out
+    with translation.override("es"):
+        saved = translation.gettext("Your profile is saved.")
+    assert saved != "Your profile is saved."
+    assert [str(m) for m in response.context["messages"]] == [saved]
+
+
+def test_an_unknown_language_with_an_off_site_next_goes_home(client):
+    response = client.post(LANGUAGE, {"language": "xx", "next": "https://evil.example/"})
+    assert response.status_code == 302
+    assert response.url == "/"
+    assert settings.LANGUAGE_COOKIE_NAME not in client.cookies

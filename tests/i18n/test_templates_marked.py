@@ -50,6 +50,7 @@ def test_the_check_finds_unmarked_text(tmp_path, source):
         "{# Note to translators #}{% comment %}Not shown{% endcomment %}<p>Vouch</p>",
         "<script>window.say('not prose');</script><style>p { color: red }</style>",
         "{% block main_class %}narrow{% endblock %}",
+        '{# i18n: markup only #}<{% if a %}a{% else %}button{% endif %} class="btn">',
         '{% load i18n %}<button type="submit" name="answer" value="accept">'
         '{% translate "Accept" %}</button>',
     ],

@@ -67,6 +67,9 @@ SAME_IN_EVERY_LANGUAGE = {
     "KB",
     "MB",
 }
+# A template whose markup the parser cannot follow (a tag name built by template tags)
+# and that holds no prose says so in a comment, and is not read.
+MARKUP_ONLY = "i18n: markup only"
 WORD = re.compile(r"[^\W\d_]{2,}")
 HOLE = "\x00"  # where a variable or a tag stood
 
@@ -139,6 +142,8 @@ class _Reader(HTMLParser):
 def unmarked(path: Path) -> list[tuple[int, str]]:
     """(line, text) for each piece of unmarked text in the template at ``path``."""
     source = path.read_text()
+    if MARKUP_ONLY in source:
+        return []
     text = "".join(piece for _, piece in skeleton(source))
     # Newlines survive in the skeleton except inside dropped blocks, so line numbers
     # are close; a blocktranslate that spans lines shifts the ones after it.

@@ -12,13 +12,12 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from advocates.models import Advocate
 from core import events
 from core.bulk import bulk_insert
-from core.i18n import language_of
 from core.models import ProgramSettings
 from core.outbox import activities_after_commit
 from referrals.kpis import kpis_changed
@@ -501,22 +500,13 @@ def _pay(referrals: list[Referral], *, limit: int) -> None:
         return
     awards: list[tuple[Referral, str, Award]] = []
     qualified_points = rule.qualified_reward_points()
-    # The ledger lines are the advocates' to read: each in its advocate's language.
-    languages = {
-        advocate.pk: language_of(advocate.user)
-        for advocate in Advocate.objects.filter(
-            pk__in={referral.advocate_id for referral in referrals}
-        ).select_related("user")
-    }
+    # The reasons are lazy: the ledger writes each in its advocate's language, set-wise.
     for referral in referrals:
-        language = languages.get(referral.advocate_id) or language_of(None)
         if referral.stage in QUALIFIED_OR_LATER and qualified_points > 0:
-            with translation.override(language):
-                reason = qualified_reason(referral)
             award = Award(
                 advocate_id=referral.advocate_id,
                 amount=qualified_points,
-                reason=reason,
+                reason=qualified_reason(referral),
                 idempotency_key=qualified_key(referral.pk),
                 source=referral,
             )
@@ -524,12 +514,10 @@ def _pay(referrals: list[Referral], *, limit: int) -> None:
         won = referral.stage == Stage.WON
         points = rule.won_points(referral.deal_amount, limit=limit) if won else 0
         if points > 0:
-            with translation.override(language):
-                reason = won_reason(referral)
             award = Award(
                 advocate_id=referral.advocate_id,
                 amount=points,
-                reason=reason,
+                reason=won_reason(referral),
                 idempotency_key=won_key(referral.pk, 1),
                 source=referral,
             )
