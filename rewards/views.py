@@ -33,7 +33,7 @@ from rewards.forms import (
 from rewards.fulfilment import configured_providers, provider_for
 from rewards.fulfilment.tremendous import SIGNATURE_HEADER
 from rewards.models import Redemption, Reward
-from rewards.services import catalog
+from rewards.services import catalog, manage
 from rewards.services import fulfilment as provider_fulfilment
 
 CATALOG_PAGE_SIZE = 24
@@ -190,10 +190,10 @@ def reward_manage(request: AuthenticatedHttpRequest) -> HttpResponse:
 def _save_reward(form: RewardForm, reward: Reward | None, by: User) -> Reward | None:
     try:
         if reward is None:
-            return catalog.reward_create(
+            return manage.reward_create(
                 image=form.cleaned_data.get("image_upload"), by=by, **form.reward_fields()
             )
-        return catalog.reward_update(
+        return manage.reward_update(
             reward_id=reward.pk,
             image=form.cleaned_data.get("image_upload"),
             by=by,
@@ -247,7 +247,7 @@ def reward_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def reward_deactivate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     reward = get_object_or_404(Reward, pk=pk)
-    if catalog.reward_deactivate(reward_id=reward.pk, by=request.user):
+    if manage.reward_deactivate(reward_id=reward.pk, by=request.user):
         messages.success(
             request, _("“%(reward)s” is hidden from the catalog.") % {"reward": reward.name}
         )

@@ -22,13 +22,9 @@ from references.models import ReferenceRequest
 from references.services import opportunity_close, prospect_feedback_give
 from referrals.models import Stage
 from referrals.services import referral_advance
-from rewards.services.catalog import (
-    redemption_approve,
-    redemption_cancel,
-    redemption_fulfil,
-    reward_deactivate,
-)
+from rewards.services.catalog import redemption_approve, redemption_cancel, redemption_fulfil
 from rewards.services.ledger import Award, points_award, points_award_many
+from rewards.services.manage import reward_deactivate
 from tests.api.factories import api_key, bearer
 from tests.challenges.factories import ChallengeFactory, SubmissionFactory
 from tests.factories import AdvocateFactory, CompanyFactory, ManagerFactory

@@ -20,7 +20,7 @@ from core.models import AuditEntry
 from references.services import weights_update
 from referrals.models import Stage
 from referrals.services import referral_advance
-from rewards.services import catalog
+from rewards.services import catalog, manage
 from tests import factories
 from tests.challenges.factories import ChallengeFactory, SubmissionFactory
 from tests.referrals.factories import ReferralFactory
@@ -139,7 +139,7 @@ def test_invitations_stage_changes_weights_and_levels_are_recorded(rep, manager,
 
 def test_bad_input_records_nothing(manager) -> None:
     with pytest.raises(ValidationError):
-        catalog.reward_create(name="", points_cost=-1, kind="swag", by=manager)
+        manage.reward_create(name="", points_cost=-1, kind="swag", by=manager)
     assert not AuditEntry.objects.exists()
 
 
