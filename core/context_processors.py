@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.branding import brand_version, logo_url
 from core.models import ProgramSettings
@@ -22,11 +23,12 @@ if TYPE_CHECKING:
 ADVOCATE_NAV = (
     ("advocates:hub", _("Hub")),
     ("challenges:list", _("Challenges")),
-    ("challenges:leaderboard", _("Leaderboard")),
+    # Short words of their own in the bar (nine links on one row, in every language).
+    ("challenges:leaderboard", pgettext_lazy("main navigation", "Leaderboard")),
     ("advocates:groups", _("Groups")),
     ("discussions:list", _("Community")),
     ("rewards:catalog", _("Rewards")),
-    ("referrals:tracker", _("Referrals")),
+    ("referrals:tracker", pgettext_lazy("main navigation", "Referrals")),
     ("references:my_requests", _("References")),
     ("advocates:profile", _("Profile")),
 )
