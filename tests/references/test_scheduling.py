@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from icalendar import Calendar
 
 from core.timezones import WallTimeError, wall_to_utc
@@ -359,3 +359,28 @@ def test_a_request_asked_directly_gets_a_working_call_page_on_acceptance(
     response = client.get(links.prospect_call_url(request).removeprefix(settings.SITE_URL))
     assert response.status_code == 200
     assert "Pick a time that suits you" in response.content.decode()
+
+
+def test_each_person_gets_the_invitation_in_their_language_with_one_uid(
+    client, accepted, advocate, rep, django_capture_on_commit_callbacks
+) -> None:
+    advocate.user.language = "es"
+    advocate.user.save(update_fields=["language"])
+    request, ask = accepted
+    meeting = _offer(ask, advocate)
+    slot = meeting.slots.first()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(_call_url(request), {"slot": slot.pk, "tz": BERLIN})
+    by_address = {m.to[0]: m for m in mail.outbox if m.attachments}
+    spanish, english = by_address[advocate.user.email], by_address[rep.email]
+    with translation.override("es"):
+        subject = translation.gettext("Reference call, %(when)s (%(tz)s)")
+    opening = subject.split("%")[0]  # "Llamada de referencia, "
+    assert opening
+    assert not opening.startswith("Reference call")
+    assert spanish.subject.startswith(opening)
+    assert english.subject.startswith("Reference call, ")
+    (spanish_event,) = [_event(c) for c in _invites(advocate.user.email)]
+    (english_event,) = [_event(c) for c in _invites(rep.email)]
+    assert str(spanish_event["UID"]) == str(english_event["UID"]) == meeting.uid
+    assert str(spanish_event["SUMMARY"]) != str(english_event["SUMMARY"])
