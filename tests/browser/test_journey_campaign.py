@@ -60,8 +60,8 @@ def test_segment_send_progress_unsubscribe(browser, journey, width: str) -> None
     console.get_by_label("Name").fill("Refer a peer")
     console.get_by_label("Kind").select_option("referral_drive")
     console.get_by_label("Send to segment").select_option(label="Promoters")
-    console.get_by_label("Subject").fill("{{ first_name }}, know a team like yours?")
-    console.get_by_label("Body").fill(
+    console.get_by_label("Subject:", exact=True).fill("{{ first_name }}, know a team like yours?")
+    console.get_by_label("Body:", exact=True).fill(
         "Hi {{ first_name }},\n\nShare your link: {{ referral_link }}\n\nThank you!"
     )
     console.get_by_label("Send now").check()
