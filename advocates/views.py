@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -28,9 +29,11 @@ from advocates.http import AuthenticatedHttpRequest
 from advocates.links import GROUP_INVITE_MAX_AGE, group_invite_url
 from advocates.models import CommunityGroup, GroupMembership, User
 from advocates.services import groups as group_services
+from core.fragments import Scope, advocate_scope, fragment
 from core.i18n import language_cookie_set
 from core.roles import (
     Role,
+    advocate_id_of,
     advocate_required,
     has_role,
     manager_required,
@@ -58,10 +61,26 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "advocates/no_role.html", status=403)
 
 
+# What the hub shows besides the advocate's own data (core.fragments).
+HUB_SCOPES = (Scope.CHALLENGES, Scope.REWARDS, Scope.CAMPAIGNS)
+
+
 @advocate_required
 def hub(request: AuthenticatedHttpRequest) -> HttpResponse:
-    advocate = selectors.advocate_for_user(request.user)
-    return render(request, "advocates/hub.html", {"advocate": advocate})
+    """The advocate's home: their points, level, challenges, rewards, referrals, asks and
+    drives, one panel per app; the body is cached per advocate until one of those
+    changes (core.fragments)."""
+
+    def body(extra: dict) -> str:
+        advocate = selectors.advocate_for_user(request.user)
+        return render_to_string(
+            "advocates/partials/hub_body.html", {"advocate": advocate, **extra}, request
+        )
+
+    advocate_id = advocate_id_of(request.user)
+    scopes = (advocate_scope(advocate_id), *HUB_SCOPES)
+    content = fragment(request, "advocates:hub", body, scopes=scopes)
+    return render(request, "advocates/hub.html", {"body": content})
 
 
 @advocate_required

@@ -17,6 +17,7 @@ What that means while Redis is down (docs/reliability.md, "Redis down"):
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -81,8 +82,15 @@ class ResilientRedisCache(RedisCache):
                                 "Redis cache back after %.0f s", time.monotonic() - _Outage.since
                             )
                             _Outage.since = None
+                            self._new_epoch()
                 return result
         return getattr(self._fallback, name)(*args, **kwargs)
+
+    def _new_epoch(self) -> None:
+        """A version dropped during the outage may still be in Redis: start every
+        cached fragment afresh (core.fragments)."""
+        with contextlib.suppress(*REDIS_ERRORS):  # down again: the next recovery drops it
+            RedisCache.delete(self, FRAGMENTS_EPOCH_KEY)
 
     def add(self, *args: Any, **kwargs: Any) -> bool:
         return self._call("add", *args, **kwargs)
@@ -131,6 +139,11 @@ ADVOCATES_GENERATION_KEY = "references:matching:generation:v1"
 # under an older one are recomputed on the next visit instead of waiting for the beat.
 # Defined here, not in the console, so that the apps below it can bump it.
 CONSOLE_FIGURES_VERSION_KEY = "console:figures:version"
+
+# Every cached page fragment (core.fragments) has this version in its key: deleted when
+# the program's settings change (its name and words are in many fragments) and when
+# Redis answers again after an outage.
+FRAGMENTS_EPOCH_KEY = "fragments:epoch"
 
 
 def cache_version(key: str) -> str:

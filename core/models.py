@@ -12,6 +12,8 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from core.cache import FRAGMENTS_EPOCH_KEY
+
 PROGRAM_SETTINGS_CACHE_KEY = "campaigns:program-settings:v1"
 
 # Limits on what one event may pay. Every points column (LedgerEntry.amount, the
@@ -105,6 +107,8 @@ class ProgramSettings(models.Model):
         # Again after commit: a page read between this save and the commit would put the
         # old row back in the cache for its whole timeout.
         transaction.on_commit(lambda: cache.delete(PROGRAM_SETTINGS_CACHE_KEY))
+        # The program's name and words are in cached page fragments (core.fragments).
+        transaction.on_commit(lambda: cache.delete(FRAGMENTS_EPOCH_KEY))
 
     @property
     def display_name(self) -> str:
