@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -71,6 +72,11 @@ class Scope(StrEnum):
     CAMPAIGNS = "campaigns"
     # Discussions and groups an advocate browses.
     COMMUNITY = "community"
+
+
+def now() -> datetime:
+    """The clock the keys round (a test holds it mid-minute)."""
+    return timezone.now()
 
 
 def _scope_key(scope: str) -> str:
@@ -114,7 +120,7 @@ def fragment(
         return mark_safe(_with_token(request, render({"csrf_token": CSRF_PLACEHOLDER})))
     scopes = list(scopes)
     versions = _versions(scopes)
-    moment = int(timezone.now().timestamp()) // seconds
+    moment = int(now().timestamp()) // seconds
     parts = [
         name,
         request.get_full_path(),

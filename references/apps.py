@@ -30,4 +30,6 @@ class ReferencesConfig(AppConfig):
         # Reference drives offer open requests to every advocate's hub.
         fragments.track(models.ReferenceDrive, scopes=[fragments.Scope.CAMPAIGNS])
         fragments.track(models.ReferenceRequest, scopes=[fragments.Scope.CAMPAIGNS])
-        fragments.track_m2m(models.ReferenceDrive.requests.through, scopes=[fragments.Scope.CAMPAIGNS])
+        fragments.track_m2m(
+            models.ReferenceDrive.requests.through, scopes=[fragments.Scope.CAMPAIGNS]
+        )

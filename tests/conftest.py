@@ -24,8 +24,9 @@ from django.db import DatabaseError, connection
 from django.db.models import F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 
+from core import fragments
 from core.queues import bulk_queue_for
 from tests import factories
 
@@ -47,6 +48,15 @@ def _clean_cache(settings) -> None:
     # test processes (pytest -n) would wipe each other's counters.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
+
+
+@pytest.fixture
+def fragments_held(monkeypatch) -> None:
+    """The clock core.fragments' keys round, held mid-minute: every read in the test
+    shares one minute, so a change-then-read test sees the cached fragment unless the
+    change dropped its version (a minute passing cannot make it pass)."""
+    moment = timezone.now().replace(second=30, microsecond=0)
+    monkeypatch.setattr(fragments, "now", lambda: moment)
 
 
 @pytest.fixture(autouse=True)

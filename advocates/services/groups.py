@@ -20,6 +20,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from advocates.links import GROUP_INVITE_MAX_AGE, GROUP_INVITE_SALT
 from advocates.models import Advocate, CommunityGroup, GroupMembership, Notification, User
+from core import fragments
 from core.audit import audit_record
 from core.i18n import speaking_to
 
@@ -120,6 +121,7 @@ def group_archive(*, group_id: int, by: User | None, archive: bool = True) -> bo
     groups = CommunityGroup.objects.filter(pk=group_id, archived_at__isnull=archive)
     changed = bool(groups.update(archived_at=now if archive else None, updated_at=now))
     if changed:
+        fragments.reset()  # the challenges and rewards that name it show or hide
         audit_record(
             actor=by,
             action="group.archive" if archive else "group.restore",
@@ -156,6 +158,7 @@ def group_request_decide(*, membership_id: int, approve: bool, by: User | None) 
             changed = pending.update(
                 status=GroupMembership.Status.MEMBER, joined_at=now, decided_by=by
             )
+            fragments.advocates_changed([row.advocate_id])
         else:
             changed, _ = pending.delete()
         if not changed:
@@ -225,6 +228,7 @@ def _join(group: CommunityGroup, advocate_id: int, status: str) -> JoinResult:
         raised = GroupMembership.objects.filter(
             pk=membership.pk, status=GroupMembership.Status.PENDING
         ).update(status=GroupMembership.Status.MEMBER, joined_at=now)
+        fragments.advocates_changed([advocate_id])
         membership.refresh_from_db()
         return JoinResult(membership=membership, changed=bool(raised))
     return JoinResult(membership=membership, changed=False)

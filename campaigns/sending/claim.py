@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from advocates.models import Advocate
 from campaigns.models import Campaign, CampaignMessage, Suppression
-from core import events
+from core import events, fragments
 from core.models import ProgramSettings
 
 BATCH_SIZE = 100
@@ -184,14 +184,19 @@ def confirm_sent(message_ids: list[int], claimed_at: datetime) -> None:
             claimed_at=claimed_at,
             sent_at__isnull=False,
         ).update(status=CampaignMessage.Status.SENT)
+        # A referral drive's message shows on its advocate's hub once sent.
+        fragments.scopes_changed(fragments.Scope.CAMPAIGNS)
 
 
 def settle_handed_over(rows: Any, stale: datetime) -> int:
     """Rows (of ``rows``) a dead worker handed over (``sent_at`` set, still "sending",
     claim stale): "sent", with the doubt written down. Their "." may or may not have left."""
-    return rows.filter(
+    settled = rows.filter(
         status=CampaignMessage.Status.SENDING, sent_at__isnull=False, claimed_at__lt=stale
     ).update(status=CampaignMessage.Status.SENT, error=IN_DOUBT)
+    if settled:
+        fragments.scopes_changed(fragments.Scope.CAMPAIGNS)
+    return settled
 
 
 CAMPAIGN_SENT_EVENT = "campaign.sent"
@@ -214,6 +219,7 @@ def finish_if_done(campaign_id: int) -> bool:
             pk=campaign_id, status=Campaign.Status.SENDING, trigger=""
         ).update(status=Campaign.Status.SENT, finished_at=now, updated_at=now):
             return False
+        fragments.scopes_changed(fragments.Scope.CAMPAIGNS)
         if events.wanted(CAMPAIGN_SENT_EVENT):
             counts = dict(
                 CampaignMessage.objects.filter(campaign_id=campaign_id)

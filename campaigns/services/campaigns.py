@@ -25,6 +25,7 @@ from campaigns.models import Campaign, CampaignMessage, Suppression
 from campaigns.selectors import campaign_recipient_rows
 from campaigns.sending import claim
 from campaigns.services.suppressions import suppression_add
+from core import fragments
 from core.audit import audit_record
 from core.outbox import enqueue_after_commit
 
@@ -121,6 +122,7 @@ def campaign_start(*, campaign: Campaign, actor: Any) -> int:
         raise CampaignStateError(" ".join(problems))
     now = timezone.now()
     with transaction.atomic():
+        fragments.scopes_changed(fragments.Scope.CAMPAIGNS)  # referral drives on hubs
         won = Campaign.objects.filter(
             pk=campaign.pk, status__in=(Campaign.Status.DRAFT, Campaign.Status.SCHEDULED)
         ).update(status=Campaign.Status.SENDING, started_at=now, updated_at=now)
@@ -143,6 +145,7 @@ def campaign_start(*, campaign: Campaign, actor: Any) -> int:
 
 def campaign_schedule(*, campaign: Campaign, at: datetime, actor: Any) -> None:
     with transaction.atomic():
+        fragments.scopes_changed(fragments.Scope.CAMPAIGNS)  # referral drives on hubs
         won = Campaign.objects.filter(
             pk=campaign.pk, status__in=(Campaign.Status.DRAFT, Campaign.Status.SCHEDULED)
         ).update(status=Campaign.Status.SCHEDULED, scheduled_at=at, updated_at=timezone.now())
@@ -157,6 +160,7 @@ def campaign_schedule(*, campaign: Campaign, at: datetime, actor: Any) -> None:
 def campaign_pause(*, campaign: Campaign, actor: Any) -> None:
     """Stop sending after the messages in hand; claimed rows go back to pending."""
     with transaction.atomic():
+        fragments.scopes_changed(fragments.Scope.CAMPAIGNS)  # referral drives on hubs
         if not Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.SENDING).update(
             status=Campaign.Status.PAUSED, updated_at=timezone.now()
         ):
@@ -167,6 +171,7 @@ def campaign_pause(*, campaign: Campaign, actor: Any) -> None:
 
 def campaign_resume(*, campaign: Campaign, actor: Any) -> None:
     with transaction.atomic():
+        fragments.scopes_changed(fragments.Scope.CAMPAIGNS)  # referral drives on hubs
         if not Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.PAUSED).update(
             status=Campaign.Status.SENDING, updated_at=timezone.now()
         ):
@@ -180,6 +185,7 @@ def campaign_cancel(*, campaign: Campaign, actor: Any) -> int:
     """Cancel: nothing more is sent; pending rows are skipped ("cancelled"). Returns how many."""
     now = timezone.now()
     with transaction.atomic():
+        fragments.scopes_changed(fragments.Scope.CAMPAIGNS)  # referral drives on hubs
         if not Campaign.objects.filter(
             pk=campaign.pk,
             status__in=(

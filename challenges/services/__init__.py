@@ -24,7 +24,7 @@ from advocates.models import Advocate, User
 from advocates.selectors import is_group_member
 from challenges.models import Challenge, NPSResponse, Submission
 from challenges.selectors import submission_counts_forget
-from core import events
+from core import events, fragments
 from core.audit import audit_record
 from core.i18n import lazy_text, localized_names, site_language, site_text
 from core.images import reencode_image
@@ -137,6 +137,7 @@ def challenge_archive(*, challenge_id: int, by: User | None = None) -> Challenge
             .exclude(status=Challenge.Status.ARCHIVED)
             .update(status=Challenge.Status.ARCHIVED, updated_at=timezone.now())
         )
+        fragments.scopes_changed(fragments.Scope.CHALLENGES)
         challenge = Challenge.objects.get(pk=challenge_id)
         if archived and by is not None:
             audit_record(actor=by, action="challenge.archive", target=challenge)
@@ -321,6 +322,7 @@ def _approve(*, submission: Submission, reviewer: User | None) -> bool:
     if not won:
         return False
     submission_counts_forget(submission.challenge_id)
+    fragments.advocates_changed([submission.advocate_id])
     challenge = submission.challenge
     try:
         points_award(

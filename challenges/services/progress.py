@@ -25,6 +25,7 @@ from django.utils.translation import gettext_noop
 from advocates.models import Advocate, Notification, User
 from challenges.models import AdvocateBadge, Badge, Challenge, Level, LevelAchievement
 from challenges.selectors.progress import BadgeMeasures, badge_earned, levels_all
+from core import fragments
 from core.audit import audit_record
 from core.i18n import speaking_to
 
@@ -88,6 +89,7 @@ def levels_save(*, rows: Iterable[LevelRow], by: Any = None) -> list[Level]:
     """
     rows = list(rows)
     with transaction.atomic():
+        fragments.reset()  # levels and badges show on every advocate's pages
         # The lock makes two managers saving at once apply one after the other.
         existing = {level.pk: level for level in Level.objects.select_for_update()}
         if {row.id for row in rows if row.id is not None} - set(existing):
@@ -170,6 +172,7 @@ def badges_save(*, rows: Iterable[BadgeRow], by: Any = None) -> list[Badge]:
     """
     rows = list(rows)
     with transaction.atomic():
+        fragments.reset()  # levels and badges show on every advocate's pages
         existing = {badge.pk: badge for badge in Badge.objects.select_for_update()}
         if {row.id for row in rows if row.id is not None} - set(existing):
             raise ValidationError(_("A badge was changed by someone else; reload and try again."))
@@ -316,9 +319,12 @@ def on_activity(*, advocate_id: int) -> ActivityResult:
 
 def notifications_mark_read(*, advocate_id: int) -> int:
     """Mark every unread notification of the advocate read; returns how many."""
-    return Notification.objects.filter(advocate_id=advocate_id, read_at__isnull=True).update(
+    marked = Notification.objects.filter(advocate_id=advocate_id, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+    if marked:
+        fragments.advocates_changed([advocate_id])
+    return marked
 
 
 # --- Demo ------------------------------------------------------------------------------

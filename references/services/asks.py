@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from advocates.models import Advocate
-from core import events
+from core import events, fragments
 from core.i18n import in_sentence
 from core.outbox import enqueue_after_commit
 from references.matching.band import advocates_changed
@@ -133,6 +133,8 @@ def ask_answer(*, ask_id: int, advocate: Advocate, accept: bool, reason: str = "
         answered = Ask.objects.filter(
             pk=ask.pk, status=Ask.Status.PENDING, deadline__gt=now
         ).update(status=new_status, answered_at=now, decline_reason=reason.strip()[:300])
+        if answered:
+            fragments.advocates_changed([ask.advocate_id])
         if not answered:
             ask.refresh_from_db()
             if ask.status == Ask.Status.PENDING:
@@ -176,9 +178,9 @@ def asks_expire(*, now: datetime | None = None) -> int:
     overdue = list(
         Ask.objects.filter(status=Ask.Status.PENDING, deadline__lte=now)
         .order_by("deadline", "id")
-        .values_list("pk", "request_id")
+        .values_list("pk", "request_id", "advocate_id")
     )
-    for ask_id, request_id in overdue:
+    for ask_id, request_id, advocate_id in overdue:
         with transaction.atomic():
             request_locked(request_id)
             if not Ask.objects.filter(pk=ask_id, status=Ask.Status.PENDING).update(
@@ -186,6 +188,7 @@ def asks_expire(*, now: datetime | None = None) -> int:
             ):
                 continue  # answered in the meantime
             advocates_changed()  # free again for other requests
+            fragments.advocates_changed([advocate_id])
         expired += 1
         _advance(request_id)
     return expired

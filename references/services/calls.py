@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from advocates.models import Advocate
-from core import events
+from core import events, fragments
 from core.i18n import lazy_text
 from core.outbox import activity_after_commit, enqueue_after_commit
 from references.matching.band import advocates_changed
@@ -38,6 +38,7 @@ def call_settle(
     )
     if not settled:
         return False
+    fragments.advocates_changed([ask.advocate_id])
     if not completed:
         advocates_changed()  # a missed call does not count toward the cap
     request.status = (
@@ -119,6 +120,7 @@ def advocate_feedback_give(*, ask_id: int, advocate: Advocate, rating: int, text
     ).update(
         advocate_rating=rating, advocate_feedback=text.strip(), advocate_feedback_at=timezone.now()
     )
+    fragments.advocates_changed([advocate.pk])
     if not updated:
         if not Ask.objects.filter(pk=ask_id, advocate=advocate).exists():
             raise Ask.DoesNotExist

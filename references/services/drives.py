@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from advocates.models import Advocate, User
+from core import fragments
 from core.audit import audit_record
 from references.models import (
     Ask,
@@ -70,6 +71,7 @@ def drive_close(*, drive: ReferenceDrive, by: User) -> ReferenceDrive:
     )
     if not closed:
         raise ReferenceError(_("This drive is already closed."))
+    fragments.scopes_changed(fragments.Scope.CAMPAIGNS)
     audit_record(actor=by, action="reference.drive_close", target=drive, detail={})
     drive.refresh_from_db()
     return drive
@@ -123,6 +125,7 @@ def drive_pass(*, advocate: Advocate, request_ids: list[int]) -> int:
             [DrivePass(advocate=advocate, request_id=pk) for pk in sorted(offered)],
             ignore_conflicts=True,
         )
+        fragments.advocates_changed([advocate.pk])
     return len(created)
 
 

@@ -38,7 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from advocates.models import Advocate, User
-from core import events
+from core import events, fragments
 from core.audit import audit_record
 from core.models import ProgramSettings
 from core.outbox import activity_after_commit, enqueue_after_commit
@@ -183,6 +183,9 @@ def referral_link_visit(*, link_id: int, visitor_ids: Sequence[str]) -> bool:
         return False
     # F(): concurrent visits never lose a count.
     ReferralLink.objects.filter(pk=link_id).update(visits=F("visits") + 1)
+    fragments.advocates_changed(
+        ReferralLink.objects.filter(pk=link_id).values_list("advocate_id", flat=True)
+    )
     return True
 
 
@@ -518,6 +521,7 @@ def referral_advance(
                 )
                 referral.deal_amount = amount
                 kpis_changed()  # revenue, and maybe a won reward paid below
+                fragments.advocates_changed([referral.advocate_id])
                 if stage == Stage.WON:
                     # Won without an amount earned nothing under a percent or tier rule:
                     # the amount arriving later pays it then. A paid reward that the new

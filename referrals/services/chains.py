@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 
 from advocates.models import User
 from advocates.services import InvitationError, invitation_create
+from core import fragments
 from core.audit import audit_record
 from referrals.models import Referral, Stage
 from referrals.services import ReferralError
@@ -53,6 +54,7 @@ def referral_invite_referred(*, referral_id: int, actor: User) -> Referral:
                 linked = Referral.objects.filter(pk=referral.pk, invitation__isnull=True).update(
                     invitation=invitation
                 )
+                fragments.advocates_changed([referral.advocate_id])
         except InvitationError as error:
             raise ReferralError(str(error)) from None
         except ValidationError:

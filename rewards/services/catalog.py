@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from advocates.models import Advocate, User
 from advocates.selectors import is_group_member
-from core import events
+from core import events, fragments
 from core.audit import audit_record
 from core.i18n import lazy_text, number, site_text
 from core.outbox import activity_after_commit, enqueue_after_commit
@@ -300,6 +300,8 @@ def _step(
     if changed:
         _queue_email(redemption_id, to_status)
     redemption = Redemption.objects.get(pk=redemption_id)
+    if changed:
+        fragments.advocates_changed([redemption.advocate_id])
     if changed and by is not None:
         # Not the fulfilment note: it may hold a gift-card code.
         audit_record(
@@ -454,4 +456,5 @@ def redemption_cancel(
             Reward.objects.filter(pk=reward.pk).update(
                 stock=F("stock") + 1, updated_at=timezone.now()
             )
+            fragments.scopes_changed(fragments.Scope.REWARDS)
         return StepResult(redemption=redemption, changed=True)

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from advocates.models import Advocate, Invitation
-from core import events
+from core import events, fragments
 from core.bulk import bulk_insert
 from core.i18n import number, written_in
 from core.models import ProgramSettings
@@ -297,6 +297,9 @@ def points_award_many(*, awards: Sequence[Award]) -> list[LedgerResult]:
             totals[entry.advocate_id] += entry.amount
         _add_points_many(totals, now)
         _emit_many(created.values())
+        if totals:  # written set-wise: no model signal drops their pages' versions
+            fragments.advocates_changed(totals)
+            fragments.scopes_changed(fragments.Scope.POINTS)
         return [
             LedgerResult(entry=created[award.idempotency_key], created=True)
             if award.idempotency_key in created

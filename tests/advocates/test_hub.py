@@ -2,6 +2,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core import fragments
 from rewards.services.ledger import points_award
 
 
@@ -18,6 +19,7 @@ def test_hub_query_count_does_not_grow_with_entries(advocate, advocate_client) -
     # The hub also holds every app's panel (challenges, rewards, referrals...), so the
     # property tested is that the count stays flat, not a fixed number.
     def count() -> int:
+        fragments.advocates_changed([advocate.pk])  # rendered, not the cached body
         with CaptureQueriesContext(connection) as queries:
             assert advocate_client.get(reverse("advocates:hub")).status_code == 200
         return len(queries)

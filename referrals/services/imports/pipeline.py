@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from advocates.models import Advocate
-from core import events
+from core import events, fragments
 from core.bulk import bulk_insert
 from core.models import ProgramSettings
 from core.outbox import activities_after_commit
@@ -442,6 +442,8 @@ def _create(
     originals = [referral for _, _, referral, first in made if first is None]
     _pay(originals, limit=program.max_points_per_event)
     touched.update(referral.advocate_id for referral in originals)
+    # Written set-wise: no model signal drops the tracker pages' versions.
+    fragments.advocates_changed(referral.advocate_id for _, _, referral, _ in made)
     kpis_changed()
 
 
