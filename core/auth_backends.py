@@ -1,5 +1,5 @@
 """The sign-in backends: Django's and allauth's, reading the request's user together
-with their roles (core.roles.with_roles), so that a signed-in page pays one query for
+with their roles (core.roles.user_with_roles), so that a signed-in page pays one query for
 both instead of two."""
 
 from __future__ import annotations
@@ -7,17 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
-from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 
-from core.roles import with_roles
+from core.roles import user_with_roles
 
 
 def _user_with_roles(backend: DjangoModelBackend, user_id: Any) -> Any:
-    user_model = get_user_model()
-    try:
-        user = with_roles(user_model._default_manager.all()).get(pk=user_id)
-    except user_model.DoesNotExist:
+    user = user_with_roles(user_id)
+    if user is None:
         return None
     return user if backend.user_can_authenticate(user) else None
 

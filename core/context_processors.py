@@ -50,8 +50,20 @@ def roles(request: HttpRequest) -> dict:
         "is_advocate": Role.ADVOCATE in current,
         "is_rep": Role.REP in current,
         "is_manager": Role.MANAGER in current,
-        "nav_links": _nav(request, current) if current else [],
+        # Called by the template only where the header is rendered, not served kept.
+        "nav_links": (lambda: _nav(request, current)) if current else [],
+        "nav_key": _nav_key(request, current),
     }
+
+
+def _nav_key(request: HttpRequest, current: frozenset[Role]) -> str:
+    """What the navigation's links and their "current" mark depend on, besides the
+    language (base.html keeps the rendered header under it: core.templatetags.layout_tags)."""
+    match = getattr(request, "resolver_match", None)
+    here = match.view_name if match is not None else ""
+    in_console = request.path.startswith("/console/") or here in CONSOLE_VIEWS
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    return f"{','.join(sorted(current))}|{here}|{in_console}|{get_script_prefix()}|{urlconf}"
 
 
 def _nav(request: HttpRequest, current: frozenset[Role]) -> list[dict]:

@@ -133,3 +133,53 @@ def test_a_session_ended_where_the_cache_was_not_told_stops_working_within_minut
         response = advocate_client.get(FLOOR)
     assert response.status_code == 302
     assert reverse("account_login") in response["Location"]
+
+
+# --- The layout's parts kept per process (core/templatetags/layout_tags.py) ---------------
+
+
+def test_each_reader_sees_their_own_address_and_a_changed_one_at_once(
+    bench_urls, advocate, advocate_client, other_advocate_client
+) -> None:
+    assert "ada@example.com" in advocate_client.get(FLOOR).content.decode()
+    other = other_advocate_client.get(FLOOR).content.decode()
+    assert "otto@example.com" in other
+    assert "ada@example.com" not in other
+    advocate.user.email = "ada.lovelace@example.com"
+    advocate.user.save()
+    page = advocate_client.get(FLOOR).content.decode()
+    assert "ada.lovelace@example.com" in page
+    assert "ada@example.com" not in page
+
+
+def test_a_language_chosen_shows_the_layout_in_it(bench_urls, advocate_client) -> None:
+    assert "Sign out" in advocate_client.get(FLOOR).content.decode()
+    advocate_client.post(reverse("core:language"), {"language": "de", "next": FLOOR})
+    page = advocate_client.get(FLOOR).content.decode()
+    assert "Abmelden" in page
+    assert "Sign out" not in page
+
+
+def test_every_reader_gets_their_own_csrf_token_and_it_works(
+    bench_urls, advocate_client, other_advocate_client
+) -> None:
+    def token(client: Client) -> str:
+        html = client.get(FLOOR).content.decode()
+        return html.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+
+    mine, theirs = token(advocate_client), token(other_advocate_client)
+    assert "placeholder" not in mine + theirs
+    assert mine != theirs
+    strict = Client(enforce_csrf_checks=True)
+    strict.cookies = advocate_client.cookies
+    response = strict.post(
+        reverse("core:language"), {"language": "es", "next": FLOOR, "csrfmiddlewaretoken": mine}
+    )
+    assert response.status_code == 302
+
+
+def test_each_page_keeps_its_own_title(advocate_client) -> None:
+    hub = advocate_client.get(reverse("advocates:hub")).content.decode()
+    rewards = advocate_client.get(reverse("rewards:catalog")).content.decode()
+    assert "<title>Your hub" in hub
+    assert "<title>Your hub" not in rewards
