@@ -57,8 +57,9 @@ def roles(request: HttpRequest) -> dict:
 
 
 def _nav_key(request: HttpRequest, current: frozenset[Role]) -> str:
-    """What the navigation's links and their "current" mark depend on, besides the
-    language (base.html keeps the rendered header under it: core.templatetags.layout_tags)."""
+    """What the layout's links depend on besides the language: the roles, the page (its
+    link marked current), the URL prefix and URLconf (base.html keeps its rendered parts
+    under it: core.templatetags.layout_tags)."""
     match = getattr(request, "resolver_match", None)
     here = match.view_name if match is not None else ""
     in_console = request.path.startswith("/console/") or here in CONSOLE_VIEWS
