@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from advocates.models import User
+from core import fragments
 from core.audit import audit_record
 from core.i18n import localized_names, site_language
 from core.images import reencode_image
@@ -160,6 +161,8 @@ def reward_deactivate(*, reward_id: int, by: User | None = None) -> bool:
                 is_active=False, updated_at=timezone.now()
             )
         )
+        if changed:
+            fragments.scopes_changed(fragments.Scope.REWARDS)  # .update() sends no signal
         if changed and by is not None:
             audit_record(
                 actor=by, action="reward.deactivate", target=Reward.objects.get(pk=reward_id)
