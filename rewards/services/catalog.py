@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from advocates.models import Advocate, User
 from advocates.selectors import is_group_member
-from core import events
+from core import events, fragments
 from core.audit import audit_record
 from core.i18n import lazy_text, number, site_text
 from core.outbox import activity_after_commit, enqueue_after_commit
@@ -454,4 +454,5 @@ def redemption_cancel(
             Reward.objects.filter(pk=reward.pk).update(
                 stock=F("stock") + 1, updated_at=timezone.now()
             )
+            fragments.scopes_changed(fragments.Scope.REWARDS)  # .update() sends no signal
         return StepResult(redemption=redemption, changed=True)
