@@ -38,7 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from advocates.models import Advocate, User
-from core import events
+from core import events, fragments
 from core.audit import audit_record
 from core.models import ProgramSettings
 from core.outbox import activity_after_commit, enqueue_after_commit
@@ -183,6 +183,10 @@ def referral_link_visit(*, link_id: int, visitor_ids: Sequence[str]) -> bool:
         return False
     # F(): concurrent visits never lose a count.
     ReferralLink.objects.filter(pk=link_id).update(visits=F("visits") + 1)
+    # The tracker shows the count; .update() sends no signal.
+    fragments.advocates_changed(
+        ReferralLink.objects.filter(pk=link_id).values_list("advocate_id", flat=True)
+    )
     return True
 
 
