@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import qrcode
@@ -91,7 +91,8 @@ def tracker(request: AuthenticatedHttpRequest) -> HttpResponse:
         }
         return render_to_string("referrals/partials/tracker_body.html", context | extra, request)
 
-    scopes = [advocate_scope(advocate_id_of(request.user))]
+    # advocate_required: an active advocate, so an id.
+    scopes = [advocate_scope(cast("int", advocate_id_of(request.user)))]
     content = fragment(request, "referrals:tracker", body, scopes=scopes)
     return render(request, "referrals/tracker.html", {"body": content})
 

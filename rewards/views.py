@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -82,7 +83,8 @@ def reward_catalog(request: AuthenticatedHttpRequest) -> HttpResponse:
         }
         return render_to_string(CATALOG_BODY + partial, context | extra, request)
 
-    scopes = (advocate_scope(advocate_id_of(request.user)), *CATALOG_SCOPES)
+    # advocate_required: an active advocate, so an id.
+    scopes = (advocate_scope(cast("int", advocate_id_of(request.user))), *CATALOG_SCOPES)
     content = fragment(request, "rewards:catalog" + partial, body, scopes=scopes)
     if request.htmx:
         return HttpResponse(content)

@@ -3,7 +3,7 @@ and read the NPS answers (leaderboards, levels and notifications: ``views.progre
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.contrib import messages
@@ -105,7 +105,8 @@ def challenge_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         }
         return render_to_string("challenges/partials/list_body.html", context | extra, request)
 
-    scopes = (advocate_scope(advocate_id_of(request.user)), *LIST_SCOPES)
+    # advocate_required: an active advocate, so an id.
+    scopes = (advocate_scope(cast("int", advocate_id_of(request.user))), *LIST_SCOPES)
     content = fragment(request, "challenges:list", body, scopes=scopes)
     return render(request, "challenges/list.html", {"body": content})
 

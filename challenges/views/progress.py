@@ -127,6 +127,7 @@ def _board_page(
     """The leaderboard page, or only its board for htmx; ``cached``: per advocate until
     someone's points or their own standing change (core.fragments)."""
     advocate_id = advocate_id_of(request.user)
+    html: str
     if cached and advocate_id is not None:
         name = "challenges:leaderboard" + ("#board" if request.htmx else "")
         scopes = (advocate_scope(advocate_id), *BOARD_SCOPES)
