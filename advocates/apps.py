@@ -16,9 +16,13 @@ class AdvocatesConfig(AppConfig):
                 models.Advocate.objects.filter(user_id=user.pk).values_list("pk", flat=True).first()
             )
 
-        # A sign-in saves last_login only: nothing a page shows.
+        # A sign-in saves last_login only: nothing a page shows. The name is on the
+        # leaderboards (the points table's scope).
         fragments.track(
-            models.User, advocate=advocate_of_user, ignore_fields=frozenset({"last_login"})
+            models.User,
+            advocate=advocate_of_user,
+            scopes=[fragments.Scope.POINTS],
+            ignore_fields=frozenset({"last_login"}),
         )
         fragments.track(
             models.Advocate, advocate=lambda advocate: advocate.pk, scopes=[fragments.Scope.POINTS]

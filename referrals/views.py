@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import qrcode
@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import http_date, url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -20,10 +21,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from advocates.http import AuthenticatedHttpRequest
 from advocates.selectors import advocate_for_user
+from core.fragments import advocate_scope, fragment
 from core.http import client_ip
 from core.i18n import in_sentence
 from core.roles import (
     Role,
+    advocate_id_of,
     advocate_required,
     has_role,
     manager_required,
@@ -70,22 +73,28 @@ def _link_urls(link) -> dict[str, str]:
 
 @advocate_required
 def tracker(request: AuthenticatedHttpRequest) -> HttpResponse:
-    advocate = advocate_for_user(request.user)
-    link = services.referral_link_for(advocate_id=advocate.pk)
-    page = Paginator(selectors.referrals_for_advocate(advocate_id=advocate.pk), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    return render(
-        request,
-        "referrals/tracker.html",
-        {
+    """My link, my referrals and what they earned me; the body is cached per advocate and
+    page until one of them changes (or the program's reward rules: core.fragments)."""
+
+    def body(extra: dict) -> str:
+        advocate = advocate_for_user(request.user)
+        link = services.referral_link_for(advocate_id=advocate.pk)
+        page = Paginator(
+            selectors.referrals_for_advocate(advocate_id=advocate.pk), PAGE_SIZE
+        ).get_page(request.GET.get("page"))
+        context = {
             "advocate": advocate,
             "link": link,
             "urls": _link_urls(link),
             "page": page,
             "next_won": selectors.next_won_reward(advocate_id=advocate.pk),
-        },
-    )
+        }
+        return render_to_string("referrals/partials/tracker_body.html", context | extra, request)
+
+    # advocate_required: an active advocate, so an id.
+    scopes = [advocate_scope(cast("int", advocate_id_of(request.user)))]
+    content = fragment(request, "referrals:tracker", body, scopes=scopes)
+    return render(request, "referrals/tracker.html", {"body": content})
 
 
 @advocate_required

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -9,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,8 +21,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from advocates.http import AuthenticatedHttpRequest
 from advocates.models import User
 from advocates.selectors import advocate_for_user
+from core.fragments import Scope, advocate_scope, fragment
 from core.i18n import number
-from core.roles import advocate_required, manager_required, public
+from core.roles import advocate_id_of, advocate_required, manager_required, public
 from rewards import selectors
 from rewards.forms import (
     CancelForm,
@@ -51,26 +54,41 @@ def _querystring(request: HttpRequest) -> str:
 # --- Advocates ------------------------------------------------------------------------
 
 
+# What the catalog shows besides the advocate's own data (their balance, groups and
+# limits used): the rewards, their prices and stock (core.fragments).
+CATALOG_SCOPES = (Scope.REWARDS,)
+CATALOG_BODY = "rewards/partials/catalog_body.html"
+
+
 @advocate_required
 def reward_catalog(request: AuthenticatedHttpRequest) -> HttpResponse:
-    advocate = advocate_for_user(request.user)
-    filters = CatalogFilterForm(request.GET or None)
-    kind = filters.cleaned_data["kind"] if filters.is_valid() else ""
-    rewards = selectors.catalog_for_advocate(advocate=advocate, kind=kind)
-    page = Paginator(rewards, CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {
-        "advocate": advocate,
-        "filters": filters,
-        "page": page,
-        "querystring": _querystring(request),
-        "Rank": selectors.CatalogRank,
-        "kind": kind,
-        "kinds": Reward.Kind.choices,
-    }
-    template = "rewards/catalog.html"
+    """The catalog as I see it, or only its results for htmx (a kind, a page); cached per
+    advocate and page until the catalog or my balance changes (core.fragments)."""
+    partial = "#results" if request.htmx else ""
+
+    def body(extra: dict) -> str:
+        advocate = advocate_for_user(request.user)
+        filters = CatalogFilterForm(request.GET or None)
+        kind = filters.cleaned_data["kind"] if filters.is_valid() else ""
+        rewards = selectors.catalog_for_advocate(advocate=advocate, kind=kind)
+        page = Paginator(rewards, CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
+        context = {
+            "advocate": advocate,
+            "filters": filters,
+            "page": page,
+            "querystring": _querystring(request),
+            "Rank": selectors.CatalogRank,
+            "kind": kind,
+            "kinds": Reward.Kind.choices,
+        }
+        return render_to_string(CATALOG_BODY + partial, context | extra, request)
+
+    # advocate_required: an active advocate, so an id.
+    scopes = (advocate_scope(cast("int", advocate_id_of(request.user))), *CATALOG_SCOPES)
+    content = fragment(request, "rewards:catalog" + partial, body, scopes=scopes)
     if request.htmx:
-        template += "#results"
-    return render(request, template, context)
+        return HttpResponse(content)
+    return render(request, "rewards/catalog.html", {"body": content})
 
 
 @advocate_required

@@ -3,7 +3,7 @@ and read the NPS answers (leaderboards, levels and notifications: ``views.progre
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.contrib import messages
@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -27,9 +28,10 @@ from challenges.forms import (
     SubmissionForm,
 )
 from challenges.models import Challenge, Submission
+from core.fragments import Scope, advocate_scope, fragment
 from core.http import HtmxHttpRequest
 from core.i18n import number
-from core.roles import advocate_required, manager_required
+from core.roles import advocate_id_of, advocate_required, manager_required
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -70,31 +72,43 @@ def _keep(query: QueryDict, param: str) -> str:
     return urlencode({param: value}) if value else ""
 
 
+# What the list shows besides the advocate's own data (their audiences, their counts,
+# what they did): the challenges themselves (core.fragments).
+LIST_SCOPES = (Scope.CHALLENGES,)
+
+
 @advocate_required
 def challenge_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    advocate = advocate_for_user(request.user)
-    # Paged: each card carries its own submission form, so rendering every open challenge
-    # (hundreds in a big program) made this page slow. "open" pages the challenges,
-    # "page" pages "What I did"; each list's links keep the other's page.
-    opened = Paginator(
-        selectors.challenges_open_to(advocate).select_related("audience_level"), OPEN_PAGE_SIZE
-    ).get_page(request.GET.get(OPEN_PARAM))
-    cards = [_card(c, SubmissionForm(c)) for c in opened.object_list]
-    done = Paginator(selectors.submissions_of(advocate), DONE_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    return render(
-        request,
-        "challenges/list.html",
-        {
+    """The challenges open to me and what I did; the body is cached per advocate and
+    page until one of them changes (core.fragments)."""
+
+    def body(extra: dict) -> str:
+        advocate = advocate_for_user(request.user)
+        # Paged: each card carries its own submission form, so rendering every open
+        # challenge (hundreds in a big program) made this page slow. "open" pages the
+        # challenges, "page" pages "What I did"; each list's links keep the other's page.
+        opened = Paginator(
+            selectors.challenges_open_to(advocate).select_related("audience_level"),
+            OPEN_PAGE_SIZE,
+        ).get_page(request.GET.get(OPEN_PARAM))
+        cards = [_card(c, SubmissionForm(c)) for c in opened.object_list]
+        done = Paginator(selectors.submissions_of(advocate), DONE_PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        context = {
             "advocate": advocate,
             "cards": cards,
             "open_page": opened,
             "open_querystring": _keep(request.GET, "page"),
             "page": done,
             "querystring": _keep(request.GET, OPEN_PARAM),
-        },
-    )
+        }
+        return render_to_string("challenges/partials/list_body.html", context | extra, request)
+
+    # advocate_required: an active advocate, so an id.
+    scopes = (advocate_scope(cast("int", advocate_id_of(request.user))), *LIST_SCOPES)
+    content = fragment(request, "challenges:list", body, scopes=scopes)
+    return render(request, "challenges/list.html", {"body": content})
 
 
 def _advocate_challenge(

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import BaseFormSet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from advocates.http import AuthenticatedHttpRequest
-from advocates.models import CommunityGroup
+from advocates.models import CommunityGroup, Tag
 from advocates.selectors import group_for_manager, group_for_member
 from challenges import selectors
 from challenges.forms import BadgeFormSet, LeaderboardFilterForm, LevelFormSet
@@ -26,26 +29,45 @@ from challenges.services.progress import (
     levels_save,
     notifications_mark_read,
 )
-from core.roles import Role, advocate_required, has_role, manager_required, role_required
+from core.fragments import Scope, advocate_scope, fragment
+from core.roles import (
+    Role,
+    advocate_id_of,
+    advocate_required,
+    has_role,
+    manager_required,
+    role_required,
+)
+
+# What the program's board shows besides the reader's own standing: everyone's points,
+# names and companies (core.fragments).
+BOARD_SCOPES = (Scope.POINTS,)
+BOARD_BODY = "challenges/partials/leaderboard_body.html"
 
 
 @role_required(Role.ADVOCATE, Role.MANAGER)
 def leaderboard(request: AuthenticatedHttpRequest) -> HttpResponse:
-    filters = LeaderboardFilterForm(request.GET)
-    data = filters.cleaned_data if filters.is_valid() else {}
-    # A bad period or an unknown tag falls back to the default board rather than failing:
-    # these are links people share.
-    period = data.get("period") or leaderboards.Period.WEEK
-    tag = data.get("tag")
-    viewer = leaderboards.leaderboard_viewer(user=request.user)
-    board = leaderboards.leaderboard(period=period, tag=tag, viewer=viewer)
-    return _board_page(
-        request,
-        board,
-        board_url=reverse("challenges:leaderboard"),
-        tags=leaderboards.leaderboard_tags(),
-        tag_id=tag.pk if tag else None,
-    )
+    def body(extra: dict) -> str:
+        filters = LeaderboardFilterForm(request.GET)
+        data = filters.cleaned_data if filters.is_valid() else {}
+        # A bad period or an unknown tag falls back to the default board rather than
+        # failing: these are links people share.
+        period = data.get("period") or leaderboards.Period.WEEK
+        tag = data.get("tag")
+        viewer = leaderboards.leaderboard_viewer(user=request.user)
+        board = leaderboards.leaderboard(period=period, tag=tag, viewer=viewer)
+        return _board_html(
+            request,
+            board,
+            board_url=reverse("challenges:leaderboard"),
+            tags=leaderboards.leaderboard_tags(),
+            tag_id=tag.pk if tag else None,
+            extra=extra,
+        )
+
+    # A tag's board is not cached: who has a tag changes no version but that
+    # advocate's own (core.fragments.track_advocates_m2m).
+    return _board_page(request, body, cached=not request.GET.get("tag"))
 
 
 @role_required(Role.ADVOCATE, Role.MANAGER)
@@ -62,18 +84,28 @@ def group_leaderboard(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
             raise CommunityGroup.DoesNotExist
     except CommunityGroup.DoesNotExist:
         raise Http404("No such group.") from None
-    filters = LeaderboardFilterForm(request.GET)
-    data = filters.cleaned_data if filters.is_valid() else {}
-    period = data.get("period") or leaderboards.Period.WEEK
-    board = leaderboards.leaderboard(period=period, group=group, viewer=viewer)
-    board_url = reverse("challenges:group_leaderboard", kwargs={"pk": group.pk})
-    return _board_page(request, board, board_url=board_url, tags=[], tag_id=None)
+
+    def body(extra: dict) -> str:
+        filters = LeaderboardFilterForm(request.GET)
+        data = filters.cleaned_data if filters.is_valid() else {}
+        period = data.get("period") or leaderboards.Period.WEEK
+        board = leaderboards.leaderboard(period=period, group=group, viewer=viewer)
+        board_url = reverse("challenges:group_leaderboard", kwargs={"pk": group.pk})
+        return _board_html(request, board, board_url=board_url, tags=[], tag_id=None, extra=extra)
+
+    return _board_page(request, body, group=group, cached=False)
 
 
-def _board_page(
-    request: AuthenticatedHttpRequest, board, *, board_url: str, tags, tag_id: int | None
-) -> HttpResponse:
-    """The leaderboard page, or only its board for htmx (a period or tag switch)."""
+def _board_html(
+    request: AuthenticatedHttpRequest,
+    board: leaderboards.Board,
+    *,
+    board_url: str,
+    tags: list[Tag],
+    tag_id: int | None,
+    extra: dict,
+) -> str:
+    """The board's body, or only the board itself for htmx (a period or tag switch)."""
     context = {
         "board": board,
         "board_url": board_url,
@@ -81,10 +113,32 @@ def _board_page(
         "tags": tags,
         "tag_id": tag_id,
     }
-    template = "challenges/leaderboard.html"
+    template = BOARD_BODY + ("#board" if request.htmx else "")
+    return render_to_string(template, context | extra, request)
+
+
+def _board_page(
+    request: AuthenticatedHttpRequest,
+    body: Callable[[dict], str],
+    *,
+    cached: bool,
+    group: CommunityGroup | None = None,
+) -> HttpResponse:
+    """The leaderboard page, or only its board for htmx; ``cached``: per advocate until
+    someone's points or their own standing change (core.fragments)."""
+    advocate_id = advocate_id_of(request.user)
+    html: str
+    if cached and advocate_id is not None:
+        name = "challenges:leaderboard" + ("#board" if request.htmx else "")
+        scopes = (advocate_scope(advocate_id), *BOARD_SCOPES)
+        html = fragment(request, name, body, scopes=scopes)
+    else:
+        # A group's or a tag's board, or a manager without an active advocate profile:
+        # rendered each time (render_to_string's HTML is already safe).
+        html = body({})
     if request.htmx:
-        template += "#board"
-    return render(request, template, context)
+        return HttpResponse(html)
+    return render(request, "challenges/leaderboard.html", {"body": html, "group": group})
 
 
 def _level_rows(formset: BaseFormSet) -> list[LevelRow]:

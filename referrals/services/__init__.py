@@ -183,6 +183,7 @@ def referral_link_visit(*, link_id: int, visitor_ids: Sequence[str]) -> bool:
         return False
     # F(): concurrent visits never lose a count.
     ReferralLink.objects.filter(pk=link_id).update(visits=F("visits") + 1)
+    # The tracker shows the count; .update() sends no signal.
     fragments.advocates_changed(
         ReferralLink.objects.filter(pk=link_id).values_list("advocate_id", flat=True)
     )

@@ -456,5 +456,5 @@ def redemption_cancel(
             Reward.objects.filter(pk=reward.pk).update(
                 stock=F("stock") + 1, updated_at=timezone.now()
             )
-            fragments.scopes_changed(fragments.Scope.REWARDS)
+            fragments.scopes_changed(fragments.Scope.REWARDS)  # .update() sends no signal
         return StepResult(redemption=redemption, changed=True)

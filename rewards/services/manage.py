@@ -162,7 +162,7 @@ def reward_deactivate(*, reward_id: int, by: User | None = None) -> bool:
             )
         )
         if changed:
-            fragments.scopes_changed(fragments.Scope.REWARDS)
+            fragments.scopes_changed(fragments.Scope.REWARDS)  # .update() sends no signal
         if changed and by is not None:
             audit_record(
                 actor=by, action="reward.deactivate", target=Reward.objects.get(pk=reward_id)

@@ -1,0 +1,43 @@
+"""Helpers for the tests of pages cached as fragments (core.fragments)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from unittest import mock
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+# The signed-in floor (bench/urls.py): the middleware, the session, the user with their
+# roles and an empty base.html.
+FLOOR = "/bench/signed-in"
+
+
+@contextmanager
+def one_minute() -> Iterator[None]:
+    """Every request inside falls in the same minute, so a second read is a cache hit
+    unless a write dropped a version (a fragment's key holds the minute)."""
+    now = timezone.now()
+    with mock.patch.object(timezone, "now", return_value=now):
+        yield
+
+
+def queries_of(client: Client, url: str, **headers: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, **headers)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(queries)
+
+
+def assert_a_hit_costs_the_floor(settings, client: Client, url: str, **headers: str) -> None:
+    """The page's second request (its fragment from the cache) runs the floor's queries
+    and no more: nothing is read outside the fragment's render."""
+    settings.ROOT_URLCONF = "bench.urls"  # the project's URLs and the floor
+    with one_minute():
+        client.get(FLOOR)  # the session's cache entry
+        floor = queries_of(client, FLOOR)
+        client.get(url, **headers)  # renders and keeps the fragment
+        assert queries_of(client, url, **headers) == floor
