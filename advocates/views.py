@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -77,8 +79,8 @@ def hub(request: AuthenticatedHttpRequest) -> HttpResponse:
             "advocates/partials/hub_body.html", {"advocate": advocate, **extra}, request
         )
 
-    advocate_id = advocate_id_of(request.user)
-    scopes = (advocate_scope(advocate_id), *HUB_SCOPES)
+    # advocate_required: the reader has an active advocate profile.
+    scopes = (advocate_scope(cast("int", advocate_id_of(request.user))), *HUB_SCOPES)
     content = fragment(request, "advocates:hub", body, scopes=scopes)
     return render(request, "advocates/hub.html", {"body": content})
 

@@ -52,11 +52,11 @@ class _ClientPerPool(RedisCacheClient):
     (and makes new ones after a fork)."""
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
-        pool = self._get_connection_pool(write)
+        pool = self._get_connection_pool(write)  # type: ignore[attr-defined] # Django's, unstubbed
         clients = self.__dict__.setdefault("_clients_by_pool", {})
         client = clients.get(id(pool))
         if client is None:
-            client = clients[id(pool)] = self._client(connection_pool=pool)
+            client = clients[id(pool)] = self._client(connection_pool=pool)  # type: ignore[attr-defined]
         return client
 
 
