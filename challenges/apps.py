@@ -20,5 +20,5 @@ class ChallengesConfig(AppConfig):
         ):
             fragments.track(model, advocate=lambda row: row.advocate_id)
         # Levels and badges: in the hub, the leaderboards, the challenges.
-        for model in (models.Level, models.Badge):
-            fragments.track(model, everything=True)
+        for config_model in (models.Level, models.Badge):
+            fragments.track(config_model, everything=True)

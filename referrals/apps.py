@@ -23,5 +23,5 @@ class ReferralsConfig(AppConfig):
         for model in (models.ReferralStageChange, models.ReferralReward, models.ReferralMessage):
             fragments.track(model, advocate=advocate_of_referral)
         # The rules and goals the tracker explains.
-        for model in (models.RewardRule, models.RevenueGoal):
-            fragments.track(model, everything=True)
+        for config_model in (models.RewardRule, models.RevenueGoal):
+            fragments.track(config_model, everything=True)
