@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 
 from advocates.models import Advocate
 from rewards.models import Reward
@@ -36,10 +37,16 @@ def sign_in(page, email: str, password: str) -> None:
 def open_console_page(page, name: str) -> None:
     """A manager's page: "Console" in the top bar, then the console's own navigation."""
     nav_link(page, "Console").click()
+    # The console's home has loaded (and its script bound the fold) before the fold is
+    # looked at: is_visible() does not wait, and the page before may be a console page.
+    page.wait_for_url(lambda url: urlsplit(url).path == reverse("console:home"))
+    page.wait_for_load_state("load")
     nav = page.get_by_role("navigation", name="Console")
+    expect(nav).to_be_visible()
     menu = nav.get_by_role("button", name="Console pages")
     if menu.is_visible():  # a phone: the console's pages fold behind it
         menu.click()
+        expect(menu).to_have_attribute("aria-expanded", "true")
     nav.get_by_role("link", name=name, exact=True).click()
 
 
