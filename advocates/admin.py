@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import models
 
 from advocates.models import Advocate, Company, Invitation, Product, Tag, User
+from advocates.services.summary import COUNTED_FIELDS
 
 
 @admin.register(User)
@@ -41,9 +42,10 @@ class AdvocateAdmin(admin.ModelAdmin):
         if not change:
             return super().save_model(request, obj, form, change)
         # The balance loaded with this form may be stale by now (an award may have
-        # landed): write every column except the ones the ledger owns.
-        owned_by_ledger = {"id", "balance", "lifetime_points"}
-        fields = [f.name for f in obj._meta.concrete_fields if f.name not in owned_by_ledger]
+        # landed): write every column except the ones the ledger owns, nor the counts
+        # the referrals and references services keep (advocates.services.summary).
+        kept_elsewhere = {"id", "balance", "lifetime_points", *COUNTED_FIELDS}
+        fields = [f.name for f in obj._meta.concrete_fields if f.name not in kept_elsewhere]
         obj.save(update_fields=fields)
         return None
 

@@ -181,6 +181,12 @@ class Advocate(models.Model):
     )
     ams_private = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
     ams_public = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
+    # What the segment filters "has referred" and "has given a reference call" read, so
+    # a count over every advocate needs no subquery per row into half a million
+    # referrals. Each is recounted from its rows, under this row's lock, by the
+    # services that write them (referrals.services.summary, references.services.summary).
+    referral_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    reference_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     # Moved by every change the API shows (its updated_since filter and cursor read it):
     # auto_now on save(), and set by hand by the services' .update() calls.
     updated_at = models.DateTimeField(auto_now=True)
@@ -219,6 +225,26 @@ class Advocate(models.Model):
             # skipping through this index (selectors.industries) instead of a DISTINCT
             # over every advocate.
             models.Index(fields=["industry"], name="advocate_industry"),
+            # A segment's count (campaigns.segments) reads this index alone: every column
+            # a filter compares, for the active advocates only, industry and seniority
+            # first as the editor's most used criteria. Key columns, not INCLUDE, so
+            # SQLite builds it too.
+            models.Index(
+                fields=[
+                    "industry",
+                    "seniority",
+                    "lifetime_points",
+                    "referral_count",
+                    "reference_count",
+                    "ams",
+                    "nps_score",
+                    "last_active_at",
+                    "company",
+                    "id",
+                ],
+                condition=models.Q(status="active"),
+                name="advocate_segment",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -22,10 +22,15 @@ The stored dict (every key optional; an empty dict selects every active advocate
      "has_referred": true|false, "has_reference": true|false,
      "reference_available": true|false}
 
-Why the query stays fast on a large program: every "has ..." criterion is an EXISTS
-subquery on an index that starts with ``advocate_id`` (no join + DISTINCT, which would
-multiply rows and sort them away again); NPS, AMS and activity read columns kept on the
-advocate row (``nps_score``, ``ams``, ``last_active_at``, the last two indexed).
+Why the query stays fast on a large program: a count reads one narrow index, not the
+table. "Has referred" and "has given a reference call" read counts kept on the advocate
+row by the services that write referrals and asks (``referral_count``,
+``reference_count``, advocates.services.summary), as NPS, AMS, activity and the level
+read ``nps_score``, ``ams``, ``last_active_at`` and ``lifetime_points``; the partial
+index ``advocate_segment`` holds all of them for the active advocates, so a count is an
+index-only scan. Tags, products and groups are EXISTS subqueries on an index that starts
+with ``advocate_id`` (no join + DISTINCT, which would multiply rows and sort them away
+again).
 """
 
 from __future__ import annotations
@@ -46,8 +51,6 @@ from django.utils.translation import gettext_lazy, ngettext
 from advocates.models import Advocate, CommunityGroup, Company, GroupMembership, Product, Tag
 from challenges.models import Level
 from references.matching.guard import available_advocates
-from references.models import Ask
-from referrals.models import Referral, Stage
 
 NPS_BANDS = {
     "promoter": (gettext_lazy("Promoters (9–10)"), Q(nps_score__gte=9)),
@@ -219,12 +222,14 @@ def _day_start(day: date) -> datetime:
 
 
 def has_referred_q() -> Q:
-    return Q(Exists(Referral.objects.filter(advocate=OuterRef("pk")).exclude(stage=Stage.REJECTED)))
+    # A referral in any stage but rejected (referrals.services.summary keeps the count).
+    return Q(referral_count__gt=0)
 
 
 def has_reference_q() -> Q:
-    # The same rule as challenges.selectors.progress.references_count: an ask marked completed.
-    return Q(Exists(Ask.objects.filter(advocate=OuterRef("pk"), status=Ask.Status.COMPLETED)))
+    # An ask marked completed, as challenges.selectors.progress.references_count counts
+    # (references.services.summary keeps the count).
+    return Q(reference_count__gt=0)
 
 
 def reference_available_q(now: datetime | None = None) -> Q:

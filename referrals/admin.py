@@ -13,6 +13,7 @@ from referrals.models import (
     ReferralStageChange,
     RewardRule,
 )
+from referrals.services.summary import referral_counts_refresh
 
 
 class StageChangeInline(admin.TabularInline):
@@ -51,18 +52,28 @@ class ReferralAdmin(admin.ModelAdmin):
         return False
 
     # The admin may still change the advocate, method or date, or delete: the console's
-    # cached KPIs must not outlive that (referrals.kpis.referral_kpis_cached).
+    # cached KPIs must not outlive that (referrals.kpis.referral_kpis_cached), nor the
+    # advocates' referral counts (referrals.services.summary).
     def save_model(self, request: HttpRequest, obj: Referral, form: object, change: bool) -> None:
+        before = set(
+            Referral.objects.filter(pk=obj.pk).values_list("advocate_id", flat=True)
+            if change
+            else ()
+        )
         super().save_model(request, obj, form, change)
         kpis_changed()
+        referral_counts_refresh(advocate_ids={*before, obj.advocate_id})
 
     def delete_model(self, request: HttpRequest, obj: Referral) -> None:
         super().delete_model(request, obj)
         kpis_changed()
+        referral_counts_refresh(advocate_ids=[obj.advocate_id])
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Referral]) -> None:
+        advocate_ids = set(queryset.values_list("advocate_id", flat=True))
         super().delete_queryset(request, queryset)
         kpis_changed()
+        referral_counts_refresh(advocate_ids=advocate_ids)
 
 
 @admin.register(ReferralLink)

@@ -18,6 +18,7 @@ from core.outbox import activity_after_commit, enqueue_after_commit
 from references.matching.band import advocates_changed
 from references.models import Ask, Meeting, ReferenceRequest
 from references.services.base import ReferenceError, call_points, request_locked
+from references.services.summary import reference_counts_refresh
 from rewards.services.ledger import LedgerError, points_award
 
 
@@ -47,6 +48,7 @@ def call_settle(
     request.completed_at = at
     request.save(update_fields=["status", "completed_at"])
     if completed:
+        reference_counts_refresh(advocate_ids=[ask.advocate_id])
         points = call_points()
         if points > 0:
             # Written by the ledger in the language of the advocate who reads it.

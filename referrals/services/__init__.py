@@ -64,6 +64,7 @@ from referrals.services.rewards import (
     reverse_won,
     won_amount_changed,
 )
+from referrals.services.summary import referral_counts_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -373,6 +374,8 @@ def referral_create(
                 % {"id": external_id}
             ) from None
         kpis_changed()
+        if referral.stage != Stage.REJECTED:
+            referral_counts_refresh(advocate_ids=[advocate.pk])  # its row is locked above
         change = ReferralStageChange.objects.create(
             referral=referral,
             from_stage="",
@@ -555,6 +558,8 @@ def referral_advance(
         if not updated:
             raise ReferralError(gettext("The referral changed meanwhile; try again."))
         kpis_changed()
+        if stage == Stage.REJECTED:
+            referral_counts_refresh(advocate_ids=[referral.advocate_id])
         for name, value in fields.items():
             setattr(referral, name, value)
         change = ReferralStageChange.objects.create(

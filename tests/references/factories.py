@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from advocates.models import Person, Relationship
 from references.models import Ask, Candidate, Meeting, ReferenceRequest
+from references.services.summary import reference_counts_refresh
 from tests.factories import AdvocateFactory, RepFactory
 
 
@@ -62,13 +63,23 @@ class CandidateFactory(factory.django.DjangoModelFactory):
 
 
 class AskFactory(factory.django.DjangoModelFactory):
+    """A bare ask row; the advocate's ``reference_count`` is recounted, as the services
+    do, so segment filters read a consistent program."""
+
     class Meta:
         model = Ask
+        skip_postgeneration_save = True
 
     request = factory.SubFactory(ReferenceRequestFactory, status=ReferenceRequest.Status.ASKED)
     advocate = factory.SubFactory(AdvocateFactory, reference_opt_in=True)
     status = Ask.Status.PENDING
     deadline = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=72))
+
+    @factory.post_generation
+    def counted(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create and self.status == Ask.Status.COMPLETED:
+            reference_counts_refresh(advocate_ids=[self.advocate_id])
+            self.advocate.refresh_from_db(fields=["reference_count"])
 
 
 class MeetingFactory(factory.django.DjangoModelFactory):

@@ -4,14 +4,19 @@ import factory
 from django.utils import timezone
 
 from referrals.models import ImportJob, Method, Referral, RewardRule, Stage
+from referrals.services.summary import referral_counts_refresh
 from tests.factories import AdvocateFactory
 
 
 class ReferralFactory(factory.django.DjangoModelFactory):
-    """A bare referral row (bypasses the service: use it for reads, KPIs and lists)."""
+    """A bare referral row (bypasses the service: use it for reads, KPIs and lists).
+
+    The advocate's ``referral_count`` is recounted, as the services do, so segment
+    filters read a consistent program."""
 
     class Meta:
         model = Referral
+        skip_postgeneration_save = True
 
     advocate = factory.SubFactory(AdvocateFactory)
     method = Method.LEAD_FORM
@@ -23,6 +28,12 @@ class ReferralFactory(factory.django.DjangoModelFactory):
     owner_rep = factory.LazyAttribute(lambda o: o.advocate.owner_rep)
     created_at = factory.LazyFunction(timezone.now)
     stage_changed_at = factory.LazyAttribute(lambda o: o.created_at)
+
+    @factory.post_generation
+    def counted(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            referral_counts_refresh(advocate_ids=[self.advocate_id])
+            self.advocate.refresh_from_db(fields=["referral_count"])
 
 
 class RewardRuleFactory(factory.django.DjangoModelFactory):

@@ -55,6 +55,7 @@ from referrals.services.imports.common import (
     moment,
 )
 from referrals.services.rewards import qualified_key, qualified_reason, won_key, won_reason
+from referrals.services.summary import referral_counts_refresh
 from rewards.services.ledger import Award, points_award_many
 
 IMPORT = ReferralStageChange.Source.IMPORT
@@ -441,6 +442,8 @@ def _create(
     _emit(made, changes)
     originals = [referral for _, _, referral, first in made if first is None]
     _pay(originals, limit=program.max_points_per_event)
+    # An import cannot reject (ROW_STAGES): every original counts, no duplicate does.
+    referral_counts_refresh(advocate_ids={referral.advocate_id for referral in originals})
     touched.update(referral.advocate_id for referral in originals)
     # Written set-wise: no model signal drops the tracker pages' versions.
     fragments.advocates_changed(referral.advocate_id for _, _, referral, _ in made)
