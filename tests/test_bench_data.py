@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -19,7 +19,9 @@ from advocates.models import Advocate, Person, Relationship, User
 from bench.pages import ROLES, pages
 from challenges.models import Challenge, Submission
 from references.models import ReferenceRequest
+from references.services.summary import counted_asks
 from referrals.models import Referral
+from referrals.services.summary import counted_referrals
 from rewards.models import LedgerEntry, PeriodPoints, Redemption, Reward
 from rewards.services.ledger import period_starts
 
@@ -41,6 +43,15 @@ def generate(advocates: int, *, flush: bool = False, seed: int = 7) -> str:
     args = ["bench_data", "--advocates", str(advocates), "--seed", str(seed), "--now", NOW]
     call_command(*args, *(["--flush"] if flush else []), stdout=out)
     return out.getvalue()
+
+
+def _per_advocate(rows: QuerySet) -> QuerySet:
+    return (
+        rows.order_by()
+        .values("advocate_id")
+        .annotate(n=Count("pk"))
+        .values_list("advocate_id", "n")
+    )
 
 
 def checksum() -> str:
@@ -89,6 +100,17 @@ def test_bench_data_keeps_the_ledger_invariants_and_scales_with_n() -> None:
             expected[key] = expected.get(key, 0) + amount
     stored = {(p.advocate_id, p.period, p.starts_on): p.points for p in PeriodPoints.objects.all()}
     assert stored == expected
+
+    # The counts segments read equal a recount of the rows (referrals not rejected,
+    # calls completed), as the services keep them.
+    made = dict(_per_advocate(counted_referrals()))
+    given = dict(_per_advocate(counted_asks()))
+    assert made
+    assert given
+    assert {a.pk: (a.referral_count, a.reference_count) for a in Advocate.objects.all()} == {
+        pk: (made.get(pk, 0), given.get(pk, 0))
+        for pk in Advocate.objects.values_list("pk", flat=True)
+    }
 
     assert not Reward.objects.filter(stock__lt=0).exists()
     # Proportional to N (100,000 -> 2,000,000 entries, 1,000,000 submissions, ...).

@@ -175,7 +175,8 @@ def people(g: Program) -> None:
     ]
     # Balances are known only once the ledger is built: write advocates last but
     # keep the rows (the FK targets must exist before COPY checks them, so we
-    # write them now with zero and set the totals in finish_ledger).
+    # write them now with zero and set the totals, and the referral and reference
+    # counts, in finish_ledger).
     w.write(Advocate, g.advocate_fields, rows)
     w.write(Advocate.products.through, ["id", "advocate_id", "product_id"], prod_rows)
     w.write(Advocate.tags.through, ["id", "advocate_id", "tag_id"], tag_rows)

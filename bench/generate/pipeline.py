@@ -41,6 +41,8 @@ def referrals(g: Program) -> None:
         aid = 1 if rid % 50 == 0 else rng.choice(g.active)
         method = METHODS[rid % len(METHODS)]
         final, path, _w = weighted(rng, STAGE_MIX)
+        if final != Stage.REJECTED:
+            g.referral_count[aid] += 1
         created = g.ago(365)
         at = created
         cid += 1
@@ -213,6 +215,7 @@ def references(g: Program) -> None:
             )
             if status == "completed":
                 assert completed is not None  # a completed call has its date
+                g.reference_count[aid] += 1
                 g.entry(
                     aid,
                     200,

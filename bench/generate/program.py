@@ -47,6 +47,10 @@ class Program:
         self.balance = [0] * (n + 1)
         self.lifetime = [0] * (n + 1)
         self.period: dict[tuple[str, date, int], int] = defaultdict(int)
+        # Per advocate: what the segment filters read (referrals.services.summary,
+        # references.services.summary): referrals not rejected, calls completed.
+        self.referral_count = [0] * (n + 1)
+        self.reference_count = [0] * (n + 1)
         self.ledger: list[tuple] = []
         self.ledger_id = 0
 
@@ -136,31 +140,42 @@ class Program:
                 )
             ),
         )
-        # Totals beside the ledger, in one statement per batch.
+        # Totals beside the ledger, and the counts beside the referrals and asks, in one
+        # statement (one new version of each advocate row).
         updates = [
-            (aid, self.balance[aid], self.lifetime[aid])
+            (
+                aid,
+                self.balance[aid],
+                self.lifetime[aid],
+                self.referral_count[aid],
+                self.reference_count[aid],
+            )
             for aid in range(1, n + 1)
-            if self.balance[aid] or self.lifetime[aid]
+            if self.balance[aid]
+            or self.lifetime[aid]
+            or self.referral_count[aid]
+            or self.reference_count[aid]
         ]
-        assert all(b >= 0 for _a, b, _l in updates), "generated a negative balance"
+        assert all(row[1] >= 0 for row in updates), "generated a negative balance"
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 # Inside an outer transaction (tests), a previous run's table is still here.
                 cursor.execute("DROP TABLE IF EXISTS pg_temp.bench_totals")
                 cursor.execute(
-                    "CREATE TEMP TABLE bench_totals (id bigint, balance int, lifetime int) "
-                    "ON COMMIT DROP"
+                    "CREATE TEMP TABLE bench_totals (id bigint, balance int, lifetime int, "
+                    "referrals int, refs int) ON COMMIT DROP"
                 )
                 with cursor.cursor.copy("COPY bench_totals FROM STDIN") as copy:
                     for row in updates:
                         copy.write_row(row)
                 cursor.execute(
                     "UPDATE advocates_advocate a SET balance = t.balance, "
-                    "lifetime_points = t.lifetime FROM bench_totals t WHERE a.id = t.id"
+                    "lifetime_points = t.lifetime, referral_count = t.referrals, "
+                    "reference_count = t.refs FROM bench_totals t WHERE a.id = t.id"
                 )
             else:
                 cursor.executemany(
-                    "UPDATE advocates_advocate SET balance = %s, lifetime_points = %s "
-                    "WHERE id = %s",
-                    [(b, lt, a) for a, b, lt in updates],
+                    "UPDATE advocates_advocate SET balance = %s, lifetime_points = %s, "
+                    "referral_count = %s, reference_count = %s WHERE id = %s",
+                    [(*row[1:], row[0]) for row in updates],
                 )
