@@ -1,4 +1,5 @@
-"""Saving and deleting segments (``campaigns.segments`` reads and validates filters)."""
+"""Saving and deleting segments (``campaigns.segments`` reads and validates filters), and
+rebuilding the advocate counts their filters read."""
 
 from __future__ import annotations
 
@@ -6,9 +7,13 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
-from advocates.models import User
+from advocates.models import Advocate, User
 from campaigns.models import Campaign, Segment
 from campaigns.segments import SegmentFilterError, SegmentFilters
+from references.services.summary import reference_counts_refresh
+from referrals.services.summary import referral_counts_refresh
+
+REBUILD_BATCH = 5000
 
 
 class SegmentInUse(Exception):
@@ -68,3 +73,22 @@ def segment_delete(*, segment_id: int) -> None:
             raise SegmentInUse(
                 _("A campaign now uses this segment; choose another audience for it first.")
             ) from None
+
+
+def advocate_counts_rebuild(*, batch: int = REBUILD_BATCH) -> dict[str, int]:
+    """Recount every advocate's ``referral_count`` and ``reference_count`` from their rows
+    (after a manual SQL fix, say; the services keep them otherwise), set-wise in batches
+    of ``batch`` advocates, one transaction each so no lock is held long. Returns how
+    many advocates each count changed for."""
+    changed = {"referral_count": 0, "reference_count": 0}
+    last = 0
+    while True:
+        ids = list(
+            Advocate.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return changed
+        with transaction.atomic():
+            changed["referral_count"] += referral_counts_refresh(advocate_ids=ids)
+            changed["reference_count"] += reference_counts_refresh(advocate_ids=ids)
+        last = ids[-1]
