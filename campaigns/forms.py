@@ -7,7 +7,7 @@ from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.forms.utils import flatatt
 from django.utils import timezone
 from django.utils.html import format_html
@@ -309,8 +309,11 @@ class SegmentFilterForm(forms.Form):
         for name in ("tags", "products", "groups", "level"):
             field = cast(forms.ModelChoiceField, self.fields[name])
             choice = field.iterator(field).choice
-            empty = [] if field.empty_label is None else [("", field.empty_label)]
-            field.choices = empty + [choice(obj) for obj in field.queryset]
+            choices: list[tuple[Any, Any]] = []
+            if field.empty_label is not None:
+                choices.append(("", field.empty_label))
+            choices += [choice(obj) for obj in cast(QuerySet, field.queryset)]
+            field.choices = choices
         self._company_ids: tuple[int, ...] = ()
 
     @classmethod

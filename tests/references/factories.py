@@ -76,10 +76,10 @@ class AskFactory(factory.django.DjangoModelFactory):
     deadline = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=72))
 
     @factory.post_generation
-    def counted(self, create: bool, extracted: object, **kwargs: object) -> None:
-        if create and self.status == Ask.Status.COMPLETED:
-            reference_counts_refresh(advocate_ids=[self.advocate_id])
-            self.advocate.refresh_from_db(fields=["reference_count"])
+    def counted(obj: Ask, create: bool, extracted: object, **kwargs: object) -> None:
+        if create and obj.status == Ask.Status.COMPLETED:
+            reference_counts_refresh(advocate_ids=[obj.advocate_id])
+            obj.advocate.refresh_from_db(fields=["reference_count"])
 
 
 class MeetingFactory(factory.django.DjangoModelFactory):

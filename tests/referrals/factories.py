@@ -30,10 +30,10 @@ class ReferralFactory(factory.django.DjangoModelFactory):
     stage_changed_at = factory.LazyAttribute(lambda o: o.created_at)
 
     @factory.post_generation
-    def counted(self, create: bool, extracted: object, **kwargs: object) -> None:
+    def counted(obj: Referral, create: bool, extracted: object, **kwargs: object) -> None:
         if create:
-            referral_counts_refresh(advocate_ids=[self.advocate_id])
-            self.advocate.refresh_from_db(fields=["referral_count"])
+            referral_counts_refresh(advocate_ids=[obj.advocate_id])
+            obj.advocate.refresh_from_db(fields=["referral_count"])
 
 
 class RewardRuleFactory(factory.django.DjangoModelFactory):
