@@ -43,7 +43,8 @@ def advocate_counts_refresh(*, field: str, rows: QuerySet, advocate_ids: Iterabl
         ),
         0,
     )
-    with transaction.atomic():
+    # No savepoint: inside the caller's transaction there is nothing to undo on its own.
+    with transaction.atomic(savepoint=False):
         # Locks first, in primary key order (as the ledger takes them), then the recount.
         list(
             Advocate.objects.select_for_update()
