@@ -8,10 +8,7 @@ from typing import Any, cast
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
-from django.forms.utils import flatatt
 from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
@@ -23,6 +20,7 @@ from campaigns.segments import NPS_BANDS, SegmentFilterError, SegmentFilters
 from challenges.models import Challenge, Level
 from core.forms import OptionalMarkedForm
 from core.i18n import TranslatedFieldsMixin, other_languages
+from core.renderers import PYTHON_RENDERER
 
 # --- Compose a campaign ---------------------------------------------------------------
 
@@ -169,42 +167,6 @@ YES_NO = [
 MAX_COMPANIES = 200
 
 
-class CheckboxList(forms.CheckboxSelectMultiple):
-    """``CheckboxSelectMultiple``'s markup, written in Python: Django renders each box
-    through three nested templates, which was most of the segment editor's rendering
-    (some 35 boxes on a page that the live count re-renders)."""
-
-    def render(
-        self,
-        name: str,
-        value: Any,
-        attrs: dict[str, Any] | None = None,
-        renderer: Any = None,
-    ) -> SafeString:
-        widget = self.get_context(name, value, attrs)["widget"]
-        if any(group for group, _options, _index in widget["optgroups"]):
-            return super().render(name, value, attrs, renderer)  # grouped: Django's markup
-        boxes = [
-            format_html(
-                '<div><label{}><input type="{}" name="{}"{}{}> {}</label></div>',
-                flatatt({"for": option["attrs"]["id"]}) if option["attrs"].get("id") else "",
-                option["type"],
-                option["name"],
-                format_html(' value="{}"', option["value"]) if option["value"] is not None else "",
-                flatatt(option["attrs"]),
-                option["label"],
-            )
-            for _group, options, _index in widget["optgroups"]
-            for option in options
-        ]
-        outer = {"id": widget["attrs"].get("id"), "class": widget["attrs"].get("class")}
-        return format_html(
-            "<div{}>{}</div>",
-            flatatt({key: value for key, value in outer.items() if value}),
-            mark_safe("".join(boxes)),  # each box escaped by format_html
-        )
-
-
 def _tri(value: str) -> bool | None:
     return {"yes": True, "no": False}.get(value)
 
@@ -216,6 +178,10 @@ def _tri_initial(value: bool | None) -> str:
 class SegmentFilterForm(forms.Form):
     """Every criterion is optional; an empty form selects every active advocate."""
 
+    # Its labels, inputs and some 35 checkboxes written in Python (core.renderers): the
+    # live count re-renders the whole form.
+    default_renderer = PYTHON_RENDERER
+
     companies = forms.CharField(
         label=gettext_lazy("Companies"),
         required=False,
@@ -225,31 +191,31 @@ class SegmentFilterForm(forms.Form):
         ),
     )
     industries = forms.MultipleChoiceField(
-        label=gettext_lazy("Industry"), required=False, widget=CheckboxList
+        label=gettext_lazy("Industry"), required=False, widget=forms.CheckboxSelectMultiple
     )
     seniorities = forms.MultipleChoiceField(
         label=gettext_lazy("Seniority"),
         required=False,
         choices=Advocate.Seniority.choices,
-        widget=CheckboxList,
+        widget=forms.CheckboxSelectMultiple,
     )
     tags = forms.ModelMultipleChoiceField(
         label=gettext_lazy("Experience tags (any of)"),
         queryset=Tag.objects.order_by("name"),
         required=False,
-        widget=CheckboxList,
+        widget=forms.CheckboxSelectMultiple,
     )
     products = forms.ModelMultipleChoiceField(
         label=gettext_lazy("Products (any of)"),
         queryset=Product.objects.order_by("name"),
         required=False,
-        widget=CheckboxList,
+        widget=forms.CheckboxSelectMultiple,
     )
     groups = forms.ModelMultipleChoiceField(
         label=gettext_lazy("Groups (a member of any)"),
         queryset=CommunityGroup.objects.order_by("name", "id"),
         required=False,
-        widget=CheckboxList,
+        widget=forms.CheckboxSelectMultiple,
     )
     level: forms.ModelChoiceField[Level] = forms.ModelChoiceField(
         label=gettext_lazy("Level at least"),
@@ -261,7 +227,7 @@ class SegmentFilterForm(forms.Form):
         label=gettext_lazy("NPS (latest answer)"),
         required=False,
         choices=[(key, label) for key, (label, _q) in NPS_BANDS.items()],
-        widget=CheckboxList,
+        widget=forms.CheckboxSelectMultiple,
     )
     ams_min = forms.IntegerField(
         label=gettext_lazy("AMS from"), required=False, min_value=0, max_value=100

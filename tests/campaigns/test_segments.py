@@ -9,11 +9,13 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.forms.renderers import DjangoTemplates
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from advocates.models import Advocate
+from campaigns.forms import SegmentForm
 from campaigns.models import Campaign, Segment
 from campaigns.segments import (
     SegmentFilterError,
@@ -353,6 +355,21 @@ def test_count_button_works_without_javascript(world, manager_client) -> None:
     assert "<html" in response.content.decode()
     assert response.context["count"] == 2
     assert not Segment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        {"count": "1", "industries": ["Software"], "seniorities": ["vp"], "has_referred": "yes"},
+        {"ams_min": "500", "active_after": "nope", "tags": ["99999"], "level": "x"},
+    ],
+)
+def test_the_editor_is_djangos_markup(world, data) -> None:
+    """The editor's form is written by core.renderers: the markup is Django's own."""
+    kwargs = {"data": data} if data else {}
+    fast, slow = SegmentForm(**kwargs), SegmentForm(**kwargs, renderer=DjangoTemplates())
+    assert str(fast) == str(slow)
 
 
 def test_detail_lists_members_with_ams_and_constant_queries(world, manager_client) -> None:
