@@ -374,8 +374,6 @@ def referral_create(
                 % {"id": external_id}
             ) from None
         kpis_changed()
-        if referral.stage != Stage.REJECTED:
-            referral_counts_refresh(advocate_ids=[advocate.pk])  # its row is locked above
         change = ReferralStageChange.objects.create(
             referral=referral,
             from_stage="",
@@ -387,6 +385,7 @@ def referral_create(
         if notify and referral.stage == Stage.SUBMITTED:
             _on_commit_notify_new(referral.pk)
         if referral.stage == Stage.SUBMITTED:
+            referral_counts_refresh(advocate_ids=[advocate.pk])  # its row is locked above
             # A referral made: badges, the AMS and last_active_at catch up in a worker.
             activity_after_commit(advocate_id=advocate.pk)
         events.emit(
