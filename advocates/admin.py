@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.db import models
+from django.db import models, transaction
 
 from advocates.models import Advocate, Company, Invitation, Product, Tag, User
+from advocates.services.matching_profiles import matching_profiles_refresh
 from advocates.services.summary import COUNTED_FIELDS
 
 
@@ -24,6 +25,11 @@ class UserAdmin(BaseUserAdmin):
 class CompanyAdmin(admin.ModelAdmin):
     list_display = ["name", "domain", "industry", "size_band"]
     search_fields = ["name", "domain"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Its industry and size band are part of its advocates' matching profiles.
+        matching_profiles_refresh(company_ids=[obj.pk])
 
 
 @admin.register(Advocate)
@@ -49,6 +55,11 @@ class AdvocateAdmin(admin.ModelAdmin):
         obj.save(update_fields=fields)
         return None
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # After the products and tags: the matching profile reads them too.
+        matching_profiles_refresh(advocate_ids=[form.instance.pk])
+
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
@@ -65,5 +76,30 @@ class InvitationAdmin(admin.ModelAdmin):
     ]
 
 
-admin.site.register(Product)
-admin.site.register(Tag)
+class LinkedToAdvocatesAdmin(admin.ModelAdmin):
+    """Products and tags: deleting one takes it off its advocates' matching profiles."""
+
+    link = ""  # the advocates' field that holds them
+
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, type(obj).objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            holders = list(
+                Advocate.objects.filter(**{f"{self.link}__in": queryset}).values_list(
+                    "pk", flat=True
+                )
+            )
+            super().delete_queryset(request, queryset)
+            matching_profiles_refresh(advocate_ids=holders)
+
+
+@admin.register(Product)
+class ProductAdmin(LinkedToAdvocatesAdmin):
+    link = "products"
+
+
+@admin.register(Tag)
+class TagAdmin(LinkedToAdvocatesAdmin):
+    link = "tags"

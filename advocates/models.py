@@ -255,6 +255,34 @@ class Advocate(models.Model):
         return self.user.get_full_name() or self.user.email
 
 
+class MatchingProfile(models.Model):
+    """What reference matching's prescore reads of one advocate who takes reference calls
+    (active, opted in, a cap above zero; nobody else has a row), in one narrow row.
+
+    Ranking scores every such advocate: from here that is one scan of these rows, where
+    from the advocate, company and link tables it was an aggregate over every product
+    and tag link. Kept by the writes of what it holds (``advocates.services.matching_profiles``);
+    recomputed from those rows, never patched. What changes with time or per request
+    (asks, the 90-day cap window, pauses) is read live by the ranking, not kept here.
+    """
+
+    advocate = models.OneToOneField(
+        Advocate, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    # Lower-cased in SQL, as matching compares it: the advocate's own, else their company's.
+    industry = models.TextField(blank=True)
+    seniority = models.CharField(max_length=20, blank=True)
+    size_band = models.CharField(max_length=10, blank=True)  # their company's
+    calls_cap = models.PositiveSmallIntegerField()  # reference_max_calls_per_90d
+    # The advocate's product (tag) ids as " 3 5 ", in any order: a shared one is a
+    # LIKE '% 3 %' on the row itself, on PostgreSQL and SQLite alike.
+    products = models.TextField(blank=True)
+    tags = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"Matching profile of advocate {self.advocate_id}"
+
+
 class Invitation(models.Model):
     """An invitation to join the community, sent as a signed, expiring, one-use link.
 

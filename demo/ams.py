@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from advocates.models import Advocate, Company, User
+from advocates.services.matching_profiles import matching_profiles_refresh
 from challenges import services as challenge_services
 from challenges.models import Challenge, NPSResponse
 from console.ams import ams_refresh_all
@@ -40,7 +41,7 @@ COHORT = (
 def _cohort_member(email: str, first: str, last: str, company_name: str, title: str) -> Advocate:
     user = User.objects.create_user(email=email, password=None, first_name=first, last_name=last)
     company = Company.objects.filter(name=company_name).first()
-    return Advocate.objects.create(
+    advocate = Advocate.objects.create(
         user=user,
         company=company,
         title=title,
@@ -49,6 +50,8 @@ def _cohort_member(email: str, first: str, last: str, company_name: str, title: 
         joined_at=timezone.now(),
         reference_opt_in=True,
     )
+    matching_profiles_refresh(advocate_ids=[advocate.pk])
+    return advocate
 
 
 def _load_cohort(stdout: TextIO) -> int:

@@ -17,6 +17,7 @@ from advocates.models import (
     Tag,
     User,
 )
+from advocates.services.matching_profiles import matching_profiles_refresh
 from core.roles import MANAGERS_GROUP, REPS_GROUP
 
 PASSWORD = "correct-horse-battery-staple"
@@ -121,10 +122,14 @@ class TagFactory(factory.django.DjangoModelFactory):
 
 
 class AdvocateFactory(factory.django.DjangoModelFactory):
-    """An active advocate with a zero balance (give points with rewards.services)."""
+    """An active advocate with a zero balance (give points with rewards.services), and
+    their matching profile, as the services that create advocates keep it (change their
+    products, tags or profile through ``advocate_profile_update``, or call
+    ``matching_profiles_refresh`` after a direct write)."""
 
     class Meta:
         model = Advocate
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory)
     company = factory.SubFactory(CompanyFactory)
@@ -133,6 +138,11 @@ class AdvocateFactory(factory.django.DjangoModelFactory):
     industry = "Software"
     status = Advocate.Status.ACTIVE
     joined_at = factory.LazyFunction(timezone.now)
+
+    @factory.post_generation
+    def matching_profile(obj: Advocate, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            matching_profiles_refresh(advocate_ids=[obj.pk])
 
 
 class GroupFactory(factory.django.DjangoModelFactory):

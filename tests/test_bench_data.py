@@ -15,7 +15,8 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from advocates.models import Advocate, Person, Relationship, User
+from advocates.models import Advocate, MatchingProfile, Person, Relationship, User
+from advocates.services.matching_profiles import matching_profiles_rebuild
 from bench.pages import ROLES, pages
 from challenges.models import Challenge, Submission
 from references.models import ReferenceRequest
@@ -135,6 +136,27 @@ def test_bench_data_keeps_the_ledger_invariants_and_scales_with_n() -> None:
     )
     assert activity.n > 5
     assert activity.referrals.exists()
+
+    # The matching profiles written are the ones the service computes from the rows.
+    written = _matching_profiles()
+    assert (
+        len(written)
+        == Advocate.objects.filter(status=Advocate.Status.ACTIVE, reference_opt_in=True).count()
+        > 0
+    )
+    matching_profiles_rebuild()
+    assert _matching_profiles() == written
+
+
+def _matching_profiles() -> dict[int, tuple]:
+    """Each profile's columns, the product and tag ids as sets (kept in any order)."""
+    rows = MatchingProfile.objects.values_list(
+        "advocate_id", "industry", "seniority", "size_band", "calls_cap", "products", "tags"
+    )
+    return {
+        pk: (*facts, set(products.split()), set(tags.split()))
+        for pk, *facts, products, tags in rows
+    }
 
 
 @pytest.mark.django_db

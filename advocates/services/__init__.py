@@ -23,6 +23,7 @@ from django.utils.translation import gettext_noop
 from advocates.forms import InvitationForm
 from advocates.links import INVITATION_SALT
 from advocates.models import Advocate, Company, Invitation, User
+from advocates.services.matching_profiles import matching_profiles_refresh
 from advocates.tasks import invitation_send
 from core import events
 from core.audit import audit_record
@@ -334,6 +335,8 @@ def invitation_accept(
             update_fields=["status", "joined_at", "title", "company", "owner_rep", "updated_at"]
         )
         Invitation.objects.filter(pk=invitation.pk).update(accepted_by=user)
+        # Active now, maybe with a company: a returning advocate may take calls again.
+        matching_profiles_refresh(advocate_ids=[advocate.pk])
         events.emit(
             "advocate.joined",
             {
@@ -368,6 +371,10 @@ PROFILE_FIELDS = (
     "reference_opt_in",
     "reference_max_calls_per_90d",
     "leaderboard_opt_out",
+)
+# What reference matching reads of the profile (advocates.models.MatchingProfile).
+MATCHED_FIELDS = frozenset(
+    ("seniority", "industry", "reference_opt_in", "reference_max_calls_per_90d", "products", "tags")
 )
 
 
@@ -413,6 +420,8 @@ def advocate_profile_update(
                 advocate.products.set(data["products"])
             if "tags" in data:
                 advocate.tags.set(data["tags"])
+            if MATCHED_FIELDS.intersection(data):
+                matching_profiles_refresh(advocate_ids=[advocate.pk])
             # Opting in, a higher cap or a new product can make them a better match: the
             # bands matching keeps are dropped once this commits.
             cache_version_bump(ADVOCATES_GENERATION_KEY)

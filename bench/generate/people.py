@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 from advocates.models import (
     Advocate,
     Company,
+    MatchingProfile,
     Product,
     Tag,
     User,
@@ -42,6 +43,11 @@ from referrals.models import (
     RewardRule,
 )
 from rewards.models import Reward
+
+
+def _ids(ids: list[int]) -> str:
+    """As MatchingProfile keeps product and tag ids: " 3 5 "."""
+    return f" {' '.join(str(pk) for pk in sorted(ids))} "
 
 
 def people(g: Program) -> None:
@@ -116,6 +122,7 @@ def people(g: Program) -> None:
     rows = []
     prod_rows: list[Row] = []
     tag_rows: list[Row] = []
+    profile_rows: list[Row] = []
     pid = tid = 0
     seniorities = list(TITLES)
     for aid in range(1, n + 1):
@@ -150,12 +157,20 @@ def people(g: Program) -> None:
                 joined,
             )
         )
-        for product in rng.sample(g.products, rng.randint(1, 3)):
+        products = rng.sample(g.products, rng.randint(1, 3))
+        for product in products:
             pid += 1
             prod_rows.append((pid, aid, product))
-        for tag in rng.sample(g.tags, rng.randint(1, 3)):
+        tags = rng.sample(g.tags, rng.randint(1, 3))
+        for tag in tags:
             tid += 1
             tag_rows.append((tid, aid, tag))
+        industry, cap = rows[-1][5], rows[-1][10]  # the advocate's own industry: never blank
+        if opt_in and cap > 0:  # opted in only when active
+            size = g.companies[company - 1][1]
+            profile_rows.append(
+                (aid, industry.lower(), seniority, size, cap, _ids(products), _ids(tags))
+            )
     g.advocate_fields = [
         "id",
         "user_id",
@@ -180,6 +195,12 @@ def people(g: Program) -> None:
     w.write(Advocate, g.advocate_fields, rows)
     w.write(Advocate.products.through, ["id", "advocate_id", "product_id"], prod_rows)
     w.write(Advocate.tags.through, ["id", "advocate_id", "tag_id"], tag_rows)
+    # What advocates.services.matching_profiles would compute from the rows above.
+    w.write(
+        MatchingProfile,
+        ["advocate_id", "industry", "seniority", "size_band", "calls_cap", "products", "tags"],
+        profile_rows,
+    )
     g.active = [aid for aid in range(1, n + 1) if g.status[aid] == "active"]
 
     for aid in range(1, n + 1):

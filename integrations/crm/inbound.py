@@ -27,6 +27,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from advocates.models import Company, Person
+from advocates.services.matching_profiles import matching_profiles_refresh
 from core.roles import MANAGERS_GROUP, REPS_GROUP
 from integrations.crm import base
 from integrations.crm.models import CrmCompany, CrmConnection, CrmContact, CrmDeal, CrmOwner
@@ -235,16 +236,22 @@ def companies_apply(connection: CrmConnection, records: Sequence[base.Company]) 
     CrmCompany.objects.bulk_update(rows, ["owner", "digest", "synced_at"])
     # The CRM is where accounts are kept: what it says fills in or corrects Vouch's.
     companies = []
+    matched_changed = set()
     for company, record in touched:
+        matched = (company.industry, company.size_band)
         company.name = record.name[:200] or company.name
         company.domain = record.domain[:253] or company.domain
         company.industry = record.industry[:100] or company.industry
         company.size_band = _size_band(record.employees) or company.size_band
         company.updated_at = now
         companies.append(company)
+        if (company.industry, company.size_band) != matched:
+            matched_changed.add(company.pk)
     Company.objects.bulk_update(
         companies, ["name", "domain", "industry", "size_band", "updated_at"]
     )
+    # A company's industry and size band are part of its advocates' matching profiles.
+    matching_profiles_refresh(company_ids=matched_changed)
     return done
 
 

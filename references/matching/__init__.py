@@ -4,7 +4,10 @@ How it stays fast however many advocates and relationships there are:
 
 1. SQL keeps only advocates who may be asked (the burnout guard: opted in, active, not
    paused, no pending ask, under their cap counting calls in flight) and gives each a
-   *prescore* from the profile criteria, with the same weights as below.
+   *prescore* from the profile criteria, with the same weights as below. The criteria
+   come from one narrow row per advocate who takes calls
+   (``advocates.models.MatchingProfile``, kept by the services that write them); the
+   asks and pauses, which change with time, are read live.
 2. Only a bounded *band* is fetched: the top ``CANDIDATES`` by prescore, widened to
    every advocate whose prescore could still win once accept rate is added (the
    only criterion SQL leaves out), capped at ``MAX_BAND``.
@@ -13,8 +16,8 @@ How it stays fast however many advocates and relationships there are:
    Relationship through the indexes on both endpoints.
 4. Python scores that bounded set with reasons, ties broken by advocate id.
 
-Step 1 reads every opted-in advocate, and no index can narrow it: every criterion is a
-sum, none a filter. A rep opens a request page many times, the prospect's shortlist
+Step 1 reads every opted-in advocate's profile row, and no index can narrow it: every
+criterion is a sum, none a filter. A rep opens a request page many times, the prospect's shortlist
 and the "send" action rank it again, so the band of a saved request is kept in the
 cache (``MATCHING_BAND_SECONDS``, default 600) and the later ranks only re-check and
 re-score those few hundred advocates live: their availability, load, products, tags,
@@ -25,8 +28,11 @@ better fit since; so a band is used only while
 - the request's criteria and the managers' weights are the ones it was computed for;
 - no service reported such a change since (``advocates_changed``: a profile saved, an
   advocate joined, an ask declined/expired/cancelled or a call missed, a pause
-  lifted); changes that come with time alone (a pause running out, a call leaving the
-  90-day window) or from raw admin edits are picked up when the band expires;
+  lifted; and any matching profile recomputed, as by an admin edit or a company's
+  CRM sync); changes that come with time alone (a pause running out, a call leaving
+  the 90-day window) are picked up when the band expires. Edits outside the services
+  (the shell, SQL) reach the profiles only through
+  ``advocates.services.matching_profiles.matching_profiles_rebuild``;
 - at least ``limit`` of its advocates whose prescore reached the ``CANDIDATES``-th best
   are still available. Then nobody outside it can beat them: an outsider's prescore was
   below that mark minus the accept-rate weight, and accept rate adds at most that

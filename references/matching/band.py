@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
-from advocates.models import Advocate, Company
+from advocates.models import Advocate, Company, MatchingProfile
 from core.cache import ADVOCATES_GENERATION_KEY, cache_version_bump
 from references.matching.guard import CAP_WINDOW
 from references.models import Ask, ReferencePause, ReferenceRequest, ScoringWeights
@@ -70,43 +70,23 @@ def prescore_band(
 ) -> Band:
     """The band (``references.matching``, step 2), in one SQL statement.
 
-    The guard and the profile criteria are computed set-wise (hash joins over the
-    advocate, product, tag and ask tables, each read once) rather than per advocate
-    with correlated subqueries, so all advocates are one pass. Shared products and
-    tags are one aggregate over both link tables, and the load and "blocked" flags one
-    aggregate over the asks that matter (in flight, recent, or for this request),
-    without joining the advocate table twice. Companies are one small materialised
-    set hash-joined to the advocates (PostgreSQL otherwise probes the company key once
-    per advocate), and the advocates and link tables are read from covering indexes
-    alone. The band is every advocate within
-    ``accept_rate`` of the ``CANDIDATES``-th prescore: only accept rate, left to Python,
-    could lift them above it.
+    The profile criteria are read from ``MatchingProfile``, one narrow row per advocate
+    who takes calls (kept by the services that write those facts), so every such
+    advocate is one scan with no join and no aggregate over the product and tag links:
+    a shared product or tag is a LIKE on the row's own list of ids. What changes with
+    time or per request is read live: the load and "blocked" flags are one aggregate
+    over the asks that matter (in flight, recent, or for this request), the pauses a
+    small anti-join. The database sorts only the top ``MAX_BAND``; the band is those of
+    them within ``accept_rate`` of the ``CANDIDATES``-th prescore (the mark): only
+    accept rate, left to Python, could lift them above it.
     """
     # Only table names from the models (quoted) and "%s" placeholders are formatted
     # into the SQL; every value travels as a parameter.
     q = connection.ops.quote_name
-    advocate = q(Advocate._meta.db_table)
-    company = q(Company._meta.db_table)
-    products = q(Advocate.products.through._meta.db_table)
-    tags = q(Advocate.tags.through._meta.db_table)
+    profiles = q(MatchingProfile._meta.db_table)
     asks = q(Ask._meta.db_table)
     pauses = q(ReferencePause._meta.db_table)
     params: list = []
-
-    shared = []
-    for table, column, ids, weight in (
-        (products, "product_id", product_ids, weights.products),
-        (tags, "tag_id", tag_ids, weights.topics),
-        # Tags answering the prospect's interests (never the request's topics as well).
-        (tags, "tag_id", list(interest_ids), weights.interests),
-    ):
-        if ids:
-            shared.append(
-                f"SELECT advocate_id, %s AS w FROM {table} WHERE {column} IN ({_in(ids)})"  # noqa: S608
-            )
-            params += [weight, *ids]
-    nothing = f"SELECT advocate_id, 0 AS w FROM {products} WHERE 1 = 0"  # noqa: S608
-    shared_sql = " UNION ALL ".join(shared) or nothing
 
     # Dates and times in the form the backend stores them (SQLite: naive UTC text).
     today = connection.ops.adapt_datefield_value(now.date())
@@ -121,53 +101,51 @@ def prescore_band(
     load_params = [*in_flight, Ask.Status.COMPLETED, since]
     params += [*load_params, Ask.Status.PENDING, request.pk, *load_params, request.pk]
 
+    terms = []
     industry = request.prospect_industry.strip().lower()
     if industry:
-        industry_sql = (
-            "CASE WHEN LOWER(a.industry) = %s OR (a.industry = '' AND LOWER(c.industry) = %s) "
-            "THEN %s ELSE 0 END"
-        )
-        industry_params = [industry, industry, weights.industry]
-    else:
-        industry_sql, industry_params = "0", []
-    seniority_sql, seniority_params = _scale_sql(
-        "a.seniority", seniority, SENIORITY_ORDER, weights.seniority
-    )
-    size_sql, size_params = _scale_sql(
-        "c.size_band", request.prospect_company_size, SIZE_ORDER, weights.company_size
-    )
-    score_sql = f"({industry_sql}) + ({seniority_sql}) + ({size_sql}) + COALESCE(f.bonus, 0)"
-    params += [*industry_params, *seniority_params, *size_params]
-    params += [Advocate.Status.ACTIVE, True, today]
-    params += [CANDIDATES - 1, weights.accept_rate, MAX_BAND]
+        terms.append("CASE WHEN p.industry = %s THEN %s ELSE 0 END")
+        params += [industry, weights.industry]
+    for sql, scale_params in (
+        _scale_sql("p.seniority", seniority, SENIORITY_ORDER, weights.seniority),
+        _scale_sql("p.size_band", request.prospect_company_size, SIZE_ORDER, weights.company_size),
+    ):
+        terms.append(sql)
+        params += scale_params
+    for column, ids, weight in (
+        ("p.products", product_ids, weights.products),
+        ("p.tags", tag_ids, weights.topics),
+        # Tags answering the prospect's interests (never the request's topics as well).
+        ("p.tags", list(interest_ids), weights.interests),
+    ):
+        for pk in ids:
+            terms.append(f"CASE WHEN {column} LIKE %s THEN %s ELSE 0 END")
+            params += [f"% {pk} %", weight]
+    score_sql = " + ".join(f"({term})" for term in terms)
+    params += [today, max(MAX_BAND, CANDIDATES)]
     sql = f"""
-        WITH comp AS MATERIALIZED (SELECT id, industry, size_band FROM {company}),
-        feat AS (
-            SELECT advocate_id, SUM(w) AS bonus FROM ({shared_sql}) s GROUP BY advocate_id
-        ),
-        load AS ({load_sql}),
-        scored AS (
-            SELECT a.id AS id, {score_sql} AS prescore
-            FROM {advocate} a
-            LEFT JOIN comp c ON c.id = a.company_id
-            LEFT JOIN feat f ON f.advocate_id = a.id
-            LEFT JOIN load l ON l.advocate_id = a.id
-            WHERE a.status = %s AND a.reference_opt_in = %s
-              AND a.reference_max_calls_per_90d > COALESCE(l.n, 0)
-              AND COALESCE(l.blocked, 0) = 0
-              AND a.id NOT IN (SELECT advocate_id FROM {pauses} WHERE until >= %s)
-        ),
-        cut AS (SELECT prescore FROM scored ORDER BY prescore DESC, id LIMIT 1 OFFSET %s)
-        SELECT id, prescore, (SELECT prescore FROM cut) AS mark FROM scored
-        WHERE prescore >= COALESCE((SELECT prescore FROM cut), -1000000) - %s
-        ORDER BY prescore DESC, id
+        WITH load AS ({load_sql})
+        SELECT p.advocate_id, {score_sql} AS prescore
+        FROM {profiles} p
+        LEFT JOIN load l ON l.advocate_id = p.advocate_id
+        WHERE p.calls_cap > COALESCE(l.n, 0) AND COALESCE(l.blocked, 0) = 0
+          AND p.advocate_id NOT IN (SELECT advocate_id FROM {pauses} WHERE until >= %s)
+        ORDER BY prescore DESC, p.advocate_id
         LIMIT %s
     """  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    mark = rows[0][2] if rows else None
-    return Band(prescores={pk: prescore for pk, prescore, _ in rows}, mark=mark)
+    # Those available are sorted best first: the mark is the CANDIDATES-th, and the
+    # band the head of them down to the mark minus accept rate, at most MAX_BAND.
+    mark = rows[CANDIDATES - 1][1] if len(rows) >= CANDIDATES else None
+    floor = mark - weights.accept_rate if mark is not None else None
+    return Band(
+        prescores={
+            pk: prescore for pk, prescore in rows[:MAX_BAND] if floor is None or prescore >= floor
+        },
+        mark=mark,
+    )
 
 
 # --- Keeping the band -----------------------------------------------------------------

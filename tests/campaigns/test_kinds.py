@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from advocates.models import Advocate, Invitation, User
-from advocates.services import invitation_from_token
+from advocates.services import advocate_profile_update, invitation_from_token
 from campaigns import kinds
 from campaigns.models import (
     Campaign,
@@ -300,7 +300,7 @@ def pool():
         title="VP Operations",
         seniority="vp",
     )
-    health.products.add(scheduler)
+    advocate_profile_update(advocate=health, data={"products": [scheduler]})
     finance = factories.AdvocateFactory(
         industry="Finance", reference_opt_in=True, user__first_name="Fay"
     )

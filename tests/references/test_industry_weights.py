@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from advocates.services import advocate_profile_update
 from references import matching, services
 from references.models import IndustryWeights, MatchingWeights
 from tests.factories import AdvocateFactory, ProductFactory
@@ -31,7 +32,7 @@ def two_fits(rep):
     analytics = ProductFactory(name="Analytics")
     alice = AdvocateFactory(user__first_name="Alice", industry="Healthcare", reference_opt_in=True)
     bob = AdvocateFactory(user__first_name="Bob", industry="Software", reference_opt_in=True)
-    bob.products.set([analytics])
+    advocate_profile_update(advocate=bob, data={"products": [analytics]})
     request = ReferenceRequestFactory(rep=rep, prospect_industry="Healthcare")
     request.products.set([analytics])
     return request, alice, bob

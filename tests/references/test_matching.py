@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 
 from advocates.models import Advocate, Company, Person
-from references import matching
+from advocates.services import advocate_profile_update
+from references import matching, services
 from references.matching import band
 from references.models import Ask, MatchingWeights, ReferencePause
 from tests.factories import AdvocateFactory, CompanyFactory, ProductFactory, RepFactory, TagFactory
@@ -43,6 +44,11 @@ def _plain(name: str) -> Advocate:
     )
 
 
+def _profile(advocate: Advocate, **data) -> None:
+    """Products, tags or profile fields changed as the advocate changes them."""
+    advocate_profile_update(advocate=advocate, data=data)
+
+
 def _person(advocate: Advocate) -> Person:
     return PersonFactory(
         full_name=advocate.name,
@@ -70,8 +76,7 @@ def world():
 
     def fit(name: str, **kwargs) -> Advocate:
         advocate = _advocate(name, **kwargs)
-        advocate.products.set([analytics])
-        advocate.tags.set([onboarding])
+        _profile(advocate, products=[analytics], tags=[onboarding])
         return advocate
 
     alice = fit("Alice")
@@ -237,7 +242,7 @@ def test_the_cap_window_is_a_rolling_90_days(world) -> None:
 
 
 def _prescore_queries(captured) -> int:
-    return sum("WITH comp AS" in query["sql"] for query in captured.captured_queries)
+    return sum("AS prescore" in query["sql"] for query in captured.captured_queries)
 
 
 def test_a_second_rank_reuses_the_band_and_gives_the_same_answer(world) -> None:
@@ -257,8 +262,6 @@ def test_a_second_rank_reuses_the_band_and_gives_the_same_answer(world) -> None:
 def test_an_advocate_who_opts_in_is_matched_at_once(
     world, django_capture_on_commit_callbacks
 ) -> None:
-    from advocates.services import advocate_profile_update
-
     late = _advocate("Late", reference_opt_in=False)
     assert "Late" not in _names(matching.rank(world["request"], limit=50))
     with django_capture_on_commit_callbacks(execute=True):
@@ -269,8 +272,6 @@ def test_an_advocate_who_opts_in_is_matched_at_once(
 def test_an_advocate_freed_by_a_decline_is_matched_at_once(
     world, django_capture_on_commit_callbacks
 ) -> None:
-    from references import services
-
     busy = world["busy"]
     assert "Busy" not in _names(matching.rank(world["request"], limit=50))
     ask = Ask.objects.get(advocate=busy, status=Ask.Status.PENDING)
@@ -280,8 +281,6 @@ def test_an_advocate_freed_by_a_decline_is_matched_at_once(
 
 
 def test_a_lifted_pause_is_matched_at_once(world, django_capture_on_commit_callbacks) -> None:
-    from references import services
-
     paused = Advocate.objects.get(user__first_name="Paused")
     assert "Paused" not in _names(matching.rank(world["request"], limit=50))
     with django_capture_on_commit_callbacks(execute=True):
@@ -303,11 +302,11 @@ def test_a_band_that_can_no_longer_prove_its_top_is_computed_again(world, monkey
     monkeypatch.setattr(band, "CANDIDATES", 1)
     _advocate("Middle")
     assert _names(matching.rank(world["request"], limit=1)) == ["Veteran"]
-    # Both leave without any service saying so (a raw edit): nobody left in the kept
-    # band can vouch for the top, so it is computed again and Middle is found.
-    Advocate.objects.filter(user__first_name__in=["Veteran", "Alice"]).update(
-        reference_opt_in=False
-    )
+    # Both are asked for other requests, which drops no kept band (an ask only makes an
+    # advocate busier): nobody left in the kept band can vouch for the top, so it is
+    # computed again and Middle is found.
+    for asked in (world["veteran"], world["alice"]):
+        services.request_ask_directly(request=ReferenceRequestFactory(), advocate_id=asked.pk)
     assert _names(matching.rank(world["request"], limit=1)) == ["Middle"]
 
 
@@ -327,7 +326,7 @@ def test_prospect_interests_answered_by_experience_tags_add_to_the_score(world) 
 
     percy = world["request"].prospect_person
     zed = world["zed"]
-    zed.tags.set([TagFactory(name="Data privacy"), TagFactory(name="ROI")])
+    _profile(zed, tags=[TagFactory(name="Data privacy"), TagFactory(name="ROI")])
     before = {m.advocate.user.first_name: m.score for m in matching.rank(world["request"])}
     # Typed in any case; "fast onboarding" is already a topic of the request: not twice.
     graph.person_interests_set(
@@ -347,7 +346,7 @@ def test_prospect_interests_answered_by_experience_tags_add_to_the_score(world) 
 def test_interests_weight_and_a_changed_interest_rank_afresh(world) -> None:
     from advocates.services import graph
 
-    world["zed"].tags.set([TagFactory(name="Data privacy")])
+    _profile(world["zed"], tags=[TagFactory(name="Data privacy")])
     percy = world["request"].prospect_person
     assert _names(matching.rank(world["request"]))[0] != "Zed"
     weights = MatchingWeights.current()
@@ -363,7 +362,7 @@ def test_interests_reach_past_a_tiny_band(world, monkeypatch) -> None:
     from advocates.services import graph
 
     monkeypatch.setattr(band, "CANDIDATES", 1)
-    world["zed"].tags.set([TagFactory(name="Data privacy")])
+    _profile(world["zed"], tags=[TagFactory(name="Data privacy")])
     weights = MatchingWeights.current()
     weights.interests = 500
     weights.save()

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from advocates.models import Person
+from advocates.services import advocate_profile_update
 from references.models import Ask, MatchingWeights, ReferenceRequest
 from tests.factories import AdvocateFactory, ProductFactory, TagFactory
 from tests.references.factories import (
@@ -130,8 +131,10 @@ def test_match_page_query_count_does_not_grow_with_advocates(rep_client, rep) ->
     def add(n: int) -> None:
         for _ in range(n):
             advocate = AdvocateFactory(reference_opt_in=True, industry="Healthcare")
-            advocate.products.set(request.products.all())
-            advocate.tags.set(request.topics.all())
+            advocate_profile_update(
+                advocate=advocate,
+                data={"products": request.products.all(), "tags": request.topics.all()},
+            )
             person = PersonFactory(advocate=advocate, kind=Person.Kind.ADVOCATE)
             RelationshipFactory(from_person=person, to_person=colleague)
             AskFactory(advocate=advocate, status=Ask.Status.DECLINED)

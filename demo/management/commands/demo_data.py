@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from advocates.models import Advocate, Company, Product, Tag, User
+from advocates.services.matching_profiles import matching_profiles_refresh
 from api.models import APIKey
 from api.scopes import SCOPES
 from api.services import api_key_create
@@ -116,6 +117,7 @@ class Command(BaseCommand):
                 if made:
                     advocate.products.set(products[: 1 + index % len(products)])
                     advocate.tags.set(tags[index % len(tags) :: 2])
+                    matching_profiles_refresh(advocate_ids=[advocate.pk])
                 points_award(
                     advocate_id=advocate.pk,
                     amount=100,

@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 
 from advocates.models import Advocate, Company, User
 from advocates.services import InvitationError, invitation_create
+from advocates.services.matching_profiles import matching_profiles_refresh
 from core.bulk import bulk_insert
 from core.cache import CONSOLE_FIGURES_VERSION_KEY, cache_version_bump
 from core.roles import MANAGERS_GROUP, REPS_GROUP
@@ -179,7 +180,7 @@ def _create(valid: list[tuple[int, dict[str, Any]]]) -> None:
         EmailAddress,
         [EmailAddress(user=user, email=user.email, verified=True, primary=True) for user in users],
     )
-    bulk_insert(
+    advocates = bulk_insert(
         Advocate,
         [
             Advocate(
@@ -194,3 +195,5 @@ def _create(valid: list[tuple[int, dict[str, Any]]]) -> None:
             for user, (_, entry) in zip(users, valid, strict=True)
         ],
     )
+    # Set-wise, as the rows came: matching reads those who take calls.
+    matching_profiles_refresh(advocate_ids=[advocate.pk for advocate in advocates])
