@@ -1,4 +1,7 @@
+from datetime import UTC
+
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -13,6 +16,7 @@ from referrals.models import (
     ReferralStageChange,
     RewardRule,
 )
+from referrals.services.figures import referral_figures_refresh
 from referrals.services.summary import referral_counts_refresh
 
 
@@ -53,27 +57,34 @@ class ReferralAdmin(admin.ModelAdmin):
 
     # The admin may still change the advocate, method or date, or delete: the console's
     # cached KPIs must not outlive that (referrals.kpis.referral_kpis_cached), nor the
-    # advocates' referral counts (referrals.services.summary).
+    # advocates' referral counts (referrals.services.summary), and the KPIs' rollups are
+    # recomputed where the referral was and where it is now.
     def save_model(self, request: HttpRequest, obj: Referral, form: object, change: bool) -> None:
-        before = set(
-            Referral.objects.filter(pk=obj.pk).values_list("advocate_id", flat=True)
-            if change
-            else ()
-        )
+        before = _where(Referral.objects.filter(pk=obj.pk))
         super().save_model(request, obj, form, change)
         kpis_changed()
-        referral_counts_refresh(advocate_ids={*before, obj.advocate_id})
+        referral_figures_refresh(referral_ids=[obj.pk], **before)
+        referral_counts_refresh(advocate_ids={*before["advocate_ids"], obj.advocate_id})
 
     def delete_model(self, request: HttpRequest, obj: Referral) -> None:
-        super().delete_model(request, obj)
-        kpis_changed()
-        referral_counts_refresh(advocate_ids=[obj.advocate_id])
+        self.delete_queryset(request, Referral.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Referral]) -> None:
-        advocate_ids = set(queryset.values_list("advocate_id", flat=True))
-        super().delete_queryset(request, queryset)
-        kpis_changed()
-        referral_counts_refresh(advocate_ids=advocate_ids)
+        with transaction.atomic():
+            before = _where(queryset)
+            super().delete_queryset(request, queryset)
+            kpis_changed()
+            referral_figures_refresh(**before)
+            referral_counts_refresh(advocate_ids=before["advocate_ids"])
+
+
+def _where(referrals: QuerySet[Referral]) -> dict[str, set]:
+    """The days and advocates of these referrals, as ``referral_figures_refresh`` takes."""
+    rows = list(referrals.values_list("created_at", "advocate_id"))
+    return {
+        "days": {created_at.astimezone(UTC).date() for created_at, _ in rows},
+        "advocate_ids": {advocate_id for _, advocate_id in rows},
+    }
 
 
 @admin.register(ReferralLink)
@@ -107,6 +118,17 @@ class ReferralRewardAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+    def delete_model(self, request: HttpRequest, obj: ReferralReward) -> None:
+        self.delete_queryset(request, ReferralReward.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ReferralReward]) -> None:
+        # The points paid for a referral are a KPI of its day.
+        with transaction.atomic():
+            referrals = list(queryset.values_list("referral_id", flat=True))
+            super().delete_queryset(request, queryset)
+            kpis_changed()
+            referral_figures_refresh(referral_ids=referrals)
 
 
 @admin.register(CrmEvent)

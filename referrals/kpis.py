@@ -4,32 +4,46 @@ The window holds referrals created from ``start`` 00:00 UTC (inclusive) to ``end
 00:00 UTC (exclusive); rejected referrals are left out of every figure. Rates are
 fractions rounded to 4 decimals, and 0.0 when their denominator is zero.
 
-Everything is aggregated in the database and comes back as a handful of rows, whatever
-the number of referrals (never one row per advocate and method into Python): one query
-for the per-advocate figures
-(distribution and top 1 %/10 %), one per method (counts, won, revenue), the two middle
-won deals for the median, the reward points and the enrolled advocates. The covering
-index ``referral_kpi_cover`` makes the window an index-only scan.
+Everything is aggregated in the database and comes back as a handful of rows (never one
+row per advocate and method into Python), and a window's cost follows its days and the
+program's advocates, not its referrals, through rollups the referral services keep on
+every write (``referrals.services.figures``):
 
-A year of referrals is still too slow to aggregate on every page view of a large
-program, so the console reads them through ``referral_kpis_cached`` (see its docstring).
+- the counts, won, revenue and reward points per method are sums over the window's
+  days (``ReferralDay``);
+- the per-advocate figures (distribution and top 1 %/10 %) come, on PostgreSQL, from
+  each advocate's sorted referral days (``ReferrerDays``): two binary searches per
+  advocate. Elsewhere (SQLite, development) from the referrals of the window;
+- the median finds the whole days its middle deals took from ``ReferralWonTime`` and
+  sorts only the won deals of those days;
+- the enrolled advocates are one count.
+
+The console still keeps a copy per window (``referral_kpis_cached``, see its docstring).
 """
 
 from __future__ import annotations
 
 import statistics
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models import DurationField, ExpressionWrapper, F, QuerySet, Sum
 from django.utils import timezone
 
 from advocates.models import Advocate
 from core.cache import cache_version, cache_version_bump
-from referrals.models import Method, Referral, ReferralReward, Stage
+from referrals.models import (
+    Method,
+    Referral,
+    ReferralDay,
+    ReferralWonTime,
+    ReferrerDays,
+    Stage,
+    day_number,
+)
 
 # Published figures of a referral-program study (Amplifinity), shown beside each of ours
 # in the console.
@@ -88,19 +102,14 @@ def _top(
     }
 
 
-# Per-advocate figures of the window in one row. The ranking only sorts the top 10 %
-# (a top-N heap sort of k rows, not a sort of every referring advocate), and the top 1 %
-# is its head. ROW_NUMBER over (n DESC, advocate_id) is _top's tie rule. Integer
-# division is the exact ceiling _top uses. FILTER and LIMIT (subquery) work on SQLite
-# (>= 3.30) too. The table name is ours and every value a parameter (S608 is about
-# user input).
-_CONCENTRATION_SQL = f"""
-WITH per AS (
-    SELECT advocate_id, COUNT(*) AS n, COUNT(*) FILTER (WHERE stage = %s) AS won
-    FROM {Referral._meta.db_table}
-    WHERE created_at >= %s AND created_at < %s AND stage <> %s
-    GROUP BY advocate_id
-), totals AS (
+# Per-advocate figures of the window in one row, from ``per`` (one row per referring
+# advocate: n referrals, won). The ranking only sorts the top 10 % (a top-N heap sort of
+# k rows, not a sort of every referring advocate), and the top 1 % is its head.
+# ROW_NUMBER over (n DESC, advocate_id) is _top's tie rule. Integer division is the exact
+# ceiling _top uses. FILTER and LIMIT (subquery) work on SQLite (>= 3.30) too. The table
+# names are ours and every value a parameter (S608 is about user input).
+_CONCENTRATION_SQL = """
+WITH per AS ({per}), totals AS (
     SELECT COUNT(*) AS referring,
            COUNT(*) FILTER (WHERE n = 1) AS one,
            COUNT(*) FILTER (WHERE n >= 2 AND n <= 10) AS few,
@@ -121,6 +130,27 @@ SELECT totals.referring, totals.one, totals.few, totals.many,
        (SELECT COALESCE(SUM(n), 0) FROM head),
        (SELECT COALESCE(SUM(won), 0) FROM head)
 FROM totals
+"""
+# From the referrals of the window (parameters: won, since, until, rejected).
+_PER_FROM_REFERRALS = f"""
+    SELECT advocate_id, COUNT(*) AS n, COUNT(*) FILTER (WHERE stage = %s) AS won
+    FROM {Referral._meta.db_table}
+    WHERE created_at >= %s AND created_at < %s AND stage <> %s
+    GROUP BY advocate_id
+"""  # noqa: S608
+# On PostgreSQL, from each advocate's sorted referral days (ReferrerDays): width_bucket(x,
+# days) is the number of days <= x, a binary search, so an advocate's count in the window
+# is two of them, and the query reads one row per advocate who ever referred instead of
+# every referral of the window (parameters: the window's last day and the day before it,
+# twice).
+_PER_FROM_DAYS = f"""
+    SELECT advocate_id, n, won FROM (
+        SELECT advocate_id,
+               width_bucket(%s, days) - width_bucket(%s, days) AS n,
+               width_bucket(%s, won_days) - width_bucket(%s, won_days) AS won
+        FROM {ReferrerDays._meta.db_table}
+    ) AS counts
+    WHERE n > 0
 """  # noqa: S608
 
 
@@ -130,27 +160,56 @@ def _window(since: datetime, until: datetime) -> QuerySet[Referral]:
     )
 
 
-def _concentration(since: datetime, until: datetime) -> dict[str, int]:
-    adapt = connection.ops.adapt_datetimefield_value  # as the ORM stores them
+def _concentration(start: date, end: date) -> dict[str, int]:
     with connection.cursor() as cursor:
-        cursor.execute(
-            _CONCENTRATION_SQL,
-            [Stage.WON.value, adapt(since), adapt(until), Stage.REJECTED.value],
-        )
+        if connection.vendor == "postgresql":
+            before, last = day_number(start) - 1, day_number(end) - 1
+            cursor.execute(
+                _CONCENTRATION_SQL.format(per=_PER_FROM_DAYS), [last, before, last, before]
+            )
+        else:
+            since, until = _bounds(start, end)
+            adapt = connection.ops.adapt_datetimefield_value  # as the ORM stores them
+            cursor.execute(
+                _CONCENTRATION_SQL.format(per=_PER_FROM_REFERRALS),
+                [Stage.WON.value, adapt(since), adapt(until), Stage.REJECTED.value],
+            )
         row = [int(value) for value in cursor.fetchone()]
     names = ("referring", "one", "few", "many", "top1_n", "top1_won", "top10_n", "top10_won")
     return dict(zip(names, row, strict=True))
 
 
-def _median_days(won: QuerySet[Referral], timed: int) -> float | None:
-    """The median days from created to won, reading only the one or two middle deals."""
+def _median_days(won: QuerySet[Referral], start: date, end: date, timed: int) -> float | None:
+    """The median days from created to won, reading only the one or two middle deals.
+
+    The window's won deals by whole days to win (``ReferralWonTime``) say which whole
+    days the middle ones took and how many deals took fewer: only the deals of those
+    days are sorted (on PostgreSQL through the index on the time to win)."""
     if not timed:
         return None
+    low, high = (timed - 1) // 2, timed // 2  # the middle positions, from 0
+    buckets = (
+        ReferralWonTime.objects.filter(day__gte=start, day__lt=end)
+        .values("whole_days")
+        .annotate(deals=Sum("deals"))
+        .order_by("whole_days")
+        .values_list("whole_days", "deals")
+    )
+    below, first, skipped, last = 0, 0, 0, 0
+    for whole_days, deals in buckets:
+        if below <= low < below + deals:
+            first, skipped = whole_days, below
+        if below <= high < below + deals:
+            last = whole_days
+            break
+        below += deals
+    took = ExpressionWrapper(F("won_at") - F("created_at"), DurationField())
     middle = list(
         won.filter(won_at__isnull=False)
-        .annotate(days=ExpressionWrapper(F("won_at") - F("created_at"), DurationField()))
+        .annotate(days=took)
+        .filter(days__gte=timedelta(days=first), days__lt=timedelta(days=last + 1))
         .order_by("days", "id")
-        .values_list("created_at", "won_at")[(timed - 1) // 2 : timed // 2 + 1]
+        .values_list("created_at", "won_at")[low - skipped : high - skipped + 1]
     )
     # The same float arithmetic as statistics.median over every deal's days.
     return round(
@@ -165,37 +224,37 @@ def _median_days(won: QuerySet[Referral], timed: int) -> float | None:
     )
 
 
-def referral_window_figures(*, since: datetime, until: datetime) -> dict:
-    """What the KPIs read from referrals and their rewards (not the enrolled advocates)."""
-    window = _window(since, until)
+def referral_window_figures(*, start: date, end: date) -> dict:
+    """What the KPIs read from referrals and their rewards (not the enrolled advocates):
+    the sums over the window's days (ReferralDay), the per-advocate figures, and the
+    median from the won deals themselves."""
+    since, until = _bounds(start, end)
     per_method = {method: {"referrals": 0, "won": 0} for method in Method.values}
-    revenue, timed = Decimal(0), 0
+    revenue, timed, rewards_points = Decimal(0), 0, 0
     rows = (
-        window.order_by()
+        ReferralDay.objects.filter(day__gte=start, day__lt=end)
+        .order_by()
         .values("method")
         .annotate(
-            n=Count("id"),
-            won=Count("id", filter=Q(stage=Stage.WON)),
-            revenue=Sum("deal_amount", filter=Q(stage=Stage.WON)),
-            timed=Count("won_at", filter=Q(stage=Stage.WON)),
+            n=Sum("referrals"),
+            won=Sum("won"),
+            revenue=Sum("revenue"),
+            timed=Sum("timed"),
+            points=Sum("reward_points"),
         )
     )
     for row in rows:
         per_method[row["method"]] = {"referrals": row["n"], "won": row["won"]}
         revenue += row["revenue"] or Decimal(0)
         timed += row["timed"]
-    rewards_points = (
-        ReferralReward.objects.filter(
-            referral__in=window,
-            status__in=[ReferralReward.Status.PAID, ReferralReward.Status.OWED],
-        ).aggregate(total=Sum("points"))["total"]
-        or 0
-    )
+        rewards_points += row["points"]
     return {
         "per_method": per_method,
-        "concentration": _concentration(since, until),
+        "concentration": _concentration(start, end),
         "revenue_won": revenue,
-        "median_days_to_won": _median_days(window.filter(stage=Stage.WON), timed),
+        "median_days_to_won": _median_days(
+            _window(since, until).filter(stage=Stage.WON), start, end, timed
+        ),
         "rewards_points": rewards_points,
     }
 
@@ -252,8 +311,8 @@ def _kpis(figures: dict, enrolled: int) -> dict:
 
 def referral_kpis(*, start: date, end: date) -> dict:
     """The KPIs of the window, computed now (the command and the benchmark read these)."""
-    since, until = _bounds(start, end)
-    return _kpis(referral_window_figures(since=since, until=until), enrolled_advocates(until=until))
+    _since, until = _bounds(start, end)
+    return _kpis(referral_window_figures(start=start, end=end), enrolled_advocates(until=until))
 
 
 # --- The console's cached copy ------------------------------------------------------------
@@ -292,12 +351,12 @@ def referral_kpis_cached(*, start: date, end: date) -> tuple[dict, datetime]:
     cheap count): advocates change through other apps, which need not know about this
     cache.
     """
-    since, until = _bounds(start, end)
+    _since, until = _bounds(start, end)
     key = f"referrals:kpis:{cache_version(KPI_VERSION_KEY)}:{start.isoformat()}:{end.isoformat()}"
     cached = cache.get(key)
     if cached is None:
         computed_at = timezone.now()
-        cached = (referral_window_figures(since=since, until=until), computed_at)
+        cached = (referral_window_figures(start=start, end=end), computed_at)
         cache.set(key, cached, KPI_CACHE_SECONDS)
     figures, computed_at = cached
     return _kpis(figures, enrolled_advocates(until=until)), computed_at

@@ -6,6 +6,7 @@ creates a referral, ``referral_advance`` for every stage change).
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from decimal import ROUND_FLOOR, Decimal
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import IntegerListField
 from core.models import ProgramSettings
 
 
@@ -354,6 +356,82 @@ class ReferralReward(models.Model):
 
     def __str__(self) -> str:
         return f"{self.referral_id} {self.kind} r{self.round}: {self.points} ({self.status})"
+
+
+class ReferralDay(models.Model):
+    """The additive referral KPIs of one UTC day and method: the referrals created that
+    day by that method (rejected ones left out), those won, those won with a date, the
+    won deals' amounts and the points paid or owed for them. A window's figures are a
+    sum over its days, whatever the number of referrals in it.
+
+    Kept by the services that write referrals and their rewards
+    (``referrals.services.figures``); recomputed from those rows, never patched.
+    """
+
+    day = models.DateField()
+    method = models.CharField(max_length=20, choices=Method)
+    referrals = models.PositiveIntegerField(default=0)
+    won = models.PositiveIntegerField(default=0)
+    timed = models.PositiveIntegerField(default=0)  # won with a won_at
+    revenue = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal(0))
+    reward_points = models.BigIntegerField(default=0)  # paid or owed
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "method"], name="referral_day_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.method}: {self.referrals}"
+
+
+class ReferralWonTime(models.Model):
+    """How many won deals (with a won date) of the referrals created on one UTC day took
+    ``whole_days`` whole days from referral to won. The KPIs' median adds these up over
+    the window to find which whole days its middle deals took, then sorts only the deals
+    of those days instead of every won deal of the window. Kept with ``ReferralDay``."""
+
+    day = models.DateField()
+    whole_days = models.IntegerField()
+    deals = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "whole_days"], name="referral_won_time_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.deals} won in {self.whole_days} days"
+
+
+EPOCH = date(1970, 1, 1)
+
+
+def day_number(moment: datetime | date) -> int:
+    """A UTC day as ``ReferrerDays`` stores it: days since 1970-01-01."""
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(UTC).date()
+    return (moment - EPOCH).days
+
+
+class ReferrerDays(models.Model):
+    """The days (UTC, as days since 1970-01-01, sorted, one per referral) on which one
+    advocate made their referrals and the referrals they won, rejected ones left out.
+
+    The KPIs' per-advocate figures (referring advocates, their distribution, the top
+    1 % and 10 %) need each advocate's count in the window: on PostgreSQL that is two
+    binary searches of these lists per advocate, however long the window. Kept with
+    ``ReferralDay``.
+    """
+
+    advocate = models.OneToOneField(
+        "advocates.Advocate", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    days = IntegerListField()
+    won_days = IntegerListField()
+
+    def __str__(self) -> str:
+        return f"Referral days of advocate {self.advocate_id}"
 
 
 class RevenueGoal(models.Model):

@@ -21,7 +21,8 @@ from bench.pages import ROLES, pages
 from challenges.models import Challenge, Submission
 from references.models import ReferenceRequest
 from references.services.summary import counted_asks
-from referrals.models import Referral
+from referrals.models import Referral, ReferralDay, ReferralWonTime, ReferrerDays
+from referrals.services.figures import referral_figures_rebuild
 from referrals.services.summary import counted_referrals
 from rewards.models import LedgerEntry, PeriodPoints, Redemption, Reward
 from rewards.services.ledger import period_starts
@@ -146,6 +147,31 @@ def test_bench_data_keeps_the_ledger_invariants_and_scales_with_n() -> None:
     )
     matching_profiles_rebuild()
     assert _matching_profiles() == written
+
+    # So are the referral KPIs' rollups.
+    written = _kpi_rollups()
+    assert written[0]
+    referral_figures_rebuild()
+    assert _kpi_rollups() == written
+
+
+def _kpi_rollups() -> tuple[dict, dict, dict]:
+    days = {
+        (row[0], row[1]): row[2:]
+        for row in ReferralDay.objects.values_list(
+            "day", "method", "referrals", "won", "timed", "revenue", "reward_points"
+        )
+        if any(row[2:])  # the services keep a row per method of a day they touched
+    }
+    won_times = {
+        (day, whole): deals
+        for day, whole, deals in ReferralWonTime.objects.values_list("day", "whole_days", "deals")
+    }
+    referrers = {
+        pk: (sorted(made), sorted(won))
+        for pk, made, won in ReferrerDays.objects.values_list("advocate_id", "days", "won_days")
+    }
+    return days, won_times, referrers
 
 
 def _matching_profiles() -> dict[int, tuple]:

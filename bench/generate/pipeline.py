@@ -3,7 +3,8 @@ the relationship graph."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections import defaultdict
+from datetime import UTC, timedelta
 from decimal import Decimal
 
 from advocates.models import (
@@ -25,8 +26,12 @@ from bench.generate.program import Program
 from references.models import Ask, ReferenceRequest
 from referrals.models import (
     Referral,
+    ReferralDay,
     ReferralStageChange,
+    ReferralWonTime,
+    ReferrerDays,
     Stage,
+    day_number,
 )
 
 
@@ -145,6 +150,53 @@ def referrals(g: Program) -> None:
         changes,
     )
     g.referral_rewards = rewards
+    kpi_rollups(g, rows, rewards)
+
+
+def kpi_rollups(g: Program, referrals: list[Row], rewards: list[Row]) -> None:
+    """The KPIs' rollups of the referrals above, as referrals.services.figures computes
+    them from the rows (every reward here is paid)."""
+    points: dict[int, int] = defaultdict(int)
+    for reward in rewards:
+        points[reward[1]] += reward[4]
+    days: dict[tuple, list] = defaultdict(lambda: [0, 0, 0, Decimal(0), 0])
+    won_times: dict[tuple, int] = defaultdict(int)
+    timelines: dict[int, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+    for row in referrals:
+        rid, aid, method, stage, amount, created, won_at = (
+            row[0], row[1], row[2], row[9], row[13], row[15], row[17]
+        )  # fmt: skip
+        if stage == Stage.REJECTED:
+            continue
+        figures = days[(created.astimezone(UTC).date(), method)]
+        figures[0] += 1
+        figures[4] += points[rid]
+        timeline = timelines[aid]
+        timeline[0].append(day_number(created))
+        if stage == Stage.WON:
+            figures[1] += 1
+            figures[3] += amount or Decimal(0)
+            timeline[1].append(day_number(created))
+            if won_at is not None:
+                figures[2] += 1
+                won_times[
+                    (created.astimezone(UTC).date(), (won_at - created) // timedelta(days=1))
+                ] += 1
+    g.w.write(
+        ReferralDay,
+        ["id", "day", "method", "referrals", "won", "timed", "revenue", "reward_points"],
+        ((pk, *key, *figures) for pk, (key, figures) in enumerate(sorted(days.items()), 1)),
+    )
+    g.w.write(
+        ReferralWonTime,
+        ["id", "day", "whole_days", "deals"],
+        ((pk, *key, n) for pk, (key, n) in enumerate(sorted(won_times.items()), 1)),
+    )
+    g.w.write(
+        ReferrerDays,
+        ["advocate_id", "days", "won_days"],
+        ((aid, sorted(made), sorted(won)) for aid, (made, won) in sorted(timelines.items())),
+    )
 
 
 def references(g: Program) -> None:

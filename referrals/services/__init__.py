@@ -56,6 +56,7 @@ from referrals.models import (
     RewardRule,
     Stage,
 )
+from referrals.services.figures import referral_figures_refresh
 from referrals.services.rewards import (
     money,
     pay_qualified,
@@ -374,6 +375,7 @@ def referral_create(
                 % {"id": external_id}
             ) from None
         kpis_changed()
+        referral_figures_refresh(referral_ids=[referral.pk])
         change = ReferralStageChange.objects.create(
             referral=referral,
             from_stage="",
@@ -532,6 +534,7 @@ def referral_advance(
                     won_amount_changed(
                         referral, RewardRule.objects.filter(is_active=True).first(), old=previous
                     )
+                referral_figures_refresh(referral_ids=[referral.pk])
                 if actor is not None:
                     audit_record(
                         actor=actor,
@@ -593,6 +596,8 @@ def referral_advance(
             pay_second_generation(referral, rule)
         elif old == Stage.WON:
             reverse_won(referral)
+        # The stage and the rewards above: the KPIs' rollups of its day and advocate.
+        referral_figures_refresh(referral_ids=[referral.pk])
         if refresh_activity and (Stage.WON in (stage, old) or stage == Stage.REJECTED):
             # Won, or no longer counted (the AMS counts referrals made and won): badges,
             # the AMS and last_active_at catch up in a worker.

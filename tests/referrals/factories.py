@@ -4,6 +4,7 @@ import factory
 from django.utils import timezone
 
 from referrals.models import ImportJob, Method, Referral, RewardRule, Stage
+from referrals.services.figures import referral_figures_refresh
 from referrals.services.summary import referral_counts_refresh
 from tests.factories import AdvocateFactory
 
@@ -11,8 +12,9 @@ from tests.factories import AdvocateFactory
 class ReferralFactory(factory.django.DjangoModelFactory):
     """A bare referral row (bypasses the service: use it for reads, KPIs and lists).
 
-    The advocate's ``referral_count`` is recounted, as the services do, so segment
-    filters read a consistent program."""
+    The advocate's ``referral_count`` is recounted and the KPIs' rollups of its day and
+    advocate kept, as the services do (after writing its rewards directly, call
+    ``referral_figures_refresh`` as the services do)."""
 
     class Meta:
         model = Referral
@@ -34,6 +36,11 @@ class ReferralFactory(factory.django.DjangoModelFactory):
         if create:
             referral_counts_refresh(advocate_ids=[obj.advocate_id])
             obj.advocate.refresh_from_db(fields=["referral_count"])
+
+    @factory.post_generation
+    def kpi_rollups(obj: Referral, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            referral_figures_refresh(referral_ids=[obj.pk])
 
 
 class RewardRuleFactory(factory.django.DjangoModelFactory):

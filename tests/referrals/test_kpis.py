@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from referrals.kpis import _top, referral_kpis
 from referrals.models import ReferralReward, Stage
+from referrals.services.figures import referral_figures_refresh
 from rewards.services.ledger import points_award
 from tests.factories import AdvocateFactory
 from tests.referrals.factories import ReferralFactory
@@ -42,9 +43,11 @@ def _reward(referral, points, status, key):
     entry = points_award(
         advocate_id=referral.advocate_id, amount=points, reason="r", idempotency_key=key
     ).entry
-    return ReferralReward.objects.create(
+    reward = ReferralReward.objects.create(
         referral=referral, kind="won", points=points, status=status, ledger_entry=entry
     )
+    referral_figures_refresh(referral_ids=[referral.pk])  # as the reward services do
+    return reward
 
 
 @pytest.fixture
@@ -102,6 +105,7 @@ def dataset():
     ReferralReward.objects.create(
         referral=won_d, kind="qualified", points=50, status="paid", ledger_entry=entry
     )
+    referral_figures_refresh(referral_ids=[won_d.pk])
     _reward(outside, 999, "paid", "k-out")
 
 

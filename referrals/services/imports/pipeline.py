@@ -43,6 +43,7 @@ from referrals.services import (
     referral_event_data,
     self_referral_check,
 )
+from referrals.services.figures import referral_figures_refresh
 from referrals.services.imports.common import (
     REFERRAL_COLUMNS,
     CsvSource,
@@ -448,6 +449,8 @@ def _create(
     # Written set-wise: no model signal drops the tracker pages' versions.
     fragments.advocates_changed(referral.advocate_id for _, _, referral, _ in made)
     kpis_changed()
+    # Set-wise, their days and advocates once for the chunk (the rejected ones too).
+    referral_figures_refresh(referral_ids=[referral.pk for _, _, referral, _ in made])
 
 
 def _emit(
