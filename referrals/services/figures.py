@@ -124,13 +124,15 @@ def _days(days: list[date]) -> None:
             revenue=Sum("deal_amount", filter=won),
         )
     }
+    # From the days' referrals to their rewards (the rewards' index on the referral), not
+    # from every reward to its referral.
     points = {
-        (row["day"], row["referral__method"]): row["points"]
-        for row in ReferralReward.objects.filter(referral__in=counted, status__in=PAID_OR_OWED)
-        .annotate(day=TruncDate("referral__created_at", tzinfo=UTC))
+        (row["day"], row["method"]): row["points"]
+        for row in counted.filter(rewards__status__in=PAID_OR_OWED)
+        .annotate(day=TruncDate("created_at", tzinfo=UTC))
         .order_by()
-        .values("day", "referral__method")
-        .annotate(points=Sum("points"))
+        .values("day", "method")
+        .annotate(points=Sum("rewards__points"))
     }
     for key, row in rows.items():
         found = figures.get(key, {})
