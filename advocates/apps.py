@@ -38,3 +38,9 @@ class AdvocatesConfig(AppConfig):
             fragments.track(model, everything=True)
         fragments.track_advocates_m2m(models.Advocate.tags.through, models.Advocate)
         fragments.track_advocates_m2m(models.Advocate.products.through, models.Advocate)
+        # The console's lists (program-wide): the advocates and users as staff see
+        # them, and who the reps are (a role is a group).
+        people = [fragments.Scope.PEOPLE]
+        fragments.track(models.Advocate, scopes=people)
+        fragments.track(models.User, scopes=people, ignore_fields=frozenset({"last_login"}))
+        fragments.track_m2m(models.User.groups.through, scopes=people)

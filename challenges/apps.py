@@ -22,3 +22,6 @@ class ChallengesConfig(AppConfig):
         # Levels and badges: in the hub, the leaderboards, the challenges.
         for config_model in (models.Level, models.Badge):
             fragments.track(config_model, everything=True)
+        # The console's review queue and the submission counts beside the challenges.
+        for model in (models.Submission, models.NPSResponse):
+            fragments.track(model, scopes=[fragments.Scope.REVIEW])

@@ -35,7 +35,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.core.cache import cache
 from django.db import transaction
@@ -58,6 +58,8 @@ CSRF_PLACEHOLDER = "vouch-csrf-placeholder-7f3a9c"
 # Bumping many advocates: keys deleted per cache call.
 BATCH = 1000
 
+T = TypeVar("T")
+
 
 class Scope(StrEnum):
     """Program-wide data advocates' pages show, each with its own version."""
@@ -72,6 +74,18 @@ class Scope(StrEnum):
     CAMPAIGNS = "campaigns"
     # Discussions and groups an advocate browses.
     COMMUNITY = "community"
+    # The console's lists (managers' and reps' pages, program-wide; a rep's own rows are
+    # told apart by ``vary``). Advocates as staff see them: names, e-mail addresses,
+    # companies, titles, statuses, owners, who joined; and the reps.
+    PEOPLE = "people"
+    # Challenge submissions: the review queue, the counts waiting.
+    REVIEW = "review"
+    # Redemptions, their provider orders and the providers' balances.
+    FULFILMENT = "fulfilment"
+    # Reference requests, their asks and calls.
+    REFERENCES = "references"
+    # Referrals: the reps' pipelines.
+    REFERRALS = "referrals"
 
 
 def now() -> datetime:
@@ -118,6 +132,47 @@ def fragment(
     """
     if ResilientRedisCache.redis_down():
         return mark_safe(_with_token(request, render({"csrf_token": CSRF_PLACEHOLDER})))
+    key = _key("fragments:html:", request, name, scopes, seconds, vary)
+    html = cache.get(key)
+    if html is None:
+        html = str(render({"csrf_token": CSRF_PLACEHOLDER}))
+        cache.set(key, html, timeout=min(FRAGMENT_TIMEOUT, seconds * 2))
+    return mark_safe(_with_token(request, html))
+
+
+def value(
+    request: HttpRequest,
+    name: str,
+    compute: Callable[[], T],
+    *,
+    scopes: Iterable[str],
+    seconds: int = 60,
+    vary: str = "",
+) -> T:
+    """``compute()``, kept as ``fragment`` keeps HTML (same key, same versions): for what
+    a page serves that is not HTML, the data of a JSON answer. It must pickle, and must
+    not be changed by the caller (the next read is the cached copy)."""
+    if ResilientRedisCache.redis_down():
+        return compute()
+    key = _key("fragments:value:", request, name, scopes, seconds, vary)
+    found = cache.get(key, _MISSING)
+    if found is _MISSING:
+        found = compute()
+        cache.set(key, found, timeout=min(FRAGMENT_TIMEOUT, seconds * 2))
+    return cast("T", found)
+
+
+_MISSING = object()
+
+
+def _key(
+    prefix: str,
+    request: HttpRequest,
+    name: str,
+    scopes: Iterable[str],
+    seconds: int,
+    vary: str,
+) -> str:
     scopes = list(scopes)
     versions = _versions(scopes)
     moment = int(now().timestamp()) // seconds
@@ -131,12 +186,7 @@ def fragment(
         *scopes,
         *versions,
     ]
-    key = "fragments:html:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-    html = cache.get(key)
-    if html is None:
-        html = str(render({"csrf_token": CSRF_PLACEHOLDER}))
-        cache.set(key, html, timeout=min(FRAGMENT_TIMEOUT, seconds * 2))
-    return mark_safe(_with_token(request, html))
+    return prefix + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
 def _with_token(request: HttpRequest, html: str) -> str:
@@ -212,7 +262,9 @@ def track(
         if scopes:
             scopes_changed(*scopes)
 
-    uid = f"fragments:{model._meta.label}"
+    # One receiver per registration: an app may track a model another app tracks for
+    # other scopes (the console's scopes beside an advocate's).
+    uid = f"fragments:{model._meta.label}:{advocate is not None}:{everything}:{','.join(scopes)}"
     post_save.connect(changed, sender=model, weak=False, dispatch_uid=uid)
     post_delete.connect(changed, sender=model, weak=False, dispatch_uid=uid)
 

@@ -33,3 +33,6 @@ class ReferencesConfig(AppConfig):
         fragments.track_m2m(
             models.ReferenceDrive.requests.through, scopes=[fragments.Scope.CAMPAIGNS]
         )
+        # The console's and the reps' lists: requests, their asks, the disputed calls.
+        for model in (models.ReferenceRequest, models.Ask, models.Meeting):
+            fragments.track(model, scopes=[fragments.Scope.REFERENCES])

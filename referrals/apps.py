@@ -25,3 +25,5 @@ class ReferralsConfig(AppConfig):
         # The rules and goals the tracker explains.
         for config_model in (models.RewardRule, models.RevenueGoal):
             fragments.track(config_model, everything=True)
+        # The reps' pipelines (the console's referral list).
+        fragments.track(models.Referral, scopes=[fragments.Scope.REFERRALS])

@@ -21,3 +21,7 @@ class RewardsConfig(AppConfig):
             advocate=lambda row: row.advocate_id,
             scopes=[fragments.Scope.REWARDS],
         )
+        # The console's fulfilment queue: redemptions, their provider orders, the
+        # providers' balances.
+        for model in (models.Redemption, models.ProviderOrder, models.ProviderBalance):
+            fragments.track(model, scopes=[fragments.Scope.FULFILMENT])

@@ -323,6 +323,7 @@ def _approve(*, submission: Submission, reviewer: User | None) -> bool:
         return False
     submission_counts_forget(submission.challenge_id)
     fragments.advocates_changed([submission.advocate_id])
+    fragments.scopes_changed(fragments.Scope.REVIEW)  # the console's queue and counts
     challenge = submission.challenge
     try:
         points_award(

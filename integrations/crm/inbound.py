@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from advocates.models import Company, Person
 from advocates.services.matching_profiles import matching_profiles_refresh
+from core import fragments
 from core.roles import MANAGERS_GROUP, REPS_GROUP
 from integrations.crm import base
 from integrations.crm.models import CrmCompany, CrmConnection, CrmContact, CrmDeal, CrmOwner
@@ -252,6 +253,10 @@ def companies_apply(connection: CrmConnection, records: Sequence[base.Company]) 
     )
     # A company's industry and size band are part of its advocates' matching profiles.
     matching_profiles_refresh(company_ids=matched_changed)
+    if companies:
+        # Written set-wise, where a save would have dropped every fragment (core.fragments:
+        # a company's name shows on many pages).
+        fragments.reset()
     return done
 
 

@@ -135,6 +135,7 @@ def ask_answer(*, ask_id: int, advocate: Advocate, accept: bool, reason: str = "
         ).update(status=new_status, answered_at=now, decline_reason=reason.strip()[:300])
         if answered:
             fragments.advocates_changed([ask.advocate_id])
+            fragments.scopes_changed(fragments.Scope.REFERENCES)  # the reps' lists
         if not answered:
             ask.refresh_from_db()
             if ask.status == Ask.Status.PENDING:
@@ -189,6 +190,7 @@ def asks_expire(*, now: datetime | None = None) -> int:
                 continue  # answered in the meantime
             advocates_changed()  # free again for other requests
             fragments.advocates_changed([advocate_id])
+            fragments.scopes_changed(fragments.Scope.REFERENCES)  # the reps' lists
         expired += 1
         _advance(request_id)
     return expired

@@ -40,6 +40,7 @@ def call_settle(
     if not settled:
         return False
     fragments.advocates_changed([ask.advocate_id])
+    fragments.scopes_changed(fragments.Scope.REFERENCES)  # the reps' lists
     if not completed:
         advocates_changed()  # a missed call does not count toward the cap
     request.status = (

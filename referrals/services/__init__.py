@@ -562,6 +562,7 @@ def referral_advance(
         kpis_changed()
         if stage == Stage.REJECTED:
             referral_counts_refresh(advocate_ids=[referral.advocate_id])
+        fragments.scopes_changed(fragments.Scope.REFERRALS)  # set-wise: no signal
         for name, value in fields.items():
             setattr(referral, name, value)
         change = ReferralStageChange.objects.create(

@@ -302,6 +302,7 @@ def _step(
     redemption = Redemption.objects.get(pk=redemption_id)
     if changed:
         fragments.advocates_changed([redemption.advocate_id])
+        fragments.scopes_changed(fragments.Scope.FULFILMENT)  # the console's queue
     if changed and by is not None:
         # Not the fulfilment note: it may hold a gift-card code.
         audit_record(

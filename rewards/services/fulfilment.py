@@ -26,6 +26,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from advocates.models import User
+from core import fragments
 from core.audit import audit_record
 from core.outbox import enqueue_after_commit
 from rewards.fulfilment import (
@@ -119,6 +120,7 @@ def provider_order_place(*, redemption_id: int) -> str:
         ProviderOrder.objects.filter(pk=order.pk, state=State.ORDERING).update(
             in_doubt=True, lease_until=None, updated_at=timezone.now()
         )
+        fragments.scopes_changed(fragments.Scope.FULFILMENT)  # "no answer yet" in the queue
         if order.attempts + 1 >= MAX_ATTEMPTS:
             _fail(
                 order.pk,
@@ -177,6 +179,7 @@ def _deliver(order: ProviderOrder) -> None:
     ProviderOrder.objects.filter(pk=order.pk, state__in=ProviderOrder.IN_FLIGHT).update(
         state=State.DELIVERED, delivery_status="SUCCEEDED", delivered_at=now, updated_at=now
     )
+    fragments.scopes_changed(fragments.Scope.FULFILMENT)  # set-wise: no signal
     # No note: the pages and the email say the provider emailed it (no code is stored).
     catalog.redemption_fulfil(redemption_id=order.redemption_id, provider=order.provider)
 
@@ -195,6 +198,7 @@ def _fail(order_pk: int, reason: str) -> bool:
             lease_until=None,
         )
         if changed:
+            fragments.scopes_changed(fragments.Scope.FULFILMENT)  # set-wise: no signal
             order = ProviderOrder.objects.get(pk=order_pk)
             audit_record(
                 actor=None,
@@ -228,6 +232,7 @@ def provider_order_retry(*, redemption_id: int, by: User | None = None) -> bool:
             updated_at=timezone.now(),
         )
         if changed:
+            fragments.scopes_changed(fragments.Scope.FULFILMENT)  # set-wise: no signal
             order = ProviderOrder.objects.select_related("redemption").get(
                 redemption_id=redemption_id
             )

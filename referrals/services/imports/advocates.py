@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 from advocates.models import Advocate, Company, User
 from advocates.services import InvitationError, invitation_create
 from advocates.services.matching_profiles import matching_profiles_refresh
+from core import fragments
 from core.bulk import bulk_insert
 from core.cache import CONSOLE_FIGURES_VERSION_KEY, cache_version_bump
 from core.roles import MANAGERS_GROUP, REPS_GROUP
@@ -130,6 +131,8 @@ def _chunk_import(
             report.created += len(valid)
             # Advocates enrolled without an invitation: the console home's cards count them.
             cache_version_bump(CONSOLE_FIGURES_VERSION_KEY)
+            # Written set-wise: no model signal drops the console lists' versions.
+            fragments.scopes_changed(fragments.Scope.PEOPLE)
     return report, new_seen
 
 

@@ -448,6 +448,7 @@ def _create(
     touched.update(referral.advocate_id for referral in originals)
     # Written set-wise: no model signal drops the tracker pages' versions.
     fragments.advocates_changed(referral.advocate_id for _, _, referral, _ in made)
+    fragments.scopes_changed(fragments.Scope.REFERRALS)  # the reps' pipelines
     kpis_changed()
     # Set-wise, their days and advocates once for the chunk (the rejected ones too).
     referral_figures_refresh(referral_ids=[referral.pk for _, _, referral, _ in made])
