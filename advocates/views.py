@@ -114,33 +114,51 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "advocates/profile.html", {"form": form, "advocate": advocate})
 
 
+# What the people list shows: the advocates as staff see them, and their balances.
+DIRECTORY_SCOPES = (Scope.PEOPLE, Scope.POINTS)
+
+
 @staff_required
 def directory(request: AuthenticatedHttpRequest) -> HttpResponse:
-    filters = DirectoryFilterForm(
-        request.GET or None,
-        industries=selectors.industries(),
-        show_mine=has_role(request.user, Role.REP),
-    )
-    data: dict = {}
-    if filters.is_bound:
-        # A bad value (a stale industry in a bookmarked URL) is ignored, not the others.
-        filters.is_valid()
-        data = filters.cleaned_data
-    advocates = selectors.advocate_directory(
-        query=data.get("q", ""),
-        status=data.get("status", ""),
-        industry=data.get("industry", ""),
-        owner_id=request.user.pk if data.get("mine") else None,
-    )
-    page = Paginator(advocates, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"filters": filters, "page": page, "querystring": query.urlencode()}
-    template = "advocates/directory.html"
+    """The advocates, filtered and paged; the body is cached program-wide until an
+    advocate (or their points) changes (core.fragments). A rep's copy is their own: it
+    offers, and may apply, the "mine" filter."""
+    is_rep = has_role(request.user, Role.REP)
     # htmx restoring a pushed URL missing from its history cache needs the whole page.
-    if request.htmx and not request.htmx.history_restore_request:
-        template += "#results"
-    return render(request, template, context)
+    partial = bool(request.htmx and not request.htmx.history_restore_request)
+    template = "advocates/partials/directory_body.html" + ("#results" if partial else "")
+
+    def body(extra: dict) -> str:
+        filters = DirectoryFilterForm(
+            request.GET or None, industries=selectors.industries(), show_mine=is_rep
+        )
+        data: dict = {}
+        if filters.is_bound:
+            # A bad value (a stale industry in a bookmarked URL) is ignored, not the others.
+            filters.is_valid()
+            data = filters.cleaned_data
+        advocates = selectors.advocate_directory(
+            query=data.get("q", ""),
+            status=data.get("status", ""),
+            industry=data.get("industry", ""),
+            owner_id=request.user.pk if data.get("mine") else None,
+        )
+        page = Paginator(advocates, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        context = {"filters": filters, "page": page, "querystring": query.urlencode(), **extra}
+        return render_to_string(template, context, request)
+
+    content = fragment(
+        request,
+        f"advocates:directory{'#results' if partial else ''}",
+        body,
+        scopes=DIRECTORY_SCOPES,
+        vary=str(request.user.pk) if is_rep else "",
+    )
+    if partial:
+        return HttpResponse(content)
+    return render(request, "advocates/directory.html", {"body": content})
 
 
 @staff_required
