@@ -42,6 +42,7 @@ DONE_PAGE_SIZE = 10
 OPEN_PAGE_SIZE = 12
 OPEN_PARAM = "open"  # the open challenges' page; "page" is "What I did"'s
 CARD = "challenges/partials/challenge_card.html"
+REVIEW_BODY = "challenges/partials/review_body.html"
 
 
 def _card(
@@ -220,22 +221,41 @@ def _submitted_message(submission: Submission) -> str:
 # --- Managers: challenges ---------------------------------------------------------------
 
 
+# What the console's challenge list shows: the challenges (their audiences' names drop
+# every fragment) and their submissions' counts.
+MANAGE_SCOPES = (Scope.CHALLENGES, Scope.REVIEW)
+
+
 @manager_required
 def manage(request: AuthenticatedHttpRequest) -> HttpResponse:
-    filters = ChallengeFilterForm(request.GET or None)
-    status = filters.cleaned_data["status"] if filters.is_valid() else ""
-    page = Paginator(selectors.challenges_for_manager(status=status), MANAGE_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    counts = selectors.submission_counts([c.pk for c in page.object_list])
-    rows = [(c, counts.get(c.pk, selectors.SubmissionCounts())) for c in page.object_list]
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"filters": filters, "page": page, "rows": rows, "querystring": query.urlencode()}
-    template = "challenges/manage.html"
+    """The challenges, newest first; the body is cached program-wide until a challenge
+    or a submission changes (core.fragments)."""
+    template = "challenges/partials/manage_body.html" + ("#results" if request.htmx else "")
+
+    def body(extra: dict) -> str:
+        filters = ChallengeFilterForm(request.GET or None)
+        status = filters.cleaned_data["status"] if filters.is_valid() else ""
+        page = Paginator(
+            selectors.challenges_for_manager(status=status), MANAGE_PAGE_SIZE
+        ).get_page(request.GET.get("page"))
+        counts = selectors.submission_counts([c.pk for c in page.object_list])
+        rows = [(c, counts.get(c.pk, selectors.SubmissionCounts())) for c in page.object_list]
+        query = request.GET.copy()
+        query.pop("page", None)
+        context = {
+            "filters": filters,
+            "page": page,
+            "rows": rows,
+            "querystring": query.urlencode(),
+            **extra,
+        }
+        return render_to_string(template, context, request)
+
+    name = "challenges:manage" + ("#results" if request.htmx else "")
+    content = fragment(request, name, body, scopes=MANAGE_SCOPES)
     if request.htmx:
-        template += "#results"
-    return render(request, template, context)
+        return HttpResponse(content)
+    return render(request, "challenges/manage.html", {"body": content})
 
 
 @manager_required
@@ -324,19 +344,27 @@ def archive(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 # --- Managers: the review queue ---------------------------------------------------------
 
 
+# What the review queue shows: the submissions, their challenges and advocates.
+REVIEW_SCOPES = (Scope.REVIEW, Scope.CHALLENGES, Scope.PEOPLE)
+
+
 @manager_required
 def review(request: AuthenticatedHttpRequest) -> HttpResponse:
-    paginator = selectors.CappedPaginator(
-        selectors.review_queue(), REVIEW_PAGE_SIZE, cap=selectors.REVIEW_COUNT_CAP
-    )
-    page = paginator.get_page(request.GET.get("page"))
-    # get_page has counted, so `more` is known.
-    waiting = selectors.CappedCount(value=paginator.count, more=paginator.more)
-    return render(
-        request,
-        "challenges/review.html",
-        {"page": page, "waiting": waiting, "oob": False, "querystring": ""},
-    )
+    """Pending submissions, oldest first; the body is cached program-wide until a
+    submission, a challenge or an advocate changes (core.fragments)."""
+
+    def body(extra: dict) -> str:
+        paginator = selectors.CappedPaginator(
+            selectors.review_queue(), REVIEW_PAGE_SIZE, cap=selectors.REVIEW_COUNT_CAP
+        )
+        page = paginator.get_page(request.GET.get("page"))
+        # get_page has counted, so `more` is known.
+        waiting = selectors.CappedCount(value=paginator.count, more=paginator.more)
+        context = {"page": page, "waiting": waiting, "oob": False, "querystring": "", **extra}
+        return render_to_string(REVIEW_BODY, context, request)
+
+    content = fragment(request, "challenges:review", body, scopes=REVIEW_SCOPES)
+    return render(request, "challenges/review.html", {"body": content})
 
 
 @manager_required
@@ -364,7 +392,7 @@ def review_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         return render(
             request,
-            "challenges/review.html#decided",
+            REVIEW_BODY + "#decided",
             {
                 "submission": submission,
                 "error": error,
