@@ -277,27 +277,42 @@ def reward_deactivate(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 # --- Managers: fulfilment -------------------------------------------------------------
 
 
+# What the fulfilment queue shows: the redemptions with their orders and providers,
+# the rewards, the advocates.
+FULFILMENT_SCOPES = (Scope.FULFILMENT, Scope.REWARDS, Scope.PEOPLE)
+FULFILMENT_BODY = "rewards/partials/fulfilment_body.html"
+
+
 @manager_required
 def fulfilment(request: AuthenticatedHttpRequest) -> HttpResponse:
-    filters = FulfilmentFilterForm(request.GET or None)
-    status = filters.cleaned_data["status"] if filters.is_valid() else ""
-    page = Paginator(selectors.fulfilment_queue(status=status), QUEUE_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    context = {
-        "filters": filters,
-        "page": page,
-        "querystring": _querystring(request),
-        "status": status,
-        "statuses": Redemption.Status.choices,
-        "fulfil_form": FulfilForm(),
-        "cancel_form": CancelForm(),
-        "providers": selectors.provider_statuses(),
-    }
-    template = "rewards/fulfilment.html"
+    """Redemptions to handle, oldest first; the body is cached program-wide until a
+    redemption, a reward or an advocate changes (core.fragments)."""
+    template = FULFILMENT_BODY + ("#results" if request.htmx else "")
+
+    def body(extra: dict) -> str:
+        filters = FulfilmentFilterForm(request.GET or None)
+        status = filters.cleaned_data["status"] if filters.is_valid() else ""
+        page = Paginator(selectors.fulfilment_queue(status=status), QUEUE_PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        context = {
+            "filters": filters,
+            "page": page,
+            "querystring": _querystring(request),
+            "status": status,
+            "statuses": Redemption.Status.choices,
+            "fulfil_form": FulfilForm(),
+            "cancel_form": CancelForm(),
+            "providers": selectors.provider_statuses(),
+            **extra,
+        }
+        return render_to_string(template, context, request)
+
+    name = "rewards:fulfilment" + ("#results" if request.htmx else "")
+    content = fragment(request, name, body, scopes=FULFILMENT_SCOPES)
     if request.htmx:
-        template += "#results"
-    return render(request, template, context)
+        return HttpResponse(content)
+    return render(request, "rewards/fulfilment.html", {"body": content})
 
 
 def _after_step(
@@ -307,7 +322,7 @@ def _after_step(
     if request.htmx:
         return render(
             request,
-            "rewards/fulfilment.html#row",
+            FULFILMENT_BODY + "#row",
             {
                 "redemption": redemption,
                 "row_message": message,
