@@ -50,6 +50,15 @@ def requests_visible_to(user: User, *, see_all: bool) -> QuerySet[ReferenceReque
     return requests if see_all else requests.filter(rep=user)
 
 
+def open_requests_newest(limit: int) -> QuerySet[ReferenceRequest]:
+    """The newest open requests, with their reps (the console's list: no asks shown)."""
+    return (
+        ReferenceRequest.objects.filter(status__in=ReferenceRequest.OPEN_STATUSES)
+        .select_related("rep")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
 class WithAsks(TypedDict):
     asks_newest_first: list[Ask]
 
@@ -281,15 +290,17 @@ def meeting_current(ask: Ask) -> Meeting | None:
     return live or next(iter(meetings), None)
 
 
+AGREED = (Ask.Status.ACCEPTED, Ask.Status.COMPLETED, Ask.Status.NO_SHOW)
+
+
 def meeting_for_request(request: ReferenceRequest) -> Meeting | None:
-    """The meeting of the request's agreed (or settled) call, if one was arranged in Vouch."""
-    ask = (
-        request.asks.filter(
-            status__in=(Ask.Status.ACCEPTED, Ask.Status.COMPLETED, Ask.Status.NO_SHOW)
-        )
-        .order_by("-id")
-        .first()
-    )
+    """The meeting of the request's agreed (or settled) call, if one was arranged in Vouch.
+    From the request's asks when they were read with it (``requests_visible_to``)."""
+    asks = getattr(request, "asks_newest_first", None)
+    if asks is None:
+        ask = request.asks.filter(status__in=AGREED).order_by("-id").first()
+    else:
+        ask = max((a for a in asks if a.status in AGREED), key=lambda a: a.pk, default=None)
     return meeting_current(ask) if ask is not None else None
 
 

@@ -7,12 +7,14 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from advocates.http import AuthenticatedHttpRequest
 from advocates.selectors import advocate_for_user
+from core.fragments import Scope, fragment
 from core.roles import Role, advocate_required, has_role, manager_required, public, staff_required
 from core.timezones import zone_or_default
 from references import links, matching, selectors, services
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
 PAGE_SIZE = 25
+CONSOLE_OPEN_REQUESTS = 10
 MATCHES_SHOWN = 10
 
 
@@ -56,26 +59,46 @@ def _request_or_404(
 # --- Reps and managers --------------------------------------------------------------------
 
 
+# What the requests lists and the console show: requests, asks and calls, the reps and
+# the advocates asked.
+REFERENCES_SCOPES = (Scope.REFERENCES, Scope.PEOPLE)
+
+
 @staff_required
 def requests(request: AuthenticatedHttpRequest) -> HttpResponse:
-    status = request.GET.get("status", "")
-    rows = selectors.requests_visible_to(request.user, see_all=_sees_all(request))
-    if status in ReferenceRequest.Status.values:
-        rows = rows.filter(status=status)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {
-        "page": page,
-        "status": status,
-        "statuses": ReferenceRequest.Status.choices,
-        "querystring": query.urlencode(),
-        "sees_all": _sees_all(request),
-    }
-    template = "references/requests.html"
+    """A rep's requests (a manager's: everyone's); the body is cached per reader until a
+    request, an ask or a person changes (core.fragments)."""
+    sees_all = _sees_all(request)
+    template = "references/partials/requests_body.html" + ("#results" if request.htmx else "")
+
+    def body(extra: dict) -> str:
+        status = request.GET.get("status", "")
+        rows = selectors.requests_visible_to(request.user, see_all=sees_all)
+        if status in ReferenceRequest.Status.values:
+            rows = rows.filter(status=status)
+        page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        context = {
+            "page": page,
+            "status": status,
+            "statuses": ReferenceRequest.Status.choices,
+            "querystring": query.urlencode(),
+            "sees_all": sees_all,
+            **extra,
+        }
+        return render_to_string(template, context, request)
+
+    content = fragment(
+        request,
+        "references:requests" + ("#results" if request.htmx else ""),
+        body,
+        scopes=REFERENCES_SCOPES,
+        vary="all" if sees_all else str(request.user.pk),
+    )
     if request.htmx:
-        template += "#results"
-    return render(request, template, context)
+        return HttpResponse(content)
+    return render(request, "references/requests.html", {"body": content})
 
 
 @staff_required
@@ -203,21 +226,31 @@ def request_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @manager_required
 def console(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The program's reference figures (shared for a minute) and the open requests; the
+    body is cached until a request, an ask, a call or a person changes, or the figures
+    are recomputed (core.fragments)."""
     figures = selectors.console_figures()
-    return render(
-        request,
-        "references/console.html",
-        {
+
+    def body(extra: dict) -> str:
+        context = {
             "figures": figures,
             "stats": figures.stats,
             "near_cap": figures.near_cap,
             "rates": figures.rates,
-            "open_requests": selectors.requests_visible_to(request.user, see_all=True).filter(
-                status__in=ReferenceRequest.OPEN_STATUSES
-            )[:10],
+            "open_requests": selectors.open_requests_newest(CONSOLE_OPEN_REQUESTS),
             "disputed": selectors.disputes().count(),
-        },
+            **extra,
+        }
+        return render_to_string("references/partials/console_body.html", context, request)
+
+    content = fragment(
+        request,
+        "references:console",
+        body,
+        scopes=REFERENCES_SCOPES,
+        vary=figures.computed_at.isoformat(),
     )
+    return render(request, "references/console.html", {"body": content})
 
 
 @manager_required
