@@ -21,6 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from advocates.http import AuthenticatedHttpRequest
 from advocates.selectors import advocate_for_user
+from core import fragments
+from core.cache import cache_version
 from core.fragments import advocate_scope, fragment
 from core.http import client_ip
 from core.i18n import in_sentence
@@ -43,7 +45,7 @@ from referrals.forms import (
     LeadForm,
     VerbalForm,
 )
-from referrals.kpis import BENCHMARKS, referral_kpis_cached
+from referrals.kpis import BENCHMARKS, KPI_VERSION_KEY, referral_kpis_cached
 from referrals.models import Method, Referral, RejectionReason, Stage
 from referrals.services.chains import referral_invite_referred
 
@@ -313,36 +315,52 @@ def _is_manager(request: HttpRequest) -> bool:
     return has_role(request.user, Role.MANAGER)
 
 
+# What the pipelines show: the referrals, their advocates and reps.
+PIPELINE_SCOPES = (fragments.Scope.REFERRALS, fragments.Scope.PEOPLE)
+
+
 @staff_required
 def rep_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """A rep's routed referrals (a manager's: also everyone's, the unassigned queue); the
+    body is cached per reader until a referral or a person changes (core.fragments)."""
     is_manager = _is_manager(request)
-    scope = request.GET.get("scope", "mine")
-    scope = scope if scope in ("mine", "unassigned", "all") and is_manager else "mine"
-    stage = request.GET.get("stage", "")
-    stage = stage if stage in Stage.values else ""
-    referrals = selectors.referrals_for_staff(
-        user=request.user, is_manager=is_manager, scope=scope, stage=stage
+    template = "referrals/partials/rep_list_body.html" + ("#results" if request.htmx else "")
+
+    def body(extra: dict) -> str:
+        scope = request.GET.get("scope", "mine")
+        scope = scope if scope in ("mine", "unassigned", "all") and is_manager else "mine"
+        stage = request.GET.get("stage", "")
+        stage = stage if stage in Stage.values else ""
+        referrals = selectors.referrals_for_staff(
+            user=request.user, is_manager=is_manager, scope=scope, stage=stage
+        )
+        page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        context = {
+            "page": page,
+            "scope": scope,
+            "stage": stage,
+            "stages": Stage.choices,
+            "is_manager": is_manager,
+            "reps": selectors.reps_active() if is_manager else [],
+            "unassigned": selectors.referrals_unassigned_count() if is_manager else 0,
+            "querystring": query.urlencode(),
+            "next": request.get_full_path(),
+            **extra,
+        }
+        return render_to_string(template, context, request)
+
+    content = fragment(
+        request,
+        "referrals:rep_list" + ("#results" if request.htmx else ""),
+        body,
+        scopes=PIPELINE_SCOPES,
+        vary=str(request.user.pk),
     )
-    page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    reps = selectors.reps_active() if is_manager else []
-    unassigned = selectors.referrals_unassigned_count() if is_manager else 0
-    context = {
-        "page": page,
-        "scope": scope,
-        "stage": stage,
-        "stages": Stage.choices,
-        "is_manager": is_manager,
-        "reps": reps,
-        "unassigned": unassigned,
-        "querystring": query.urlencode(),
-        "next": request.get_full_path(),
-    }
-    template = "referrals/rep_list.html"
     if request.htmx:
-        template += "#results"
-    return render(request, template, context)
+        return HttpResponse(content)
+    return render(request, "referrals/rep_list.html", {"body": content})
 
 
 def _staff_referral(request: AuthenticatedHttpRequest, pk: int) -> Referral:
@@ -508,36 +526,42 @@ def verbal(request: AuthenticatedHttpRequest) -> HttpResponse:
 # --- Console: KPIs ----------------------------------------------------------------------
 
 
+# The KPIs' enrolled advocates (and the rates over them) are counted with the figures;
+# the referral figures have a version of their own (referrals.kpis.KPI_VERSION_KEY).
+KPI_SCOPES = (fragments.Scope.PEOPLE,)
+
+
 @manager_required
 def kpis(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = KpiWindowForm(request.GET or None)
-    if not form.is_bound:
-        # Show the default window (the last 365 days) in the date fields too.
-        defaults = KpiWindowForm({})
-        defaults.is_valid()
-        form = KpiWindowForm({k: v.isoformat() for k, v in _window(defaults).items()})
-    figures: dict[str, Any] | None = None
-    computed_at: datetime | None = None
-    if form.is_valid():
-        figures, computed_at = referral_kpis_cached(**_window(form))
-    methods = []
-    if figures:
-        for value, label in Method.choices:
-            row = figures["by_method"][value]
-            methods.append(
-                {
-                    "label": label,
-                    **row,
-                    "bench_conversion": BENCHMARKS["by_method_conversion"][value],
-                    "bench_share": BENCHMARKS["by_method_share"][value],
-                    "bar": round(row["conversion_rate"] * 100),
-                    "bench_bar": round(BENCHMARKS["by_method_conversion"][value] * 100),
-                }
-            )
-    return render(
-        request,
-        "referrals/kpis.html",
-        {
+    """The referral KPIs of a window; the body is cached until a referral (the KPIs'
+    version) or an advocate changes (core.fragments)."""
+
+    def body(extra: dict) -> str:
+        form = KpiWindowForm(request.GET or None)
+        if not form.is_bound:
+            # Show the default window (the last 365 days) in the date fields too.
+            defaults = KpiWindowForm({})
+            defaults.is_valid()
+            form = KpiWindowForm({k: v.isoformat() for k, v in _window(defaults).items()})
+        figures: dict[str, Any] | None = None
+        computed_at: datetime | None = None
+        if form.is_valid():
+            figures, computed_at = referral_kpis_cached(**_window(form))
+        methods = []
+        if figures:
+            for value, label in Method.choices:
+                row = figures["by_method"][value]
+                methods.append(
+                    {
+                        "label": label,
+                        **row,
+                        "bench_conversion": BENCHMARKS["by_method_conversion"][value],
+                        "bench_share": BENCHMARKS["by_method_share"][value],
+                        "bar": round(row["conversion_rate"] * 100),
+                        "bench_bar": round(BENCHMARKS["by_method_conversion"][value] * 100),
+                    }
+                )
+        context = {
             "form": form,
             "k": figures,
             "methods": methods,
@@ -550,8 +574,14 @@ def kpis(request: AuthenticatedHttpRequest) -> HttpResponse:
                 if form.is_valid()
                 else ""
             ),
-        },
+            **extra,
+        }
+        return render_to_string("referrals/partials/kpis_body.html", context, request)
+
+    content = fragment(
+        request, "referrals:kpis", body, scopes=KPI_SCOPES, vary=cache_version(KPI_VERSION_KEY)
     )
+    return render(request, "referrals/kpis.html", {"body": content})
 
 
 def _window(form: KpiWindowForm) -> dict:
@@ -567,7 +597,13 @@ def kpis_json(request: AuthenticatedHttpRequest) -> JsonResponse:
     if not form.is_valid():
         errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
         return JsonResponse({"error": "Invalid window.", "fields": errors}, status=400)
-    figures, computed_at = referral_kpis_cached(**_window(form))
+    figures, computed_at = fragments.value(
+        request,
+        "referrals:kpis_json",
+        lambda: referral_kpis_cached(**_window(form)),
+        scopes=KPI_SCOPES,
+        vary=cache_version(KPI_VERSION_KEY),
+    )
     response = JsonResponse(figures)
     # The figures are the same as the page's cached copy: say when they were computed
     # without adding a key to the documented JSON.
