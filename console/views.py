@@ -14,6 +14,7 @@ from django.db.models import Count
 from django.db.models.functions import Least
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,7 +31,13 @@ from console.forms import AmsIndustryWeightsForm, AmsWeightsForm, RevenueGoalFor
 from console.models import AmsIndustryWeights, ProspectEvent, ProspectEventSuggestion
 from console.prospect_events import COLUMNS, prospect_events_import
 from console.selectors import analytics, roi
-from console.selectors.home import CHARTS_REFRESH_SECONDS, console_overview
+from console.selectors.home import (
+    CHARTS_REFRESH_SECONDS,
+    Charts,
+    console_charts,
+    console_health,
+)
+from core.fragments import Scope, fragment
 from core.models import ProgramSettings
 from core.roles import Role, has_role, manager_required, staff_required
 from referrals.forecast import Quarter, goals_recent, referral_forecast
@@ -42,38 +49,60 @@ PROSPECT_EVENTS_PAGE_SIZE = 50
 SIGNALS_PAGE_SIZE = 25
 
 
+# What the console home shows live: the queues (reviews, redemptions, reference
+# requests). The charts are keyed by their own version and time (console.selectors.home).
+HOME_SCOPES = (Scope.REVIEW, Scope.FULFILMENT, Scope.REFERENCES)
+
+
 @manager_required
 @require_GET
 def console_home(request: AuthenticatedHttpRequest) -> HttpResponse:
-    overview = console_overview()
-    figures = overview.charts
-    context: dict[str, Any] = {
-        "h": overview.health,
-        "c": figures,
-        "p": figures.program if figures else None,
-        "charts_every": CHARTS_REFRESH_SECONDS // 60,
-    }
-    if figures is not None:
-        labels = [week.label for week in figures.weeks]
-        context |= {
-            "activity_points": charts.line_chart(
-                labels,
-                [(_("Points earned"), "chart-line--brand", [w.points for w in figures.weeks])],
-            ),
-            "activity_people": charts.line_chart(
-                labels,
-                [(_("Advocates earning"), "chart-line--ok", [w.advocates for w in figures.weeks])],
-            ),
-            "challenge_funnel": charts.funnel(figures.challenge_funnel),
-            "referral_funnel": charts.funnel(figures.referral_funnel),
-            "methods_chart": charts.bar_chart(
-                [(m.label, m.conversion or 0) for m in figures.methods],
-                value_format="{}%",
-                maximum=100,
-            ),
-            "levels_chart": charts.bar_chart([(lc.name, lc.advocates) for lc in figures.levels]),
+    """The program's health; the body is cached until a queue changes or the charts are
+    computed again (core.fragments)."""
+    figures = console_charts()  # from the cache; may ask for a refresh
+
+    def body(extra: dict) -> str:
+        context: dict[str, Any] = {
+            "h": console_health(),
+            "c": figures,
+            "p": figures.program if figures else None,
+            "charts_every": CHARTS_REFRESH_SECONDS // 60,
+            **extra,
         }
-    return render(request, "console/home.html", context)
+        if figures is not None:
+            context |= _home_charts(figures)
+        return render_to_string("console/partials/home_body.html", context, request)
+
+    content = fragment(
+        request,
+        "console:home",
+        body,
+        scopes=HOME_SCOPES,
+        vary=f"{figures.version}:{figures.computed_at.isoformat()}" if figures else "",
+    )
+    return render(request, "console/home.html", {"body": content})
+
+
+def _home_charts(figures: Charts) -> dict[str, Any]:
+    labels = [week.label for week in figures.weeks]
+    return {
+        "activity_points": charts.line_chart(
+            labels,
+            [(_("Points earned"), "chart-line--brand", [w.points for w in figures.weeks])],
+        ),
+        "activity_people": charts.line_chart(
+            labels,
+            [(_("Advocates earning"), "chart-line--ok", [w.advocates for w in figures.weeks])],
+        ),
+        "challenge_funnel": charts.funnel(figures.challenge_funnel),
+        "referral_funnel": charts.funnel(figures.referral_funnel),
+        "methods_chart": charts.bar_chart(
+            [(m.label, m.conversion or 0) for m in figures.methods],
+            value_format="{}%",
+            maximum=100,
+        ),
+        "levels_chart": charts.bar_chart([(lc.name, lc.advocates) for lc in figures.levels]),
+    }
 
 
 @manager_required

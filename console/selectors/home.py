@@ -324,7 +324,7 @@ def _referrals(now: datetime) -> tuple[dict[str, int], list[MethodRow]]:
     return funnel, methods
 
 
-def _health() -> Health:
+def console_health() -> Health:
     """The queue cards: counted on every visit, each an indexed (or capped) count."""
     reviews = pending_review_count()
     return Health(
@@ -462,7 +462,7 @@ def console_charts(*, now: datetime | None = None) -> Charts | None:
 
 def console_overview(*, now: datetime | None = None) -> Overview:
     now = now or timezone.now()
-    return Overview(now=now, health=_health(), charts=console_charts(now=now))
+    return Overview(now=now, health=console_health(), charts=console_charts(now=now))
 
 
 def day_bounds(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
