@@ -8,10 +8,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from advocates.models import Advocate
 from referrals.models import Method, Stage
 from referrals.services import imports, referral_advance, referral_create
 from tests.factories import AdvocateFactory
@@ -114,6 +116,7 @@ def test_a_referral_made_shows_in_the_kpis(
 ) -> None:
     assert figures(manager_client)["referrals"] == 0
     page(manager_client, KPIS)
+    assert "Grace Hopper" not in page(manager_client, PIPELINE + "?scope=all")
     with django_capture_on_commit_callbacks(execute=True):
         referral_create(
             advocate_id=owned.pk,
@@ -132,3 +135,13 @@ def test_an_advocate_enrolled_shows_in_the_kpis(owned, manager_client) -> None:
     AdvocateFactory(joined_at=timezone.now().replace(day=1))
     assert figures(manager_client)["enrolled_advocates"] == 2
     assert page(manager_client, KPIS) != before
+
+
+def test_an_advocate_who_left_leaves_the_kpis(owned, manager, manager_client, rf) -> None:
+    """Saved in the admin (the one place an advocate's status changes by hand)."""
+    assert figures(manager_client)["enrolled_advocates"] == 1
+    owned.status = Advocate.Status.LEFT
+    request = rf.post("/admin/")
+    request.user = manager
+    admin.site._registry[Advocate].save_model(request, owned, None, True)
+    assert figures(manager_client)["enrolled_advocates"] == 0

@@ -508,6 +508,21 @@ def test_the_balance_is_fetched_and_warns_under_the_threshold(
     assert "under 5,000 USD: top it up" in page
 
 
+def test_a_balance_fetched_shows_on_the_cached_queue(
+    api, manager_client, gift_card, fragments_held
+) -> None:
+    """The queue's body is cached (core.fragments): the fetch saves the balance's row,
+    whose signal drops the queue's version."""
+    url = reverse("rewards:fulfilment")
+    assert "Its funding balance shows here after the next check" in (
+        manager_client.get(url).content.decode()
+    )
+    _, body = cassette("funding_sources_200.yml")
+    api.get(f"{BASE}/funding_sources", body=body, status=200, content_type="application/json")
+    fulfilment.provider_balance_refresh()
+    assert "Tremendous balance: 4,973.88 USD" in manager_client.get(url).content.decode()
+
+
 def test_the_console_says_when_tremendous_is_not_configured(
     manager_client, settings, gift_card
 ) -> None:
