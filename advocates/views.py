@@ -33,6 +33,7 @@ from advocates.models import CommunityGroup, GroupMembership, User
 from advocates.services import groups as group_services
 from core.fragments import Scope, advocate_scope, fragment
 from core.i18n import language_cookie_set
+from core.pagination import KeptCountPaginator
 from core.roles import (
     Role,
     advocate_id_of,
@@ -137,13 +138,22 @@ def directory(request: AuthenticatedHttpRequest) -> HttpResponse:
             # A bad value (a stale industry in a bookmarked URL) is ignored, not the others.
             filters.is_valid()
             data = filters.cleaned_data
-        advocates = selectors.advocate_directory(
-            query=data.get("q", ""),
-            status=data.get("status", ""),
-            industry=data.get("industry", ""),
-            owner_id=request.user.pk if data.get("mine") else None,
-        )
-        page = Paginator(advocates, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+        chosen = {
+            "query": data.get("q", ""),
+            "status": data.get("status", ""),
+            "industry": data.get("industry", ""),
+            "owner_id": request.user.pk if data.get("mine") else None,
+        }
+        advocates = selectors.advocate_directory(**chosen)
+        # Counting every advocate is the list's dearest query: kept until they change,
+        # not counted again when only their points do.
+        page = KeptCountPaginator(
+            advocates,
+            DIRECTORY_PAGE_SIZE,
+            name="advocates:directory",
+            scopes=(Scope.PEOPLE,),
+            vary=repr(sorted(chosen.items())),
+        ).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
         context = {"filters": filters, "page": page, "querystring": query.urlencode(), **extra}

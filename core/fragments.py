@@ -132,7 +132,7 @@ def fragment(
     """
     if ResilientRedisCache.redis_down():
         return mark_safe(_with_token(request, render({"csrf_token": CSRF_PLACEHOLDER})))
-    key = _key("fragments:html:", request, name, scopes, seconds, vary)
+    key = _key("fragments:html:", [name, vary, *_request_parts(request)], scopes, seconds)
     html = cache.get(key)
     if html is None:
         html = str(render({"csrf_token": CSRF_PLACEHOLDER}))
@@ -152,9 +152,38 @@ def value(
     """``compute()``, kept as ``fragment`` keeps HTML (same key, same versions): for what
     a page serves that is not HTML, the data of a JSON answer. It must pickle, and must
     not be changed by the caller (the next read is the cached copy)."""
+    parts = _request_parts(request)
+    return _kept("fragments:value:", [name, vary, *parts], compute, scopes, seconds)
+
+
+def kept(
+    name: str,
+    compute: Callable[[], T],
+    *,
+    scopes: Iterable[str],
+    seconds: int = 300,
+    vary: str = "",
+) -> T:
+    """``compute()`` kept under the versions of ``scopes`` for ``seconds`` at most, for
+    a value that depends on their data alone, not on the request, the language or the
+    clock: a count a page shows (core.pagination.KeptCountPaginator). Counted again after
+    a write to them; ``seconds`` bounds a write made behind the services' back."""
+    return _kept("fragments:kept:", [name, vary], compute, scopes, seconds)
+
+
+_MISSING = object()
+
+
+def _kept(
+    prefix: str,
+    parts: list[str],
+    compute: Callable[[], T],
+    scopes: Iterable[str],
+    seconds: int,
+) -> T:
     if ResilientRedisCache.redis_down():
         return compute()
-    key = _key("fragments:value:", request, name, scopes, seconds, vary)
+    key = _key(prefix, parts, scopes, seconds)
     found = cache.get(key, _MISSING)
     if found is _MISSING:
         found = compute()
@@ -162,30 +191,19 @@ def value(
     return cast("T", found)
 
 
-_MISSING = object()
-
-
-def _key(
-    prefix: str,
-    request: HttpRequest,
-    name: str,
-    scopes: Iterable[str],
-    seconds: int,
-    vary: str,
-) -> str:
-    scopes = list(scopes)
-    versions = _versions(scopes)
-    moment = int(now().timestamp()) // seconds
-    parts = [
-        name,
+def _request_parts(request: HttpRequest) -> list[str]:
+    return [
         request.get_full_path(),
         translation.get_language() or "",
         timezone.get_current_timezone_name(),
-        str(moment),
-        vary,
-        *scopes,
-        *versions,
     ]
+
+
+def _key(prefix: str, parts: list[str], scopes: Iterable[str], seconds: int) -> str:
+    scopes = list(scopes)
+    versions = _versions(scopes)
+    moment = int(now().timestamp()) // seconds
+    parts = [*parts, str(moment), *scopes, *versions]
     return prefix + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 

@@ -26,6 +26,7 @@ from core.cache import cache_version
 from core.fragments import advocate_scope, fragment
 from core.http import client_ip
 from core.i18n import in_sentence
+from core.pagination import KeptCountPaginator
 from core.roles import (
     Role,
     advocate_id_of,
@@ -334,7 +335,15 @@ def rep_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         referrals = selectors.referrals_for_staff(
             user=request.user, is_manager=is_manager, scope=scope, stage=stage
         )
-        page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
+        # A rep's referrals are counted (a hundred thousand rows) again only after a
+        # referral changes, not when the body is rendered again for a person's change.
+        page = KeptCountPaginator(
+            referrals,
+            PAGE_SIZE,
+            name="referrals:rep_list",
+            scopes=(fragments.Scope.REFERRALS,),
+            vary=f"{request.user.pk}:{is_manager}:{scope}:{stage}",
+        ).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
         context = {

@@ -5,7 +5,9 @@ mid-minute (``fragments_held``), so only the write can make the new value show."
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from advocates.models import Advocate
@@ -104,3 +106,18 @@ def test_each_rep_sees_their_own_advocates(
     theirs = people(client_for(other_rep), "?mine=on")
     assert "Theirs" in theirs
     assert "Owned" not in theirs
+
+
+def test_points_awarded_keep_the_count(
+    advocate, manager_client, django_capture_on_commit_callbacks
+) -> None:
+    """The body is rendered again for the new balance; the advocates are not counted
+    again (core.pagination.KeptCountPaginator): their count did not change."""
+    people(manager_client)
+    with django_capture_on_commit_callbacks(execute=True):
+        points_award(advocate_id=advocate.pk, amount=1234, reason="Talk", idempotency_key="d3")
+    with CaptureQueriesContext(connection) as queries:
+        page = people(manager_client)
+    assert "1,234" in page
+    assert "1 advocate" in page
+    assert not [q["sql"] for q in queries if "COUNT(" in q["sql"]]
