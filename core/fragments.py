@@ -21,6 +21,12 @@ after the transaction commits, the next read starts new versions, and every frag
 made under the old ones can never be read again. So a fragment is never stale after a
 write it depends on, only (by ``seconds`` at most) after the clock.
 
+The console's pages (managers' and reps' lists, issue 20) depend on program-wide scopes
+of their own (``Scope.PEOPLE``, ``REVIEW``, ``FULFILMENT``, ``REFERENCES``,
+``REFERRALS``); a list scoped to its reader puts the reader in ``vary``. ``value()``
+keeps a JSON answer's data as ``fragment()`` keeps HTML; ``kept()`` keeps a value that
+depends on the scopes' data alone (a long list's count) across minutes.
+
 Reading costs two cache round trips (the versions, then the fragment). A fragment
 never holds the reader's CSRF token: it is rendered with a placeholder, replaced on
 the way out. While Redis is unreachable fragments are rendered and not kept (a
