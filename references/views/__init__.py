@@ -127,6 +127,11 @@ def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     matches = matching.rank(ref, limit=MATCHES_SHOWN) if can_ask else []
     current = next((ask for ask in ref.asks_newest_first if ask.status in Ask.IN_FLIGHT), None)
     meeting = selectors.meeting_for_request(ref)
+    weights_used = matching.weights_for(ref) if can_ask else None
+    # The program's weights, unless the request is scored with them already (read once).
+    weights = (
+        weights_used if isinstance(weights_used, MatchingWeights) else MatchingWeights.current()
+    )
     context = {
         "ref": ref,
         "matches": matches,
@@ -138,8 +143,8 @@ def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         if ref.status == ReferenceRequest.Status.WITH_PROSPECT
         else "",
         "close_form": CloseForm(),
-        "weights": MatchingWeights.current(),
-        "weights_used": matching.weights_for(ref) if can_ask else None,
+        "weights": weights,
+        "weights_used": weights_used,
         "meeting": meeting,
         "meeting_zone": zone_or_default(""),
         "time_form": MeetingTimeForm(initial={"time_zone": zone_or_default("")}),
