@@ -1,6 +1,6 @@
 from django.urls import path
 
-from referrals import api, import_views, views
+from referrals import api, import_views, kpi_views, views
 
 app_name = "referrals"
 
@@ -22,8 +22,8 @@ urlpatterns = [
     path("referrals/pipeline/<int:pk>/invite/", views.invite_referred, name="invite_referred"),
     path("referrals/verbal/", views.verbal, name="verbal"),
     # Console (managers)
-    path("console/referrals/", views.kpis, name="kpis"),
-    path("console/referrals/kpis.json", views.kpis_json, name="kpis_json"),
+    path("console/referrals/", kpi_views.kpis, name="kpis"),
+    path("console/referrals/kpis.json", kpi_views.kpis_json, name="kpis_json"),
     path("console/referrals/import/", import_views.import_upload, name="import"),
     path("console/referrals/import/<int:pk>/", import_views.import_job, name="import_job"),
     # CRM API (signed, no session)
