@@ -229,6 +229,9 @@ def accept_rates(*, limit: int = 20) -> list[AcceptRate]:
 # --- The reference console's program-wide figures ----------------------------------------
 
 CONSOLE_CACHE_KEY = "references:console:figures:v1"
+# When the shared figures were computed: what the console's cached page is keyed by,
+# read without unpickling the figures (their advocates) on every visit.
+CONSOLE_STAMP_KEY = "references:console:figures:at:v1"
 CONSOLE_CACHE_SECONDS = 60
 
 
@@ -257,8 +260,18 @@ def console_figures() -> ConsoleFigures:
             rates=accept_rates(),
             computed_at=timezone.now(),
         )
-        cache.set(CONSOLE_CACHE_KEY, figures, CONSOLE_CACHE_SECONDS)
+        cache.set_many(
+            {CONSOLE_CACHE_KEY: figures, CONSOLE_STAMP_KEY: figures.computed_at.isoformat()},
+            CONSOLE_CACHE_SECONDS,
+        )
     return figures
+
+
+def console_figures_stamp() -> str:
+    """When the figures ``console_figures`` serves were computed (computing them when
+    there are none)."""
+    stamp = cache.get(CONSOLE_STAMP_KEY)
+    return stamp if isinstance(stamp, str) else console_figures().computed_at.isoformat()
 
 
 def pause_current(advocate: Advocate) -> ReferencePause | None:

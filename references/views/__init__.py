@@ -234,9 +234,10 @@ def console(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The program's reference figures (shared for a minute) and the open requests; the
     body is cached until a request, an ask, a call or a person changes, or the figures
     are recomputed (core.fragments)."""
-    figures = selectors.console_figures()
+    stamp = selectors.console_figures_stamp()
 
     def body(extra: dict) -> str:
+        figures = selectors.console_figures()
         context = {
             "figures": figures,
             "stats": figures.stats,
@@ -253,7 +254,7 @@ def console(request: AuthenticatedHttpRequest) -> HttpResponse:
         "references:console",
         body,
         scopes=REFERENCES_SCOPES,
-        vary=figures.computed_at.isoformat(),
+        vary=stamp,
     )
     return render(request, "references/console.html", {"body": content})
 

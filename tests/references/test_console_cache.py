@@ -9,11 +9,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from references import services
+from references import selectors, services
 from references.models import Ask, ReferenceRequest
 from tests.references.factories import AskFactory, ReferenceRequestFactory
 
@@ -102,3 +103,15 @@ def test_an_advocate_renamed_shows_on_the_rep_list(rep, rep_client) -> None:
     ask.advocate.user.first_name = "Augusta"
     ask.advocate.user.save()
     assert "Augusta" in page(rep_client, REQUESTS)
+
+
+def test_figures_computed_again_show(rep, manager_client) -> None:
+    """The console's body is keyed by when its shared figures were computed: once they
+    are computed again (each minute), the page shows them, whatever else changed."""
+    ReferenceRequestFactory(rep=rep, prospect_name="Percy Prospect")
+    assert "Percy Prospect" in page(manager_client, CONSOLE)
+    # Closed behind the services' back (no version dropped), then the figures' minute ends.
+    ReferenceRequest.objects.update(status=ReferenceRequest.Status.CANCELLED)
+    assert "Percy Prospect" in page(manager_client, CONSOLE)
+    cache.delete_many([selectors.CONSOLE_CACHE_KEY, selectors.CONSOLE_STAMP_KEY])
+    assert "No open requests" in page(manager_client, CONSOLE)
