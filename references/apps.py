@@ -34,5 +34,5 @@ class ReferencesConfig(AppConfig):
             models.ReferenceDrive.requests.through, scopes=[fragments.Scope.CAMPAIGNS]
         )
         # The console's and the reps' lists: requests, their asks, the disputed calls.
-        for model in (models.ReferenceRequest, models.Ask, models.Meeting):
-            fragments.track(model, scopes=[fragments.Scope.REFERENCES])
+        for listed in (models.ReferenceRequest, models.Ask, models.Meeting):
+            fragments.track(listed, scopes=[fragments.Scope.REFERENCES])

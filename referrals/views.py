@@ -247,7 +247,7 @@ def landing(request: HttpRequest, code: str = "") -> HttpResponse:
     given_cookie = ""
     if request.method == "GET" and link is not None and "sent" not in request.GET:
         visitor_ids, given_cookie = visitors.visitor_ids(request)
-        services.referral_link_visit(link_id=link.pk, visitor_ids=visitor_ids)
+        services.referral_link_visit(link=link, visitor_ids=visitor_ids)
     initial = {"code": code, "via": "social" if via == "social" else ""}
     if not code and request.GET.get("card"):
         initial["card_code"] = request.GET["card"][:8]

@@ -21,19 +21,15 @@ policy and the same messages (``self_referral_check``, ``NO_ACTIVE_ADVOCATE``,
 from __future__ import annotations
 
 import logging
-import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from math import ceil
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
@@ -49,7 +45,6 @@ from referrals.models import (
     QUALIFIED_OR_LATER,
     Method,
     Referral,
-    ReferralLink,
     ReferralMessage,
     ReferralStageChange,
     RejectionReason,
@@ -57,6 +52,10 @@ from referrals.models import (
     Stage,
 )
 from referrals.services.figures import referral_figures_refresh
+
+# Re-exported: the links are written in their own module.
+from referrals.services.links import referral_link_for as referral_link_for
+from referrals.services.links import referral_link_visit as referral_link_visit
 from referrals.services.rewards import (
     money,
     pay_qualified,
@@ -91,8 +90,6 @@ FREE_EMAIL_DOMAINS = frozenset(
         "yandex.com",
     }
 )
-# Link codes: unambiguous characters only, so a code read off paper types correctly.
-_CARD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 NO_ACTIVE_ADVOCATE = gettext_lazy("This referral link belongs to no active advocate.")
@@ -135,61 +132,6 @@ def deal_amount_check(amount: Decimal | None, *, limit: Decimal | None = None) -
             )
             % {"amount": money(amount), "limit": money(limit)}
         )
-
-
-# --- Links ------------------------------------------------------------------------------
-
-
-def _card_code() -> str:
-    return "".join(secrets.choice(_CARD_ALPHABET) for _ in range(6))
-
-
-def referral_link_for(*, advocate_id: int) -> ReferralLink:
-    """The advocate's link, created on first use (codes are random, retried on collision)."""
-    link = ReferralLink.objects.filter(advocate_id=advocate_id).first()
-    if link is not None:
-        return link
-    for _ in range(5):
-        try:
-            with transaction.atomic():
-                return ReferralLink.objects.create(
-                    advocate_id=advocate_id,
-                    code=secrets.token_urlsafe(8).replace("-", "x").replace("_", "y")[:10],
-                    card_code=_card_code(),
-                )
-        except IntegrityError:
-            link = ReferralLink.objects.filter(advocate_id=advocate_id).first()
-            if link is not None:  # created by a concurrent request
-                return link
-    raise RuntimeError("Could not generate a unique referral code.")
-
-
-def referral_link_visit(*, link_id: int, visitor_ids: Sequence[str]) -> bool:
-    """Count a visit to the link once per visitor per UTC day; True if this one counted.
-
-    A visitor may go by several ids at once (the cookie just given and the address it
-    came from): the visit counts only if none of them was seen on this link today, and
-    all of them are remembered.
-    """
-    now = timezone.now()
-    today = now.astimezone(UTC).date()
-    midnight = datetime.combine(today + timedelta(days=1), time.min, tzinfo=UTC)
-    until_midnight = max(1, ceil((midnight - now).total_seconds()))
-    # cache.add is atomic (SET NX on Redis, a lock in process memory): of two reloads
-    # racing, one counts. Every id is added, none skipped, so each is remembered.
-    unseen = [
-        cache.add(f"referrals:visit:{link_id}:{today}:{visitor}", 1, timeout=until_midnight)
-        for visitor in visitor_ids
-    ]
-    if not all(unseen):
-        return False
-    # F(): concurrent visits never lose a count.
-    ReferralLink.objects.filter(pk=link_id).update(visits=F("visits") + 1)
-    # The tracker shows the count; .update() sends no signal.
-    fragments.advocates_changed(
-        ReferralLink.objects.filter(pk=link_id).values_list("advocate_id", flat=True)
-    )
-    return True
 
 
 # --- Creating ---------------------------------------------------------------------------

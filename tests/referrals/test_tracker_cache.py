@@ -74,7 +74,7 @@ def test_a_visit_to_my_link_shows_on_the_next_visit(
     with one_minute():
         assert "0 visits so far" in html(advocate_client)
         with django_capture_on_commit_callbacks(execute=True):
-            assert referral_link_visit(link_id=link.pk, visitor_ids=["visitor-1"])
+            assert referral_link_visit(link=link, visitor_ids=["visitor-1"])
         assert "1 visit so far" in html(advocate_client)
 
 
