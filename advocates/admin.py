@@ -47,11 +47,16 @@ class AdvocateAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             return super().save_model(request, obj, form, change)
-        # The balance loaded with this form may be stale by now (an award may have
-        # landed): write every column except the ones the ledger owns, nor the counts
-        # the referrals and references services keep (advocates.services.summary).
+        # What was loaded with this form may be stale by now (an award may have landed, the
+        # AMS been recomputed): write only the columns the form edits, and the time of the
+        # edit. Not the ledger's, nor the counts the referrals and references services
+        # keep (advocates.services.summary), nor the scores kept by activity (editable=False).
         kept_elsewhere = {"id", "balance", "lifetime_points", *COUNTED_FIELDS}
-        fields = [f.name for f in obj._meta.concrete_fields if f.name not in kept_elsewhere]
+        fields = [
+            f.name
+            for f in obj._meta.concrete_fields
+            if (f.editable or getattr(f, "auto_now", False)) and f.name not in kept_elsewhere
+        ]
         obj.save(update_fields=fields)
         return None
 
