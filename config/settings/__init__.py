@@ -155,6 +155,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env
     "DB_JIT", default=False
 ):
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# psycopg 3 binds parameters client-side by default (Django's choice). Server-side binding
+# (DB_SERVER_SIDE_BINDING=true) sends them apart from the statement; measured in
+# bench/README.md section 10, it did not pay for this application's short queries.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DB_SERVER_SIDE_BINDING", default=False
+):
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 # Behind PgBouncer in transaction pooling mode (DB_PGBOUNCER=true) each transaction may
 # get another server connection, so a cursor kept open across transactions (Django's
 # server-side cursors, used by .iterator() in the CSV exports) could vanish half-way:
