@@ -24,11 +24,11 @@ from django.db import DatabaseError, connection
 from django.db.models import F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.test import Client
-from django.utils import timezone, translation
+from django.utils import translation
 
-from core import fragments
 from core.queues import bulk_queue_for
 from tests import factories
+from tests.fragments import one_minute
 
 # The totals of the hostile-input suite (tests/hostile), printed at the end of the run:
 # hooked here because under xdist the controller never loads tests/hostile/conftest.py.
@@ -51,12 +51,11 @@ def _clean_cache(settings) -> None:
 
 
 @pytest.fixture
-def fragments_held(monkeypatch) -> None:
-    """The clock core.fragments' keys round, held mid-minute: every read in the test
-    shares one minute, so a change-then-read test sees the cached fragment unless the
-    change dropped its version (a minute passing cannot make it pass)."""
-    moment = timezone.now().replace(second=30, microsecond=0)
-    monkeypatch.setattr(fragments, "now", lambda: moment)
+def fragments_held() -> Iterator[None]:
+    """The clock core.fragments' keys round, held mid-minute for the whole test
+    (tests.fragments.one_minute)."""
+    with one_minute():
+        yield
 
 
 @pytest.fixture(autouse=True)

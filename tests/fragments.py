@@ -11,6 +11,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core import fragments
+
 # The signed-in floor (bench/urls.py): the middleware, the session, the user with their
 # roles and an empty base.html.
 FLOOR = "/bench/signed-in"
@@ -18,10 +20,12 @@ FLOOR = "/bench/signed-in"
 
 @contextmanager
 def one_minute() -> Iterator[None]:
-    """Every request inside falls in the same minute, so a second read is a cache hit
-    unless a write dropped a version (a fragment's key holds the minute)."""
-    now = timezone.now()
-    with mock.patch.object(timezone, "now", return_value=now):
+    """The clock core.fragments' keys round, held mid-minute: every request inside falls
+    in the same minute, so a second read is a cache hit unless a write dropped a version
+    (a minute passing cannot make a change-then-read test pass). The fixture
+    ``fragments_held`` holds it for a whole test."""
+    moment = timezone.now().replace(second=30, microsecond=0)
+    with mock.patch.object(fragments, "now", return_value=moment):
         yield
 
 
