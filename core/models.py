@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,11 @@ from django.utils.translation import gettext_lazy
 from core.cache import FRAGMENTS_EPOCH_KEY
 
 PROGRAM_SETTINGS_CACHE_KEY = "campaigns:program-settings:v1"
+# The settings a web request has read, kept for the rest of it (one snapshot per request,
+# however many times the layout and the services ask): _IN_REQUEST while none yet; None
+# outside a request (tasks, commands), where every load reads the cache.
+_IN_REQUEST = object()
+_request_settings: ContextVar[Any] = ContextVar("program_settings", default=None)
 
 # Limits on what one event may pay. Every points column (LedgerEntry.amount, the
 # advocate's balance and lifetime points, PeriodPoints.points, RewardRule's points,
@@ -104,6 +110,8 @@ class ProgramSettings(models.Model):
         self.pk = 1
         super().save(*args, **kwargs)
         cache.delete(PROGRAM_SETTINGS_CACHE_KEY)
+        if _request_settings.get() is not None:
+            _request_settings.set(_IN_REQUEST)  # the rest of this request reads the new row
         # Again after commit: a page read between this save and the commit would put the
         # old row back in the cache for its whole timeout.
         transaction.on_commit(lambda: cache.delete(PROGRAM_SETTINGS_CACHE_KEY))
@@ -116,12 +124,38 @@ class ProgramSettings(models.Model):
 
     @classmethod
     def load(cls) -> ProgramSettings:
-        """The settings row (created with defaults on first use), cached until saved."""
+        """The settings row (created with defaults on first use), cached until saved; in a
+        web request, read once for the whole request."""
+        kept = _request_settings.get()
+        if isinstance(kept, ProgramSettings):
+            return kept
         current = cache.get(PROGRAM_SETTINGS_CACHE_KEY)
         if current is None:
             current, _ = cls.objects.get_or_create(pk=1)
             cache.set(PROGRAM_SETTINGS_CACHE_KEY, current, 300)
+        if kept is _IN_REQUEST:
+            _request_settings.set(current)
         return current
+
+
+def program_settings_cache_key() -> str | None:
+    """The settings' cache key while a web request has not read them yet, else None: the
+    session store fetches them in the same round trip as the session (core.sessions)."""
+    return PROGRAM_SETTINGS_CACHE_KEY if _request_settings.get() is _IN_REQUEST else None
+
+
+def program_settings_fetched(current: ProgramSettings | None) -> None:
+    """The settings the session store fetched for this request (None: not cached)."""
+    if current is not None and _request_settings.get() is _IN_REQUEST:
+        _request_settings.set(current)
+
+
+def program_settings_request_started(**kwargs: Any) -> None:
+    _request_settings.set(_IN_REQUEST)
+
+
+def program_settings_request_finished(**kwargs: Any) -> None:
+    _request_settings.set(None)
 
 
 class AuditEntry(models.Model):

@@ -21,6 +21,8 @@ from django.conf import settings
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBStore
 from django.core.cache import caches
 
+from core.models import program_settings_cache_key, program_settings_fetched
+
 CACHE_SECONDS = 300
 
 
@@ -52,3 +54,14 @@ class SessionStore(CachedDBStore):
     def __init__(self, session_key: str | None = None) -> None:
         super().__init__(session_key)
         self._cache: Any = _ShortLived(caches[settings.SESSION_CACHE_ALIAS])
+
+    def load(self) -> dict[str, Any]:
+        """The session, and with it in one round trip the program settings every page
+        shows (core.models.ProgramSettings.load), when both live in the same cache."""
+        settings_key = program_settings_cache_key()
+        if settings_key is None or settings.SESSION_CACHE_ALIAS != "default":
+            return super().load()
+        found = self._cache.get_many([self.cache_key, settings_key])
+        program_settings_fetched(found.get(settings_key))
+        data = found.get(self.cache_key)
+        return data if data is not None else super().load()

@@ -10,14 +10,15 @@ from unittest import mock
 import pytest
 from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.test import Client
 from django.urls import reverse
 
 from advocates.models import Advocate
+from core import models as core_models
 from core import sessions
 from core.models import ProgramSettings
-from core.roles import MANAGERS_GROUP, REPS_GROUP
+from core.roles import MANAGERS_GROUP, REPS_GROUP, Role, user_roles, user_with_roles
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -183,3 +184,61 @@ def test_each_page_keeps_its_own_title(advocate_client) -> None:
     rewards = advocate_client.get(reverse("rewards:catalog")).content.decode()
     assert "<title>Your hub" in hub
     assert "<title>Your hub" not in rewards
+
+
+def test_the_user_read_with_the_roles_is_the_user_the_orm_reads(manager) -> None:
+    """core.roles.user_with_roles converts the row as the ORM does (booleans, aware
+    datetimes, the language), so the request's user is indistinguishable from one read
+    with ``User.objects.get``; an id that is no user's, or no id at all, is nobody."""
+    factories.AdvocateFactory(user=manager)
+    manager.last_login = manager.date_joined
+    manager.save()
+    read = user_with_roles(str(manager.pk))  # the session keeps the id as text
+    expected = type(manager).objects.get(pk=manager.pk)
+    for field in type(manager)._meta.concrete_fields:
+        assert getattr(read, field.attname) == getattr(expected, field.attname), field.name
+    assert read.last_login.tzinfo is not None
+    assert read._state.adding is False
+    assert user_roles(read) == {Role.MANAGER, Role.ADVOCATE}
+    assert user_with_roles(manager.pk + 1000) is None
+    assert user_with_roles("not-an-id") is None
+
+
+def test_a_page_reads_its_session_and_the_program_settings_in_one_cache_call(
+    bench_urls, advocate_client
+) -> None:
+    """Every page shows the program's branding: its settings come from the cache in the
+    same round trip as the session, and are read once however often the page asks."""
+    advocate_client.get(FLOOR)  # the session and the settings in the cache
+    default = caches["default"]
+    with (
+        mock.patch.object(default, "get", wraps=default.get) as get,
+        mock.patch.object(default, "get_many", wraps=default.get_many) as get_many,
+    ):
+        assert advocate_client.get(FLOOR).status_code == 200
+    # One call for both (Redis: one MGET; the tests' LocMemCache answers it key by key).
+    [(keys,)] = [call.args for call in get_many.call_args_list]
+    assert core_models.PROGRAM_SETTINGS_CACHE_KEY in keys
+    assert len(keys) == 2
+    assert sorted(call.args[0] for call in get.call_args_list) == sorted(keys)
+
+
+def test_a_request_reads_one_snapshot_of_the_settings_and_its_own_save() -> None:
+    """Within a request the settings are read once (a save elsewhere shows on the next
+    request); a save within it shows at once; outside a request every load reads."""
+    ProgramSettings.load().save()
+    core_models.program_settings_request_started()
+    try:
+        assert ProgramSettings.load().name == ""
+        ProgramSettings.objects.filter(pk=1).update(name="Elsewhere")
+        cache.delete(core_models.PROGRAM_SETTINGS_CACHE_KEY)  # as a save elsewhere does
+        assert ProgramSettings.load().name == ""
+        mine = ProgramSettings.objects.get(pk=1)
+        mine.name = "Mine"
+        mine.save()
+        assert ProgramSettings.load().name == "Mine"
+    finally:
+        core_models.program_settings_request_finished()
+    ProgramSettings.objects.filter(pk=1).update(name="Later")
+    cache.delete(core_models.PROGRAM_SETTINGS_CACHE_KEY)
+    assert ProgramSettings.load().name == "Later"
