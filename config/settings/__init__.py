@@ -144,24 +144,30 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
+        conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", default=True),
     )
 }
+# PostgreSQL through Django's backend with a health check that costs no round trip while
+# the server has said nothing (core/db/postgresql/base.py).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "core.db.postgresql"
 # Short OLTP queries: the cost estimates of a few aggregates over a large program
 # trigger PostgreSQL's JIT, which then spends far longer compiling those queries than
 # running them (console charts, segment counts; figures in bench/results/). Set
 # DB_JIT=true to keep it.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env_bool(
+if DATABASES["default"]["ENGINE"] == "core.db.postgresql" and not env_bool(
     "DB_JIT", default=False
 ):
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 # psycopg 3 binds parameters client-side by default (Django's choice). Server-side binding
 # (DB_SERVER_SIDE_BINDING=true) sends them apart from the statement; measured in
 # bench/README.md section 10, it did not pay for this application's short queries.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+if DATABASES["default"]["ENGINE"] == "core.db.postgresql" and env_bool(
     "DB_SERVER_SIDE_BINDING", default=False
 ):
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+    if env_str("DB_PREPARE_THRESHOLD", ""):
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = env_int("DB_PREPARE_THRESHOLD", 5)
 # Behind PgBouncer in transaction pooling mode (DB_PGBOUNCER=true) each transaction may
 # get another server connection, so a cursor kept open across transactions (Django's
 # server-side cursors, used by .iterator() in the CSV exports) could vanish half-way:
