@@ -78,6 +78,24 @@ def test_behind_pgbouncer_no_cursor_outlives_its_transaction() -> None:
         assert result.stdout.strip() == expected
 
 
+def test_statements_are_prepared_on_postgresql_but_not_behind_pgbouncer() -> None:
+    """A statement prepared on one server connection is unknown on the next, which
+    PgBouncer's transaction pooling may hand the next transaction."""
+    code = (
+        "from django.conf import settings as s; o = s.DATABASES['default']['OPTIONS']; "
+        "print(s.DATABASES['default']['ENGINE'], o.get('server_side_binding'), "
+        "o.get('prepare_threshold'))"
+    )
+    url = "postgres://u@db:5432/vouch"
+    for flag, expected in (
+        ("false", "core.db.postgresql True 5"),
+        ("true", "core.db.postgresql None None"),
+    ):
+        result = settings_process(code, DEBUG="true", DB_PGBOUNCER=flag, DATABASE_URL=url)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == expected
+
+
 SIGN = "from django.core import signing; print(signing.dumps({'i': 1}, salt='vouch.invitation'))"
 
 

@@ -12,10 +12,10 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str
+from config.settings.database import *  # noqa: F403
 
 # Two sections live beside this module (each reads only the environment): the cache and
 # Celery, and the outside services. Everything else stays here, in the order it is read.
@@ -139,59 +139,7 @@ TEMPLATES = [
     },
 ]
 
-# --- Database -------------------------------------------------------------------------
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-        conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", default=True),
-    )
-}
-# PostgreSQL through Django's backend with a health check that costs no round trip while
-# the server has said nothing (core/db/postgresql/base.py).
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["ENGINE"] = "core.db.postgresql"
-# Short OLTP queries: the cost estimates of a few aggregates over a large program
-# trigger PostgreSQL's JIT, which then spends far longer compiling those queries than
-# running them (console charts, segment counts; figures in bench/results/). Set
-# DB_JIT=true to keep it.
-if DATABASES["default"]["ENGINE"] == "core.db.postgresql" and not env_bool(
-    "DB_JIT", default=False
-):
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
-# psycopg 3 binds parameters client-side by default (Django's choice). Server-side binding
-# (DB_SERVER_SIDE_BINDING=true) sends them apart from the statement; measured in
-# bench/README.md section 10, it did not pay for this application's short queries.
-if DATABASES["default"]["ENGINE"] == "core.db.postgresql" and env_bool(
-    "DB_SERVER_SIDE_BINDING", default=False
-):
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
-    if env_str("DB_PREPARE_THRESHOLD", ""):
-        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = env_int("DB_PREPARE_THRESHOLD", 5)
-# Behind PgBouncer in transaction pooling mode (DB_PGBOUNCER=true) each transaction may
-# get another server connection, so a cursor kept open across transactions (Django's
-# server-side cursors, used by .iterator() in the CSV exports) could vanish half-way:
-# they are turned off. The cost: psycopg then receives an export's whole result at once,
-# so a 100,000-row export holds it in the web process's memory (bench/export_memory.py
-# measures the streamed case). Django already leaves psycopg's prepared statements off,
-# which poolers also forbid. Persistent connections stay on: they are to PgBouncer.
-if env_bool("DB_PGBOUNCER", default=False):
-    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
-# SQLite (the embedded mode) takes one writer at a time, while runserver and gunicorn's
-# threads serve a browser's parallel requests. A transaction that began as a reader and
-# then writes cannot wait for the writer ahead of it: SQLite refuses it at once with
-# "database is locked". So every transaction takes the write lock when it begins
-# (IMMEDIATE) and waits up to `timeout` seconds for it (Python's sqlite3 sets SQLite's
-# busy timeout from it); WAL lets reads go on beside the writer, and NORMAL syncs it at
-# checkpoints rather than at every commit (Django's documented setup for concurrency).
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        }
-    )
+# --- Database: config/settings/database.py -------------------------------------------
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery: config/settings/tasks.py ---------------------------------------
