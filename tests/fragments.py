@@ -45,3 +45,17 @@ def assert_a_hit_costs_the_floor(settings, client: Client, url: str, **headers: 
         floor = queries_of(client, FLOOR)
         client.get(url, **headers)  # renders and keeps the fragment
         assert queries_of(client, url, **headers) == floor
+
+
+def page(client: Client, url: str) -> str:
+    """The HTML of ``url`` as ``client`` gets it (asserting it was served)."""
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return response.content.decode()
+
+
+def client_for(user: object) -> Client:
+    """A browser signed in as ``user``."""
+    client = Client()
+    client.force_login(user)
+    return client

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Model
 
 from advocates.models import Advocate, Company, MatchingProfile
+from advocates.services.locks import advocates_locked
 from core.cache import ADVOCATES_GENERATION_KEY, cache_version_bump
 
 # Advocates per statement: bounded parameters (SQLite) and locks per round trip.
@@ -59,12 +60,7 @@ def _refresh(ids: list[int]) -> bool:
     # The advocates' rows locked in id order first: two writers of one advocate's facts
     # (a profile save, a company sync) recompute one after the other, and the second
     # reads what the first committed rather than overwriting it with an older snapshot.
-    ids = list(
-        Advocate.objects.select_for_update(no_key=True)
-        .filter(pk__in=ids)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    ids = advocates_locked(ids)
     if not ids:
         return False
     deleted, _ = MatchingProfile.objects.filter(advocate_id__in=ids).delete()

@@ -20,6 +20,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from advocates.models import Advocate
+from advocates.services.locks import advocates_locked
 
 COUNTED_FIELDS = ("referral_count", "reference_count")
 
@@ -46,12 +47,7 @@ def advocate_counts_refresh(*, field: str, rows: QuerySet, advocate_ids: Iterabl
     # No savepoint: inside the caller's transaction there is nothing to undo on its own.
     with transaction.atomic(savepoint=False):
         # Locks first, in primary key order (as the ledger takes them), then the recount.
-        list(
-            Advocate.objects.select_for_update()
-            .filter(pk__in=ids)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        advocates_locked(ids, no_key=False)
         return (
             Advocate.objects.filter(pk__in=ids)
             .exclude(Q(**{field: counted}))

@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 
-from advocates.models import Advocate
+from advocates.services.locks import advocates_locked
 from referrals.models import (
     Method,
     Referral,
@@ -84,12 +84,7 @@ def _timelines_sql(marks: str) -> str:
 
 
 def _timelines(advocate_ids: list[int]) -> None:
-    ids = list(
-        Advocate.objects.select_for_update(no_key=True)
-        .filter(pk__in=advocate_ids)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    ids = advocates_locked(advocate_ids)
     if not ids:
         return
     ReferrerDays.objects.filter(advocate_id__in=ids).delete()

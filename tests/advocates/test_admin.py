@@ -10,8 +10,8 @@ from rewards.services.ledger import points_award
 from tests.referrals.factories import ReferralFactory
 
 
-def test_admin_save_keeps_points_awarded_during_the_request(admin_user, advocate) -> None:
-    """An award landing after the admin loaded the advocate must survive the save."""
+def _change_form(admin_user, advocate) -> tuple[Client, str, dict]:
+    """The admin's change form for ``advocate``, as loaded: its client, URL and values."""
     client = Client()
     client.force_login(admin_user)
     url = reverse("admin:advocates_advocate_change", args=[advocate.pk])
@@ -21,6 +21,12 @@ def test_admin_save_keeps_points_awarded_during_the_request(admin_user, advocate
         for name, value in form.initial.items()
         if value is not None and name not in ("avatar", "avatar_thumbnail")
     }
+    return client, url, data
+
+
+def test_admin_save_keeps_points_awarded_during_the_request(admin_user, advocate) -> None:
+    """An award landing after the admin loaded the advocate must survive the save."""
+    client, url, data = _change_form(admin_user, advocate)
     data.update(company=advocate.company.pk, title="Chief of Staff", owner_rep="")
     original_save_form = AdvocateAdmin.save_form
 
@@ -42,15 +48,7 @@ def test_admin_save_keeps_points_awarded_during_the_request(admin_user, advocate
 def test_admin_save_keeps_the_activity_recomputed_during_the_request(admin_user, advocate):
     """The AMS, NPS and last activity are kept by the activity services, not the form: a
     recompute landing after the admin loaded the advocate must survive the save."""
-    client = Client()
-    client.force_login(admin_user)
-    url = reverse("admin:advocates_advocate_change", args=[advocate.pk])
-    form = client.get(url).context["adminform"].form
-    data = {
-        name: value
-        for name, value in form.initial.items()
-        if value is not None and name not in ("avatar", "avatar_thumbnail")
-    }
+    client, url, data = _change_form(admin_user, advocate)
     data.update(company=advocate.company.pk, title="Head of Ops", owner_rep="")
     original_save_form = AdvocateAdmin.save_form
 

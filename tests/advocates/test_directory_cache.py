@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -15,17 +14,12 @@ from advocates.services import advocate_profile_update
 from referrals.services import imports
 from rewards.services.ledger import Award, points_award, points_award_many
 from tests import factories
+from tests.fragments import client_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fragments_held")]
 
 URL = reverse("advocates:directory")
 ADV_HEADER = "email,first_name,last_name,company,title,industry,joined_at,owner_rep_email\n"
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def people(client, query: str = "") -> str:

@@ -17,17 +17,12 @@ from challenges.services import (
     submission_reject,
 )
 from tests.challenges.factories import ChallengeFactory, SubmissionFactory
+from tests.fragments import page
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fragments_held")]
 
 MANAGE = reverse("challenges:manage")
 REVIEW = reverse("challenges:review")
-
-
-def page(client, url: str) -> str:
-    response = client.get(url)
-    assert response.status_code == 200
-    return response.content.decode()
 
 
 def test_second_visits_are_the_cached_bodies(

@@ -10,30 +10,18 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from references import selectors, services
 from references.models import Ask, ReferenceRequest
+from tests.fragments import client_for, page
 from tests.references.factories import AskFactory, ReferenceRequestFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fragments_held")]
 
 REQUESTS = reverse("references:requests")
 CONSOLE = reverse("references:console")
-
-
-def page(client: Client, url: str) -> str:
-    response = client.get(url)
-    assert response.status_code == 200
-    return response.content.decode()
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def create(rep, name: str) -> ReferenceRequest:

@@ -17,6 +17,7 @@ from advocates.models import Advocate
 from referrals.models import Method, Stage
 from referrals.services import imports, referral_advance, referral_create
 from tests.factories import AdvocateFactory
+from tests.fragments import client_for, page
 from tests.referrals.factories import ReferralFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fragments_held")]
@@ -28,18 +29,6 @@ REF_HEADER = (
     "external_id,advocate_email,referred_name,referred_email,referred_company,method,"
     "created_at,stage,stage_changed_at,deal_amount\n"
 )
-
-
-def page(client: Client, url: str) -> str:
-    response = client.get(url)
-    assert response.status_code == 200
-    return response.content.decode()
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def window() -> dict[str, str]:
